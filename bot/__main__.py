@@ -1,0 +1,349 @@
+"""Command line: `python -m bot [run|check|sync|animate|keyframes|task]`.
+
+The subcommands other than `run` and `sync` work without Discord and use the same validation, pipeline
+and provider client as the bot. Errors are one human line on stderr, never a traceback or a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import aiohttp
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging, redact
+from bot.media import ImageLimits, PreparedImage, prepare_images
+from bot.provider import (
+    Img2VideoRequest,
+    InsufficientBalance,
+    MultiframeRequest,
+    OperatorError,
+    OutcomeUnknown,
+    ProviderError,
+    RateLimiter,
+    RequestRejected,
+    RequestValidationError,
+    RetryPolicy,
+    TaskNotFound,
+    TaskResult,
+    TaskStatus,
+    TransientProviderError,
+    ViduClient,
+)
+from bot.requests import (
+    InputProblem,
+    check_keyframe_count,
+    image_budget,
+    multiframe_request,
+    split_durations,
+    split_prompts,
+)
+from bot.schedule import next_poll_delay
+
+EXIT_OK = 0
+EXIT_TASK_FAILED = 1  # the provider refused the request or the task failed
+EXIT_BAD_INPUT = 2  # a file or a field is wrong (also argparse's usage errors)
+EXIT_OPERATOR = 3  # configuration, key, balance, database
+EXIT_UNCERTAIN = 4  # provider unreachable, or a submit whose outcome is unknown
+
+KEY_CHECK_TASK_ID = "vidu-bot-key-check-00000000"
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ------------------------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="VIDU Q2 Pro Discord bot.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the Discord bot (the default)")
+    sub.add_parser("sync", help="sync the slash commands globally with Discord")
+    sub.add_parser("check", help="check the configuration, the database and the provider key")
+
+    def wait_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--wait", action="store_true", help="follow the task and save the video")
+        p.add_argument("--out", type=Path, help="where to save the video (default ./<task_id>.mp4)")
+
+    animate = sub.add_parser("animate", help="one image to a video (fast img2video)")
+    animate.add_argument("image", help="a local image file or an http(s) URL")
+    animate.add_argument("--prompt", required=True)
+    animate.add_argument("--duration", type=int, default=5, help="1-10 seconds (default 5)")
+    animate.add_argument("--resolution", choices=["720p", "1080p"], default="720p")
+    animate.add_argument("--movement", choices=["auto", "small", "medium", "high"], default="auto")
+    animate.add_argument("--seed", type=int)
+    animate.add_argument("--audio", action="store_true")
+    animate.add_argument("--bgm", action="store_true")
+    animate.add_argument("--off-peak", action="store_true", help="cheaper, finished within 48 h")
+    wait_options(animate)
+
+    keyframes = sub.add_parser("keyframes", help="a start image and 2-9 keyframes to one video")
+    keyframes.add_argument("start", help="the first frame (file or URL)")
+    keyframes.add_argument("keys", nargs="+", metavar="KEY", help="2 to 9 keyframes, in order")
+    keyframes.add_argument("--prompts", help='one prompt, or one per segment: "p1|p2|p3"')
+    keyframes.add_argument("--durations", help='one duration, or one per segment: "4,5,3" (2-7 s)')
+    keyframes.add_argument("--resolution", choices=["540p", "720p", "1080p"], default="720p")
+    keyframes.add_argument("--watermark", action="store_true")
+    wait_options(keyframes)
+
+    task = sub.add_parser("task", help="show a task's state")
+    task.add_argument("task_id")
+    wait_options(task)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------ images
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+async def _images_as_request_values(sources: Sequence[str], settings: Settings) -> list[str]:
+    """Local files are checked and fixed by the pipeline and sent as data URIs; URLs are sent as they are."""
+    files: list[tuple[str, bytes]] = []
+    for source in sources:
+        if _is_url(source):
+            continue
+        path = Path(source)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise CliError(f"{source}: no such file", EXIT_BAD_INPUT) from None
+        except IsADirectoryError:
+            raise CliError(f"{source}: is a folder, not an image", EXIT_BAD_INPUT) from None
+        except OSError as exc:
+            raise CliError(f"{source}: cannot read ({exc.strerror})", EXIT_BAD_INPUT) from None
+        files.append((path.name, data))
+    limits = ImageLimits(
+        max_bytes=settings.image_max_bytes,
+        max_pixels=settings.image_max_pixels,
+        data_uri_budget=image_budget(settings.image_data_uri_budget, len(sources)),
+    )
+    prepared, problems = await prepare_images(files, limits)
+    if problems:
+        raise CliError("\n".join(str(p) for p in problems), EXIT_BAD_INPUT)
+    by_order: list[PreparedImage] = list(prepared)
+    values: list[str] = []
+    for source in sources:
+        values.append(source if _is_url(source) else by_order.pop(0).data_uri())
+    for image in prepared:
+        for fix in image.fixes:
+            print(f"{image.filename}: {fix}", file=sys.stderr)
+    return values
+
+
+# ------------------------------------------------------------------------------------------ provider
+def _client(session: aiohttp.ClientSession, settings: Settings) -> ViduClient:
+    return ViduClient(
+        session,
+        base_url=settings.vidu_api_base,
+        api_key=settings.vidu_api_key.get(),
+        limiter=RateLimiter(settings.provider_requests_per_minute),
+        timeout=settings.provider_timeout_seconds,
+        retry=RetryPolicy(max_attempts=settings.provider_max_attempts),
+    )
+
+
+def _provider_failure(exc: ProviderError) -> CliError:
+    """Map a provider error to the line and exit code an operator needs."""
+    if isinstance(exc, RequestRejected):
+        return CliError(f"the provider refused the request: {exc.message or exc.reason}", EXIT_TASK_FAILED)
+    if isinstance(exc, InsufficientBalance):
+        return CliError("the provider account has no balance left (NOT_ENOUGH_BALANCE)", EXIT_OPERATOR)
+    if isinstance(exc, OperatorError):
+        return CliError(f"VIDU_API_KEY was refused by the provider ({exc.reason})", EXIT_OPERATOR)
+    if isinstance(exc, OutcomeUnknown):
+        return CliError(
+            "the submit's outcome is unknown (the connection broke after the request was sent); "
+            "it was not repeated, to avoid paying twice: check your provider dashboard",
+            EXIT_UNCERTAIN,
+        )
+    if isinstance(exc, TaskNotFound):
+        return CliError("the provider does not know this task (TASK_NOT_FOUND)", EXIT_TASK_FAILED)
+    if isinstance(exc, TransientProviderError):
+        return CliError(f"the provider is unreachable or busy: {exc}", EXIT_UNCERTAIN)
+    return CliError(f"provider error: {exc}", EXIT_TASK_FAILED)
+
+
+def _describe(result: TaskResult) -> str:
+    if result.status is TaskStatus.PROCESSING:
+        parts = ["generating"]
+        if result.progress_percent:
+            parts.append(f"{result.progress_percent}%")
+        if result.eta:
+            parts.append(f"(ETA {result.eta} s)")
+        return " ".join(parts)
+    return {
+        TaskStatus.QUEUED: "queued at the provider",
+        TaskStatus.SUCCEED: "done",
+        TaskStatus.FAILED: f"failed: {result.reason or 'no reason given'}",
+    }.get(result.status, result.status.value)
+
+
+async def _follow(client: ViduClient, task_id: str, settings: Settings, out: Path | None) -> None:
+    """Poll until the task is final, show progress on stderr, save the video."""
+    polls, last = 0, ""
+    while True:
+        result = await client.get_task(task_id)
+        polls += 1
+        line = _describe(result)
+        if line != last:
+            print(f"{task_id}: {line}", file=sys.stderr)
+            last = line
+        if result.status is TaskStatus.FAILED:
+            raise CliError(f"task {task_id} failed: {result.reason or 'no reason given'}", EXIT_TASK_FAILED)
+        if result.status is TaskStatus.SUCCEED:
+            break
+        delay = next_poll_delay(
+            polls, eta_seconds=result.eta, first=settings.poll_first_seconds,
+            cap=settings.poll_max_seconds,
+        )
+        await asyncio.sleep(delay)
+    if not result.videos:
+        raise CliError(f"task {task_id} succeeded without a video", EXIT_TASK_FAILED)
+    dest = out or Path(f"{task_id}.mp4")
+    size = await client.download_video(
+        result.videos[0].url, dest, max_bytes=settings.video_max_bytes,
+        timeout=settings.video_download_timeout_seconds,
+    )
+    print(f"{task_id}: saved {dest} ({size / 1024 / 1024:.1f} MB)", file=sys.stderr)
+    print(dest)
+
+
+async def _submit_and_maybe_follow(
+    request: Img2VideoRequest | MultiframeRequest, args: argparse.Namespace, settings: Settings
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = _client(session, settings)
+        try:
+            submitted = await client.submit(request)
+            print(submitted.task_id)
+            if args.wait:
+                await _follow(client, submitted.task_id, settings, args.out)
+        except ProviderError as exc:
+            raise _provider_failure(exc) from None
+
+
+# ------------------------------------------------------------------------------------------ commands
+async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
+    (image,) = await _images_as_request_values([args.image], settings)
+    request = Img2VideoRequest(
+        image=image, prompt=args.prompt, duration=args.duration, resolution=args.resolution,
+        movement_amplitude=args.movement, seed=args.seed, audio=args.audio, bgm=args.bgm,
+        off_peak=args.off_peak,
+    )
+    await _submit_and_maybe_follow(request, args, settings)
+
+
+async def cmd_keyframes(args: argparse.Namespace, settings: Settings) -> None:
+    # Counts and numbers first: a typo should not cost the time of checking ten images.
+    check_keyframe_count(len(args.keys))
+    split_prompts(args.prompts, len(args.keys))
+    split_durations(args.durations, len(args.keys))
+    start, *keys = await _images_as_request_values([args.start, *args.keys], settings)
+    request = multiframe_request(
+        start, keys, prompts=args.prompts, durations=args.durations, resolution=args.resolution,
+        watermark=args.watermark,
+    )
+    await _submit_and_maybe_follow(request, args, settings)
+
+
+async def cmd_task(args: argparse.Namespace, settings: Settings) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = _client(session, settings)
+        try:
+            if args.wait:
+                await _follow(client, args.task_id, settings, args.out)
+                return
+            result = await client.get_task(args.task_id)
+        except ProviderError as exc:
+            raise _provider_failure(exc) from None
+    print(f"{args.task_id}: {_describe(result)}")
+    for video in result.videos:
+        print(f"video: {video.url} (link valid {video.ttl_seconds} s)")
+
+
+async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
+    print("ok: configuration")
+    from bot.jobs import open_store  # the store is only needed here and by the bot
+
+    try:
+        async with open_store(settings.database_url.get()):
+            pass
+    except Exception as exc:  # any failure here means "not writable": say which and stop
+        raise CliError(f"DATABASE_URL: the database is not usable ({type(exc).__name__}: {exc})",
+                       EXIT_OPERATOR) from None
+    print("ok: database writable")
+    async with aiohttp.ClientSession() as session:
+        client = _client(session, settings)
+        try:
+            await client.get_task(KEY_CHECK_TASK_ID)
+        except TaskNotFound:
+            pass  # an authenticated "no such task": the key works
+        except ProviderError as exc:
+            raise _provider_failure(exc) from None
+    print(f"ok: provider key accepted by {settings.vidu_api_base}")
+
+
+def _run_async(command: Callable[[argparse.Namespace, Settings], Awaitable[None]],
+               args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        asyncio.run(command(args, settings))
+    except CliError as exc:
+        print(f"error: {redact(str(exc), settings.secrets())}", file=sys.stderr)
+        return exc.exit_code
+    except (RequestValidationError, InputProblem) as exc:
+        print(f"error: {_field_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_OK
+
+
+def _field_line(exc: RequestValidationError | InputProblem) -> str:
+    """Name the option the operator typed, not the JSON path inside the request."""
+    field = exc.field
+    option = {"images": "IMAGE", "start_image": "START", "movement_amplitude": "--movement"}.get(field)
+    if option is None and field.startswith("image_settings["):
+        index = int(field[len("image_settings["):field.index("]")])
+        leaf = field.rsplit(".", 1)[-1]
+        option = {"prompt": "--prompts", "duration": "--durations"}.get(leaf, "KEY")
+        option = f"{option} (segment {index + 1})"
+    message = exc.message if isinstance(exc, InputProblem) else str(exc)
+    if option is None:
+        option = "--" + field.replace("_", "-") if field.isidentifier() else field
+    return f"{option}: {message.removeprefix(field + ': ')}"
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[None]]] = {
+    "animate": cmd_animate,
+    "keyframes": cmd_keyframes,
+    "task": cmd_task,
+    "check": cmd_check,
+}
+REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings(require=REQUIRED.get(command, ("VIDU_API_KEY",)))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_OPERATOR
+    configure_logging(settings.log_level if command in ("run", "sync") else "warning", settings.secrets())
+    if command in ("run", "sync"):
+        from bot.app import run_bot  # discord.py is imported only when Discord is used
+
+        return run_bot(settings, sync_only=command == "sync")
+    return _run_async(COMMANDS[command], args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

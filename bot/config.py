@@ -1,0 +1,290 @@
+"""Typed, frozen settings read from the environment and `.env`.
+
+One table (`VARIABLES`) declares every variable: its name, type, default and meaning. The loader, the
+masked `repr`, `.env.example` and the README's configuration table all follow that table, and a test keeps
+the two documents in step with it, so a setting is declared in exactly one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+
+class ConfigError(Exception):
+    """A missing or malformed variable: the message is one line that names it."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never shows itself in a repr, str or f-string."""
+
+    _value: str = field(repr=False)
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+# ---------------------------------------------------------------- parsers: text -> value, or ValueError
+def _str(text: str) -> str:
+    return text
+
+
+def _secret(text: str) -> Secret:
+    return Secret(text)
+
+
+def _int(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"{low}..{high}" if high is not None else f">= {low}"
+            raise ValueError(f"{value} is outside {bounds}")
+        return value
+
+    return parse
+
+
+def _float(low: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if value < low:
+            raise ValueError(f"{value} is below {low}")
+        return value
+
+    return parse
+
+
+def _optional_int(text: str) -> int | None:
+    return _int(1)(text) if text.strip() else None
+
+
+def _snowflake(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise ValueError(f"{text!r} is not a Discord id (digits only)")
+    return int(text)
+
+
+def _url(*schemes: str, optional: bool = False) -> Callable[[str], str | None]:
+    def parse(text: str) -> str | None:
+        text = text.strip()
+        if not text and optional:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ValueError(f"{text!r} is not a {'/'.join(schemes)} URL")
+        return text.rstrip("/")
+
+    return parse
+
+
+def _database_url(text: str) -> str:
+    text = text.strip()
+    scheme = urlsplit(text).scheme
+    if scheme in ("postgres", "postgresql", "postgresql+asyncpg"):
+        return text
+    if scheme == "sqlite" or "://" not in text:
+        return text
+    raise ValueError(f"scheme {scheme!r} is not supported (use sqlite:///path or postgresql://...)")
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not true/false")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    attr: str
+    parse: Callable[[str], Any]
+    default: str | None  # None: required when the command needs it (see `load_settings(require=...)`)
+    help: str
+    secret: bool = False
+
+
+MB = 1024 * 1024
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("DISCORD_TOKEN", "discord_token", _secret, None,
+             "Bot token from the Discord developer portal (needed to run the bot, not for the CLI).",
+             secret=True),
+    Variable("VIDU_API_KEY", "vidu_api_key", _secret, None,
+             "API key of the provider account that pays for the videos.", secret=True),
+    Variable("VIDU_API_BASE", "vidu_api_base", _url("https", "http"), "https://api.jiekou.ai/v3",
+             "Base URL of the task API (Novita and PPIO serve the same API at their own hosts)."),
+    Variable("DATABASE_URL", "database_url", _database_url, "sqlite:///data/vidu-bot.db",
+             "sqlite:///relative.db, sqlite:////absolute.db or postgresql://user:pass@host/db.", secret=True),
+    Variable("DEV_GUILD_ID", "dev_guild_id", _snowflake, "",
+             "Server id whose commands are synced at start-up (instant); empty: run `python -m bot sync`."),
+    Variable("DISCORD_API_BASE", "discord_api_base", _url("https", "http", optional=True), "",
+             "REST proxy base, e.g. http://proxy/api/v10; empty: Discord itself."),
+    Variable("DISCORD_GATEWAY_URL", "discord_gateway_url", _url("wss", "ws", optional=True), "",
+             "Gateway proxy URL; empty: the one Discord announces."),
+    Variable("PROVIDER_REQUESTS_PER_MINUTE", "provider_requests_per_minute", _int(1, 6000), "60",
+             "Client-side cap on provider calls (submits and polls share it)."),
+    Variable("PROVIDER_TIMEOUT_SECONDS", "provider_timeout_seconds", _float(1), "30",
+             "Time limit of one provider call."),
+    Variable("PROVIDER_MAX_ATTEMPTS", "provider_max_attempts", _int(1, 20), "5",
+             "Attempts for a retryable provider call (429, 5xx, connection); a paid submit is retried only "
+             "when it provably created no task."),
+    Variable("POLL_FIRST_SECONDS", "poll_first_seconds", _float(0.1), "5",
+             "Delay before the first poll of a submitted task."),
+    Variable("POLL_MAX_SECONDS", "poll_max_seconds", _float(1), "60",
+             "Longest gap between two polls of one task."),
+    Variable("JOB_TIMEOUT_MINUTES", "job_timeout_minutes", _int(1), "120",
+             "A task without a final answer after this long is expired and its quota refunded."),
+    Variable("OFF_PEAK_TIMEOUT_HOURS", "off_peak_timeout_hours", _int(1), "48",
+             "The same for off-peak tasks, which the provider may finish within 48 h."),
+    Variable("IMAGE_MAX_BYTES", "image_max_bytes", _int(1), str(50 * MB),
+             "Largest image file accepted (the provider's limit is 50 MB)."),
+    Variable("IMAGE_MAX_PIXELS", "image_max_pixels", _int(1), "40000000",
+             "Largest image in pixels (a decompression-bomb guard)."),
+    Variable("IMAGE_DATA_URI_BUDGET", "image_data_uri_budget", _int(1024), str(10 * MB),
+             "Largest data URI sent for one image; larger images are re-encoded to fit."),
+    Variable("VIDEO_MAX_BYTES", "video_max_bytes", _int(1), str(500 * MB),
+             "Largest finished video downloaded from the provider."),
+    Variable("VIDEO_DOWNLOAD_TIMEOUT_SECONDS", "video_download_timeout_seconds", _float(1), "300",
+             "Time limit of one video download."),
+    Variable("LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error"), "info",
+             "Lowest level of log lines written."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: Secret
+    vidu_api_key: Secret
+    vidu_api_base: str
+    database_url: Secret
+    dev_guild_id: int | None
+    discord_api_base: str | None
+    discord_gateway_url: str | None
+    provider_requests_per_minute: int
+    provider_timeout_seconds: float
+    provider_max_attempts: int
+    poll_first_seconds: float
+    poll_max_seconds: float
+    job_timeout_minutes: int
+    off_peak_timeout_hours: int
+    image_max_bytes: int
+    image_max_pixels: int
+    image_data_uri_budget: int
+    video_max_bytes: int
+    video_download_timeout_seconds: float
+    log_level: str
+
+    def secrets(self) -> list[str]:
+        """Every secret value that is set: the log redaction filter hides each of them."""
+        return [v.get() for v in (self.discord_token, self.vidu_api_key) if v]
+
+
+def _raw_value(var: Variable, environ: Mapping[str, str], dotenv: Mapping[str, str | None]) -> str | None:
+    """The variable's text: the environment wins over .env; NAME_FILE reads a (Docker) secret file."""
+
+    def lookup(name: str) -> str | None:
+        if name in environ:
+            return environ[name]
+        return dotenv.get(name)
+
+    direct, file_name = lookup(var.name), lookup(var.name + "_FILE")
+    if file_name:
+        if direct:
+            raise ConfigError(f"{var.name}: set {var.name} or {var.name}_FILE, not both")
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{var.name}_FILE: cannot read {file_name} ({exc.strerror})") from None
+    return direct
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+    require: Iterable[str] = (),
+) -> Settings:
+    """Read every variable; raise ConfigError naming the first bad one.
+
+    `require` names variables without a default that this command needs (the bot needs DISCORD_TOKEN,
+    the CLI does not), so a missing one stops start-up with a clear line.
+    """
+    environ = os.environ if environ is None else environ
+    dotenv: Mapping[str, str | None] = {}
+    if env_file is not None and env_file.is_file():
+        dotenv = dotenv_values(env_file)
+    required = set(require)
+    values: dict[str, Any] = {}
+    for var in VARIABLES:
+        text = _raw_value(var, environ, dotenv)
+        if text is None or not text.strip():
+            if var.default is None and var.name in required:
+                raise ConfigError(f"{var.name} is not set: {var.help}")
+            text = var.default or ""
+        try:
+            parsed = var.parse(text)
+        except ValueError as exc:
+            shown = "(value hidden)" if var.secret else str(exc)
+            raise ConfigError(f"{var.name} is malformed: {shown}") from None
+        values[var.attr] = Secret(parsed) if var.secret and not isinstance(parsed, Secret) else parsed
+    return Settings(**values)
+
+
+def settings_field_names() -> set[str]:
+    return {f.name for f in fields(Settings)}
+
+
+def render_env_example() -> str:
+    """The text of `.env.example`: every variable, its default and what it is for."""
+    lines = ["# vidu-bot configuration. Copy to .env and fill in the two secrets.",
+             "# Any NAME may instead be given as NAME_FILE=/path/to/file (Docker secrets).", ""]
+    for var in VARIABLES:
+        lines.append(f"# {var.help}")
+        lines.append(f"{var.name}={var.default or ''}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for var in VARIABLES:
+        default = f"`{var.default}`" if var.default else "(required)" if var.default is None else "(empty)"
+        rows.append(f"| `{var.name}` | {default} | {var.help} |")
+    return "\n".join(rows)

@@ -1,0 +1,99 @@
+"""Build checked provider requests from what a member (or the CLI) typed.
+
+Every entry point (slash command, modal, context menu, button, CLI) comes through here, so a rule about
+prompts, durations or image budgets lives in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.provider import KeyframeSetting, MultiframeRequest
+
+MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 9
+SEGMENT_DURATION_MIN, SEGMENT_DURATION_MAX, SEGMENT_DURATION_DEFAULT = 2, 7, 5
+# The official Vidu API caps a request body at 20 MB; keep the images' data URIs together below this.
+REQUEST_IMAGE_BUDGET = 18 * 1024 * 1024
+
+
+class InputProblem(ValueError):
+    """A field the member typed is wrong; the message names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def split_prompts(text: str | None, segments: int) -> list[str | None]:
+    """`"a|b|c"` gives one prompt per segment; a single prompt applies to every segment."""
+    if text is None or not text.strip():
+        return [None] * segments
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) == 1:
+        return [parts[0]] * segments
+    if len(parts) != segments:
+        raise InputProblem(
+            "prompts", f"{len(parts)} prompts given for {segments} segments (give one, or one per segment)"
+        )
+    return [p or None for p in parts]
+
+
+def split_durations(text: str | None, segments: int) -> list[int]:
+    """`"4,5,3"` gives one duration per segment; a single number applies to every segment."""
+    if text is None or not text.strip():
+        return [SEGMENT_DURATION_DEFAULT] * segments
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    values: list[int] = []
+    for part in parts:
+        if not part.isdigit():
+            raise InputProblem("durations", f"{part!r} is not a whole number of seconds")
+        value = int(part)
+        if not SEGMENT_DURATION_MIN <= value <= SEGMENT_DURATION_MAX:
+            raise InputProblem(
+                "durations",
+                f"{value} s is outside {SEGMENT_DURATION_MIN}–{SEGMENT_DURATION_MAX} s per segment",
+            )
+        values.append(value)
+    if len(values) == 1:
+        return values * segments
+    if len(values) != segments:
+        raise InputProblem(
+            "durations",
+            f"{len(values)} durations given for {segments} segments (give one, or one per segment)",
+        )
+    return values
+
+
+def check_keyframe_count(count: int) -> None:
+    if not MIN_KEYFRAMES <= count <= MAX_KEYFRAMES:
+        raise InputProblem(
+            "keyframes", f"{count} keyframes given; a video needs {MIN_KEYFRAMES} to {MAX_KEYFRAMES}"
+        )
+
+
+def image_budget(per_image_budget: int, image_count: int) -> int:
+    """The data-URI budget of each image, so that all of them together fit one request body."""
+    return max(256 * 1024, min(per_image_budget, REQUEST_IMAGE_BUDGET // max(1, image_count)))
+
+
+def multiframe_request(
+    start_image: str,
+    key_images: Sequence[str],
+    *,
+    prompts: str | None,
+    durations: str | None,
+    resolution: str = "720p",
+    watermark: bool = False,
+) -> MultiframeRequest:
+    """A multiframe request: each key image ends its segment; prompts and durations per segment."""
+    check_keyframe_count(len(key_images))
+    segment_prompts = split_prompts(prompts, len(key_images))
+    segment_durations = split_durations(durations, len(key_images))
+    settings = tuple(
+        KeyframeSetting(key_image=image, prompt=prompt, duration=duration)
+        for image, prompt, duration in zip(key_images, segment_prompts, segment_durations, strict=True)
+    )
+    return MultiframeRequest(
+        start_image=start_image, image_settings=settings, resolution=resolution, watermark=watermark
+    )

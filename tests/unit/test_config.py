@@ -1,0 +1,104 @@
+"""Settings: defaults, precedence, secret files, one clear line per bad variable, masked secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import VARIABLES, ConfigError, load_settings, render_env_example, render_markdown_table
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value"
+KEY = "sk_live_super_secret_provider_key"
+
+
+def test_defaults_follow_the_spec(tmp_path: Path) -> None:
+    settings = load_settings({}, env_file=None)
+    assert settings.vidu_api_base == "https://api.jiekou.ai/v3"
+    assert settings.database_url.get() == "sqlite:///data/vidu-bot.db"
+    assert settings.dev_guild_id is None
+    assert settings.discord_api_base is None
+    assert settings.image_max_bytes == 50 * 1024 * 1024
+    assert not settings.discord_token
+
+
+def test_environment_wins_over_dotenv_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("VIDU_API_BASE=https://api.novita.ai/v3/\nDEV_GUILD_ID=42\n")
+    settings = load_settings({"DEV_GUILD_ID": "7"}, env_file=env_file)
+    assert settings.vidu_api_base == "https://api.novita.ai/v3"  # trailing slash dropped
+    assert settings.dev_guild_id == 7
+
+
+def test_secret_file_variant_is_read_and_stripped(tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN + "\n")
+    settings = load_settings({"DISCORD_TOKEN_FILE": str(secret)}, env_file=None, require=["DISCORD_TOKEN"])
+    assert settings.discord_token.get() == TOKEN
+
+
+def test_secret_given_twice_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text(KEY)
+    with pytest.raises(ConfigError, match="set VIDU_API_KEY or VIDU_API_KEY_FILE, not both"):
+        load_settings({"VIDU_API_KEY": KEY, "VIDU_API_KEY_FILE": str(secret)}, env_file=None)
+
+
+def test_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^VIDU_API_KEY_FILE: cannot read"):
+        load_settings({"VIDU_API_KEY_FILE": str(tmp_path / "missing")}, env_file=None)
+
+
+def test_missing_required_variable_names_it() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({"VIDU_API_KEY": KEY}, env_file=None, require=["DISCORD_TOKEN", "VIDU_API_KEY"])
+    assert str(err.value).startswith("DISCORD_TOKEN is not set")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PROVIDER_REQUESTS_PER_MINUTE", "fast", "'fast' is not a whole number"),
+        ("PROVIDER_REQUESTS_PER_MINUTE", "0", "0 is outside 1..6000"),
+        ("DEV_GUILD_ID", "my-server", "not a Discord id"),
+        ("VIDU_API_BASE", "ftp://example.com", "is not a https/http URL"),
+        ("DISCORD_GATEWAY_URL", "http://gw", "is not a wss/ws URL"),
+        ("LOG_LEVEL", "loud", "is not one of debug, info, warning, error"),
+        ("POLL_FIRST_SECONDS", "soon", "'soon' is not a number"),
+        ("DATABASE_URL", "mysql://db", None),
+    ],
+)
+def test_malformed_variable_stops_with_one_line_naming_it(name: str, value: str, expected: str | None) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: value}, env_file=None)
+    message = str(err.value)
+    assert message.startswith(f"{name} is malformed")
+    assert "\n" not in message
+    if expected:
+        assert expected in message
+
+
+def test_secrets_never_show_in_repr_or_errors() -> None:
+    settings = load_settings({"DISCORD_TOKEN": TOKEN, "VIDU_API_KEY": KEY,
+                              "DATABASE_URL": "postgresql://bot:hunter2@db/bot"}, env_file=None)
+    text = repr(settings) + str(settings) + f"{settings.vidu_api_key}"
+    for secret in (TOKEN, KEY, "hunter2"):
+        assert secret not in text
+    assert settings.secrets() == [TOKEN, KEY]
+
+
+def test_env_example_lists_every_variable_with_its_default() -> None:
+    assert (ROOT / ".env.example").read_text() == render_env_example(), (
+        "regenerate: python -c 'from bot.config import render_env_example as r; print(r(), end=\"\")' "
+        "> .env.example"
+    )
+    for var in VARIABLES:
+        assert f"\n{var.name}={var.default or ''}\n" in render_env_example()
+
+
+def test_readme_configuration_table_is_current() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for row in render_markdown_table().splitlines():
+        assert row in readme, f"README configuration table is out of date at: {row}"
