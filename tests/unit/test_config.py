@@ -70,7 +70,9 @@ def test_missing_required_variable_names_it() -> None:
         ("DATABASE_URL", "mysql://db", None),
     ],
 )
-def test_malformed_variable_stops_with_one_line_naming_it(name: str, value: str, expected: str | None) -> None:
+def test_malformed_variable_stops_with_one_line_naming_it(
+    name: str, value: str, expected: str | None
+) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings({name: value}, env_file=None)
     message = str(err.value)
