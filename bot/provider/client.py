@@ -1,0 +1,384 @@
+"""The VIDU task API client: submit (paid, at most once), poll (idempotent, retried), download.
+
+The session is created and closed by the caller (one per process). Retries never outlive the policy,
+and a submit is repeated only when the provider provably did not create a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import math
+import os
+import pathlib
+import random
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bot.provider.errors import (
+    OutcomeUnknown,
+    ProviderError,
+    RequestValidationError,
+    TransientProviderError,
+    VideoTooLarge,
+    VideoUnavailable,
+    error_for_status,
+    parse_error_body,
+)
+from bot.provider.models import Img2VideoRequest, MultiframeRequest, SubmitResult, TaskResult
+from bot.provider.ratelimit import RateLimiter
+
+logger = logging.getLogger("bot.provider")
+
+RESULT_PATH = "async/task-result"
+_MAX_TASK_ID_CHARS = 200
+_DOWNLOAD_CHUNK = 64 * 1024
+_WRITE_BATCH = 1024 * 1024  # one thread hop per MiB, not per network chunk
+_REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("RetryPolicy delays must not be negative")
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: anywhere between 0 and the capped exponential step, so clients spread out."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        return rng.uniform(0.0, ceiling)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP-date); None if absent/bad."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The provider answered with an HTTP status."""
+
+    status: int
+    text: str
+    retry_after: float | None
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """No usable answer. `sent` is False only when the request provably never left this process."""
+
+    sent: bool
+    description: str
+
+
+class ViduClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        api_key: str,
+        limiter: RateLimiter,
+        timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),  # frozen, so sharing the default is safe
+        rng: random.Random | None = None,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"provider base URL must be an http(s) URL, got {base_url!r}")
+        if not api_key or not api_key.strip():
+            raise ValueError("provider API key is empty")
+        if timeout <= 0:
+            raise ValueError("provider timeout must be positive")
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._host = parts.netloc
+        self._api_key = api_key
+        self._limiter = limiter
+        self._timeout = timeout
+        self._retry = retry
+        self._rng = rng or random.Random()
+
+    def __repr__(self) -> str:
+        return f"ViduClient(base_url={self._base_url!r}, api_key='***')"
+
+    # -- public calls -----------------------------------------------------------------------------
+
+    async def submit(self, request: Img2VideoRequest | MultiframeRequest) -> SubmitResult:
+        """Create a task (costs money). Raises OutcomeUnknown when a task may exist: never resubmit then."""
+        if not isinstance(request, Img2VideoRequest | MultiframeRequest):
+            raise TypeError(f"cannot submit {type(request).__name__}")
+        # A body with data URIs can be megabytes: encode it off the event loop.
+        body = await asyncio.to_thread(_encode_json, request.to_json())
+        data = await self._call("submit", "POST", request.ENDPOINT, body=body, paid=True)
+        task_id = data.get("task_id") if isinstance(data, dict) else None
+        if not isinstance(task_id, str) or not task_id.strip():
+            logger.error("provider.submit.no_task_id endpoint=%s", request.ENDPOINT)
+            raise OutcomeUnknown("provider accepted the request but returned no task_id", status=200)
+        request_id = data.get("provider_request_id")
+        result = SubmitResult(
+            task_id=task_id,
+            provider_request_id=request_id if isinstance(request_id, str) and request_id else None,
+        )
+        logger.info(
+            "provider.submit.ok endpoint=%s task_id=%s video_seconds=%d",
+            request.ENDPOINT,
+            task_id,
+            request.total_duration,
+        )
+        return result
+
+    async def get_task(self, task_id: str) -> TaskResult:
+        """Current state of a task; transient failures are retried per the policy."""
+        if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > _MAX_TASK_ID_CHARS:
+            raise RequestValidationError("task_id", "must be a non-empty id of at most 200 characters")
+        data = await self._call("result", "GET", RESULT_PATH, params={"task_id": task_id}, paid=False)
+        result = TaskResult.from_json(data, default_task_id=task_id)
+        logger.debug(
+            "provider.task task_id=%s status=%s progress=%s eta=%s",
+            task_id,
+            result.status.name,
+            result.progress_percent,
+            result.eta,
+        )
+        return result
+
+    async def download_video(
+        self,
+        url: str,
+        dest: pathlib.Path,
+        *,
+        max_bytes: int,
+        timeout: float,  # noqa: ASYNC109 - the time cap is part of the documented interface
+    ) -> int:
+        """Stream a finished video to `dest`; returns the bytes written. Nothing is left behind on failure.
+
+        The presigned URL needs no key, so none is sent (the file host is not the API host).
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise VideoUnavailable("video URL is not an http(s) URL")
+        where = f"{parts.netloc}{parts.path}"  # the query is the URL's signature: never logged
+        partial = dest.with_name(dest.name + ".part")
+        error: ProviderError | None = None
+        written = 0
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._session.get(
+                    url, timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(timeout, 30.0))
+                ) as resp:
+                    if resp.status in (403, 404, 410):
+                        error = VideoUnavailable(
+                            "the video link has expired or the file is gone", status=resp.status
+                        )
+                    elif resp.status == 429 or resp.status >= 500:
+                        error = TransientProviderError("the video host is busy", status=resp.status)
+                    elif resp.status != 200:
+                        error = ProviderError("the video host answered unexpectedly", status=resp.status)
+                    elif resp.content_length is not None and resp.content_length > max_bytes:
+                        error = VideoTooLarge(
+                            f"the video is {resp.content_length} bytes, more than the {max_bytes} allowed"
+                        )
+                    else:
+                        written = await _stream_to_file(resp, partial, max_bytes)
+                        if written == 0:
+                            error = ProviderError("the video host sent an empty file", status=resp.status)
+        except TimeoutError:
+            error = TransientProviderError(f"the video download took longer than {timeout:g} s")
+        except aiohttp.ClientError as exc:
+            error = TransientProviderError(f"the video download broke: {type(exc).__name__}")
+        finally:
+            if error is not None or written == 0:
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
+        if error is not None:
+            logger.warning("provider.download.failed url=%s error=%s", where, error)
+            raise error
+        await asyncio.to_thread(os.replace, partial, dest)
+        logger.info("provider.download.ok url=%s bytes=%d", where, written)
+        return written
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, _REDACTED)
+
+    async def _send_once(
+        self, method: str, path: str, *, body: bytes | None, params: dict[str, str] | None
+    ) -> _Answer | _Broken:
+        await self._limiter.acquire()
+        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        # Exceptions are turned into safe text here and never re-raised: aiohttp errors can carry the
+        # request (and its Authorization header) in request_info.
+        try:
+            async with self._session.request(
+                method,
+                f"{self._base_url}/{path}",
+                data=body,
+                params=params,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                allow_redirects=False,
+            ) as resp:
+                raw = await resp.read()
+                return _Answer(
+                    status=resp.status,
+                    text=self._scrub(raw.decode("utf-8", errors="replace")),
+                    retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                )
+        except aiohttp.ConnectionTimeoutError:
+            return _Broken(sent=False, description=f"timed out connecting to {self._host}")
+        except aiohttp.ClientConnectorError as exc:
+            return _Broken(sent=False, description=f"cannot connect to {self._host} ({_os_reason(exc)})")
+        except TimeoutError:
+            return _Broken(sent=True, description=f"no answer from {self._host} within {self._timeout:g} s")
+        except aiohttp.ClientError as exc:
+            return _Broken(sent=True, description=f"connection to {self._host} broke ({type(exc).__name__})")
+
+    def _judge(
+        self, operation: str, outcome: _Answer | _Broken, *, paid: bool
+    ) -> tuple[Any, ProviderError | None, bool]:
+        """(parsed body, error, retryable) for one attempt."""
+        if isinstance(outcome, _Broken):
+            if not outcome.sent:
+                return None, TransientProviderError(outcome.description), True
+            if paid:
+                return None, OutcomeUnknown(outcome.description), False
+            return None, TransientProviderError(outcome.description), True
+
+        if 200 <= outcome.status < 300:
+            try:
+                return json.loads(outcome.text), None, False
+            except ValueError:
+                text = "provider answered success with a body that is not JSON"
+                if paid:
+                    return None, OutcomeUnknown(text, status=outcome.status), False
+                return None, TransientProviderError(text, status=outcome.status), True
+
+        reason, message = parse_error_body(outcome.text)
+        error = error_for_status(
+            outcome.status, reason, message, operation=operation, retry_after=outcome.retry_after
+        )
+        if not paid:
+            return None, error, isinstance(error, TransientProviderError)
+        if outcome.status in (429, 503):
+            return None, error, True  # the provider turned the request away before creating a task
+        if outcome.status >= 500 and reason != "CREATE_TASK_FAILED":
+            # A gateway error or a crash: the task may have been created behind it.
+            return None, OutcomeUnknown(error.message, status=outcome.status, reason=reason), False
+        return None, error, False
+
+    async def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
+        paid: bool,
+    ) -> Any:
+        policy = self._retry
+        for attempt in range(1, policy.max_attempts + 1):
+            outcome = await self._send_once(method, path, body=body, params=params)
+            data, error, retryable = self._judge(operation, outcome, paid=paid)
+            if error is None:
+                return data
+            task_id = (params or {}).get("task_id", "-")
+            if not retryable or attempt == policy.max_attempts:
+                logger.warning(
+                    "provider.%s.failed path=%s task_id=%s attempt=%d error=%s status=%s reason=%s",
+                    operation,
+                    path,
+                    task_id,
+                    attempt,
+                    type(error).__name__,
+                    error.status,
+                    error.reason or "-",
+                )
+                raise error
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after is not None and retry_after > policy.max_delay:
+                # Sleeping minutes inside one call would stall the caller; hand it the wait instead.
+                logger.warning(
+                    "provider.%s.retry_after_too_long path=%s task_id=%s retry_after=%.1f",
+                    operation,
+                    path,
+                    task_id,
+                    retry_after,
+                )
+                raise error
+            delay = retry_after if retry_after is not None else policy.backoff(attempt, self._rng)
+            logger.info(
+                "provider.%s.retry path=%s task_id=%s attempt=%d status=%s reason=%s delay=%.2f",
+                operation,
+                path,
+                task_id,
+                attempt,
+                error.status,
+                error.reason or type(error).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _encode_json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
+    os_error = exc.os_error
+    return os_error.strerror or type(os_error).__name__
+
+
+async def _stream_to_file(resp: aiohttp.ClientResponse, partial: pathlib.Path, max_bytes: int) -> int:
+    handle: IO[bytes] = await asyncio.to_thread(partial.open, "wb")
+    written = 0
+    pending: list[bytes] = []
+    pending_size = 0
+    try:
+        async for chunk in resp.content.iter_chunked(_DOWNLOAD_CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise VideoTooLarge(f"the video is more than the {max_bytes} bytes allowed")
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= _WRITE_BATCH:
+                await asyncio.to_thread(handle.write, b"".join(pending))
+                pending, pending_size = [], 0
+        if pending:
+            await asyncio.to_thread(handle.write, b"".join(pending))
+    finally:
+        await asyncio.to_thread(handle.close)
+    return written
