@@ -1,0 +1,79 @@
+"""Durable jobs: the model, the state machine and the stores."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from bot.jobs.models import Job, JobInput, JobKind, new_job_id, normalize_job_id, utcnow
+from bot.jobs.sqlite_store import SQLiteStore, sqlite_path_from_url
+from bot.jobs.states import (
+    ACTIVE_STATES,
+    ALLOWED_TRANSITIONS,
+    RESUME_STATES,
+    TERMINAL_STATES,
+    JobState,
+    can_transition,
+    check_transition,
+)
+from bot.jobs.store import TRANSITION_FIELDS, JobStore, StoreError
+
+__all__ = [
+    "ACTIVE_STATES",
+    "ALLOWED_TRANSITIONS",
+    "RESUME_STATES",
+    "TERMINAL_STATES",
+    "TRANSITION_FIELDS",
+    "Job",
+    "JobInput",
+    "JobKind",
+    "JobState",
+    "JobStore",
+    "SQLiteStore",
+    "StoreError",
+    "can_transition",
+    "check_transition",
+    "new_job_id",
+    "normalize_job_id",
+    "open_store",
+    "sqlite_path_from_url",
+    "utcnow",
+]
+
+
+class open_store(Awaitable[JobStore]):  # lower-case: reads as a function at call sites
+    """Open (and migrate) the store DATABASE_URL names: sqlite:///rel.db, sqlite:////abs.db, a bare path.
+
+    Either `store = await open_store(url)` (then `await store.close()`), or
+    `async with open_store(url) as store:` which closes it on the way out.
+    """
+
+    def __init__(self, database_url: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._url = database_url
+        self._clock = clock
+        self._store: JobStore | None = None
+
+    async def _open(self) -> JobStore:
+        scheme = self._url.partition("://")[0].lower() if "://" in self._url else ""
+        if scheme in ("postgres", "postgresql"):
+            raise ValueError("DATABASE_URL: the PostgreSQL store is not built yet; use sqlite:///path.db")
+        return await SQLiteStore.open(self._url, clock=self._clock)
+
+    def __await__(self) -> Generator[Any, None, JobStore]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> JobStore:
+        self._store = await self._open()
+        return self._store
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._store is not None:
+            await self._store.close()
+            self._store = None

@@ -1,0 +1,639 @@
+"""`JobStore` on SQLite (aiosqlite), durable: WAL, synchronous=FULL, BEGIN IMMEDIATE writes.
+
+Two connections per store:
+- one *writer*, guarded by an asyncio.Lock, so each mutation is one whole `BEGIN IMMEDIATE ... COMMIT`
+  that no other coroutine can interleave statements into (a shared connection has one transaction);
+- one *reader* in autocommit, so a read never sees another coroutine's uncommitted write (WAL gives it
+  the last committed snapshot) and reads never queue behind a write's fsync.
+Several processes on one file are safe too: BEGIN IMMEDIATE takes the write lock up front and
+`busy_timeout` makes the loser wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from bot.jobs.models import Job, JobInput, JobKind, new_job_id, utcnow
+from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
+from bot.jobs.store import TRANSITION_FIELDS, StoreError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "sqlite"
+_MIGRATION_NAME = re.compile(r"^V(?P<version>[1-9][0-9]*)__(?P<name>[A-Za-z0-9_]+)\.sql$")
+BUSY_TIMEOUT_MS = 10_000
+_ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+# Column kinds, for checking what callers pass and decoding what the database returns.
+_TIME_COLUMNS = frozenset(
+    {"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at"}
+)
+_INT_COLUMNS = frozenset(
+    {
+        "guild_id",
+        "channel_id",
+        "thread_id",
+        "user_id",
+        "duration_seconds",
+        "progress_percent",
+        "eta_seconds",
+        "attempt",
+        "poll_count",
+        "card_message_id",
+        "status_message_id",
+        "delivered_message_id",
+    }
+)
+_NOT_NULL_INT = frozenset(
+    {"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count"}
+)
+_TEXT_COLUMNS = frozenset(
+    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id"}
+)
+_JOB_COLUMNS: tuple[str, ...] = (
+    "id",
+    "guild_id",
+    "channel_id",
+    "thread_id",
+    "user_id",
+    "locale",
+    "kind",
+    "params",
+    "resolution",
+    "duration_seconds",
+    "private",
+    "state",
+    "task_id",
+    "provider_status",
+    "progress_percent",
+    "eta_seconds",
+    "reason",
+    "attempt",
+    "poll_count",
+    "next_poll_at",
+    "created_at",
+    "submitted_at",
+    "finished_at",
+    "video_url",
+    "video_expires_at",
+    "card_message_id",
+    "status_message_id",
+    "delivered_message_id",
+    "parent_job_id",
+)
+_SELECT_JOB = f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
+
+
+# ---------------------------------------------------------------------------------------------- paths
+
+
+def sqlite_path_from_url(path_or_url: str | os.PathLike[str]) -> Path:
+    """`sqlite:///rel/path.db` (relative), `sqlite:////abs/path.db` (absolute) or a bare path."""
+    text = os.fspath(path_or_url)
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme.lower() not in ("sqlite", "sqlite3"):
+            raise ValueError(f"DATABASE_URL: scheme {scheme!r} is not SQLite (expected sqlite:///path.db)")
+        if not rest.startswith("/"):
+            raise ValueError(
+                "DATABASE_URL: a SQLite URL has no host; use sqlite:///relative.db or sqlite:////abs.db"
+            )
+        text = rest[1:]
+    if not text.strip():
+        raise ValueError("DATABASE_URL: the SQLite database path is empty")
+    if text == ":memory:" or text.startswith("file:"):
+        raise ValueError(f"DATABASE_URL: {text!r} is not a file path; jobs must survive a restart")
+    return Path(text)
+
+
+# ------------------------------------------------------------------------------------------- encoding
+
+
+def _to_ms(value: datetime, what: str) -> int:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what}: a naive datetime; pass an aware UTC time")
+    return (value - _EPOCH) // _MS
+
+
+def _from_ms(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + value * _MS
+
+
+def _encode_field(job_id: str, column: str, value: object) -> object:
+    """Check one value a caller wants written and turn it into its SQLite form."""
+    what = f"job {job_id}, field {column!r}"
+    if column in _TIME_COLUMNS:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise ValueError(f"{what}: expected a datetime, got {type(value).__name__}")
+        return _to_ms(value, what)
+    if column in _INT_COLUMNS:
+        if value is None and column not in _NOT_NULL_INT:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{what}: expected an integer, got {type(value).__name__}")
+        return value
+    if column in _TEXT_COLUMNS:
+        if value is None and column not in ("id", "locale", "resolution"):
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"{what}: expected text, got {type(value).__name__}")
+        return value
+    raise ValueError(f"{what}: not a column")  # pragma: no cover - callers check names first
+
+
+def _encode_job(job: Job) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for column in _JOB_COLUMNS:
+        value = getattr(job, column)
+        if column == "params":
+            if not isinstance(value, Mapping):
+                raise ValueError(f"job {job.id}, field 'params': expected a dict, got {type(value).__name__}")
+            try:
+                row[column] = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"job {job.id}, field 'params': not JSON-serialisable ({exc})") from None
+        elif column == "kind":
+            row[column] = JobKind(value).value
+        elif column == "state":
+            row[column] = JobState(value).value
+        elif column == "private":
+            if not isinstance(value, bool):
+                raise ValueError(f"job {job.id}, field 'private': expected a bool")
+            row[column] = int(value)
+        elif column == "created_at":
+            if not isinstance(value, datetime):
+                raise ValueError(f"job {job.id}, field 'created_at': expected a datetime")
+            row[column] = _to_ms(value, f"job {job.id}, field 'created_at'")
+        else:
+            row[column] = _encode_field(job.id, column, value)
+    return row
+
+
+def _decode_job(row: sqlite3.Row) -> Job:
+    job_id = row["id"]
+    values: dict[str, Any] = {}
+    for column in _JOB_COLUMNS:
+        raw = row[column]
+        try:
+            if column == "params":
+                params = json.loads(raw)
+                if not isinstance(params, dict):
+                    raise ValueError("not a JSON object")
+                values[column] = params
+            elif column == "kind":
+                values[column] = JobKind(raw)
+            elif column == "state":
+                values[column] = JobState(raw)
+            elif column == "private":
+                values[column] = bool(raw)
+            elif column in _TIME_COLUMNS:
+                values[column] = _from_ms(raw)
+            else:
+                values[column] = raw
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"job {job_id}: column {column!r} holds an unreadable value ({exc})") from None
+    return Job(**values)
+
+
+# ----------------------------------------------------------------------------------------- migrations
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL file into statements (so they can run inside our own transaction; executescript
+    would commit first). sqlite3.complete_statement understands quotes and trigger bodies."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    leftover = [ln for ln in pending.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    if leftover:
+        raise ValueError(f"unterminated SQL statement (missing ';'?): {leftover[0].strip()[:80]!r}")
+    return statements
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Every `V<n>__<name>.sql` in `directory`, by version. Blocking: call in a thread."""
+    found: dict[int, Migration] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix != ".sql":
+            continue
+        match = _MIGRATION_NAME.match(path.name)
+        if match is None:
+            raise ValueError(f"{path}: migration file names must look like V<number>__<name>.sql")
+        version = int(match["version"])
+        if version in found:
+            raise ValueError(f"{path}: migration version {version} appears twice")
+        try:
+            statements = split_statements(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        found[version] = Migration(version, match["name"], tuple(statements))
+    return [found[v] for v in sorted(found)]
+
+
+# ---------------------------------------------------------------------------------------------- store
+
+
+class SQLiteStore:
+    """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
+
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        clock: Callable[[], datetime],
+        migrations_dir: Path,
+    ) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._clock = clock
+        self._migrations_dir = migrations_dir
+        self._write_lock = asyncio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    @classmethod
+    async def open(
+        cls,
+        path_or_url: str | os.PathLike[str],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        migrate: bool = True,
+        migrations_dir: Path = MIGRATIONS_DIR,
+    ) -> SQLiteStore:
+        path = sqlite_path_from_url(path_or_url)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        writer = await _connect(path)
+        try:
+            # WAL is a property of the file: set once by the writer, readers then use it too.
+            async with writer.execute("PRAGMA journal_mode=WAL") as cursor:
+                mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise StoreError(f"{path}: could not switch the database to WAL journal mode")
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        store = cls(path, writer, reader, clock=clock, migrations_dir=migrations_dir)
+        if migrate:
+            try:
+                await store.migrate()
+            except BaseException:
+                await store.close()
+                raise
+        return store
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        async with self._write_lock:  # let an in-flight transaction finish rather than cut it
+            await self._writer.close()
+        await self._reader.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One BEGIN IMMEDIATE transaction on the writer. Every mutation goes through here, so a later
+        quota-ledger write can join the same transaction as the job transition it belongs to."""
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        async with self._write_lock:
+            conn = self._writer
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                yield conn
+            except BaseException:
+                # Shielded: a cancelled caller must not leave the shared connection mid-transaction.
+                await asyncio.shield(_rollback(conn))
+                raise
+            await asyncio.shield(conn.commit())
+
+    async def _fetch_jobs(self, sql: str, params: Sequence[object]) -> list[Job]:
+        rows = await self._reader.execute_fetchall(sql, params)
+        return [_decode_job(row) for row in rows]
+
+    # -- migrations ------------------------------------------------------------------------------
+
+    async def migrate(self) -> list[int]:
+        migrations = await asyncio.to_thread(load_migrations, self._migrations_dir)
+        known = max((m.version for m in migrations), default=0)
+        async with self._write() as conn:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            )
+            async with conn.execute("SELECT max(version) FROM schema_version") as cursor:
+                row = await cursor.fetchone()
+            current = (row[0] if row else None) or 0
+        if current > known:
+            raise StoreError(
+                f"{self.path}: database schema version {current} is newer than this bot knows ({known}); "
+                "run a newer bot or restore a backup"
+            )
+        applied: list[int] = []
+        for migration in migrations:
+            # Each migration in its own transaction, re-checked inside it: two processes opening the
+            # same file at once apply it exactly once.
+            async with self._write() as conn:
+                async with conn.execute(
+                    "SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)
+                ) as cursor:
+                    if await cursor.fetchone() is not None:
+                        continue
+                for statement in migration.statements:
+                    try:
+                        await conn.execute(statement)
+                    except sqlite3.Error as exc:
+                        raise StoreError(
+                            f"migration V{migration.version}__{migration.name}.sql failed: {exc}"
+                        ) from exc
+                await conn.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, _to_ms(self._clock(), "clock")),
+                )
+            applied.append(migration.version)
+            log.info("applied migration V%d__%s to %s", migration.version, migration.name, self.path)
+        return applied
+
+    async def schema_versions(self) -> list[tuple[int, str]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT version, name FROM schema_version ORDER BY version"
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    # -- mutations -------------------------------------------------------------------------------
+
+    async def create_job(self, job: Job, inputs: Sequence[JobInput]) -> Job:
+        if job.state is not JobState.ACCEPTED:
+            raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
+        positions = [i.position for i in inputs]
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"job {job.id}: two inputs share a position ({sorted(positions)})")
+        for item in inputs:
+            if item.position < 0 or not isinstance(item.data, bytes):
+                raise ValueError(f"job {job.id}, input {item.filename!r}: bad position or data")
+        row = _encode_job(job)
+        columns = ", ".join(_JOB_COLUMNS)
+        marks = ", ".join("?" for _ in _JOB_COLUMNS)
+        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks})"  # noqa: S608 - fixed column list
+        async with self._write() as conn:
+            for _ in range(_ID_ATTEMPTS):
+                try:
+                    await conn.execute(insert, [row[c] for c in _JOB_COLUMNS])
+                    break
+                except sqlite3.IntegrityError as exc:
+                    if "jobs.id" not in str(exc):
+                        raise
+                    # Only this statement failed; the transaction is intact, so just draw again.
+                    row["id"] = new_job_id()
+            else:  # pragma: no cover - would need eight 40-bit collisions in a row
+                raise StoreError("could not draw an unused job id")
+            await conn.executemany(
+                "INSERT INTO job_inputs (job_id, position, filename, mime_type, data) VALUES (?, ?, ?, ?, ?)",
+                [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
+            )
+        stored_id = str(row["id"])
+        return job if stored_id == job.id else replace(job, id=stored_id)
+
+    async def transition(
+        self,
+        job_id: str,
+        *,
+        from_states: Collection[JobState],
+        to: JobState,
+        **fields: object,
+    ) -> Job | None:
+        to = JobState(to)
+        from_states = frozenset(JobState(s) for s in from_states)
+        check_transition(from_states, to)
+        unknown = sorted(set(fields) - TRANSITION_FIELDS)
+        if unknown:
+            raise ValueError(f"transition of job {job_id}: cannot set {', '.join(unknown)}")
+        now = self._clock()
+        values = dict(fields)
+        if to is JobState.SUBMITTED:
+            values.setdefault("submitted_at", now)
+        if to in TERMINAL_STATES:
+            values.setdefault("finished_at", now)
+        assignments = ["state = ?"]
+        params: list[object] = [to.value]
+        for column in sorted(values):
+            assignments.append(f"{column} = ?")
+            params.append(_encode_field(job_id, column, values[column]))
+        if to is JobState.SUBMITTING and "attempt" not in values:
+            assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
+        async with self._write() as conn:
+            return await self._transition_in(conn, job_id, from_states, assignments, params)
+
+    async def _transition_in(
+        self,
+        conn: aiosqlite.Connection,
+        job_id: str,
+        from_states: frozenset[JobState],
+        assignments: list[str],
+        params: list[object],
+    ) -> Job | None:
+        states = sorted(s.value for s in from_states)
+        sql = (
+            f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
+            f"WHERE id = ? AND state IN ({', '.join('?' for _ in states)}) "
+            f"RETURNING {', '.join(_JOB_COLUMNS)}"
+        )
+        async with conn.execute(sql, [*params, job_id, *states]) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _decode_job(row)
+
+    async def update_progress(
+        self,
+        job_id: str,
+        *,
+        provider_status: str | None,
+        progress_percent: int | None,
+        eta_seconds: int | None,
+        next_poll_at: datetime | None,
+        poll_count: int,
+    ) -> Job | None:
+        values = {
+            "provider_status": provider_status,
+            "progress_percent": progress_percent,
+            "eta_seconds": eta_seconds,
+            "next_poll_at": next_poll_at,
+            "poll_count": poll_count,
+        }
+        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED)
+
+    async def set_message_ids(
+        self,
+        job_id: str,
+        *,
+        card_message_id: int | None = None,
+        status_message_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> Job | None:
+        given = {
+            "card_message_id": card_message_id,
+            "status_message_id": status_message_id,
+            "thread_id": thread_id,
+        }
+        values = {k: v for k, v in given.items() if v is not None}
+        if not values:
+            return await self.get_job(job_id)
+        return await self._update_where(job_id, values, only_state=None)
+
+    async def _update_where(
+        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None
+    ) -> Job | None:
+        assignments = [f"{column} = ?" for column in values]
+        params = [_encode_field(job_id, column, value) for column, value in values.items()]
+        where = "id = ?" if only_state is None else "id = ? AND state = ?"
+        params.append(job_id)
+        if only_state is not None:
+            params.append(only_state.value)
+        sql = (
+            f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} "  # noqa: S608 - fixed column names
+            f"RETURNING {', '.join(_JOB_COLUMNS)}"
+        )
+        async with self._write() as conn, conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _decode_job(row)
+
+    async def delete_inputs(self, job_id: str) -> int:
+        delete = "DELETE FROM job_inputs WHERE job_id = ?"
+        async with self._write() as conn, conn.execute(delete, (job_id,)) as cursor:
+            return cursor.rowcount
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def get_job(self, job_id: str) -> Job | None:
+        jobs = await self._fetch_jobs(f"{_SELECT_JOB} WHERE id = ?", (job_id,))
+        return jobs[0] if jobs else None
+
+    async def get_inputs(self, job_id: str) -> list[JobInput]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = ? ORDER BY position",
+            (job_id,),
+        )
+        return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
+
+    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
+        # A SUBMITTED job with no next_poll_at is due at once: better an early poll than a lost job.
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
+            "ORDER BY next_poll_at, seq LIMIT ?",
+            (_to_ms(now, "due_polls(now)"), limit),
+        )
+
+    async def jobs_to_resume(self) -> list[Job]:
+        return await self._fetch_jobs(*_in_states("", RESUME_STATES, order="seq"))
+
+    async def count_active(self, guild_id: int, user_id: int) -> int:
+        states = sorted(s.value for s in ACTIVE_STATES)
+        rows = await self._reader.execute_fetchall(
+            f"SELECT count(*) FROM jobs WHERE guild_id = ? AND user_id = ? "  # noqa: S608 - placeholders only
+            f"AND state IN ({', '.join('?' for _ in states)})",
+            (guild_id, user_id, *states),
+        )
+        return int(next(iter(rows))[0])
+
+    async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = ? AND user_id = ? AND state = 'accepted' ORDER BY seq",
+            (guild_id, user_id),
+        )
+
+    async def next_queued(self, guild_id: int, user_id: int) -> Job | None:
+        jobs = await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = ? AND user_id = ? AND state = 'accepted' ORDER BY seq LIMIT 1",
+            (guild_id, user_id),
+        )
+        return jobs[0] if jobs else None
+
+    async def recent_jobs(self, guild_id: int, user_id: int, limit: int = 10) -> list[Job]:
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = ? AND user_id = ? ORDER BY seq DESC LIMIT ?",
+            (guild_id, user_id, limit),
+        )
+
+    async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
+        if not states:
+            return []
+        sql, params = _in_states("guild_id = ? AND ", states, order="seq", first=(guild_id,))
+        return await self._fetch_jobs(sql, params)
+
+
+def _in_states(
+    prefix: str, states: Collection[JobState], *, order: str, first: Sequence[object] = ()
+) -> tuple[str, list[object]]:
+    values = sorted(JobState(s).value for s in states)
+    sql = f"{_SELECT_JOB} WHERE {prefix}state IN ({', '.join('?' for _ in values)}) ORDER BY {order}"
+    return sql, [*first, *values]
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves instead of the module's implicit BEGIN.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        for pragma in (
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+            "PRAGMA synchronous = FULL",  # a committed transition survives a power cut, not only a crash
+            "PRAGMA foreign_keys = ON",
+        ):
+            await conn.execute(pragma)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    with contextlib.suppress(sqlite3.OperationalError):  # BEGIN failed or never ran: nothing to undo
+        await conn.execute("ROLLBACK")
