@@ -1,0 +1,130 @@
+"""Encode prepared pixels, smaller step by step until the base64 data URI fits the request budget."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PIL import Image
+
+from bot.media.pixels import has_alpha
+from bot.media.problems import human_bytes
+
+
+class OutputFormat(StrEnum):
+    PNG = "PNG"
+    JPEG = "JPEG"
+    WEBP = "WEBP"
+
+    @property
+    def mime_type(self) -> str:
+        return f"image/{self.value.lower()}"
+
+
+@dataclass(frozen=True)
+class EncodePlan:
+    """The first, best-looking encoding to try; ``quality`` None means lossless."""
+
+    fmt: OutputFormat
+    quality: int | None
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    fmt: OutputFormat
+    width: int
+    height: int
+    fixes: tuple[str, ...]
+
+
+# Quality steps tried before touching the size; the picture stays whole as long as possible.
+_QUALITY_STEPS = (90, 80, 70, 60)
+_DOWNSCALE_QUALITY = 80
+_DOWNSCALE_ATTEMPTS = 8
+# Below this many pixels on the short side, rounding would bend the aspect ratio by more than 1 %.
+_MIN_SHORT_SIDE = 64
+
+
+def data_uri_length(size: int, mime_type: str) -> int:
+    """Length of ``data:<mime>;base64,<payload>`` for a payload of ``size`` bytes."""
+    return len(f"data:{mime_type};base64,") + 4 * math.ceil(size / 3)
+
+
+def fits(size: int, fmt: OutputFormat, budget: int) -> bool:
+    return data_uri_length(size, fmt.mime_type) <= budget
+
+
+def encode(im: Image.Image, fmt: OutputFormat, quality: int | None) -> bytes:
+    """One encoding, with no metadata at all (the image's ``info`` is already empty)."""
+    buf = io.BytesIO()
+    if fmt is OutputFormat.PNG:
+        im.save(buf, "PNG", compress_level=6)
+    elif fmt is OutputFormat.JPEG:
+        # Full-resolution colour (4:4:4) at high quality, the usual 4:2:0 once we trade quality for size.
+        subsampling = 0 if (quality or 95) >= 90 else 2
+        im.save(buf, "JPEG", quality=quality or 95, subsampling=subsampling, exif=b"")
+    else:
+        if im.mode not in ("RGB", "RGBA"):
+            im = im.convert("RGBA" if has_alpha(im) else "RGB")
+        if quality is None:
+            im.save(buf, "WEBP", lossless=True, quality=80, method=4, exif=b"", xmp=b"")
+        else:
+            im.save(buf, "WEBP", quality=quality, method=4, exif=b"", xmp=b"")
+    return buf.getvalue()
+
+
+def encode_within_budget(im: Image.Image, plan: EncodePlan, budget: int) -> Encoded | None:
+    """Encode with ``plan``; if the data URI would exceed ``budget``, lower the quality, then scale down.
+
+    Returns None when even the smallest allowed size does not fit.
+    """
+    width, height = im.size
+    data, fmt = _encode_plan(im, plan)
+    if fits(len(data), fmt, budget):
+        return Encoded(data, fmt, width, height, ())
+
+    # Transparent pictures keep their alpha in lossy WebP; opaque ones go to JPEG.
+    lossy = OutputFormat.WEBP if has_alpha(im) else OutputFormat.JPEG
+    label = f"re-encoded to fit {human_bytes(budget)}"
+    if lossy is not plan.fmt:
+        label = f"re-encoded as {lossy.value} to fit {human_bytes(budget)}"
+    for quality in _QUALITY_STEPS:
+        if plan.fmt is lossy and plan.quality is not None and quality >= plan.quality:
+            continue
+        data = encode(im, lossy, quality)
+        if fits(len(data), lossy, budget):
+            return Encoded(data, lossy, width, height, (label,))
+
+    raw_budget = _max_payload(budget, lossy)
+    for _ in range(_DOWNSCALE_ATTEMPTS):
+        # Bytes grow roughly with pixel count, so scale each side by the square root of the overshoot.
+        scale = min(0.9, math.sqrt(raw_budget / len(data)) * 0.95)
+        new_w = round(width * scale)
+        new_h = round(height * scale)
+        if min(new_w, new_h) < _MIN_SHORT_SIDE:
+            return None
+        width, height = new_w, new_h
+        smaller = im.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        data = encode(smaller, lossy, _DOWNSCALE_QUALITY)
+        if fits(len(data), lossy, budget):
+            fix = f"scaled down to {width}×{height} to fit {human_bytes(budget)}"
+            return Encoded(data, lossy, width, height, (fix,))
+    return None
+
+
+def _encode_plan(im: Image.Image, plan: EncodePlan) -> tuple[bytes, OutputFormat]:
+    try:
+        return encode(im, plan.fmt, plan.quality), plan.fmt
+    except (OSError, ValueError):
+        if plan.fmt is not OutputFormat.WEBP:
+            raise
+        # WebP cannot hold more than 16383 px on a side: PNG always can.
+        return encode(im, OutputFormat.PNG, None), OutputFormat.PNG
+
+
+def _max_payload(budget: int, fmt: OutputFormat) -> int:
+    prefix = len(f"data:{fmt.mime_type};base64,")
+    return max(1, (budget - prefix) // 4 * 3)

@@ -1,0 +1,335 @@
+"""Check a member's keyframe image and fix what can be fixed, so the provider accepts it.
+
+Pure functions over bytes: no Discord, no network. ``prepare_image`` is CPU-bound and runs in a thread
+(``prepare_image_async`` / ``prepare_images``), never on the event loop.
+
+Choices (documented for review):
+- Every accepted image is decoded and re-encoded once, even a clean PNG/JPEG/WebP: one path strips all
+  metadata (EXIF with GPS, XMP, comments, text chunks, ICC) with no format-specific parsing to get wrong.
+- Output format: lossless sources (PNG, GIF, BMP, TIFF, ICO, JPEG 2000) become PNG; lossless WebP stays
+  lossless WebP; lossy sources (JPEG, MPO, lossy WebP, AVIF, HEIC) stay lossy at quality 95 (JPEG when
+  opaque, WebP when transparent). Lossless in, lossless out; a photo never balloons into a huge PNG.
+- When the data URI would exceed the budget: lossy quality steps (JPEG, or WebP to keep transparency),
+  then downscaling in steps that keep the aspect ratio; if nothing fits, CANNOT_FIT.
+- ICC profiles are converted to sRGB, then dropped (see ``bot.media.pixels``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import re
+import struct
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from bot.media.encode import EncodePlan, OutputFormat, encode_within_budget
+from bot.media.pixels import has_alpha, normalise_pixels
+from bot.media.problems import (
+    ImageProblem,
+    ProblemCode,
+    human_bytes,
+    human_megapixels,
+    too_wide_or_tall,
+)
+from bot.media.sniff import sniff_format
+
+__all__ = [
+    "ImageLimits",
+    "ImageProblem",
+    "PreparedImage",
+    "ProblemCode",
+    "prepare_image",
+    "prepare_image_async",
+    "prepare_images",
+    "sniff_format",
+]
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_bytes: int = 50 * 1024 * 1024  # input file size cap (the provider's own limit)
+    max_pixels: int = 40_000_000  # below Pillow's bomb warning (89.5 MP); over it is an error
+    data_uri_budget: int = 10 * 1024 * 1024  # max length of the result's data URI string
+    min_ratio: float = 0.25  # width/height must be strictly inside (min_ratio, max_ratio)
+    max_ratio: float = 4.0
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    filename: str  # the member's file name, for messages
+    data: bytes
+    mime_type: str  # "image/png" | "image/jpeg" | "image/webp"
+    width: int
+    height: int
+    fixes: tuple[str, ...]  # what was changed, in plain words (metadata removal is never listed)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def data_uri(self) -> str:
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    def __repr__(self) -> str:  # the bytes would flood any log line
+        return (
+            f"PreparedImage(filename={self.filename!r}, mime_type={self.mime_type!r}, "
+            f"{self.width}x{self.height}, size={self.size}, fixes={self.fixes!r})"
+        )
+
+
+# sniffed name -> (Pillow plugin ids to try, name shown to members)
+_READABLE: dict[str, tuple[list[str], str]] = {
+    "png": (["PNG"], "PNG"),
+    "jpeg": (["JPEG", "MPO"], "JPEG"),
+    "webp": (["WEBP"], "WebP"),
+    "gif": (["GIF"], "GIF"),
+    "bmp": (["BMP"], "BMP"),
+    "tiff": (["TIFF"], "TIFF"),
+    "ico": (["ICO"], "ICO"),
+    "cur": (["CUR"], "CUR"),
+    "jp2": (["JPEG2000"], "JPEG 2000"),
+    "avif": (["AVIF"], "AVIF"),
+    "heic": (["HEIF"], "HEIC"),  # only when a HEIF plugin (pillow-heif) is installed
+}
+_NEVER_READ = {"svg": "SVG", "pdf": "PDF", "psd": "Photoshop", "jxl": "JPEG XL", "qoi": "QOI"}
+_PROVIDER_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})  # what the provider takes as it is
+_LOSSY_SOURCES = frozenset({"JPEG", "MPO", "AVIF", "HEIF"})
+_ORIENTATION = ExifTags.Base.Orientation
+# Pillow raises these while parsing a damaged or cut-short file, depending on the plugin.
+_DAMAGED = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
+_BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
+
+
+def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits()) -> PreparedImage:
+    """Check one image and return it ready for the provider, or raise ImageProblem. CPU-bound."""
+    if not data:
+        raise ImageProblem(filename, ProblemCode.EMPTY, "the file is empty")
+    if len(data) > limits.max_bytes:  # before any decoding: cheap and bomb-proof
+        raise ImageProblem(
+            filename,
+            ProblemCode.TOO_LARGE,
+            f"the file is {human_bytes(len(data))}, the limit is {human_bytes(limits.max_bytes)}",
+        )
+    kind = sniff_format(data)
+    if kind is None:
+        raise ImageProblem(filename, ProblemCode.NOT_AN_IMAGE, "this is not an image (use PNG, JPEG or WebP)")
+    plugins, label = _readable_plugins(filename, kind)
+
+    _make_bomb_warning_an_error()
+    try:
+        im = Image.open(io.BytesIO(data), formats=plugins)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_problem(filename, exc, limits) from None
+    except _DAMAGED as exc:
+        if isinstance(exc, UnidentifiedImageError) and kind in ("heic", "avif"):
+            raise _unsupported(filename, label) from None
+        raise _damaged(filename) from None
+    with im:
+        return _prepare_opened(im, filename, kind, label, limits)
+
+
+async def prepare_image_async(
+    data: bytes,
+    filename: str,
+    limits: ImageLimits = ImageLimits(),
+) -> PreparedImage:
+    """``prepare_image`` in a worker thread."""
+    return await asyncio.to_thread(prepare_image, data, filename, limits)
+
+
+async def prepare_images(
+    files: Sequence[tuple[str, bytes]],
+    limits: ImageLimits = ImageLimits(),
+    *,
+    max_concurrency: int = 2,
+) -> tuple[list[PreparedImage], list[ImageProblem]]:
+    """Check every (filename, bytes) pair; return the prepared images and ALL problems, in input order.
+
+    At most ``max_concurrency`` images are decoded at once: a 40 MP image takes ~160 MB while it is
+    being worked on, and the machine is shared.
+    """
+    gate = asyncio.Semaphore(max(1, max_concurrency))
+
+    async def one(name: str, data: bytes) -> PreparedImage | ImageProblem:
+        async with gate:
+            try:
+                return await prepare_image_async(data, name, limits)
+            except ImageProblem as problem:
+                return problem
+
+    results = await asyncio.gather(*(one(name, data) for name, data in files))
+    prepared = [r for r in results if isinstance(r, PreparedImage)]
+    problems = [r for r in results if isinstance(r, ImageProblem)]
+    return prepared, problems
+
+
+def _prepare_opened(
+    im: Image.Image, filename: str, kind: str, label: str, limits: ImageLimits
+) -> PreparedImage:
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise _damaged(filename)
+    # The header is all Pillow has read so far: refuse huge pictures before allocating their pixels.
+    if width * height > limits.max_pixels:
+        raise ImageProblem(
+            filename,
+            ProblemCode.TOO_MANY_PIXELS,
+            f"{width}×{height} is {human_megapixels(width * height)}, "
+            f"the limit is {human_megapixels(limits.max_pixels)}",
+        )
+    orientation = _orientation(im)
+    upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    ratio_problem = too_wide_or_tall(upright_w, upright_h, limits.min_ratio, limits.max_ratio)
+    if ratio_problem is not None:
+        raise ImageProblem(filename, ProblemCode.ASPECT_RATIO, ratio_problem)
+
+    source_format = im.format or ""
+    frames = _frame_count(im)
+    lossless_webp = kind == "webp" and _is_lossless_webp(im)
+    try:
+        im.seek(0)
+        im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_problem(filename, exc, limits) from None
+    except MemoryError:
+        detail = "the picture is too big to work on"
+        raise ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, detail) from None
+    except _DAMAGED:
+        raise _damaged(filename) from None
+
+    fixes: list[str] = []
+    if orientation in range(2, 9) and _turn_upright(im):
+        fixes.append("turned upright (EXIF)")
+    pixels, pixel_fixes = normalise_pixels(im)
+    fixes.extend(pixel_fixes)
+
+    plan = _plan(source_format, lossless_webp, has_alpha(pixels))
+    encoded = encode_within_budget(pixels, plan, limits.data_uri_budget)
+    if encoded is None:
+        raise ImageProblem(
+            filename,
+            ProblemCode.CANNOT_FIT,
+            f"cannot be made smaller than {human_bytes(limits.data_uri_budget)} for the request "
+            "without losing the picture",
+        )
+    conversion = _conversion_fix(source_format, label, encoded.fmt, plan.fmt, frames)
+    if conversion:
+        fixes.insert(0, conversion)
+    fixes.extend(encoded.fixes)
+    return PreparedImage(
+        filename=filename,
+        data=encoded.data,
+        mime_type=encoded.fmt.mime_type,
+        width=encoded.width,
+        height=encoded.height,
+        fixes=tuple(fixes),
+    )
+
+
+def _readable_plugins(filename: str, kind: str) -> tuple[list[str], str]:
+    if kind in _NEVER_READ:
+        raise _unsupported(filename, _NEVER_READ[kind])
+    plugins, label = _READABLE[kind]
+    Image.init()
+    available = [p for p in plugins if p in Image.OPEN]
+    if not available:  # e.g. HEIC without pillow-heif
+        raise _unsupported(filename, label)
+    return available, label
+
+
+def _plan(source_format: str, lossless_webp: bool, alpha: bool) -> EncodePlan:
+    if source_format == "WEBP":
+        return EncodePlan(OutputFormat.WEBP, None if lossless_webp else 95)
+    if source_format in _LOSSY_SOURCES:
+        return EncodePlan(OutputFormat.WEBP if alpha else OutputFormat.JPEG, 95)
+    return EncodePlan(OutputFormat.PNG, None)
+
+
+def _conversion_fix(
+    source_format: str, label: str, out: OutputFormat, planned: OutputFormat, frames: int
+) -> str | None:
+    """The member-facing line for a change of format or a dropped animation, if any."""
+    out_label = "WebP" if out is OutputFormat.WEBP else out.value
+    if source_format == "MPO":
+        return f"MPO → {out_label} (first picture)"
+    if source_format not in _PROVIDER_FORMATS:
+        return f"{label} → {out_label}" + (" (first frame)" if frames > 1 else "")
+    if frames > 1:
+        return "animation → first frame only"
+    del planned  # a provider format re-encoded for the budget is reported by the budget step
+    return None
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(_ORIENTATION, 1)
+    except Exception:  # a damaged EXIF block only means we cannot tell: treat the picture as upright
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _turn_upright(im: Image.Image) -> bool:
+    try:
+        ImageOps.exif_transpose(im, in_place=True)
+    except Exception:  # a damaged EXIF block must not cost the member their picture
+        return False
+    return True
+
+
+def _frame_count(im: Image.Image) -> int:
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except _DAMAGED:
+        return 1
+
+
+def _is_lossless_webp(im: Image.Image) -> bool:
+    # Pillow does not expose the codec; the RIFF chunk list does. VP8L = lossless, "VP8 " = lossy.
+    fp = getattr(im, "fp", None)
+    if fp is None:
+        return False
+    pos = fp.tell()
+    try:
+        fp.seek(12)
+        head = fp.read(4096)
+    finally:
+        fp.seek(pos)
+    if not isinstance(head, bytes):
+        return False
+    lossless, lossy = head.find(b"VP8L"), head.find(b"VP8 ")
+    return lossless != -1 and (lossy == -1 or lossless < lossy)
+
+
+def _make_bomb_warning_an_error() -> None:
+    # Idempotent, so a test runner that resets warning filters between tests cannot switch it off.
+    for action, _message, category, _module, _line in warnings.filters:
+        if action == "error" and category is Image.DecompressionBombWarning:
+            return
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def _bomb_problem(filename: str, exc: Exception, limits: ImageLimits) -> ImageProblem:
+    found = _BOMB_SIZE.search(str(exc))
+    size = f"{human_megapixels(int(found.group(1)))}" if found else "too many pixels"
+    return ImageProblem(
+        filename,
+        ProblemCode.TOO_MANY_PIXELS,
+        f"the picture is {size}, the limit is {human_megapixels(limits.max_pixels)}",
+    )
+
+
+def _damaged(filename: str) -> ImageProblem:
+    return ImageProblem(filename, ProblemCode.TRUNCATED, "the file is cut short or damaged")
+
+
+def _unsupported(filename: str, label: str) -> ImageProblem:
+    return ImageProblem(
+        filename,
+        ProblemCode.UNSUPPORTED_FORMAT,
+        f"{label} images can't be read here; export it as PNG or JPEG and attach it again",
+    )
