@@ -43,9 +43,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
 # Column kinds, for checking what callers pass and decoding what the database returns.
-_TIME_COLUMNS = frozenset(
-    {"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at"}
-)
+_TIME_COLUMNS = frozenset({"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at"})
 _INT_COLUMNS = frozenset(
     {
         "guild_id",
@@ -62,9 +60,7 @@ _INT_COLUMNS = frozenset(
         "delivered_message_id",
     }
 )
-_NOT_NULL_INT = frozenset(
-    {"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count"}
-)
+_NOT_NULL_INT = frozenset({"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count"})
 _TEXT_COLUMNS = frozenset(
     {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id"}
 )

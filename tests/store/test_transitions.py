@@ -13,12 +13,7 @@ from tests.store.conftest import OpenHandle
 from tests.store.factories import drive_to, make_inputs, make_job
 
 ALLOWED = [(src, dst) for src, nexts in ALLOWED_TRANSITIONS.items() for dst in sorted(nexts)]
-REFUSED = [
-    (src, dst)
-    for src in JobState
-    for dst in JobState
-    if dst not in ALLOWED_TRANSITIONS[src]
-]
+REFUSED = [(src, dst) for src in JobState for dst in JobState if dst not in ALLOWED_TRANSITIONS[src]]
 
 
 @pytest.mark.parametrize(("src", "dst"), ALLOWED, ids=[f"{s}->{d}" for s, d in ALLOWED])

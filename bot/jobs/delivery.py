@@ -1,0 +1,96 @@
+"""The Discord side of the job loop: edit status cards, post the finished video exactly once.
+
+Everything here uses the bot token (channel messages), never an interaction token: a job may finish
+long after the 15 minutes an interaction token lives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.jobs.models import Job
+from bot.ui.status import marker, status_text
+
+if TYPE_CHECKING:
+    from bot.jobs.store import JobStore
+
+log = logging.getLogger("bot.delivery")
+
+# How far back a restarted bot looks in a thread for a video it may already have posted.
+MARKER_LOOKBACK_MESSAGES = 50
+
+
+def delivery_nonce(job: Job) -> str:
+    """Deterministic (Discord keeps at most 25 characters): a retried post of the same job is one message."""
+    return f"vidu-{job.id}"
+
+
+class DiscordJobListener:
+    def __init__(self, client: discord.Client, store: JobStore) -> None:
+        self._client = client
+        self._store = store
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        channel = self._client.get_channel(channel_id) or await self._client.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise TypeError(f"channel {channel_id} cannot hold messages")
+        return channel
+
+    async def job_changed(self, job: Job) -> None:
+        if job.thread_id is None or job.status_message_id is None:
+            return
+        channel = await self._channel(job.thread_id)
+        position = None
+        if job.state == "accepted":
+            queued = await self._store.queued_for(job.guild_id, job.user_id)
+            position = next((i + 1 for i, j in enumerate(queued) if j.id == job.id), None)
+        await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
+            content=status_text(job, queue_position=position)
+        )
+
+    async def deliver(self, job: Job, video: Path) -> int:
+        if job.thread_id is None:
+            raise ValueError(f"job {job.id} has no thread to deliver to")
+        thread = await self._channel(job.thread_id)
+        already = await self._find_posted(thread, job)
+        if already is not None:
+            log.info("job %s: video already posted as %s, not posting again", job.id, already)
+            return already
+        size = (await asyncio.to_thread(video.stat)).st_size
+        limit = _upload_limit(thread)
+        content = f"<@{job.user_id}> your video is ready · {marker(job)}"
+        mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
+        if size <= limit:
+            message = await thread.send(
+                content=content, file=discord.File(video, filename=f"{job.id}.mp4"),
+                nonce=delivery_nonce(job), allowed_mentions=mentions,
+            )
+        else:
+            expires = f" (link valid until <t:{int(job.video_expires_at.timestamp())}:f>)" \
+                if job.video_expires_at else ""
+            message = await thread.send(
+                content=f"{content}\nThe video ({size / 1024 / 1024:.0f} MB) is larger than this server's "
+                        f"upload limit ({limit / 1024 / 1024:.0f} MB): [download it here]({job.video_url})"
+                        f"{expires}",
+                nonce=delivery_nonce(job), allowed_mentions=mentions,
+            )
+        return message.id
+
+    async def _find_posted(self, thread: discord.abc.Messageable, job: Job) -> int | None:
+        """After a crash between posting and recording it, the video is already in the thread."""
+        me = self._client.user
+        needle = f"your video is ready · {marker(job)}"
+        async for message in thread.history(limit=MARKER_LOOKBACK_MESSAGES):
+            if me is not None and message.author.id == me.id and needle in message.content:
+                return message.id
+        return None
+
+
+def _upload_limit(channel: discord.abc.Messageable) -> int:
+    guild = getattr(channel, "guild", None)
+    return guild.filesize_limit if guild is not None else 10 * 1024 * 1024

@@ -1,0 +1,334 @@
+"""The background loop that moves jobs: submit queued ones, poll submitted ones, deliver finished ones.
+
+State lives in the store, never in this object: after a restart the loop picks up where the database
+says. One bad job never stops the loop: every job is handled inside its own try, errors are logged with
+the job id and the loop goes on. Discord is reached only through `JobListener` (status cards, posting
+the video), so this module is tested against the fake provider without Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from bot.jobs.models import Job, JobInput, utcnow
+from bot.jobs.states import JobState
+from bot.jobs.store import JobStore
+from bot.provider import (
+    InsufficientBalance,
+    OperatorError,
+    OutcomeUnknown,
+    ProviderError,
+    RequestRejected,
+    RequestValidationError,
+    TaskNotFound,
+    TaskStatus,
+    TransientProviderError,
+    VideoUnavailable,
+    ViduClient,
+)
+from bot.requests import provider_request
+from bot.schedule import next_poll_delay
+
+log = logging.getLogger("bot.jobs")
+S = JobState
+
+# Plain-words reasons a member sees (the i18n issue turns these keys into catalog entries).
+REASON_NO_CREDIT = "the video service account is out of credit; the moderators have been told"
+REASON_MISCONFIGURED = "the bot is misconfigured (the provider refused its key); moderators have been told"
+REASON_TASK_LOST = "the video service lost track of this job"
+REASON_TIMED_OUT = "no answer from the video service in time"
+REASON_VIDEO_GONE = "the finished video could not be downloaded before its link expired"
+REASON_UNKNOWN = (
+    "the connection broke while the job was being sent, so it is unknown whether it started; "
+    "it was not sent again, to avoid paying twice"
+)
+
+
+class JobListener(Protocol):
+    """What the Discord side does for the loop: show progress, post the video exactly once."""
+
+    async def job_changed(self, job: Job) -> None: ...
+
+    async def deliver(self, job: Job, video: Path) -> int:
+        """Post the video in the job's thread; return the message id. Must be idempotent per job."""
+        ...
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    max_active_per_member: int = 2
+    poll_first_seconds: float = 5.0
+    poll_max_seconds: float = 60.0
+    poll_concurrency: int = 8
+    job_timeout: timedelta = timedelta(hours=2)
+    off_peak_timeout: timedelta = timedelta(hours=48)
+    task_not_found_grace: timedelta = timedelta(minutes=10)
+    busy_pause_seconds: float = 30.0
+    video_max_bytes: int = 500 * 1024 * 1024
+    video_download_timeout: float = 300.0
+    idle_tick_seconds: float = 1.0
+
+
+def data_uri(item: JobInput) -> str:
+    return f"data:{item.mime_type};base64,{base64.b64encode(item.data).decode('ascii')}"
+
+
+class JobWorker:
+    def __init__(
+        self,
+        store: JobStore,
+        client: ViduClient,
+        listener: JobListener,
+        settings: WorkerSettings,
+        *,
+        workdir: Path,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._listener = listener
+        self._settings = settings
+        self._workdir = workdir
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._submits_paused_until: datetime | None = None
+        self._poll_slots = asyncio.Semaphore(settings.poll_concurrency)
+        self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
+
+    def wake(self) -> None:
+        """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
+        self._wake.set()
+
+    async def recover(self) -> None:
+        """After a restart: a job caught mid-submit may or may not exist at the provider. It is never
+        submitted again; the member is told. Everything else resumes from its stored state."""
+        for job in await self._store.jobs_to_resume():
+            if job.state is S.SUBMITTING:
+                moved = await self._store.transition(
+                    job.id, from_states=[S.SUBMITTING], to=S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN
+                )
+                if moved:
+                    log.warning("job %s: restarted mid-submit, outcome unknown", job.id)
+                    await self._notify(moved)
+
+    async def run(self) -> None:
+        await self.recover()
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # the store itself failed: log, wait, try again; never die
+                log.exception("worker tick failed")
+            self.heartbeat = self._clock()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.idle_tick_seconds)
+            self._wake.clear()
+
+    async def tick(self) -> None:
+        await self._submit_queued()
+        await self._poll_due()
+        await self._deliver_finished()
+
+    # ----------------------------------------------------------------------------------- submitting
+    async def _submit_queued(self) -> None:
+        now = self._clock()
+        if self._submits_paused_until and now < self._submits_paused_until:
+            return
+        for job in await self._store.jobs_in_states([S.ACCEPTED], limit=100):
+            active = await self._store.count_active(job.guild_id, job.user_id)
+            if active >= self._settings.max_active_per_member:
+                continue
+            try:
+                if not await self._submit(job):
+                    return  # the provider is busy: leave the rest queued, in order
+            except Exception:
+                log.exception("job %s: submit step failed", job.id)
+
+    async def _submit(self, job: Job) -> bool:
+        """Submit one job; False when the provider is busy and submitting should pause."""
+        inputs = await self._store.get_inputs(job.id)
+        try:
+            images = await asyncio.to_thread(lambda: [data_uri(i) for i in inputs])
+            request = provider_request(job.kind, job.params, images)
+        except (RequestValidationError, ValueError) as exc:
+            await self._finish(job, S.ACCEPTED, S.FAILED, reason=f"the stored request is invalid: {exc}")
+            return True
+        claimed = await self._store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)
+        if claimed is None:
+            return True  # cancelled or taken meanwhile
+        try:
+            result = await self._client.submit(request)
+        except RequestRejected as exc:
+            await self._finish(claimed, S.SUBMITTING, S.REJECTED, reason=exc.message or exc.reason)
+        except OutcomeUnknown:
+            await self._finish(claimed, S.SUBMITTING, S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN)
+        except InsufficientBalance:
+            log.error("job %s: provider account out of credit (NOT_ENOUGH_BALANCE)", job.id)
+            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=REASON_NO_CREDIT)
+        except OperatorError as exc:
+            log.error("job %s: provider refused the API key or endpoint (%s)", job.id, exc.reason)
+            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=REASON_MISCONFIGURED)
+        except TransientProviderError as exc:
+            # The client retries a submit only while it provably created no task, so none exists:
+            # the job goes back to the queue and submitting pauses for a while.
+            pause = max(self._settings.busy_pause_seconds, exc.retry_after or 0.0)
+            self._submits_paused_until = self._clock() + timedelta(seconds=pause)
+            log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
+            await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED)
+            return False
+        else:
+            submitted = await self._store.transition(
+                job.id,
+                from_states=[S.SUBMITTING],
+                to=S.SUBMITTED,
+                task_id=result.task_id,
+                provider_status=TaskStatus.QUEUED.value,
+                next_poll_at=self._clock() + timedelta(seconds=self._settings.poll_first_seconds),
+            )
+            await self._store.delete_inputs(job.id)
+            log.info("job %s: submitted as task %s", job.id, result.task_id)
+            if submitted:
+                await self._notify(submitted)
+        return True
+
+    # ------------------------------------------------------------------------------------- polling
+    async def _poll_due(self) -> None:
+        due = await self._store.due_polls(self._clock(), limit=self._settings.poll_concurrency * 4)
+        await asyncio.gather(*(self._poll_guarded(job) for job in due))
+
+    async def _poll_guarded(self, job: Job) -> None:
+        async with self._poll_slots:
+            try:
+                await self._poll(job)
+            except Exception:
+                log.exception("job %s: poll step failed", job.id)
+
+    async def _poll(self, job: Job) -> None:
+        now = self._clock()
+        assert job.task_id is not None  # SUBMITTED jobs always carry their task id
+        off_peak = bool(job.params.get("off_peak"))
+        timeout = self._settings.off_peak_timeout if off_peak else self._settings.job_timeout
+        if job.submitted_at and now - job.submitted_at > timeout:
+            await self._finish(job, S.SUBMITTED, S.EXPIRED, reason=REASON_TIMED_OUT)
+            return
+        try:
+            result = await self._client.get_task(job.task_id)
+        except TaskNotFound:
+            if job.submitted_at and now - job.submitted_at > self._settings.task_not_found_grace:
+                await self._finish(job, S.SUBMITTED, S.FAILED, reason=REASON_TASK_LOST)
+            else:
+                await self._reschedule(job, eta=None)
+            return
+        except (TransientProviderError, OperatorError) as exc:
+            log.warning("job %s: poll failed (%s), will retry", job.id, exc.reason)
+            await self._reschedule(job, eta=None)
+            return
+        if result.status is TaskStatus.SUCCEED and result.videos:
+            video = result.videos[0]
+            done = await self._store.transition(
+                job.id,
+                from_states=[S.SUBMITTED],
+                to=S.SUCCEEDED,
+                provider_status=result.status.value,
+                progress_percent=100,
+                eta_seconds=None,
+                video_url=video.url,
+                video_expires_at=now + timedelta(seconds=video.ttl_seconds),
+            )
+            if done:
+                await self._notify(done)
+            self.wake()  # deliver without waiting for the next idle tick
+        elif result.status is TaskStatus.FAILED or result.status is TaskStatus.SUCCEED:
+            reason = result.reason or ("finished without a video" if result.videos == () else "failed")
+            await self._finish(job, S.SUBMITTED, S.FAILED, reason=f"the video service said: {reason}")
+        else:
+            changed = (result.status.value, result.progress_percent, result.eta) != (
+                job.provider_status,
+                job.progress_percent,
+                job.eta_seconds,
+            )
+            updated = await self._reschedule(
+                job, eta=result.eta, status=result.status.value, progress=result.progress_percent
+            )
+            if updated and changed:
+                await self._notify(updated)
+
+    async def _reschedule(
+        self, job: Job, *, eta: int | None, status: str | None = None, progress: int | None = None
+    ) -> Job | None:
+        delay = next_poll_delay(
+            job.poll_count + 1,
+            eta_seconds=eta,
+            first=self._settings.poll_first_seconds,
+            cap=self._settings.poll_max_seconds,
+        )
+        return await self._store.update_progress(
+            job.id,
+            provider_status=status or job.provider_status,
+            progress_percent=progress,
+            eta_seconds=eta,
+            next_poll_at=self._clock() + timedelta(seconds=delay),
+            poll_count=job.poll_count + 1,
+        )
+
+    # ------------------------------------------------------------------------------------ delivery
+    async def _deliver_finished(self) -> None:
+        for job in await self._store.jobs_in_states([S.SUCCEEDED], limit=20):
+            try:
+                await self._deliver(job)
+            except Exception:
+                log.exception("job %s: delivery failed, will retry", job.id)
+
+    async def _deliver(self, job: Job) -> None:
+        assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
+        path = self._workdir / f"{job.id}.mp4"
+        try:
+            await self._client.download_video(
+                job.video_url,
+                path,
+                max_bytes=self._settings.video_max_bytes,
+                timeout=self._settings.video_download_timeout,
+            )
+        except VideoUnavailable:
+            await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_GONE)
+            return
+        except ProviderError as exc:
+            log.warning("job %s: download failed (%s), will retry", job.id, exc)
+            return
+        try:
+            message_id = await self._listener.deliver(job, path)
+        finally:
+            await asyncio.to_thread(path.unlink, True)
+        delivered = await self._store.transition(
+            job.id, from_states=[S.SUCCEEDED], to=S.DELIVERED, delivered_message_id=message_id
+        )
+        log.info("job %s: delivered as message %s", job.id, message_id)
+        if delivered:
+            await self._notify(delivered)
+            self.wake()  # a slot is free: the member's next queued job can go
+
+    # ------------------------------------------------------------------------------------- helpers
+    async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str) -> None:
+        moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason)
+        if moved:
+            log.info("job %s: %s (%s)", job.id, to.value, reason)
+            if to is not S.SUBMITTED:
+                await self._store.delete_inputs(job.id)
+            await self._notify(moved)
+            self.wake()
+
+    async def _notify(self, job: Job) -> None:
+        try:
+            await self._listener.job_changed(job)
+        except Exception:  # a status card that cannot be edited must not stop the job
+            log.exception("job %s: status update failed", job.id)
+
+
+__all__ = ["JobListener", "JobWorker", "WorkerSettings", "data_uri"]
