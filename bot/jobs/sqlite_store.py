@@ -598,6 +598,15 @@ class SQLiteStore:
             (guild_id, user_id, limit),
         )
 
+    async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
+        if not states:
+            return []
+        sql, params = _in_states("", states, order="seq")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return await self._fetch_jobs(sql, params)
+
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         if not states:
             return []

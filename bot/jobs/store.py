@@ -141,6 +141,10 @@ class JobStore(Protocol):
         """The member's jobs in this guild, newest first."""
         ...
 
+    async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
+        """Jobs of every guild in `states`, oldest first (the worker's queue and delivery sweeps)."""
+        ...
+
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         """The guild's jobs in `states`, oldest first (for /jobs all)."""
         ...

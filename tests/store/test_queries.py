@@ -239,3 +239,17 @@ async def test_a_jobs_repr_never_shows_its_signed_video_url(store: JobStore, clo
     assert done is not None
     assert "SECRETSIG" not in repr(done)
     assert done.id in repr(done)
+
+
+async def test_jobs_in_states_spans_guilds_oldest_first(store: JobStore, clock: ManualClock) -> None:
+    a = await store.create_job(make_job(clock), [])
+    b = await store.create_job(make_job(clock, guild_id=OTHER_GUILD, user_id=BOB), [])
+    c = await drive_to(store, await store.create_job(make_job(clock), []), JobState.SUCCEEDED)
+    d = await store.create_job(make_job(clock, user_id=BOB), [])
+    await drive_to(store, await store.create_job(make_job(clock), []), JobState.DELIVERED)
+
+    assert [j.id for j in await store.jobs_in_states([JobState.ACCEPTED])] == [a.id, b.id, d.id]
+    assert [j.id for j in await store.jobs_in_states([JobState.ACCEPTED], limit=2)] == [a.id, b.id]
+    both = await store.jobs_in_states({JobState.ACCEPTED, JobState.SUCCEEDED})
+    assert [j.id for j in both] == [a.id, b.id, c.id, d.id]
+    assert await store.jobs_in_states([]) == []
