@@ -121,15 +121,12 @@ def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits(
     plugins, label = _readable_plugins(filename, kind)
 
     _make_bomb_warning_an_error()
-    try:
-        im = Image.open(io.BytesIO(data), formats=plugins)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _bomb_problem(filename, exc, limits) from None
-    except _DAMAGED as exc:
-        if isinstance(exc, UnidentifiedImageError) and kind in ("heic", "avif"):
-            raise _unsupported(filename, label) from None
-        raise _damaged(filename) from None
-    with im:
+    if kind == "png":
+        # PNG carries checksums that Pillow only looks at in verify(): a flipped byte would
+        # otherwise come out as silently garbled pixels. verify() reads chunks, not pixels.
+        with _open(data, filename, kind, label, plugins, limits) as im:
+            _verify(im, filename)
+    with _open(data, filename, kind, label, plugins, limits) as im:
         return _prepare_opened(im, filename, kind, label, limits)
 
 
@@ -166,6 +163,27 @@ async def prepare_images(
     prepared = [r for r in results if isinstance(r, PreparedImage)]
     problems = [r for r in results if isinstance(r, ImageProblem)]
     return prepared, problems
+
+
+def _open(
+    data: bytes, filename: str, kind: str, label: str, plugins: list[str], limits: ImageLimits
+) -> Image.Image:
+    """Read the header only (Pillow is lazy): no pixels are decoded here."""
+    try:
+        return Image.open(io.BytesIO(data), formats=plugins)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_problem(filename, exc, limits) from None
+    except _DAMAGED as exc:
+        if isinstance(exc, UnidentifiedImageError) and kind in ("heic", "avif"):
+            raise _unsupported(filename, label) from None
+        raise _damaged(filename) from None
+
+
+def _verify(im: Image.Image, filename: str) -> None:
+    try:
+        im.verify()
+    except _DAMAGED:
+        raise _damaged(filename) from None
 
 
 def _prepare_opened(

@@ -48,8 +48,8 @@ def human_bytes(size: int) -> str:
 
 
 def human_megapixels(pixels: int) -> str:
-    """144_000_000 -> "144 MP", 40_000_000 -> "40 MP"."""
-    return f"{_trim(pixels / 1_000_000)} MP"
+    """144_000_000 -> "144 MP", 40_000_000 -> "40 MP", 20_000 -> "0.02 MP"."""
+    return f"{_trim(pixels / 1_000_000, digits=1 if pixels >= 1_000_000 else 2)} MP"
 
 
 def ratio_text(width: int, height: int) -> str:
