@@ -130,8 +130,8 @@ def error_for_status(
     operation: str,
     retry_after: float | None = None,
 ) -> ProviderError:
-    """Map an HTTP error answer to its typed error. `operation` is "submit" or "result" (404 meaning)."""
-    text = message or f"provider answered HTTP {status}"
+    """Map an HTTP error answer to its typed error. `operation` ("submit" or "result") is for messages."""
+    text = message or f"provider answered HTTP {status} to {operation}"
     if status == 429:
         reason = reason or "RATE_LIMIT_EXCEEDED"
         return RateLimited(text, status=status, reason=reason, retry_after=retry_after)
@@ -144,7 +144,9 @@ def error_for_status(
             return InsufficientBalance(text, status=status, reason=reason)
         return ProviderAuthError(text, status=status, reason=reason)
     if status == 404:
-        if reason == "TASK_NOT_FOUND" or (not reason and operation == "result"):
+        # Only the provider's own TASK_NOT_FOUND condemns a task; a bare 404 (wrong base URL, a proxy)
+        # is the operator's to fix, and must not fail every job being polled.
+        if reason == "TASK_NOT_FOUND":
             return TaskNotFound(text, status=status, reason=reason)
         return ModelNotFound(text, status=status, reason=reason)
     if 400 <= status < 500:

@@ -99,11 +99,14 @@ class Fault:
     reason: str = ""
     retry_after: float | str | None = None
     seconds: float = 0.0
+    message: str = "injected fault"
 
     @classmethod
-    def status(cls, code: int, reason: str = "", retry_after: float | str | None = None) -> Fault:
+    def status(
+        cls, code: int, reason: str = "", retry_after: float | str | None = None, message: str = "injected fault"
+    ) -> Fault:
         """Answer `code` with the documented error body (and a Retry-After header when given)."""
-        return cls("status", code=code, reason=reason, retry_after=retry_after)
+        return cls("status", code=code, reason=reason, retry_after=retry_after, message=message)
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -421,7 +424,7 @@ class FakeProvider:
         fault = self._next_fault("submit")
         if fault is not None and fault.kind == "status":
             return self._reply(
-                record, _error_response(fault.code, fault.reason, "injected fault", fault.retry_after)
+                record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after)
             )
         if fault is not None and fault.kind == "drop_before":
             return self._drop(request, record)
@@ -591,7 +594,7 @@ class FakeProvider:
         fault = self._next_fault("result")
         if fault is not None and fault.kind == "status":
             return self._reply(
-                record, _error_response(fault.code, fault.reason, "injected fault", fault.retry_after)
+                record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after)
             )
         if fault is not None and fault.kind in ("drop_before", "drop_after"):
             return self._drop(request, record)
