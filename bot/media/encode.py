@@ -44,8 +44,8 @@ class Encoded:
 _QUALITY_STEPS = (90, 80, 70, 60)
 _DOWNSCALE_QUALITY = 80
 _DOWNSCALE_ATTEMPTS = 8
-# Below this many pixels on the short side, rounding would bend the aspect ratio by more than 1 %.
-_MIN_SHORT_SIDE = 64
+# The short side is rounded up (see _scaled_size); from 128 px on that bends the ratio by under 1 %.
+_MIN_SHORT_SIDE = 128
 
 
 def data_uri_length(size: int, mime_type: str) -> int:
@@ -99,20 +99,37 @@ def encode_within_budget(im: Image.Image, plan: EncodePlan, budget: int) -> Enco
             return Encoded(data, lossy, width, height, (label,))
 
     raw_budget = _max_payload(budget, lossy)
+    scale = 1.0
     for _ in range(_DOWNSCALE_ATTEMPTS):
         # Bytes grow roughly with pixel count, so scale each side by the square root of the overshoot.
-        scale = min(0.9, math.sqrt(raw_budget / len(data)) * 0.95)
-        new_w = round(width * scale)
-        new_h = round(height * scale)
-        if min(new_w, new_h) < _MIN_SHORT_SIDE:
+        scale *= min(0.9, math.sqrt(raw_budget / len(data)) * 0.95)
+        size = _scaled_size(im.size, scale)
+        if size is None:
             return None
-        width, height = new_w, new_h
-        smaller = im.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        smaller = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         data = encode(smaller, lossy, _DOWNSCALE_QUALITY)
         if fits(len(data), lossy, budget):
-            fix = f"scaled down to {width}×{height} to fit {human_bytes(budget)}"
-            return Encoded(data, lossy, width, height, (fix,))
+            fix = f"scaled down to {size[0]}×{size[1]} to fit {human_bytes(budget)}"
+            return Encoded(data, lossy, size[0], size[1], (fix,))
     return None
+
+
+def _scaled_size(original: tuple[int, int], scale: float) -> tuple[int, int] | None:
+    """The original size times ``scale``, derived once from the original so the ratio stays true.
+
+    The short side is rounded *up*: the ratio can only move towards 1:1, so a 3.99:1 picture never
+    becomes a 4:1 one that the provider would refuse.
+    """
+    width, height = original
+    if width >= height:
+        new_w = round(width * scale)
+        new_h = math.ceil(new_w * height / width - 1e-9)
+    else:
+        new_h = round(height * scale)
+        new_w = math.ceil(new_h * width / height - 1e-9)
+    if min(new_w, new_h) < _MIN_SHORT_SIDE:
+        return None
+    return new_w, new_h
 
 
 def _encode_plan(im: Image.Image, plan: EncodePlan) -> tuple[bytes, OutputFormat]:
