@@ -6,9 +6,10 @@ prompts, durations or image budgets lives in one place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from bot.provider import KeyframeSetting, MultiframeRequest
+from bot.provider import Img2VideoRequest, KeyframeSetting, MultiframeRequest
 
 MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 9
 SEGMENT_DURATION_MIN, SEGMENT_DURATION_MAX, SEGMENT_DURATION_DEFAULT = 2, 7, 5
@@ -97,3 +98,47 @@ def multiframe_request(
     return MultiframeRequest(
         start_image=start_image, image_settings=settings, resolution=resolution, watermark=watermark
     )
+
+
+# ------------------------------------------------------------------ stored job parameters <-> requests
+# A job stores its settings as plain JSON and its images separately, so the provider request can be
+# rebuilt (submit after a restart, Re-roll, /jobs) without keeping image data URIs in the params.
+def img2video_params(
+    *, prompt: str, duration: int = 5, resolution: str = "720p", movement: str = "auto",
+    seed: int | None = None, audio: bool = False, bgm: bool = False, off_peak: bool = False,
+) -> dict[str, Any]:
+    return {"prompt": prompt, "duration": duration, "resolution": resolution, "movement": movement,
+            "seed": seed, "audio": audio, "bgm": bgm, "off_peak": off_peak}
+
+
+def multiframe_params(
+    *, prompts: Sequence[str | None], durations: Sequence[int], resolution: str = "720p",
+    watermark: bool = False,
+) -> dict[str, Any]:
+    return {"prompts": list(prompts), "durations": list(durations), "resolution": resolution,
+            "watermark": watermark}
+
+
+def provider_request(
+    kind: str, params: Mapping[str, Any], images: Sequence[str]
+) -> Img2VideoRequest | MultiframeRequest:
+    """The provider request of a stored job: `images` are its inputs in order, as URLs or data URIs."""
+    if kind == "img2video":
+        (image,) = images
+        return Img2VideoRequest(
+            image=image, prompt=params["prompt"], duration=params["duration"],
+            resolution=params["resolution"], movement_amplitude=params["movement"], seed=params.get("seed"),
+            audio=params.get("audio", False), bgm=params.get("bgm", False),
+            off_peak=params.get("off_peak", False),
+        )
+    if kind == "multiframe":
+        start, *keys = images
+        settings = tuple(
+            KeyframeSetting(key_image=key, prompt=prompt, duration=duration)
+            for key, prompt, duration in zip(keys, params["prompts"], params["durations"], strict=True)
+        )
+        return MultiframeRequest(
+            start_image=start, image_settings=settings, resolution=params["resolution"],
+            watermark=params.get("watermark", False),
+        )
+    raise ValueError(f"unknown job kind {kind!r}")

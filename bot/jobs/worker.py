@@ -153,16 +153,16 @@ class JobWorker:
 
     async def _submit(self, job: Job) -> bool:
         """Submit one job; False when the provider is busy and submitting should pause."""
+        claimed = await self._store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)
+        if claimed is None:
+            return True  # cancelled or taken meanwhile
         inputs = await self._store.get_inputs(job.id)
         try:
             images = await asyncio.to_thread(lambda: [data_uri(i) for i in inputs])
             request = provider_request(job.kind, job.params, images)
-        except (RequestValidationError, ValueError) as exc:
-            await self._finish(job, S.ACCEPTED, S.FAILED, reason=f"the stored request is invalid: {exc}")
+        except (RequestValidationError, ValueError, KeyError) as exc:
+            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=f"the stored request is invalid: {exc}")
             return True
-        claimed = await self._store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)
-        if claimed is None:
-            return True  # cancelled or taken meanwhile
         try:
             result = await self._client.submit(request)
         except RequestRejected as exc:

@@ -1,0 +1,274 @@
+"""The job loop against the strict fake provider and a real store: submit, poll, deliver, and every way
+that can go wrong. Discord is represented by a listener that records what members would see."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from bot.jobs import Job, JobInput, JobKind, JobState, JobStore
+from bot.jobs.worker import REASON_TASK_LOST, REASON_TIMED_OUT, REASON_UNKNOWN, JobWorker, WorkerSettings
+from bot.provider import RateLimiter, RetryPolicy, ViduClient
+from bot.requests import img2video_params, multiframe_params
+from tests.fakes.provider import FakeProvider, Fault
+from tests.store.backends import BACKENDS, ManualClock
+
+S = JobState
+API_KEY = "sk-worker-test-key-0123456789"
+
+
+@dataclass
+class RecordingListener:
+    """Stands in for Discord: what the member would see in the thread."""
+
+    changes: list[tuple[str, JobState]] = field(default_factory=list)
+    posted: dict[str, list[bytes]] = field(default_factory=dict)
+    fail_next_delivery: bool = False
+
+    async def job_changed(self, job: Job) -> None:
+        self.changes.append((job.id, job.state))
+
+    async def deliver(self, job: Job, video: Path) -> int:
+        if self.fail_next_delivery:
+            self.fail_next_delivery = False
+            raise RuntimeError("Discord is down")
+        self.posted.setdefault(job.id, []).append(video.read_bytes())  # noqa: ASYNC240 (tiny test file)
+        return 1000 + len(self.posted)
+
+
+@dataclass
+class Harness:
+    fake: FakeProvider
+    store: JobStore
+    worker: JobWorker
+    listener: RecordingListener
+    clock: ManualClock
+
+    async def step(self, seconds: float = 1.0) -> None:
+        """Move both clocks (ours and the provider's) and run one tick of the loop."""
+        self.clock.advance(seconds)
+        self.fake.advance(seconds)
+        await self.worker.tick()
+
+    async def until(self, job_id: str, states: Collection[JobState], max_steps: int = 300) -> Job:
+        for _ in range(max_steps):
+            job = await self.store.get_job(job_id)
+            assert job is not None
+            if job.state in states:
+                return job
+            await self.step()
+        job = await self.store.get_job(job_id)
+        raise AssertionError(f"job {job_id} stuck in {job.state if job else None}")
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 120, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def add_img2video(
+    store: JobStore, *, user: int = 1, prompt: str = "a cat yawns", **extra: object
+) -> Job:
+    params = img2video_params(prompt=prompt, **extra)  # type: ignore[arg-type]
+    job = Job.new(guild_id=10, channel_id=20, user_id=user, kind=JobKind.IMG2VIDEO, params=params,
+                  resolution="720p", duration_seconds=5, thread_id=30)
+    return await store.create_job(job, [JobInput(0, "cat.png", "image/png", png())])
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    clock = ManualClock()
+    fake = FakeProvider(api_key=API_KEY, time_scale=0.0)  # the fake's time moves only with step()
+    fake.queue_seconds, fake.processing_seconds = 5.0, 20.0
+    await fake.start()
+    store = await BACKENDS["sqlite"].open(tmp_path, clock)
+    listener = RecordingListener()
+    async with aiohttp.ClientSession() as session:
+        client = ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=RateLimiter(60_000),
+                            timeout=5.0, retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05))
+        settings = WorkerSettings(max_active_per_member=2, poll_first_seconds=2, poll_max_seconds=30)
+        worker = JobWorker(store, client, listener, settings, workdir=tmp_path, clock=clock)
+        yield Harness(fake, store, worker, listener, clock)
+    await store.close()
+    await fake.stop()
+
+
+async def test_a_job_goes_from_accepted_to_delivered_with_the_providers_video(harness: Harness) -> None:
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    submitted = await harness.store.get_job(job.id)
+    assert submitted is not None
+    assert submitted.state is S.SUBMITTED
+    assert submitted.task_id
+    assert await harness.store.get_inputs(job.id) == []  # images are not kept once the provider has them
+
+    done = await harness.until(job.id, [S.DELIVERED])
+    assert len(harness.fake.requests_to("submit")) == 1
+    body = harness.fake.tasks[done.task_id or ""].body
+    assert body["prompt"] == "a cat yawns"
+    assert body["images"][0].startswith("data:image/png;base64,")
+    (video,) = harness.listener.posted[job.id]
+    assert video[4:8] == b"ftyp"  # the real MP4 the provider served
+    states = [state for job_id, state in harness.listener.changes if job_id == job.id]
+    assert states[0] is S.SUBMITTED
+    assert S.SUCCEEDED in states
+    assert states[-1] is S.DELIVERED
+
+
+async def test_polls_follow_the_eta_instead_of_hammering(harness: Harness) -> None:
+    job = await add_img2video(harness.store)
+    done = await harness.until(job.id, [S.DELIVERED])
+    # 25 s of generation: a fixed 3 s poller would need 8+ polls.
+    assert len(harness.fake.requests_to("result")) <= 5, done.poll_count
+
+
+async def test_multiframe_job_sends_every_keyframe_with_its_prompt_and_duration(harness: Harness) -> None:
+    params = multiframe_params(prompts=["walks in", None, "sits"], durations=[4, 5, 3], resolution="540p")
+    job = Job.new(guild_id=10, channel_id=20, user_id=1, kind=JobKind.MULTIFRAME, params=params,
+                  resolution="540p", duration_seconds=12, thread_id=30)
+    job = await harness.store.create_job(job, [JobInput(n, f"{n}.png", "image/png", png()) for n in range(4)])
+    done = await harness.until(job.id, [S.DELIVERED])
+    body = harness.fake.tasks[done.task_id or ""].body
+    assert [s.get("prompt") for s in body["image_settings"]] == ["walks in", None, "sits"]
+    assert [s["duration"] for s in body["image_settings"]] == [4, 5, 3]
+    assert body["resolution"] == "540p"
+
+
+async def test_a_member_has_at_most_n_jobs_at_the_provider_and_the_rest_wait(harness: Harness) -> None:
+    jobs = [await add_img2video(harness.store, prompt=f"take {n}") for n in range(3)]
+    other = await add_img2video(harness.store, user=2)
+    await harness.worker.tick()
+    states = [(await harness.store.get_job(j.id)).state for j in jobs]  # type: ignore[union-attr]
+    assert states == [S.SUBMITTED, S.SUBMITTED, S.ACCEPTED]
+    assert (await harness.store.get_job(other.id)).state is S.SUBMITTED  # type: ignore[union-attr]
+    await harness.until(jobs[2].id, [S.DELIVERED])
+    assert len(harness.fake.requests_to("submit")) == 4
+
+
+async def test_refused_prompt_is_rejected_with_the_providers_words(harness: Harness) -> None:
+    job = await add_img2video(harness.store, prompt="something forbidden")
+    await harness.worker.tick()
+    rejected = await harness.store.get_job(job.id)
+    assert rejected is not None
+    assert rejected.state is S.REJECTED
+    assert rejected.reason
+    assert harness.fake.tasks == {}
+    assert harness.listener.changes[-1] == (job.id, S.REJECTED)
+
+
+async def test_a_broken_submit_is_never_repeated(harness: Harness) -> None:
+    harness.fake.inject("submit", Fault.drop_after())
+    job = await add_img2video(harness.store)
+    for _ in range(5):
+        await harness.step()
+    unknown = await harness.store.get_job(job.id)
+    assert unknown is not None
+    assert unknown.state is S.SUBMIT_UNKNOWN
+    assert unknown.reason == REASON_UNKNOWN
+    assert len(harness.fake.tasks) == 1  # the provider did create it: exactly once
+    assert len(harness.fake.requests_to("submit")) == 1
+
+
+async def test_a_busy_provider_leaves_the_job_queued_and_pauses_submits(harness: Harness) -> None:
+    harness.fake.inject("submit", Fault.status(429, "RATE_LIMIT_EXCEEDED"), times=3)
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    waiting = await harness.store.get_job(job.id)
+    assert waiting is not None
+    assert waiting.state is S.ACCEPTED
+    await harness.worker.tick()  # still paused: no new submit
+    assert len(harness.fake.requests_to("submit")) == 3
+    await harness.step(31)
+    await harness.until(job.id, [S.DELIVERED])
+    assert len(harness.fake.tasks) == 1
+
+
+async def test_a_task_failed_at_the_provider_says_why(harness: Harness) -> None:
+    harness.fake.plan_next_task(fail_reason="content moderation")
+    job = await add_img2video(harness.store)
+    failed = await harness.until(job.id, [S.FAILED])
+    assert "content moderation" in (failed.reason or "")
+    assert job.id not in harness.listener.posted
+
+
+async def test_a_task_the_provider_forgot_fails_after_the_grace_period(harness: Harness) -> None:
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    submitted = await harness.store.get_job(job.id)
+    assert submitted is not None
+    harness.fake.forget_task(submitted.task_id or "")
+    await harness.step(3)
+    assert (await harness.store.get_job(job.id)).state is S.SUBMITTED  # type: ignore[union-attr]
+    failed = await harness.until(job.id, [S.FAILED], max_steps=1000)
+    assert failed.reason == REASON_TASK_LOST
+    assert (failed.finished_at - (failed.submitted_at or failed.created_at)).total_seconds() >= 600  # type: ignore[operator]
+
+
+async def test_a_task_without_an_answer_in_time_expires(harness: Harness) -> None:
+    harness.fake.plan_next_task(queue_seconds=100_000)
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    await harness.step(2 * 3600 + 1)
+    expired = await harness.until(job.id, [S.EXPIRED, S.DELIVERED])
+    assert expired.state is S.EXPIRED
+    assert expired.reason == REASON_TIMED_OUT
+
+
+async def test_off_peak_jobs_get_48_hours(harness: Harness) -> None:
+    harness.fake.plan_next_task(queue_seconds=30 * 3600)
+    job = await add_img2video(harness.store, off_peak=True)
+    await harness.worker.tick()
+    await harness.step(3 * 3600)
+    assert (await harness.store.get_job(job.id)).state is S.SUBMITTED  # type: ignore[union-attr]
+    await harness.step(27 * 3600)
+    await harness.until(job.id, [S.DELIVERED])
+
+
+async def test_restart_mid_submit_marks_the_job_unknown_and_never_resubmits(harness: Harness) -> None:
+    job = await add_img2video(harness.store)
+    await harness.store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)  # crashed here
+    await harness.worker.recover()
+    for _ in range(3):
+        await harness.step()
+    unknown = await harness.store.get_job(job.id)
+    assert unknown is not None
+    assert unknown.state is S.SUBMIT_UNKNOWN
+    assert harness.fake.requests_to("submit") == []
+    assert harness.listener.changes == [(job.id, S.SUBMIT_UNKNOWN)]
+
+
+async def test_a_failed_post_is_retried_and_the_video_lands_once(harness: Harness) -> None:
+    harness.listener.fail_next_delivery = True
+    job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.DELIVERED])
+    assert len(harness.listener.posted[job.id]) == 1
+
+
+async def test_an_expired_video_link_fails_the_job_plainly(harness: Harness) -> None:
+    harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"))
+    job = await add_img2video(harness.store)
+    failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
+    assert failed.state is S.FAILED
+    assert "expired" in (failed.reason or "")
+    assert job.id not in harness.listener.posted
+
+
+async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None:
+    broken = Job.new(guild_id=10, channel_id=20, user_id=3, kind=JobKind.MULTIFRAME,
+                     params={"prompts": ["a"], "durations": [5, 5], "resolution": "720p"},
+                     resolution="720p", duration_seconds=10, thread_id=30)
+    inputs = [JobInput(n, "x.png", "image/png", png()) for n in range(3)]
+    broken = await harness.store.create_job(broken, inputs)
+    good = await add_img2video(harness.store, user=4)
+    await harness.until(good.id, [S.DELIVERED])
+    failed = await harness.store.get_job(broken.id)
+    assert failed is not None
+    assert failed.state is S.FAILED
+    assert "stored request is invalid" in (failed.reason or "")
