@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -51,6 +52,9 @@ EXIT_OPERATOR = 3  # configuration, key, balance, database
 EXIT_UNCERTAIN = 4  # provider unreachable, or a submit whose outcome is unknown
 
 KEY_CHECK_TASK_ID = "vidu-bot-key-check-00000000"
+
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, None]]
 
 
 class CliError(Exception):
@@ -290,7 +294,7 @@ async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
     print(f"ok: provider key accepted by {settings.vidu_api_base}")
 
 
-def _run_async(command: Callable[[argparse.Namespace, Settings], Awaitable[None]],
+def _run_async(command: Command,
                args: argparse.Namespace, settings: Settings) -> int:
     try:
         asyncio.run(command(args, settings))
@@ -320,7 +324,7 @@ def _field_line(exc: RequestValidationError | InputProblem) -> str:
     return f"{option}: {message.removeprefix(field + ': ')}"
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[None]]] = {
+COMMANDS: dict[str, Command] = {
     "animate": cmd_animate,
     "keyframes": cmd_keyframes,
     "task": cmd_task,

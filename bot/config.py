@@ -172,6 +172,14 @@ VARIABLES: tuple[Variable, ...] = (
              "A task without a final answer after this long is expired and its quota refunded."),
     Variable("OFF_PEAK_TIMEOUT_HOURS", "off_peak_timeout_hours", _int(1), "48",
              "The same for off-peak tasks, which the provider may finish within 48 h."),
+    Variable("MAX_ACTIVE_JOBS_PER_MEMBER", "max_active_jobs_per_member", _int(1, 50), "2",
+             "Jobs one member may have at the provider at once; more wait in the bot's queue."),
+    Variable("MAX_QUEUED_JOBS_PER_MEMBER", "max_queued_jobs_per_member", _int(0, 100), "5",
+             "Jobs one member may have waiting in the bot's queue; beyond that a request is refused."),
+    Variable("POLL_CONCURRENCY", "poll_concurrency", _int(1, 100), "8",
+             "Provider polls in flight at once."),
+    Variable("ATTACHMENT_READ_TIMEOUT_SECONDS", "attachment_read_timeout_seconds", _float(1), "30",
+             "Time limit for reading a member's attachments from Discord's CDN."),
     Variable("IMAGE_MAX_BYTES", "image_max_bytes", _int(1), str(50 * MB),
              "Largest image file accepted (the provider's limit is 50 MB)."),
     Variable("IMAGE_MAX_PIXELS", "image_max_pixels", _int(1), "40000000",
@@ -182,6 +190,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Largest finished video downloaded from the provider."),
     Variable("VIDEO_DOWNLOAD_TIMEOUT_SECONDS", "video_download_timeout_seconds", _float(1), "300",
              "Time limit of one video download."),
+    Variable("DATA_DIR", "data_dir", _str, "data",
+             "Folder for temporary downloads (videos being delivered)."),
     Variable("LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error"), "info",
              "Lowest level of log lines written."),
 )
@@ -203,11 +213,16 @@ class Settings:
     poll_max_seconds: float
     job_timeout_minutes: int
     off_peak_timeout_hours: int
+    max_active_jobs_per_member: int
+    max_queued_jobs_per_member: int
+    poll_concurrency: int
+    attachment_read_timeout_seconds: float
     image_max_bytes: int
     image_max_pixels: int
     image_data_uri_budget: int
     video_max_bytes: int
     video_download_timeout_seconds: float
+    data_dir: str
     log_level: str
 
     def secrets(self) -> list[str]:

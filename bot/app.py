@@ -1,0 +1,160 @@
+"""The Discord bot: start-up wiring, the command tree's one error handler, graceful stop.
+
+Start-up follows discord.py's advanced_startup example: the HTTP session and the store are opened
+outside the bot and handed in; `setup_hook` loads the cogs, syncs commands to the dev server and starts
+the job loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.jobs import JobStore, open_store
+from bot.jobs.delivery import DiscordJobListener
+from bot.jobs.worker import JobWorker, WorkerSettings
+from bot.provider import RateLimiter, RetryPolicy, ViduClient
+
+log = logging.getLogger("bot.app")
+
+COGS = ("cogs.generate",)
+UNKNOWN_INTERACTION = 10062
+
+
+def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
+    """Send REST and gateway traffic through a proxy (large bots do) or, in our tests, the fake Discord."""
+    if api_base:
+        discord.http.Route.BASE = api_base
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+class ViduTree(app_commands.CommandTree["ViduBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[ViduBot], error: app_commands.AppCommandError
+    ) -> None:
+        original = getattr(error, "original", error)
+        if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+            # Acknowledged too late (a gateway hiccup): nobody is waiting for an answer any more.
+            log.warning("interaction %s expired before it was acknowledged", interaction.id)
+            return
+        if isinstance(error, app_commands.NoPrivateMessage):
+            await _reply(interaction, "This command works in a server's channels, not in direct messages.")
+            return
+        if isinstance(error, app_commands.CheckFailure):
+            await _reply(interaction, "You are not allowed to use this command here.")
+            return
+        error_id = secrets.token_hex(4)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("error %s in /%s (guild %s, user %s)", error_id, command, interaction.guild_id,
+                  interaction.user.id, exc_info=original)
+        await _reply(interaction, f"Something went wrong on our side (error id `{error_id}`). Nothing was "
+                                  "charged. Please try again; moderators can look the id up in the logs.")
+
+
+async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s about an error", interaction.user.id)
+
+
+class ViduBot(commands.Bot):
+    def __init__(self, settings: Settings, *, session: aiohttp.ClientSession, store: JobStore,
+                 sync_only: bool = False) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            tree_cls=ViduTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.store = store
+        self.provider = ViduClient(
+            session, base_url=settings.vidu_api_base, api_key=settings.vidu_api_key.get(),
+            limiter=RateLimiter(settings.provider_requests_per_minute),
+            timeout=settings.provider_timeout_seconds,
+            retry=RetryPolicy(max_attempts=settings.provider_max_attempts),
+        )
+        workdir = Path(settings.data_dir) / "videos"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.worker = JobWorker(
+            store, self.provider, DiscordJobListener(self, store),
+            WorkerSettings(
+                max_active_per_member=settings.max_active_jobs_per_member,
+                poll_first_seconds=settings.poll_first_seconds,
+                poll_max_seconds=settings.poll_max_seconds,
+                poll_concurrency=settings.poll_concurrency,
+                job_timeout=timedelta(minutes=settings.job_timeout_minutes),
+                off_peak_timeout=timedelta(hours=settings.off_peak_timeout_hours),
+                video_max_bytes=settings.video_max_bytes,
+                video_download_timeout=settings.video_download_timeout_seconds,
+            ),
+            workdir=workdir,
+        )
+        self._sync_only = sync_only
+        self._worker_task: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        for cog in COGS:
+            await self.load_extension(cog)
+        if self._sync_only:
+            return
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        self._worker_task = asyncio.create_task(self.worker.run(), name="job-worker")
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+        await super().close()
+
+
+async def _run(settings: Settings, sync_only: bool) -> None:
+    point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
+    async with aiohttp.ClientSession() as session, open_store(settings.database_url.get()) as store:
+        bot = ViduBot(settings, session=session, store=store, sync_only=sync_only)
+        async with bot:
+            if sync_only:
+                await bot.login(settings.discord_token.get())
+                synced = await bot.tree.sync()
+                print(f"synced {len(synced)} global commands (Discord may take up to an hour to show them)")
+                return
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+            await bot.start(settings.discord_token.get())
+
+
+def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
+    try:
+        asyncio.run(_run(settings, sync_only))
+    except discord.LoginFailure:
+        log.error("DISCORD_TOKEN was refused by Discord")
+        return 3
+    return 0

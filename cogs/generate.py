@@ -1,0 +1,125 @@
+"""Generating commands: /animate (one image) and /keyframes (a start image and 2-9 keyframes)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ViduBot
+from bot.jobs.models import JobKind
+from bot.requests import (
+    InputProblem,
+    check_keyframe_count,
+    img2video_params,
+    multiframe_params,
+    split_durations,
+    split_prompts,
+)
+from bot.ui.intake import Intake, Refused, check_images, problem_message, start_job, validate_request
+
+Interaction = discord.Interaction[ViduBot]
+
+
+class Generate(commands.Cog):
+    def __init__(self, bot: ViduBot) -> None:
+        self.bot = bot
+
+    async def _run(self, interaction: Interaction, attachments: list[discord.Attachment],
+                   intake: Intake) -> None:
+        """Acknowledge at once, then check everything, then start the job; one private answer."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            images = await check_images(self.bot, attachments)
+            await validate_request(intake, images)
+            job = await start_job(self.bot, interaction, intake, images)
+        except Refused as refusal:
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return
+        await interaction.followup.send(
+            f"Your video is on its way: job `{job.id}` in <#{job.thread_id}>.", ephemeral=True
+        )
+
+    @app_commands.command(name="animate", description="Turn one image into a video")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        image="The picture to animate (png, jpeg, webp; others are converted)",
+        prompt="What should happen in the video",
+        duration="Length in seconds (1-10, default 5)",
+        resolution="Video resolution (default 720p)",
+        movement="How much things move (default auto)",
+        seed="Same seed, same inputs: a similar video",
+        audio="Generate sound",
+        bgm="Add background music",
+        off_peak="Cheaper, but may take up to 48 hours",
+        private="Answer in a private thread (you and the moderators)",
+    )
+    async def animate(
+        self,
+        interaction: Interaction,
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, 2000],
+        duration: app_commands.Range[int, 1, 10] = 5,
+        resolution: Literal["720p", "1080p"] = "720p",
+        movement: Literal["auto", "small", "medium", "high"] = "auto",
+        seed: app_commands.Range[int, 0, 2147483647] | None = None,
+        audio: bool = False,
+        bgm: bool = False,
+        off_peak: bool = False,
+        private: bool = False,
+    ) -> None:
+        params = img2video_params(prompt=prompt, duration=duration, resolution=resolution, movement=movement,
+                                  seed=seed, audio=audio, bgm=bgm, off_peak=off_peak)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt)
+        await self._run(interaction, [image], intake)
+
+    @app_commands.command(name="keyframes", description="Join a start image and 2-9 keyframes into one video")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        start="The first frame",
+        frame1="Keyframe 1: where segment 1 ends",
+        frame2="Keyframe 2: where segment 2 ends",
+        prompts='One prompt for all segments, or one per segment: "walks in | sits down"',
+        durations='Seconds per segment (2-7): one for all, or one each: "4,5"',
+        resolution="Video resolution (default 720p)",
+        watermark="Add the provider's watermark",
+        private="Answer in a private thread (you and the moderators)",
+    )
+    async def keyframes(
+        self,
+        interaction: Interaction,
+        start: discord.Attachment,
+        frame1: discord.Attachment,
+        frame2: discord.Attachment,
+        frame3: discord.Attachment | None = None,
+        frame4: discord.Attachment | None = None,
+        frame5: discord.Attachment | None = None,
+        frame6: discord.Attachment | None = None,
+        frame7: discord.Attachment | None = None,
+        frame8: discord.Attachment | None = None,
+        frame9: discord.Attachment | None = None,
+        prompts: app_commands.Range[str, 0, 4000] | None = None,
+        durations: str | None = None,
+        resolution: Literal["540p", "720p", "1080p"] = "720p",
+        watermark: bool = False,
+        private: bool = False,
+    ) -> None:
+        frames = [f for f in (frame1, frame2, frame3, frame4, frame5, frame6, frame7, frame8, frame9) if f]
+        try:
+            check_keyframe_count(len(frames))
+            segment_prompts = split_prompts(prompts, len(frames))
+            segment_durations = split_durations(durations, len(frames))
+        except InputProblem as problem:
+            await interaction.response.send_message(problem_message([str(problem)]), ephemeral=True)
+            return
+        params = multiframe_params(prompts=segment_prompts, durations=segment_durations,
+                                   resolution=resolution, watermark=watermark)
+        title = next((p for p in segment_prompts if p), None) or f"{len(frames) + 1} keyframes"
+        intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title)
+        await self._run(interaction, [start, *frames], intake)
+
+
+async def setup(bot: ViduBot) -> None:
+    await bot.add_cog(Generate(bot))
