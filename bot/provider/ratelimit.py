@@ -6,6 +6,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
+# Clock arithmetic in floats can leave a token at 0.9999999; that is a whole token.
+_EPSILON = 1e-9
+
 
 class RateLimiter:
     """`await limiter.acquire()` before each request; waiters are served first come, first served.
@@ -46,12 +49,12 @@ class RateLimiter:
     async def acquire(self) -> None:
         async with self._lock:
             self._refill()
-            while self._tokens < 1.0:
+            while self._tokens < 1.0 - _EPSILON:
                 # Sleep about as long as the missing fraction of a token takes; re-check after, since the
                 # clock may be a test clock that has not moved. Cancelling here consumes no token.
                 await asyncio.sleep(max(0.001, (1.0 - self._tokens) / self._rate))
                 self._refill()
-            self._tokens -= 1.0
+            self._tokens = max(0.0, self._tokens - 1.0)
 
     def __repr__(self) -> str:
         return f"RateLimiter(per_minute={self.per_minute:g}, burst={self._capacity:g})"
