@@ -103,7 +103,11 @@ class Fault:
 
     @classmethod
     def status(
-        cls, code: int, reason: str = "", retry_after: float | str | None = None, message: str = "injected fault"
+        cls,
+        code: int,
+        reason: str = "",
+        retry_after: float | str | None = None,
+        message: str = "injected fault",
     ) -> Fault:
         """Answer `code` with the documented error body (and a Retry-After header when given)."""
         return cls("status", code=code, reason=reason, retry_after=retry_after, message=message)
