@@ -341,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_OPERATOR
-    configure_logging(settings.log_level if command in ("run", "sync") else "warning", settings.secrets())
+    configure_logging(settings.log_level if command in ("run", "sync") else "error", settings.secrets())
     if command in ("run", "sync"):
         from bot.app import run_bot  # discord.py is imported only when Discord is used
 
