@@ -25,10 +25,15 @@ class OutputFormat(StrEnum):
 
 @dataclass(frozen=True)
 class EncodePlan:
-    """The first, best-looking encoding to try; ``quality`` None means lossless."""
+    """The first, best-looking encoding to try; ``quality`` None means lossless.
+
+    ``subsampling`` (JPEG only): 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0. A JPEG source keeps its own, since
+    finer chroma than the source had only costs bytes.
+    """
 
     fmt: OutputFormat
     quality: int | None
+    subsampling: int = 2
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,13 @@ def fits(size: int, fmt: OutputFormat, budget: int) -> bool:
     return data_uri_length(size, fmt.mime_type) <= budget
 
 
-def encode(im: Image.Image, fmt: OutputFormat, quality: int | None) -> bytes:
+def encode(im: Image.Image, fmt: OutputFormat, quality: int | None, subsampling: int = 2) -> bytes:
     """One encoding, with no metadata at all (the image's ``info`` is already empty)."""
     buf = io.BytesIO()
     if fmt is OutputFormat.PNG:
         im.save(buf, "PNG", compress_level=6)
     elif fmt is OutputFormat.JPEG:
-        # Full-resolution colour (4:4:4) at high quality, the usual 4:2:0 once we trade quality for size.
-        subsampling = 0 if (quality or 95) >= 90 else 2
-        im.save(buf, "JPEG", quality=quality or 95, subsampling=subsampling, exif=b"")
+        im.save(buf, "JPEG", quality=quality or 92, subsampling=subsampling, exif=b"")
     else:
         if im.mode not in ("RGB", "RGBA"):
             im = im.convert("RGBA" if has_alpha(im) else "RGB")
@@ -134,7 +137,7 @@ def _scaled_size(original: tuple[int, int], scale: float) -> tuple[int, int] | N
 
 def _encode_plan(im: Image.Image, plan: EncodePlan) -> tuple[bytes, OutputFormat]:
     try:
-        return encode(im, plan.fmt, plan.quality), plan.fmt
+        return encode(im, plan.fmt, plan.quality, plan.subsampling), plan.fmt
     except (OSError, ValueError):
         if plan.fmt is not OutputFormat.WEBP:
             raise

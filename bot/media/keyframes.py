@@ -7,8 +7,9 @@ Choices (documented for review):
 - Every accepted image is decoded and re-encoded once, even a clean PNG/JPEG/WebP: one path strips all
   metadata (EXIF with GPS, XMP, comments, text chunks, ICC) with no format-specific parsing to get wrong.
 - Output format: lossless sources (PNG, GIF, BMP, TIFF, ICO, JPEG 2000) become PNG; lossless WebP stays
-  lossless WebP; lossy sources (JPEG, MPO, lossy WebP, AVIF, HEIC) stay lossy at quality 95 (JPEG when
-  opaque, WebP when transparent). Lossless in, lossless out; a photo never balloons into a huge PNG.
+  lossless WebP; lossy sources (JPEG, MPO, lossy WebP, AVIF, HEIC) stay lossy at quality 92 (JPEG when
+  opaque, keeping a JPEG source's chroma subsampling; WebP at 90 when transparent). Lossless in,
+  lossless out; a photo never balloons into a huge PNG, and a phone JPEG comes out about its own size.
 - When the data URI would exceed the budget: lossy quality steps (JPEG, or WebP to keep transparency),
   then downscaling in steps that keep the aspect ratio; if nothing fits, CANNOT_FIT.
 - ICC profiles are converted to sRGB, then dropped (see ``bot.media.pixels``).
@@ -25,7 +26,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from bot.media.encode import EncodePlan, OutputFormat, encode_within_budget
 from bot.media.pixels import has_alpha, normalise_pixels
@@ -209,6 +210,7 @@ def _prepare_opened(
     source_format = im.format or ""
     frames = _frame_count(im)
     lossless_webp = kind == "webp" and _is_lossless_webp(im)
+    subsampling = _jpeg_subsampling(im)
     try:
         im.seek(0)
         im.load()
@@ -226,7 +228,7 @@ def _prepare_opened(
     pixels, pixel_fixes = normalise_pixels(im)
     fixes.extend(pixel_fixes)
 
-    plan = _plan(source_format, lossless_webp, has_alpha(pixels))
+    plan = _plan(source_format, lossless_webp, has_alpha(pixels), subsampling)
     encoded = encode_within_budget(pixels, plan, limits.data_uri_budget)
     if encoded is None:
         raise ImageProblem(
@@ -260,12 +262,23 @@ def _readable_plugins(filename: str, kind: str) -> tuple[list[str], str]:
     return available, label
 
 
-def _plan(source_format: str, lossless_webp: bool, alpha: bool) -> EncodePlan:
+def _plan(source_format: str, lossless_webp: bool, alpha: bool, subsampling: int) -> EncodePlan:
     if source_format == "WEBP":
-        return EncodePlan(OutputFormat.WEBP, None if lossless_webp else 95)
+        return EncodePlan(OutputFormat.WEBP, None if lossless_webp else 90)
     if source_format in _LOSSY_SOURCES:
-        return EncodePlan(OutputFormat.WEBP if alpha else OutputFormat.JPEG, 95)
+        if alpha:
+            return EncodePlan(OutputFormat.WEBP, 90)
+        return EncodePlan(OutputFormat.JPEG, 92, subsampling)
     return EncodePlan(OutputFormat.PNG, None)
+
+
+def _jpeg_subsampling(im: Image.Image) -> int:
+    """The source's chroma subsampling (0, 1 or 2) when it is a JPEG, else 4:2:0."""
+    if isinstance(im, JpegImagePlugin.JpegImageFile):
+        sampling = JpegImagePlugin.get_sampling(im)
+        if sampling in (0, 1, 2):
+            return sampling
+    return 2
 
 
 def _conversion_fix(
@@ -329,6 +342,9 @@ def _make_bomb_warning_an_error() -> None:
         if action == "error" and category is Image.DecompressionBombWarning:
             return
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+_make_bomb_warning_an_error()  # at import too, so worker threads normally find it already in place
 
 
 def _bomb_problem(filename: str, exc: Exception, limits: ImageLimits) -> ImageProblem:
