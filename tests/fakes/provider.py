@@ -193,9 +193,7 @@ class _Refused(Exception):
         self.message = message
 
 
-def _error_response(
-    status: int, reason: str, message: str, retry_after: float | str | None = None
-) -> web.Response:
+def _error_response(status: int, reason: str, message: str, retry_after: float | str | None = None) -> web.Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     body = {"code": status, "reason": reason, "message": message, "metadata": {}}
     return web.json_response(body, status=status, headers=headers)
@@ -238,18 +236,14 @@ def _check_fields(obj: dict[str, Any], spec: dict[str, tuple[str, bool]], prefix
 def _check_image_bytes(path: str, data: bytes, limit: int, refused_hashes: set[str]) -> None:
     """Pillow decides, as the provider's image service would (runs in a thread)."""
     if len(data) > limit:
-        raise _Refused(
-            400, "IMAGE_FILE_EXCEEDS_MAX_SIZE", f"{path}: image is {len(data)} bytes, more than {limit}"
-        )
+        raise _Refused(400, "IMAGE_FILE_EXCEEDS_MAX_SIZE", f"{path}: image is {len(data)} bytes, more than {limit}")
     try:
         with Image.open(io.BytesIO(data)) as img:
             kind = img.format
             width, height = img.size
             img.load()
     except Exception as exc:  # any decoder failure means "not an image we accept"
-        raise _Refused(
-            400, "INVALID_IMAGE_FORMAT", f"{path}: cannot decode image ({type(exc).__name__})"
-        ) from None
+        raise _Refused(400, "INVALID_IMAGE_FORMAT", f"{path}: cannot decode image ({type(exc).__name__})") from None
     if kind not in _PILLOW_FORMATS:
         raise _Refused(400, "INVALID_IMAGE_FORMAT", f"{path}: {kind} is not png, jpeg or webp")
     if not (width * 4 > height and height * 4 > width):
@@ -386,7 +380,8 @@ class FakeProvider:
     async def _record(self, request: web.Request, endpoint: str) -> tuple[RecordedRequest, bytes]:
         raw = await request.read()
         try:
-            parsed = json.loads(raw) if raw else None
+            # Bodies with data URIs run to megabytes: parse them off the event loop.
+            parsed = await asyncio.to_thread(json.loads, raw) if raw else None
         except ValueError:
             parsed = None
         record = RecordedRequest(
@@ -427,9 +422,7 @@ class FakeProvider:
         record, raw = await self._record(request, "submit")
         fault = self._next_fault("submit")
         if fault is not None and fault.kind == "status":
-            return self._reply(
-                record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after)
-            )
+            return self._reply(record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after))
         if fault is not None and fault.kind == "drop_before":
             return self._drop(request, record)
         try:
@@ -444,9 +437,7 @@ class FakeProvider:
         answer = {"task_id": task.task_id, "provider_request_id": f"req-{uuid.uuid4().hex[:16]}"}
         return self._reply(record, web.json_response(answer))
 
-    async def _validate_submit(
-        self, request: web.Request, record: RecordedRequest, raw: bytes
-    ) -> dict[str, Any]:
+    async def _validate_submit(self, request: web.Request, record: RecordedRequest, raw: bytes) -> dict[str, Any]:
         if not record.authorized:
             raise _Refused(401, "INVALID_API_KEY", "missing or invalid API key")
         model = request.match_info["model"]
@@ -536,11 +527,9 @@ class FakeProvider:
                     400, "INVALID_IMAGE_FORMAT", f"{path}: data URI must be data:image/png|jpeg|webp;base64,"
                 )
             try:
-                data = base64.b64decode(match.group(2), validate=True)
+                data = await asyncio.to_thread(base64.b64decode, match.group(2), validate=True)
             except (binascii.Error, ValueError):
-                raise _Refused(
-                    400, "INVALID_IMAGE_FORMAT", f"{path}: base64 content does not decode"
-                ) from None
+                raise _Refused(400, "INVALID_IMAGE_FORMAT", f"{path}: base64 content does not decode") from None
             limit = MAX_DATA_URI_IMAGE_BYTES
         else:
             data = await self._fetch_image(path, value)
@@ -551,11 +540,7 @@ class FakeProvider:
         unreachable = _Refused(400, "INVALID_IMAGE_FORMAT", f"{path}: image URL unreachable")
         parts = urlsplit(url)
         # Only loopback URLs are fetched: a test must never reach the internet through the fake.
-        if (
-            parts.scheme not in ("http", "https")
-            or parts.hostname not in _LOCAL_HOSTS
-            or self._fetcher is None
-        ):
+        if parts.scheme not in ("http", "https") or parts.hostname not in _LOCAL_HOSTS or self._fetcher is None:
             raise unreachable
         try:
             async with self._fetcher.get(url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
@@ -597,9 +582,7 @@ class FakeProvider:
         record, _ = await self._record(request, "result")
         fault = self._next_fault("result")
         if fault is not None and fault.kind == "status":
-            return self._reply(
-                record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after)
-            )
+            return self._reply(record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after))
         if fault is not None and fault.kind in ("drop_before", "drop_after"):
             return self._drop(request, record)
         if fault is not None and fault.kind == "slow":
@@ -658,9 +641,7 @@ class FakeProvider:
             return self._reply(record, web.Response(status=403, text="AccessDenied: bad expires"))
         good = hmac.compare_digest(request.query.get("sig", ""), self._signature(task_id, expires))
         if not good or self._fake_unix() > expires:
-            return self._reply(
-                record, web.Response(status=403, text="AccessDenied: expired or bad signature")
-            )
+            return self._reply(record, web.Response(status=403, text="AccessDenied: expired or bad signature"))
         task = self.tasks.get(task_id)
         if task is None:
             return self._reply(record, web.Response(status=404, text="NoSuchKey"))

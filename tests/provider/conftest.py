@@ -53,6 +53,4 @@ def limiter() -> RateLimiter:
 
 @pytest.fixture
 def client(fake: FakeProvider, session: aiohttp.ClientSession, limiter: RateLimiter) -> ViduClient:
-    return ViduClient(
-        session, base_url=fake.base_url, api_key=API_KEY, limiter=limiter, timeout=5.0, retry=TINY_RETRY
-    )
+    return ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=limiter, timeout=5.0, retry=TINY_RETRY)

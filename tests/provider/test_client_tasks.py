@@ -27,9 +27,7 @@ def cat(prompt: str = "a cat walks", image: str | None = None, **options: object
     return Img2VideoRequest(image=image or data_uri(), prompt=prompt, **options)  # type: ignore[arg-type]
 
 
-async def test_fast_submit_sends_documented_body_and_returns_task_id(
-    fake: FakeProvider, client: ViduClient
-) -> None:
+async def test_fast_submit_sends_documented_body_and_returns_task_id(fake: FakeProvider, client: ViduClient) -> None:
     request = cat(duration=3, resolution="1080p", seed=42, off_peak=True)
     result = await client.submit(request)
     assert result.task_id in fake.tasks
@@ -40,14 +38,10 @@ async def test_fast_submit_sends_documented_body_and_returns_task_id(
     assert fake.requests_to("submit")[0].authorized
 
 
-async def test_multiframe_submit_with_url_images_served_on_loopback(
-    fake: FakeProvider, client: ViduClient
-) -> None:
+async def test_multiframe_submit_with_url_images_served_on_loopback(fake: FakeProvider, client: ViduClient) -> None:
     start = fake.add_image("start.png", image_bytes(80, 60))
     key = fake.add_image("key.webp", image_bytes(60, 80, "WEBP"))
-    request = MultiframeRequest.build(
-        start, [key, data_uri(fmt="JPEG")], prompts=["turn", None], durations=[2, 7]
-    )
+    request = MultiframeRequest.build(start, [key, data_uri(fmt="JPEG")], prompts=["turn", None], durations=[2, 7])
     result = await client.submit(request)
     assert fake.tasks[result.task_id].endpoint == "vidu-q2-pro-multiframe"
     assert fake.tasks[result.task_id].body["image_settings"][1] == {

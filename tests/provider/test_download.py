@@ -65,9 +65,7 @@ async def test_video_over_the_cap_is_refused_and_nothing_is_left(
     assert leftovers(tmp_path) == []
 
 
-async def test_expired_link_is_video_unavailable(
-    fake: FakeProvider, client: ViduClient, tmp_path: Path
-) -> None:
+async def test_expired_link_is_video_unavailable(fake: FakeProvider, client: ViduClient, tmp_path: Path) -> None:
     task_id, url = await finished_video_url(fake, client, ttl_seconds=600)
     fake.advance(601)
     with pytest.raises(VideoUnavailable) as caught:
@@ -80,9 +78,7 @@ async def test_expired_link_is_video_unavailable(
     assert await client.download_video(fresh, tmp_path / "v.mp4", max_bytes=1_000_000, timeout=10) > 0
 
 
-async def test_revoked_links_are_video_unavailable(
-    fake: FakeProvider, client: ViduClient, tmp_path: Path
-) -> None:
+async def test_revoked_links_are_video_unavailable(fake: FakeProvider, client: ViduClient, tmp_path: Path) -> None:
     _, url = await finished_video_url(fake, client)
     fake.expire_video_urls()
     with pytest.raises(VideoUnavailable):
@@ -100,9 +96,7 @@ async def test_gone_file_is_video_unavailable(
     assert caught.value.status == code
 
 
-async def test_slow_download_hits_the_time_cap(
-    fake: FakeProvider, client: ViduClient, tmp_path: Path
-) -> None:
+async def test_slow_download_hits_the_time_cap(fake: FakeProvider, client: ViduClient, tmp_path: Path) -> None:
     _, url = await finished_video_url(fake, client)
     fake.inject("video", Fault.slow(10))
     with pytest.raises(TransientProviderError, match="longer than"):

@@ -283,9 +283,7 @@ def test_task_result_parses_leniently(
 
 
 def test_failed_result_is_final_and_keeps_reason() -> None:
-    result = TaskResult.from_json(
-        {"task": {"task_id": "t9", "status": "TASK_STATUS_FAILED", "reason": "NSFW"}}
-    )
+    result = TaskResult.from_json({"task": {"task_id": "t9", "status": "TASK_STATUS_FAILED", "reason": "NSFW"}})
     assert result.is_final
     assert result.reason == "NSFW"
     assert result.task_id == "t9"

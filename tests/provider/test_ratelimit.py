@@ -88,9 +88,7 @@ def test_rate_must_be_positive() -> None:
         RateLimiter(60, burst=0)
 
 
-async def test_submits_and_polls_share_one_limiter(
-    fake: FakeProvider, session: aiohttp.ClientSession
-) -> None:
+async def test_submits_and_polls_share_one_limiter(fake: FakeProvider, session: aiohttp.ClientSession) -> None:
     clock = HandClock()
     limiter = RateLimiter(120, clock=clock)
     client = ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=limiter, retry=TINY_RETRY)

@@ -181,9 +181,7 @@ async def test_retry_after_http_date_is_honoured(
     fake: FakeProvider, client: ViduClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.provider")
-    fake.inject(
-        "result", Fault.status(503, "SERVICE_NOT_AVAILABLE", retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
-    )
+    fake.inject("result", Fault.status(503, "SERVICE_NOT_AVAILABLE", retry_after="Wed, 21 Oct 2015 07:28:00 GMT"))
     await client.get_task((await client.submit(cat())).task_id)
     assert retry_delays(caplog) == [0.0]  # a date in the past: go again at once
 
@@ -205,9 +203,7 @@ async def test_submit_turned_away_is_retried_and_creates_one_task(
     assert len(fake.requests_to("submit")) == 3
 
 
-async def test_submit_rate_limited_past_the_policy_creates_nothing(
-    fake: FakeProvider, client: ViduClient
-) -> None:
+async def test_submit_rate_limited_past_the_policy_creates_nothing(fake: FakeProvider, client: ViduClient) -> None:
     fake.inject("submit", Fault.status(429, "RATE_LIMIT_EXCEEDED"), times=10)
     with pytest.raises(RateLimited):
         await client.submit(cat())
@@ -225,9 +221,7 @@ async def test_submit_that_times_out_is_outcome_unknown_never_repeated(
     assert len(fake.requests_to("submit")) == 1
 
 
-async def test_submit_dropped_after_creation_is_outcome_unknown(
-    fake: FakeProvider, client: ViduClient
-) -> None:
+async def test_submit_dropped_after_creation_is_outcome_unknown(fake: FakeProvider, client: ViduClient) -> None:
     fake.inject("submit", Fault.drop_after())
     with pytest.raises(OutcomeUnknown):
         await client.submit(cat())
@@ -235,9 +229,7 @@ async def test_submit_dropped_after_creation_is_outcome_unknown(
     assert len(fake.requests_to("submit")) == 1
 
 
-async def test_submit_dropped_before_creation_is_still_outcome_unknown(
-    fake: FakeProvider, client: ViduClient
-) -> None:
+async def test_submit_dropped_before_creation_is_still_outcome_unknown(fake: FakeProvider, client: ViduClient) -> None:
     # The client cannot tell the two drops apart, so it must assume the worst and not repeat.
     fake.inject("submit", Fault.drop_before())
     with pytest.raises(OutcomeUnknown):
@@ -260,9 +252,7 @@ async def test_submit_server_errors_without_not_created_reason_are_outcome_unkno
     assert len(fake.requests_to("submit")) == 1
 
 
-async def test_submit_create_task_failed_is_transient_but_not_repeated(
-    fake: FakeProvider, client: ViduClient
-) -> None:
+async def test_submit_create_task_failed_is_transient_but_not_repeated(fake: FakeProvider, client: ViduClient) -> None:
     fake.inject("submit", Fault.status(500, "CREATE_TASK_FAILED"), times=3)
     with pytest.raises(TransientProviderError) as caught:
         await client.submit(cat())
@@ -325,3 +315,17 @@ async def test_submit_refused_then_reachable_creates_exactly_one_task(
         assert len(fake.requests_to("submit")) == 1
     finally:
         await fake.stop()
+
+
+async def test_submit_answered_200_without_task_id_is_outcome_unknown(fake: FakeProvider, client: ViduClient) -> None:
+    # Accepted but unnamed: a task may exist that we cannot follow, so it must not be sent again.
+    fake.inject("submit", Fault.status(200, "", message="ok"))
+    with pytest.raises(OutcomeUnknown, match="no task_id"):
+        await client.submit(cat())
+    assert len(fake.requests_to("submit")) == 1
+
+
+async def test_submit_refuses_objects_that_are_not_requests(fake: FakeProvider, client: ViduClient) -> None:
+    with pytest.raises(TypeError):
+        await client.submit({"images": ["https://x/a.png"], "prompt": "p", "duration": 5})  # type: ignore[arg-type]
+    assert fake.requests == []
