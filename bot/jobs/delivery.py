@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
+from discord.utils import MISSING
 
 from bot.jobs.models import Job
+from bot.media.video import fit_video
 from bot.ui.status import marker, status_text
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ log = logging.getLogger("bot.delivery")
 
 # How far back a restarted bot looks in a thread for a video it may already have posted.
 MARKER_LOOKBACK_MESSAGES = 50
+MB = 1024 * 1024
+UPLOAD_HEADROOM = 256 * 1024  # the multipart envelope and the message itself count too
 
 
 def delivery_nonce(job: Job) -> str:
@@ -65,20 +69,23 @@ class DiscordJobListener:
         limit = _upload_limit(thread)
         content = f"<@{job.user_id}> your video is ready · {marker(job)}"
         mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
-        if size <= limit:
+        upload = video
+        if size > limit:
+            # Too big for this server: a smaller copy to watch here, and the full one by the provider's link.
+            upload = await fit_video(video, video.with_suffix(".fit.mp4"), limit - UPLOAD_HEADROOM)
+            expires = f", valid until <t:{int(job.video_expires_at.timestamp())}:f>" if job.video_expires_at else ""
+            content += (f"\nFull quality ({size / MB:.0f} MB, over this server's {limit / MB:.0f} MB upload "
+                        f"limit): [download]({job.video_url}){expires}")
+            if upload is None:
+                content += "\n(A smaller preview could not be made here.)"
+        try:
             message = await thread.send(
-                content=content, file=discord.File(video, filename=f"{job.id}.mp4"),
+                content=content, file=discord.File(upload, filename=f"{job.id}.mp4") if upload else MISSING,
                 nonce=delivery_nonce(job), allowed_mentions=mentions,
             )
-        else:
-            expires = f" (link valid until <t:{int(job.video_expires_at.timestamp())}:f>)" \
-                if job.video_expires_at else ""
-            message = await thread.send(
-                content=f"{content}\nThe video ({size / 1024 / 1024:.0f} MB) is larger than this server's "
-                        f"upload limit ({limit / 1024 / 1024:.0f} MB): [download it here]({job.video_url})"
-                        f"{expires}",
-                nonce=delivery_nonce(job), allowed_mentions=mentions,
-            )
+        finally:
+            if upload is not None and upload != video:
+                await asyncio.to_thread(upload.unlink, True)
         return message.id
 
     async def _find_posted(self, thread: discord.abc.Messageable, job: Job) -> int | None:
