@@ -1,0 +1,92 @@
+"""A tiny discord.py bot, the fake's counterpart in these tests: it does what our real bot does with
+Discord (sync, defer, read an attachment, thread from the original response, post a file)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+
+class TinyBot(commands.Bot):
+    def __init__(self, guild_id: int, **options: Any) -> None:
+        intents = discord.Intents.default()
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05, **options)
+        self.guild_id = guild_id
+        self.errors: list[BaseException] = []  # what the command handlers caught from Discord
+        self.ready_event = asyncio.Event()
+        self.resumed_event = asyncio.Event()
+        self.seen_messages: list[discord.Message] = []
+        self.slow_seconds = 0.0
+        self.read_bytes: list[bytes] = []
+
+    async def setup_hook(self) -> None:
+        guild = discord.Object(self.guild_id)
+        self.tree.add_command(animate, guild=guild)
+        self.tree.add_command(slow, guild=guild)
+        self.tree.add_command(later, guild=guild)
+        await self.tree.sync(guild=guild)
+
+    async def on_ready(self) -> None:
+        self.ready_event.set()
+
+    async def on_resumed(self) -> None:
+        self.resumed_event.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.seen_messages.append(message)
+
+
+@app_commands.command(description="Turn a picture into a video")
+@app_commands.describe(image="The picture", prompt="What should happen")
+async def animate(interaction: discord.Interaction[TinyBot], image: discord.Attachment, prompt: str) -> None:
+    await interaction.response.defer(thinking=True)
+    data = await image.read()
+    interaction.client.read_bytes.append(data)
+    await interaction.edit_original_response(content=f"Working on {prompt!r} ({len(data)} bytes)")
+    original = await interaction.original_response()
+    thread = await original.create_thread(name=f"animate: {prompt}"[:100])
+    await thread.send(
+        content=f"{interaction.user.mention} here it is",
+        file=discord.File(__import__("io").BytesIO(data[::-1]), filename="result.bin"),
+    )
+
+
+@app_commands.command(description="Answers after a while")
+async def slow(interaction: discord.Interaction[TinyBot]) -> None:
+    await asyncio.sleep(interaction.client.slow_seconds)
+    try:
+        await interaction.response.send_message("finally")
+    except discord.HTTPException as error:
+        interaction.client.errors.append(error)
+
+
+@app_commands.command(description="Defers now and follows up when told")
+async def later(interaction: discord.Interaction[TinyBot]) -> None:
+    await interaction.response.defer()
+    interaction.client.pending.append(interaction)  # type: ignore[attr-defined]
+
+
+async def start_tiny_bot(token: str, guild_id: int, timeout: float = 10.0) -> tuple[TinyBot, asyncio.Task[None]]:
+    bot = TinyBot(guild_id)
+    bot.pending = []  # type: ignore[attr-defined]
+    task = asyncio.create_task(bot.start(token))
+    waiter = asyncio.create_task(bot.ready_event.wait())
+    done, _ = await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if waiter not in done:
+        waiter.cancel()
+        if task.done():
+            task.result()  # raise what stopped the bot
+        await bot.close()
+        raise TimeoutError(f"tiny bot not ready within {timeout}s")
+    return bot, task
+
+
+async def stop_tiny_bot(bot: TinyBot, task: asyncio.Task[None]) -> None:
+    await asyncio.wait_for(bot.close(), 10)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(task, 10)

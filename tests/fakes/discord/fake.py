@@ -1,0 +1,453 @@
+"""FakeDiscord: one aiohttp server on 127.0.0.1 speaking Discord's REST API, gateway and CDN.
+
+State lives here; the routes are in rest.py (bot REST), webhooks.py (interaction answers) and the
+member-side actions (slash commands, buttons, modals) in acting.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from . import permissions as perms
+from .acting import MemberActions, Upload
+from .cdn import FakeCDN
+from .clock import FakeClock
+from .commands import CommandStore
+from .errors import UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, DiscordAPIError, unknown
+from .gateway import MESSAGE_CONTENT, FakeGateway, GatewaySession
+from .interactions import InteractionRecord
+from .messages import message_json
+from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, SentMessage
+from .openapi import OpenAPIChecker, Violation, find_openapi_document
+from .ratelimits import ForcedLimit, RateLimitHit, bucket_headers, route_matches, too_many_requests
+from .snowflakes import SnowflakeFactory
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+API_PREFIX = "/api/v10"
+_AUTO = object()
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    # Exactly "application/json": discord.py ignores JSON bodies whose content type carries a charset.
+    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+
+
+class FakeDiscord:
+    def __init__(
+        self,
+        *,
+        bot_name: str = "Vidu",
+        heartbeat_interval_ms: int = 41250,
+        openapi_path: Path | object | None = _AUTO,
+    ) -> None:
+        self.clock = FakeClock()
+        self._ids = SnowflakeFactory()
+        self.bot_user = FakeUser(self.new_id(), bot_name, bot=True)
+        self.application_id = self.bot_user.id  # Discord: a bot's user id is its application id
+        # Shaped like a real token (base64 user id . timestamp . hmac) so parsers that split it work.
+        user_part = base64.b64encode(str(self.bot_user.id).encode()).decode().rstrip("=")
+        self.bot_token = f"{user_part}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
+        self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user}
+        self.guilds: dict[int, FakeGuild] = {}
+        self.channels: dict[int, FakeChannel] = {}
+        self._messages: dict[int, SentMessage] = {}
+        self.interactions: dict[int, InteractionRecord] = {}
+        self._interaction_tokens: dict[str, int] = {}
+        self._nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
+        self.commands = CommandStore(self.application_id, self.new_id)
+        self.cdn = FakeCDN(self.clock)
+        path = find_openapi_document() if openapi_path is _AUTO else openapi_path
+        self.openapi = OpenAPIChecker(path if isinstance(path, Path) else None)
+        self.violations: list[Violation] = []
+        self.requests: list[tuple[str, str, int]] = []  # (method, route template, status): no tokens
+        self.rate_limited: list[RateLimitHit] = []
+        self._forced_limits: list[ForcedLimit] = []
+        self._changed = asyncio.Condition()
+        self._background: set[asyncio.Task[Any]] = set()
+        self.gateway = FakeGateway(
+            token=self.bot_token,
+            ready_payload=self._ready_payload,
+            guild_payloads=lambda: [g.to_json(full=True) for g in self.guilds.values()],
+            members_chunk=lambda gid: [m.to_json() for m in self.guilds[gid].members.values()],
+            heartbeat_interval_ms=heartbeat_interval_ms,
+        )
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+        self._actions = MemberActions(self)
+        self.world: Any = None  # the TestServer handles when built by build_test_server / the fixture
+
+    def __repr__(self) -> str:  # never the token
+        return f"<FakeDiscord {self.base_url or 'not started'} guilds={len(self.guilds)}>"
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeDiscord:
+        from . import rest, webhooks
+
+        app = web.Application(middlewares=[self._middleware], client_max_size=200 * 1024 * 1024)
+        rest.add_routes(app, self, API_PREFIX)
+        webhooks.add_routes(app, self, API_PREFIX)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self.cdn.handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets  # type: ignore[union-attr]
+        bound_port = sockets[0].getsockname()[1]
+        self.base_url = f"http://{host}:{bound_port}"
+        self.cdn.base_url = self.base_url
+        return self
+
+    async def stop(self) -> None:
+        await self.gateway.drop_connections(code=1001)
+        for task in list(self._background):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeDiscord:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.base_url.replace("http://", "ws://", 1) + "/gateway"
+
+    def new_id(self) -> int:
+        return self._ids.next()
+
+    # --- building the world --------------------------------------------------------------------------
+
+    def add_guild(self, name: str, *, premium_tier: int = 0, preferred_locale: str = "en-US") -> FakeGuild:
+        owner = FakeUser(self.new_id(), f"{name.lower().replace(' ', '-')}-owner")
+        self.users[owner.id] = owner
+        guild = FakeGuild(
+            id=self.new_id(), name=name, owner_id=owner.id, premium_tier=premium_tier,
+            preferred_locale=preferred_locale,
+        )  # fmt: skip
+        guild._new_id = self.new_id
+        guild._now = self.clock.now
+        guild.roles[guild.id] = FakeRole(guild.id, "@everyone", perms.EVERYONE_DEFAULT, position=0)
+        bot_role = guild.add_role(self.bot_user.username, perms.BOT_DEFAULT)
+        guild.members[owner.id] = FakeMember(owner, guild, [], joined_at=self.clock.now())
+        guild.members[self.bot_user.id] = FakeMember(self.bot_user, guild, [bot_role.id], self.clock.now())
+        guild._on_member_added = lambda m: self._member_added(m)
+        guild._on_channel_added = lambda c: self._channel_added(c)
+        self.guilds[guild.id] = guild
+        if self.gateway.sessions:
+            self._spawn(self.gateway.dispatch("GUILD_CREATE", guild.to_json(full=True)))
+        return guild
+
+    def _member_added(self, member: FakeMember) -> None:
+        self.users[member.id] = member.user
+        self._spawn(self.emit("GUILD_MEMBER_ADD", {**member.to_json(), "guild_id": str(member.guild.id)}))
+
+    def _channel_added(self, channel: FakeChannel) -> None:
+        self.channels[channel.id] = channel
+        self._spawn(self.emit("CHANNEL_CREATE", channel.to_json()))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        except RuntimeError:  # no loop yet (building the world before start): nobody to tell
+            coro.close()  # type: ignore[attr-defined]
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _ready_payload(self, session: GatewaySession) -> dict[str, Any]:
+        ready: dict[str, Any] = {
+            "v": 10,
+            "user": {**self.bot_user.to_json(), "verified": True, "mfa_enabled": False, "email": None},
+            "application": {"id": str(self.application_id), "flags": 0},
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "session_id": session.id,
+            "resume_gateway_url": self.gateway_url,
+            "session_type": "normal",
+            "private_channels": [],
+            "relationships": [],
+            "user_settings": {},
+            "geo_ordered_rtc_regions": [],
+            "guild_join_requests": [],
+            "presences": [],
+        }
+        if session.shard is not None:
+            ready["shard"] = session.shard
+        return ready
+
+    # --- lookups used by the routes ------------------------------------------------------------------
+
+    def channel(self, channel_id: int) -> FakeChannel:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise unknown("Channel", UNKNOWN_CHANNEL)
+        return channel
+
+    def message(self, message_id: int) -> SentMessage:
+        message = self._messages.get(message_id)
+        if message is None or message.deleted:
+            raise unknown("Message", UNKNOWN_MESSAGE)
+        return message
+
+    def guild_of(self, channel_id: int) -> FakeGuild:
+        return self.channel(channel_id).guild
+
+    def interaction_by_token(self, token: str) -> InteractionRecord | None:
+        ix_id = self._interaction_tokens.get(token)
+        return None if ix_id is None else self.interactions[ix_id]
+
+    def register_interaction(self, record: InteractionRecord) -> None:
+        self.interactions[record.id] = record
+        self._interaction_tokens[record.token] = record.id
+
+    # --- storing and announcing ----------------------------------------------------------------------
+
+    def find_nonce(self, author_id: int, channel_id: int, nonce: Any) -> SentMessage | None:
+        """Discord's enforce_nonce: the same author+nonce within a few minutes gets the first message."""
+        hit = self._nonces.get((author_id, channel_id, str(nonce)))
+        if hit is None or self.clock.now() - hit[1] > 120:
+            return None
+        return self._messages.get(hit[0])
+
+    async def store_message(self, message: SentMessage, *, announce: bool = True) -> None:
+        self._messages[message.id] = message
+        if message.nonce is not None:
+            self._nonces[(message.author_id, message.channel_id, str(message.nonce))] = (
+                message.id, message.created_at,
+            )  # fmt: skip
+        channel = self.channels.get(message.channel_id)
+        if channel is not None and not message.ephemeral:
+            channel.last_message_id = message.id
+            if channel.is_thread:
+                channel.message_count += 1
+                channel.total_message_sent += 1
+        # Ephemeral messages never travel over the gateway; loading (deferred) ones do, like Discord.
+        if announce and not message.ephemeral:
+            await self.emit("MESSAGE_CREATE", message_json(self, message), transform=self._content_intent)
+        await self.touch()
+
+    async def announce_edit(self, message: SentMessage) -> None:
+        if not message.ephemeral:
+            await self.emit("MESSAGE_UPDATE", message_json(self, message), transform=self._content_intent)
+        await self.touch()
+
+    def _content_intent(self, session: GatewaySession, data: dict[str, Any]) -> dict[str, Any]:
+        """Without MESSAGE_CONTENT, members' messages arrive empty unless they mention the bot."""
+        if session.intents & MESSAGE_CONTENT or data["author"]["id"] == str(self.bot_user.id):
+            return data
+        if any(u["id"] == str(self.bot_user.id) for u in data.get("mentions", [])):
+            return data
+        return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+
+    async def emit(self, event: str, data: dict[str, Any], *, transform: Any = None) -> None:
+        await self.gateway.dispatch(event, data, transform=transform)
+
+    async def touch(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def record_violation(self, violation: Violation) -> None:
+        log.error("OpenAPI violation: %s", violation)
+        self.violations.append(violation)
+
+    # --- the middleware: auth, forced 429s, rate-limit headers, Discord's error shape ----------------
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        template = resource.canonical if resource is not None else request.path
+        route = template.removeprefix(API_PREFIX)
+        is_api = template.startswith(API_PREFIX)
+        if is_api:
+            for limit in self._forced_limits:
+                if limit.times > 0 and route_matches(limit.pattern, request.method, route, request.path):
+                    limit.times -= 1
+                    self.rate_limited.append(RateLimitHit(request.method, route, limit.retry_after, limit.is_global))
+                    self.requests.append((request.method, route, 429))
+                    return too_many_requests(route, request.method, limit)
+        try:
+            response = await handler(request)
+        except DiscordAPIError as error:
+            response = json_response(error.body(), error.status)
+        except web.HTTPException as error:
+            if not is_api:
+                raise
+            code = 0
+            response = json_response({"message": f"{error.status}: {error.reason}", "code": code}, error.status)
+        if is_api:
+            response.headers.update(bucket_headers(route, request.method))
+            self.requests.append((request.method, route, response.status))
+        return response
+
+    def rate_limit_next(
+        self, route_pattern: str, *, retry_after: float = 0.5, times: int = 1, is_global: bool = False
+    ) -> None:
+        """The next ``times`` requests matching ``route_pattern`` get a 429 (e.g. "POST /channels/*/messages")."""
+        self._forced_limits.append(ForcedLimit(route_pattern, retry_after, times, is_global))
+
+    # --- observing -----------------------------------------------------------------------------------
+
+    def messages(
+        self, channel_id: int | FakeChannel, *, as_member: FakeMember | None = None, include_deleted: bool = False
+    ) -> list[SentMessage]:
+        """Messages in a channel or thread, oldest first; ``as_member`` hides others' ephemeral messages."""
+        cid = channel_id.id if isinstance(channel_id, FakeChannel) else channel_id
+        found = [m for m in self._messages.values() if m.channel_id == cid]
+        if not include_deleted:
+            found = [m for m in found if not m.deleted]
+        if as_member is not None:
+            found = [m for m in found if m.visible_for(as_member.id)]
+        return sorted(found, key=lambda m: m.id)
+
+    def all_messages(self) -> list[SentMessage]:
+        return sorted((m for m in self._messages.values() if not m.deleted), key=lambda m: m.id)
+
+    def threads(self, parent_id: int | FakeChannel) -> list[FakeChannel]:
+        pid = parent_id.id if isinstance(parent_id, FakeChannel) else parent_id
+        return sorted((c for c in self.channels.values() if c.parent_id == pid), key=lambda c: c.id)
+
+    def interaction(self, interaction_id: int | InteractionRecord) -> InteractionRecord:
+        ix_id = interaction_id.id if isinstance(interaction_id, InteractionRecord) else interaction_id
+        return self.interactions[ix_id]
+
+    def attachment_bytes(self, attachment_id: int) -> bytes:
+        stored = self.cdn.get(attachment_id)
+        if stored is None:
+            raise KeyError(f"no attachment {attachment_id}")
+        return stored.content
+
+    async def wait_for(self, probe: Callable[[], T | None], *, timeout: float, what: str, seen: Callable[[], str]) -> T:
+        """Wait until ``probe()`` returns something; on timeout, raise TimeoutError saying what was seen."""
+        result: list[T] = []
+
+        def check() -> bool:
+            value = probe()
+            if value is None or value is False:
+                return False
+            result.append(value)
+            return True
+
+        async def _wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(check)
+
+        try:
+            await asyncio.wait_for(_wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"fake Discord: waited {timeout}s for {what}; seen:\n{seen()}") from None
+        return result[0]
+
+    async def wait_for_message(
+        self,
+        channel_id: int | FakeChannel | None = None,
+        predicate: Callable[[SentMessage], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+        as_member: FakeMember | None = None,
+    ) -> SentMessage:
+        """The first message (already there or yet to come) in the channel (any channel if None) that
+        matches ``predicate``."""
+        cid = channel_id.id if isinstance(channel_id, FakeChannel) else channel_id
+
+        def candidates() -> list[SentMessage]:
+            found = self.all_messages() if cid is None else self.messages(cid)
+            return [m for m in found if as_member is None or m.visible_for(as_member.id)]
+
+        def probe() -> SentMessage | None:
+            return next((m for m in candidates() if predicate is None or predicate(m)), None)
+
+        where = "any channel" if cid is None else f"channel {cid}"
+        return await self.wait_for(
+            probe, timeout=timeout, what=f"a matching message in {where}",
+            seen=lambda: self.describe_messages(candidates()),
+        )  # fmt: skip
+
+    async def wait_for_thread(
+        self,
+        parent_id: int | FakeChannel,
+        predicate: Callable[[FakeChannel], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> FakeChannel:
+        def probe() -> FakeChannel | None:
+            return next((t for t in self.threads(parent_id) if predicate is None or predicate(t)), None)
+
+        return await self.wait_for(
+            probe, timeout=timeout, what=f"a thread under {parent_id}",
+            seen=lambda: "\n".join(f"  thread {t.id} {t.name!r} type={t.type}" for t in self.threads(parent_id))
+            or "  (no threads)",
+        )  # fmt: skip
+
+    async def wait_for_response(self, interaction: InteractionRecord, *, timeout: float = 10.0) -> InteractionRecord:
+        """Until the bot has acknowledged the interaction (any callback type)."""
+        return await self.wait_for(
+            lambda: interaction if interaction.acknowledged else None, timeout=timeout,
+            what=f"the bot to acknowledge interaction {interaction.id} ({interaction.name})",
+            seen=lambda: f"  responses: {interaction.responses}",
+        )  # fmt: skip
+
+    def describe_messages(self, messages: list[SentMessage]) -> str:
+        if not messages:
+            return "  (no messages)"
+        lines = []
+        for m in messages[-20:]:
+            author = self.users[m.author_id].username if m.author_id in self.users else m.author_id
+            flags = f" flags={m.flags}" if m.flags else ""
+            files = f" files={m.filenames}" if m.attachments else ""
+            lines.append(f"  [{m.channel_id}] {m.id} {author}: {m.text()[:120]!r}{flags}{files}")
+        return "\n".join(lines)
+
+    # --- members acting (see acting.py) --------------------------------------------------------------
+
+    async def slash(
+        self, member: FakeMember, command: str, *, channel: FakeChannel, options: dict[str, Any] | None = None
+    ) -> InteractionRecord:
+        """A member runs ``/command`` ("animate", "quota set") in ``channel`` with ``options``."""
+        return await self._actions.slash(member, command, channel=channel, options=options)
+
+    async def message_command(self, member: FakeMember, name: str, *, message: SentMessage) -> InteractionRecord:
+        return await self._actions.message_command(member, name, message=message)
+
+    async def user_command(
+        self, member: FakeMember, name: str, *, target: FakeMember, channel: FakeChannel
+    ) -> InteractionRecord:
+        return await self._actions.user_command(member, name, target=target, channel=channel)
+
+    async def press_button(self, member: FakeMember, message: SentMessage, custom_id: str) -> InteractionRecord:
+        return await self._actions.press_button(member, message, custom_id)
+
+    async def select(
+        self, member: FakeMember, message: SentMessage, custom_id: str, values: list[str]
+    ) -> InteractionRecord:
+        return await self._actions.select(member, message, custom_id, values)
+
+    async def submit_modal(
+        self, member: FakeMember, opened_by: InteractionRecord, values: dict[str, Any]
+    ) -> InteractionRecord:
+        return await self._actions.submit_modal(member, opened_by, values)
+
+    async def member_says(
+        self, member: FakeMember, channel: FakeChannel, content: str = "", *, files: list[Upload] | None = None
+    ) -> SentMessage:
+        return await self._actions.member_says(member, channel, content, files=files)

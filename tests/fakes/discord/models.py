@@ -1,0 +1,478 @@
+"""The fake's world: users, guilds, channels, messages, attachments. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import permissions as perms
+
+TEXT = 0
+ANNOUNCEMENT_THREAD = 10
+PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
+FORUM = 15
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+SUPPRESS_NOTIFICATIONS = 1 << 12
+IS_COMPONENTS_V2 = 1 << 15
+
+MIB = 1024 * 1024
+UPLOAD_LIMIT_BY_TIER = {0: 10 * MIB, 1: 10 * MIB, 2: 50 * MIB, 3: 100 * MIB}
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat()
+
+
+@dataclass
+class FakeUser:
+    id: int
+    username: str
+    bot: bool = False
+    locale: str = "en-US"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.username,
+            "global_name": None if self.bot else self.username.title(),
+            "discriminator": "0",
+            "avatar": None,
+            "bot": self.bot,
+            "system": False,
+            "public_flags": 0,
+            "flags": 0,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "primary_guild": None,
+            "collectibles": None,
+        }
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+
+@dataclass
+class FakeRole:
+    id: int
+    name: str
+    permissions: int
+    position: int = 0
+    hidden: bool = False  # roles made to carry add_member(permissions=...) bits
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "description": None,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": self.position,
+            "permissions": str(self.permissions),
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
+
+@dataclass
+class FakeMember:
+    user: FakeUser
+    guild: FakeGuild
+    role_ids: list[int]
+    joined_at: float
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def name(self) -> str:
+        return self.user.username
+
+    @property
+    def locale(self) -> str:
+        return self.user.locale
+
+    @property
+    def mention(self) -> str:
+        return self.user.mention
+
+    @property
+    def permissions(self) -> int:
+        if self.guild.owner_id == self.id:
+            return perms.ALL
+        bits = self.guild.everyone_role.permissions
+        for role_id in self.role_ids:
+            bits |= self.guild.roles[role_id].permissions
+        return perms.effective(bits)
+
+    def has(self, permission: int) -> bool:
+        return self.permissions & permission == permission
+
+    def to_json(self, *, with_user: bool = True, with_permissions: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "roles": [str(r) for r in self.role_ids],
+            "nick": None,
+            "avatar": None,
+            "banner": None,
+            "joined_at": iso(self.joined_at),
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
+        if with_user:
+            data["user"] = self.user.to_json()
+        if with_permissions:
+            data["permissions"] = str(self.permissions)
+        return data
+
+
+@dataclass
+class FakeChannel:
+    id: int
+    type: int
+    name: str
+    guild: FakeGuild
+    parent_id: int | None = None
+    owner_id: int | None = None
+    position: int = 0
+    created_at: float = 0.0
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    auto_archive_duration: int = 1440
+    applied_tags: list[int] = field(default_factory=list)
+    thread_member_ids: set[int] = field(default_factory=set)
+    message_count: int = 0
+    total_message_sent: int = 0
+    last_message_id: int | None = None
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>"
+
+    def visible_to(self, user_id: int) -> bool:
+        """Private threads are visible to their members and to those who may manage threads."""
+        if self.type != PRIVATE_THREAD:
+            return True
+        if user_id in self.thread_member_ids:
+            return True
+        member = self.guild.members.get(user_id)
+        return member is not None and member.has(perms.MANAGE_THREADS)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild.id),
+            "name": self.name,
+            "flags": 0,
+            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+            "rate_limit_per_user": 0,
+        }
+        if self.is_thread:
+            data.update(
+                parent_id=str(self.parent_id),
+                owner_id=str(self.owner_id),
+                message_count=self.message_count,
+                total_message_sent=self.total_message_sent,
+                member_count=len(self.thread_member_ids),
+                applied_tags=[str(t) for t in self.applied_tags],
+                thread_metadata={
+                    "archived": self.archived,
+                    "auto_archive_duration": self.auto_archive_duration,
+                    "archive_timestamp": iso(self.created_at),
+                    "locked": self.locked,
+                    "invitable": self.invitable,
+                    "create_timestamp": iso(self.created_at),
+                },
+            )
+        else:
+            data.update(
+                position=self.position,
+                permission_overwrites=[],
+                parent_id=None,
+                nsfw=False,
+                topic=None,
+                default_auto_archive_duration=1440,
+                default_thread_rate_limit_per_user=0,
+            )
+            if self.type == FORUM:
+                data.update(
+                    available_tags=[],
+                    default_reaction_emoji=None,
+                    default_sort_order=None,
+                    default_forum_layout=0,
+                )
+        return data
+
+
+@dataclass
+class FakeGuild:
+    id: int
+    name: str
+    owner_id: int
+    premium_tier: int = 0
+    preferred_locale: str = "en-US"
+    roles: dict[int, FakeRole] = field(default_factory=dict)
+    members: dict[int, FakeMember] = field(default_factory=dict)
+    channels: dict[int, FakeChannel] = field(default_factory=dict)
+    # Set by FakeDiscord: creates ids, users, and dispatches gateway events for changes made here.
+    _new_id: Callable[[], int] = field(default=lambda: 0, repr=False)
+    _now: Callable[[], float] = field(default=lambda: 0.0, repr=False)
+    _on_member_added: Callable[[FakeMember], None] = field(default=lambda m: None, repr=False)
+    _on_channel_added: Callable[[FakeChannel], None] = field(default=lambda c: None, repr=False)
+
+    @property
+    def everyone_role(self) -> FakeRole:
+        return self.roles[self.id]
+
+    @property
+    def upload_limit(self) -> int:
+        return UPLOAD_LIMIT_BY_TIER[self.premium_tier]
+
+    def role(self, name: str) -> FakeRole:
+        for role in self.roles.values():
+            if role.name == name:
+                return role
+        raise KeyError(f"no role named {name!r} in guild {self.name!r}")
+
+    def member(self, name: str) -> FakeMember:
+        for member in self.members.values():
+            if member.name == name:
+                return member
+        raise KeyError(f"no member named {name!r} in guild {self.name!r}")
+
+    def channel(self, name: str) -> FakeChannel:
+        for channel in self.channels.values():
+            if channel.name == name:
+                return channel
+        raise KeyError(f"no channel named {name!r} in guild {self.name!r}")
+
+    def add_role(self, name: str, permissions: int = 0) -> FakeRole:
+        role = FakeRole(self._new_id(), name, permissions, position=len(self.roles))
+        self.roles[role.id] = role
+        return role
+
+    def add_member(
+        self,
+        name: str,
+        *,
+        roles: list[FakeRole | str] | tuple[FakeRole | str, ...] = (),
+        permissions: int = 0,
+        locale: str = "en-US",
+        bot: bool = False,
+    ) -> FakeMember:
+        """A member joins. ``permissions`` are granted through a role of their own, as Discord would."""
+        role_ids = [r.id if isinstance(r, FakeRole) else self.role(r).id for r in roles]
+        if permissions:
+            own = self.add_role(f"{name}'s permissions", permissions)
+            own.hidden = True
+            role_ids.append(own.id)
+        user = FakeUser(self._new_id(), name, bot=bot, locale=locale)
+        member = FakeMember(user, self, role_ids, joined_at=self._now())
+        self.members[user.id] = member
+        self._on_member_added(member)
+        return member
+
+    def _add_channel(self, type_: int, name: str, **kwargs: Any) -> FakeChannel:
+        channel = FakeChannel(
+            self._new_id(), type_, name, self, position=len(self.channels), created_at=self._now(), **kwargs
+        )
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_text_channel(self, name: str) -> FakeChannel:
+        channel = self._add_channel(TEXT, name)
+        self._on_channel_added(channel)
+        return channel
+
+    def add_forum_channel(self, name: str) -> FakeChannel:
+        channel = self._add_channel(FORUM, name)
+        self._on_channel_added(channel)
+        return channel
+
+    def threads(self) -> list[FakeChannel]:
+        return [c for c in self.channels.values() if c.is_thread]
+
+    def to_json(self, *, full: bool) -> dict[str, Any]:
+        """``full``: the GUILD_CREATE shape (with channels, members, threads); else GET /guilds/{id}."""
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "description": None,
+            "owner_id": str(self.owner_id),
+            "region": "deprecated",
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "roles": [r.to_json() for r in self.roles.values()],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "application_id": None,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "premium_tier": self.premium_tier,
+            "premium_subscription_count": 0,
+            "preferred_locale": self.preferred_locale,
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "max_members": 500000,
+            "max_video_channel_users": 25,
+            "safety_alerts_channel_id": None,
+        }
+        if full:
+            data.update(
+                joined_at=iso(self._now()),
+                large=False,
+                unavailable=False,
+                member_count=len(self.members),
+                voice_states=[],
+                members=[m.to_json() for m in self.members.values()],
+                channels=[c.to_json() for c in self.channels.values() if not c.is_thread],
+                threads=[c.to_json() for c in self.channels.values() if c.is_thread and not c.archived],
+                presences=[],
+                stage_instances=[],
+                guild_scheduled_events=[],
+                soundboard_sounds=[],
+            )
+        return data
+
+
+@dataclass
+class StoredAttachment:
+    """A file held by the fake CDN: uploaded by the bot in a message or by a member for an interaction."""
+
+    id: int
+    channel_id: int
+    filename: str
+    content: bytes
+    content_type: str | None
+    description: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass
+class MessageRevision:
+    at: float
+    content: str
+    embeds: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    flags: int
+    attachment_ids: list[int]
+
+
+@dataclass
+class SentMessage:
+    id: int
+    channel_id: int
+    guild_id: int
+    author_id: int
+    content: str
+    embeds: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    flags: int
+    attachments: list[StoredAttachment]
+    created_at: float
+    nonce: str | int | None = None
+    mentions: list[int] = field(default_factory=list)
+    mention_roles: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
+    allowed_mentions: dict[str, Any] | None = None
+    message_reference: dict[str, Any] | None = None
+    type: int = 0
+    webhook_id: int | None = None
+    interaction_id: int | None = None
+    visible_to: int | None = None  # the only member who sees an ephemeral message
+    edits: list[MessageRevision] = field(default_factory=list)
+    edited_at: float | None = None
+    deleted: bool = False
+    thread_id: int | None = None
+    reactions: dict[str, set[int]] = field(default_factory=dict)
+    pinned: bool = False
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        return bool(self.flags & LOADING)
+
+    @property
+    def filenames(self) -> list[str]:
+        return [a.filename for a in self.attachments]
+
+    def visible_for(self, user_id: int) -> bool:
+        return self.visible_to is None or self.visible_to == user_id
+
+    def text(self) -> str:
+        """Everything a reader sees as text: content, embed texts and Components V2 text displays."""
+        parts = [self.content]
+        for embed in self.embeds:
+            parts += [str(embed.get(k, "")) for k in ("title", "description")]
+            parts += [f"{f.get('name', '')} {f.get('value', '')}" for f in embed.get("fields", [])]
+            footer = embed.get("footer") or {}
+            parts.append(str(footer.get("text", "")))
+        parts += _component_texts(self.components)
+        return "\n".join(p for p in parts if p)
+
+    def custom_ids(self) -> list[str]:
+        return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
+
+
+def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component in a tree, depth first: rows, containers, sections and their accessories, labels."""
+    found: list[dict[str, Any]] = []
+    for component in components:
+        found.append(component)
+        found += walk_components(component.get("components") or [])
+        for key in ("accessory", "component"):
+            child = component.get(key)
+            if isinstance(child, dict):
+                found += walk_components([child])
+    return found
+
+
+def _component_texts(components: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for c in walk_components(components):
+        if c.get("type") == 10 and c.get("content"):
+            texts.append(str(c["content"]))
+        elif c.get("label"):
+            texts.append(str(c["label"]))
+    return texts
