@@ -69,7 +69,7 @@ class DiscordJobListener:
         limit = _upload_limit(thread)
         content = f"<@{job.user_id}> your video is ready · {marker(job)}"
         mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
-        upload = video
+        upload: Path | None = video
         if size > limit:
             # Too big for this server: a smaller copy to watch here, and the full one by the provider's link.
             upload = await fit_video(video, video.with_suffix(".fit.mp4"), limit - UPLOAD_HEADROOM)
