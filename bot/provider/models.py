@@ -235,9 +235,7 @@ class MultiframeRequest:
         if prompts is not None and len(prompts) != count:
             raise RequestValidationError("image_settings", f"{len(prompts)} prompts for {count} keyframes")
         if durations is not None and len(durations) != count:
-            raise RequestValidationError(
-                "image_settings", f"{len(durations)} durations for {count} keyframes"
-            )
+            raise RequestValidationError("image_settings", f"{len(durations)} durations for {count} keyframes")
         settings = []
         for index, key_image in enumerate(key_images):
             try:

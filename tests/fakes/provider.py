@@ -100,6 +100,7 @@ class Fault:
     retry_after: float | str | None = None
     seconds: float = 0.0
     message: str = "injected fault"
+    raw_body: str | None = None
 
     @classmethod
     def status(
@@ -108,9 +109,13 @@ class Fault:
         reason: str = "",
         retry_after: float | str | None = None,
         message: str = "injected fault",
+        raw_body: str | None = None,
     ) -> Fault:
-        """Answer `code` with the documented error body (and a Retry-After header when given)."""
-        return cls("status", code=code, reason=reason, retry_after=retry_after, message=message)
+        """Answer `code` with the documented error body (and a Retry-After header when given).
+
+        `raw_body` replaces the JSON body with text, as a proxy's HTML error page would.
+        """
+        return cls("status", code=code, reason=reason, retry_after=retry_after, message=message, raw_body=raw_body)
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -197,6 +202,13 @@ def _error_response(status: int, reason: str, message: str, retry_after: float |
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     body = {"code": status, "reason": reason, "message": message, "metadata": {}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    if fault.raw_body is None:
+        return _error_response(fault.code, fault.reason, fault.message, fault.retry_after)
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+    return web.Response(status=fault.code, text=fault.raw_body, content_type="text/html", headers=headers)
 
 
 def _json_type(value: Any) -> str:
@@ -422,7 +434,7 @@ class FakeProvider:
         record, raw = await self._record(request, "submit")
         fault = self._next_fault("submit")
         if fault is not None and fault.kind == "status":
-            return self._reply(record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after))
+            return self._reply(record, _fault_response(fault))
         if fault is not None and fault.kind == "drop_before":
             return self._drop(request, record)
         try:
@@ -582,7 +594,7 @@ class FakeProvider:
         record, _ = await self._record(request, "result")
         fault = self._next_fault("result")
         if fault is not None and fault.kind == "status":
-            return self._reply(record, _error_response(fault.code, fault.reason, fault.message, fault.retry_after))
+            return self._reply(record, _fault_response(fault))
         if fault is not None and fault.kind in ("drop_before", "drop_after"):
             return self._drop(request, record)
         if fault is not None and fault.kind == "slow":

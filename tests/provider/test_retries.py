@@ -329,3 +329,27 @@ async def test_submit_refuses_objects_that_are_not_requests(fake: FakeProvider, 
     with pytest.raises(TypeError):
         await client.submit({"images": ["https://x/a.png"], "prompt": "p", "duration": 5})  # type: ignore[arg-type]
     assert fake.requests == []
+
+
+HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+async def test_non_json_error_pages_still_map_by_status(fake: FakeProvider, client: ViduClient) -> None:
+    fake.inject("submit", Fault.status(502, raw_body=HTML_PAGE))
+    with pytest.raises(OutcomeUnknown) as unknown:
+        await client.submit(cat())
+    assert unknown.value.status == 502
+
+    fake.inject("submit", Fault.status(429, raw_body=HTML_PAGE), times=2)
+    result = await client.submit(cat())
+    assert list(fake.tasks) == [result.task_id]
+
+    fake.inject("result", Fault.status(502, raw_body=HTML_PAGE), times=2)
+    assert (await client.get_task(result.task_id)).task_id == result.task_id
+
+    fake.inject("result", Fault.status(429, raw_body=HTML_PAGE, retry_after=500))
+    with pytest.raises(RateLimited) as limited:
+        await client.get_task(result.task_id)
+    assert limited.value.reason == "RATE_LIMIT_EXCEEDED"
+    assert limited.value.retry_after == 500
+    assert "<html>" not in limited.value.message
