@@ -184,7 +184,8 @@ class ViduClient:
     ) -> int:
         """Stream a finished video to `dest`; returns the bytes written. Nothing is left behind on failure.
 
-        The presigned URL needs no key, so none is sent (the file host is not the API host).
+        The presigned URL needs no key, so none is sent (the file host is not the API host); the
+        session handed to the client must therefore carry no default Authorization header.
         """
         if max_bytes < 1 or timeout <= 0:
             raise ValueError("download_video needs a positive max_bytes and timeout")
@@ -214,6 +215,8 @@ class ViduClient:
                         written = await _stream_to_file(resp, partial, max_bytes)
                         if written == 0:
                             error = ProviderError("the video host sent an empty file", status=resp.status)
+        except VideoTooLarge as exc:  # found while streaming a body that announced no length
+            error = exc
         except TimeoutError:
             error = TransientProviderError(f"the video download took longer than {timeout:g} s")
         except aiohttp.ClientError as exc:
