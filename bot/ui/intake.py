@@ -16,6 +16,8 @@ import discord
 
 from bot.jobs.models import Job, JobInput, JobKind
 from bot.media import ImageLimits, PreparedImage, prepare_images
+from bot.media.storyboard import Panel, panels_for, render_storyboard
+from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.status import status_text
@@ -110,9 +112,10 @@ async def start_job(
         raise Refused(f"You already have {len(queued)} jobs waiting in the queue (the limit is "
                       f"{bot.settings.max_queued_jobs_per_member}). Cancel one or wait for them to start.")
     thread = await _open_thread(interaction, intake)
+    storyboard = await asyncio.to_thread(render_storyboard, _panels(intake, images))
     await thread.send(
         content=_request_card(interaction.user, intake),
-        files=[discord.File(io.BytesIO(i.data), filename=_upload_name(n, i)) for n, i in enumerate(images)],
+        file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),
         allowed_mentions=discord.AllowedMentions.none(),
     )
     job = await bot.store.create_job(
@@ -166,10 +169,13 @@ def _request_card(user: discord.abc.User, intake: Intake) -> str:
         for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
             lines.append(f"{n}. {duration} s — {discord.utils.escape_markdown(prompt or '(no prompt)')}")
         extras = [f"{intake.duration_seconds} s in all", p["resolution"]]
+    extras.append(format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds)))
     lines.append(" · ".join(extras))
     return "\n".join(lines)
 
 
-def _upload_name(position: int, image: PreparedImage) -> str:
-    extension = image.mime_type.split("/")[-1].replace("jpeg", "jpg")
-    return f"{position}.{extension}"
+def _panels(intake: Intake, images: Sequence[PreparedImage]) -> list[Panel]:
+    p = intake.params
+    if intake.kind is JobKind.IMG2VIDEO:
+        return [Panel(images[0].data, f"{p['duration']} s", p["prompt"])]
+    return panels_for([i.data for i in images], p["prompts"], p["durations"])

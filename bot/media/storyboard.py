@@ -1,0 +1,68 @@
+"""The storyboard picture of a request card: the input frames in order, numbered, with each segment's
+duration and prompt under the keyframe that ends it. Pure Pillow; call it in a thread."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+BACKGROUND = (32, 34, 37)
+CARD = (47, 49, 54)
+TEXT = (230, 230, 230)
+MUTED = (160, 165, 170)
+ACCENT = (88, 101, 242)
+
+
+@dataclass(frozen=True)
+class Panel:
+    image: bytes
+    title: str  # "Start", "1 · 4 s"
+    caption: str | None = None  # the segment's prompt
+
+
+def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int = 5) -> bytes:
+    """A PNG with one panel per frame, at most `per_row` to a row."""
+    title_font = ImageFont.load_default(size=max(12, thumb // 11))
+    caption_font = ImageFont.load_default(size=max(10, thumb // 14))
+    chars = max(12, thumb // max(6, thumb // 28))
+    caption_lines = 3
+    line_height = caption_font.size + 4 if hasattr(caption_font, "size") else 16
+    pad = max(8, thumb // 20)
+    panel_w, panel_h = thumb, thumb + title_font.size + pad + caption_lines * line_height
+    columns = min(per_row, max(1, len(panels)))
+    rows = (len(panels) + columns - 1) // columns
+    sheet = Image.new("RGB", (pad + columns * (panel_w + pad), pad + rows * (panel_h + pad)), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    for index, panel in enumerate(panels):
+        x = pad + (index % columns) * (panel_w + pad)
+        y = pad + (index // columns) * (panel_h + pad)
+        draw.rectangle((x, y, x + panel_w - 1, y + panel_h - 1), fill=CARD)
+        with Image.open(io.BytesIO(panel.image)) as source:
+            frame = ImageOps.contain(source.convert("RGB"), (thumb, thumb))
+        sheet.paste(frame, (x + (thumb - frame.width) // 2, y + (thumb - frame.height) // 2))
+        badge = str(index) if index else "S"
+        draw.rectangle((x, y, x + title_font.size * 2, y + title_font.size + pad // 2), fill=ACCENT)
+        draw.text((x + pad // 2, y + pad // 4), badge, font=title_font, fill=TEXT)
+        draw.text((x + pad // 2, y + thumb + pad // 2), panel.title, font=title_font, fill=TEXT)
+        if panel.caption:
+            lines = textwrap.wrap(panel.caption, chars)[:caption_lines]
+            if len(textwrap.wrap(panel.caption, chars)) > caption_lines:
+                lines[-1] = lines[-1][: chars - 1] + "…"
+            for n, line in enumerate(lines):
+                draw.text((x + pad // 2, y + thumb + title_font.size + pad + n * line_height), line,
+                          font=caption_font, fill=MUTED)
+    out = io.BytesIO()
+    sheet.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def panels_for(images: Sequence[bytes], prompts: Sequence[str | None], durations: Sequence[int]) -> list[Panel]:
+    """Panels of a request: the start frame, then each keyframe with the segment it ends."""
+    panels = [Panel(images[0], "Start")]
+    for n, (image, prompt, duration) in enumerate(zip(images[1:], prompts, durations, strict=True), start=1):
+        panels.append(Panel(image, f"{n} · {duration} s", prompt))
+    return panels
