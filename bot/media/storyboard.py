@@ -26,13 +26,14 @@ class Panel:
 
 def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int = 5) -> bytes:
     """A PNG with one panel per frame, at most `per_row` to a row."""
-    title_font = ImageFont.load_default(size=max(12, thumb // 11))
-    caption_font = ImageFont.load_default(size=max(10, thumb // 14))
+    title_size, caption_size = max(12, thumb // 11), max(10, thumb // 14)
+    title_font = ImageFont.load_default(size=title_size)
+    caption_font = ImageFont.load_default(size=caption_size)
     chars = max(12, thumb // max(6, thumb // 28))
     caption_lines = 3
-    line_height = caption_font.size + 4 if hasattr(caption_font, "size") else 16
+    line_height = caption_size + 4
     pad = max(8, thumb // 20)
-    panel_w, panel_h = thumb, thumb + title_font.size + pad + caption_lines * line_height
+    panel_w, panel_h = thumb, thumb + title_size + pad + caption_lines * line_height
     columns = min(per_row, max(1, len(panels)))
     rows = (len(panels) + columns - 1) // columns
     sheet = Image.new("RGB", (pad + columns * (panel_w + pad), pad + rows * (panel_h + pad)), BACKGROUND)
@@ -45,7 +46,7 @@ def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int
             frame = ImageOps.contain(source.convert("RGB"), (thumb, thumb))
         sheet.paste(frame, (x + (thumb - frame.width) // 2, y + (thumb - frame.height) // 2))
         badge = str(index) if index else "S"
-        draw.rectangle((x, y, x + title_font.size * 2, y + title_font.size + pad // 2), fill=ACCENT)
+        draw.rectangle((x, y, x + title_size * 2, y + title_size + pad // 2), fill=ACCENT)
         draw.text((x + pad // 2, y + pad // 4), badge, font=title_font, fill=TEXT)
         draw.text((x + pad // 2, y + thumb + pad // 2), panel.title, font=title_font, fill=TEXT)
         if panel.caption:
@@ -53,7 +54,7 @@ def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int
             if len(textwrap.wrap(panel.caption, chars)) > caption_lines:
                 lines[-1] = lines[-1][: chars - 1] + "…"
             for n, line in enumerate(lines):
-                draw.text((x + pad // 2, y + thumb + title_font.size + pad + n * line_height), line,
+                draw.text((x + pad // 2, y + thumb + title_size + pad + n * line_height), line,
                           font=caption_font, fill=MUTED)
     out = io.BytesIO()
     sheet.save(out, "PNG", optimize=True)
