@@ -258,7 +258,7 @@ class ViduClient:
                 raw = await _read_capped(resp, _MAX_ANSWER_BYTES)
                 return _Answer(
                     status=resp.status,
-                    text=self._scrub(raw.decode("utf-8", errors="replace")),
+                    text=raw.decode("utf-8", errors="replace"),
                     retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                 )
         except aiohttp.ConnectionTimeoutError:
@@ -290,7 +290,9 @@ class ViduClient:
                     return None, OutcomeUnknown(text, status=outcome.status), False
                 return None, TransientProviderError(text, status=outcome.status), True
 
+        # Only error text is scrubbed: a success body is data, and a short key may be part of it.
         reason, message = parse_error_body(outcome.text)
+        reason, message = self._scrub(reason), self._scrub(message)
         error = error_for_status(outcome.status, reason, message, operation=operation, retry_after=outcome.retry_after)
         if not paid:
             return None, error, isinstance(error, TransientProviderError)

@@ -143,3 +143,12 @@ async def test_echoed_key_is_redacted_not_dropped(fake: FakeProvider, client: Vi
         await client.submit(cat())
     assert "[redacted]" in caught.value.message
     assert API_KEY not in caught.value.message
+
+
+async def test_a_key_that_looks_like_data_does_not_corrupt_answers(session: aiohttp.ClientSession) -> None:
+    # Redaction applies to error text only; it must not rewrite the JSON the provider answers.
+    async with FakeProvider(api_key="task_id") as fake:
+        client = ViduClient(session, base_url=fake.base_url, api_key="task_id", limiter=RateLimiter(60_000))
+        result = await client.submit(cat())
+        assert result.task_id in fake.tasks
+        assert (await client.get_task(result.task_id)).task_id == result.task_id
