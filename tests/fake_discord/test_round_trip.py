@@ -34,5 +34,5 @@ async def test_slash_command_defer_thread_and_file(fake_discord: FakeDiscord, ti
     assert result.mentions == [world.alice.id]
     assert tiny_bot.read_bytes == [PNG]  # read through the signed CDN URL
     # ... and the bot saw its own thread message come back over the gateway (MESSAGE_CREATE).
-    if not any(m.id == result.id for m in tiny_bot.seen_messages):
-        await tiny_bot.wait_for("message", check=lambda m: m.id == result.id, timeout=5)
+    seen = await tiny_bot.wait_seen(result.id)
+    assert seen.channel.id == thread.id and seen.attachments[0].filename == "result.bin"

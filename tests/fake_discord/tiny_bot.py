@@ -21,6 +21,7 @@ class TinyBot(commands.Bot):
         self.ready_event = asyncio.Event()
         self.resumed_event = asyncio.Event()
         self.seen_messages: list[discord.Message] = []
+        self._seen = asyncio.Condition()
         self.slow_seconds = 0.0
         self.read_bytes: list[bytes] = []
 
@@ -38,7 +39,21 @@ class TinyBot(commands.Bot):
         self.resumed_event.set()
 
     async def on_message(self, message: discord.Message) -> None:
-        self.seen_messages.append(message)
+        async with self._seen:
+            self.seen_messages.append(message)
+            self._seen.notify_all()
+
+    async def wait_seen(self, message_id: int, timeout: float = 5.0) -> discord.Message:
+        """The message as the bot received it over the gateway (MESSAGE_CREATE)."""
+
+        def find() -> discord.Message | None:
+            return next((m for m in self.seen_messages if m.id == message_id), None)
+
+        async with self._seen:
+            await asyncio.wait_for(self._seen.wait_for(lambda: find() is not None), timeout)
+        found = find()
+        assert found is not None
+        return found
 
 
 @app_commands.command(description="Turn a picture into a video")
