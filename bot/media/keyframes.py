@@ -101,6 +101,7 @@ _NEVER_READ = {"svg": "SVG", "pdf": "PDF", "psd": "Photoshop", "jxl": "JPEG XL",
 _PROVIDER_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})  # what the provider takes as it is
 _LOSSY_SOURCES = frozenset({"JPEG", "MPO", "AVIF", "HEIF"})
 _ORIENTATION = ExifTags.Base.Orientation
+_TURNED = range(2, 9)  # EXIF orientations other than "upright" (1)
 # Pillow raises these while parsing a damaged or cut-short file, depending on the plugin.
 _DAMAGED = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
 _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
@@ -201,7 +202,7 @@ def _prepare_opened(
             f"{width}×{height} is {human_megapixels(width * height)}, "
             f"the limit is {human_megapixels(limits.max_pixels)}",
         )
-    orientation = _orientation(im)
+    orientation = _orientation(im, loaded=False)
     upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     ratio_problem = too_wide_or_tall(upright_w, upright_h, limits.min_ratio, limits.max_ratio)
     if ratio_problem is not None:
@@ -223,7 +224,11 @@ def _prepare_opened(
         raise _damaged(filename) from None
 
     fixes: list[str] = []
-    if orientation in range(2, 9) and _turn_upright(im):
+    # A PNG with its eXIf chunk after the pixels only reveals the orientation now, while Pillow's
+    # TIFF decoder applies the orientation itself and drops the tag: look both before and after.
+    still_to_turn = _orientation(im, loaded=True) in _TURNED
+    turned = _turn_upright(im) if still_to_turn else orientation in _TURNED
+    if turned:
         fixes.append("turned upright (EXIF)")
     pixels, pixel_fixes = normalise_pixels(im)
     fixes.extend(pixel_fixes)
@@ -296,7 +301,11 @@ def _conversion_fix(
     return None
 
 
-def _orientation(im: Image.Image) -> int:
+def _orientation(im: Image.Image, *, loaded: bool) -> int:
+    if im.format == "PNG" and "exif" not in im.info and not loaded:
+        # Pillow's PNG getexif() would decode every pixel to look for a late eXIf chunk: not before
+        # the checks. It is looked at again once the pixels are loaded.
+        return 1
     try:
         value = im.getexif().get(_ORIENTATION, 1)
     except Exception:  # a damaged EXIF block only means we cannot tell: treat the picture as upright

@@ -80,3 +80,83 @@ def heic_header() -> bytes:
     ftyp = b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"
     box = struct.pack(">I", 8 + len(ftyp) - 4) + ftyp
     return box + b"\x00" * 200
+
+
+def rgb_icc_profile(description: str, swap_red_and_blue: bool = False) -> bytes:
+    """A minimal ICC v2 matrix/TRC RGB display profile, built byte by byte.
+
+    With ``swap_red_and_blue`` the profile says the file's red channel drives the *blue* primary: a
+    pixel stored as (255, 0, 0) is really blue, so a converter that honours the profile must output blue.
+    """
+    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+    if swap_red_and_blue:
+        red, blue = blue, red
+    white = (0.9642, 1.0, 0.8249)
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(values: tuple[float, float, float]) -> bytes:
+        return b"XYZ \x00\x00\x00\x00" + b"".join(s15(v) for v in values)
+
+    curve = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, round(2.2 * 256)) + b"\x00\x00"
+    ascii_text = description.encode("ascii") + b"\x00"
+    desc = (
+        b"desc\x00\x00\x00\x00"
+        + struct.pack(">I", len(ascii_text))
+        + ascii_text
+        + struct.pack(">II", 0, 0)
+        + struct.pack(">HB", 0, 0)
+        + b"\x00" * 67
+    )
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(white)),
+        (b"rXYZ", xyz(red)),
+        (b"gXYZ", xyz(green)),
+        (b"bXYZ", xyz(blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for signature, payload in tags:
+        padded = payload + b"\x00" * (-len(payload) % 4)
+        table += signature + struct.pack(">II", offset + len(body), len(payload))
+        body += padded
+    size = offset + len(body)
+    header = (
+        struct.pack(">I", size)
+        + b"lcms"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + struct.pack(">6H", 2026, 1, 1, 0, 0, 0)
+        + b"acsp"
+        + b"\x00" * 24
+        + struct.pack(">I", 0)  # perceptual intent
+        + s15(white[0]) + s15(white[1]) + s15(white[2])
+        + b"\x00" * 48
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, whole chunk bytes) for every chunk after the PNG signature."""
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        end = pos + 12 + length
+        chunks.append((data[pos + 4 : pos + 8], data[pos:end]))
+        pos = end
+    return chunks
+
+
+def png_with_chunk_moved_after_pixels(data: bytes, kind: bytes) -> bytes:
+    """Move one chunk (e.g. eXIf) to just before IEND, as some editors write it."""
+    chunks = png_chunks(data)
+    moved = [c for k, c in chunks if k == kind]
+    rest = [(k, c) for k, c in chunks if k != kind]
+    body = [c for k, c in rest if k != b"IEND"] + moved + [c for k, c in rest if k == b"IEND"]
+    return data[:8] + b"".join(body)

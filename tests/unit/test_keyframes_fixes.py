@@ -5,7 +5,17 @@ from __future__ import annotations
 import io
 
 import pytest
-from images import BLUE, RED, encode, exif_bytes, jpeg_with_exif, marked
+from images import (
+    BLUE,
+    RED,
+    encode,
+    exif_bytes,
+    jpeg_with_exif,
+    marked,
+    png_chunks,
+    png_with_chunk_moved_after_pixels,
+    rgb_icc_profile,
+)
 from PIL import Image, ImageCms, PngImagePlugin
 
 from bot.media import PreparedImage, prepare_image
@@ -48,6 +58,17 @@ def test_exif_orientation_is_applied(
     assert is_blue(out.getpixel((size[0] // 2, size[1] // 2)))
     # The orientation tag must be gone, or a viewer would turn the picture a second time.
     assert out.getexif().get(0x0112) is None
+
+
+def test_png_orientation_stored_after_the_pixels_is_still_applied() -> None:
+    data = encode(marked((300, 200)), "PNG", exif=exif_bytes(orientation=6))
+    data = png_with_chunk_moved_after_pixels(data, b"eXIf")
+    kinds = [kind for kind, _ in png_chunks(data)]
+    assert kinds.index(b"eXIf") > kinds.index(b"IDAT")
+    result = prepare_image(data, "edited.png")
+    assert (result.width, result.height) == (200, 300)
+    assert "turned upright (EXIF)" in result.fixes
+    assert is_red(opened(result).convert("RGB").getpixel((199, 0)))
 
 
 def test_upright_photo_lists_no_rotation() -> None:
@@ -111,6 +132,28 @@ def test_damaged_exif_block_does_not_cost_the_member_their_picture() -> None:
     result = prepare_image(data, "odd.jpg")
     assert (result.width, result.height) == (300, 200)
     assert b"garbage" not in result.data
+
+
+def test_colour_profile_is_converted_to_srgb_then_dropped() -> None:
+    # The profile says the stored "red" channel is the blue primary: the member sees blue.
+    icc = rgb_icc_profile("Swapped test RGB", swap_red_and_blue=True)
+    data = encode(Image.new("RGB", (60, 40), RED), "JPEG", quality=95, icc_profile=icc)
+    result = prepare_image(data, "wide-gamut.jpg")
+    out = opened(result)
+    assert "icc_profile" not in out.info
+    assert is_blue(out.getpixel((30, 20)))
+
+
+def test_colour_profile_conversion_keeps_transparency() -> None:
+    icc = rgb_icc_profile("Swapped test RGB", swap_red_and_blue=True)
+    im = Image.new("RGBA", (60, 40), (255, 0, 0, 255))
+    im.paste((255, 0, 0, 0), (0, 0, 10, 10))
+    result = prepare_image(encode(im, "PNG", icc_profile=icc), "wide-gamut.png")
+    out = opened(result)
+    assert out.mode == "RGBA"
+    assert "icc_profile" not in out.info
+    assert out.getpixel((5, 5))[3] == 0
+    assert is_blue(out.getpixel((30, 20)))
 
 
 def test_unusable_colour_profile_is_dropped_and_the_pixels_kept() -> None:

@@ -54,6 +54,12 @@ def test_ratio_is_judged_on_the_upright_picture() -> None:
     assert str(problem) == "pano.jpg: 4.5:1 is wider than 4:1"
 
 
+def test_ratio_is_refused_from_the_header_before_any_pixel_is_read() -> None:
+    data = encode(noise((520, 100)), "PNG")
+    problem = refusal(data[: len(data) // 2], "cut-and-wide.png")  # the pixels are damaged too
+    assert problem.code is ProblemCode.ASPECT_RATIO
+
+
 def test_custom_ratio_limits_are_named_in_the_message() -> None:
     limits = ImageLimits(min_ratio=0.5, max_ratio=2.0)
     problem = refusal(encode(solid((300, 100)), "PNG"), "wide.png", limits)
