@@ -53,7 +53,7 @@ def short_timeout_client(fake: FakeProvider, session: aiohttp.ClientSession) -> 
         base_url=fake.base_url,
         api_key=API_KEY,
         limiter=RateLimiter(60_000),
-        timeout=0.3,
+        timeout=1.0,  # long enough for a loaded machine, short next to the 5 s slow fault
         retry=TINY_RETRY,
     )
 

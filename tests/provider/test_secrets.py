@@ -100,7 +100,7 @@ async def test_key_never_leaks(
         base_url=fake.base_url,
         api_key=API_KEY,
         limiter=RateLimiter(60_000),
-        timeout=0.3,
+        timeout=1.0,
         retry=RETRY,
     )
     texts = [repr(client), str(client)]
