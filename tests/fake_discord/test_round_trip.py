@@ -15,7 +15,7 @@ PNG = bytes.fromhex(
 async def test_slash_command_defer_thread_and_file(fake_discord: FakeDiscord, tiny_bot: TinyBot) -> None:
     world = fake_discord.world
     synced = fake_discord.commands.list(world.guild.id)
-    assert sorted(c.name for c in synced) == ["animate", "later", "slow"]
+    assert sorted(c.name for c in synced) == ["Describe files", "animate", "later", "slow"]
 
     ix = await fake_discord.slash(
         world.alice, "animate", channel=world.general,

@@ -30,6 +30,7 @@ class TinyBot(commands.Bot):
         self.tree.add_command(animate, guild=guild)
         self.tree.add_command(slow, guild=guild)
         self.tree.add_command(later, guild=guild)
+        self.tree.add_command(app_commands.ContextMenu(name="Describe files", callback=describe_files), guild=guild)
         await self.tree.sync(guild=guild)
 
     async def on_ready(self) -> None:
@@ -86,9 +87,39 @@ async def later(interaction: discord.Interaction[TinyBot]) -> None:
     interaction.client.pending.append(interaction)  # type: ignore[attr-defined]
 
 
+class FilesModal(discord.ui.Modal, title="Describe files"):
+    files: discord.ui.Label[FilesModal] = discord.ui.Label(
+        text="Pictures", component=discord.ui.FileUpload(custom_id="files", min_values=1, max_values=10)
+    )
+    note: discord.ui.Label[FilesModal] = discord.ui.Label(
+        text="Note", component=discord.ui.TextInput(custom_id="note", max_length=100)
+    )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        upload = self.files.component
+        text = self.note.component
+        assert isinstance(upload, discord.ui.FileUpload) and isinstance(text, discord.ui.TextInput)
+        names = ", ".join(a.filename for a in upload.values)
+        await interaction.response.send_message(
+            f"{len(upload.values)} files: {names}; note={text.value}", view=AckView()
+        )
+
+
+class AckView(discord.ui.View):
+    @discord.ui.button(label="OK", custom_id="ack")
+    async def ack(self, interaction: discord.Interaction, button: discord.ui.Button[AckView]) -> None:
+        await interaction.response.edit_message(content=f"acknowledged by {interaction.user.name}", view=None)
+
+
+async def describe_files(interaction: discord.Interaction[TinyBot], message: discord.Message) -> None:
+    interaction.client.context_targets.append(message)  # type: ignore[attr-defined]
+    await interaction.response.send_modal(FilesModal())
+
+
 async def start_tiny_bot(token: str, guild_id: int, timeout: float = 10.0) -> tuple[TinyBot, asyncio.Task[None]]:
     bot = TinyBot(guild_id)
     bot.pending = []  # type: ignore[attr-defined]
+    bot.context_targets = []  # type: ignore[attr-defined]
     task = asyncio.create_task(bot.start(token))
     waiter = asyncio.create_task(bot.ready_event.wait())
     done, _ = await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
