@@ -125,8 +125,10 @@ def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits(
     _make_bomb_warning_an_error()
     if kind == "png":
         # PNG carries checksums that Pillow only looks at in verify(): a flipped byte would
-        # otherwise come out as silently garbled pixels. verify() reads chunks, not pixels.
+        # otherwise come out as silently garbled pixels. verify() reads chunks, not pixels, and
+        # consumes the file object, so the real work opens the bytes again.
         with _open(data, filename, kind, label, plugins, limits) as im:
+            _check_header(im, filename, limits)
             _verify(im, filename)
     with _open(data, filename, kind, label, plugins, limits) as im:
         return _prepare_opened(im, filename, kind, label, limits)
@@ -188,13 +190,15 @@ def _verify(im: Image.Image, filename: str) -> None:
         raise _damaged(filename) from None
 
 
-def _prepare_opened(
-    im: Image.Image, filename: str, kind: str, label: str, limits: ImageLimits
-) -> PreparedImage:
+def _check_header(im: Image.Image, filename: str, limits: ImageLimits) -> int:
+    """Size, pixel cap and aspect ratio from the header alone; returns the EXIF orientation.
+
+    Pillow has read nothing but the header yet: huge or badly shaped pictures are refused before
+    their pixels are allocated.
+    """
     width, height = im.size
     if width <= 0 or height <= 0:
         raise _damaged(filename)
-    # The header is all Pillow has read so far: refuse huge pictures before allocating their pixels.
     if width * height > limits.max_pixels:
         raise ImageProblem(
             filename,
@@ -207,7 +211,13 @@ def _prepare_opened(
     ratio_problem = too_wide_or_tall(upright_w, upright_h, limits.min_ratio, limits.max_ratio)
     if ratio_problem is not None:
         raise ImageProblem(filename, ProblemCode.ASPECT_RATIO, ratio_problem)
+    return orientation
 
+
+def _prepare_opened(
+    im: Image.Image, filename: str, kind: str, label: str, limits: ImageLimits
+) -> PreparedImage:
+    orientation = _check_header(im, filename, limits)
     source_format = im.format or ""
     frames = _frame_count(im)
     lossless_webp = kind == "webp" and _is_lossless_webp(im)
