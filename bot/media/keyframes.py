@@ -252,7 +252,7 @@ def _prepare_opened(
             f"cannot be made smaller than {human_bytes(limits.data_uri_budget)} for the request "
             "without losing the picture",
         )
-    conversion = _conversion_fix(source_format, label, encoded.fmt, plan.fmt, frames)
+    conversion = _conversion_fix(source_format, label, encoded.fmt, frames)
     if conversion:
         fixes.insert(0, conversion)
     fixes.extend(encoded.fixes)
@@ -296,9 +296,7 @@ def _jpeg_subsampling(im: Image.Image) -> int:
     return 2
 
 
-def _conversion_fix(
-    source_format: str, label: str, out: OutputFormat, planned: OutputFormat, frames: int
-) -> str | None:
+def _conversion_fix(source_format: str, label: str, out: OutputFormat, frames: int) -> str | None:
     """The member-facing line for a change of format or a dropped animation, if any."""
     out_label = "WebP" if out is OutputFormat.WEBP else out.value
     if source_format == "MPO":
@@ -307,8 +305,7 @@ def _conversion_fix(
         return f"{label} → {out_label}" + (" (first frame)" if frames > 1 else "")
     if frames > 1:
         return "animation → first frame only"
-    del planned  # a provider format re-encoded for the budget is reported by the budget step
-    return None
+    return None  # a provider format re-encoded for the budget is reported by the budget step
 
 
 def _orientation(im: Image.Image, *, loaded: bool) -> int:
