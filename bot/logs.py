@@ -47,3 +47,6 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Chatty libraries: every SQL statement, every gateway frame. Their warnings still come through.
+    for name in ("aiosqlite", "discord.gateway", "discord.http", "asyncio"):
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

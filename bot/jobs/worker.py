@@ -31,6 +31,7 @@ from bot.provider import (
     TaskNotFound,
     TaskStatus,
     TransientProviderError,
+    VideoTooLarge,
     VideoUnavailable,
     ViduClient,
 )
@@ -46,6 +47,7 @@ REASON_MISCONFIGURED = "the bot is misconfigured (the provider refused its key);
 REASON_TASK_LOST = "the video service lost track of this job"
 REASON_TIMED_OUT = "no answer from the video service in time"
 REASON_VIDEO_GONE = "the finished video could not be downloaded before its link expired"
+REASON_VIDEO_TOO_LARGE = "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)"
 REASON_UNKNOWN = (
     "the connection broke while the job was being sent, so it is unknown whether it started; "
     "it was not sent again, to avoid paying twice"
@@ -290,14 +292,20 @@ class JobWorker:
         assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
         path = self._workdir / f"{job.id}.mp4"
         try:
-            await self._client.download_video(
-                job.video_url,
-                path,
-                max_bytes=self._settings.video_max_bytes,
-                timeout=self._settings.video_download_timeout,
-            )
+            await self._download(job, job.video_url, path)
         except VideoUnavailable:
-            await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_GONE)
+            # Presigned links expire (e.g. after a long outage or a restart): a fresh poll hands out a new one.
+            fresh = await self._fresh_video_url(job)
+            if fresh is None:
+                await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_GONE)
+                return
+            try:
+                await self._download(job, fresh, path)
+            except VideoUnavailable:
+                await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_GONE)
+                return
+        except VideoTooLarge:
+            await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_TOO_LARGE)
             return
         except ProviderError as exc:
             log.warning("job %s: download failed (%s), will retry", job.id, exc)
@@ -313,6 +321,18 @@ class JobWorker:
         if delivered:
             await self._notify(delivered)
             self.wake()  # a slot is free: the member's next queued job can go
+
+    async def _download(self, job: Job, url: str, path: Path) -> None:
+        await self._client.download_video(
+            url, path, max_bytes=self._settings.video_max_bytes, timeout=self._settings.video_download_timeout
+        )
+
+    async def _fresh_video_url(self, job: Job) -> str | None:
+        try:
+            result = await self._client.get_task(job.task_id or "")
+        except ProviderError:
+            return None
+        return result.videos[0].url if result.status is TaskStatus.SUCCEED and result.videos else None
 
     # ------------------------------------------------------------------------------------- helpers
     async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str) -> None:

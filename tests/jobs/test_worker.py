@@ -251,13 +251,30 @@ async def test_a_failed_post_is_retried_and_the_video_lands_once(harness: Harnes
     assert len(harness.listener.posted[job.id]) == 1
 
 
-async def test_an_expired_video_link_fails_the_job_plainly(harness: Harness) -> None:
+async def test_an_expired_video_link_is_refreshed_by_a_new_poll(harness: Harness) -> None:
     harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"))
     job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.DELIVERED, S.FAILED])
+    assert len(harness.listener.posted[job.id]) == 1
+
+
+async def test_a_video_link_that_keeps_failing_fails_the_job_plainly(harness: Harness) -> None:
+    harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"), times=2)
+    job = await add_img2video(harness.store)
     failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
-    assert failed.state is S.FAILED
-    assert "expired" in (failed.reason or "")
+    assert failed.state is S.FAILED and "expired" in (failed.reason or "")
     assert job.id not in harness.listener.posted
+
+
+async def test_a_video_over_the_download_cap_fails_instead_of_retrying_forever(harness: Harness) -> None:
+    harness.fake.plan_next_task(video_size=2 * 1024 * 1024)
+    job = await add_img2video(harness.store)
+    worker = JobWorker(harness.store, harness.worker._client, harness.listener,
+                       WorkerSettings(poll_first_seconds=2, video_max_bytes=1024 * 1024),
+                       workdir=harness.worker._workdir, clock=harness.clock)
+    harness.worker = worker
+    failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
+    assert failed.state is S.FAILED and "larger than" in (failed.reason or "")
 
 
 async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None:

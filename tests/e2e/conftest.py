@@ -1,0 +1,134 @@
+"""The real bot process (`python -m bot`) against the fake Discord and the strict fake provider.
+
+Both fakes run in the test's event loop on loopback; the bot runs as a subprocess, pointed at them by
+DISCORD_API_BASE, DISCORD_GATEWAY_URL and VIDU_API_BASE exactly as an operator would configure a proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.provider import FakeProvider
+
+PROVIDER_KEY = "sk-e2e-provider-SECRET-9c2f4a"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def png(width: int = 120, height: int = 90, color: tuple[int, int, int] = (30, 140, 220), fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, fmt)
+    return out.getvalue()
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    env: dict[str, str]
+    lines: list[str] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
+
+    async def wait_for_line(self, text: str, *, timeout: float) -> str:
+        """Wait until the bot logs a line containing `text` (polling: the output is a plain pipe)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            found = next((line for line in self.lines if text in line), None)
+            if found:
+                return found
+            if self.process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"bot never logged {text!r}; its output:\n{self.output[-4000:]}")
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(sig)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self.reader is not None:
+            await asyncio.wait_for(self.reader, 5)
+        return self.process.returncode or 0
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[FakeProvider]:
+    fake = FakeProvider(api_key=PROVIDER_KEY)
+    fake.queue_seconds, fake.processing_seconds = 0.5, 1.0
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+StartBot = Callable[..., "asyncio.Future[BotProcess]"]
+
+
+@pytest.fixture
+async def start_bot(
+    fake_discord: FakeDiscord, provider: FakeProvider, tmp_path: Path
+) -> AsyncIterator[Callable[..., object]]:
+    """Start `python -m bot`; waits until it synced its commands to the test server. Stops it at the end and
+    checks that no secret reached its output."""
+    started: list[BotProcess] = []
+
+    async def start(**overrides: str) -> BotProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
+        env.update(
+            DISCORD_TOKEN=fake_discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=provider.base_url,
+            DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+            DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+            DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(overrides)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        bot = BotProcess(process, env)
+
+        async def read() -> None:
+            assert process.stdout is not None
+            async for raw in process.stdout:
+                bot.lines.append(raw.decode(errors="replace").rstrip())
+
+        bot.reader = asyncio.create_task(read())
+        started.append(bot)
+        guild_id = fake_discord.world.guild.id
+        try:
+            await fake_discord.wait_for(
+                lambda: bool(fake_discord.commands.list(guild_id)) or process.returncode is not None,
+                timeout=30, what="the bot to sync its commands", seen=lambda: bot.output[-3000:],
+            )
+        except TimeoutError:
+            await bot.stop()
+            raise AssertionError("bot did not sync commands; its output:\n" + bot.output) from None
+        assert process.returncode is None, "bot exited early:\n" + bot.output
+        await bot.wait_for_line("bot.app: ready as", timeout=30)
+        return bot
+
+    yield start
+    for bot in started:
+        await bot.stop()
+        print(f"--- bot output (exit {bot.process.returncode}) ---\n{bot.output}")  # shown when a test fails
+    for bot in started:
+        for secret in (fake_discord.bot_token, PROVIDER_KEY):
+            assert secret not in bot.output, "a secret reached the bot's log"
