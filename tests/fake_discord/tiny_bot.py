@@ -24,6 +24,8 @@ class TinyBot(commands.Bot):
         self._seen = asyncio.Condition()
         self.slow_seconds = 0.0
         self.read_bytes: list[bytes] = []
+        self.pending: list[discord.Interaction] = []
+        self.context_targets: list[discord.Message] = []
 
     async def setup_hook(self) -> None:
         guild = discord.Object(self.guild_id)
@@ -43,6 +45,24 @@ class TinyBot(commands.Bot):
         async with self._seen:
             self.seen_messages.append(message)
             self._seen.notify_all()
+
+    async def note(self, into: list[Any], item: Any) -> None:
+        async with self._seen:
+            into.append(item)
+            self._seen.notify_all()
+
+    async def _wait_first(self, items: list[Any], timeout: float) -> Any:
+        async with self._seen:
+            await asyncio.wait_for(self._seen.wait_for(lambda: bool(items)), timeout)
+        return items[0]
+
+    async def wait_error(self, timeout: float) -> BaseException:
+        """The first error a command handler caught from Discord."""
+        return await self._wait_first(self.errors, timeout)
+
+    async def wait_pending(self, timeout: float) -> discord.Interaction:
+        """The first interaction /later deferred and left for the test to finish."""
+        return await self._wait_first(self.pending, timeout)
 
     async def wait_seen(self, message_id: int, timeout: float = 5.0) -> discord.Message:
         """The message as the bot received it over the gateway (MESSAGE_CREATE)."""
@@ -78,13 +98,13 @@ async def slow(interaction: discord.Interaction[TinyBot]) -> None:
     try:
         await interaction.response.send_message("finally")
     except discord.HTTPException as error:
-        interaction.client.errors.append(error)
+        await interaction.client.note(interaction.client.errors, error)
 
 
 @app_commands.command(description="Defers now and follows up when told")
 async def later(interaction: discord.Interaction[TinyBot]) -> None:
     await interaction.response.defer()
-    interaction.client.pending.append(interaction)  # type: ignore[attr-defined]
+    await interaction.client.note(interaction.client.pending, interaction)
 
 
 class FilesModal(discord.ui.Modal, title="Describe files"):
@@ -112,14 +132,12 @@ class AckView(discord.ui.View):
 
 
 async def describe_files(interaction: discord.Interaction[TinyBot], message: discord.Message) -> None:
-    interaction.client.context_targets.append(message)  # type: ignore[attr-defined]
+    interaction.client.context_targets.append(message)
     await interaction.response.send_modal(FilesModal())
 
 
 async def start_tiny_bot(token: str, guild_id: int, timeout: float = 10.0) -> tuple[TinyBot, asyncio.Task[None]]:
     bot = TinyBot(guild_id)
-    bot.pending = []  # type: ignore[attr-defined]
-    bot.context_targets = []  # type: ignore[attr-defined]
     task = asyncio.create_task(bot.start(token))
     waiter = asyncio.create_task(bot.ready_event.wait())
     done, _ = await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -27,6 +27,23 @@ class Violation:
         return f"{self.method} {self.path}: {self.error}"
 
 
+# Limits (too many files, too long a text) are Discord's runtime rules that user input can trip in a correct
+# bot; everything else (wrong types, unknown shapes) is a bug in the request the bot builds.
+LIMIT_KEYWORDS = frozenset(
+    {"maxItems", "minItems", "maxLength", "minLength", "maximum", "minimum", "maxProperties", "uniqueItems"}
+)
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    path: str
+    message: str
+    is_limit: bool
+
+    def __str__(self) -> str:
+        return f"{self.path or 'body'}: {self.message}"
+
+
 def find_openapi_document() -> Path | None:
     """$DISCORD_OPENAPI_PATH, else ``shared/discord-openapi.json`` beside the checkout."""
     configured = os.environ.get("DISCORD_OPENAPI_PATH")
@@ -94,7 +111,7 @@ class OpenAPIChecker:
             self._validators[key] = validator
             return validator
 
-    def check(self, method: str, spec_path: str, body: Any) -> str | None:
+    def check(self, method: str, spec_path: str, body: Any) -> SchemaError | None:
         """The most relevant schema error for this body, or None when it conforms (or no schema applies)."""
         if not self.enabled:
             return None
@@ -107,8 +124,11 @@ class OpenAPIChecker:
         if error is None:
             return None
         error = _explain_union(error)
-        where = ".".join(str(p) for p in error.absolute_path) or "body"
-        return f"{where}: {error.message[:500]}"
+        return SchemaError(
+            path=".".join(str(p) for p in error.absolute_path),
+            message=error.message[:500],
+            is_limit=error.validator in LIMIT_KEYWORDS,
+        )
 
 
 def _explain_union(error: Any) -> Any:
