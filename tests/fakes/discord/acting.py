@@ -16,7 +16,7 @@ from . import commands as c
 from .bodies import image_size
 from .errors import FakeUsageError
 from .interactions import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, InteractionRecord
-from .messages import attachment_json, message_json
+from .messages import attachment_json, message_json, resolve_mentions
 from .models import FakeChannel, FakeMember, FakeRole, FakeUser, SentMessage, StoredAttachment, walk_components
 
 if TYPE_CHECKING:
@@ -396,10 +396,11 @@ class MemberActions:
         fake = self.fake
         self._check_can_see(member, channel)
         attachments = [await upload(fake, channel, f) for f in files or []]
+        users, roles, everyone = resolve_mentions(fake, channel.guild.id, content, None)
         message = SentMessage(
             id=fake.new_id(), channel_id=channel.id, guild_id=channel.guild.id, author_id=member.id,
             content=content, embeds=[], components=[], flags=0, attachments=attachments,
-            created_at=fake.clock.now(),
+            created_at=fake.clock.now(), mentions=users, mention_roles=roles, mention_everyone=everyone,
         )  # fmt: skip
         await fake.store_message(message)
         return message

@@ -75,7 +75,7 @@ def check_message_state(content: str, embeds: list[Any], components: list[Any], 
             raise invalid_form_body("components", "Must be 5 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
 
 
-def _mentions(fake: FakeDiscord, guild_id: int, content: str, allowed: dict[str, Any] | None) -> tuple:
+def resolve_mentions(fake: FakeDiscord, guild_id: int, content: str, allowed: dict[str, Any] | None) -> tuple:
     guild = fake.guilds[guild_id]
     parse = {"users", "roles", "everyone"} if allowed is None else set(allowed.get("parse") or [])
     allowed_users = {int(u) for u in (allowed or {}).get("users") or []}
@@ -155,7 +155,7 @@ async def build_message(
     attachments = await _store_files(fake, channel_id, payload, files)
     channel = fake.channel(channel_id)
     allowed = payload.get("allowed_mentions")
-    users, roles, everyone = _mentions(fake, channel.guild.id, str(content), allowed)
+    users, roles, everyone = resolve_mentions(fake, channel.guild.id, str(content), allowed)
     return SentMessage(
         id=fake.new_id(), channel_id=channel_id, guild_id=channel.guild.id, author_id=author_id,
         content=str(content), embeds=list(embeds), components=list(components), flags=flags,
@@ -209,7 +209,7 @@ async def apply_edit(
     message.attachments = kept + new
     if "allowed_mentions" in payload:
         message.allowed_mentions = payload["allowed_mentions"]
-    users, roles, everyone = _mentions(fake, message.guild_id, message.content, message.allowed_mentions)
+    users, roles, everyone = resolve_mentions(fake, message.guild_id, message.content, message.allowed_mentions)
     message.mentions, message.mention_roles, message.mention_everyone = users, roles, everyone
     message.edited_at = fake.clock.now()
 
