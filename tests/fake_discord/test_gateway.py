@@ -27,7 +27,12 @@ async def test_handshake_ready_guild_create_and_shard_echo(fake_discord: FakeDis
         assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
         await ws.send_json({"op": 1, "d": None})
         assert (await _frame(ws))["op"] == 11
-        identify = {"token": fake_discord.bot_token, "intents": 513, "properties": {}, "shard": [0, 1]}
+        identify = {
+            "token": fake_discord.bot_token,
+            "intents": 515,
+            "properties": {},
+            "shard": [0, 1],
+        }  # with GUILD_MEMBERS
         await ws.send_json({"op": 2, "d": identify})
         ready = await _frame(ws)
         assert (ready["t"], ready["s"]) == ("READY", 1)

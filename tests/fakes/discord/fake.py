@@ -23,7 +23,7 @@ from .cdn import FakeCDN
 from .clock import FakeClock
 from .commands import CommandStore
 from .errors import UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, DiscordAPIError, unknown
-from .gateway import MESSAGE_CONTENT, FakeGateway, GatewaySession
+from .gateway import GUILD_MEMBERS, MESSAGE_CONTENT, FakeGateway, GatewaySession
 from .interactions import InteractionRecord
 from .messages import message_json
 from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, SentMessage
@@ -77,7 +77,7 @@ class FakeDiscord:
         self.gateway = FakeGateway(
             token=self.bot_token,
             ready_payload=self._ready_payload,
-            guild_payloads=lambda: [g.to_json(full=True) for g in self.guilds.values()],
+            guild_payloads=self._guild_payloads,
             members_chunk=lambda gid: [m.to_json() for m in self.guilds[gid].members.values()],
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
@@ -154,7 +154,7 @@ class FakeDiscord:
         guild._on_channel_added = lambda c: self._channel_added(c)
         self.guilds[guild.id] = guild
         if self.gateway.sessions:
-            self._spawn(self.gateway.dispatch("GUILD_CREATE", guild.to_json(full=True)))
+            self._spawn(self.emit("GUILD_CREATE", guild.to_json(full=True), transform=self._guild_create))
         return guild
 
     def _member_added(self, member: FakeMember) -> None:
@@ -173,6 +173,15 @@ class FakeDiscord:
             return
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _guild_payloads(self, session: GatewaySession) -> list[dict[str, Any]]:
+        return [self._guild_create(session, guild.to_json(full=True)) for guild in self.guilds.values()]
+
+    def _guild_create(self, session: GatewaySession, data: dict[str, Any]) -> dict[str, Any]:
+        if session.intents & GUILD_MEMBERS:
+            return data
+        # Without the intent Discord sends only the bot's own member; the rest come by fetch.
+        return {**data, "members": [m for m in data["members"] if m["user"]["id"] == str(self.bot_user.id)]}
 
     def _ready_payload(self, session: GatewaySession) -> dict[str, Any]:
         ready: dict[str, Any] = {

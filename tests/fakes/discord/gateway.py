@@ -65,7 +65,7 @@ class FakeGateway:
         *,
         token: str,
         ready_payload: Callable[[GatewaySession], dict[str, Any]],
-        guild_payloads: Callable[[], list[dict[str, Any]]],
+        guild_payloads: Callable[[GatewaySession], list[dict[str, Any]]],
         members_chunk: Callable[[int], list[dict[str, Any]]],
         heartbeat_interval_ms: int = 41250,
     ) -> None:
@@ -213,7 +213,7 @@ class FakeGateway:
         self.sessions[session.id] = session
         self.identifies += 1
         await self._send_to(session, "READY", self._ready_payload(session))
-        for guild in self._guild_payloads():
+        for guild in self._guild_payloads(session):
             await self._send_to(session, "GUILD_CREATE", guild)
         self.connected.set()
         await self._notify()
