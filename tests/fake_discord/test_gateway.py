@@ -83,7 +83,7 @@ async def test_resume_after_a_dropped_socket_replays_missed_events(
     fake_discord: FakeDiscord, tiny_bot: TinyBot
 ) -> None:
     world = fake_discord.world
-    assert await fake_discord.gateway.drop_connections() == 1
+    assert await fake_discord.drop_gateway() == 1
     missed = await fake_discord.member_says(world.bob, world.general, "while you were away")
 
     await asyncio.wait_for(tiny_bot.resumed_event.wait(), 10)

@@ -96,9 +96,12 @@ async def test_upload_limit_follows_boost_tier(fake_discord: FakeDiscord, tiny_b
         await channel.send(file=discord.File(_bytes(10 * MIB + 1), "big.bin"))
     assert (caught.value.status, caught.value.code) == (413, 40005)
 
-    fake_discord.world.guild.premium_tier = 2
+    await fake_discord.update_guild(fake_discord.world.guild, premium_tier=2)
     bigger = await channel.send(file=discord.File(_bytes(10 * MIB + 1), "big.bin"))
     assert bigger.attachments[0].size == 10 * MIB + 1
+    if channel.guild.premium_tier != 2:  # the cache updates before listeners run, so no event can slip by
+        await tiny_bot.wait_for("guild_update", timeout=5)
+    assert channel.guild.filesize_limit == 50 * MIB  # GUILD_UPDATE reached discord.py
 
 
 async def test_more_than_10_files_is_refused(fake_discord: FakeDiscord, tiny_bot: TinyBot) -> None:

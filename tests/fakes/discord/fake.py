@@ -157,6 +157,17 @@ class FakeDiscord:
             self._spawn(self.emit("GUILD_CREATE", guild.to_json(full=True), transform=self._guild_create))
         return guild
 
+    async def update_guild(self, guild: FakeGuild, *, premium_tier: int | None = None) -> None:
+        """Change a guild (its boost tier sets the upload limit) and tell the bot with GUILD_UPDATE."""
+        if premium_tier is not None:
+            guild.premium_tier = premium_tier
+        await self.emit("GUILD_UPDATE", guild.to_json(full=False))
+        await self.touch()
+
+    async def drop_gateway(self, code: int = 4000) -> int:
+        """Cut every gateway socket as a network failure would; the bot should RESUME. Returns how many."""
+        return await self.gateway.drop_connections(code)
+
     def _member_added(self, member: FakeMember) -> None:
         self.users[member.id] = member.user
         self._spawn(self.emit("GUILD_MEMBER_ADD", {**member.to_json(), "guild_id": str(member.guild.id)}))

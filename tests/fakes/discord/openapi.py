@@ -5,6 +5,7 @@ Validators are built on first use per operation and cached, so starting the fake
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -110,6 +111,15 @@ class OpenAPIChecker:
                 validator = jsonschema.Draft202012Validator(schema, registry=self._registry)
             self._validators[key] = validator
             return validator
+
+    async def check_async(self, method: str, spec_path: str, body: Any) -> SchemaError | None:
+        """As ``check``; the first use of an operation (reading 1 MB of JSON, building the validator) runs
+        in a thread so the event loop keeps serving."""
+        if not self.enabled:
+            return None
+        if (method, spec_path) not in self._validators:
+            return await asyncio.to_thread(self.check, method, spec_path, body)
+        return self.check(method, spec_path, body)
 
     def check(self, method: str, spec_path: str, body: Any) -> SchemaError | None:
         """The most relevant schema error for this body, or None when it conforms (or no schema applies)."""

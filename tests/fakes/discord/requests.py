@@ -45,7 +45,7 @@ async def checked_body(fake: FakeDiscord, request: web.Request) -> RequestBody:
     """
     body = await read_body(request)
     route = spec_route(request)
-    error = fake.openapi.check(request.method, route, body.json)
+    error = await fake.openapi.check_async(request.method, route, body.json)
     if error is None:
         return body
     if not error.is_limit:
