@@ -79,6 +79,7 @@ class FakeDiscord:
             ready_payload=self._ready_payload,
             guild_payloads=self._guild_payloads,
             members_chunk=lambda gid: [m.to_json() for m in self.guilds[gid].members.values()],
+            on_change=self.touch,
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
         self._runner: web.AppRunner | None = None

@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +67,10 @@ class FakeGateway:
         ready_payload: Callable[[GatewaySession], dict[str, Any]],
         guild_payloads: Callable[[GatewaySession], list[dict[str, Any]]],
         members_chunk: Callable[[int], list[dict[str, Any]]],
+        on_change: Callable[[], Awaitable[None]],
         heartbeat_interval_ms: int = 41250,
     ) -> None:
+        self._on_change = on_change  # lets fake.wait_for see identifies, resumes and disconnects
         self._token = token
         self._ready_payload = ready_payload
         self._guild_payloads = guild_payloads
@@ -81,7 +83,6 @@ class FakeGateway:
         self.heartbeats = 0
         self.connected = asyncio.Event()  # set while at least one identified socket is open
         self._sockets: set[web.WebSocketResponse] = set()
-        self._changed = asyncio.Condition()
 
     # --- dispatching -------------------------------------------------------------------------------
 
@@ -115,22 +116,8 @@ class FakeGateway:
         for ws in list(self._sockets):
             await ws.send_str(json.dumps({"op": RECONNECT, "d": None}))
 
-    async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        async def _wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(condition)
-
-        try:
-            await asyncio.wait_for(_wait(), timeout)
-        except TimeoutError:
-            raise TimeoutError(
-                f"gateway: waited {timeout}s for {what}; identifies={self.identifies} "
-                f"resumes={self.resumes} open sockets={len(self._sockets)}"
-            ) from None
-
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        await self._on_change()
 
     # --- the socket ----------------------------------------------------------------------------------
 

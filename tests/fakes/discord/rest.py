@@ -17,7 +17,7 @@ from .errors import (
     unknown,
 )
 from .fake import json_response
-from .messages import apply_edit, build_message, message_json, reaction_json
+from .messages import apply_edit, build_message, message_json
 from .models import FORUM, PRIVATE_THREAD, PUBLIC_THREAD, TEXT, THREAD_TYPES, FakeChannel, iso
 from .requests import checked_body, json_object, require_bot, snowflake
 
@@ -414,7 +414,6 @@ class _Routes:
         channel = self._channel(request)
         message = self._message_in(request, channel)
         users = message.reactions.get(request.match_info["emoji_name"], set())
-        _ = reaction_json  # the same emoji shape as in messages
         return json_response([self.fake.users[u].to_json() for u in sorted(users)])
 
     # --- guilds --------------------------------------------------------------------------------------
