@@ -231,3 +231,33 @@ async def test_wait_for_message_timeout_lists_what_was_seen(fake_discord: FakeDi
     await fake_discord.member_says(world.bob, world.general, "hello there", files=[Upload("a.txt", b"a")])
     with pytest.raises(TimeoutError, match=r"(?s)bob: 'hello there'.*files=\['a.txt'\]"):
         await fake_discord.wait_for_message(world.general, lambda m: "video" in m.content, timeout=0.2)
+
+
+async def test_smaller_rules(http, fake_discord: FakeDiscord, synced: None) -> None:
+    world = fake_discord.world
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general, options={"prompt": "x"})
+    webhook = f"{API}/webhooks/{fake_discord.application_id}/{ix.token}"
+    async with http.post(webhook, json={"content": "too early"}) as resp:
+        assert (await answer(resp))[1]["code"] == 10015  # no followup before the acknowledgement
+    assert (await callback(http, ix, {"type": 7, "data": {"content": "x"}}))[1]["code"] == 50035  # not a component
+    assert (await callback(http, ix, {"type": 4, "data": {"content": "card"}}))[0] == 204
+    original = fake_discord.message(ix.original_message_id)
+
+    status, body = await post_message(http, world.general.id, {"content": "   "})
+    assert (status, body["code"]) == (400, 50006)
+    thread_url = f"{API}/channels/{world.general.id}/messages/{original.id}/threads"
+    async with http.post(thread_url, json={"name": "job"}) as resp:
+        assert resp.status == 201
+    async with http.post(thread_url, json={"name": "again"}) as resp:
+        assert (await answer(resp))[1]["code"] == 160004
+
+    # After the token is gone the bot can still edit its response through the channel route.
+    fake_discord.clock.advance(16 * 60)
+    edit_url = f"{API}/channels/{world.general.id}/messages/{original.id}"
+    async with http.patch(edit_url, json={"content": "card (done)"}) as resp:
+        assert resp.status == 200 and original.content == "card (done)"
+    async with http.delete(f"{webhook}/messages/@original") as resp:
+        assert (await answer(resp))[1]["code"] == 50027
+    said = await fake_discord.member_says(world.bob, world.general, "mine")
+    async with http.patch(f"{API}/channels/{world.general.id}/messages/{said.id}", json={"content": "x"}) as resp:
+        assert (await answer(resp))[1]["code"] == 50005

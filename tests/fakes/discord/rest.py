@@ -241,7 +241,9 @@ class _Routes:
         fake = self.fake
         channel = self._channel(request)
         message = self._message_in(request, channel)
-        if message.author_id != fake.bot_user.id or message.webhook_id is not None:
+        # Interaction responses are authored by the bot, so the bot may edit them here too (after the
+        # 15-minute token is gone this is the only way); other users' messages are not editable.
+        if message.author_id != fake.bot_user.id:
             raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
         body = await checked_body(fake, request)
         await apply_edit(fake, message, json_object(body), body.files, channel.guild.upload_limit)
