@@ -108,3 +108,13 @@ async def test_message_content_intent_is_respected(fake_discord: FakeDiscord, ti
     mention = await fake_discord.member_says(world.bob, world.general, f"{fake_discord.bot_user.mention} hi")
     assert (await tiny_bot.wait_seen(plain.id)).content == ""  # default intents: no MESSAGE_CONTENT
     assert (await tiny_bot.wait_seen(mention.id)).content.endswith(" hi")
+
+
+async def test_reconnect_opcode_makes_the_bot_resume(fake_discord: FakeDiscord, tiny_bot: TinyBot) -> None:
+    await fake_discord.gateway.send_reconnect()
+    gateway = fake_discord.gateway
+    await fake_discord.wait_for(
+        lambda: gateway.resumes == 1 and gateway.connected.is_set(), timeout=10,
+        what="a RESUME after op 7", seen=lambda: f"identifies={gateway.identifies} resumes={gateway.resumes}",
+    )  # fmt: skip
+    assert gateway.identifies == 1
