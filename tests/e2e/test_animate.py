@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.e2e.conftest import png
-from tests.fakes.discord import FakeDiscord, Upload
+from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider
 
 
@@ -38,6 +38,164 @@ async def test_animate_delivers_the_video_in_a_thread(
     status = next(m for m in messages if "job `" in m.content and m.id != video.id)
     await fake_discord.wait_for(lambda: "Done" in fake_discord.message(status.id).content, timeout=10,
                                 what="the status card to say Done", seen=lambda: status.content)
-    answer = fake_discord.messages(world.general, as_member=world.alice)
-    assert any("on its way" in m.content and m.ephemeral for m in answer) or any(
-        "on its way" in (fake_discord.message(i).content) for i in [ix.original_message_id] if i)
+    answer = await private_answer(fake_discord, ix)
+    assert f"<#{thread.id}>" in answer.content
+    assert answer.ephemeral and answer.visible_to == world.alice.id
+
+
+async def private_answer(fake: FakeDiscord, ix: InteractionRecord, timeout: float = 15) -> SentMessage:
+    """The member's private answer: the filled-in "thinking" message or a followup."""
+
+    def probe() -> SentMessage | None:
+        ids = [i for i in [ix.original_message_id, *ix.followup_ids] if i]
+        return next((fake.message(i) for i in ids if fake.message(i).content and not fake.message(i).loading), None)
+
+    return await fake.wait_for(probe, timeout=timeout, what="the private answer", seen=lambda: str(ix.responses))
+
+
+def _is_video(message: SentMessage) -> bool:
+    return any(a.filename.endswith(".mp4") for a in message.attachments)
+
+
+async def test_keyframes_with_per_segment_settings_become_one_video(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    colors = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    options = {"start": Upload("start.png", png(color=colors[0])), "frame1": Upload("a.png", png(color=colors[1])),
+               "frame2": Upload("b.jpg", png(color=colors[2], fmt="JPEG")),
+               "prompts": "walks in | sits down", "durations": "4,6", "resolution": "540p"}
+    await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    (task,) = provider.tasks.values()
+    assert task.endpoint.endswith("multiframe")
+    assert [(s["prompt"], s["duration"]) for s in task.body["image_settings"]] == [("walks in", 4), ("sits down", 6)]
+    assert task.body["resolution"] == "540p"
+    assert task.body["image_settings"][1]["key_image"].startswith("data:image/jpeg")
+    card = fake_discord.messages(thread)[0]
+    assert "10 s in all" in card.content and "walks in" in card.content
+
+
+async def test_keyframes_with_nine_frames(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
+    await start_bot()
+    world = fake_discord.world
+    options = {"start": Upload("s.png", png())} | {
+        f"frame{n}": Upload(f"{n}.png", png(color=(n * 25, 90, 90))) for n in range(1, 10)}
+    await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    (task,) = provider.tasks.values()
+    assert len(task.body["image_settings"]) == 9
+    assert all(s["duration"] == 5 for s in task.body["image_settings"])
+
+
+async def test_bad_input_gets_one_private_message_listing_each_problem_and_sends_nothing(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    options = {"start": Upload("start.png", png()), "frame1": Upload("wide.png", png(900, 100)),
+               "frame2": Upload("notes.jpg", b"this is a text file, not a picture")}
+    ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
+    answer = await private_answer(fake_discord, ix)
+    assert answer.ephemeral and answer.visible_to == world.alice.id
+    assert "wide.png: 9:1 is wider than 4:1" in answer.content
+    assert "notes.jpg:" in answer.content
+    assert provider.requests_to("submit") == []
+    assert fake_discord.threads(world.general) == []
+
+
+async def test_a_segment_count_mismatch_is_refused_at_once(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    options = {"start": Upload("s.png", png()), "frame1": Upload("a.png", png()), "frame2": Upload("b.png", png()),
+               "durations": "4,5,6"}
+    ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
+    await fake_discord.wait_for(lambda: ix.responses or None, timeout=10, what="an answer", seen=lambda: "")
+    assert ix.responses[0].type == 4
+    assert "3 durations given for 2 segments" in (ix.responses[0].data or {}).get("content", "")
+    assert provider.requests_to("submit") == []
+
+
+async def test_a_refused_prompt_shows_the_reason_in_the_thread(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "something forbidden"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    status = await fake_discord.wait_for_message(thread, lambda m: "Refused" in m.content, timeout=20)
+    assert "Why:" in status.content and "Nothing was counted" in status.content
+    assert provider.tasks == {}
+
+
+async def test_private_true_answers_in_a_private_thread(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "secret plan", "private": True})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    assert thread.type == 12
+    assert world.alice.id in thread.thread_member_ids
+    assert not any("secret plan" in m.content for m in fake_discord.messages(world.general))
+
+
+async def test_a_command_in_a_thread_answers_in_that_thread(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "first"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    await fake_discord.slash(world.alice, "animate", channel=thread,
+                             options={"image": Upload("b.png", png()), "prompt": "second"})
+    await fake_discord.wait_for(
+        lambda: len([m for m in fake_discord.messages(thread) if _is_video(m)]) == 2 or None, timeout=30,
+        what="a second video in the same thread", seen=lambda: fake_discord.describe_messages(
+            fake_discord.messages(thread)))
+    assert len(fake_discord.threads(world.general)) == 1
+
+
+async def test_a_job_finishing_after_20_minutes_is_delivered_with_the_bot_token(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    provider.plan_next_task(queue_seconds=20 * 60)
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                  options={"image": Upload("a.png", png()), "prompt": "slow one"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, lambda m: "Generating" in m.content or "Sending" in m.content,
+                                        timeout=15)
+    fake_discord.clock.advance(20 * 60)  # the interaction token is now dead (15 minutes)
+    provider.advance(20 * 60 + 5)
+    video = await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    assert video.webhook_id is None and video.interaction_id is None  # a channel message, not a followup
+    assert video.mentions == [world.alice.id]
+    assert ix.responses[0].type == 5
+
+
+async def test_a_video_over_the_upload_limit_is_fitted_and_linked(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    provider.plan_next_task(video_size=12 * 1024 * 1024)  # tier-0 servers take 10 MiB
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "huge"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    posted = await fake_discord.wait_for_message(thread, lambda m: "your video is ready" in m.content, timeout=60)
+    assert "Full quality (12 MB" in posted.content and "download" in posted.content
+    assert "valid until" in posted.content
+    if posted.attachments:  # ffmpeg was there: a smaller copy to watch in Discord
+        assert posted.attachments[0].size <= 10 * 1024 * 1024
