@@ -27,10 +27,11 @@ from bot.jobs import JobStore, open_store
 from bot.jobs.delivery import DiscordJobListener
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
+from bot.ui.buttons import DYNAMIC_ITEMS
 
 log = logging.getLogger("bot.app")
 
-COGS = ("cogs.generate",)
+COGS = ("cogs.generate", "cogs.jobs")
 UNKNOWN_INTERACTION = 10062
 
 
@@ -113,6 +114,7 @@ class ViduBot(commands.Bot):
         self._worker_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         for cog in COGS:
             await self.load_extension(cog)
         if self._sync_only:

@@ -16,6 +16,7 @@ from discord.utils import MISSING
 
 from bot.jobs.models import Job
 from bot.media.video import fit_video
+from bot.ui.buttons import status_view
 from bot.ui.status import marker, status_text
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class DiscordJobListener:
             queued = await self._store.queued_for(job.guild_id, job.user_id)
             position = next((i + 1 for i, j in enumerate(queued) if j.id == job.id), None)
         await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
-            content=status_text(job, queue_position=position)
+            content=status_text(job, queue_position=position), view=status_view(job)
         )
 
     async def deliver(self, job: Job, video: Path) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord.utils import MISSING
 
 from bot.jobs.models import Job, JobInput, JobKind
 from bot.media import ImageLimits, PreparedImage, prepare_images
@@ -20,6 +21,7 @@ from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.requests import InputProblem, image_budget, provider_request
+from bot.ui.buttons import status_view
 from bot.ui.status import status_text
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ async def start_job(
                       f"{bot.settings.max_queued_jobs_per_member}). Cancel one or wait for them to start.")
     thread = await _open_thread(interaction, intake)
     storyboard = await asyncio.to_thread(render_storyboard, _panels(intake, images))
-    await thread.send(
+    card = await thread.send(
         content=_request_card(interaction.user, intake),
         file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),
         allowed_mentions=discord.AllowedMentions.none(),
@@ -129,8 +131,8 @@ async def start_job(
     )
     active = await bot.store.count_active(job.guild_id, job.user_id)
     position = len(queued) + 1 if active >= bot.settings.max_active_jobs_per_member else None
-    status = await thread.send(status_text(job, queue_position=position))
-    job = await bot.store.set_message_ids(job.id, status_message_id=status.id) or job
+    status = await thread.send(status_text(job, queue_position=position), view=status_view(job) or MISSING)
+    job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
     log.info("job %s: accepted from user %s in guild %s", job.id, job.user_id, job.guild_id)
     bot.worker.wake()
     return job

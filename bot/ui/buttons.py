@@ -1,0 +1,80 @@
+"""Buttons that keep working after a restart: the job id lives in the custom_id (discord.py DynamicItem),
+and every press re-reads the job from the store, so nothing depends on what this process remembers."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.jobs.models import Job
+from bot.jobs.states import JobState
+from bot.ui.status import status_text
+
+if TYPE_CHECKING:
+    from bot.app import ViduBot
+
+log = logging.getLogger("bot.ui")
+JOB_ID = r"(?P<job_id>[0-9A-HJKMNP-TV-Z]{8})"
+
+
+def may_manage(interaction: discord.Interaction[Any], job: Job) -> bool:
+    """The requester, or a moderator (Manage Server) of the job's own server."""
+    if interaction.guild_id != job.guild_id:
+        return False
+    return interaction.user.id == job.user_id or interaction.permissions.manage_guild
+
+
+async def _load_job(interaction: discord.Interaction[ViduBot], job_id: str) -> Job | None:
+    job = await interaction.client.store.get_job(job_id)
+    if job is None or job.guild_id != interaction.guild_id:
+        await interaction.response.send_message("This job no longer exists.", ephemeral=True)
+        return None
+    if not may_manage(interaction, job):
+        await interaction.response.send_message(
+            "Only the member who asked for this video, or a moderator, can do that.", ephemeral=True)
+        return None
+    return job
+
+
+class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:cancel:{JOB_ID}"):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, emoji="✖️",
+                                           custom_id=f"vidu:cancel:{job_id}"))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> CancelButton:
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+        job = await _load_job(interaction, self.job_id)
+        if job is None:
+            return
+        bot = interaction.client
+        cancelled = await bot.store.transition(job.id, from_states=[JobState.ACCEPTED], to=JobState.CANCELLED,
+                                               reason="cancelled by the member")
+        if cancelled is None:
+            await interaction.response.send_message(
+                "This job has already been sent to the video service and can no longer be cancelled.",
+                ephemeral=True)
+            return
+        await interaction.response.edit_message(content=status_text(cancelled), view=None)
+        log.info("job %s: cancelled by user %s", job.id, interaction.user.id)
+        await bot.store.delete_inputs(job.id)
+        bot.worker.wake()
+
+
+def status_view(job: Job) -> discord.ui.View | None:
+    """The buttons under a status card: Cancel while the job waits in the bot's queue."""
+    if job.state is not JobState.ACCEPTED:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job.id))
+    return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton,)

@@ -1,0 +1,77 @@
+"""/jobs: a member's recent jobs in this server, or one job again with its settings and buttons."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from discord.utils import MISSING
+
+from bot.app import ViduBot
+from bot.jobs.models import Job, JobKind, normalize_job_id
+from bot.ui.buttons import may_manage, status_view
+from bot.ui.status import HEADLINES, status_text
+
+RECENT = 10
+
+
+def _link(job: Job, message_id: int | None) -> str | None:
+    if message_id is None or job.thread_id is None:
+        return None
+    return f"https://discord.com/channels/{job.guild_id}/{job.thread_id}/{message_id}"
+
+
+def job_line(job: Job) -> str:
+    where = f" · <#{job.thread_id}>" if job.thread_id else ""
+    kind = "1 image" if job.kind is JobKind.IMG2VIDEO else f"{len(job.params['durations']) + 1} frames"
+    return (f"`{job.id}` · {HEADLINES[job.state]} · {kind}, {job.duration_seconds} s {job.resolution}"
+            f"{where} · <t:{int(job.created_at.timestamp())}:R>")
+
+
+def job_details(job: Job) -> str:
+    lines = [status_text(job), ""]
+    p = job.params
+    if job.kind is JobKind.IMG2VIDEO:
+        lines.append(f"> {discord.utils.escape_markdown(p['prompt'])}")
+        lines.append(f"{p['duration']} s · {p['resolution']} · movement {p['movement']}"
+                     + (f" · seed {p['seed']}" if p.get("seed") is not None else ""))
+    else:
+        for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
+            lines.append(f"{n}. {duration} s — {discord.utils.escape_markdown(prompt or '(no prompt)')}")
+        lines.append(f"{job.duration_seconds} s in all · {p['resolution']}")
+    for label, message_id in (("Inputs", job.card_message_id), ("Video", job.delivered_message_id)):
+        link = _link(job, message_id)
+        if link:
+            lines.append(f"{label}: {link}")
+    return "\n".join(lines)
+
+
+class Jobs(commands.Cog):
+    def __init__(self, bot: ViduBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="jobs", description="Your recent videos in this server, or one job in detail")
+    @app_commands.guild_only()
+    @app_commands.describe(job="A job id (the code in the status card), e.g. 7K3QZ2MD")
+    async def jobs(self, interaction: discord.Interaction[ViduBot], job: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        if job is None:
+            recent = await self.bot.store.recent_jobs(interaction.guild_id, interaction.user.id, limit=RECENT)
+            if not recent:
+                await interaction.response.send_message(
+                    "You have no jobs in this server yet. Try `/animate` with a picture.", ephemeral=True)
+                return
+            text = "\n".join(["**Your recent jobs here**", *(job_line(j) for j in recent)])
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        found = await self.bot.store.get_job(normalize_job_id(job))
+        if found is None or not may_manage(interaction, found):
+            # The same answer for "does not exist" and "not yours": job ids of others stay private.
+            await interaction.response.send_message(f"No job `{job}` of yours in this server.", ephemeral=True)
+            return
+        await interaction.response.send_message(job_details(found), view=status_view(found) or MISSING,
+                                                ephemeral=True)
+
+
+async def setup(bot: ViduBot) -> None:
+    await bot.add_cog(Jobs(bot))

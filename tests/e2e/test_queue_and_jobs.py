@@ -1,0 +1,78 @@
+"""The bot's own queue (position, Cancel) and /jobs, through the real bot process."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import png
+from tests.e2e.test_animate import _is_video, private_answer
+from tests.fakes.discord import FakeDiscord, Upload
+from tests.fakes.provider import FakeProvider
+
+
+async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_cancel(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot(MAX_ACTIVE_JOBS_PER_MEMBER="1")
+    world = fake_discord.world
+    provider.plan_next_task(queue_seconds=3600)  # the first job stays busy at the provider
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "first"})
+    await fake_discord.wait_for(lambda: len(provider.tasks) == 1 or None, timeout=15, what="first submit",
+                                seen=lambda: str(provider.tasks))
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                  options={"image": Upload("b.png", png()), "prompt": "second"})
+    await private_answer(fake_discord, ix)
+    second = next(t for t in fake_discord.threads(world.general) if t.name == "second")
+    card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.content, timeout=10)
+    (cancel,) = [c for c in card.custom_ids() if c.startswith("vidu:cancel:")]
+
+    refused = await fake_discord.press_button(world.bob, card, cancel)
+    answer = await fake_discord.wait_for(lambda: refused.responses or None, timeout=10, what="bob's answer",
+                                         seen=lambda: "")
+    assert "Only the member who asked" in (answer[0].data or {}).get("content", "")
+
+    await fake_discord.press_button(world.alice, card, cancel)
+    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).content or None,
+                                timeout=10, what="the card to say Cancelled",
+                                seen=lambda: fake_discord.message(card.id).content)
+    assert fake_discord.message(card.id).custom_ids() == []  # the button is gone
+    assert len(provider.requests_to("submit")) == 1  # the cancelled job was never sent
+
+
+async def test_jobs_lists_my_jobs_and_shows_one_in_detail_but_not_to_others(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "a fox runs", "seed": 42})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    await fake_discord.wait_for(  # the status card is edited once the delivery is recorded
+        lambda: any("Done" in m.content for m in fake_discord.messages(thread)) or None, timeout=10,
+        what="Done", seen=lambda: fake_discord.describe_messages(fake_discord.messages(thread)))
+
+    listing = await fake_discord.slash(world.alice, "jobs", channel=world.general)
+    await fake_discord.wait_for(lambda: listing.responses or None, timeout=10, what="/jobs", seen=lambda: "")
+    text = (listing.responses[0].data or {})["content"]
+    assert "Done" in text and f"<#{thread.id}>" in text
+    job_id = text.split("`")[1]
+
+    detail = await fake_discord.slash(world.alice, "jobs", channel=world.general, options={"job": job_id.lower()})
+    await fake_discord.wait_for(lambda: detail.responses or None, timeout=10, what="/jobs id", seen=lambda: "")
+    shown = (detail.responses[0].data or {})["content"]
+    assert "a fox runs" in shown and "seed 42" in shown and "Video: https://discord.com/channels/" in shown
+
+    nosy = await fake_discord.slash(world.bob, "jobs", channel=world.general, options={"job": job_id})
+    await fake_discord.wait_for(lambda: nosy.responses or None, timeout=10, what="bob's /jobs", seen=lambda: "")
+    assert (nosy.responses[0].data or {})["content"] == f"No job `{job_id}` of yours in this server."
+
+    mod = await fake_discord.slash(world.mod, "jobs", channel=world.general, options={"job": job_id})
+    await fake_discord.wait_for(lambda: mod.responses or None, timeout=10, what="mod's /jobs", seen=lambda: "")
+    assert "a fox runs" in (mod.responses[0].data or {})["content"]
+
+
+async def test_jobs_when_there_are_none(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
+    await start_bot()
+    ix = await fake_discord.slash(fake_discord.world.bob, "jobs", channel=fake_discord.world.general)
+    await fake_discord.wait_for(lambda: ix.responses or None, timeout=10, what="/jobs", seen=lambda: "")
+    assert "no jobs" in (ix.responses[0].data or {})["content"]
