@@ -73,3 +73,12 @@ def _setter(event: asyncio.Event) -> Callable[[], Awaitable[None]]:
         event.set()
 
     return on_ready
+
+
+async def test_gateway_records_keep_interaction_tokens_out_of_reprs(fake_discord: FakeDiscord, tiny_bot) -> None:
+    world = fake_discord.world
+    ix = await fake_discord.slash(world.alice, "later", channel=world.general)
+    await fake_discord.wait_for_response(ix, timeout=10)
+    sessions = list(fake_discord.gateway.sessions.values())
+    assert any(f["t"] == "INTERACTION_CREATE" for s in sessions for f in s.sent)  # the token travelled...
+    assert ix.token not in repr(sessions) and ix.token not in repr(fake_discord.messages(world.general))  # ...quietly

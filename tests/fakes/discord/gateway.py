@@ -51,8 +51,9 @@ class GatewaySession:
     intents: int
     shard: list[int] | None
     seq: int = 0
-    sent: list[dict[str, Any]] = field(default_factory=list)  # dispatched frames kept for RESUME
-    ws: web.WebSocketResponse | None = None
+    # Kept for RESUME; out of repr because INTERACTION_CREATE frames carry interaction tokens.
+    sent: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    ws: web.WebSocketResponse | None = field(default=None, repr=False)
 
     def wants(self, event: str) -> bool:
         needed = EVENT_INTENTS.get(event)

@@ -375,8 +375,8 @@ class StoredAttachment:
     id: int
     channel_id: int
     filename: str
-    content: bytes
-    content_type: str | None
+    content: bytes = field(repr=False)  # may be megabytes: keep assertion output readable
+    content_type: str | None = None
     description: str | None = None
     width: int | None = None
     height: int | None = None
