@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,7 +210,7 @@ class CommandStore:
         self._scopes: dict[int | None, dict[tuple[int, str], SyncedCommand]] = {}
         self.sync_count = 0
 
-    def overwrite(self, guild_id: int | None, commands: Any) -> list[SyncedCommand]:
+    def overwrite(self, guild_id: int | None, commands: Any) -> builtins.list[SyncedCommand]:
         if not isinstance(commands, list):
             raise invalid_form_body("", "Must be an array of commands.")
         for i, command in enumerate(commands):
@@ -254,7 +255,7 @@ class CommandStore:
                 return
         raise DiscordAPIError(404, 10063, "Unknown application command")
 
-    def list(self, guild_id: int | None) -> list[SyncedCommand]:
+    def list(self, guild_id: int | None) -> builtins.list[SyncedCommand]:
         return list(self._scopes.get(guild_id, {}).values())
 
     def find(self, guild_id: int, name: str, command_type: int) -> SyncedCommand | None:
@@ -265,5 +266,5 @@ class CommandStore:
                 return command
         return None
 
-    def names(self, guild_id: int) -> list[str]:
+    def names(self, guild_id: int) -> builtins.list[str]:
         return sorted({c.name for scope in (guild_id, None) for c in self._scopes.get(scope, {}).values()})

@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -177,11 +177,11 @@ class FakeDiscord:
         self.channels[channel.id] = channel
         self._spawn(self.emit("CHANNEL_CREATE", channel.to_json()))
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
-            task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+            task = asyncio.get_running_loop().create_task(coro)
         except RuntimeError:  # no loop yet (building the world before start): nobody to tell
-            coro.close()  # type: ignore[attr-defined]
+            coro.close()
             return
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -75,7 +75,9 @@ def check_message_state(content: str, embeds: list[Any], components: list[Any], 
             raise invalid_form_body("components", "Must be 5 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
 
 
-def resolve_mentions(fake: FakeDiscord, guild_id: int, content: str, allowed: dict[str, Any] | None) -> tuple:
+def resolve_mentions(
+    fake: FakeDiscord, guild_id: int, content: str, allowed: dict[str, Any] | None
+) -> tuple[list[int], list[int], bool]:
     guild = fake.guilds[guild_id]
     parse = {"users", "roles", "everyone"} if allowed is None else set(allowed.get("parse") or [])
     allowed_users = {int(u) for u in (allowed or {}).get("users") or []}

@@ -96,7 +96,7 @@ class OpenAPIChecker:
             if self._document is None:
                 self._load()
             assert self._document is not None
-            import jsonschema
+            import jsonschema  # type: ignore[import-untyped]
 
             validator = None
             operation = self._document["paths"].get(spec_path, {}).get(method.lower(), {})

@@ -72,7 +72,8 @@ def add_routes(app: web.Application, fake: FakeDiscord, prefix: str) -> None:
 def _authenticated(fake: FakeDiscord, handler: Any) -> Any:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         require_bot(fake, request)
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     return wrapper
 

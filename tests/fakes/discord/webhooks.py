@@ -6,14 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .errors import UNKNOWN_INTERACTION, UNKNOWN_MESSAGE, UNKNOWN_WEBHOOK, DiscordAPIError, invalid_form_body, unknown
+from .errors import (
+    INVALID_WEBHOOK_TOKEN,
+    UNKNOWN_INTERACTION,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_WEBHOOK,
+    DiscordAPIError,
+    invalid_form_body,
+    unknown,
+)
 from .fake import json_response
 from .interactions import (
     APPLICATION_COMMAND,
     CHANNEL_MESSAGE_WITH_SOURCE,
     DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
     DEFERRED_UPDATE_MESSAGE,
-    INVALID_WEBHOOK_TOKEN,
     MODAL,
     UPDATE_MESSAGE,
     InteractionRecord,
