@@ -46,9 +46,7 @@ async def test_jobs_survive_closing_and_reopening(open_handle: OpenHandle, clock
     assert resumed[1].poll_count == 4
 
 
-async def test_a_write_from_one_handle_is_seen_by_another_at_once(
-    open_handle: OpenHandle, clock: ManualClock
-) -> None:
+async def test_a_write_from_one_handle_is_seen_by_another_at_once(open_handle: OpenHandle, clock: ManualClock) -> None:
     writer, reader = await open_handle(), await open_handle()
     job = await writer.create_job(make_job(clock), make_inputs(1))
     assert await reader.get_job(job.id) == job

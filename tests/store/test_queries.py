@@ -30,14 +30,10 @@ async def test_inputs_of_one_job_do_not_leak_into_another(store: JobStore, clock
     assert await store.get_inputs(two.id) == [JobInput(0, "cat.webp", "image/webp", b"RIFF....WEBP")]
 
 
-async def test_inputs_sharing_a_position_are_refused_and_nothing_is_stored(
-    store: JobStore, clock: ManualClock
-) -> None:
+async def test_inputs_sharing_a_position_are_refused_and_nothing_is_stored(store: JobStore, clock: ManualClock) -> None:
     job = make_job(clock)
     with pytest.raises(ValueError, match="position"):
-        await store.create_job(
-            job, [JobInput(0, "a.png", "image/png", b"a"), JobInput(0, "b.png", "image/png", b"b")]
-        )
+        await store.create_job(job, [JobInput(0, "a.png", "image/png", b"a"), JobInput(0, "b.png", "image/png", b"b")])
     assert await store.get_job(job.id) is None
 
 
@@ -46,9 +42,7 @@ async def test_a_new_job_must_start_accepted(store: JobStore, clock: ManualClock
         await store.create_job(make_job(clock, state=JobState.SUBMITTED), [])
 
 
-async def test_params_that_are_not_json_are_refused_naming_the_field(
-    store: JobStore, clock: ManualClock
-) -> None:
+async def test_params_that_are_not_json_are_refused_naming_the_field(store: JobStore, clock: ManualClock) -> None:
     job = make_job(clock, params={"seed": {1, 2}})
     with pytest.raises(ValueError, match="params"):
         await store.create_job(job, [])
@@ -129,9 +123,7 @@ async def test_update_progress_reschedules_a_submitted_job(store: JobStore, cloc
     assert [j.id for j in await store.due_polls(next_poll, 10)] == [job_id]
 
 
-async def test_a_late_progress_update_does_not_touch_a_job_that_moved_on(
-    store: JobStore, clock: ManualClock
-) -> None:
+async def test_a_late_progress_update_does_not_touch_a_job_that_moved_on(store: JobStore, clock: ManualClock) -> None:
     job_id = await _submitted(store, clock, 0)
     done = await store.transition(job_id, from_states={JobState.SUBMITTED}, to=JobState.SUCCEEDED)
 
@@ -161,9 +153,7 @@ async def test_set_message_ids_sets_only_what_is_given(store: JobStore, clock: M
     assert await store.set_message_ids("NOSUCHID", card_message_id=1) is None
 
 
-async def test_queue_positions_follow_arrival_and_close_up_on_cancel(
-    store: JobStore, clock: ManualClock
-) -> None:
+async def test_queue_positions_follow_arrival_and_close_up_on_cancel(store: JobStore, clock: ManualClock) -> None:
     a1 = await store.create_job(make_job(clock), [])
     clock.advance(1)
     b1 = await store.create_job(make_job(clock, user_id=BOB), [])
@@ -193,9 +183,7 @@ async def test_count_active_counts_the_slots_a_member_holds(store: JobStore, clo
     for state in JobState:
         await drive_to(store, await store.create_job(make_job(clock), []), state)
     await drive_to(store, await store.create_job(make_job(clock, user_id=BOB), []), JobState.SUBMITTED)
-    await drive_to(
-        store, await store.create_job(make_job(clock, guild_id=OTHER_GUILD), []), JobState.SUBMITTED
-    )
+    await drive_to(store, await store.create_job(make_job(clock, guild_id=OTHER_GUILD), []), JobState.SUBMITTED)
 
     # One job in each of submitting, submitted, succeeded; accepted (queued) and ended ones hold no slot.
     assert await store.count_active(GUILD, ALICE) == 3
@@ -217,9 +205,7 @@ async def test_recent_jobs_are_the_members_newest_first(store: JobStore, clock: 
 
 async def test_guild_jobs_filters_by_guild_and_state(store: JobStore, clock: ManualClock) -> None:
     queued = await store.create_job(make_job(clock), [])
-    running = await drive_to(
-        store, await store.create_job(make_job(clock, user_id=BOB), []), JobState.SUBMITTED
-    )
+    running = await drive_to(store, await store.create_job(make_job(clock, user_id=BOB), []), JobState.SUBMITTED)
     await drive_to(store, await store.create_job(make_job(clock), []), JobState.DELIVERED)
     await store.create_job(make_job(clock, guild_id=OTHER_GUILD), [])
 

@@ -78,9 +78,7 @@ async def test_postgres_url_is_refused_clearly_for_now(clock: ManualClock) -> No
             pass
 
 
-async def test_the_file_is_in_wal_mode_with_full_sync_and_foreign_keys(
-    tmp_path: Path, clock: ManualClock
-) -> None:
+async def test_the_file_is_in_wal_mode_with_full_sync_and_foreign_keys(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "jobs.db"
     store = await SQLiteStore.open(path, clock=clock)
     try:

@@ -56,9 +56,7 @@ async def test_a_refused_step_among_several_from_states_refuses_the_whole_call(
 ) -> None:
     job = await store.create_job(make_job(clock), [])
     with pytest.raises(ValueError, match=r"submitted -> cancelled"):
-        await store.transition(
-            job.id, from_states={JobState.ACCEPTED, JobState.SUBMITTED}, to=JobState.CANCELLED
-        )
+        await store.transition(job.id, from_states={JobState.ACCEPTED, JobState.SUBMITTED}, to=JobState.CANCELLED)
     assert (await store.get_job(job.id)) == job
 
 
@@ -166,9 +164,7 @@ async def test_two_concurrent_transitions_from_the_same_state_exactly_one_wins(
     assert await store.get_job(job.id) == winners[0]
 
 
-async def test_two_handles_racing_for_many_jobs_never_both_win(
-    open_handle: OpenHandle, clock: ManualClock
-) -> None:
+async def test_two_handles_racing_for_many_jobs_never_both_win(open_handle: OpenHandle, clock: ManualClock) -> None:
     # Two independent connections (as two bot processes would have) claim the same 20 jobs.
     one, two = await open_handle(), await open_handle()
     jobs = [await one.create_job(make_job(clock), []) for _ in range(20)]
