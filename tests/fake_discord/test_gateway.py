@@ -118,3 +118,19 @@ async def test_reconnect_opcode_makes_the_bot_resume(fake_discord: FakeDiscord, 
         what="a RESUME after op 7", seen=lambda: f"identifies={gateway.identifies} resumes={gateway.resumes}",
     )  # fmt: skip
     assert gateway.identifies == 1
+
+
+async def test_stopping_the_fake_under_a_connected_bot_does_not_hang() -> None:
+    from tests.fakes.discord import build_test_server, point_discord_py_at
+
+    from .tiny_bot import start_tiny_bot, stop_tiny_bot
+
+    fake = await FakeDiscord().start()
+    world = build_test_server(fake)
+    restore = point_discord_py_at(fake.api_base, fake.gateway_url)
+    bot, task = await start_tiny_bot(fake.bot_token, world.guild.id)
+    try:
+        await asyncio.wait_for(fake.stop(), 10)  # aiohttp would otherwise wait 60 s for the open socket
+    finally:
+        await stop_tiny_bot(bot, task)
+        restore()

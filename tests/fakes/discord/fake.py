@@ -101,7 +101,9 @@ class FakeDiscord:
         webhooks.add_routes(app, self, API_PREFIX)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self.cdn.handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        app.on_shutdown.append(self._close_sockets)
+        # A bot still connected at the end must not hold the test up for aiohttp's default 60 s.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -118,6 +120,9 @@ class FakeDiscord:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        await self.gateway.drop_connections(code=1001)
 
     async def __aenter__(self) -> FakeDiscord:
         return await self.start()
