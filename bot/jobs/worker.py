@@ -9,7 +9,6 @@ the video), so this module is tested against the fake provider without Discord.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from bot.jobs.models import Job, JobInput, utcnow
+from bot.jobs.models import Job, utcnow
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
 from bot.provider import (
@@ -35,7 +34,7 @@ from bot.provider import (
     VideoUnavailable,
     ViduClient,
 )
-from bot.requests import provider_request
+from bot.requests import data_uri, provider_request
 from bot.schedule import next_poll_delay
 
 log = logging.getLogger("bot.jobs")
@@ -77,10 +76,6 @@ class WorkerSettings:
     video_max_bytes: int = 500 * 1024 * 1024
     video_download_timeout: float = 300.0
     idle_tick_seconds: float = 1.0
-
-
-def data_uri(item: JobInput) -> str:
-    return f"data:{item.mime_type};base64,{base64.b64encode(item.data).decode('ascii')}"
 
 
 class JobWorker:
@@ -160,7 +155,7 @@ class JobWorker:
             return True  # cancelled or taken meanwhile
         inputs = await self._store.get_inputs(job.id)
         try:
-            images = await asyncio.to_thread(lambda: [data_uri(i) for i in inputs])
+            images = await asyncio.to_thread(lambda: [data_uri(i.mime_type, i.data) for i in inputs])
             request = provider_request(job.kind, job.params, images)
         except (RequestValidationError, ValueError, KeyError) as exc:
             await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=f"the stored request is invalid: {exc}")
@@ -351,4 +346,4 @@ class JobWorker:
             log.exception("job %s: status update failed", job.id)
 
 
-__all__ = ["JobListener", "JobWorker", "WorkerSettings", "data_uri"]
+__all__ = ["JobListener", "JobWorker", "WorkerSettings"]

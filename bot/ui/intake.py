@@ -10,7 +10,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord.utils import MISSING
@@ -20,7 +20,7 @@ from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
-from bot.requests import InputProblem, image_budget, provider_request
+from bot.requests import InputProblem, data_uri, image_budget, provider_request
 from bot.ui.buttons import status_view
 from bot.ui.status import status_text
 
@@ -30,6 +30,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.intake")
 MB = 1024 * 1024
 THREAD_NAME_LIMIT = 100
+
+
+class CheckedImage(Protocol):
+    """An image that passed the pipeline: fresh from a member (PreparedImage) or stored (JobInput)."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def mime_type(self) -> str: ...
 
 
 class Refused(Exception):
@@ -94,18 +107,19 @@ def problem_message(problems: Sequence[str]) -> str:
     return "\n".join([head, *(f"• {p}" for p in problems)])
 
 
-async def validate_request(intake: Intake, images: Sequence[PreparedImage]) -> None:
+async def validate_request(intake: Intake, images: Sequence[CheckedImage]) -> None:
     """Build the provider request once, as the worker will, so a bad field is refused now."""
     try:
         await asyncio.to_thread(
-            lambda: provider_request(intake.kind, intake.params, [i.data_uri() for i in images])
+            lambda: provider_request(intake.kind, intake.params, [data_uri(i.mime_type, i.data) for i in images])
         )
     except (RequestValidationError, InputProblem) as exc:
         raise Refused(problem_message([str(exc)])) from None
 
 
 async def start_job(
-    bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[PreparedImage]
+    bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[CheckedImage],
+    *, parent_job_id: str | None = None,
 ) -> Job:
     """Open (or reuse) the thread, post the request card, store the job, post its status card."""
     assert interaction.guild_id is not None  # commands are guild-only
@@ -126,6 +140,7 @@ async def start_job(
             user_id=interaction.user.id, kind=intake.kind, params=intake.params,
             resolution=intake.resolution, duration_seconds=intake.duration_seconds,
             locale=str(interaction.locale), private=intake.private, thread_id=thread.id,
+            parent_job_id=parent_job_id,
         ),
         [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
     )
@@ -176,7 +191,7 @@ def _request_card(user: discord.abc.User, intake: Intake) -> str:
     return "\n".join(lines)
 
 
-def _panels(intake: Intake, images: Sequence[PreparedImage]) -> list[Panel]:
+def _panels(intake: Intake, images: Sequence[CheckedImage]) -> list[Panel]:
     p = intake.params
     if intake.kind is JobKind.IMG2VIDEO:
         return [Panel(images[0].data, f"{p['duration']} s", p["prompt"])]
