@@ -193,3 +193,32 @@ async def test_times_come_back_as_aware_utc(store: JobStore, clock: ManualClock)
     assert stored.created_at.tzinfo is not None
     assert stored.created_at.utcoffset() == timedelta(0)
     assert stored.created_at == datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+async def test_cancelled_callers_never_leave_the_store_stuck_mid_transaction(
+    store: JobStore, clock: ManualClock
+) -> None:
+    # Shutdown cancels whatever is in flight. Whatever was cancelled either happened or did not, and
+    # the store keeps working afterwards.
+    jobs = [await store.create_job(make_job(clock), []) for _ in range(30)]
+    tasks = [
+        asyncio.create_task(store.transition(j.id, from_states={JobState.ACCEPTED}, to=JobState.SUBMITTING))
+        for j in jobs
+    ]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    for task in tasks[::2]:
+        task.cancel()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+
+    for job, task in zip(jobs, tasks, strict=True):
+        stored = await store.get_job(job.id)
+        assert stored is not None
+        assert stored.state in (JobState.ACCEPTED, JobState.SUBMITTING)
+        if not task.cancelled():
+            assert task.result() == stored
+        # Every job can still be moved: no transaction was left open on the shared connection.
+        end = JobState.CANCELLED if stored.state is JobState.ACCEPTED else JobState.FAILED
+        moved = await store.transition(job.id, from_states={stored.state}, to=end, reason="shutdown")
+        assert moved is not None
+        assert moved.state is end
