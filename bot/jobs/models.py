@@ -44,6 +44,12 @@ class JobInput:
 
 @dataclass(frozen=True, slots=True)
 class Job:
+    """One member request, as the store keeps it. Times are aware UTC, kept to the millisecond.
+
+    Change it only through `JobStore.transition` (state) and the store's other setters: it is frozen so
+    that a copy in memory can never be mistaken for the truth in the database.
+    """
+
     id: str
     guild_id: int
     channel_id: int

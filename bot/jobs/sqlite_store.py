@@ -20,7 +20,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -109,9 +109,7 @@ def sqlite_path_from_url(path_or_url: str | os.PathLike[str]) -> Path:
         if scheme.lower() not in ("sqlite", "sqlite3"):
             raise ValueError(f"DATABASE_URL: scheme {scheme!r} is not SQLite (expected sqlite:///path.db)")
         if not rest.startswith("/"):
-            raise ValueError(
-                "DATABASE_URL: a SQLite URL has no host; use sqlite:///relative.db or sqlite:////abs.db"
-            )
+            raise ValueError("DATABASE_URL: a SQLite URL has no host; use sqlite:///relative.db or sqlite:////abs.db")
         text = rest[1:]
     if not text.strip():
         raise ValueError("DATABASE_URL: the SQLite database path is empty")
@@ -388,9 +386,7 @@ class SQLiteStore:
                     try:
                         await conn.execute(statement)
                     except sqlite3.Error as exc:
-                        raise StoreError(
-                            f"migration V{migration.version}__{migration.name}.sql failed: {exc}"
-                        ) from exc
+                        raise StoreError(f"migration V{migration.version}__{migration.name}.sql failed: {exc}") from exc
                 await conn.execute(
                     "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, _to_ms(self._clock(), "clock")),
@@ -400,9 +396,7 @@ class SQLiteStore:
         return applied
 
     async def schema_versions(self) -> list[tuple[int, str]]:
-        rows = await self._reader.execute_fetchall(
-            "SELECT version, name FROM schema_version ORDER BY version"
-        )
+        rows = await self._reader.execute_fetchall("SELECT version, name FROM schema_version ORDER BY version")
         return [(int(r[0]), str(r[1])) for r in rows]
 
     # -- mutations -------------------------------------------------------------------------------
@@ -419,11 +413,14 @@ class SQLiteStore:
         row = _encode_job(job)
         columns = ", ".join(_JOB_COLUMNS)
         marks = ", ".join("?" for _ in _JOB_COLUMNS)
-        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks})"  # noqa: S608 - fixed column list
+        # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
+        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) RETURNING {columns}"  # noqa: S608 - fixed columns
+        stored: sqlite3.Row | None = None
         async with self._write() as conn:
             for _ in range(_ID_ATTEMPTS):
                 try:
-                    await conn.execute(insert, [row[c] for c in _JOB_COLUMNS])
+                    async with conn.execute(insert, [row[c] for c in _JOB_COLUMNS]) as cursor:
+                        stored = await cursor.fetchone()
                     break
                 except sqlite3.IntegrityError as exc:
                     if "jobs.id" not in str(exc):
@@ -436,8 +433,9 @@ class SQLiteStore:
                 "INSERT INTO job_inputs (job_id, position, filename, mime_type, data) VALUES (?, ?, ?, ?, ?)",
                 [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
             )
-        stored_id = str(row["id"])
-        return job if stored_id == job.id else replace(job, id=stored_id)
+        if stored is None:  # pragma: no cover - an INSERT ... RETURNING always returns its row
+            raise StoreError(f"job {row['id']}: the database returned nothing for the new row")
+        return _decode_job(stored)
 
     async def transition(
         self,

@@ -239,3 +239,12 @@ async def test_jobs_in_states_spans_guilds_oldest_first(store: JobStore, clock: 
     both = await store.jobs_in_states({JobState.ACCEPTED, JobState.SUCCEEDED})
     assert [j.id for j in both] == [a.id, b.id, c.id, d.id]
     assert await store.jobs_in_states([]) == []
+
+
+async def test_create_job_returns_exactly_what_a_later_read_sees(store: JobStore, clock: ManualClock) -> None:
+    # Times are kept to the millisecond: the returned job must already say so, or a caller comparing
+    # it with a re-read job would see a change that never happened.
+    job = make_job(clock, created_at=clock.now.replace(microsecond=123_456))
+    created = await store.create_job(job, [])
+    assert created == await store.get_job(job.id)
+    assert created.created_at == clock.now.replace(microsecond=123_000)
