@@ -292,7 +292,10 @@ class SQLiteStore:
     ) -> SQLiteStore:
         path = sqlite_path_from_url(path_or_url)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        writer = await _connect(path)
+        try:
+            writer = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the SQLite database ({exc})") from None
         try:
             # WAL is a property of the file: set once by the writer, readers then use it too.
             async with writer.execute("PRAGMA journal_mode=WAL") as cursor:
@@ -300,6 +303,9 @@ class SQLiteStore:
             if mode is None or str(mode[0]).lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL journal mode")
             reader = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            await writer.close()
+            raise StoreError(f"{path}: not a usable SQLite database ({exc})") from None
         except BaseException:
             await writer.close()
             raise
@@ -350,9 +356,18 @@ class SQLiteStore:
                 raise
             await asyncio.shield(conn.commit())
 
-    async def _fetch_jobs(self, sql: str, params: Sequence[object]) -> list[Job]:
+    async def _fetch_jobs(self, sql: str, params: Sequence[object], *, skip_unreadable: bool = True) -> list[Job]:
         rows = await self._reader.execute_fetchall(sql, params)
-        return [_decode_job(row) for row in rows]
+        jobs: list[Job] = []
+        for row in rows:
+            try:
+                jobs.append(_decode_job(row))
+            except StoreError as exc:
+                if not skip_unreadable:
+                    raise
+                # One damaged row must not stop the poller or /jobs for everybody else.
+                log.error("skipping an unreadable job in %s: %s", self.path, exc)
+        return jobs
 
     # -- migrations ------------------------------------------------------------------------------
 
@@ -544,10 +559,18 @@ class SQLiteStore:
         async with self._write() as conn, conn.execute(delete, (job_id,)) as cursor:
             return cursor.rowcount
 
+    async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
+        delete = (
+            "DELETE FROM job_inputs WHERE job_id IN "
+            "(SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?)"
+        )
+        async with self._write() as conn, conn.execute(delete, (_to_ms(cutoff, "cutoff"),)) as cursor:
+            return cursor.rowcount
+
     # -- reads -----------------------------------------------------------------------------------
 
     async def get_job(self, job_id: str) -> Job | None:
-        jobs = await self._fetch_jobs(f"{_SELECT_JOB} WHERE id = ?", (job_id,))
+        jobs = await self._fetch_jobs(f"{_SELECT_JOB} WHERE id = ?", (job_id,), skip_unreadable=False)
         return jobs[0] if jobs else None
 
     async def get_inputs(self, job_id: str) -> list[JobInput]:

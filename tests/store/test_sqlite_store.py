@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -167,3 +168,31 @@ END;
 def test_split_statements_names_an_unterminated_statement() -> None:
     with pytest.raises(ValueError, match="missing ';'"):
         split_statements("CREATE TABLE t (a TEXT);\nCREATE TABLE u (b TEXT)\n")
+
+
+async def test_one_unreadable_row_does_not_hide_the_others_from_lists(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "jobs.db"
+    async with await SQLiteStore.open(path, clock=clock) as store:
+        broken = await store.create_job(make_job(clock), [])
+        fine = await store.create_job(make_job(clock), [])
+        await asyncio.to_thread(_sql, path, f"UPDATE jobs SET params = 'nope' WHERE id = '{broken.id}'")  # noqa: S608
+
+        with caplog.at_level(logging.ERROR, logger="bot.jobs.sqlite_store"):
+            queued = await store.queued_for(fine.guild_id, fine.user_id)
+
+        assert [j.id for j in queued] == [fine.id]
+        assert broken.id in caplog.text
+        assert "params" in caplog.text
+
+
+@pytest.mark.parametrize("content", [b"this is not a database, just some text" * 100, b"\x00" * 4096])
+async def test_a_file_that_is_not_a_database_is_named_in_the_error(
+    tmp_path: Path, clock: ManualClock, content: bytes
+) -> None:
+    path = tmp_path / "jobs.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match=r"jobs\.db.*(not a database|not a usable)"):
+        await SQLiteStore.open(path, clock=clock)
+    assert path.read_bytes() == content  # nothing overwritten
