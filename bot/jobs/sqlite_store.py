@@ -350,11 +350,12 @@ class SQLiteStore:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield conn
+                await asyncio.shield(conn.commit())
             except BaseException:
                 # Shielded: a cancelled caller must not leave the shared connection mid-transaction.
+                # (After a commit that went through, the ROLLBACK finds no transaction and does nothing.)
                 await asyncio.shield(_rollback(conn))
                 raise
-            await asyncio.shield(conn.commit())
 
     async def _fetch_jobs(self, sql: str, params: Sequence[object], *, skip_unreadable: bool = True) -> list[Job]:
         rows = await self._reader.execute_fetchall(sql, params)
