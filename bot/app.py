@@ -27,7 +27,8 @@ from bot.jobs import JobStore, open_store
 from bot.jobs.delivery import DiscordJobListener
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
-from bot.ui.buttons import DYNAMIC_ITEMS
+from bot.ui.buttons import CancelButton
+from bot.ui.video_actions import ExtendButton, RerollButton
 
 log = logging.getLogger("bot.app")
 
@@ -107,6 +108,7 @@ class ViduBot(commands.Bot):
                 off_peak_timeout=timedelta(hours=settings.off_peak_timeout_hours),
                 video_max_bytes=settings.video_max_bytes,
                 video_download_timeout=settings.video_download_timeout_seconds,
+                input_retention=timedelta(hours=settings.input_retention_hours),
             ),
             workdir=workdir,
         )
@@ -114,7 +116,7 @@ class ViduBot(commands.Bot):
         self._worker_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
         for cog in COGS:
             await self.load_extension(cog)
         if self._sync_only:

@@ -180,6 +180,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Provider polls in flight at once."),
     Variable("ATTACHMENT_READ_TIMEOUT_SECONDS", "attachment_read_timeout_seconds", _float(1), "30",
              "Time limit for reading a member's attachments from Discord's CDN."),
+    Variable("INPUT_RETENTION_HOURS", "input_retention_hours", _int(0, 24 * 90), "24",
+             "How long a job's pictures are kept after it ends, for Re-roll and Try again."),
     Variable("IMAGE_MAX_BYTES", "image_max_bytes", _int(1), str(50 * MB),
              "Largest image file accepted (the provider's limit is 50 MB)."),
     Variable("IMAGE_MAX_PIXELS", "image_max_pixels", _int(1), "40000000",
@@ -217,6 +219,7 @@ class Settings:
     max_queued_jobs_per_member: int
     poll_concurrency: int
     attachment_read_timeout_seconds: float
+    input_retention_hours: int
     image_max_bytes: int
     image_max_pixels: int
     image_data_uri_budget: int

@@ -18,6 +18,7 @@ from bot.jobs.models import Job
 from bot.media.video import fit_video
 from bot.ui.buttons import status_view
 from bot.ui.status import marker, status_text
+from bot.ui.video_actions import video_view
 
 if TYPE_CHECKING:
     from bot.jobs.store import JobStore
@@ -82,7 +83,7 @@ class DiscordJobListener:
         try:
             message = await thread.send(
                 content=content, file=discord.File(upload, filename=f"{job.id}.mp4") if upload else MISSING,
-                nonce=delivery_nonce(job), allowed_mentions=mentions,
+                nonce=delivery_nonce(job), allowed_mentions=mentions, view=video_view(job),
             )
         finally:
             if upload is not None and upload != video:

@@ -152,3 +152,8 @@ class JobStore(Protocol):
     async def delete_inputs(self, job_id: str) -> int:
         """Drop the job's stored image bytes; returns how many inputs were deleted."""
         ...
+
+    async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
+        """Drop the image bytes of every job that ended before `cutoff` (kept until then for Re-roll);
+        returns how many inputs were deleted."""
+        ...

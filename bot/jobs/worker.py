@@ -53,6 +53,9 @@ REASON_UNKNOWN = (
 )
 
 
+SWEEP_EVERY = timedelta(minutes=10)
+
+
 class JobListener(Protocol):
     """What the Discord side does for the loop: show progress, post the video exactly once."""
 
@@ -76,6 +79,7 @@ class WorkerSettings:
     video_max_bytes: int = 500 * 1024 * 1024
     video_download_timeout: float = 300.0
     idle_tick_seconds: float = 1.0
+    input_retention: timedelta = timedelta(hours=24)
 
 
 class JobWorker:
@@ -93,11 +97,12 @@ class JobWorker:
         self._client = client
         self._listener = listener
         self._settings = settings
-        self._workdir = workdir
+        self.workdir = workdir  # temporary videos; Extend reads videos here too
         self._clock = clock
         self._wake = asyncio.Event()
         self._submits_paused_until: datetime | None = None
         self._poll_slots = asyncio.Semaphore(settings.poll_concurrency)
+        self._last_sweep: datetime | None = None
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
 
     def wake(self) -> None:
@@ -132,6 +137,17 @@ class JobWorker:
         await self._submit_queued()
         await self._poll_due()
         await self._deliver_finished()
+        await self._sweep_inputs()
+
+    async def _sweep_inputs(self) -> None:
+        """Inputs stay for Re-roll and Try again until `input_retention` after a job ends, then go."""
+        now = self._clock()
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+            return
+        self._last_sweep = now
+        deleted = await self._store.delete_inputs_finished_before(now - self._settings.input_retention)
+        if deleted:
+            log.info("deleted %d stored input images past their retention", deleted)
 
     # ----------------------------------------------------------------------------------- submitting
     async def _submit_queued(self) -> None:
@@ -189,7 +205,6 @@ class JobWorker:
                 provider_status=TaskStatus.QUEUED.value,
                 next_poll_at=self._clock() + timedelta(seconds=self._settings.poll_first_seconds),
             )
-            await self._store.delete_inputs(job.id)
             log.info("job %s: submitted as task %s", job.id, result.task_id)
             if submitted:
                 await self._notify(submitted)
@@ -285,7 +300,7 @@ class JobWorker:
 
     async def _deliver(self, job: Job) -> None:
         assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
-        path = self._workdir / f"{job.id}.mp4"
+        path = self.workdir / f"{job.id}.mp4"
         try:
             await self._download(job, job.video_url, path)
         except VideoUnavailable:
@@ -334,8 +349,6 @@ class JobWorker:
         moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason)
         if moved:
             log.info("job %s: %s (%s)", job.id, to.value, reason)
-            if to is not S.SUBMITTED:
-                await self._store.delete_inputs(job.id)
             await self._notify(moved)
             self.wake()
 

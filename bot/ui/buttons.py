@@ -27,7 +27,8 @@ def may_manage(interaction: discord.Interaction[Any], job: Job) -> bool:
     return interaction.user.id == job.user_id or interaction.permissions.manage_guild
 
 
-async def _load_job(interaction: discord.Interaction[ViduBot], job_id: str) -> Job | None:
+async def load_managed_job(interaction: discord.Interaction[ViduBot], job_id: str) -> Job | None:
+    """The job behind a pressed button, or None after telling the member why they cannot use it."""
     job = await interaction.client.store.get_job(job_id)
     if job is None or job.guild_id != interaction.guild_id:
         await interaction.response.send_message("This job no longer exists.", ephemeral=True)
@@ -51,7 +52,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         return cls(match["job_id"])
 
     async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
-        job = await _load_job(interaction, self.job_id)
+        job = await load_managed_job(interaction, self.job_id)
         if job is None:
             return
         bot = interaction.client
@@ -76,5 +77,3 @@ def status_view(job: Job) -> discord.ui.View | None:
     view.add_item(CancelButton(job.id))
     return view
 
-
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton,)

@@ -107,7 +107,7 @@ async def test_a_job_goes_from_accepted_to_delivered_with_the_providers_video(ha
     assert submitted is not None
     assert submitted.state is S.SUBMITTED
     assert submitted.task_id
-    assert await harness.store.get_inputs(job.id) == []  # images are not kept once the provider has them
+    assert len(await harness.store.get_inputs(job.id)) == 1  # kept for Re-roll while the job is young
 
     done = await harness.until(job.id, [S.DELIVERED])
     assert len(harness.fake.requests_to("submit")) == 1
@@ -271,7 +271,7 @@ async def test_a_video_over_the_download_cap_fails_instead_of_retrying_forever(h
     job = await add_img2video(harness.store)
     worker = JobWorker(harness.store, harness.worker._client, harness.listener,
                        WorkerSettings(poll_first_seconds=2, video_max_bytes=1024 * 1024),
-                       workdir=harness.worker._workdir, clock=harness.clock)
+                       workdir=harness.worker.workdir, clock=harness.clock)
     harness.worker = worker
     failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
     assert failed.state is S.FAILED and "larger than" in (failed.reason or "")
@@ -289,3 +289,12 @@ async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None
     assert failed is not None
     assert failed.state is S.FAILED
     assert "stored request is invalid" in (failed.reason or "")
+
+
+async def test_inputs_are_kept_for_reroll_then_swept_after_the_retention(harness: Harness) -> None:
+    job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.DELIVERED])
+    await harness.step(23 * 3600)
+    assert len(await harness.store.get_inputs(job.id)) == 1
+    await harness.step(2 * 3600)
+    assert await harness.store.get_inputs(job.id) == []

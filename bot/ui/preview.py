@@ -1,0 +1,140 @@
+"""The private preview of a /storyboard request: the storyboard picture, the settings, the estimated cost,
+and Start / Cancel. Nothing is stored or sent before Start: the checked images live only in this view,
+in memory, for its lifetime (a restart simply drops open previews, which nobody has paid for)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.jobs.models import JobKind
+from bot.media.storyboard import panels_for, render_storyboard
+from bot.pricing import estimate_usd, format_usd
+from bot.ui.intake import CheckedImage, Intake, Refused, start_job
+
+if TYPE_CHECKING:
+    from bot.app import ViduBot
+
+log = logging.getLogger("bot.ui.preview")
+PREVIEW_TIMEOUT_SECONDS = 10 * 60  # well inside the 15-minute interaction token that edits the preview
+PROMPT_PREVIEW_CHARS = 150  # nine long prompts must still fit one 2000-character message
+START_ID, CANCEL_ID = "vidu:preview:start", "vidu:preview:cancel"
+
+
+def preview_text(intake: Intake, *, expires_at: float) -> str:
+    p = intake.params
+    lines = ["**Preview: nothing has been sent or charged yet**"]
+    for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
+        shown = discord.utils.escape_markdown(_shorten(prompt) if prompt else "(no prompt)")
+        lines.append(f"{n}. {duration} s — {shown}")
+    cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
+    where = " · private thread" if intake.private else ""
+    lines.append(f"{len(p['durations']) + 1} frames · {intake.duration_seconds} s in all · "
+                 f"{intake.resolution}{where} · {cost}")
+    lines.append(f"Press **Start** to make the video or **Cancel**. This preview expires <t:{int(expires_at)}:R>.")
+    return "\n".join(lines)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= PROMPT_PREVIEW_CHARS else text[: PROMPT_PREVIEW_CHARS - 1] + "…"
+
+
+async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
+    """The same storyboard picture the request card will show (Pillow, so off the event loop)."""
+    assert intake.kind is JobKind.MULTIFRAME
+    panels = panels_for([i.data for i in images], intake.params["prompts"], intake.params["durations"])
+    return await asyncio.to_thread(render_storyboard, panels)
+
+
+class StoryboardPreview(discord.ui.View):
+    """Start / Cancel under a preview; only the member who asked may press them."""
+
+    def __init__(self, bot: ViduBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
+                 *, timeout: float = PREVIEW_TIMEOUT_SECONDS) -> None:
+        super().__init__(timeout=timeout)
+        self.bot = bot
+        self.owner_id = owner_id
+        self.intake = intake
+        self.images: list[CheckedImage] = list(images)
+        self.expires_at = time.time() + timeout
+        self.message: discord.WebhookMessage | None = None  # set once the preview is posted
+        self._busy = asyncio.Lock()  # a double press must not start two jobs
+
+    async def send(self, interaction: discord.Interaction[Any]) -> discord.WebhookMessage:
+        """Post the preview as the private answer to an acknowledged interaction."""
+        picture = await render_preview_picture(self.intake, self.images)
+        self.message = await interaction.followup.send(
+            preview_text(self.intake, expires_at=self.expires_at),
+            file=discord.File(io.BytesIO(picture), filename="storyboard.png"),
+            view=self, ephemeral=True, wait=True,
+        )
+        return self.message
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message("Only the member who made this storyboard can start it.",
+                                                ephemeral=True)
+        return False
+
+    @discord.ui.button(label="Start", style=discord.ButtonStyle.success, emoji="🎬", custom_id=START_ID)
+    async def start(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        if self._busy.locked() or self.is_finished():
+            await interaction.response.send_message("This storyboard is already being started.", ephemeral=True)
+            return
+        async with self._busy:
+            await interaction.response.defer()  # thread, card and job take longer than Discord's 3 s allow
+            try:
+                job = await start_job(self.bot, interaction, self.intake, self.images)
+            except Refused as refusal:
+                # e.g. the member's queue is full: keep the preview so they can press Start again later
+                await interaction.followup.send(str(refusal), ephemeral=True)
+                return
+            self._finish()
+            await interaction.edit_original_response(
+                content=f"Started: job `{job.id}` in <#{job.thread_id}>.", attachments=[], view=None
+            )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=CANCEL_ID)
+    async def cancel(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        if self._busy.locked():
+            await interaction.response.send_message("This storyboard is being started already.", ephemeral=True)
+            return
+        self._finish()
+        await interaction.response.edit_message(
+            content="Cancelled. Nothing was sent and nothing was charged.", attachments=[], view=None
+        )
+
+    async def on_timeout(self) -> None:
+        self.images = []
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(
+                content="This preview expired; nothing was sent or charged. Run /storyboard again to make it.",
+                attachments=[], view=None,
+            )
+        except discord.HTTPException:
+            log.warning("could not mark an expired storyboard preview for user %s", self.owner_id)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
+                       item: discord.ui.Item[Any], /) -> None:
+        log.error("storyboard preview of user %s failed", self.owner_id, exc_info=error)
+        text = "Something went wrong on our side. Nothing was charged; please try again."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell user %s about a preview error", interaction.user.id)
+
+    def _finish(self) -> None:
+        self.images = []  # free the pictures now rather than at the timeout
+        self.stop()

@@ -1,0 +1,174 @@
+"""The buttons under a finished video: Re-roll (same inputs, new seed) and Extend (the video's last frame
+starts a new request). Both survive restarts (job id in the custom_id) and go through the same intake as
+a slash command, so every check and limit applies to them too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.jobs.models import Job, JobKind
+from bot.jobs.states import JobState
+from bot.media import ImageLimits, ImageProblem, prepare_image_async
+from bot.media.video import last_frame
+from bot.provider import ProviderError
+from bot.requests import img2video_params
+from bot.ui.buttons import JOB_ID, load_managed_job
+from bot.ui.intake import Intake, Refused, start_job, validate_request
+
+if TYPE_CHECKING:
+    from bot.app import ViduBot
+
+log = logging.getLogger("bot.ui")
+MAX_SEED = 2**31 - 1
+FAST_RESOLUTIONS = ("720p", "1080p")
+
+
+class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:reroll:{JOB_ID}"):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary,
+                                           custom_id=f"vidu:reroll:{job_id}"))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> RerollButton:
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+        job = await load_managed_job(interaction, self.job_id)
+        if job is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot = interaction.client
+        inputs = await bot.store.get_inputs(job.id)
+        if not inputs:
+            await interaction.followup.send(
+                "The pictures of this job are no longer kept, so it cannot be re-rolled. "
+                "Start a new request with them.", ephemeral=True)
+            return
+        params = dict(job.params)
+        if job.kind is JobKind.IMG2VIDEO:
+            params["seed"] = random.randint(0, MAX_SEED)  # multiframe has no seed: the provider varies anyway
+        intake = Intake(job.kind, params, job.resolution, job.duration_seconds, job.private,
+                        title=f"re-roll of {job.id}")
+        await _start(interaction, intake, inputs, parent=job, verb="Re-rolling")
+
+
+class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:extend:{JOB_ID}"):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Extend", emoji="⏩", style=discord.ButtonStyle.secondary,
+                                           custom_id=f"vidu:extend:{job_id}"))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ExtendButton:
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+        job = await load_managed_job(interaction, self.job_id)
+        if job is None:
+            return
+        if job.state is not JobState.DELIVERED:
+            await interaction.response.send_message("Only a finished video can be extended.", ephemeral=True)
+            return
+        await interaction.response.send_modal(ExtendModal(job))
+
+
+class ExtendModal(discord.ui.Modal):
+    def __init__(self, job: Job) -> None:
+        super().__init__(title="Extend this video", timeout=15 * 60)
+        self.job = job
+        previous = job.params.get("prompt") or next((p for p in reversed(job.params.get("prompts", [])) if p), "")
+        self.prompt: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
+            custom_id="prompt", style=discord.TextStyle.paragraph, default=previous[:2000] or None, max_length=2000)
+        self.duration: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
+            custom_id="duration", default="5", max_length=2)
+        self.add_item(discord.ui.Label(text="What happens next", component=self.prompt))
+        self.add_item(discord.ui.Label(text="Seconds (1-10)", component=self.duration))
+
+    async def on_submit(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        job, bot = self.job, interaction.client
+        text = self.duration.value.strip()
+        if not text.isdigit() or not 1 <= int(text) <= 10:
+            await interaction.followup.send(f"Seconds: {text!r} is not a whole number from 1 to 10. "
+                                            "Nothing was sent.", ephemeral=True)
+            return
+        try:
+            frame = await _last_frame_of(bot, job)
+        except Refused as refusal:
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return
+        resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
+        params = img2video_params(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, int(text), job.private,
+                        title=f"extension of {job.id}")
+        await _start(interaction, intake, [frame], parent=job, verb="Extending")
+
+
+async def _last_frame_of(bot: ViduBot, job: Job) -> Any:
+    """The delivered video's last frame, checked like any member's image."""
+    with tempfile.TemporaryDirectory(dir=bot.worker.workdir) as folder:
+        video = Path(folder) / "video.mp4"
+        await _fetch_video(bot, job, video)
+        png = await last_frame(video)
+    if png is None:
+        raise Refused("The last frame of this video could not be read (the bot needs ffmpeg for Extend).")
+    try:
+        return await prepare_image_async(png, f"{job.id}-last-frame.png", ImageLimits(
+            max_bytes=bot.settings.image_max_bytes, max_pixels=bot.settings.image_max_pixels,
+            data_uri_budget=bot.settings.image_data_uri_budget))
+    except ImageProblem as problem:
+        raise Refused(str(problem)) from None
+
+
+async def _fetch_video(bot: ViduBot, job: Job, dest: Path) -> None:
+    """The posted attachment (Discord's CDN) if there is one, else the provider's link while it lives."""
+    if job.thread_id and job.delivered_message_id:
+        try:
+            channel = bot.get_channel(job.thread_id) or await bot.fetch_channel(job.thread_id)
+            message = await channel.fetch_message(job.delivered_message_id)  # type: ignore[union-attr]
+            videos = [a for a in message.attachments if a.filename.endswith(".mp4")]
+            if videos and videos[0].size <= bot.settings.video_max_bytes:
+                data = await videos[0].read()
+                await asyncio.to_thread(dest.write_bytes, data)
+                return
+        except discord.HTTPException:
+            log.warning("job %s: could not read the posted video back", job.id)
+    if job.video_url:
+        try:
+            await bot.provider.download_video(job.video_url, dest, max_bytes=bot.settings.video_max_bytes,
+                                              timeout=bot.settings.video_download_timeout_seconds)
+            return
+        except ProviderError:
+            pass
+    raise Refused("The video of this job can no longer be downloaded, so it cannot be extended.")
+
+
+async def _start(interaction: discord.Interaction[ViduBot], intake: Intake, images: list[Any], *, parent: Job,
+                 verb: str) -> None:
+    bot = interaction.client
+    try:
+        await validate_request(intake, images)
+        new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id)
+    except Refused as refusal:
+        await interaction.followup.send(str(refusal), ephemeral=True)
+        return
+    log.info("job %s: %s of job %s by user %s", new.id, verb.lower(), parent.id, interaction.user.id)
+    await interaction.followup.send(f"{verb} `{parent.id}`: job `{new.id}` in <#{new.thread_id}>.", ephemeral=True)
+
+
+def video_view(job: Job) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RerollButton(job.id))
+    view.add_item(ExtendButton(job.id))
+    return view

@@ -1,0 +1,100 @@
+"""Re-roll and Extend under a finished video, through the real bot process."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from PIL import Image
+
+from tests.e2e.conftest import png
+from tests.e2e.test_animate import _is_video, private_answer
+from tests.fakes.discord import FakeDiscord, SentMessage, Upload
+from tests.fakes.provider import FakeProvider
+
+
+async def _first_video(fake: FakeDiscord, provider: FakeProvider, **options: object) -> SentMessage:
+    world = fake.world
+    await fake.slash(world.alice, "animate", channel=world.general,
+                     options={"image": Upload("a.png", png(160, 90)), "prompt": "a kite rises", **options})
+    thread = await fake.wait_for_thread(world.general, timeout=15)
+    video = await fake.wait_for_message(thread, _is_video, timeout=30)
+    await fake.wait_for(lambda: any("Done" in m.content for m in fake.messages(thread)) or None, timeout=10,
+                        what="Done", seen=lambda: fake.describe_messages(fake.messages(thread)))
+    return video
+
+
+def _button(message: SentMessage, prefix: str) -> str:
+    (custom_id,) = [c for c in message.custom_ids() if c.startswith(prefix)]
+    return custom_id
+
+
+async def test_reroll_sends_the_same_inputs_with_a_new_seed_in_the_same_thread(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    video = await _first_video(fake_discord, provider, seed=7)
+    ix = await fake_discord.press_button(fake_discord.world.alice, video, _button(video, "vidu:reroll:"))
+    answer = await private_answer(fake_discord, ix)
+    assert "Re-rolling" in answer.content
+    await fake_discord.wait_for(
+        lambda: len([m for m in fake_discord.messages(video.channel_id) if _is_video(m)]) == 2 or None,
+        timeout=30, what="the re-rolled video", seen=lambda: str(len(provider.tasks)))
+    first, second = (t.body for t in provider.tasks.values())
+    assert first["images"] == second["images"] and first["prompt"] == second["prompt"]
+    assert first["seed"] == 7 and second["seed"] != 7
+    assert len(fake_discord.threads(fake_discord.world.general)) == 1
+
+
+async def test_only_the_requester_or_a_moderator_may_reroll(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    video = await _first_video(fake_discord, provider)
+    ix = await fake_discord.press_button(fake_discord.world.bob, video, _button(video, "vidu:reroll:"))
+    await fake_discord.wait_for(lambda: ix.responses or None, timeout=10, what="bob's answer", seen=lambda: "")
+    assert "Only the member who asked" in (ix.responses[0].data or {})["content"]
+    mod = await fake_discord.press_button(fake_discord.world.mod, video, _button(video, "vidu:reroll:"))
+    assert "Re-rolling" in (await private_answer(fake_discord, mod)).content
+    assert len(provider.requests_to("submit")) >= 1
+
+
+async def test_buttons_work_after_a_restart(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
+    first = await start_bot()
+    video = await _first_video(fake_discord, provider)
+    await first.stop()
+    await start_bot()
+    ix = await fake_discord.press_button(fake_discord.world.alice, video, _button(video, "vidu:reroll:"))
+    assert "Re-rolling" in (await private_answer(fake_discord, ix)).content
+
+
+async def test_extend_starts_from_the_last_frame_with_a_new_prompt(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    video = await _first_video(fake_discord, provider)
+    opened = await fake_discord.press_button(fake_discord.world.alice, video, _button(video, "vidu:extend:"))
+    await fake_discord.wait_for(lambda: opened.modal or None, timeout=10, what="the Extend form", seen=lambda: "")
+    submitted = await fake_discord.submit_modal(fake_discord.world.alice, opened,
+                                                {"prompt": "the kite flies away", "duration": "3"})
+    assert "Extending" in (await private_answer(fake_discord, submitted)).content
+    await fake_discord.wait_for(lambda: len(provider.tasks) == 2 or None, timeout=30, what="the extension",
+                                seen=lambda: str(len(provider.tasks)))
+    body = list(provider.tasks.values())[1].body
+    assert (body["prompt"], body["duration"]) == ("the kite flies away", 3)
+    head, data = body["images"][0].split(",", 1)
+    frame = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert frame.size == (64, 64)  # the fake provider's sample clip is 64×64: this is its frame, not the input
+    assert head.startswith("data:image/")
+
+
+async def test_extend_with_a_bad_duration_sends_nothing(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    video = await _first_video(fake_discord, provider)
+    opened = await fake_discord.press_button(fake_discord.world.alice, video, _button(video, "vidu:extend:"))
+    await fake_discord.wait_for(lambda: opened.modal or None, timeout=10, what="the Extend form", seen=lambda: "")
+    submitted = await fake_discord.submit_modal(fake_discord.world.alice, opened, {"prompt": "x", "duration": "99"})
+    assert "not a whole number from 1 to 10" in (await private_answer(fake_discord, submitted)).content
+    assert len(provider.tasks) == 1
