@@ -248,3 +248,19 @@ async def test_create_job_returns_exactly_what_a_later_read_sees(store: JobStore
     created = await store.create_job(job, [])
     assert created == await store.get_job(job.id)
     assert created.created_at == clock.now.replace(microsecond=123_000)
+
+
+async def test_inputs_of_jobs_that_ended_before_the_cutoff_are_dropped(store: JobStore, clock: ManualClock) -> None:
+    old_done = await drive_to(store, await store.create_job(make_job(clock), make_inputs(2)), JobState.DELIVERED)
+    clock.advance(3600)
+    cutoff = clock.now
+    clock.advance(1)
+    new_done = await drive_to(store, await store.create_job(make_job(clock), make_inputs(1)), JobState.FAILED)
+    running = await drive_to(store, await store.create_job(make_job(clock), make_inputs(3)), JobState.SUBMITTED)
+
+    assert await store.delete_inputs_finished_before(cutoff) == 2
+
+    assert await store.get_inputs(old_done.id) == []
+    assert len(await store.get_inputs(new_done.id)) == 1  # ended after the cutoff: kept for Re-roll
+    assert len(await store.get_inputs(running.id)) == 3  # not ended: never touched
+    assert await store.delete_inputs_finished_before(cutoff) == 0
