@@ -32,7 +32,7 @@ from bot.ui.video_actions import ExtendButton, RerollButton
 
 log = logging.getLogger("bot.app")
 
-COGS = ("cogs.generate", "cogs.jobs")
+COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu")
 UNKNOWN_INTERACTION = 10062
 
 

@@ -1,0 +1,194 @@
+"""The message menu "Apps → Animate": the pictures of any message become a video.
+
+One picture asks for a prompt (img2video); three or more ask for one prompt line per segment (multiframe,
+in attachment order). The pictures are read when the form is submitted, as the slash commands do.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ViduBot
+from bot.jobs.models import JobKind
+from bot.provider.models import FAST_DURATION_RANGE
+from bot.requests import InputProblem, img2video_params
+from bot.ui.intake import (
+    CheckedImage,
+    Intake,
+    Refused,
+    check_images,
+    problem_message,
+    start_job,
+    validate_request,
+)
+from cogs.storyboard import (
+    MAX_IMAGES,
+    MIN_IMAGES,
+    SEGMENT_RESOLUTIONS,
+    check_segment_request,
+    chosen,
+    durations_input,
+    listed_problems,
+    prompts_input,
+    resolution_select,
+    tell_error,
+)
+
+Interaction = discord.Interaction[ViduBot]
+IMG2VIDEO_RESOLUTIONS = ("720p", "1080p")
+DEFAULT_DURATION = 5
+
+
+def is_image(attachment: discord.Attachment) -> bool:
+    kind = attachment.content_type or mimetypes.guess_type(attachment.filename)[0] or ""
+    return kind.startswith("image/")
+
+
+def not_animatable(pictures: int, others: int) -> str | None:
+    """Why a message with this many pictures cannot be animated, or None when it can."""
+    skipped = (f" (its {others} other attachment{'s' if others != 1 else ''} "
+               f"{'are' if others != 1 else 'is'} not a picture)") if others else ""
+    if pictures == 0:
+        return f"This message has no pictures{skipped}, so there is nothing to animate."
+    if pictures == 2:
+        return (f"This message has 2 pictures{skipped}. Keyframes need a start picture and at least 2 "
+                f"keyframes ({MIN_IMAGES} or more pictures). To animate one of these two, use /animate "
+                "with that picture.")
+    if pictures > MAX_IMAGES:
+        return f"This message has {pictures} pictures{skipped}; a video can join at most {MAX_IMAGES}."
+    return None
+
+
+def parse_duration(text: str | None) -> int:
+    low, high = FAST_DURATION_RANGE
+    text = (text or "").strip().removesuffix("s").strip()
+    if not text:
+        return DEFAULT_DURATION
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InputProblem("duration", f"{text!r} is not a whole number of seconds from {low} to {high}")
+    return int(text)
+
+
+async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake,
+                          images: Sequence[CheckedImage]) -> None:
+    try:
+        job = await start_job(bot, interaction, intake, images)
+    except Refused as refusal:
+        await interaction.followup.send(str(refusal), ephemeral=True)
+        return
+    await interaction.followup.send(f"Your video is on its way: job `{job.id}` in <#{job.thread_id}>.",
+                                    ephemeral=True)
+
+
+class AnimatePictureForm(discord.ui.Modal):
+    """One picture: a prompt, a duration and a resolution, as /animate asks."""
+
+    def __init__(self, bot: ViduBot, picture: discord.Attachment) -> None:
+        super().__init__(title="Animate this picture", custom_id="vidu:menu:animate", timeout=30 * 60)
+        self.bot = bot
+        self.picture = picture
+        self.prompt = discord.ui.TextInput[AnimatePictureForm](
+            custom_id="prompt", style=discord.TextStyle.paragraph, max_length=2000,
+            placeholder="What should happen in the video")
+        self.duration = discord.ui.TextInput[AnimatePictureForm](
+            custom_id="duration", required=False, max_length=3, placeholder=f"{DEFAULT_DURATION} (1-10 seconds)")
+        self.resolution = resolution_select(IMG2VIDEO_RESOLUTIONS)
+        self.add_item(discord.ui.Label(text="Prompt", component=self.prompt))
+        self.add_item(discord.ui.Label(text="Duration in seconds", component=self.duration))
+        self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        problems: list[str] = []
+        duration = DEFAULT_DURATION
+        try:
+            duration = parse_duration(self.duration.value)
+        except InputProblem as problem:
+            problems.append(str(problem))
+        images = []
+        try:
+            images = await check_images(self.bot, [self.picture])
+        except Refused as refusal:
+            problems += listed_problems(refusal)
+        if problems:
+            await interaction.followup.send(problem_message(problems), ephemeral=True)
+            return
+        resolution = chosen(self.resolution)
+        prompt = self.prompt.value.strip()
+        params = img2video_params(prompt=prompt, duration=duration, resolution=resolution)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
+        try:
+            await validate_request(intake, images)
+        except Refused as refusal:
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return
+        await answer_with_job(self.bot, interaction, intake, images)
+
+    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        await tell_error(interaction, error, "the Animate form")
+
+
+class AnimateSegmentsForm(discord.ui.Modal):
+    """Three or more pictures: one prompt line and one duration per segment, in attachment order."""
+
+    def __init__(self, bot: ViduBot, pictures: Sequence[discord.Attachment]) -> None:
+        super().__init__(title=f"Animate these {len(pictures)} pictures", custom_id="vidu:menu:segments",
+                         timeout=30 * 60)
+        self.bot = bot
+        self.pictures = list(pictures)
+        self.prompts = prompts_input()
+        self.durations = durations_input()
+        self.resolution = resolution_select(SEGMENT_RESOLUTIONS)
+        segments = len(pictures) - 1
+        self.add_item(discord.ui.Label(
+            text=f"Prompts: one line per segment ({segments})", component=self.prompts,
+            description="Picture 1 is the start; segment N ends at picture N+1. One line: every segment."))
+        self.add_item(discord.ui.Label(text="Durations in seconds", component=self.durations,
+                                       description='"5" for every segment, or one each: "4,5,3" (2-7 s)'))
+        self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            intake, images = await check_segment_request(
+                self.bot, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
+                resolution=chosen(self.resolution), private=False,
+            )
+        except Refused as refusal:
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return
+        await answer_with_job(self.bot, interaction, intake, images)
+
+    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        await tell_error(interaction, error, "the Animate form")
+
+
+class MessageMenu(commands.Cog):
+    def __init__(self, bot: ViduBot) -> None:
+        self.bot = bot
+        # Context menus cannot be decorated inside a cog class: build it here and add it to the tree.
+        self.animate_menu = app_commands.guild_only(
+            app_commands.ContextMenu(name="Animate", callback=self.animate_message))
+        bot.tree.add_command(self.animate_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.animate_menu.name, type=self.animate_menu.type)
+
+    async def animate_message(self, interaction: Interaction, message: discord.Message) -> None:
+        pictures = [a for a in message.attachments if is_image(a)]
+        refusal = not_animatable(len(pictures), len(message.attachments) - len(pictures))
+        if refusal is not None:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        form: discord.ui.Modal = (AnimatePictureForm(self.bot, pictures[0]) if len(pictures) == 1
+                                  else AnimateSegmentsForm(self.bot, pictures))
+        await interaction.response.send_modal(form)
+
+
+async def setup(bot: ViduBot) -> None:
+    await bot.add_cog(MessageMenu(bot))

@@ -1,0 +1,198 @@
+"""/storyboard: a form (modal) for 3-10 images with one prompt line and one duration per segment, then a
+private preview; only its Start button spends anything.
+
+The segment fields (prompt lines, durations, resolution) and their checks are shared with the message
+menu "Apps → Animate" (cogs/menu.py), so both forms read and refuse the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ViduBot
+from bot.jobs.models import JobKind
+from bot.media import PreparedImage
+from bot.requests import (
+    MAX_KEYFRAMES,
+    MIN_KEYFRAMES,
+    InputProblem,
+    check_keyframe_count,
+    multiframe_params,
+    split_durations,
+    split_prompts,
+)
+from bot.ui.intake import Intake, Refused, check_images, problem_message, validate_request
+from bot.ui.preview import StoryboardPreview
+
+log = logging.getLogger("cogs.storyboard")
+Interaction = discord.Interaction[ViduBot]
+
+MIN_IMAGES, MAX_IMAGES = MIN_KEYFRAMES + 1, MAX_KEYFRAMES + 1  # a start frame, then the keyframes
+SEGMENT_RESOLUTIONS = ("540p", "720p", "1080p")
+DEFAULT_RESOLUTION = "720p"
+PROMPTS_MAX_CHARS = 4000
+
+
+# ------------------------------------------------------------------ form fields shared with the menu
+def prompts_input() -> discord.ui.TextInput[Any]:
+    return discord.ui.TextInput(
+        custom_id="prompts", style=discord.TextStyle.paragraph, required=False, max_length=PROMPTS_MAX_CHARS,
+        placeholder="walks into the room\nsits down at the table\n(one line = the same prompt for every segment)",
+    )
+
+
+def durations_input() -> discord.ui.TextInput[Any]:
+    return discord.ui.TextInput(custom_id="durations", required=False, max_length=60,
+                                placeholder='5   or one per segment: 4,5,3   (2-7 s each)')
+
+
+def resolution_select(choices: Sequence[str], default: str = DEFAULT_RESOLUTION) -> discord.ui.Select[Any]:
+    options = [discord.SelectOption(label=r, value=r, default=r == default) for r in choices]
+    return discord.ui.Select(custom_id="resolution", options=options, required=False)
+
+
+def chosen(select: discord.ui.Select[Any], default: str = DEFAULT_RESOLUTION) -> str:
+    return select.values[0] if select.values else default
+
+
+def prompt_lines(text: str | None, segments: int) -> list[str | None]:
+    """One line per segment; a single line is the prompt of every segment (or `a | b`, as in /keyframes)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return split_prompts(lines[0] if lines else None, segments)
+    if len(lines) != segments:
+        raise InputProblem("prompts", f"{len(lines)} prompt lines given for {segments} segments "
+                                      "(give one line, or one line per segment)")
+    return list(lines)
+
+
+def segment_intake(*, images: int, prompts: str | None, durations: str | None, resolution: str,
+                   private: bool) -> tuple[Intake | None, list[str]]:
+    """The multiframe request a form describes, or every problem with its fields (all of them, at once)."""
+    segments = images - 1
+    problems: list[str] = []
+    try:
+        check_keyframe_count(segments)
+    except InputProblem:
+        return None, [f"pictures: {images} given; a storyboard needs {MIN_IMAGES} to {MAX_IMAGES} "
+                      f"(a start frame and {MIN_KEYFRAMES}-{MAX_KEYFRAMES} keyframes)"]
+    segment_prompts: list[str | None] = []
+    segment_durations: list[int] = []
+    try:
+        segment_prompts = prompt_lines(prompts, segments)
+    except InputProblem as problem:
+        problems.append(str(problem))
+    try:
+        segment_durations = split_durations(durations, segments)
+    except InputProblem as problem:
+        problems.append(str(problem))
+    if problems:
+        return None, problems
+    params = multiframe_params(prompts=segment_prompts, durations=segment_durations, resolution=resolution)
+    title = next((p for p in segment_prompts if p), None) or f"{images} keyframes"
+    return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
+
+
+def listed_problems(refusal: Refused) -> list[str]:
+    """The bullet lines of a refusal built by problem_message, to merge them with the form's own problems."""
+    return [line[2:] for line in str(refusal).splitlines() if line.startswith("• ")] or [str(refusal)]
+
+
+async def check_segment_request(
+    bot: ViduBot, attachments: Sequence[discord.Attachment], *, prompts: str | None, durations: str | None,
+    resolution: str, private: bool,
+) -> tuple[Intake, list[PreparedImage]]:
+    """Check the form's fields and every picture; raise Refused listing every problem of both."""
+    intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
+                                      resolution=resolution, private=private)
+    images: list[PreparedImage] = []
+    if MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
+        try:
+            images = await check_images(bot, attachments)
+        except Refused as refusal:
+            problems += listed_problems(refusal)
+    if intake is None or problems:
+        raise Refused(problem_message(problems))
+    await validate_request(intake, images)
+    return intake, images
+
+
+async def tell_error(interaction: discord.Interaction[Any], error: Exception, what: str) -> None:
+    """An unexpected failure in a form: log it with an id, tell the member the id, charge nothing."""
+    error_id = secrets.token_hex(4)
+    log.error("error %s in %s (guild %s, user %s)", error_id, what, interaction.guild_id, interaction.user.id,
+              exc_info=error)
+    text = (f"Something went wrong on our side (error id `{error_id}`). Nothing was charged. Please try "
+            "again; moderators can look the id up in the logs.")
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s about error %s", interaction.user.id, error_id)
+
+
+# ------------------------------------------------------------------ /storyboard
+class StoryboardForm(discord.ui.Modal):
+    def __init__(self, bot: ViduBot, *, private: bool) -> None:
+        super().__init__(title="Storyboard", custom_id="vidu:storyboard", timeout=30 * 60)
+        self.bot = bot
+        self.private = private
+        self.frames = discord.ui.FileUpload[StoryboardForm](
+            custom_id="frames", min_values=MIN_IMAGES, max_values=MAX_IMAGES)
+        self.prompts = prompts_input()
+        self.durations = durations_input()
+        self.resolution = resolution_select(SEGMENT_RESOLUTIONS)
+        self.add_item(discord.ui.Label(
+            text=f"Pictures, in order ({MIN_IMAGES}-{MAX_IMAGES})", component=self.frames,
+            description="The first is the start frame; each next one is where a segment ends."))
+        self.add_item(discord.ui.Label(text="Prompts: one line per segment", component=self.prompts,
+                                       description="Optional. One line is used for every segment."))
+        self.add_item(discord.ui.Label(text="Durations in seconds", component=self.durations,
+                                       description='"5" for every segment, or one each: "4,5,3" (2-7 s)'))
+        self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        started = time.monotonic()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            intake, images = await check_segment_request(
+                self.bot, self.frames.values, prompts=self.prompts.value, durations=self.durations.value,
+                resolution=chosen(self.resolution), private=self.private,
+            )
+        except Refused as refusal:
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return
+        preview = StoryboardPreview(self.bot, interaction.user.id, intake, images)
+        await preview.send(interaction)
+        log.info("storyboard preview for user %s: %d frames, shown after %.0f ms", interaction.user.id,
+                 len(images), (time.monotonic() - started) * 1000)
+
+    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        await tell_error(interaction, error, "the /storyboard form")
+
+
+class Storyboard(commands.Cog):
+    def __init__(self, bot: ViduBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="storyboard",
+                          description="Upload 3-10 pictures at once, one prompt per segment; preview before it starts")
+    @app_commands.guild_only()
+    @app_commands.describe(private="Answer in a private thread (you and the moderators)")
+    async def storyboard(self, interaction: Interaction, private: bool = False) -> None:
+        # A modal can only be the first answer to an interaction: nothing may be deferred before it.
+        await interaction.response.send_modal(StoryboardForm(self.bot, private=private))
+
+
+async def setup(bot: ViduBot) -> None:
+    await bot.add_cog(Storyboard(bot))

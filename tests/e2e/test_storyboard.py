@@ -1,0 +1,186 @@
+"""/storyboard end to end: the form, the private preview, and only Start spending anything."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import png
+from tests.e2e.test_animate import private_answer
+from tests.fakes.discord import FakeDiscord, FakeUsageError, InteractionRecord, SentMessage, Upload
+from tests.fakes.provider import FakeProvider
+
+START, CANCEL = "vidu:preview:start", "vidu:preview:cancel"
+RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
+
+
+def color_of(data_uri: str) -> tuple[int, ...]:
+    """The colour at the centre of an image sent to the provider (it may have been re-encoded)."""
+    raw = base64.b64decode(data_uri.split(",", 1)[1])
+    with Image.open(io.BytesIO(raw)) as image:
+        rgb = image.convert("RGB")
+        return tuple(rgb.getpixel((rgb.width // 2, rgb.height // 2)))
+
+
+def close_to(actual: tuple[int, ...], expected: tuple[int, int, int]) -> bool:
+    return all(abs(a - e) <= 12 for a, e in zip(actual, expected, strict=True))
+
+
+def three_frames() -> list[Upload]:
+    return [Upload("start.png", png(color=RED)), Upload("middle.jpg", png(color=GREEN, fmt="JPEG")),
+            Upload("end.png", png(color=BLUE))]
+
+
+async def open_form(fake: FakeDiscord, **options: object) -> InteractionRecord:
+    world = fake.world
+    ix = await fake.slash(world.alice, "storyboard", channel=world.general, options=options or None)
+    await fake.wait_for(lambda: ix.modal, timeout=10, what="the storyboard form", seen=lambda: str(ix.responses))
+    return ix
+
+
+async def preview_of(fake: FakeDiscord, values: dict[str, object], **options: object) -> tuple[SentMessage, float]:
+    """Fill in and submit the form; the private preview and the seconds it took to appear."""
+    opened = await open_form(fake, **options)
+    sent = time.monotonic()
+    submit = await fake.submit_modal(fake.world.alice, opened_by=opened, values=values)
+    answer = await private_answer(fake, submit)
+    return answer, time.monotonic() - sent
+
+
+async def started(fake: FakeDiscord, preview: SentMessage) -> SentMessage:
+    """The preview once Start has turned it into "Started: job X in <#thread>"."""
+    return await fake.wait_for(
+        lambda: fake.message(preview.id) if "Started" in fake.message(preview.id).content else None,
+        timeout=15, what="the preview to say Started", seen=lambda: fake.message(preview.id).content)
+
+
+async def test_storyboard_previews_then_start_makes_the_multiframe_video(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    opened = await open_form(fake_discord)
+    assert opened.responses[0].type == 9  # the form is the first answer
+    submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
+        "frames": three_frames(), "prompts": "walks in\nsits down", "durations": "4,6", "resolution": ["540p"]})
+    sent = time.monotonic()
+    preview = await private_answer(fake_discord, submit)
+    print(f"form acknowledged in {(submit.responses[0].at - submit.created_at) * 1000:.0f} ms; "
+          f"preview after {time.monotonic() - sent:.2f} s")
+
+    assert submit.responses[0].type == 5  # "thinking" at once, privately
+    assert preview.ephemeral and preview.visible_to == world.alice.id
+    assert preview.filenames == ["storyboard.png"]
+    with Image.open(io.BytesIO(preview.attachments[0].content)) as picture:
+        assert picture.width > picture.height  # three panels side by side
+    assert "1. 4 s — walks in" in preview.content and "2. 6 s — sits down" in preview.content
+    assert "10 s in all" in preview.content and "540p" in preview.content and "$" in preview.content
+    assert set(preview.custom_ids()) == {START, CANCEL}
+    assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []  # nothing yet
+
+    await fake_discord.press_button(world.alice, preview, START)
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, lambda m: any(f.endswith(".mp4") for f in m.filenames), timeout=30)
+    done = await started(fake_discord, preview)
+    assert f"<#{thread.id}>" in done.content and "job `" in done.content
+    assert done.custom_ids() == [] and done.attachments == []
+
+    (task,) = provider.tasks.values()
+    body = task.body
+    assert task.endpoint.endswith("multiframe") and body["resolution"] == "540p"
+    assert [(s["prompt"], s["duration"]) for s in body["image_settings"]] == [("walks in", 4), ("sits down", 6)]
+    colors = [color_of(body["start_image"]), *(color_of(s["key_image"]) for s in body["image_settings"])]
+    assert [close_to(c, e) for c, e in zip(colors, (RED, GREEN, BLUE), strict=True)] == [True, True, True]
+    card = fake_discord.messages(thread)[0]
+    assert "walks in" in card.content and card.filenames == ["storyboard.png"]
+
+
+async def test_one_prompt_line_and_no_durations_apply_to_every_segment(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    frames = [*three_frames(), Upload("last.webp", png(color=(200, 200, 30), fmt="WEBP"))]
+    preview, took = await preview_of(fake_discord, {"frames": frames, "prompts": "slow pan"})
+    print(f"preview of 4 frames after {took:.2f} s")
+    assert "3. 5 s — slow pan" in preview.content and "15 s in all" in preview.content
+    assert "720p" in preview.content  # the default resolution
+    await fake_discord.press_button(fake_discord.world.alice, preview, START)
+    await started(fake_discord, preview)
+    await fake_discord.wait_for(lambda: provider.tasks or None, timeout=20, what="a provider task",
+                                seen=lambda: str(provider.requests_to("submit")))
+    (task,) = provider.tasks.values()
+    assert [(s["prompt"], s["duration"]) for s in task.body["image_settings"]] == [("slow pan", 5)] * 3
+    assert task.body["resolution"] == "720p"
+
+
+async def test_cancel_on_the_preview_sends_nothing(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    preview, _ = await preview_of(fake_discord, {"frames": three_frames(), "durations": "5"})
+    press = await fake_discord.press_button(world.alice, preview, CANCEL)
+    await fake_discord.wait_for_response(press, timeout=10)
+    cancelled = fake_discord.message(preview.id)
+    assert "Cancelled" in cancelled.content and "nothing was charged" in cancelled.content
+    assert cancelled.custom_ids() == []  # no Start left to press
+    with pytest.raises(FakeUsageError):
+        await fake_discord.press_button(world.alice, cancelled, START)
+    assert provider.requests_to("submit") == []
+    assert fake_discord.threads(world.general) == []
+
+
+async def test_bad_counts_and_a_bad_image_are_listed_in_one_private_message(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    frames = [Upload("start.png", png()), Upload("wide.png", png(900, 100)),
+              Upload("notes.jpg", b"this is a text file, not a picture")]
+    opened = await open_form(fake_discord)
+    submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
+        "frames": frames, "prompts": "one\ntwo\nthree", "durations": "4,9"})
+    answer = await private_answer(fake_discord, submit)
+    assert answer.ephemeral and answer.visible_to == world.alice.id
+    assert "3 prompt lines given for 2 segments" in answer.content
+    assert "durations: 9 s is outside 2–7 s" in answer.content
+    assert "wide.png: 9:1 is wider than 4:1" in answer.content
+    assert "notes.jpg:" in answer.content
+    assert "4 problems" in answer.content and "nothing was charged" in answer.content
+    assert answer.custom_ids() == []  # no preview, no Start
+    assert len([i for i in [submit.original_message_id, *submit.followup_ids] if i]) == 1  # one message
+    assert provider.requests_to("submit") == []
+    assert fake_discord.threads(world.general) == []
+
+
+async def test_the_preview_is_private_so_another_member_cannot_press_start(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    preview, _ = await preview_of(fake_discord, {"frames": three_frames()})
+    assert preview.ephemeral and preview.visible_to == world.alice.id
+    with pytest.raises(FakeUsageError, match="cannot see"):
+        await fake_discord.press_button(world.bob, preview, START)
+    assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
+    # The preview is still alive for its owner.
+    await fake_discord.press_button(world.alice, preview, START)
+    await started(fake_discord, preview)
+
+
+async def test_private_storyboard_answers_in_a_private_thread(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    preview, _ = await preview_of(fake_discord, {"frames": three_frames(), "prompts": "a secret"}, private=True)
+    assert "private thread" in preview.content
+    await fake_discord.press_button(world.alice, preview, START)
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await started(fake_discord, preview)
+    assert thread.type == 12 and world.alice.id in thread.thread_member_ids
+    assert not any("a secret" in m.content for m in fake_discord.messages(world.general))
