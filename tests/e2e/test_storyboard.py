@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -51,6 +53,13 @@ async def preview_of(fake: FakeDiscord, values: dict[str, object], **options: ob
     return answer, time.monotonic() - sent
 
 
+def stored_rows(tmp_path: Path) -> tuple[int, int]:
+    """Jobs and input images in the bot's database (the e2e bot keeps it at tmp_path/bot.db)."""
+    with sqlite3.connect(f"file:{tmp_path / 'bot.db'}?mode=ro", uri=True) as db:
+        return (db.execute("SELECT count(*) FROM jobs").fetchone()[0],
+                db.execute("SELECT count(*) FROM job_inputs").fetchone()[0])
+
+
 async def started(fake: FakeDiscord, preview: SentMessage) -> SentMessage:
     """The preview once Start has turned it into "Started: job X in <#thread>"."""
     return await fake.wait_for(
@@ -59,7 +68,7 @@ async def started(fake: FakeDiscord, preview: SentMessage) -> SentMessage:
 
 
 async def test_storyboard_previews_then_start_makes_the_multiframe_video(
-    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot, tmp_path: Path
 ) -> None:
     await start_bot()
     world = fake_discord.world
@@ -81,6 +90,7 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     assert "10 s in all" in preview.content and "540p" in preview.content and "$" in preview.content
     assert set(preview.custom_ids()) == {START, CANCEL}
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []  # nothing yet
+    assert stored_rows(tmp_path) == (0, 0)
 
     await fake_discord.press_button(world.alice, preview, START)
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
@@ -88,6 +98,7 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     done = await started(fake_discord, preview)
     assert f"<#{thread.id}>" in done.content and "job `" in done.content
     assert done.custom_ids() == [] and done.attachments == []
+    assert stored_rows(tmp_path)[0] == 1  # Start stored exactly one job
 
     (task,) = provider.tasks.values()
     body = task.body
@@ -118,11 +129,12 @@ async def test_one_prompt_line_and_no_durations_apply_to_every_segment(
 
 
 async def test_cancel_on_the_preview_sends_nothing(
-    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot, tmp_path: Path
 ) -> None:
     await start_bot()
     world = fake_discord.world
     preview, _ = await preview_of(fake_discord, {"frames": three_frames(), "durations": "5"})
+    assert stored_rows(tmp_path) == (0, 0)  # the preview keeps the pictures in memory only
     press = await fake_discord.press_button(world.alice, preview, CANCEL)
     await fake_discord.wait_for_response(press, timeout=10)
     cancelled = fake_discord.message(preview.id)
@@ -132,6 +144,7 @@ async def test_cancel_on_the_preview_sends_nothing(
         await fake_discord.press_button(world.alice, cancelled, START)
     assert provider.requests_to("submit") == []
     assert fake_discord.threads(world.general) == []
+    assert stored_rows(tmp_path) == (0, 0)
 
 
 async def test_bad_counts_and_a_bad_image_are_listed_in_one_private_message(
