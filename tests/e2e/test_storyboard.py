@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import io
 import sqlite3
 import time
 from pathlib import Path
 
+import discord
 import pytest
+from discord import app_commands
+from discord.ext import commands
 from PIL import Image
 
+from bot.jobs.models import JobInput, JobKind
+from bot.requests import multiframe_params
+from bot.ui.intake import Intake
+from bot.ui.preview import StoryboardPreview
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import private_answer
-from tests.fakes.discord import FakeDiscord, FakeUsageError, InteractionRecord, SentMessage, Upload
+from tests.fakes.discord import (
+    FakeDiscord,
+    FakeUsageError,
+    InteractionRecord,
+    SentMessage,
+    Upload,
+    point_discord_py_at,
+)
 from tests.fakes.provider import FakeProvider
 
 START, CANCEL = "vidu:preview:start", "vidu:preview:cancel"
@@ -197,3 +213,56 @@ async def test_private_storyboard_answers_in_a_private_thread(
     await started(fake_discord, preview)
     assert thread.type == 12 and world.alice.id in thread.thread_member_ids
     assert not any("a secret" in m.content for m in fake_discord.messages(world.general))
+
+
+class PreviewOnlyBot(commands.Bot):
+    """A discord.py bot whose one command shows a StoryboardPreview with a 1-second lifetime: the real
+    bot's ten minutes cannot be waited for, and a subprocess's clock cannot be advanced."""
+
+    def __init__(self, guild_id: int) -> None:
+        super().__init__(command_prefix="!", intents=discord.Intents(guilds=True), guild_ready_timeout=0.05)
+        self.guild_id = guild_id
+        self.ready = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        @app_commands.command(name="preview", description="A storyboard preview that expires at once")
+        async def preview(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            params = multiframe_params(prompts=["walks in", None], durations=[4, 6])
+            intake = Intake(JobKind.MULTIFRAME, params, "720p", 10, False, "walks in")
+            images = [JobInput(n, f"{n}.png", "image/png", png(color=c)) for n, c in enumerate((RED, GREEN, BLUE))]
+            await StoryboardPreview(self, interaction.user.id, intake, images, timeout=1.0).send(interaction)
+
+        guild = discord.Object(self.guild_id)
+        self.tree.add_command(preview, guild=guild)
+        await self.tree.sync(guild=guild)
+
+    async def on_ready(self) -> None:
+        self.ready.set()
+
+
+async def test_an_unanswered_preview_expires_and_loses_its_buttons(
+    fake_discord: FakeDiscord, provider: FakeProvider
+) -> None:
+    world = fake_discord.world
+    restore = point_discord_py_at(fake_discord.api_base, fake_discord.gateway_url)
+    bot = PreviewOnlyBot(world.guild.id)
+    running = asyncio.create_task(bot.start(fake_discord.bot_token))
+    try:
+        await asyncio.wait_for(bot.ready.wait(), 15)
+        ix = await fake_discord.slash(world.alice, "preview", channel=world.general)
+        preview = await private_answer(fake_discord, ix)
+        assert set(preview.custom_ids()) == {START, CANCEL} and "expires <t:" in preview.content
+        expired = await fake_discord.wait_for(
+            lambda: fake_discord.message(preview.id) if "expired" in fake_discord.message(preview.id).content
+            else None, timeout=15, what="the preview to expire", seen=lambda: fake_discord.message(preview.id).content)
+        assert "nothing was sent or charged" in expired.content
+        assert expired.custom_ids() == [] and expired.attachments == []
+        with pytest.raises(FakeUsageError):
+            await fake_discord.press_button(world.alice, expired, START)
+        assert provider.requests_to("submit") == []
+    finally:
+        await asyncio.wait_for(bot.close(), 10)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(running, 10)
+        restore()
