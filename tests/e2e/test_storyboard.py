@@ -201,6 +201,22 @@ async def test_the_preview_is_private_so_another_member_cannot_press_start(
     await started(fake_discord, preview)
 
 
+async def test_start_refused_by_a_full_queue_says_why_and_keeps_the_preview(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot(MAX_QUEUED_JOBS_PER_MEMBER="0")
+    world = fake_discord.world
+    preview, _ = await preview_of(fake_discord, {"frames": three_frames()})
+    press = await fake_discord.press_button(world.alice, preview, START)
+    refusal = await fake_discord.wait_for(
+        lambda: next((fake_discord.message(i) for i in press.followup_ids if fake_discord.message(i).content), None),
+        timeout=15, what="a private refusal", seen=lambda: str(press.responses))
+    assert refusal.ephemeral and refusal.visible_to == world.alice.id
+    assert "waiting in the queue" in refusal.content
+    assert set(fake_discord.message(preview.id).custom_ids()) == {START, CANCEL}  # may press Start again later
+    assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
+
+
 async def test_private_storyboard_answers_in_a_private_thread(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
