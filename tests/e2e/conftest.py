@@ -132,3 +132,12 @@ async def start_bot(
     for bot in started:
         for secret in (fake_discord.bot_token, PROVIDER_KEY):
             assert secret not in bot.output, "a secret reached the bot's log"
+
+
+async def eventually(probe: Callable[[], object], *, timeout: float, what: str) -> None:
+    """Poll `probe` until it is truthy: for state outside the fake Discord (the provider, the database)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not probe():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"waited {timeout}s for {what}")
+        await asyncio.sleep(0.05)

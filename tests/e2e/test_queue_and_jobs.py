@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import png
+from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import _is_video, private_answer
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.provider import FakeProvider
@@ -16,8 +16,7 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
     provider.plan_next_task(queue_seconds=3600)  # the first job stays busy at the provider
     await fake_discord.slash(world.alice, "animate", channel=world.general,
                              options={"image": Upload("a.png", png()), "prompt": "first"})
-    await fake_discord.wait_for(lambda: len(provider.tasks) == 1 or None, timeout=15, what="first submit",
-                                seen=lambda: str(provider.tasks))
+    await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="first submit")
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("b.png", png()), "prompt": "second"})
     await private_answer(fake_discord, ix)

@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from tests.e2e.conftest import png
+from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import _is_video, private_answer
 from tests.fakes.discord import FakeDiscord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider
@@ -78,8 +78,7 @@ async def test_extend_starts_from_the_last_frame_with_a_new_prompt(
     submitted = await fake_discord.submit_modal(fake_discord.world.alice, opened,
                                                 {"prompt": "the kite flies away", "duration": "3"})
     assert "Extending" in (await private_answer(fake_discord, submitted)).content
-    await fake_discord.wait_for(lambda: len(provider.tasks) == 2 or None, timeout=30, what="the extension",
-                                seen=lambda: str(len(provider.tasks)))
+    await eventually(lambda: len(provider.tasks) == 2, timeout=30, what="the extension")
     body = list(provider.tasks.values())[1].body
     assert (body["prompt"], body["duration"]) == ("the kite flies away", 3)
     head, data = body["images"][0].split(",", 1)

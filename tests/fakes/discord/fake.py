@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +41,18 @@ _AUTO = object()
 def json_response(data: Any, status: int = 200) -> web.Response:
     # Exactly "application/json": discord.py ignores JSON bodies whose content type carries a charset.
     return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+
+
+@dataclass
+class Hold:
+    pattern: str
+    when: str
+    taken: bool = False
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 class FakeDiscord:
@@ -72,6 +85,7 @@ class FakeDiscord:
         self.requests: list[tuple[str, str, int]] = []  # (method, route template, status): no tokens
         self.rate_limited: list[RateLimitHit] = []
         self._forced_limits: list[ForcedLimit] = []
+        self._holds: list[Hold] = []
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[Any]] = set()
         self.gateway = FakeGateway(
@@ -114,6 +128,8 @@ class FakeDiscord:
         return self
 
     async def stop(self) -> None:
+        for hold in self._holds:
+            hold.release()
         await self.gateway.drop_connections(code=1001)
         for task in list(self._background):
             task.cancel()
@@ -312,6 +328,14 @@ class FakeDiscord:
                     self.rate_limited.append(RateLimitHit(request.method, route, limit.retry_after, limit.is_global))
                     self.requests.append((request.method, route, 429))
                     return too_many_requests(route, request.method, limit)
+        hold = self._take_hold(request.method, route, request.path) if is_api else None
+        if hold is not None and hold.when == "before":
+            hold.reached.set()
+            await hold.released.wait()
+            if request.transport is None or request.transport.is_closing():
+                # The caller died while we held its request: like Discord, never act on a request whose
+                # connection is gone before it was processed.
+                raise web.HTTPRequestTimeout()
         try:
             response = await handler(request)
         except DiscordAPIError as error:
@@ -324,7 +348,27 @@ class FakeDiscord:
         if is_api:
             response.headers.update(bucket_headers(route, request.method))
             self.requests.append((request.method, route, response.status))
+        if hold is not None and hold.when == "after":
+            hold.reached.set()  # the work is done (e.g. the message exists); only the answer is held
+            await hold.released.wait()
         return response
+
+    def hold_next(self, route_pattern: str, *, when: str = "before") -> Hold:
+        """Hold the next request matching ``route_pattern`` until ``hold.release()``: ``when="before"`` it
+        is processed (a message is not created yet), ``"after"`` it is processed but not answered. Crash
+        tests kill the bot while ``hold.reached`` is set, to stop it at an exact point."""
+        if when not in ("before", "after"):
+            raise ValueError("when is 'before' or 'after'")
+        hold = Hold(route_pattern, when)
+        self._holds.append(hold)
+        return hold
+
+    def _take_hold(self, method: str, route: str, path: str) -> Hold | None:
+        for hold in self._holds:
+            if not hold.taken and route_matches(hold.pattern, method, route, path):
+                hold.taken = True
+                return hold
+        return None
 
     def rate_limit_next(
         self, route_pattern: str, *, retry_after: float = 0.5, times: int = 1, is_global: bool = False
