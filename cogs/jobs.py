@@ -9,8 +9,9 @@ from discord.utils import MISSING
 
 from bot.app import ViduBot
 from bot.jobs.models import Job, JobKind, normalize_job_id
-from bot.ui.buttons import may_manage, status_view
+from bot.ui.buttons import may_manage
 from bot.ui.status import HEADLINES, status_text
+from bot.ui.video_actions import status_view
 
 RECENT = 10
 

@@ -16,9 +16,8 @@ from discord.utils import MISSING
 
 from bot.jobs.models import Job
 from bot.media.video import fit_video
-from bot.ui.buttons import status_view
 from bot.ui.status import marker, status_text
-from bot.ui.video_actions import video_view
+from bot.ui.video_actions import status_view, video_view
 
 if TYPE_CHECKING:
     from bot.jobs.store import JobStore

@@ -69,8 +69,8 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         bot.worker.wake()
 
 
-def status_view(job: Job) -> discord.ui.View | None:
-    """The buttons under a status card: Cancel while the job waits in the bot's queue."""
+def queue_view(job: Job) -> discord.ui.View | None:
+    """Cancel, while the job waits in the bot's queue."""
     if job.state is not JobState.ACCEPTED:
         return None
     view = discord.ui.View(timeout=None)

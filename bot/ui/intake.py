@@ -21,7 +21,7 @@ from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.requests import InputProblem, data_uri, image_budget, provider_request
-from bot.ui.buttons import status_view
+from bot.ui.buttons import queue_view
 from bot.ui.status import status_text
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ async def start_job(
     )
     active = await bot.store.count_active(job.guild_id, job.user_id)
     position = len(queued) + 1 if active >= bot.settings.max_active_jobs_per_member else None
-    status = await thread.send(status_text(job, queue_position=position), view=status_view(job) or MISSING)
+    status = await thread.send(status_text(job, queue_position=position), view=queue_view(job) or MISSING)
     job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
     log.info("job %s: accepted from user %s in guild %s", job.id, job.user_id, job.guild_id)
     bot.worker.wake()

@@ -20,7 +20,7 @@ from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
 from bot.provider import ProviderError
 from bot.requests import img2video_params
-from bot.ui.buttons import JOB_ID, load_managed_job
+from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
 from bot.ui.intake import Intake, Refused, start_job, validate_request
 
 if TYPE_CHECKING:
@@ -32,8 +32,8 @@ FAST_RESOLUTIONS = ("720p", "1080p")
 
 
 class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:reroll:{JOB_ID}"):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary,
+    def __init__(self, job_id: str, *, label: str = "Re-roll") -> None:
+        super().__init__(discord.ui.Button(label=label, emoji="🎲", style=discord.ButtonStyle.primary,
                                            custom_id=f"vidu:reroll:{job_id}"))
         self.job_id = job_id
 
@@ -172,3 +172,13 @@ def video_view(job: Job) -> discord.ui.View:
     view.add_item(RerollButton(job.id))
     view.add_item(ExtendButton(job.id))
     return view
+
+
+def status_view(job: Job) -> discord.ui.View | None:
+    """The buttons under a status card: Cancel while queued; Try again after a failure or a time-out
+    (the same inputs, which are kept for a while; a refused request would only be refused again)."""
+    if job.state in (JobState.FAILED, JobState.EXPIRED):
+        view = discord.ui.View(timeout=None)
+        view.add_item(RerollButton(job.id, label="Try again"))
+        return view
+    return queue_view(job)

@@ -97,3 +97,21 @@ async def test_extend_with_a_bad_duration_sends_nothing(
     submitted = await fake_discord.submit_modal(fake_discord.world.alice, opened, {"prompt": "x", "duration": "99"})
     assert "not a whole number from 1 to 10" in (await private_answer(fake_discord, submitted)).content
     assert len(provider.tasks) == 1
+
+
+async def test_a_failed_job_says_why_and_can_be_tried_again_without_uploading(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    provider.plan_next_task(fail_reason="GPU node crashed")
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "unlucky"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    card = await fake_discord.wait_for_message(thread, lambda m: "Failed" in m.content, timeout=30)
+    assert "GPU node crashed" in card.content
+    retry = await fake_discord.press_button(world.alice, card, _button(card, "vidu:reroll:"))
+    assert "Re-rolling" in (await private_answer(fake_discord, retry)).content
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    first, second = (t.body for t in provider.tasks.values())
+    assert first["images"] == second["images"]
