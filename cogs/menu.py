@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.app import ViduBot
 from bot.jobs.models import JobKind
-from bot.provider.models import FAST_DURATION_RANGE
+from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem, img2video_params
 from bot.ui.intake import (
     CheckedImage,
@@ -29,7 +29,6 @@ from bot.ui.intake import (
 from cogs.storyboard import (
     MAX_IMAGES,
     MIN_IMAGES,
-    SEGMENT_RESOLUTIONS,
     check_segment_request,
     chosen,
     durations_input,
@@ -40,7 +39,6 @@ from cogs.storyboard import (
 )
 
 Interaction = discord.Interaction[ViduBot]
-IMG2VIDEO_RESOLUTIONS = ("720p", "1080p")
 DEFAULT_DURATION = 5
 
 
@@ -97,7 +95,7 @@ class AnimatePictureForm(discord.ui.Modal):
             placeholder="What should happen in the video")
         self.duration = discord.ui.TextInput[AnimatePictureForm](
             custom_id="duration", required=False, max_length=3, placeholder=f"{DEFAULT_DURATION} (1-10 seconds)")
-        self.resolution = resolution_select(IMG2VIDEO_RESOLUTIONS)
+        self.resolution = resolution_select(FAST_RESOLUTIONS)
         self.add_item(discord.ui.Label(text="Prompt", component=self.prompt))
         self.add_item(discord.ui.Label(text="Duration in seconds", component=self.duration))
         self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
@@ -143,7 +141,7 @@ class AnimateSegmentsForm(discord.ui.Modal):
         self.pictures = list(pictures)
         self.prompts = prompts_input()
         self.durations = durations_input()
-        self.resolution = resolution_select(SEGMENT_RESOLUTIONS)
+        self.resolution = resolution_select(MULTIFRAME_RESOLUTIONS)
         segments = len(pictures) - 1
         self.add_item(discord.ui.Label(
             text=f"Prompts: one line per segment ({segments})", component=self.prompts,

@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.app import ViduBot
 from bot.jobs.models import JobKind
 from bot.media import PreparedImage
+from bot.provider.models import MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     MAX_KEYFRAMES,
     MIN_KEYFRAMES,
@@ -36,7 +37,6 @@ log = logging.getLogger("cogs.storyboard")
 Interaction = discord.Interaction[ViduBot]
 
 MIN_IMAGES, MAX_IMAGES = MIN_KEYFRAMES + 1, MAX_KEYFRAMES + 1  # a start frame, then the keyframes
-SEGMENT_RESOLUTIONS = ("540p", "720p", "1080p")
 DEFAULT_RESOLUTION = "720p"
 PROMPTS_MAX_CHARS = 4000
 
@@ -151,7 +151,7 @@ class StoryboardForm(discord.ui.Modal):
             custom_id="frames", min_values=MIN_IMAGES, max_values=MAX_IMAGES)
         self.prompts = prompts_input()
         self.durations = durations_input()
-        self.resolution = resolution_select(SEGMENT_RESOLUTIONS)
+        self.resolution = resolution_select(MULTIFRAME_RESOLUTIONS)
         self.add_item(discord.ui.Label(
             text=f"Pictures, in order ({MIN_IMAGES}-{MAX_IMAGES})", component=self.frames,
             description="The first is the start frame; each next one is where a segment ends."))

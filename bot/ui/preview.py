@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import secrets
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -125,8 +126,10 @@ class StoryboardPreview(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
                        item: discord.ui.Item[Any], /) -> None:
-        log.error("storyboard preview of user %s failed", self.owner_id, exc_info=error)
-        text = "Something went wrong on our side. Nothing was charged; please try again."
+        error_id = secrets.token_hex(4)
+        log.error("error %s in the storyboard preview of user %s", error_id, self.owner_id, exc_info=error)
+        text = (f"Something went wrong on our side (error id `{error_id}`). Nothing was charged; please try "
+                "again. Moderators can look the id up in the logs.")
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)
