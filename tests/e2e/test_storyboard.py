@@ -126,22 +126,25 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     assert "walks in" in card.content and card.filenames == ["storyboard.png"]
 
 
-async def test_one_prompt_line_and_no_durations_apply_to_every_segment(
+async def test_ten_pictures_with_one_prompt_line_and_no_durations(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
     await start_bot()
-    frames = [*three_frames(), Upload("last.webp", png(color=(200, 200, 30), fmt="WEBP"))]
+    frames = [Upload(f"{n:02}.png", png(1280, 720, color=(n * 25, 120, 255 - n * 25))) for n in range(10)]
     preview, took = await preview_of(fake_discord, {"frames": frames, "prompts": "slow pan"})
-    print(f"preview of 4 frames after {took:.2f} s")
-    assert "3. 5 s — slow pan" in preview.content and "15 s in all" in preview.content
+    print(f"preview of 10 frames of 1280x720 after {took:.2f} s")
+    assert "9. 5 s — slow pan" in preview.content and "45 s in all" in preview.content
     assert "720p" in preview.content  # the default resolution
+    with Image.open(io.BytesIO(preview.attachments[0].content)) as picture:
+        assert picture.height > picture.width / 3  # two rows of five panels
     await fake_discord.press_button(fake_discord.world.alice, preview, START)
     await started(fake_discord, preview)
     await fake_discord.wait_for(lambda: provider.tasks or None, timeout=20, what="a provider task",
                                 seen=lambda: str(provider.requests_to("submit")))
     (task,) = provider.tasks.values()
-    assert [(s["prompt"], s["duration"]) for s in task.body["image_settings"]] == [("slow pan", 5)] * 3
+    assert [(s["prompt"], s["duration"]) for s in task.body["image_settings"]] == [("slow pan", 5)] * 9
     assert task.body["resolution"] == "720p"
+    assert close_to(color_of(task.body["image_settings"][8]["key_image"]), (225, 120, 30))
 
 
 async def test_cancel_on_the_preview_sends_nothing(
