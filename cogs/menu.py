@@ -49,8 +49,11 @@ def is_image(attachment: discord.Attachment) -> bool:
 
 def not_animatable(pictures: int, others: int) -> str | None:
     """Why a message with this many pictures cannot be animated, or None when it can."""
-    skipped = (f" (its {others} other attachment{'s' if others != 1 else ''} "
-               f"{'are' if others != 1 else 'is'} not a picture)") if others else ""
+    skipped = ""
+    if others:
+        other = " other" if pictures else ""
+        skipped = (f" (its{other} attachment is not a picture)" if others == 1
+                   else f" (its {others}{other} attachments are not pictures)")
     if pictures == 0:
         return f"This message has no pictures{skipped}, so there is nothing to animate."
     if pictures == 2:

@@ -77,11 +77,14 @@ async def test_a_message_without_pictures_is_explained_privately(
     await start_bot()
     plain = await open_menu(fake_discord, [])
     with_file = await open_menu(fake_discord, [Upload("report.pdf", b"%PDF-1.4 not a picture")])
-    for ix in (plain, with_file):
+    with_files = await open_menu(fake_discord, [Upload("a.pdf", b"%PDF-1.4"), Upload("b.txt", b"notes")])
+    for ix in (plain, with_file, with_files):
         assert ix.responses[0].type == 4 and ix.modal is None
         assert (ix.responses[0].data or {}).get("flags", 0) & 64  # ephemeral
         assert "This message has no pictures" in answer_text(ix)
-    assert "1 other attachment is not a picture" in answer_text(with_file)
+    assert "(its attachment is not a picture)" in answer_text(with_file)
+    assert "(its 2 attachments are not pictures)" in answer_text(with_files)
+    assert "attachment" not in answer_text(plain)
     assert provider.requests_to("submit") == []
     assert fake_discord.threads(fake_discord.world.general) == []
 
@@ -95,7 +98,7 @@ async def test_two_pictures_explain_what_keyframes_need(
     assert ix.responses[0].type == 4 and ix.modal is None
     text = answer_text(ix)
     assert "2 pictures" in text and "3 or more pictures" in text and "/animate" in text
-    assert "1 other attachment is not a picture" in text
+    assert "(its other attachment is not a picture)" in text
     assert provider.requests_to("submit") == []
     assert fake_discord.threads(fake_discord.world.general) == []
 
