@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.jobs import JobStore, open_store
 from bot.jobs.delivery import DiscordJobListener
 from bot.jobs.worker import JobWorker, WorkerSettings
+from bot.looplag import loop_lag_enabled, watch_loop_lag
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
 from bot.ui.video_actions import ExtendButton, RerollButton
@@ -114,6 +115,7 @@ class ViduBot(commands.Bot):
         )
         self._sync_only = sync_only
         self._worker_task: asyncio.Task[None] | None = None
+        self._lag_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
@@ -127,15 +129,18 @@ class ViduBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
         self._worker_task = asyncio.create_task(self.worker.run(), name="job-worker")
+        if loop_lag_enabled():  # a diagnostic for benchmarks, off by default
+            self._lag_task = asyncio.create_task(watch_loop_lag(), name="loop-lag-probe")
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+        for task in (self._worker_task, self._lag_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await super().close()
 
 
