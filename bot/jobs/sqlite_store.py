@@ -13,89 +13,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import aiosqlite
 
-from bot.jobs.models import Job, JobInput, JobKind, new_job_id, utcnow
+from bot.jobs.migration_files import MIGRATIONS_ROOT, Migration
+from bot.jobs.migration_files import load_migrations as load_sql_files
+from bot.jobs.models import Job, JobInput, new_job_id, utcnow
+from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_ms, to_ms
 from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
 from bot.jobs.store import TRANSITION_FIELDS, StoreError
+from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.sqlite_quotas import QuotaStoreMixin, reserve_in, settle_in
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "sqlite"
-_MIGRATION_NAME = re.compile(r"^V(?P<version>[1-9][0-9]*)__(?P<name>[A-Za-z0-9_]+)\.sql$")
+MIGRATIONS_DIR = MIGRATIONS_ROOT / "sqlite"
 BUSY_TIMEOUT_MS = 10_000
 _ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
-
-# Column kinds, for checking what callers pass and decoding what the database returns.
-_TIME_COLUMNS = frozenset({"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at"})
-_INT_COLUMNS = frozenset(
-    {
-        "guild_id",
-        "channel_id",
-        "thread_id",
-        "user_id",
-        "duration_seconds",
-        "progress_percent",
-        "eta_seconds",
-        "attempt",
-        "poll_count",
-        "card_message_id",
-        "status_message_id",
-        "delivered_message_id",
-    }
-)
-_NOT_NULL_INT = frozenset({"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count"})
-_TEXT_COLUMNS = frozenset(
-    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id"}
-)
-_JOB_COLUMNS: tuple[str, ...] = (
-    "id",
-    "guild_id",
-    "channel_id",
-    "thread_id",
-    "user_id",
-    "locale",
-    "kind",
-    "params",
-    "resolution",
-    "duration_seconds",
-    "private",
-    "state",
-    "task_id",
-    "provider_status",
-    "progress_percent",
-    "eta_seconds",
-    "reason",
-    "attempt",
-    "poll_count",
-    "next_poll_at",
-    "created_at",
-    "submitted_at",
-    "finished_at",
-    "video_url",
-    "video_expires_at",
-    "card_message_id",
-    "status_message_id",
-    "delivered_message_id",
-    "parent_job_id",
-)
-_SELECT_JOB = f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
+_SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -121,102 +66,29 @@ def sqlite_path_from_url(path_or_url: str | os.PathLike[str]) -> Path:
 # ------------------------------------------------------------------------------------------- encoding
 
 
-def _to_ms(value: datetime, what: str) -> int:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what}: a naive datetime; pass an aware UTC time")
-    return (value - _EPOCH) // _MS
-
-
-def _from_ms(value: int | None) -> datetime | None:
-    return None if value is None else _EPOCH + value * _MS
+def _sqlite_value(value: object) -> object:
+    """A checked value (rows.check_field / check_job) in its SQLite form: times as integer milliseconds
+    since the epoch, booleans as 0/1."""
+    if isinstance(value, datetime):
+        return to_ms(value, "time")
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _encode_field(job_id: str, column: str, value: object) -> object:
-    """Check one value a caller wants written and turn it into its SQLite form."""
-    what = f"job {job_id}, field {column!r}"
-    if column in _TIME_COLUMNS:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise ValueError(f"{what}: expected a datetime, got {type(value).__name__}")
-        return _to_ms(value, what)
-    if column in _INT_COLUMNS:
-        if value is None and column not in _NOT_NULL_INT:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{what}: expected an integer, got {type(value).__name__}")
-        return value
-    if column in _TEXT_COLUMNS:
-        if value is None and column not in ("id", "locale", "resolution"):
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"{what}: expected text, got {type(value).__name__}")
-        return value
-    raise ValueError(f"{what}: not a column")  # pragma: no cover - callers check names first
+    return _sqlite_value(check_field(job_id, column, value))
 
 
 def _encode_job(job: Job) -> dict[str, object]:
-    row: dict[str, object] = {}
-    for column in _JOB_COLUMNS:
-        value = getattr(job, column)
-        if column == "params":
-            if not isinstance(value, Mapping):
-                raise ValueError(f"job {job.id}, field 'params': expected a dict, got {type(value).__name__}")
-            try:
-                row[column] = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"job {job.id}, field 'params': not JSON-serialisable ({exc})") from None
-        elif column == "kind":
-            row[column] = JobKind(value).value
-        elif column == "state":
-            row[column] = JobState(value).value
-        elif column == "private":
-            if not isinstance(value, bool):
-                raise ValueError(f"job {job.id}, field 'private': expected a bool")
-            row[column] = int(value)
-        elif column == "created_at":
-            if not isinstance(value, datetime):
-                raise ValueError(f"job {job.id}, field 'created_at': expected a datetime")
-            row[column] = _to_ms(value, f"job {job.id}, field 'created_at'")
-        else:
-            row[column] = _encode_field(job.id, column, value)
-    return row
+    return {column: _sqlite_value(value) for column, value in check_job(job).items()}
 
 
 def _decode_job(row: sqlite3.Row) -> Job:
-    job_id = row["id"]
-    values: dict[str, Any] = {}
-    for column in _JOB_COLUMNS:
-        raw = row[column]
-        try:
-            if column == "params":
-                params = json.loads(raw)
-                if not isinstance(params, dict):
-                    raise ValueError("not a JSON object")
-                values[column] = params
-            elif column == "kind":
-                values[column] = JobKind(raw)
-            elif column == "state":
-                values[column] = JobState(raw)
-            elif column == "private":
-                values[column] = bool(raw)
-            elif column in _TIME_COLUMNS:
-                values[column] = _from_ms(raw)
-            else:
-                values[column] = raw
-        except (ValueError, TypeError) as exc:
-            raise StoreError(f"job {job_id}: column {column!r} holds an unreadable value ({exc})") from None
-    return Job(**values)
+    return decode_job(row, from_ms)
 
 
 # ----------------------------------------------------------------------------------------- migrations
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
 
 
 def split_statements(script: str) -> list[str]:
@@ -237,28 +109,13 @@ def split_statements(script: str) -> list[str]:
 
 def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     """Every `V<n>__<name>.sql` in `directory`, by version. Blocking: call in a thread."""
-    found: dict[int, Migration] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix != ".sql":
-            continue
-        match = _MIGRATION_NAME.match(path.name)
-        if match is None:
-            raise ValueError(f"{path}: migration file names must look like V<number>__<name>.sql")
-        version = int(match["version"])
-        if version in found:
-            raise ValueError(f"{path}: migration version {version} appears twice")
-        try:
-            statements = split_statements(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
-        found[version] = Migration(version, match["name"], tuple(statements))
-    return [found[v] for v in sorted(found)]
+    return load_sql_files(directory, split_statements)
 
 
 # ---------------------------------------------------------------------------------------------- store
 
 
-class SQLiteStore:
+class SQLiteStore(QuotaStoreMixin):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(
@@ -405,7 +262,7 @@ class SQLiteStore:
                         raise StoreError(f"migration V{migration.version}__{migration.name}.sql failed: {exc}") from exc
                 await conn.execute(
                     "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, _to_ms(self._clock(), "clock")),
+                    (migration.version, migration.name, to_ms(self._clock(), "clock")),
                 )
             applied.append(migration.version)
             log.info("applied migration V%d__%s to %s", migration.version, migration.name, self.path)
@@ -417,7 +274,10 @@ class SQLiteStore:
 
     # -- mutations -------------------------------------------------------------------------------
 
-    async def create_job(self, job: Job, inputs: Sequence[JobInput]) -> Job:
+    async def create_job(
+        self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
+        checks: Sequence[QuotaCheck] = (),
+    ) -> Job:
         if job.state is not JobState.ACCEPTED:
             raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
         positions = [i.position for i in inputs]
@@ -427,15 +287,15 @@ class SQLiteStore:
             if item.position < 0 or not isinstance(item.data, bytes):
                 raise ValueError(f"job {job.id}, input {item.filename!r}: bad position or data")
         row = _encode_job(job)
-        columns = ", ".join(_JOB_COLUMNS)
-        marks = ", ".join("?" for _ in _JOB_COLUMNS)
+        columns = ", ".join(JOB_COLUMNS)
+        marks = ", ".join("?" for _ in JOB_COLUMNS)
         # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
         insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) RETURNING {columns}"  # noqa: S608 - fixed columns
         stored: sqlite3.Row | None = None
         async with self._write() as conn:
             for _ in range(_ID_ATTEMPTS):
                 try:
-                    async with conn.execute(insert, [row[c] for c in _JOB_COLUMNS]) as cursor:
+                    async with conn.execute(insert, [row[c] for c in JOB_COLUMNS]) as cursor:
                         stored = await cursor.fetchone()
                     break
                 except sqlite3.IntegrityError as exc:
@@ -449,6 +309,8 @@ class SQLiteStore:
                 "INSERT INTO job_inputs (job_id, position, filename, mime_type, data) VALUES (?, ?, ?, ?, ?)",
                 [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
             )
+            if charge is not None:  # same transaction: no job without its reservation, nor the reverse
+                await reserve_in(conn, str(row["id"]), charge, checks, self._clock())
         if stored is None:  # pragma: no cover - an INSERT ... RETURNING always returns its row
             raise StoreError(f"job {row['id']}: the database returned nothing for the new row")
         return _decode_job(stored)
@@ -481,7 +343,10 @@ class SQLiteStore:
         if to is JobState.SUBMITTING and "attempt" not in values:
             assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
         async with self._write() as conn:
-            return await self._transition_in(conn, job_id, from_states, assignments, params)
+            moved = await self._transition_in(conn, job_id, from_states, assignments, params)
+            if moved is not None:  # the ledger moves in the transition's own transaction
+                await settle_in(conn, job_id, to, now)
+            return moved
 
     async def _transition_in(
         self,
@@ -495,7 +360,7 @@ class SQLiteStore:
         sql = (
             f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
             f"WHERE id = ? AND state IN ({', '.join('?' for _ in states)}) "
-            f"RETURNING {', '.join(_JOB_COLUMNS)}"
+            f"RETURNING {', '.join(JOB_COLUMNS)}"
         )
         async with conn.execute(sql, [*params, job_id, *states]) as cursor:
             row = await cursor.fetchone()
@@ -549,7 +414,7 @@ class SQLiteStore:
             params.append(only_state.value)
         sql = (
             f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} "  # noqa: S608 - fixed column names
-            f"RETURNING {', '.join(_JOB_COLUMNS)}"
+            f"RETURNING {', '.join(JOB_COLUMNS)}"
         )
         async with self._write() as conn, conn.execute(sql, params) as cursor:
             row = await cursor.fetchone()
@@ -565,7 +430,7 @@ class SQLiteStore:
             "DELETE FROM job_inputs WHERE job_id IN "
             "(SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?)"
         )
-        async with self._write() as conn, conn.execute(delete, (_to_ms(cutoff, "cutoff"),)) as cursor:
+        async with self._write() as conn, conn.execute(delete, (to_ms(cutoff, "cutoff"),)) as cursor:
             return cursor.rowcount
 
     # -- reads -----------------------------------------------------------------------------------
@@ -586,7 +451,7 @@ class SQLiteStore:
         return await self._fetch_jobs(
             f"{_SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
             "ORDER BY next_poll_at, seq LIMIT ?",
-            (_to_ms(now, "due_polls(now)"), limit),
+            (to_ms(now, "due_polls(now)"), limit),
         )
 
     async def jobs_to_resume(self) -> list[Job]:
