@@ -102,27 +102,29 @@ def _copy_migrations(target: Path) -> Path:
 
 async def test_a_failing_migration_is_rolled_back_whole_and_named(tmp_path: Path, clock: ManualClock) -> None:
     migrations = _copy_migrations(tmp_path / "migrations")
-    (migrations / "V2__add_notes.sql").write_text(
+    shipped = sorted((int(p.name[1:].split("__")[0]), p.name[:-4].split("__")[1]) for p in migrations.glob("V*.sql"))
+    new = len(shipped) + 1  # the next version after the ones the bot ships
+    (migrations / f"V{new}__add_notes.sql").write_text(
         "CREATE TABLE notes (id INTEGER PRIMARY KEY);\nALTER TABLE no_such_table ADD COLUMN x TEXT;\n",
         encoding="utf-8",
     )
     path = tmp_path / "jobs.db"
 
-    with pytest.raises(StoreError, match=r"V2__add_notes\.sql.*no_such_table"):
+    with pytest.raises(StoreError, match=rf"V{new}__add_notes\.sql.*no_such_table"):
         await SQLiteStore.open(path, clock=clock, migrations_dir=migrations)
 
-    assert await asyncio.to_thread(_sql, path, "SELECT version, name FROM schema_version") == [(1, "init")]
+    assert await asyncio.to_thread(_sql, path, "SELECT version, name FROM schema_version") == shipped
     assert (
         await asyncio.to_thread(_sql, path, "SELECT name FROM sqlite_master WHERE name = 'notes'") == []
-    )  # no half-applied V2
+    )  # no half-applied migration
 
     # Fixed file: the next start applies it.
-    (migrations / "V2__add_notes.sql").write_text(
+    (migrations / f"V{new}__add_notes.sql").write_text(
         "-- notes a moderator leaves on a job\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n",
         encoding="utf-8",
     )
     async with await SQLiteStore.open(path, clock=clock, migrations_dir=migrations) as store:
-        assert await store.schema_versions() == [(1, "init"), (2, "add_notes")]
+        assert await store.schema_versions() == [*shipped, (new, "add_notes")]
 
 
 async def test_a_badly_named_migration_file_is_named_in_the_error(tmp_path: Path, clock: ManualClock) -> None:

@@ -1,0 +1,127 @@
+"""Quota vocabulary: who a limit applies to, over which window, in which units. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Scope(StrEnum):
+    SERVER = "server"  # a pool shared by the whole server: protects the key owner's balance
+    DEFAULT = "default"  # every member without a role or personal limit
+    ROLE = "role"
+    MEMBER = "member"
+
+
+ADJECTIVE = {Period.DAY: "daily", Period.WEEK: "weekly", Period.MONTH: "monthly"}
+
+
+@dataclass(frozen=True)
+class Limit:
+    guild_id: int
+    scope: Scope
+    target_id: int  # the role or member id; 0 for the server pool and the default
+    period: Period
+    videos: int | None  # None: no limit in this unit
+    seconds: int | None
+
+    def describe(self) -> str:
+        parts = []
+        if self.videos is not None:
+            parts.append(f"{self.videos} video{'s' if self.videos != 1 else ''}")
+        if self.seconds is not None:
+            parts.append(f"{self.seconds} s of video")
+        return f"{' and '.join(parts) or 'no limit'} per {self.period.value}"
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """A server's own configuration (moderators change it with /config)."""
+
+    timezone: str = "UTC"
+    weights: dict[str, float] = field(default_factory=lambda: {"540p": 1.0, "720p": 1.0, "1080p": 2.0})
+    max_active: int | None = None  # None: the operator's default (MAX_ACTIVE_JOBS_PER_MEMBER)
+    max_queued: int | None = None
+    cooldown_seconds: int = 0
+    channel_ids: tuple[int, ...] = ()  # empty: every channel
+    modlog_channel_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"timezone": self.timezone, "weights": self.weights, "max_active": self.max_active,
+                "max_queued": self.max_queued, "cooldown_seconds": self.cooldown_seconds,
+                "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GuildSettings:
+        base = cls()
+        return cls(
+            timezone=str(data.get("timezone", base.timezone)),
+            weights={str(k): float(v) for k, v in (data.get("weights") or base.weights).items()},
+            max_active=data.get("max_active"), max_queued=data.get("max_queued"),
+            cooldown_seconds=int(data.get("cooldown_seconds", 0)),
+            channel_ids=tuple(int(c) for c in data.get("channel_ids", ())),
+            modlog_channel_id=data.get("modlog_channel_id"),
+        )
+
+    def weighted_seconds(self, seconds: int, resolution: str) -> int:
+        return math.ceil(seconds * self.weights.get(resolution, 1.0))
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one request costs against quotas: one video and its weighted seconds."""
+
+    guild_id: int
+    user_id: int
+    seconds: int
+    videos: int = 1
+
+
+@dataclass(frozen=True)
+class QuotaCheck:
+    """One limit a request must fit, over its current window; user_id None means the server pool."""
+
+    limit: Limit
+    user_id: int | None
+    since: datetime
+    resets_at: datetime
+
+    @property
+    def label(self) -> str:
+        owner = "the server's" if self.user_id is None else "your"
+        return f"{owner} {ADJECTIVE[self.limit.period]} limit"
+
+
+@dataclass(frozen=True)
+class Usage:
+    videos: int = 0
+    seconds: int = 0
+
+
+class QuotaExceeded(Exception):
+    """A request does not fit a limit; the message says which limit and when it frees."""
+
+    def __init__(self, check: QuotaCheck, used: Usage, charge: Charge) -> None:
+        self.check, self.used, self.charge = check, used, charge
+        limit = check.limit
+        if limit.videos is not None and used.videos + charge.videos > limit.videos:
+            what = f"{used.videos} of {limit.videos} videos used"
+        else:
+            what = f"{used.seconds} of {limit.seconds} s used, this request needs {charge.seconds} s"
+        super().__init__(f"This would go over {check.label} ({limit.describe()}): {what}. "
+                         f"It frees <t:{int(check.resets_at.timestamp())}:R>.")
+
+    @staticmethod
+    def fits(limit: Limit, used: Usage, charge: Charge) -> bool:
+        if limit.videos is not None and used.videos + charge.videos > limit.videos:
+            return False
+        return limit.seconds is None or used.seconds + charge.seconds <= limit.seconds

@@ -1,0 +1,194 @@
+"""The quota ledger, limits, server settings and audit log in SQLite.
+
+A mixin of SQLiteStore, so every write shares the store's one-transaction `_write()`: reserving quota
+happens in the same BEGIN IMMEDIATE transaction that creates the job (two requests at the same instant
+are serialised by SQLite's write lock and can never overdraw), and refunds and consumption happen in the
+transaction of the job transition that causes them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.jobs.states import JobState
+from bot.quotas.models import Charge, GuildSettings, Limit, Period, QuotaCheck, QuotaExceeded, Scope, Usage
+
+REFUND_STATES = frozenset({JobState.REJECTED, JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED})
+
+
+def ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+# A member's usage: reservations not refunded, less one-off grants. The pool ignores grants: a grant
+# lets one member go further, never the server past its pool.
+_USAGE = """
+SELECT COALESCE(SUM(CASE WHEN kind = 'grant' THEN -videos ELSE videos END), 0),
+       COALESCE(SUM(CASE WHEN kind = 'grant' THEN -seconds ELSE seconds END), 0)
+FROM quota_ledger AS l
+WHERE guild_id = ? AND at >= ? AND {who}
+  AND (kind = 'grant' OR (kind = 'reserve' AND NOT EXISTS
+       (SELECT 1 FROM quota_ledger AS r WHERE r.entry = l.entry AND r.kind = 'refund')))
+"""
+
+
+async def usage_in(conn: aiosqlite.Connection, guild_id: int, user_id: int | None, since: datetime) -> Usage:
+    params: tuple[int, ...]
+    if user_id is None:
+        sql, params = _USAGE.format(who="kind <> 'grant'"), (guild_id, ms(since))
+    else:
+        sql, params = _USAGE.format(who="user_id = ?"), (guild_id, ms(since), user_id)
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return Usage(int(row[0]), int(row[1])) if row else Usage()
+
+
+async def reserve_in(conn: aiosqlite.Connection, job_id: str, charge: Charge, checks: Sequence[QuotaCheck],
+                     now: datetime) -> None:
+    """Inside the job-creating transaction: refuse (QuotaExceeded) or write the reservation."""
+    for check in checks:
+        used = await usage_in(conn, charge.guild_id, check.user_id, check.since)
+        if not QuotaExceeded.fits(check.limit, used, charge):
+            raise QuotaExceeded(check, used, charge)
+    await conn.execute(
+        "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, at) "
+        "VALUES (?, 'reserve', ?, ?, ?, ?, ?)",
+        (job_id, charge.guild_id, charge.user_id, charge.videos, charge.seconds, ms(now)),
+    )
+
+
+async def settle_in(conn: aiosqlite.Connection, job_id: str, to: JobState, now: datetime) -> None:
+    """Inside a job transition: consume on delivery, refund on every end that produced nothing.
+    `submit_unknown` keeps its reservation: the provider may have charged for it."""
+    kind = "consume" if to is JobState.DELIVERED else "refund" if to in REFUND_STATES else None
+    if kind is None:
+        return
+    await conn.execute(
+        "INSERT OR IGNORE INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, at) "
+        "SELECT entry, ?, guild_id, user_id, videos, seconds, ? FROM quota_ledger "
+        "WHERE entry = ? AND kind = 'reserve'",
+        (kind, ms(now), job_id),
+    )
+
+
+def _limit(row: Sequence[Any]) -> Limit:
+    return Limit(int(row[0]), Scope(row[1]), int(row[2]), Period(row[3]), row[4], row[5])
+
+
+def _limit_json(limit: Limit | None) -> str | None:
+    if limit is None:
+        return None
+    return json.dumps({"scope": limit.scope.value, "target_id": limit.target_id, "period": limit.period.value,
+                       "videos": limit.videos, "seconds": limit.seconds})
+
+
+class QuotaStoreMixin:
+    """Quota methods of a store that has `_write()`, `_reader` and `_clock` (SQLiteStore)."""
+
+    _reader: aiosqlite.Connection
+    _clock: Callable[[], datetime]
+
+    def _write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        raise NotImplementedError  # the store's one-transaction writer
+
+    async def usage(self, guild_id: int, user_id: int | None, since: datetime) -> Usage:
+        return await usage_in(self._reader, guild_id, user_id, since)
+
+    async def usage_by_member(self, guild_id: int, since: datetime, limit: int = 10) -> list[tuple[int, Usage]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT user_id, SUM(videos), SUM(seconds) FROM quota_ledger AS l "
+            "WHERE guild_id = ? AND at >= ? AND kind = 'reserve' AND NOT EXISTS "
+            "(SELECT 1 FROM quota_ledger AS r WHERE r.entry = l.entry AND r.kind = 'refund') "
+            "GROUP BY user_id ORDER BY SUM(seconds) DESC, SUM(videos) DESC LIMIT ?",
+            (guild_id, ms(since), limit),
+        )
+        return [(int(r[0]), Usage(int(r[1]), int(r[2]))) for r in rows]
+
+    async def limits(self, guild_id: int) -> list[Limit]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT guild_id, scope, target_id, period, videos, seconds FROM quota_limits WHERE guild_id = ? "
+            "ORDER BY scope, target_id, period", (guild_id,))
+        return [_limit(r) for r in rows]
+
+    async def set_limit(self, limit: Limit, *, actor_id: int) -> Limit | None:
+        """Set (or replace) a limit; returns the one it replaced. Audited in the same transaction."""
+        key = (limit.guild_id, limit.scope.value, limit.target_id, limit.period.value)
+        async with self._write() as conn:
+            before = await self._limit_in(conn, *key)
+            await conn.execute(
+                "INSERT INTO quota_limits (guild_id, scope, target_id, period, videos, seconds) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, scope, target_id, period) "
+                "DO UPDATE SET videos = excluded.videos, seconds = excluded.seconds",
+                (*key, limit.videos, limit.seconds))
+            await self._audit_in(conn, limit.guild_id, actor_id, "quota.set", _limit_json(before),
+                                 _limit_json(limit))
+        return before
+
+    async def clear_limit(self, guild_id: int, scope: Scope, target_id: int, period: Period, *,
+                          actor_id: int) -> Limit | None:
+        key = (guild_id, scope.value, target_id, period.value)
+        async with self._write() as conn:
+            before = await self._limit_in(conn, *key)
+            if before is not None:
+                await conn.execute("DELETE FROM quota_limits WHERE guild_id = ? AND scope = ? AND target_id = ? "
+                                   "AND period = ?", key)
+                await self._audit_in(conn, guild_id, actor_id, "quota.clear", _limit_json(before), None)
+        return before
+
+    async def grant(self, guild_id: int, user_id: int, *, videos: int, seconds: int, actor_id: int) -> None:
+        """A one-off allowance for a member in the current windows (a ledger row that counts negative)."""
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, at) "
+                "VALUES (?, 'grant', ?, ?, ?, ?, ?)",
+                (f"grant:{secrets.token_hex(8)}", guild_id, user_id, videos, seconds, ms(self._clock())))
+            await self._audit_in(conn, guild_id, actor_id, "quota.grant", None,
+                                 json.dumps({"user_id": user_id, "videos": videos, "seconds": seconds}))
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        rows = await self._reader.execute_fetchall("SELECT settings FROM guild_settings WHERE guild_id = ?",
+                                                   (guild_id,))
+        found = list(rows)
+        return GuildSettings.from_json(json.loads(found[0][0])) if found else GuildSettings()
+
+    async def set_guild_settings(self, guild_id: int, settings: GuildSettings, *, actor_id: int,
+                                 action: str) -> GuildSettings:
+        """Replace the server's settings; returns the previous ones. Audited in the same transaction."""
+        async with self._write() as conn:
+            async with conn.execute("SELECT settings FROM guild_settings WHERE guild_id = ?", (guild_id,)) as cur:
+                row = await cur.fetchone()
+            before = GuildSettings.from_json(json.loads(row[0])) if row else GuildSettings()
+            after = json.dumps(settings.to_json())
+            await conn.execute("INSERT INTO guild_settings (guild_id, settings) VALUES (?, ?) "
+                               "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings", (guild_id, after))
+            await self._audit_in(conn, guild_id, actor_id, action, json.dumps(before.to_json()), after)
+        return before
+
+    async def audit(self, guild_id: int, limit: int = 20) -> list[dict[str, Any]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT actor_id, action, before, after, at FROM audit_log WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
+            (guild_id, limit))
+        return [{"actor_id": r[0], "action": r[1], "before": r[2], "after": r[3], "at": r[4]} for r in rows]
+
+    async def _limit_in(self, conn: aiosqlite.Connection, *key: object) -> Limit | None:
+        async with conn.execute(
+            "SELECT guild_id, scope, target_id, period, videos, seconds FROM quota_limits "
+            "WHERE guild_id = ? AND scope = ? AND target_id = ? AND period = ?", key) as cursor:
+            row = await cursor.fetchone()
+        return _limit(row) if row else None
+
+    async def _audit_in(self, conn: aiosqlite.Connection, guild_id: int, actor_id: int, action: str,
+                        before: str | None, after: str | None) -> None:
+        await conn.execute(
+            "INSERT INTO audit_log (guild_id, actor_id, action, before, after, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (guild_id, actor_id, action, before, after, ms(self._clock())))
+
+
+__all__ = ["REFUND_STATES", "QuotaStoreMixin", "reserve_in", "settle_in", "usage_in"]
