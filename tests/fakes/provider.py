@@ -362,6 +362,18 @@ class FakeProvider:
             )
         )
 
+    def add_task(self, model: str, body: dict[str, Any], *, task_id: str | None = None) -> str:
+        """Create a task as an accepted submit would (next plan applies), without the HTTP round trip:
+        benchmarks seed thousands of tasks; `task_id` lets a saved database point at them again."""
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r}")
+        task = self._create_task(model, body)
+        if task_id is not None:
+            del self.tasks[task.task_id]
+            task.task_id = task_id
+            self.tasks[task_id] = task
+        return task.task_id
+
     def forget_task(self, task_id: str) -> None:
         self.tasks.pop(task_id, None)
         self.forgotten.add(task_id)

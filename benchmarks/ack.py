@@ -1,0 +1,70 @@
+"""1. Acknowledgement under a burst: 50 members run /keyframes at once, each with ten ~5 MB pictures.
+
+Latency is what Discord sees: from the interaction's creation to the bot's callback arriving at the fake
+Discord (InteractionRecord.responses[0].at - created_at). Loop lag is the bot's own probe (largest lag
+logged while the burst is handled: reading 2.5 GB of attachments, checking and re-encoding 500 pictures,
+storing 50 jobs and submitting them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import percentile, running_fakes, start_bot
+from benchmarks.images import noisy_images
+from tests.fakes.discord import Upload
+
+COMMANDS = 50
+ACCEPTED = "Your video is on its way"
+
+
+async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
+    images = await asyncio.to_thread(noisy_images)
+    uploads = [Upload(name, data) for name, data in images]
+    options: dict[str, object] = {"start": uploads[0], "prompts": "a slow pan across the scene"}
+    options.update({f"frame{n}": uploads[n] for n in range(1, 10)})
+    # Quick: stop watching after this long even if not every command has its final answer.
+    answer_limit = 45.0 if quick else 300.0
+    async with running_fakes() as fakes:
+        discord = fakes.discord
+        world = discord.world
+        members = [world.guild.add_member(f"bench{n}") for n in range(COMMANDS)]
+        bot = await start_bot(fakes, workdir / "ack")
+        try:
+            await asyncio.sleep(1.0)  # let start-up finish so its own lag is not counted
+            began = time.monotonic()
+            records = await asyncio.gather(
+                *(discord.slash(m, "keyframes", channel=world.general, options=options) for m in members)
+            )
+            await asyncio.gather(*(discord.wait_for_response(r, timeout=30) for r in records))
+            ack_ms = [(r.responses[0].at - r.created_at) * 1000 for r in records]
+
+            def final(record: Any) -> str | None:
+                message = discord._messages.get(record.original_message_id or 0)
+                return None if message is None or message.loading else message.content
+
+            with contextlib.suppress(TimeoutError):
+                await discord.wait_for(lambda: all(final(r) for r in records), timeout=answer_limit,
+                                       what="every final answer", seen=lambda: "")
+            ended = time.monotonic()
+            answers = [final(r) for r in records]
+            lag = bot.lag_max_ms(began, ended)
+        finally:
+            await bot.stop()
+        bot.check_no_secret([discord.bot_token, fakes.provider.api_key])
+    accepted = sum(1 for a in answers if a and ACCEPTED in a)
+    answered = sum(1 for a in answers if a)
+    return {
+        "ack_ms_p50": round(percentile(ack_ms, 50), 1),
+        "ack_ms_p99": round(percentile(ack_ms, 99), 1),
+        "loop_lag_ms_max": lag,
+        "notes": [
+            f"acknowledgement: {COMMANDS} × /keyframes with 10 pictures "
+            f"({sum(len(d) for _, d in images) / 1e6:.0f} MB per command); ack max {max(ack_ms):.0f} ms; "
+            f"{answered}/{COMMANDS} final answers ({accepted} accepted) within {ended - began:.0f} s",
+        ],
+    }

@@ -1,0 +1,205 @@
+"""The real bot process (`python -m bot`) against the fake Discord and the fake provider, for benchmarks.
+
+The same wiring as tests/e2e/conftest.py (environment variables an operator would set), plus what a
+benchmark reads from outside the process: peak and current RSS and CPU time from /proc, and the
+event-loop lag the bot logs when VIDU_LOOP_LAG_LOG=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.fakes.discord import FakeDiscord, build_test_server
+from tests.fakes.provider import FakeProvider
+
+PROVIDER_KEY = "sk-bench-provider-SECRET-5d1e7b"
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vidu-bot-bench"
+_LAG = re.compile(r"loop lag max ([0-9.]+) ms")
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Settings every benchmark runs with. The provider rate cap is raised to its maximum so that the bot's
+# own code, not the client-side limiter, is what is measured; the rest are the defaults.
+BENCH_ENV = {
+    "LOG_LEVEL": "info",
+    "VIDU_LOOP_LAG_LOG": "1",
+    "PROVIDER_REQUESTS_PER_MINUTE": "6000",
+    "MAX_ACTIVE_JOBS_PER_MEMBER": "50",
+    "MAX_QUEUED_JOBS_PER_MEMBER": "100",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+@dataclass
+class LogLine:
+    at: float  # time.monotonic() when the line arrived
+    text: str
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    lines: list[LogLine] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
+    profiler: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def wait_for_line(self, text: str, *, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line.text for line in self.lines if text in line.text), None)
+            if found:
+                return found
+            if self.process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"bot never logged {text!r}; its last output:\n{self.tail()}")
+
+    def tail(self, chars: int = 3000) -> str:
+        return "\n".join(line.text for line in self.lines)[-chars:]
+
+    def count(self, text: str) -> int:
+        return sum(1 for line in self.lines if text in line.text)
+
+    def lag_max_ms(self, since: float, until: float | None = None) -> float | None:
+        """Largest loop lag the bot logged for the seconds in [since, until] (monotonic times)."""
+        stop = math.inf if until is None else until + 1.5  # a line covers the second before it
+        found = [float(m.group(1)) for line in self.lines if since <= line.at <= stop
+                 and (m := _LAG.search(line.text))]
+        return max(found) if found else None
+
+    def _status(self, key: str) -> float:
+        """A memory figure from /proc/<pid>/status, in MB."""
+        for row in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if row.startswith(key + ":"):
+                return int(row.split()[1]) / 1024
+        raise RuntimeError(f"{key} missing from /proc/{self.pid}/status")
+
+    def peak_rss_mb(self) -> float:
+        return self._status("VmHWM")
+
+    def rss_mb(self) -> float:
+        return self._status("VmRSS")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime
+
+    async def stop(self, timeout: float = 20) -> int:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self.reader is not None:
+            await asyncio.wait_for(self.reader, 5)
+        if self.profiler is not None:
+            await asyncio.wait_for(self.profiler.wait(), 30)  # it writes its file once the bot is gone
+        keep = os.environ.get("VIDU_BENCH_LOG_DIR")
+        if keep:  # for a closer look at a run: the bot's whole output, one file per process
+            text = "\n".join(f"{ln.at:.3f} {ln.text}" for ln in self.lines)
+            await asyncio.to_thread(_write, Path(keep) / f"bot-{self.pid}.log", text)
+        return self.process.returncode or 0
+
+    def check_no_secret(self, secrets: Sequence[str]) -> None:
+        text = "\n".join(line.text for line in self.lines)
+        for secret in secrets:
+            if secret in text:
+                raise RuntimeError("a secret reached the bot's log")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@dataclass
+class Fakes:
+    discord: FakeDiscord
+    provider: FakeProvider
+
+
+@contextlib.asynccontextmanager
+async def running_fakes(*, premium_tier: int = 0) -> AsyncIterator[Fakes]:
+    discord = FakeDiscord()
+    discord.world = build_test_server(discord, premium_tier=premium_tier)
+    provider = FakeProvider(api_key=PROVIDER_KEY)
+    await discord.start()
+    await provider.start()
+    try:
+        yield Fakes(discord, provider)
+    finally:
+        await provider.stop()
+        await discord.stop()
+
+
+async def start_bot(fakes: Fakes, workdir: Path, **overrides: str) -> BotProcess:
+    """Start `python -m bot` in `workdir`; return once it is ready (commands synced, gateway READY)."""
+    discord = fakes.discord
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
+    env.update(
+        DISCORD_TOKEN=discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=fakes.provider.base_url,
+        DISCORD_API_BASE=discord.api_base, DISCORD_GATEWAY_URL=discord.gateway_url,
+        DEV_GUILD_ID=str(discord.world.guild.id), DATABASE_URL=f"sqlite:///{workdir}/bot.db",
+        DATA_DIR=str(workdir / "data"), PYTHONPATH=str(ROOT), **BENCH_ENV,
+    )
+    env.update(overrides)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=workdir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        limit=1024 * 1024,
+    )
+    bot = BotProcess(process)
+
+    async def read() -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            bot.lines.append(LogLine(time.monotonic(), raw.decode(errors="replace").rstrip()))
+
+    bot.reader = asyncio.create_task(read())
+    try:
+        await bot.wait_for_line("bot.app: ready as", timeout=60)
+    except BaseException:
+        await bot.stop()
+        raise
+    profile_dir = os.environ.get("VIDU_BENCH_PROFILE")
+    if profile_dir:  # py-spy samples the bot until it exits (collapsed stacks per thread, for flame graphs)
+        await asyncio.to_thread(Path(profile_dir).mkdir, parents=True, exist_ok=True)
+        bot.profiler = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(process.pid), "--rate", "250",
+            "--threads", "--format", "raw", "--nonblocking",
+            "-o", str(Path(profile_dir) / f"{workdir.name}-{process.pid}.txt"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+    return bot
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (so p99 of 50 values is the largest one)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f}/{five:.2f}"
