@@ -16,6 +16,8 @@ from typing import Protocol, Self
 
 from bot.jobs.models import Job, JobInput
 from bot.jobs.states import JobState
+from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.store import QuotaStore
 
 # Columns `transition(..., **fields)` may set alongside the new state. `state`, the identity columns
 # and the request itself (params, inputs) are never rewritten after creation.
@@ -45,7 +47,7 @@ class StoreError(Exception):
     """The database holds something the bot cannot read back (named by job id and column)."""
 
 
-class JobStore(Protocol):
+class JobStore(QuotaStore, Protocol):
     async def migrate(self) -> list[int]:
         """Apply pending migrations in order; return the versions applied now (empty when up to date)."""
         ...
@@ -67,7 +69,10 @@ class JobStore(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def create_job(self, job: Job, inputs: Sequence[JobInput]) -> Job:
+    async def create_job(
+        self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
+        checks: Sequence[QuotaCheck] = (),
+    ) -> Job:
         """Store a new ACCEPTED job and its inputs atomically. Returns the job as stored: if its id was
         already taken, with a freshly drawn one."""
         ...

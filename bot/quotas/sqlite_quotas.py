@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.jobs.states import JobState
+from bot.moderation import BlockedTerm
 from bot.quotas.models import Charge, GuildSettings, Limit, Period, QuotaCheck, QuotaExceeded, Scope, Usage
 
 REFUND_STATES = frozenset({JobState.REJECTED, JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED})
@@ -176,6 +177,53 @@ class QuotaStoreMixin:
             "SELECT actor_id, action, before, after, at FROM audit_log WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
             (guild_id, limit))
         return [{"actor_id": r[0], "action": r[1], "before": r[2], "after": r[3], "at": r[4]} for r in rows]
+
+    async def is_blocked(self, guild_id: int, user_id: int) -> bool:
+        rows = await self._reader.execute_fetchall(
+            "SELECT 1 FROM blocked_members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+        return bool(list(rows))
+
+    async def set_blocked(self, guild_id: int, user_id: int, blocked: bool, *, actor_id: int,
+                          reason: str | None = None) -> bool:
+        """Block or unblock a member; returns whether they were blocked before. Audited."""
+        async with self._write() as conn:
+            async with conn.execute("SELECT 1 FROM blocked_members WHERE guild_id = ? AND user_id = ?",
+                                    (guild_id, user_id)) as cursor:
+                before = await cursor.fetchone() is not None
+            if blocked:
+                await conn.execute(
+                    "INSERT OR REPLACE INTO blocked_members (guild_id, user_id, reason) VALUES (?, ?, ?)",
+                    (guild_id, user_id, reason))
+            else:
+                await conn.execute("DELETE FROM blocked_members WHERE guild_id = ? AND user_id = ?",
+                                   (guild_id, user_id))
+            await self._audit_in(conn, guild_id, actor_id, "mod.block" if blocked else "mod.unblock",
+                                 json.dumps({"user_id": user_id, "blocked": before}),
+                                 json.dumps({"user_id": user_id, "blocked": blocked, "reason": reason}))
+        return before
+
+    async def blocklist(self, guild_id: int) -> list[BlockedTerm]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT pattern, is_regex FROM prompt_blocklist WHERE guild_id = ? ORDER BY pattern", (guild_id,))
+        return [BlockedTerm(r[0], bool(r[1])) for r in rows]
+
+    async def set_blocklisted(self, guild_id: int, term: BlockedTerm, present: bool, *, actor_id: int) -> bool:
+        """Add or remove a blocklist term; returns whether it was there before. Audited."""
+        key = (guild_id, term.pattern, int(term.is_regex))
+        async with self._write() as conn:
+            find = "SELECT 1 FROM prompt_blocklist WHERE guild_id = ? AND pattern = ? AND is_regex = ?"
+            async with conn.execute(find, key) as cursor:
+                before = await cursor.fetchone() is not None
+            if present:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO prompt_blocklist (guild_id, pattern, is_regex) VALUES (?, ?, ?)", key)
+            else:
+                await conn.execute("DELETE FROM prompt_blocklist WHERE guild_id = ? AND pattern = ? AND is_regex = ?",
+                                   key)
+            shown = json.dumps({"term": term.shown(), "present": before})
+            await self._audit_in(conn, guild_id, actor_id, "mod.blocklist", shown,
+                                 json.dumps({"term": term.shown(), "present": present}))
+        return before
 
     async def _limit_in(self, conn: aiosqlite.Connection, *key: object) -> Limit | None:
         async with conn.execute(

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 from discord.utils import MISSING
 
-from bot.jobs.models import Job, JobInput, JobKind
+from bot.jobs.models import Job, JobInput, JobKind, utcnow
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.storyboard import Panel, panels_for, render_storyboard
+from bot.moderation import blocked_by
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
+from bot.quotas import Charge, QuotaCheck, QuotaExceeded, checks_for
 from bot.requests import InputProblem, data_uri, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.status import status_text
@@ -117,16 +119,60 @@ async def validate_request(intake: Intake, images: Sequence[CheckedImage]) -> No
         raise Refused(problem_message([str(exc)])) from None
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What admitting a request decided: its cost and the limits it must fit when it is stored."""
+
+    charge: Charge
+    checks: list[QuotaCheck]
+    max_active: int
+    queue_position: int | None
+
+
+async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake) -> Admission:
+    """May this member ask for this here, now? Every server rule, in the order a member can act on."""
+    assert interaction.guild_id is not None  # commands are guild-only
+    guild_id, user_id, store = interaction.guild_id, interaction.user.id, bot.store
+    settings = await store.guild_settings(guild_id)
+    if await store.is_blocked(guild_id, user_id):
+        raise Refused("A moderator has paused your video requests in this server.")
+    if settings.channel_ids and not _channel_allowed(interaction.channel, settings.channel_ids):
+        raise Refused("I make videos only in " + ", ".join(f"<#{c}>" for c in settings.channel_ids) + ".")
+    term = blocked_by("\n".join(p for p in _prompts(intake) if p), await store.blocklist(guild_id))
+    if term is not None:
+        raise Refused(f"Your prompt contains {term.shown()}, which this server does not allow. Nothing was sent.")
+    now = utcnow()
+    recent = await store.recent_jobs(guild_id, user_id, limit=1)
+    if settings.cooldown_seconds and recent:
+        wait = settings.cooldown_seconds - (now - recent[0].created_at).total_seconds()
+        if wait > 0:
+            raise Refused(f"This server asks for {settings.cooldown_seconds} s between requests: "
+                          f"try again <t:{int(now.timestamp() + wait) + 1}:R>.")
+    max_queued = settings.max_queued if settings.max_queued is not None else bot.settings.max_queued_jobs_per_member
+    queued = await store.queued_for(guild_id, user_id)
+    if len(queued) >= max_queued:
+        raise Refused(f"You already have {len(queued)} jobs waiting in the queue (the limit is {max_queued}). "
+                      "Cancel one or wait for them to start.")
+    role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
+    checks = checks_for(await store.limits(guild_id), settings, user_id=user_id, role_ids=role_ids, now=now)
+    charge = Charge(guild_id, user_id, settings.weighted_seconds(intake.duration_seconds, intake.resolution))
+    for check in checks:  # early, so a refused request opens no thread; create_job checks again, atomically
+        used = await store.usage(guild_id, check.user_id, check.since)
+        if not QuotaExceeded.fits(check.limit, used, charge):
+            raise Refused(str(QuotaExceeded(check, used, charge)))
+    max_active = settings.max_active if settings.max_active is not None else bot.settings.max_active_jobs_per_member
+    active = await store.count_active(guild_id, user_id)
+    return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None)
+
+
 async def start_job(
     bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[CheckedImage],
     *, parent_job_id: str | None = None,
 ) -> Job:
-    """Open (or reuse) the thread, post the request card, store the job, post its status card."""
+    """Admit the request, open (or reuse) the thread, post the request card, store the job with its
+    quota reservation, post its status card."""
     assert interaction.guild_id is not None  # commands are guild-only
-    queued = await bot.store.queued_for(interaction.guild_id, interaction.user.id)
-    if len(queued) >= bot.settings.max_queued_jobs_per_member:
-        raise Refused(f"You already have {len(queued)} jobs waiting in the queue (the limit is "
-                      f"{bot.settings.max_queued_jobs_per_member}). Cancel one or wait for them to start.")
+    admission = await admit(bot, interaction, intake)
     thread = await _open_thread(interaction, intake)
     storyboard = await asyncio.to_thread(render_storyboard, _panels(intake, images))
     card = await thread.send(
@@ -134,23 +180,38 @@ async def start_job(
         file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),
         allowed_mentions=discord.AllowedMentions.none(),
     )
-    job = await bot.store.create_job(
-        Job.new(
-            guild_id=interaction.guild_id, channel_id=interaction.channel_id or thread.id,
-            user_id=interaction.user.id, kind=intake.kind, params=intake.params,
-            resolution=intake.resolution, duration_seconds=intake.duration_seconds,
-            locale=str(interaction.locale), private=intake.private, thread_id=thread.id,
-            parent_job_id=parent_job_id,
-        ),
-        [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
-    )
-    active = await bot.store.count_active(job.guild_id, job.user_id)
-    position = len(queued) + 1 if active >= bot.settings.max_active_jobs_per_member else None
-    status = await thread.send(status_text(job, queue_position=position), view=queue_view(job) or MISSING)
+    try:
+        job = await bot.store.create_job(
+            Job.new(
+                guild_id=interaction.guild_id, channel_id=interaction.channel_id or thread.id,
+                user_id=interaction.user.id, kind=intake.kind, params=intake.params,
+                resolution=intake.resolution, duration_seconds=intake.duration_seconds,
+                locale=str(interaction.locale), private=intake.private, thread_id=thread.id,
+                parent_job_id=parent_job_id,
+            ),
+            [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
+            charge=admission.charge, checks=admission.checks,
+        )
+    except QuotaExceeded as exceeded:  # another request took the last of the quota meanwhile
+        await thread.send(f"Not started: {exceeded}", allowed_mentions=discord.AllowedMentions.none())
+        raise Refused(str(exceeded)) from None
+    status = await thread.send(status_text(job, queue_position=admission.queue_position),
+                               view=queue_view(job) or MISSING)
     job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
-    log.info("job %s: accepted from user %s in guild %s", job.id, job.user_id, job.guild_id)
+    # The record of every prompt: requester, job id and the prompts themselves (also kept with the job).
+    log.info("job %s: accepted from user %s in guild %s; prompts: %s", job.id, job.user_id, job.guild_id,
+             " | ".join(p or "-" for p in _prompts(intake)))
     bot.worker.wake()
     return job
+
+
+def _prompts(intake: Intake) -> list[str | None]:
+    return [intake.params["prompt"]] if intake.kind is JobKind.IMG2VIDEO else list(intake.params["prompts"])
+
+
+def _channel_allowed(channel: object, allowed: Sequence[int]) -> bool:
+    ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}  # a thread counts as its channel
+    return bool(ids & set(allowed))
 
 
 async def _open_thread(interaction: discord.Interaction[Any], intake: Intake) -> discord.Thread:
