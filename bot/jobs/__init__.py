@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from bot.jobs.models import Job, JobInput, JobKind, new_job_id, normalize_job_id, utcnow
+from bot.jobs.pg_store import PG_SCHEMES, PostgresStore
 from bot.jobs.sqlite_store import SQLiteStore, sqlite_path_from_url
 from bot.jobs.states import (
     ACTIVE_STATES,
@@ -31,6 +32,7 @@ __all__ = [
     "JobKind",
     "JobState",
     "JobStore",
+    "PostgresStore",
     "SQLiteStore",
     "StoreError",
     "can_transition",
@@ -44,7 +46,8 @@ __all__ = [
 
 
 class open_store(Awaitable[JobStore]):  # lower-case: reads as a function at call sites
-    """Open (and migrate) the store DATABASE_URL names: sqlite:///rel.db, sqlite:////abs.db, a bare path.
+    """Open (and migrate) the store DATABASE_URL names: sqlite:///rel.db, sqlite:////abs.db, a bare path
+    (SQLite), or postgresql://user:pass@host:port/db[?schema=name] (PostgreSQL; postgres:// works too).
 
     Either `store = await open_store(url)` (then `await store.close()`), or
     `async with open_store(url) as store:` which closes it on the way out.
@@ -57,8 +60,8 @@ class open_store(Awaitable[JobStore]):  # lower-case: reads as a function at cal
 
     async def _open(self) -> JobStore:
         scheme = self._url.partition("://")[0].lower() if "://" in self._url else ""
-        if scheme in ("postgres", "postgresql"):
-            raise ValueError("DATABASE_URL: the PostgreSQL store is not built yet; use sqlite:///path.db")
+        if scheme in PG_SCHEMES:
+            return await PostgresStore.open(self._url, clock=self._clock)
         return await SQLiteStore.open(self._url, clock=self._clock)
 
     def __await__(self) -> Generator[Any, None, JobStore]:

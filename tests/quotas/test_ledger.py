@@ -14,20 +14,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.jobs import Job, JobInput, JobKind, JobState, SQLiteStore
-from bot.quotas import Charge, GuildSettings, Limit, Period, QuotaExceeded, Scope, checks_for
-from bot.quotas.sqlite_quotas import settle_in
-from tests.store.backends import ManualClock
+from bot.jobs import Job, JobInput, JobKind, JobState, PostgresStore, SQLiteStore
+from bot.quotas import Charge, GuildSettings, Limit, Period, QuotaExceeded, Scope, checks_for, pg_quotas, sqlite_quotas
+from tests.store.backends import BACKENDS, ManualClock, backend_params
 from tests.store.factories import drive_to
 
 G, OTHER, ALICE, BOB, MOD = 10, 20, 1, 2, 99
 S = JobState
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with await SQLiteStore.open(tmp_path / "q.db", clock=ManualClock(datetime(2026, 5, 5, 12, tzinfo=UTC))) \
-            as opened:
+@pytest.fixture(params=backend_params())
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    backend = BACKENDS[request.param]
+    async with await backend.open(tmp_path, ManualClock(datetime(2026, 5, 5, 12, tzinfo=UTC))) as opened:
         yield opened
 
 
@@ -91,9 +90,10 @@ async def test_nothing_is_refunded_twice(store: SQLiteStore) -> None:
     job = await ask(store, seconds=7)
     await ask(store, seconds=3)
     await drive_to(store, job, S.FAILED)
+    settle_in = pg_quotas.settle_in if isinstance(store, PostgresStore) else sqlite_quotas.settle_in
     async with store._write() as conn:  # a retried settlement of the same job
-        await settle_in(conn, job.id, S.FAILED, store._clock())
-        await settle_in(conn, job.id, S.CANCELLED, store._clock())
+        await settle_in(conn, job.id, S.FAILED, store._clock())  # type: ignore[arg-type]
+        await settle_in(conn, job.id, S.CANCELLED, store._clock())  # type: ignore[arg-type]
     assert await used(store) == (1, 3)
 
 
@@ -130,9 +130,10 @@ async def test_the_window_turns_over_in_the_servers_time_zone(store: SQLiteStore
     await ask(store)
 
 
-async def test_200_simultaneous_requests_at_the_edge_never_overdraw(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend_name", backend_params())
+async def test_200_simultaneous_requests_at_the_edge_never_overdraw(tmp_path: Path, backend_name: str) -> None:
     clock = ManualClock(datetime(2026, 5, 5, 12, tzinfo=UTC))
-    handles = [await SQLiteStore.open(tmp_path / "race.db", clock=clock) for _ in range(4)]
+    handles = [await BACKENDS[backend_name].open(tmp_path, clock) for _ in range(4)]
     try:
         await handles[0].set_limit(Limit(G, Scope.DEFAULT, 0, Period.DAY, 50, None), actor_id=MOD)
         started = time.perf_counter()
@@ -143,7 +144,7 @@ async def test_200_simultaneous_requests_at_the_edge_never_overdraw(tmp_path: Pa
         others = [r for r in results if not isinstance(r, Job | QuotaExceeded)]
         assert (len(accepted), len(refused)) == (50, 150), others
         assert await used(handles[0]) == (50, 250)
-        print(f"200 simultaneous requests on 4 connections: 50 accepted, 150 refused in {elapsed:.2f} s")
+        print(f"{backend_name}: 200 simultaneous requests on 4 handles: 50 accepted, 150 refused in {elapsed:.2f} s")
     finally:
         for handle in handles:
             await handle.close()

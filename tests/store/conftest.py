@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import JobStore
-from tests.store.backends import BACKENDS, Backend, ManualClock
+from tests.store.backends import BACKENDS, Backend, ManualClock, backend_params
 
 OpenHandle = Callable[[], Awaitable[JobStore]]
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=backend_params())
 def backend(request: pytest.FixtureRequest) -> Backend:
     return BACKENDS[request.param]
 
@@ -34,6 +34,7 @@ async def open_handle(backend: Backend, tmp_path: Path, clock: ManualClock) -> A
     yield open_one
     for handle in handles:
         await handle.close()  # closing twice is allowed, so tests may close early
+    # A PostgreSQL test's schema is dropped by the autouse fixture in tests/conftest.py.
 
 
 @pytest.fixture

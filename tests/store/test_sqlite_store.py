@@ -73,12 +73,6 @@ async def test_absolute_url_with_four_slashes(tmp_path: Path, clock: ManualClock
     assert target.is_file()
 
 
-async def test_postgres_url_is_refused_clearly_for_now(clock: ManualClock) -> None:
-    with pytest.raises(ValueError, match="PostgreSQL store is not built"):
-        async with open_store("postgresql://user@db/vidu", clock=clock):
-            pass
-
-
 async def test_the_file_is_in_wal_mode_with_full_sync_and_foreign_keys(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "jobs.db"
     store = await SQLiteStore.open(path, clock=clock)

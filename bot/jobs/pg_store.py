@@ -1,0 +1,528 @@
+"""`JobStore` on PostgreSQL (asyncpg): the same semantics and errors as the SQLite store.
+
+- A connection pool; every mutation is one transaction on one pooled connection (`_write`), and the
+  conditional `UPDATE ... WHERE state = ANY(...)` makes a concurrent second claimant (another coroutine
+  or another process) find the row already moved: under READ COMMITTED it waits for the first writer,
+  then re-checks the WHERE clause against the committed row.
+- Migrations are plain SQL files (migrations/postgresql/V<n>__<name>.sql), each applied whole in one
+  transaction and recorded in schema_version, under an advisory lock so that several processes starting
+  at once apply each exactly once.
+- DATABASE_URL: postgresql://user:password@host:port/database, optionally `?schema=name` to keep the
+  tables in their own schema (created if missing; handy for one database shared by several bots or tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from bot.jobs.migration_files import MIGRATIONS_ROOT, load_migrations
+from bot.jobs.models import Job, JobInput, new_job_id, utcnow
+from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, to_whole_ms
+from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
+from bot.jobs.store import TRANSITION_FIELDS, StoreError
+from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.pg_quotas import PgQuotaStoreMixin, reserve_in, settle_in
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = MIGRATIONS_ROOT / "postgresql"
+PG_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+CONNECT_TIMEOUT_SECONDS = 10.0
+CLOSE_TIMEOUT_SECONDS = 10.0
+POOL_MAX_SIZE = 10
+_ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+_SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
+_RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
+
+if TYPE_CHECKING:  # generic only in the stubs
+    from asyncpg.pool import PoolConnectionProxy
+
+    Connection: TypeAlias = PoolConnectionProxy[asyncpg.Record]
+
+
+# ---------------------------------------------------------------------------------------------- URLs
+
+
+def pg_dsn_from_url(url: str) -> tuple[str, str | None]:
+    """DATABASE_URL -> (the DSN asyncpg connects with, the schema named by `?schema=` or None).
+
+    Errors never repeat the URL: it holds the password."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in PG_SCHEMES:
+        raise ValueError(f"DATABASE_URL: scheme {parts.scheme!r} is not PostgreSQL (expected postgresql://...)")
+    if not parts.hostname and "host=" not in parts.query:
+        raise ValueError("DATABASE_URL: a PostgreSQL URL needs a host (postgresql://user:pass@host/db)")
+    query: list[tuple[str, str]] = []
+    schema: str | None = None
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key != "schema":
+            query.append((key, value))
+        elif not _SCHEMA_NAME.match(value):
+            raise ValueError(
+                f"DATABASE_URL: schema {value!r} must be lower-case letters, digits and _ (not starting with a digit)"
+            )
+        else:
+            schema = value
+    dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), ""))
+    return dsn, schema
+
+
+def _describe(dsn: str, schema: str | None) -> str:
+    """Where the store is, for reprs and errors: host, port, database and schema, never the password."""
+    parts = urlsplit(dsn)
+    where = f"{parts.hostname or '?'}:{parts.port or 5432}{parts.path or '/'}"
+    return where + (f" schema={schema}" if schema else "")
+
+
+# ------------------------------------------------------------------------------------------- encoding
+
+
+def _pg_value(job_id: str, column: str, value: object) -> object:
+    """A checked value (rows.check_field / check_job) in its PostgreSQL form."""
+    if isinstance(value, datetime):
+        return to_whole_ms(value, f"job {job_id}, field {column!r}")  # the same precision as SQLite keeps
+    if isinstance(value, str) and ("\x00" in value or (column == "params" and "\\u0000" in value)):
+        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, rather than fail in the driver.
+        raise ValueError(f"job {job_id}, field {column!r}: contains a NUL character")
+    return value
+
+
+def _encode_field(job_id: str, column: str, value: object) -> object:
+    return _pg_value(job_id, column, check_field(job_id, column, value))
+
+
+def _encode_job(job: Job) -> dict[str, object]:
+    return {column: _pg_value(job.id, column, value) for column, value in check_job(job).items()}
+
+
+def _time_from_db(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+    return value.astimezone(UTC)
+
+
+def _decode_job(row: asyncpg.Record) -> Job:
+    return decode_job(row, _time_from_db)
+
+
+def _whole_file(script: str) -> list[str]:
+    # PostgreSQL runs a multi-statement script in one simple-query call (dollar-quoted bodies included),
+    # so a migration file is never cut up.
+    return [script]
+
+
+def _rowcount(status: str) -> int:
+    """asyncpg's command tag ("DELETE 3") -> 3."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class _Args:
+    """Numbered placeholders ($1, $2, ...) in the order values are added."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+# ---------------------------------------------------------------------------------------------- store
+
+
+class PostgresStore(PgQuotaStoreMixin):
+    """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool[asyncpg.Record],  # (annotations are strings at run time)
+        *,
+        where: str,
+        schema: str | None,
+        clock: Callable[[], datetime],
+        migrations_dir: Path,
+    ) -> None:
+        self._pool = pool
+        self._where = where
+        self.schema = schema
+        self._clock = clock
+        self._migrations_dir = migrations_dir
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._where!r})"
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        migrate: bool = True,
+        migrations_dir: Path = MIGRATIONS_DIR,
+        max_size: int = POOL_MAX_SIZE,
+    ) -> PostgresStore:
+        dsn, schema = pg_dsn_from_url(url)
+        where = _describe(dsn, schema)
+        # A schema that does not exist yet is skipped by search_path until migrate() creates it.
+        settings = {"search_path": schema} if schema else None
+        try:
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=1,
+                max_size=max_size,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                server_settings=settings,
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"PostgreSQL {where}: cannot connect ({type(exc).__name__}: {exc})") from None
+        store = cls(pool, where=where, schema=schema, clock=clock, migrations_dir=migrations_dir)
+        if migrate:
+            try:
+                await store.migrate()
+            except BaseException:
+                await store.close()
+                raise
+        return store
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            # Lets in-flight transactions finish rather than cut them.
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("%r: connections still busy after %.0f s; closing them", self, CLOSE_TIMEOUT_SECONDS)
+            self._pool.terminate()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[Connection]:
+        """One transaction on one pooled connection. Every mutation goes through here, so a later
+        quota-ledger write can join the same transaction as the job transition it belongs to."""
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        # On any exception (cancellation included) the transaction rolls back, and the pool resets the
+        # connection before anyone else gets it.
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    async def _fetch_jobs(self, sql: str, params: Sequence[object], *, skip_unreadable: bool = True) -> list[Job]:
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        rows = await self._pool.fetch(sql, *params)
+        jobs: list[Job] = []
+        for row in rows:
+            try:
+                jobs.append(_decode_job(row))
+            except StoreError as exc:
+                if not skip_unreadable:
+                    raise
+                # One damaged row must not stop the poller or /jobs for everybody else.
+                log.error("skipping an unreadable job in %r: %s", self, exc)
+        return jobs
+
+    # -- migrations ------------------------------------------------------------------------------
+
+    def _lock_key(self) -> int:
+        """The advisory lock guarding this schema's migrations (a signed 64-bit key)."""
+        digest = hashlib.sha256(f"vidu-bot migrate {self.schema or ''}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    async def migrate(self) -> list[int]:
+        migrations = await asyncio.to_thread(load_migrations, self._migrations_dir, _whole_file)
+        known = max((m.version for m in migrations), default=0)
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        applied: list[int] = []
+        async with self._pool.acquire() as conn:
+            # Session-level lock: held across the per-migration transactions, released below (and by the
+            # server if this process dies, as the session ends).
+            await conn.execute("SELECT pg_advisory_lock($1)", self._lock_key())
+            try:
+                if self.schema:
+                    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)"
+                )
+                done = {int(r["version"]) for r in await conn.fetch("SELECT version FROM schema_version")}
+                current = max(done, default=0)
+                if current > known:
+                    raise StoreError(
+                        f"{self!r}: database schema version {current} is newer than this bot knows ({known}); "
+                        "run a newer bot or restore a backup"
+                    )
+                for migration in migrations:
+                    if migration.version in done:
+                        continue
+                    async with conn.transaction():
+                        for statement in migration.statements:
+                            try:
+                                await conn.execute(statement)
+                            except asyncpg.PostgresError as exc:
+                                raise StoreError(f"migration {migration.filename} failed: {exc}") from exc
+                        await conn.execute(
+                            "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
+                            migration.version,
+                            migration.name,
+                            to_whole_ms(self._clock(), "clock"),
+                        )
+                    applied.append(migration.version)
+                    log.info("applied migration %s to %r", migration.filename, self)
+            finally:
+                if not conn.is_closed():
+                    await asyncio.shield(conn.execute("SELECT pg_advisory_unlock($1)", self._lock_key()))
+        return applied
+
+    async def schema_versions(self) -> list[tuple[int, str]]:
+        rows = await self._pool.fetch("SELECT version, name FROM schema_version ORDER BY version")
+        return [(int(r["version"]), str(r["name"])) for r in rows]
+
+    # -- mutations -------------------------------------------------------------------------------
+
+    async def create_job(
+        self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
+        checks: Sequence[QuotaCheck] = (),
+    ) -> Job:
+        if job.state is not JobState.ACCEPTED:
+            raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
+        positions = [i.position for i in inputs]
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"job {job.id}: two inputs share a position ({sorted(positions)})")
+        for item in inputs:
+            if item.position < 0 or not isinstance(item.data, bytes):
+                raise ValueError(f"job {job.id}, input {item.filename!r}: bad position or data")
+            for column, text in (("filename", item.filename), ("mime_type", item.mime_type)):
+                _pg_value(job.id, f"input {column}", text)
+        row = _encode_job(job)
+        columns = ", ".join(JOB_COLUMNS)
+        marks = ", ".join(f"${n}" for n in range(1, len(JOB_COLUMNS) + 1))
+        # ON CONFLICT ... DO NOTHING: a taken id returns no row instead of aborting the transaction.
+        # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
+        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING {_RETURNING}"  # noqa: S608
+        async with self._write() as conn:
+            for _ in range(_ID_ATTEMPTS):
+                stored = await conn.fetchrow(insert, *[row[c] for c in JOB_COLUMNS])
+                if stored is not None:
+                    break
+                row["id"] = new_job_id()
+            else:  # pragma: no cover - would need eight 40-bit collisions in a row
+                raise StoreError("could not draw an unused job id")
+            if inputs:
+                await conn.executemany(
+                    "INSERT INTO job_inputs (job_id, position, filename, mime_type, data) VALUES ($1, $2, $3, $4, $5)",
+                    [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
+                )
+            if charge is not None:  # same transaction: no job without its reservation, nor the reverse
+                await reserve_in(conn, str(row["id"]), charge, checks, self._clock())
+        return _decode_job(stored)
+
+    async def transition(
+        self,
+        job_id: str,
+        *,
+        from_states: Collection[JobState],
+        to: JobState,
+        **fields: object,
+    ) -> Job | None:
+        to = JobState(to)
+        from_states = frozenset(JobState(s) for s in from_states)
+        check_transition(from_states, to)
+        unknown = sorted(set(fields) - TRANSITION_FIELDS)
+        if unknown:
+            raise ValueError(f"transition of job {job_id}: cannot set {', '.join(unknown)}")
+        now = self._clock()
+        values = dict(fields)
+        if to is JobState.SUBMITTED:
+            values.setdefault("submitted_at", now)
+        if to in TERMINAL_STATES:
+            values.setdefault("finished_at", now)
+        arg = _Args()
+        assignments = [f"state = {arg(to.value)}"]
+        for column in sorted(values):
+            assignments.append(f"{column} = {arg(_encode_field(job_id, column, values[column]))}")
+        if to is JobState.SUBMITTING and "attempt" not in values:
+            assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
+        async with self._write() as conn:
+            moved = await self._transition_in(conn, job_id, from_states, assignments, arg)
+            if moved is not None:  # the ledger moves in the transition's own transaction
+                await settle_in(conn, job_id, to, now)
+            return moved
+
+    async def _transition_in(
+        self,
+        conn: Connection,
+        job_id: str,
+        from_states: frozenset[JobState],
+        assignments: list[str],
+        arg: _Args,
+    ) -> Job | None:
+        states = sorted(s.value for s in from_states)
+        sql = (
+            f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
+            f"WHERE id = {arg(job_id)} AND state = ANY({arg(states)}::text[]) {_RETURNING}"
+        )
+        row = await conn.fetchrow(sql, *arg.values)
+        return None if row is None else _decode_job(row)
+
+    async def update_progress(
+        self,
+        job_id: str,
+        *,
+        provider_status: str | None,
+        progress_percent: int | None,
+        eta_seconds: int | None,
+        next_poll_at: datetime | None,
+        poll_count: int,
+    ) -> Job | None:
+        values = {
+            "provider_status": provider_status,
+            "progress_percent": progress_percent,
+            "eta_seconds": eta_seconds,
+            "next_poll_at": next_poll_at,
+            "poll_count": poll_count,
+        }
+        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED)
+
+    async def set_message_ids(
+        self,
+        job_id: str,
+        *,
+        card_message_id: int | None = None,
+        status_message_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> Job | None:
+        given = {
+            "card_message_id": card_message_id,
+            "status_message_id": status_message_id,
+            "thread_id": thread_id,
+        }
+        values = {k: v for k, v in given.items() if v is not None}
+        if not values:
+            return await self.get_job(job_id)
+        return await self._update_where(job_id, values, only_state=None)
+
+    async def _update_where(
+        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None
+    ) -> Job | None:
+        arg = _Args()
+        assignments = [f"{column} = {arg(_encode_field(job_id, column, value))}" for column, value in values.items()]
+        where = f"id = {arg(job_id)}"
+        if only_state is not None:
+            where += f" AND state = {arg(only_state.value)}"
+        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {_RETURNING}"  # noqa: S608 - fixed columns
+        async with self._write() as conn:
+            row = await conn.fetchrow(sql, *arg.values)
+        return None if row is None else _decode_job(row)
+
+    async def delete_inputs(self, job_id: str) -> int:
+        async with self._write() as conn:
+            return _rowcount(await conn.execute("DELETE FROM job_inputs WHERE job_id = $1", job_id))
+
+    async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
+        delete = (
+            "DELETE FROM job_inputs WHERE job_id IN "
+            "(SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < $1)"
+        )
+        async with self._write() as conn:
+            return _rowcount(await conn.execute(delete, to_whole_ms(cutoff, "cutoff")))
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def get_job(self, job_id: str) -> Job | None:
+        jobs = await self._fetch_jobs(f"{_SELECT_JOB} WHERE id = $1", (job_id,), skip_unreadable=False)
+        return jobs[0] if jobs else None
+
+    async def get_inputs(self, job_id: str) -> list[JobInput]:
+        rows = await self._pool.fetch(
+            "SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = $1 ORDER BY position",
+            job_id,
+        )
+        return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
+
+    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
+        # A SUBMITTED job with no next_poll_at is due at once: better an early poll than a lost job.
+        # NULLS FIRST: PostgreSQL sorts NULL last by default, SQLite first; the never-scheduled go first.
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= $1) "
+            "ORDER BY next_poll_at NULLS FIRST, seq LIMIT $2",
+            (to_whole_ms(now, "due_polls(now)"), limit),
+        )
+
+    async def jobs_to_resume(self) -> list[Job]:
+        return await self.jobs_in_states(RESUME_STATES)
+
+    async def count_active(self, guild_id: int, user_id: int) -> int:
+        count = await self._pool.fetchval(
+            "SELECT count(*) FROM jobs WHERE guild_id = $1 AND user_id = $2 AND state = ANY($3::text[])",
+            guild_id,
+            user_id,
+            sorted(s.value for s in ACTIVE_STATES),
+        )
+        return int(count)
+
+    async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = $1 AND user_id = $2 AND state = 'accepted' ORDER BY seq",
+            (guild_id, user_id),
+        )
+
+    async def next_queued(self, guild_id: int, user_id: int) -> Job | None:
+        jobs = await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = $1 AND user_id = $2 AND state = 'accepted' ORDER BY seq LIMIT 1",
+            (guild_id, user_id),
+        )
+        return jobs[0] if jobs else None
+
+    async def recent_jobs(self, guild_id: int, user_id: int, limit: int = 10) -> list[Job]:
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = $1 AND user_id = $2 ORDER BY seq DESC LIMIT $3",
+            (guild_id, user_id, limit),
+        )
+
+    async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
+        if not states:
+            return []
+        values = sorted(JobState(s).value for s in states)
+        # LIMIT NULL is no limit in PostgreSQL.
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE state = ANY($1::text[]) ORDER BY seq LIMIT $2", (values, limit)
+        )
+
+    async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
+        if not states:
+            return []
+        values = sorted(JobState(s).value for s in states)
+        return await self._fetch_jobs(
+            f"{_SELECT_JOB} WHERE guild_id = $1 AND state = ANY($2::text[]) ORDER BY seq", (guild_id, values)
+        )
