@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|check|sync|animate|keyframes|task]`.
+"""Command line: `python -m bot [run|check|sync|migrate|animate|keyframes|task]`.
 
 The subcommands other than `run` and `sync` work without Discord and use the same validation, pipeline
 and provider client as the bot. Errors are one human line on stderr, never a traceback or a secret.
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Discord bot (the default)")
     sub.add_parser("sync", help="sync the slash commands globally with Discord")
     sub.add_parser("check", help="check the configuration, the database and the provider key")
+    sub.add_parser("migrate", help="apply the database migrations for DATABASE_URL and list what was applied")
 
     def wait_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--wait", action="store_true", help="follow the task and save the video")
@@ -294,6 +295,22 @@ async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
     print(f"ok: provider key accepted by {settings.vidu_api_base}")
 
 
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    from bot.jobs import open_store  # the store is only needed here and by the bot
+
+    try:
+        async with open_store(settings.database_url.get(), migrate=False) as store:
+            applied = await store.migrate()
+            versions = await store.schema_versions()
+    except Exception as exc:  # bad URL, unreachable server, failing migration: say which and stop
+        raise CliError(f"DATABASE_URL: migration failed ({type(exc).__name__}: {exc})", EXIT_OPERATOR) from None
+    names = dict(versions)
+    for version in applied:
+        print(f"applied V{version}__{names.get(version, '?')}.sql")
+    current = versions[-1][0] if versions else 0
+    print(f"schema version {current}: up to date" + ("" if applied else " (nothing to apply)"))
+
+
 def _run_async(command: Command,
                args: argparse.Namespace, settings: Settings) -> int:
     try:
@@ -329,8 +346,9 @@ COMMANDS: dict[str, Command] = {
     "keyframes": cmd_keyframes,
     "task": cmd_task,
     "check": cmd_check,
+    "migrate": cmd_migrate,
 }
-REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",)}
+REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",), "migrate": ()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,20 +49,22 @@ class open_store(Awaitable[JobStore]):  # lower-case: reads as a function at cal
     """Open (and migrate) the store DATABASE_URL names: sqlite:///rel.db, sqlite:////abs.db, a bare path
     (SQLite), or postgresql://user:pass@host:port/db[?schema=name] (PostgreSQL; postgres:// works too).
 
+    `migrate=False` opens without applying migrations (for `python -m bot migrate`, which reports them).
     Either `store = await open_store(url)` (then `await store.close()`), or
     `async with open_store(url) as store:` which closes it on the way out.
     """
 
-    def __init__(self, database_url: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, database_url: str, *, clock: Callable[[], datetime] = utcnow, migrate: bool = True) -> None:
         self._url = database_url
         self._clock = clock
+        self._migrate = migrate
         self._store: JobStore | None = None
 
     async def _open(self) -> JobStore:
         scheme = self._url.partition("://")[0].lower() if "://" in self._url else ""
         if scheme in PG_SCHEMES:
-            return await PostgresStore.open(self._url, clock=self._clock)
-        return await SQLiteStore.open(self._url, clock=self._clock)
+            return await PostgresStore.open(self._url, clock=self._clock, migrate=self._migrate)
+        return await SQLiteStore.open(self._url, clock=self._clock, migrate=self._migrate)
 
     def __await__(self) -> Generator[Any, None, JobStore]:
         return self._open().__await__()
