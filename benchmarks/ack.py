@@ -28,7 +28,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
     options: dict[str, object] = {"start": uploads[0], "prompts": "a slow pan across the scene"}
     options.update({f"frame{n}": uploads[n] for n in range(1, 10)})
     # Quick: stop watching after this long even if not every command has its final answer.
-    answer_limit = 45.0 if quick else 300.0
+    answer_limit = 20.0 if quick else 300.0
     async with running_fakes() as fakes:
         discord = fakes.discord
         world = discord.world

@@ -1,0 +1,142 @@
+"""The bot under load: `python -m benchmarks [--quick] [--json FILE] [--only ack,delivery,...]`.
+
+Runs the real bot process (`python -m bot`) against the fake Discord and the fake provider on 127.0.0.1,
+prints each item's figures as it finishes, then one Markdown table (figure, value, target). `--json` writes
+the same figures under stable keys. Figures, not assertions: the machine and its load decide them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import ack, big_videos, delivery, many_jobs, store_bench
+from benchmarks.harness import load_average
+
+# key -> (what it is, unit, target as text, check or None)
+FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] | None]] = {
+    "ack_ms_p50": ("/keyframes burst: acknowledgement p50", "ms", "", None),
+    "ack_ms_p99": ("/keyframes burst: acknowledgement p99", "ms", "≤ 250", lambda v, _: v <= 250),
+    "loop_lag_ms_max": ("/keyframes burst: largest event-loop lag", "ms", "≤ 50", lambda v, _: v <= 50),
+    "delivery_s_p50": ("succeeded → posted, p50", "s", "≤ 2", lambda v, _: v <= 2),
+    "delivery_s_p99": ("succeeded → posted, p99", "s", "", None),
+    "polls_per_job": ("bot polls per job", "", "≤ baseline / 3",
+                      lambda v, f: isinstance(f.get("baseline_polls_per_job"), float | int)
+                      and v <= f["baseline_polls_per_job"] / 3),
+    "baseline_delivery_s_p50": ("fixed 3 s poller: succeeded → downloaded, p50", "s", "", None),
+    "baseline_polls_per_job": ("fixed 3 s poller: polls per job", "", "", None),
+    "rss_mb_10k_jobs": ("10,000 jobs in flight: peak RSS", "MB", "≤ 200", lambda v, _: v <= 200),
+    "poll_loop_cpu_pct": ("10,000 jobs in flight: bot CPU (% of one core)", "%", "", None),
+    "polls_per_s_10k_jobs": ("10,000 jobs in flight: polls per second", "/s", "", None),
+    "rss_mb_big_deliveries": ("large videos: peak RSS", "MB", "≤ 300", lambda v, _: v <= 300),
+    "store_tps_sqlite": ("store: transitions/s, SQLite", "/s", "", None),
+    "store_tps_pg_1": ("store: transitions/s, PostgreSQL, 1 process", "/s", "", None),
+    "store_tps_pg_4": ("store: transitions/s, PostgreSQL, 4 processes", "/s", "≥ 3 × pg_1",
+                       lambda v, f: isinstance(f.get("store_tps_pg_1"), float | int)
+                       and v >= 3 * f["store_tps_pg_1"]),
+}
+
+
+async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
+    jobs = 200 if quick else 1000
+    sqlite = await store_bench.measure_one_process(f"sqlite:///{workdir}/store.db", jobs, 4)
+    figures: dict[str, Any] = {
+        "store_tps_sqlite": round(sqlite["transitions"] / (sqlite["ended"] - sqlite["began"])),
+        "store_tps_pg_1": "n/a", "store_tps_pg_4": "n/a",
+    }
+    notes = [f"store: SQLite {figures['store_tps_sqlite']} transitions/s ({jobs} jobs × 4, 4 coroutines, on disk)"]
+    pg = os.environ.get("TEST_DATABASE_URL_PG")
+    if not pg:
+        notes.append("store: PostgreSQL n/a (TEST_DATABASE_URL_PG is not set)")
+    else:
+        try:
+            for processes in (1, 4):
+                tps = await asyncio.to_thread(store_bench.measure, pg, jobs=jobs, processes=processes)
+                figures[f"store_tps_pg_{processes}"] = round(tps)
+            notes.append(f"store: PostgreSQL {figures['store_tps_pg_1']}/s (1 process), "
+                         f"{figures['store_tps_pg_4']}/s (4 processes)")
+        except Exception as exc:  # the PG store may not exist yet: say so, keep the other figures
+            notes.append(f"store: PostgreSQL n/a ({type(exc).__name__}: {str(exc)[:120]})")
+    return {**figures, "notes": notes}
+
+
+ITEMS: dict[str, Callable[[Path, bool], Awaitable[dict[str, Any]]]] = {
+    "ack": lambda w, q: ack.measure(w, quick=q),
+    "delivery": lambda w, q: delivery.measure(w, quick=q),
+    "many": lambda w, q: many_jobs.measure(w, quick=q),
+    "big": lambda w, q: big_videos.measure(w, quick=q),
+    "store": lambda w, q: _store(w, quick=q),
+}
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(figures: dict[str, Any]) -> str:
+    rows = ["| figure | key | value | target | met |", "|---|---|---|---|---|"]
+    for key, (label, unit, target, check) in FIGURES.items():
+        value = figures.get(key, "not run")
+        met = ""
+        if check is not None and isinstance(value, int | float):
+            met = "yes" if check(float(value), figures) else "**no**"
+        shown = _format(value) + (f" {unit}" if unit and isinstance(value, int | float) else "")
+        rows.append(f"| {label} | `{key}` | {shown} | {target} | {met} |")
+    return "\n".join(rows)
+
+
+async def run(names: list[str], *, quick: bool) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-") as tmp:
+        for name in names:
+            began = time.monotonic()
+            print(f"## {name} (load average {load_average()})", flush=True)
+            try:
+                result = await ITEMS[name](Path(tmp), quick)
+            except Exception:
+                traceback.print_exc()
+                print(f"{name}: FAILED (figures left out)", flush=True)
+                continue
+            for note in result.pop("notes", []):
+                print(note, flush=True)
+            figures.update(result)
+            print(f"{name}: {time.monotonic() - began:.0f} s", flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks of the bot under load (fakes on 127.0.0.1).")
+    parser.add_argument("--quick", action="store_true", help="fewer jobs and shorter waits (about 2 minutes)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--only", default=",".join(ITEMS), help=f"comma-separated subset of {','.join(ITEMS)}")
+    args = parser.parse_args()
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ITEMS]
+    if unknown:
+        parser.error(f"--only: unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEMS)}")
+    began = time.monotonic()
+    figures = asyncio.run(run(names, quick=args.quick))
+    figures["quick"] = args.quick
+    figures["load_average_after"] = load_average()
+    figures["cpus"] = os.cpu_count()
+    print(f"\ntotal {time.monotonic() - began:.0f} s, {'quick' if args.quick else 'full'} run, "
+          f"{os.cpu_count()} CPUs, load average after {load_average()}\n")
+    print(table(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
