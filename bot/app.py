@@ -33,7 +33,7 @@ from bot.ui.video_actions import ExtendButton, RerollButton
 
 log = logging.getLogger("bot.app")
 
-COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu")
+COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation")
 UNKNOWN_INTERACTION = 10062
 
 

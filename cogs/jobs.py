@@ -9,11 +9,14 @@ from discord.utils import MISSING
 
 from bot.app import ViduBot
 from bot.jobs.models import Job, JobKind, normalize_job_id
+from bot.jobs.states import JobState
 from bot.ui.buttons import may_manage
+from bot.ui.moderators import require_moderator
 from bot.ui.status import HEADLINES, status_text
 from bot.ui.video_actions import status_view
 
 RECENT = 10
+IN_FLIGHT = [JobState.ACCEPTED, JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED]
 
 
 def _link(job: Job, message_id: int | None) -> str | None:
@@ -53,7 +56,7 @@ class Jobs(commands.Cog):
 
     @app_commands.command(name="jobs", description="Your recent videos in this server, or one job in detail")
     @app_commands.guild_only()
-    @app_commands.describe(job="A job id (the code in the status card), e.g. 7K3QZ2MD")
+    @app_commands.describe(job="A job id (the code in the status card), e.g. 7K3QZ2MD; moderators: all")
     async def jobs(self, interaction: discord.Interaction[ViduBot], job: str | None = None) -> None:
         assert interaction.guild_id is not None
         if job is None:
@@ -65,6 +68,9 @@ class Jobs(commands.Cog):
             text = "\n".join(["**Your recent jobs here**", *(job_line(j) for j in recent)])
             await interaction.response.send_message(text, ephemeral=True)
             return
+        if job.strip().lower() == "all":
+            await self._all(interaction)
+            return
         found = await self.bot.store.get_job(normalize_job_id(job))
         if found is None or not may_manage(interaction, found):
             # The same answer for "does not exist" and "not yours": job ids of others stay private.
@@ -72,6 +78,22 @@ class Jobs(commands.Cog):
             return
         await interaction.response.send_message(job_details(found), view=status_view(found) or MISSING,
                                                 ephemeral=True)
+
+    async def _all(self, interaction: discord.Interaction[ViduBot]) -> None:
+        """Moderators: every queued and running job in this server, with its requester and prompt."""
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        jobs = await self.bot.store.guild_jobs(interaction.guild_id, IN_FLIGHT)
+        lines = [f"{job_line(j)} · <@{j.user_id}> · {_prompt_snippet(j)}" for j in jobs]
+        text = "\n".join([f"**{len(jobs)} queued or running jobs in this server**", *lines])
+        await interaction.response.send_message(text[:1990], ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+
+def _prompt_snippet(job: Job) -> str:
+    prompt = job.params.get("prompt") or " | ".join(p or "-" for p in job.params.get("prompts", []))
+    return discord.utils.escape_markdown(prompt[:80] + ("…" if len(prompt) > 80 else ""))
 
 
 async def setup(bot: ViduBot) -> None:

@@ -84,6 +84,11 @@ class OpenAPIChecker:
         original = copy.deepcopy(schemas["SnowflakeType"])
         original.pop("format", None)
         schemas["SnowflakeType"] = {"oneOf": [original, {"type": "integer", "minimum": 0}]}
+        # The published spec predates media channels (type 16), which Discord accepts in channel_types and
+        # which discord.py includes for a ForumChannel option.
+        channel_types = schemas.get("ChannelTypes", {}).get("oneOf")
+        if isinstance(channel_types, list) and not any(t.get("const") == 16 for t in channel_types):
+            channel_types.append({"title": "GUILD_MEDIA", "const": 16})
         resource = referencing.Resource.from_contents(document, default_specification=DRAFT202012)
         self._registry = referencing.Registry().with_resource(DOCUMENT_URI, resource)
         self._document = document

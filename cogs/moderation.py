@@ -1,0 +1,189 @@
+"""/config (the server's own settings) and /mod (blocking members, the prompt blocklist, the audit log)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ViduBot
+from bot.moderation import BlockedTerm, check_new_term
+from bot.quotas import GuildSettings, zone
+from bot.ui.moderators import mod_log, require_moderator
+
+Interaction = discord.Interaction[ViduBot]
+
+
+def describe(settings: GuildSettings) -> str:
+    channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or "every channel"
+    weights = ", ".join(f"{r} ×{w:g}" for r, w in sorted(settings.weights.items()))
+    def dflt(value: int | None) -> str:
+        return "bot default" if value is None else str(value)
+    return "\n".join([
+        f"Channels: {channels}",
+        f"Mod-log: {f'<#{settings.modlog_channel_id}>' if settings.modlog_channel_id else 'none'}",
+        f"Jobs in flight per member: {dflt(settings.max_active)} · queue per member: {dflt(settings.max_queued)}",
+        f"Cooldown between requests: {settings.cooldown_seconds} s",
+        f"Time zone: {settings.timezone} · weights: {weights}",
+    ])
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Config(commands.GroupCog, group_name="config", group_description="Moderators: this server's settings"):
+    def __init__(self, bot: ViduBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def _change(self, interaction: Interaction, what: str, **changes: object) -> None:
+        assert interaction.guild_id is not None
+        store = self.bot.store
+        current = await store.guild_settings(interaction.guild_id)
+        updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+        before = await store.set_guild_settings(interaction.guild_id, updated, actor_id=interaction.user.id,
+                                                action=f"config.{what}")
+        await interaction.response.send_message(f"Updated.\n{describe(updated)}", ephemeral=True)
+        old, new = (json.dumps(getattr(s, what)) for s in (before, updated))
+        await mod_log(self.bot, interaction, f"config {what}", old, new)
+
+    @app_commands.command(name="show", description="This server's settings")
+    async def show(self, interaction: Interaction) -> None:
+        if await require_moderator(interaction):
+            assert interaction.guild_id is not None
+            settings = await self.bot.store.guild_settings(interaction.guild_id)
+            await interaction.response.send_message(describe(settings), ephemeral=True)
+
+    @app_commands.command(name="channel", description="Allow or stop the bot in a channel (none allowed: all)")
+    async def channel(self, interaction: Interaction, channel: discord.TextChannel | discord.ForumChannel,
+                      allowed: bool) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        current = (await self.bot.store.guild_settings(interaction.guild_id)).channel_ids
+        ids = sorted({*current, channel.id} if allowed else set(current) - {channel.id})
+        await self._change(interaction, "channel_ids", channel_ids=tuple(ids))
+
+    @app_commands.command(name="modlog", description="Where moderator changes are reported (empty: nowhere)")
+    async def modlog(self, interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
+        if await require_moderator(interaction):
+            await self._change(interaction, "modlog_channel_id", modlog_channel_id=channel.id if channel else None)
+
+    @app_commands.command(name="limits", description="Jobs in flight and queued per member, cooldown")
+    async def limits(self, interaction: Interaction, in_flight: app_commands.Range[int, 1, 20] | None = None,
+                     queue: app_commands.Range[int, 0, 50] | None = None,
+                     cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        current = await self.bot.store.guild_settings(interaction.guild_id)
+        changes = {"max_active": in_flight if in_flight is not None else current.max_active,
+                   "max_queued": queue if queue is not None else current.max_queued,
+                   "cooldown_seconds": cooldown_seconds if cooldown_seconds is not None else current.cooldown_seconds}
+        await self._change(interaction, "cooldown_seconds" if cooldown_seconds is not None else "max_active",
+                           **changes)
+
+    @app_commands.command(name="timezone", description="The time zone quota days, weeks and months follow")
+    @app_commands.describe(name="e.g. Europe/Paris, Asia/Shanghai, America/New_York")
+    async def timezone(self, interaction: Interaction, name: str) -> None:
+        if not await require_moderator(interaction):
+            return
+        try:
+            zone(name)
+        except ValueError as problem:
+            await interaction.response.send_message(f"Not changed: {problem}.", ephemeral=True)
+            return
+        await self._change(interaction, "timezone", timezone=name)
+
+    @app_commands.command(name="weight", description="How much a second at a resolution counts against quotas")
+    async def weight(self, interaction: Interaction, resolution: Literal["540p", "720p", "1080p"],
+                     weight: app_commands.Range[float, 0.1, 10.0]) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        weights = dict((await self.bot.store.guild_settings(interaction.guild_id)).weights)
+        weights[resolution] = float(weight)
+        await self._change(interaction, "weights", weights=weights)
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: members, prompts, audit"):
+    blocklist = app_commands.Group(name="blocklist", description="Words and patterns refused in prompts")
+
+    def __init__(self, bot: ViduBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def _set_block(self, interaction: Interaction, member: discord.Member, blocked: bool,
+                         reason: str | None) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        before = await self.bot.store.set_blocked(interaction.guild_id, member.id, blocked,
+                                                  actor_id=interaction.user.id, reason=reason)
+        state = {True: "blocked", False: "allowed"}
+        await interaction.response.send_message(f"{member.mention}: {state[before]} → {state[blocked]}.",
+                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        await mod_log(self.bot, interaction, f"video requests of {member.mention}", state[before], state[blocked])
+
+    @app_commands.command(name="block", description="Stop a member from making videos here")
+    async def block(self, interaction: Interaction, member: discord.Member, reason: str | None = None) -> None:
+        await self._set_block(interaction, member, True, reason)
+
+    @app_commands.command(name="unblock", description="Let a member make videos here again")
+    async def unblock(self, interaction: Interaction, member: discord.Member) -> None:
+        await self._set_block(interaction, member, False, None)
+
+    @blocklist.command(name="add", description="Refuse prompts containing a word (or a regular expression)")
+    async def blocklist_add(self, interaction: Interaction, term: app_commands.Range[str, 1, 200],
+                            regex: bool = False) -> None:
+        await self._blocklist(interaction, BlockedTerm(term, regex), True)
+
+    @blocklist.command(name="remove", description="Stop refusing a word or pattern")
+    async def blocklist_remove(self, interaction: Interaction, term: app_commands.Range[str, 1, 200],
+                               regex: bool = False) -> None:
+        await self._blocklist(interaction, BlockedTerm(term, regex), False)
+
+    @blocklist.command(name="show", description="The words and patterns refused in prompts")
+    async def blocklist_show(self, interaction: Interaction) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        terms = await self.bot.store.blocklist(interaction.guild_id)
+        await interaction.response.send_message("\n".join(f"• {t.shown()}" for t in terms) or "The blocklist is empty.",
+                                                ephemeral=True)
+
+    async def _blocklist(self, interaction: Interaction, term: BlockedTerm, present: bool) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        problem = check_new_term(term) if present else None
+        if problem:
+            await interaction.response.send_message(f"Not added: {problem}.", ephemeral=True)
+            return
+        before = await self.bot.store.set_blocklisted(interaction.guild_id, term, present,
+                                                      actor_id=interaction.user.id)
+        state = {True: "refused", False: "allowed"}
+        await interaction.response.send_message(f"{term.shown()}: {state[before]} → {state[present]}.", ephemeral=True)
+        await mod_log(self.bot, interaction, f"blocklist {term.shown()}", state[before], state[present])
+
+    @app_commands.command(name="audit", description="The latest moderator changes in this server")
+    async def audit(self, interaction: Interaction) -> None:
+        if not await require_moderator(interaction):
+            return
+        assert interaction.guild_id is not None
+        rows = await self.bot.store.audit(interaction.guild_id, limit=15)
+        lines = [f"<t:{row['at'] // 1000}:f> <@{row['actor_id']}> {row['action']}: {row['before'] or '—'} → "
+                 f"{row['after'] or '—'}" for row in rows]
+        text = "\n".join(lines) or "No changes yet."
+        await interaction.response.send_message(text[:1990], ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+
+async def setup(bot: ViduBot) -> None:
+    await bot.add_cog(Config(bot))
+    await bot.add_cog(Mod(bot))
