@@ -13,6 +13,7 @@ from bot.jobs.states import JobState
 from bot.ui.buttons import may_manage
 from bot.ui.moderators import require_moderator
 from bot.ui.status import HEADLINES, status_text
+from bot.ui.text import prompt_lines, shorten
 from bot.ui.video_actions import status_view
 
 RECENT = 10
@@ -36,12 +37,11 @@ def job_details(job: Job) -> str:
     lines = [status_text(job), ""]
     p = job.params
     if job.kind is JobKind.IMG2VIDEO:
-        lines.append(f"> {discord.utils.escape_markdown(p['prompt'])}")
+        lines.append(f"> {discord.utils.escape_markdown(shorten(p['prompt'], 1500))}")
         lines.append(f"{p['duration']} s · {p['resolution']} · movement {p['movement']}"
                      + (f" · seed {p['seed']}" if p.get("seed") is not None else ""))
     else:
-        for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
-            lines.append(f"{n}. {duration} s — {discord.utils.escape_markdown(prompt or '(no prompt)')}")
+        lines += prompt_lines(p["prompts"], p["durations"], budget=1400)
         lines.append(f"{job.duration_seconds} s in all · {p['resolution']}")
     for label, message_id in (("Inputs", job.card_message_id), ("Video", job.delivered_message_id)):
         link = _link(job, message_id)

@@ -25,6 +25,7 @@ from bot.quotas import Charge, QuotaCheck, QuotaExceeded, checks_for
 from bot.requests import InputProblem, data_uri, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.status import status_text
+from bot.ui.text import prompt_lines, shorten
 
 if TYPE_CHECKING:
     from bot.app import ViduBot
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.intake")
 MB = 1024 * 1024
 THREAD_NAME_LIMIT = 100
+# The card's prompts share what a message holds after its other lines (the full prompts stay in /jobs).
+CARD_PROMPT_BUDGET = 1500
 
 
 class CheckedImage(Protocol):
@@ -237,15 +240,14 @@ def _request_card(user: discord.abc.User, intake: Intake) -> str:
     p = intake.params
     lines = [f"**Request by {user.mention}**"]
     if intake.kind is JobKind.IMG2VIDEO:
-        lines.append(f"> {discord.utils.escape_markdown(p['prompt'])}")
+        lines.append(f"> {discord.utils.escape_markdown(shorten(p['prompt'], CARD_PROMPT_BUDGET))}")
         extras = [f"{p['duration']} s", p["resolution"], f"movement {p['movement']}"]
         extras += [label for key, label in (("audio", "audio"), ("bgm", "music"), ("off_peak", "off-peak"))
                    if p.get(key)]
         if p.get("seed") is not None:
             extras.append(f"seed {p['seed']}")
     else:
-        for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
-            lines.append(f"{n}. {duration} s — {discord.utils.escape_markdown(prompt or '(no prompt)')}")
+        lines += prompt_lines(p["prompts"], p["durations"], budget=CARD_PROMPT_BUDGET)
         extras = [f"{intake.duration_seconds} s in all", p["resolution"]]
     extras.append(format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds)))
     lines.append(" · ".join(extras))

@@ -288,8 +288,6 @@ async def test_an_unanswered_preview_expires_and_loses_its_buttons(
 
 
 
-@pytest.mark.xfail(strict=True, reason="bot/ui/intake.py _request_card does not shorten prompts: a card over "
-                   "2000 characters is refused by Discord (50035) after the thread was opened")
 async def test_long_prompts_still_fit_the_preview_and_the_request_card(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:

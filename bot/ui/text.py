@@ -1,0 +1,24 @@
+"""Fitting member-written text into Discord's limits (2000 characters a message) without losing the shape."""
+
+from __future__ import annotations
+
+import discord
+
+MESSAGE_LIMIT = 2000
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word when possible, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def prompt_lines(prompts: list[str | None], durations: list[int], *, budget: int) -> list[str]:
+    """One numbered line per segment, every prompt shortened so all of them fit `budget` characters."""
+    per_line = max(40, budget // max(1, len(prompts)) - 12)
+    return [f"{n}. {duration} s — {discord.utils.escape_markdown(shorten(prompt or '(no prompt)', per_line))}"
+            for n, (prompt, duration) in enumerate(zip(prompts, durations, strict=True), start=1)]
