@@ -13,8 +13,10 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: max(1, limit - 1)]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+    if text[len(cut)] != " ":  # the cut falls inside a word: go back to the word's start
+        space = cut.rfind(" ")
+        cut = cut[:space] if space > limit // 2 else cut
+    return cut.rstrip() + "…"
 
 
 def prompt_lines(prompts: list[str | None], durations: list[int], *, budget: int) -> list[str]:
