@@ -154,9 +154,12 @@ class JobWorker:
         now = self._clock()
         if self._submits_paused_until and now < self._submits_paused_until:
             return
+        allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
         for job in await self._store.jobs_in_states([S.ACCEPTED], limit=100):
-            active = await self._store.count_active(job.guild_id, job.user_id)
-            if active >= self._settings.max_active_per_member:
+            if job.guild_id not in allowed:
+                own = (await self._store.guild_settings(job.guild_id)).max_active
+                allowed[job.guild_id] = own if own is not None else self._settings.max_active_per_member
+            if await self._store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
                 continue
             try:
                 if not await self._submit(job):

@@ -17,7 +17,7 @@ from bot.jobs.worker import REASON_TASK_LOST, REASON_TIMED_OUT, REASON_UNKNOWN, 
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.requests import img2video_params, multiframe_params
 from tests.fakes.provider import FakeProvider, Fault
-from tests.store.backends import BACKENDS, ManualClock
+from tests.store.backends import ManualClock, chosen_backend
 
 S = JobState
 API_KEY = "sk-worker-test-key-0123456789"
@@ -88,7 +88,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     fake = FakeProvider(api_key=API_KEY, time_scale=0.0)  # the fake's time moves only with step()
     fake.queue_seconds, fake.processing_seconds = 5.0, 20.0
     await fake.start()
-    store = await BACKENDS["sqlite"].open(tmp_path, clock)
+    store = await chosen_backend().open(tmp_path, clock)  # TEST_E2E_DATABASE picks it
     listener = RecordingListener()
     async with aiohttp.ClientSession() as session:
         client = ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=RateLimiter(60_000),
@@ -298,3 +298,13 @@ async def test_inputs_are_kept_for_reroll_then_swept_after_the_retention(harness
     assert len(await harness.store.get_inputs(job.id)) == 1
     await harness.step(2 * 3600)
     assert await harness.store.get_inputs(job.id) == []
+
+
+async def test_a_servers_own_jobs_in_flight_setting_wins_over_the_operators(harness: Harness) -> None:
+    from bot.quotas import GuildSettings
+
+    await harness.store.set_guild_settings(10, GuildSettings(max_active=1), actor_id=5, action="config.max_active")
+    jobs = [await add_img2video(harness.store, prompt=f"take {n}") for n in range(2)]
+    await harness.worker.tick()
+    states = [(await harness.store.get_job(j.id)).state for j in jobs]  # type: ignore[union-attr]
+    assert states == [S.SUBMITTED, S.ACCEPTED]
