@@ -21,6 +21,7 @@ from PIL import Image
 
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.provider import FakeProvider
+from tests.store.backends import database_url_for  # TEST_E2E_DATABASE=postgresql: a schema per test
 
 PROVIDER_KEY = "sk-e2e-provider-SECRET-9c2f4a"
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ async def start_bot(
         env.update(
             DISCORD_TOKEN=fake_discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=provider.base_url,
             DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
-            DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+            DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=database_url_for(tmp_path),
             DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
             PYTHONUNBUFFERED="1",
         )

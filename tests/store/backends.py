@@ -14,8 +14,10 @@ import asyncio
 import hashlib
 import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ import asyncpg
 import pytest
 
 from bot.jobs import JobStore, PostgresStore, SQLiteStore
+from bot.jobs.pg_store import pg_dsn_from_url
 
 PG_URL_ENV = "TEST_DATABASE_URL_PG"
 # Which backend the end-to-end and worker suites use (the store suite always runs every available one).
@@ -186,3 +189,27 @@ def drop_pg_test_schemas() -> Iterator[None]:
     up before, so torn down after, the fixtures that close stores and stop bot processes."""
     yield
     drop_pg_schemas_now()
+
+
+def stored_counts(directory: Path, *tables: str) -> tuple[int, ...]:
+    """Row counts of `tables` in the database `database_url_for(directory)` names, read over a separate
+    connection (as an operator would), callable from synchronous test code."""
+    if chosen_backend().name == "sqlite":
+        with closing(sqlite3.connect(f"file:{directory / 'bot.db'}?mode=ro", uri=True)) as db:
+            return tuple(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables)  # noqa: S608
+    dsn, schema = pg_dsn_from_url(pg_url(directory))
+
+    async def count() -> tuple[int, ...]:
+        conn = await asyncpg.connect(dsn, server_settings={"search_path": schema or "public"}, timeout=10)
+        try:
+            return tuple([await conn.fetchval(f"SELECT count(*) FROM {table}") for table in tables])  # noqa: S608
+        finally:
+            await conn.close()
+
+    result: list[tuple[int, ...]] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(asyncio.wait_for(count(), 30))))
+    thread.start()
+    thread.join(60)
+    if not result:
+        raise AssertionError(f"could not count rows in PostgreSQL schema {schema}")
+    return result[0]
