@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -68,7 +69,12 @@ def encode(im: Image.Image, fmt: OutputFormat, quality: int | None, subsampling:
     if fmt is OutputFormat.PNG:
         im.save(buf, "PNG", compress_level=6)
     elif fmt is OutputFormat.JPEG:
-        im.save(buf, "JPEG", quality=quality or 92, subsampling=subsampling, exif=b"")
+        # Pillow holds the GIL through a whole JPEG encode into memory but releases it while it writes
+        # to a real file: through a file, the event loop keeps running while worker threads encode.
+        with tempfile.TemporaryFile() as file:
+            im.save(file, "JPEG", quality=quality or 92, subsampling=subsampling, exif=b"")
+            file.seek(0)
+            return file.read()
     else:
         if im.mode not in ("RGB", "RGBA"):
             im = im.convert("RGBA" if has_alpha(im) else "RGB")
