@@ -1,0 +1,87 @@
+# ruff: noqa: E501  (catalogs: one message a line reads and diffs better than split strings)
+"""zh-CN text for the command list, keyed by the English the cogs declare (see translator.py)."""
+
+from __future__ import annotations
+
+# Command, group and option names: lower case, no spaces (Discord's rule for slash-command names).
+NAMES: dict[str, str] = {
+    # commands and groups
+    "animate": "图生视频", "keyframes": "关键帧", "storyboard": "故事板", "jobs": "任务", "help": "帮助",
+    "quota": "配额", "me": "我的", "set": "设置", "clear": "清除", "show": "查看", "grant": "额外额度",
+    "usage": "用量", "config": "服务器设置", "channel": "频道", "modlog": "管理日志", "limits": "限制",
+    "timezone": "时区", "weight": "权重", "mod": "管理", "block": "禁止", "unblock": "解除禁止",
+    "blocklist": "屏蔽词", "add": "添加", "remove": "移除", "audit": "审计",
+    "Animate": "做成视频",  # the message menu (context menus may use any case)
+    # options
+    "image": "图片", "prompt": "提示词", "duration": "时长", "resolution": "分辨率", "movement": "运动幅度",
+    "seed": "种子", "audio": "音效", "bgm": "背景音乐", "off_peak": "错峰", "private": "私密",
+    "start": "起始帧", "prompts": "分段提示词", "durations": "分段时长", "watermark": "水印",
+    **{f"frame{n}": f"关键帧{n}" for n in range(1, 10)},
+    "job": "任务编号", "scope": "范围", "period": "周期", "videos": "视频数", "seconds": "秒数",
+    "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
+    "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
+    "regex": "正则",
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    # commands and groups
+    "Turn one image into a video": "把一张图片变成视频",
+    "Join a start image and 2-9 keyframes into one video": "把一张起始图片和 2-9 个关键帧连成一个视频",
+    "Upload 3-10 pictures at once, one prompt per segment; preview before it starts":
+        "一次上传 3-10 张图片，每段一个提示词；开始前先预览",
+    "Your recent videos in this server, or one job in detail": "你在此服务器最近的视频，或某个任务的详情",
+    "What the bot does, its commands and limits, and your quota": "机器人的功能、命令、限制和你的配额",
+    "Video quotas": "视频配额",
+    "What you may still make here, and when it resets": "你在这里还能制作多少，以及何时重置",
+    "Moderators: set a limit in videos and/or seconds": "管理员：按视频数和/或秒数设置限制",
+    "Moderators: remove a limit": "管理员：移除一个限制",
+    "Moderators: the limits of the server, a role or a member": "管理员：查看服务器、身份组或成员的限制",
+    "Moderators: a one-off extra allowance for a member": "管理员：给成员一次性额外额度",
+    "Moderators: who used what, as a chart": "管理员：谁用了多少（图表）",
+    "Moderators: this server's settings": "管理员：此服务器的设置",
+    "This server's settings": "此服务器的设置",
+    "Allow or stop the bot in a channel (none allowed: all)": "允许或停止机器人在某频道工作（未设置：所有频道）",
+    "Where moderator changes are reported (empty: nowhere)": "管理员变更的报告频道（留空：不报告）",
+    "Jobs in flight and queued per member, cooldown": "每个成员同时进行和排队的任务数、冷却时间",
+    "The time zone quota days, weeks and months follow": "配额的日、周、月所依据的时区",
+    "How much a second at a resolution counts against quotas": "某分辨率下每秒计入配额的倍数",
+    "Moderators: members, prompts, audit": "管理员：成员、提示词、审计",
+    "Words and patterns refused in prompts": "提示词中禁止的词语和模式",
+    "Stop a member from making videos here": "禁止某成员在这里制作视频",
+    "Let a member make videos here again": "允许某成员重新在这里制作视频",
+    "Refuse prompts containing a word (or a regular expression)": "拒绝包含某词语（或正则表达式）的提示词",
+    "Stop refusing a word or pattern": "不再拒绝某词语或模式",
+    "The words and patterns refused in prompts": "提示词中禁止的词语和模式",
+    "The latest moderator changes in this server": "此服务器最近的管理员变更",
+    # options
+    "The picture to animate (png, jpeg, webp; others are converted)": "要做成视频的图片（png、jpeg、webp；其他格式会被转换）",
+    "What should happen in the video": "视频中应该发生什么",
+    "Length in seconds (1-10, default 5)": "时长，单位秒（1-10，默认 5）",
+    "Video resolution (default 720p)": "视频分辨率（默认 720p）",
+    "How much things move (default auto)": "画面运动幅度（默认自动）",
+    "Same seed, same inputs: a similar video": "相同种子和输入：得到相似的视频",
+    "Generate sound": "生成音效",
+    "Add background music": "添加背景音乐",
+    "Cheaper, but may take up to 48 hours": "更便宜，但可能需要最多 48 小时",
+    "Answer in a private thread (you and the moderators)": "在私密子区中回复（仅你和管理员可见）",
+    "The first frame": "第一帧",
+    **{f"Keyframe {n}: where segment {n} ends": f"关键帧 {n}：第 {n} 段结束的画面" for n in range(1, 10)},
+    'One prompt for all segments, or one per segment: "walks in | sits down"':
+        "所有片段一个提示词，或每段一个：“走进来 | 坐下”",
+    'Seconds per segment (2-7): one for all, or one each: "4,5"': "每段秒数（2-7）：全部一个值，或每段一个：“4,5”",
+    "Add the provider's watermark": "添加视频服务的水印",
+    "A job id (the code in the status card), e.g. 7K3QZ2MD; moderators: all": "任务编号（状态卡片中的代码），如 7K3QZ2MD；管理员可填 all",
+    "Who the limit is for": "限制的对象",
+    "The window it counts over": "统计的时间窗口",
+    "Videos per window (empty: no video limit)": "每个窗口的视频数（留空：不限视频数）",
+    "Seconds of video per window (empty: no seconds limit)": "每个窗口的视频秒数（留空：不限秒数）",
+    "For scope role": "范围为身份组时填写",
+    "For scope member": "范围为成员时填写",
+    "e.g. Europe/Paris, Asia/Shanghai, America/New_York": "例如 Europe/Paris、Asia/Shanghai、America/New_York",
+}
+
+CHOICES: dict[str, str] = {
+    "auto": "自动", "small": "小", "medium": "中", "high": "大",
+    "day": "天", "week": "周", "month": "月",
+    "default": "默认（每个成员）", "server": "服务器总额度", "role": "身份组", "member": "成员",
+}

@@ -1,0 +1,75 @@
+"""The catalogs: every key in every language with the same placeholders; the member's language is chosen
+member first, then server, then English; stored failure reasons render in the job's language."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from bot.i18n import SUPPORTED_LOCALES, catalog, pick_locale, reason_code, render_reason, t
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+@pytest.mark.parametrize("locale", [x for x in SUPPORTED_LOCALES if x != "en-US"])
+def test_every_key_exists_in_every_language_with_the_same_placeholders(locale: str) -> None:
+    english, other = catalog("en-US"), catalog(locale)
+    assert sorted(set(english) - set(other)) == [], f"{locale} lacks these keys"
+    assert sorted(set(other) - set(english)) == [], f"{locale} has keys English lacks"
+    mismatched = {key: (_fields(english[key]), _fields(other[key])) for key in english
+                  if _fields(english[key]) != _fields(other[key])}
+    assert mismatched == {}
+
+
+def test_chinese_texts_are_chinese() -> None:
+    # A copy-pasted English line in the Chinese catalog is a missing translation.
+    english, chinese = catalog("en-US"), catalog("zh-CN")
+    untranslated = [k for k, v in chinese.items() if v == english[k] and any(c.isalpha() for c in
+                    string.Formatter().vformat(v, (), _Blank()))]
+    assert untranslated == []
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@pytest.mark.parametrize(("member", "guild", "expected"), [
+    ("zh-CN", "en-US", "zh-CN"),
+    ("en-GB", "zh-CN", "en-US"),
+    ("fr", "zh-CN", "zh-CN"),
+    ("fr", "de", "en-US"),
+    ("zh-TW", None, "en-US"),  # Traditional Chinese readers get English rather than Simplified
+    (None, None, "en-US"),
+])
+def test_the_member_language_then_the_server_then_english(member: str | None, guild: str | None,
+                                                          expected: str) -> None:
+    assert pick_locale(member, guild) == expected
+
+
+def test_a_message_is_formatted_in_the_chosen_language() -> None:
+    assert t("problems.many", "zh-CN", count=3) == "什么都没有发送，也没有扣除额度。有 3 个问题需要修正："
+    assert t("problems.many", "fr", count=3) == "Nothing was sent and nothing was charged. 3 problems to fix:"
+
+
+def test_an_unknown_key_is_a_loud_error() -> None:
+    with pytest.raises(KeyError, match=r"no\.such"):
+        t("no.such.key", "zh-CN")
+
+
+def test_a_stored_reason_renders_in_the_job_language_with_the_provider_text_untouched() -> None:
+    stored = reason_code("provider_said", "CONTENT_MODERATION_FAILED: nope")
+    assert render_reason(stored, "en-US") == "the video service said: CONTENT_MODERATION_FAILED: nope"
+    assert render_reason(stored, "zh-CN") == "视频服务返回：CONTENT_MODERATION_FAILED: nope"
+    assert render_reason(reason_code("timed_out"), "zh-CN") == "视频服务没有及时回应"
+    # Reasons stored before codes existed are plain English and stay as they are.
+    old = "no answer from the video service in time"
+    assert render_reason(old, "zh-CN") == old
+
+
+def test_a_reason_code_must_exist() -> None:
+    with pytest.raises(KeyError):
+        reason_code("made_up")
