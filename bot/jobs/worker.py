@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from bot import metrics
 from bot.jobs.models import Job, utcnow
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
@@ -174,8 +175,10 @@ class JobWorker:
             return True  # cancelled or taken meanwhile
         inputs = await self._store.get_inputs(job.id)
         try:
-            images = await asyncio.to_thread(lambda: [data_uri(i.mime_type, i.data) for i in inputs])
-            request = provider_request(job.kind, job.params, images)
+            # Building the request checks every data URI (megabytes of text): off the event loop too.
+            request = await asyncio.to_thread(
+                lambda: provider_request(job.kind, job.params, [data_uri(i.mime_type, i.data) for i in inputs])
+            )
         except (RequestValidationError, ValueError, KeyError) as exc:
             await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=f"the stored request is invalid: {exc}")
             return True
@@ -356,6 +359,7 @@ class JobWorker:
             self.wake()
 
     async def _notify(self, job: Job) -> None:
+        metrics.job_changed(job.state)
         try:
             await self._listener.job_changed(job)
         except Exception:  # a status card that cannot be edited must not stop the job
