@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|check|sync|migrate|animate|keyframes|task]`.
+"""Command line: `python -m bot [run|check|sync|migrate|health|animate|keyframes|task]`.
 
 The subcommands other than `run` and `sync` work without Discord and use the same validation, pipeline
 and provider client as the bot. Errors are one human line on stderr, never a traceback or a secret.
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", help="sync the slash commands globally with Discord")
     sub.add_parser("check", help="check the configuration, the database and the provider key")
     sub.add_parser("migrate", help="apply the database migrations for DATABASE_URL and list what was applied")
+    sub.add_parser("health", help="ask the running bot's /healthz (METRICS_PORT); exit 0 when healthy")
 
     def wait_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--wait", action="store_true", help="follow the task and save the video")
@@ -311,6 +312,28 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
     print(f"schema version {current}: up to date" + ("" if applied else " (nothing to apply)"))
 
 
+HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+async def cmd_health(args: argparse.Namespace, settings: Settings) -> None:
+    """The container's HEALTHCHECK: the bot's own verdict (ready, job loop alive, database reachable)."""
+    if not settings.metrics_port:
+        raise CliError("METRICS_PORT is not set (or 0): the health check asks the bot's /healthz on it", EXIT_OPERATOR)
+    host = settings.metrics_host if settings.metrics_host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
+    url = f"http://{host}:{settings.metrics_port}/healthz"
+    try:
+        async with aiohttp.ClientSession() as session, session.get(
+            url, timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)
+        ) as resp:
+            answer = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        raise CliError(f"unhealthy: no answer from {url} ({type(exc).__name__})", EXIT_TASK_FAILED) from None
+    reasons = answer.get("reasons") if isinstance(answer, dict) else None
+    if resp.status != 200:
+        raise CliError("unhealthy: " + "; ".join(map(str, reasons or [f"HTTP {resp.status}"])), EXIT_TASK_FAILED)
+    print("healthy")
+
+
 def _run_async(command: Command,
                args: argparse.Namespace, settings: Settings) -> int:
     try:
@@ -347,8 +370,9 @@ COMMANDS: dict[str, Command] = {
     "task": cmd_task,
     "check": cmd_check,
     "migrate": cmd_migrate,
+    "health": cmd_health,
 }
-REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",), "migrate": ()}
+REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",), "migrate": (), "health": ()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -359,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_OPERATOR
-    configure_logging(settings.log_level if command in ("run", "sync") else "error", settings.secrets())
+    configure_logging(settings.log_level if command in ("run", "sync") else "error", settings.secrets(),
+                      fmt=settings.log_format)
     if command in ("run", "sync"):
         from bot.app import run_bot  # discord.py is imported only when Discord is used
 

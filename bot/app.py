@@ -27,6 +27,7 @@ from bot.jobs import JobStore, open_store
 from bot.jobs.delivery import DiscordJobListener
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.looplag import loop_lag_enabled, watch_loop_lag
+from bot.metrics import BotProbes, MetricsServer
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
 from bot.ui.video_actions import ExtendButton, RerollButton
@@ -116,6 +117,7 @@ class ViduBot(commands.Bot):
         self._sync_only = sync_only
         self._worker_task: asyncio.Task[None] | None = None
         self._lag_task: asyncio.Task[None] | None = None
+        self._metrics: MetricsServer | None = None
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
@@ -131,6 +133,8 @@ class ViduBot(commands.Bot):
         self._worker_task = asyncio.create_task(self.worker.run(), name="job-worker")
         if loop_lag_enabled():  # a diagnostic for benchmarks, off by default
             self._lag_task = asyncio.create_task(watch_loop_lag(), name="loop-lag-probe")
+        if self.settings.metrics_port is not None:
+            self._metrics = await start_metrics(self, self.settings.metrics_host, self.settings.metrics_port)
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
@@ -141,7 +145,20 @@ class ViduBot(commands.Bot):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._metrics is not None:
+            await self._metrics.stop()
         await super().close()
+
+
+async def start_metrics(bot: ViduBot, host: str, port: int) -> MetricsServer:
+    """/metrics and /healthz read the bot through plain callables (bot.metrics never imports discord)."""
+    server = MetricsServer(
+        BotProbes(store=bot.store, ready=bot.is_ready, gateway_latency=lambda: bot.latency,
+                  heartbeat=lambda: bot.worker.heartbeat, max_tick_seconds=bot.settings.health_max_tick_seconds),
+        host=host, port=port,
+    )
+    await server.start()
+    return server
 
 
 async def _run(settings: Settings, sync_only: bool) -> None:

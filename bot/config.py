@@ -79,6 +79,11 @@ def _optional_int(text: str) -> int | None:
     return _int(1)(text) if text.strip() else None
 
 
+def _optional_port(text: str) -> int | None:
+    """Empty: off. 0 lets the system pick a free port (tests read it from the log)."""
+    return _int(0, 65535)(text) if text.strip() else None
+
+
 def _snowflake(text: str) -> int | None:
     if not text.strip():
         return None
@@ -194,8 +199,18 @@ VARIABLES: tuple[Variable, ...] = (
              "Time limit of one video download."),
     Variable("DATA_DIR", "data_dir", _str, "data",
              "Folder for temporary downloads (videos being delivered)."),
-    Variable("LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error"), "info",
-             "Lowest level of log lines written."),
+    Variable("LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error", "trace"), "info",
+             "Lowest level of log lines written; trace adds discord.py's every request and gateway frame."),
+    Variable("LOG_FORMAT", "log_format", _choice("text", "json"), "text",
+             "text: one readable line per event; json: one JSON object per line (ts, level, logger, message, "
+             "job_id, guild_id, user_id)."),
+    Variable("METRICS_PORT", "metrics_port", _optional_port, "",
+             "Port of the /metrics (Prometheus) and /healthz server; empty: no server."),
+    Variable("METRICS_HOST", "metrics_host", _str, "0.0.0.0",  # noqa: S104 - scraped from other containers
+             "Address the metrics server listens on."),
+    Variable("HEALTH_MAX_TICK_SECONDS", "health_max_tick_seconds", _float(1), "600",
+             "/healthz reports unhealthy when the job loop has not finished a round for this long "
+             "(a round may include one video download and upload)."),
 )
 
 
@@ -227,6 +242,10 @@ class Settings:
     video_download_timeout_seconds: float
     data_dir: str
     log_level: str
+    log_format: str
+    metrics_port: int | None
+    metrics_host: str
+    health_max_tick_seconds: float
 
     def secrets(self) -> list[str]:
         """Every secret value that is set: the log redaction filter hides each of them."""

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot import metrics
 from bot.provider.errors import (
     OutcomeUnknown,
     ProviderError,
@@ -315,8 +316,10 @@ class ViduClient:
     ) -> Any:
         policy = self._retry
         for attempt in range(1, policy.max_attempts + 1):
+            started = time.monotonic()
             outcome = await self._send_once(method, path, body=body, params=params)
             data, error, retryable = self._judge(operation, outcome, paid=paid)
+            metrics.observe_provider_call(operation, time.monotonic() - started, error)
             if error is None:
                 return data
             task_id = (params or {}).get("task_id", "-")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 from discord.utils import MISSING
 
+from bot import metrics
 from bot.jobs.models import Job, JobInput, JobKind, utcnow
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.storyboard import Panel, panels_for, render_storyboard
@@ -162,6 +163,7 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     for check in checks:  # early, so a refused request opens no thread; create_job checks again, atomically
         used = await store.usage(guild_id, check.user_id, check.since)
         if not QuotaExceeded.fits(check.limit, used, charge):
+            metrics.quota_refused()
             raise Refused(str(QuotaExceeded(check, used, charge)))
     max_active = settings.max_active if settings.max_active is not None else bot.settings.max_active_jobs_per_member
     active = await store.count_active(guild_id, user_id)
@@ -196,6 +198,7 @@ async def start_job(
             charge=admission.charge, checks=admission.checks,
         )
     except QuotaExceeded as exceeded:  # another request took the last of the quota meanwhile
+        metrics.quota_refused()
         await thread.send(f"Not started: {exceeded}", allowed_mentions=discord.AllowedMentions.none())
         raise Refused(str(exceeded)) from None
     status = await thread.send(status_text(job, queue_position=admission.queue_position),
