@@ -29,7 +29,8 @@ DATABASE_CHECK_SECONDS = 5.0
 
 JOBS = Gauge("vidu_jobs", "Jobs in the database that are not final yet, by state.", ["state"])
 QUEUE_DEPTH = Gauge("vidu_queue_depth", "Jobs waiting in the bot's own queue for a provider slot.")
-JOB_TRANSITIONS = Counter("vidu_job_transitions", "State changes made by this process's job loop.", ["state"])
+JOB_TRANSITIONS = Counter("vidu_job_transitions", "Job states reached in this process (as the job loop reports them).",
+                          ["state"])
 JOB_OUTCOMES = Counter("vidu_jobs_finished", "Jobs that reached a final state in this process, by outcome.",
                        ["outcome"])
 PROVIDER_LATENCY = Histogram(
