@@ -14,7 +14,7 @@ import threading
 import types
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 REDACTED = "[redacted]"
 
@@ -25,7 +25,7 @@ _URL_TOKENS = (
     re.compile(r"(interactions/\d+/)[A-Za-z0-9_.\-]{20,}"),
 )
 _TOKEN_FIELD = re.compile(r"""(["']token["']\s*:\s*["'])[A-Za-z0-9_.\-]{20,}""", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[^\s\"',;}\]]+", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)(?!\[redacted\])[^\s\"',;}\]]+", re.IGNORECASE)
 _BOT_AUTH = re.compile(r"(Bot\s+)[A-Za-z0-9_.\-]{20,}")
 _PATTERNS = (*_URL_TOKENS, _TOKEN_FIELD, _BEARER, _BOT_AUTH)
 
@@ -120,3 +120,14 @@ def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: types.Trace
 def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_value is not None:
         _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+class _HasIds(Protocol):
+    id: str
+    guild_id: int
+    user_id: int
+
+
+def job_ids(job: _HasIds) -> dict[str, object]:
+    """`extra=` for a log line about a job: its ids become JSON fields an operator can filter on."""
+    return {"job_id": job.id, "guild_id": job.guild_id, "user_id": job.user_id}

@@ -21,6 +21,7 @@ from bot import metrics
 from bot.jobs.models import Job, utcnow
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
+from bot.logs import job_ids
 from bot.provider import (
     InsufficientBalance,
     OperatorError,
@@ -211,7 +212,7 @@ class JobWorker:
                 provider_status=TaskStatus.QUEUED.value,
                 next_poll_at=self._clock() + timedelta(seconds=self._settings.poll_first_seconds),
             )
-            log.info("job %s: submitted as task %s", job.id, result.task_id)
+            log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
             if submitted:
                 await self._notify(submitted)
         return True
@@ -333,7 +334,7 @@ class JobWorker:
         delivered = await self._store.transition(
             job.id, from_states=[S.SUCCEEDED], to=S.DELIVERED, delivered_message_id=message_id
         )
-        log.info("job %s: delivered as message %s", job.id, message_id)
+        log.info("job %s: delivered as message %s", job.id, message_id, extra=job_ids(job))
         if delivered:
             await self._notify(delivered)
             self.wake()  # a slot is free: the member's next queued job can go
@@ -354,7 +355,7 @@ class JobWorker:
     async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str) -> None:
         moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason)
         if moved:
-            log.info("job %s: %s (%s)", job.id, to.value, reason)
+            log.info("job %s: %s (%s)", job.id, to.value, reason, extra=job_ids(job))
             await self._notify(moved)
             self.wake()
 

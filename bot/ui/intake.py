@@ -17,6 +17,7 @@ from discord.utils import MISSING
 
 from bot import metrics
 from bot.jobs.models import Job, JobInput, JobKind, utcnow
+from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
@@ -206,7 +207,7 @@ async def start_job(
     job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
     # The record of every prompt: requester, job id and the prompts themselves (also kept with the job).
     log.info("job %s: accepted from user %s in guild %s; prompts: %s", job.id, job.user_id, job.guild_id,
-             " | ".join(p or "-" for p in _prompts(intake)))
+             " | ".join(p or "-" for p in _prompts(intake)), extra=job_ids(job))
     bot.worker.wake()
     return job
 
