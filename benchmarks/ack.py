@@ -53,6 +53,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             ended = time.monotonic()
             answers = [final(r) for r in records]
             lag = bot.lag_max_ms(began, ended)
+            peak_rss = bot.peak_rss_mb()
         finally:
             await bot.stop()
         bot.check_no_secret([discord.bot_token, fakes.provider.api_key])
@@ -65,6 +66,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         "notes": [
             f"acknowledgement: {COMMANDS} × /keyframes with 10 pictures "
             f"({sum(len(d) for _, d in images) / 1e6:.0f} MB per command); ack max {max(ack_ms):.0f} ms; "
-            f"{answered}/{COMMANDS} final answers ({accepted} accepted) within {ended - began:.0f} s",
+            f"{answered}/{COMMANDS} final answers ({accepted} accepted) within {ended - began:.0f} s; "
+            f"bot peak RSS {peak_rss:.0f} MB",
         ],
     }
