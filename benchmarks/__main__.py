@@ -92,6 +92,8 @@ def table(figures: dict[str, Any]) -> str:
         met = ""
         if check is not None and isinstance(value, int | float):
             met = "yes" if check(float(value), figures) else "**no**"
+            if key == "polls_per_job" and figures.get("quick"):
+                met = "n/a (quick: 8-20 s tasks leave the baseline few polls)"
         shown = _format(value) + (f" {unit}" if unit and isinstance(value, int | float) else "")
         rows.append(f"| {label} | `{key}` | {shown} | {target} | {met} |")
     return "\n".join(rows)
