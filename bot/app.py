@@ -23,6 +23,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.i18n import locale_of, t
+from bot.i18n.translator import ViduTranslator
 from bot.jobs import JobStore, open_store
 from bot.jobs.delivery import DiscordJobListener
 from bot.jobs.worker import JobWorker, WorkerSettings
@@ -34,7 +36,7 @@ from bot.ui.video_actions import ExtendButton, RerollButton
 
 log = logging.getLogger("bot.app")
 
-COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation")
+COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation", "cogs.help")
 UNKNOWN_INTERACTION = 10062
 
 
@@ -56,17 +58,16 @@ class ViduTree(app_commands.CommandTree["ViduBot"]):
             log.warning("interaction %s expired before it was acknowledged", interaction.id)
             return
         if isinstance(error, app_commands.NoPrivateMessage):
-            await _reply(interaction, "This command works in a server's channels, not in direct messages.")
+            await _reply(interaction, t("error.dm_only", locale_of(interaction)))
             return
         if isinstance(error, app_commands.CheckFailure):
-            await _reply(interaction, "You are not allowed to use this command here.")
+            await _reply(interaction, t("error.not_allowed", locale_of(interaction)))
             return
         error_id = secrets.token_hex(4)
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("error %s in /%s (guild %s, user %s)", error_id, command, interaction.guild_id,
                   interaction.user.id, exc_info=original)
-        await _reply(interaction, f"Something went wrong on our side (error id `{error_id}`). Nothing was "
-                                  "charged. Please try again; moderators can look the id up in the logs.")
+        await _reply(interaction, t("error.internal", locale_of(interaction), error_id=error_id))
 
 
 async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
@@ -121,6 +122,7 @@ class ViduBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
+        await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations
         for cog in COGS:
             await self.load_extension(cog)
         if self._sync_only:

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ViduBot
+from bot.i18n import locale_of, t
 from bot.jobs.models import JobKind
 from bot.requests import (
     InputProblem,
@@ -31,16 +32,16 @@ class Generate(commands.Cog):
                    intake: Intake) -> None:
         """Acknowledge at once, then check everything, then start the job; one private answer."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = locale_of(interaction)
         try:
-            images = await check_images(self.bot, attachments)
-            await validate_request(intake, images)
+            images = await check_images(self.bot, attachments, locale)
+            await validate_request(intake, images, locale)
             job = await start_job(self.bot, interaction, intake, images)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return
-        await interaction.followup.send(
-            f"Your video is on its way: job `{job.id}` in <#{job.thread_id}>.", ephemeral=True
-        )
+        await interaction.followup.send(t("answer.started", locale, job_id=job.id, thread_id=job.thread_id),
+                                        ephemeral=True)
 
     @app_commands.command(name="animate", description="Turn one image into a video")
     @app_commands.guild_only()
@@ -112,11 +113,13 @@ class Generate(commands.Cog):
             segment_prompts = split_prompts(prompts, len(frames))
             segment_durations = split_durations(durations, len(frames))
         except InputProblem as problem:
-            await interaction.response.send_message(problem_message([str(problem)]), ephemeral=True)
+            await interaction.response.send_message(problem_message([str(problem)], locale_of(interaction)),
+                                                    ephemeral=True)
             return
         params = multiframe_params(prompts=segment_prompts, durations=segment_durations,
                                    resolution=resolution, watermark=watermark)
-        title = next((p for p in segment_prompts if p), None) or f"{len(frames) + 1} keyframes"
+        title = (next((p for p in segment_prompts if p), None)
+                 or t("title.keyframes", locale_of(interaction), count=len(frames) + 1))
         intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title)
         await self._run(interaction, [start, *frames], intake)
 

@@ -8,11 +8,12 @@ from discord.ext import commands
 from discord.utils import MISSING
 
 from bot.app import ViduBot
+from bot.i18n import locale_of, t
 from bot.jobs.models import Job, JobKind, normalize_job_id
 from bot.jobs.states import JobState
 from bot.ui.buttons import may_manage
 from bot.ui.moderators import require_moderator
-from bot.ui.status import HEADLINES, status_text
+from bot.ui.status import headline, status_text
 from bot.ui.text import prompt_lines, shorten
 from bot.ui.video_actions import status_view
 
@@ -26,27 +27,32 @@ def _link(job: Job, message_id: int | None) -> str | None:
     return f"https://discord.com/channels/{job.guild_id}/{job.thread_id}/{message_id}"
 
 
-def job_line(job: Job) -> str:
+def job_line(job: Job, locale: str) -> str:
     where = f" · <#{job.thread_id}>" if job.thread_id else ""
-    kind = "1 image" if job.kind is JobKind.IMG2VIDEO else f"{len(job.params['durations']) + 1} frames"
-    return (f"`{job.id}` · {HEADLINES[job.state]} · {kind}, {job.duration_seconds} s {job.resolution}"
-            f"{where} · <t:{int(job.created_at.timestamp())}:R>")
+    kind = (t("jobs.one_image", locale) if job.kind is JobKind.IMG2VIDEO
+            else t("jobs.frames", locale, count=len(job.params["durations"]) + 1))
+    return t("jobs.line", locale, job_id=job.id, headline=headline(job.state, locale), kind=kind,
+             seconds=job.duration_seconds, resolution=job.resolution, where=where,
+             when=f"<t:{int(job.created_at.timestamp())}:R>")
 
 
 def job_details(job: Job) -> str:
+    """One job again, in the language of its requester (the only member, with moderators, who may see it)."""
+    locale = job.locale
     lines = [status_text(job), ""]
     p = job.params
     if job.kind is JobKind.IMG2VIDEO:
         lines.append(f"> {discord.utils.escape_markdown(shorten(p['prompt'], 1500))}")
-        lines.append(f"{p['duration']} s · {p['resolution']} · movement {p['movement']}"
-                     + (f" · seed {p['seed']}" if p.get("seed") is not None else ""))
+        seed = t("jobs.seed", locale, seed=p["seed"]) if p.get("seed") is not None else ""
+        lines.append(t("jobs.img2video_settings", locale, seconds=p["duration"], resolution=p["resolution"],
+                       movement=p["movement"], seed=seed))
     else:
-        lines += prompt_lines(p["prompts"], p["durations"], budget=1400)
-        lines.append(f"{job.duration_seconds} s in all · {p['resolution']}")
-    for label, message_id in (("Inputs", job.card_message_id), ("Video", job.delivered_message_id)):
+        lines += prompt_lines(p["prompts"], p["durations"], budget=1400, locale=locale)
+        lines.append(t("jobs.multiframe_settings", locale, seconds=job.duration_seconds, resolution=p["resolution"]))
+    for key, message_id in (("jobs.inputs_link", job.card_message_id), ("jobs.video_link", job.delivered_message_id)):
         link = _link(job, message_id)
         if link:
-            lines.append(f"{label}: {link}")
+            lines.append(t(key, locale, link=link))
     return "\n".join(lines)
 
 
@@ -59,13 +65,13 @@ class Jobs(commands.Cog):
     @app_commands.describe(job="A job id (the code in the status card), e.g. 7K3QZ2MD; moderators: all")
     async def jobs(self, interaction: discord.Interaction[ViduBot], job: str | None = None) -> None:
         assert interaction.guild_id is not None
+        locale = locale_of(interaction)
         if job is None:
             recent = await self.bot.store.recent_jobs(interaction.guild_id, interaction.user.id, limit=RECENT)
             if not recent:
-                await interaction.response.send_message(
-                    "You have no jobs in this server yet. Try `/animate` with a picture.", ephemeral=True)
+                await interaction.response.send_message(t("jobs.none", locale), ephemeral=True)
                 return
-            text = "\n".join(["**Your recent jobs here**", *(job_line(j) for j in recent)])
+            text = "\n".join([t("jobs.recent_head", locale), *(job_line(j, locale) for j in recent)])
             await interaction.response.send_message(text, ephemeral=True)
             return
         if job.strip().lower() == "all":
@@ -74,7 +80,7 @@ class Jobs(commands.Cog):
         found = await self.bot.store.get_job(normalize_job_id(job))
         if found is None or not may_manage(interaction, found):
             # The same answer for "does not exist" and "not yours": job ids of others stay private.
-            await interaction.response.send_message(f"No job `{job}` of yours in this server.", ephemeral=True)
+            await interaction.response.send_message(t("jobs.not_found", locale, job=job), ephemeral=True)
             return
         await interaction.response.send_message(job_details(found), view=status_view(found) or MISSING,
                                                 ephemeral=True)
@@ -84,9 +90,10 @@ class Jobs(commands.Cog):
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
+        locale = locale_of(interaction)
         jobs = await self.bot.store.guild_jobs(interaction.guild_id, IN_FLIGHT)
-        lines = [f"{job_line(j)} · <@{j.user_id}> · {_prompt_snippet(j)}" for j in jobs]
-        text = "\n".join([f"**{len(jobs)} queued or running jobs in this server**", *lines])
+        lines = [f"{job_line(j, locale)} · <@{j.user_id}> · {_prompt_snippet(j)}" for j in jobs]
+        text = "\n".join([t("jobs.all_head", locale, count=len(jobs)), *lines])
         await interaction.response.send_message(text[:1990], ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 

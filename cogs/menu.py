@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ViduBot
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem, img2video_params
@@ -47,31 +48,30 @@ def is_image(attachment: discord.Attachment) -> bool:
     return kind.startswith("image/")
 
 
-def not_animatable(pictures: int, others: int) -> str | None:
+def not_animatable(pictures: int, others: int, locale: str = DEFAULT_LOCALE) -> str | None:
     """Why a message with this many pictures cannot be animated, or None when it can."""
     skipped = ""
     if others:
-        other = " other" if pictures else ""
-        skipped = (f" (its{other} attachment is not a picture)" if others == 1
-                   else f" (its {others}{other} attachments are not pictures)")
+        other = t("menu.other", locale) if pictures else ""
+        skipped = (t("menu.skipped_one", locale, other=other) if others == 1
+                   else t("menu.skipped_many", locale, count=others, other=other))
     if pictures == 0:
-        return f"This message has no pictures{skipped}, so there is nothing to animate."
+        return t("menu.no_pictures", locale, skipped=skipped)
     if pictures == 2:
-        return (f"This message has 2 pictures{skipped}. Keyframes need a start picture and at least 2 "
-                f"keyframes ({MIN_IMAGES} or more pictures). To animate one of these two, use /animate "
-                "with that picture.")
+        return t("menu.two_pictures", locale, skipped=skipped, low=MIN_IMAGES)
     if pictures > MAX_IMAGES:
-        return f"This message has {pictures} pictures{skipped}; a video can join at most {MAX_IMAGES}."
+        return t("menu.too_many", locale, count=pictures, skipped=skipped, high=MAX_IMAGES)
     return None
 
 
-def parse_duration(text: str | None) -> int:
+def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int:
     low, high = FAST_DURATION_RANGE
     text = (text or "").strip().removesuffix("s").strip()
     if not text:
         return DEFAULT_DURATION
     if not text.isdigit() or not low <= int(text) <= high:
-        raise InputProblem("duration", f"{text!r} is not a whole number of seconds from {low} to {high}")
+        raise InputProblem(t("menu.field_duration", locale),
+                           t("menu.bad_duration", locale, text=repr(text), low=low, high=high))
     return int(text)
 
 
@@ -82,49 +82,51 @@ async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake
     except Refused as refusal:
         await interaction.followup.send(str(refusal), ephemeral=True)
         return
-    await interaction.followup.send(f"Your video is on its way: job `{job.id}` in <#{job.thread_id}>.",
-                                    ephemeral=True)
+    await interaction.followup.send(t("answer.started", locale_of(interaction), job_id=job.id,
+                                      thread_id=job.thread_id), ephemeral=True)
 
 
 class AnimatePictureForm(discord.ui.Modal):
     """One picture: a prompt, a duration and a resolution, as /animate asks."""
 
-    def __init__(self, bot: ViduBot, picture: discord.Attachment) -> None:
-        super().__init__(title="Animate this picture", custom_id="vidu:menu:animate", timeout=30 * 60)
+    def __init__(self, bot: ViduBot, picture: discord.Attachment, locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(title=t("menu.picture_title", locale), custom_id="vidu:menu:animate", timeout=30 * 60)
         self.bot = bot
         self.picture = picture
+        self.locale = locale
         self.prompt = discord.ui.TextInput[AnimatePictureForm](
             custom_id="prompt", style=discord.TextStyle.paragraph, max_length=2000,
-            placeholder="What should happen in the video")
+            placeholder=t("menu.prompt_placeholder", locale))
         self.duration = discord.ui.TextInput[AnimatePictureForm](
-            custom_id="duration", required=False, max_length=3, placeholder=f"{DEFAULT_DURATION} (1-10 seconds)")
+            custom_id="duration", required=False, max_length=3,
+            placeholder=t("menu.duration_placeholder", locale, default=DEFAULT_DURATION))
         self.resolution = resolution_select(FAST_RESOLUTIONS)
-        self.add_item(discord.ui.Label(text="Prompt", component=self.prompt))
-        self.add_item(discord.ui.Label(text="Duration in seconds", component=self.duration))
-        self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
+        self.add_item(discord.ui.Label(text=t("menu.prompt_label", locale), component=self.prompt))
+        self.add_item(discord.ui.Label(text=t("menu.duration_label", locale), component=self.duration))
+        self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         problems: list[str] = []
         duration = DEFAULT_DURATION
         try:
-            duration = parse_duration(self.duration.value)
+            duration = parse_duration(self.duration.value, self.locale)
         except InputProblem as problem:
             problems.append(str(problem))
         images = []
         try:
-            images = await check_images(self.bot, [self.picture])
+            images = await check_images(self.bot, [self.picture], self.locale)
         except Refused as refusal:
             problems += listed_problems(refusal)
         if problems:
-            await interaction.followup.send(problem_message(problems), ephemeral=True)
+            await interaction.followup.send(problem_message(problems, self.locale), ephemeral=True)
             return
         resolution = chosen(self.resolution)
         prompt = self.prompt.value.strip()
         params = img2video_params(prompt=prompt, duration=duration, resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
         try:
-            await validate_request(intake, images)
+            await validate_request(intake, images, self.locale)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return
@@ -137,28 +139,29 @@ class AnimatePictureForm(discord.ui.Modal):
 class AnimateSegmentsForm(discord.ui.Modal):
     """Three or more pictures: one prompt line and one duration per segment, in attachment order."""
 
-    def __init__(self, bot: ViduBot, pictures: Sequence[discord.Attachment]) -> None:
-        super().__init__(title=f"Animate these {len(pictures)} pictures", custom_id="vidu:menu:segments",
-                         timeout=30 * 60)
+    def __init__(self, bot: ViduBot, pictures: Sequence[discord.Attachment], locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(title=t("menu.pictures_title", locale, count=len(pictures)),
+                         custom_id="vidu:menu:segments", timeout=30 * 60)
         self.bot = bot
         self.pictures = list(pictures)
-        self.prompts = prompts_input()
-        self.durations = durations_input()
+        self.locale = locale
+        self.prompts = prompts_input(locale)
+        self.durations = durations_input(locale)
         self.resolution = resolution_select(MULTIFRAME_RESOLUTIONS)
         segments = len(pictures) - 1
         self.add_item(discord.ui.Label(
-            text=f"Prompts: one line per segment ({segments})", component=self.prompts,
-            description="Picture 1 is the start; segment N ends at picture N+1. One line: every segment."))
-        self.add_item(discord.ui.Label(text="Durations in seconds", component=self.durations,
-                                       description='"5" for every segment, or one each: "4,5,3" (2-7 s)'))
-        self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
+            text=t("menu.segments_label", locale, segments=segments), component=self.prompts,
+            description=t("menu.segments_help", locale)))
+        self.add_item(discord.ui.Label(text=t("form.durations_label", locale), component=self.durations,
+                                       description=t("form.durations_help", locale)))
+        self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             intake, images = await check_segment_request(
                 self.bot, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
-                resolution=chosen(self.resolution), private=False,
+                resolution=chosen(self.resolution), private=False, locale=self.locale,
             )
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
@@ -182,12 +185,13 @@ class MessageMenu(commands.Cog):
 
     async def animate_message(self, interaction: Interaction, message: discord.Message) -> None:
         pictures = [a for a in message.attachments if is_image(a)]
-        refusal = not_animatable(len(pictures), len(message.attachments) - len(pictures))
+        locale = locale_of(interaction)
+        refusal = not_animatable(len(pictures), len(message.attachments) - len(pictures), locale)
         if refusal is not None:
             await interaction.response.send_message(refusal, ephemeral=True)
             return
-        form: discord.ui.Modal = (AnimatePictureForm(self.bot, pictures[0]) if len(pictures) == 1
-                                  else AnimateSegmentsForm(self.bot, pictures))
+        form: discord.ui.Modal = (AnimatePictureForm(self.bot, pictures[0], locale) if len(pictures) == 1
+                                  else AnimateSegmentsForm(self.bot, pictures, locale))
         await interaction.response.send_modal(form)
 
 

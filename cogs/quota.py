@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ViduBot
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import utcnow
 from bot.media.charts import Bar, usage_chart
 from bot.quotas import Limit, Period, QuotaCheck, Scope, checks_for, window
@@ -22,20 +23,24 @@ ScopeName = Literal["default", "server", "role", "member"]
 PeriodName = Literal["day", "week", "month"]
 
 
-def _left(limit: int | None, used: int, unit: str) -> str:
+def _left(limit: int | None, used: int, unit: str, locale: str) -> str:
     if limit is None:
-        return f"no {unit} limit"
-    return f"{max(0, limit - used)} of {limit} {unit} left"
+        return t(f"quota.no_{unit}_limit", locale)
+    return t(f"quota.{unit}s_left", locale, left=max(0, limit - used), limit=limit)
 
 
-async def describe_checks(bot: ViduBot, checks: list[QuotaCheck]) -> list[str]:
+async def describe_checks(bot: ViduBot, checks: list[QuotaCheck], locale: str = DEFAULT_LOCALE, *,
+                          member: bool = False) -> list[str]:
+    """One line per limit: what is left and when it resets ("You", or "Member" for a moderator's view)."""
     lines = []
+    you = t("quota.owner_member" if member else "quota.owner_you", locale)
     for check in checks:
         used = await bot.store.usage(check.limit.guild_id, check.user_id, check.since)
-        owner = "Server pool" if check.user_id is None else "You"
-        lines.append(f"**{owner}, per {check.limit.period.value}:** {_left(check.limit.videos, used.videos, 'videos')}"
-                     f" · {_left(check.limit.seconds, used.seconds, 's')} · resets "
-                     f"<t:{int(check.resets_at.timestamp())}:R>")
+        owner = t("quota.owner_server", locale) if check.user_id is None else you
+        lines.append(t("quota.line", locale, owner=owner, period=t(f"period.{check.limit.period.value}", locale),
+                       videos=_left(check.limit.videos, used.videos, "video", locale),
+                       seconds=_left(check.limit.seconds, used.seconds, "second", locale),
+                       when=f"<t:{int(check.resets_at.timestamp())}:R>"))
     return lines
 
 
@@ -68,10 +73,11 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         role_ids = [r.id for r in getattr(interaction.user, "roles", [])]
         checks = checks_for(await store.limits(interaction.guild_id), settings, user_id=interaction.user.id,
                             role_ids=role_ids, now=utcnow())
-        lines = await describe_checks(self.bot, checks) or ["No limits are set in this server."]
+        locale = locale_of(interaction)
+        lines = await describe_checks(self.bot, checks, locale) or [t("quota.none_set", locale)]
         weight = settings.weights.get("1080p", 1.0)
         if weight != 1.0:
-            lines.append(f"1080p seconds count ×{weight:g}.")
+            lines.append(t("quota.weight", locale, weight=f"{weight:g}"))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="set", description="Moderators: set a limit in videos and/or seconds")
@@ -135,8 +141,9 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
             settings = await store.guild_settings(interaction.guild_id)
             checks = checks_for(limits, settings, user_id=member.id, role_ids=[r.id for r in member.roles],
                                 now=utcnow())
-            lines = [f"**{member.mention}**", *(await describe_checks(self.bot, checks))]
-            text = "\n".join(lines).replace("**You,", "**Member,")
+            lines = [f"**{member.mention}**",
+                     *(await describe_checks(self.bot, checks, locale_of(interaction), member=True))]
+            text = "\n".join(lines)
         else:
             chosen = [x for x in limits if role is None or (x.scope is Scope.ROLE and x.target_id == role.id)]
             text = "\n".join(f"• {_who(x)}: {x.describe()}" for x in chosen) or "No limits set."

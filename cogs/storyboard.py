@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ViduBot
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
 from bot.media import PreparedImage
 from bot.provider.models import MULTIFRAME_RESOLUTIONS
@@ -42,16 +43,16 @@ PROMPTS_MAX_CHARS = 4000
 
 
 # ------------------------------------------------------------------ form fields shared with the menu
-def prompts_input() -> discord.ui.TextInput[Any]:
+def prompts_input(locale: str = DEFAULT_LOCALE) -> discord.ui.TextInput[Any]:
     return discord.ui.TextInput(
         custom_id="prompts", style=discord.TextStyle.paragraph, required=False, max_length=PROMPTS_MAX_CHARS,
-        placeholder="walks into the room\nsits down at the table\n(one line = the same prompt for every segment)",
+        placeholder=t("form.prompts_placeholder", locale),
     )
 
 
-def durations_input() -> discord.ui.TextInput[Any]:
+def durations_input(locale: str = DEFAULT_LOCALE) -> discord.ui.TextInput[Any]:
     return discord.ui.TextInput(custom_id="durations", required=False, max_length=60,
-                                placeholder='5   or one per segment: 4,5,3   (2-7 s each)')
+                                placeholder=t("form.durations_placeholder", locale))
 
 
 def resolution_select(choices: Sequence[str], default: str = DEFAULT_RESOLUTION) -> discord.ui.Select[Any]:
@@ -63,31 +64,31 @@ def chosen(select: discord.ui.Select[Any], default: str = DEFAULT_RESOLUTION) ->
     return select.values[0] if select.values else default
 
 
-def prompt_lines(text: str | None, segments: int) -> list[str | None]:
+def prompt_lines(text: str | None, segments: int, locale: str = DEFAULT_LOCALE) -> list[str | None]:
     """One line per segment; a single line is the prompt of every segment (or `a | b`, as in /keyframes)."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     if len(lines) <= 1:
         return split_prompts(lines[0] if lines else None, segments)
     if len(lines) != segments:
-        raise InputProblem("prompts", f"{len(lines)} prompt lines given for {segments} segments "
-                                      "(give one line, or one line per segment)")
+        raise InputProblem(t("form.field_prompts", locale),
+                           t("form.prompt_line_count", locale, lines=len(lines), segments=segments))
     return list(lines)
 
 
 def segment_intake(*, images: int, prompts: str | None, durations: str | None, resolution: str,
-                   private: bool) -> tuple[Intake | None, list[str]]:
+                   private: bool, locale: str = DEFAULT_LOCALE) -> tuple[Intake | None, list[str]]:
     """The multiframe request a form describes, or every problem with its fields (all of them, at once)."""
     segments = images - 1
     problems: list[str] = []
     try:
         check_keyframe_count(segments)
     except InputProblem:
-        return None, [f"pictures: {images} given; a storyboard needs {MIN_IMAGES} to {MAX_IMAGES} "
-                      f"(a start frame and {MIN_KEYFRAMES}-{MAX_KEYFRAMES} keyframes)"]
+        return None, [t("form.picture_count", locale, given=images, low=MIN_IMAGES, high=MAX_IMAGES,
+                        low_keys=MIN_KEYFRAMES, high_keys=MAX_KEYFRAMES)]
     segment_prompts: list[str | None] = []
     segment_durations: list[int] = []
     try:
-        segment_prompts = prompt_lines(prompts, segments)
+        segment_prompts = prompt_lines(prompts, segments, locale)
     except InputProblem as problem:
         problems.append(str(problem))
     try:
@@ -97,7 +98,7 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
     if problems:
         return None, problems
     params = multiframe_params(prompts=segment_prompts, durations=segment_durations, resolution=resolution)
-    title = next((p for p in segment_prompts if p), None) or f"{images} keyframes"
+    title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=images)
     return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
 
 
@@ -108,20 +109,20 @@ def listed_problems(refusal: Refused) -> list[str]:
 
 async def check_segment_request(
     bot: ViduBot, attachments: Sequence[discord.Attachment], *, prompts: str | None, durations: str | None,
-    resolution: str, private: bool,
+    resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
 ) -> tuple[Intake, list[PreparedImage]]:
     """Check the form's fields and every picture; raise Refused listing every problem of both."""
     intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
-                                      resolution=resolution, private=private)
+                                      resolution=resolution, private=private, locale=locale)
     images: list[PreparedImage] = []
     if MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
         try:
-            images = await check_images(bot, attachments)
+            images = await check_images(bot, attachments, locale)
         except Refused as refusal:
             problems += listed_problems(refusal)
     if intake is None or problems:
-        raise Refused(problem_message(problems))
-    await validate_request(intake, images)
+        raise Refused(problem_message(problems, locale))
+    await validate_request(intake, images, locale)
     return intake, images
 
 
@@ -130,8 +131,7 @@ async def tell_error(interaction: discord.Interaction[Any], error: Exception, wh
     error_id = secrets.token_hex(4)
     log.error("error %s in %s (guild %s, user %s)", error_id, what, interaction.guild_id, interaction.user.id,
               exc_info=error)
-    text = (f"Something went wrong on our side (error id `{error_id}`). Nothing was charged. Please try "
-            "again; moderators can look the id up in the logs.")
+    text = t("error.internal", locale_of(interaction), error_id=error_id)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
@@ -143,23 +143,24 @@ async def tell_error(interaction: discord.Interaction[Any], error: Exception, wh
 
 # ------------------------------------------------------------------ /storyboard
 class StoryboardForm(discord.ui.Modal):
-    def __init__(self, bot: ViduBot, *, private: bool) -> None:
-        super().__init__(title="Storyboard", custom_id="vidu:storyboard", timeout=30 * 60)
+    def __init__(self, bot: ViduBot, *, private: bool, locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(title=t("form.storyboard_title", locale), custom_id="vidu:storyboard", timeout=30 * 60)
         self.bot = bot
         self.private = private
+        self.locale = locale
         self.frames = discord.ui.FileUpload[StoryboardForm](
             custom_id="frames", min_values=MIN_IMAGES, max_values=MAX_IMAGES)
-        self.prompts = prompts_input()
-        self.durations = durations_input()
+        self.prompts = prompts_input(locale)
+        self.durations = durations_input(locale)
         self.resolution = resolution_select(MULTIFRAME_RESOLUTIONS)
         self.add_item(discord.ui.Label(
-            text=f"Pictures, in order ({MIN_IMAGES}-{MAX_IMAGES})", component=self.frames,
-            description="The first is the start frame; each next one is where a segment ends."))
-        self.add_item(discord.ui.Label(text="Prompts: one line per segment", component=self.prompts,
-                                       description="Optional. One line is used for every segment."))
-        self.add_item(discord.ui.Label(text="Durations in seconds", component=self.durations,
-                                       description='"5" for every segment, or one each: "4,5,3" (2-7 s)'))
-        self.add_item(discord.ui.Label(text="Resolution", component=self.resolution))
+            text=t("form.pictures_label", locale, low=MIN_IMAGES, high=MAX_IMAGES), component=self.frames,
+            description=t("form.pictures_help", locale)))
+        self.add_item(discord.ui.Label(text=t("form.prompts_label", locale), component=self.prompts,
+                                       description=t("form.prompts_help", locale)))
+        self.add_item(discord.ui.Label(text=t("form.durations_label", locale), component=self.durations,
+                                       description=t("form.durations_help", locale)))
+        self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         started = time.monotonic()
@@ -167,12 +168,12 @@ class StoryboardForm(discord.ui.Modal):
         try:
             intake, images = await check_segment_request(
                 self.bot, self.frames.values, prompts=self.prompts.value, durations=self.durations.value,
-                resolution=chosen(self.resolution), private=self.private,
+                resolution=chosen(self.resolution), private=self.private, locale=self.locale,
             )
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return
-        preview = StoryboardPreview(self.bot, interaction.user.id, intake, images)
+        preview = StoryboardPreview(self.bot, interaction.user.id, intake, images, locale=self.locale)
         await preview.send(interaction)
         log.info("storyboard preview for user %s: %d frames, shown after %.0f ms", interaction.user.id,
                  len(images), (time.monotonic() - started) * 1000)
@@ -191,7 +192,8 @@ class Storyboard(commands.Cog):
     @app_commands.describe(private="Answer in a private thread (you and the moderators)")
     async def storyboard(self, interaction: Interaction, private: bool = False) -> None:
         # A modal can only be the first answer to an interaction: nothing may be deferred before it.
-        await interaction.response.send_modal(StoryboardForm(self.bot, private=private))
+        await interaction.response.send_modal(StoryboardForm(self.bot, private=private,
+                                                             locale=locale_of(interaction)))
 
 
 async def setup(bot: ViduBot) -> None:

@@ -14,6 +14,16 @@ MESSAGES: dict[str, str] = {
     "intake.too_big": "{filename}: {size} MB is over the {limit} MB limit",
     "intake.read_timeout": "{filename}: could not be read from Discord in time",
     "intake.download_failed": "{filename}: could not be downloaded from Discord",
+    # --- a refused picture: our sentence, then the check's own detail (English, from bot/media)
+    "image.problem": "{filename}: {detail}",
+    "image.empty": "{filename}: {detail}",
+    "image.too_large": "{filename}: {detail}",
+    "image.not_an_image": "{filename}: {detail}",
+    "image.unsupported_format": "{filename}: {detail}",
+    "image.truncated": "{filename}: {detail}",
+    "image.too_many_pixels": "{filename}: {detail}",
+    "image.aspect_ratio": "{filename}: {detail}",
+    "image.cannot_fit": "{filename}: {detail}",
     "problems.one": "Nothing was sent and nothing was charged. Please fix this and try again:",
     "problems.many": "Nothing was sent and nothing was charged. {count} problems to fix:",
     "refuse.blocked": "A moderator has paused your video requests in this server.",
@@ -115,8 +125,8 @@ MESSAGES: dict[str, str] = {
     "form.resolution_label": "Resolution",
     "form.picture_count": ("pictures: {given} given; a storyboard needs {low} to {high} "
                            "(a start frame and {low_keys}-{high_keys} keyframes)"),
-    "form.prompt_line_count": ("prompts: {lines} prompt lines given for {segments} segments "
-                               "(give one line, or one line per segment)"),
+    "form.field_prompts": "prompts",
+    "form.prompt_line_count": "{lines} prompt lines given for {segments} segments (give one line, or one line per segment)",
     "preview.head": "**Preview: nothing has been sent or charged yet**",
     "preview.private_thread": " · private thread",
     "preview.summary": "{frames} frames · {seconds} s in all · {resolution}{where} · {cost}",
@@ -135,7 +145,8 @@ MESSAGES: dict[str, str] = {
                           "keyframes ({low} or more pictures). To animate one of these two, use /animate "
                           "with that picture."),
     "menu.too_many": "This message has {count} pictures{skipped}; a video can join at most {high}.",
-    "menu.bad_duration": "duration: {text} is not a whole number of seconds from {low} to {high}",
+    "menu.field_duration": "duration",
+    "menu.bad_duration": "{text} is not a whole number of seconds from {low} to {high}",
     "menu.picture_title": "Animate this picture",
     "menu.pictures_title": "Animate these {count} pictures",
     "menu.prompt_label": "Prompt",
@@ -165,7 +176,7 @@ MESSAGES: dict[str, str] = {
     "quota.videos_left": "{left} of {limit} videos left",
     "quota.seconds_left": "{left} of {limit} s left",
     "quota.no_video_limit": "no videos limit",
-    "quota.no_seconds_limit": "no s limit",
+    "quota.no_second_limit": "no s limit",
     "quota.none_set": "No limits are set in this server.",
     "quota.weight": "1080p seconds count ×{weight}.",
     "quota.exceeded": "This would go over {label} ({limit}): {what}. It frees {when}.",
@@ -191,9 +202,9 @@ MESSAGES: dict[str, str] = {
                    "Nothing is charged for a request that is refused."),
     "help.commands": "**Commands**",
     "help.animate": "`/animate` one picture → one video. Example: `/animate image:cat.png prompt:the cat waves duration:5`",
-    "help.keyframes": ("`/keyframes` a start picture and 2-9 keyframes → one video. Example: "
+    "help.keyframes": ("`/keyframes` a start picture and {low_keys}-{high_keys} keyframes → one video. Example: "
                        "`/keyframes start:a.png frame1:b.png frame2:c.png prompts:walks in | sits down durations:4,5`"),
-    "help.storyboard": ("`/storyboard` upload 3-10 pictures in a form, one prompt line per segment, see a preview, "
+    "help.storyboard": ("`/storyboard` upload {low}-{high} pictures in a form, one prompt line per segment, see a preview, "
                         "then press Start. Example: `/storyboard private:True`"),
     "help.menu": "Apps → **Animate** on any message with pictures: the same, without retyping.",
     "help.jobs": "`/jobs` your recent videos; `/jobs job:7K3QZ2MD` one of them again, with its buttons.",
@@ -202,9 +213,10 @@ MESSAGES: dict[str, str] = {
     "help.limits": "**Limits**",
     "help.formats": "Pictures: png, jpeg or webp (gif, bmp, tiff, avif and heic are converted), up to {max_mb} MB each.",
     "help.ratio": "Shape: width to height strictly between 1:4 and 4:1.",
-    "help.durations": "Length: 1-10 s for /animate; 2-7 s per segment for /keyframes and /storyboard.",
+    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard.",
     "help.counts": "Storyboards: {low}-{high} pictures (a start frame and {low_keys}-{high_keys} keyframes).",
     "help.your_quota": "**Your quota here**",
-    "help.picture": "The picture: how keyframes become segments.",
+    "help.no_quota_in_dms": "Your quota depends on the server: run /help there to see it.",
+    "help.picture": "**The picture**: S is the start picture, 1, 2 … the keyframes. Segment #1 moves from S to keyframe 1 following prompt line 1 for its seconds, #2 from keyframe 1 to 2, and so on; the segments join into one video.",
     "help.moderators": "Moderators: `/quota set|clear|show|grant|usage`, `/config`, `/mod`.",
 }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.utils import MISSING
 
+from bot.i18n import t
 from bot.jobs.models import Job
 from bot.media.video import fit_video
 from bot.ui.status import marker, status_text
@@ -68,17 +69,18 @@ class DiscordJobListener:
             return already
         size = (await asyncio.to_thread(video.stat)).st_size
         limit = _upload_limit(thread)
-        content = f"<@{job.user_id}> your video is ready · {marker(job)}"
+        content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
         mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
         upload: Path | None = video
         if size > limit:
             # Too big for this server: a smaller copy to watch here, and the full one by the provider's link.
             upload = await fit_video(video, video.with_suffix(".fit.mp4"), limit - UPLOAD_HEADROOM)
-            expires = f", valid until <t:{int(job.video_expires_at.timestamp())}:f>" if job.video_expires_at else ""
-            content += (f"\nFull quality ({size / MB:.0f} MB, over this server's {limit / MB:.0f} MB upload "
-                        f"limit): [download]({job.video_url}){expires}")
+            expires = (t("delivery.valid_until", job.locale, when=f"<t:{int(job.video_expires_at.timestamp())}:f>")
+                       if job.video_expires_at else "")
+            content += "\n" + t("delivery.full_quality", job.locale, size=f"{size / MB:.0f}",
+                                 limit=f"{limit / MB:.0f}", url=job.video_url, expires=expires)
             if upload is None:
-                content += "\n(A smaller preview could not be made here.)"
+                content += "\n" + t("delivery.no_preview", job.locale)
         try:
             message = await thread.send(
                 content=content, file=discord.File(upload, filename=f"{job.id}.mp4") if upload else MISSING,
@@ -92,7 +94,8 @@ class DiscordJobListener:
     async def _find_posted(self, thread: discord.abc.Messageable, job: Job) -> int | None:
         """After a crash between posting and recording it, the video is already in the thread."""
         me = self._client.user
-        needle = f"your video is ready · {marker(job)}"
+        # The job's language never changes, so the line it was posted with is known exactly.
+        needle = t("delivery.ready", job.locale, mention="", marker=marker(job)).strip()
         async for message in thread.history(limit=MARKER_LOOKBACK_MESSAGES):
             if me is not None and message.author.id == me.id and needle in message.content:
                 return message.id

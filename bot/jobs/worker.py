@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot import metrics
+from bot.i18n import reason_code
 from bot.jobs.models import Job, utcnow
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
@@ -42,17 +43,14 @@ from bot.schedule import next_poll_delay
 log = logging.getLogger("bot.jobs")
 S = JobState
 
-# Plain-words reasons a member sees (the i18n issue turns these keys into catalog entries).
-REASON_NO_CREDIT = "the video service account is out of credit; the moderators have been told"
-REASON_MISCONFIGURED = "the bot is misconfigured (the provider refused its key); moderators have been told"
-REASON_TASK_LOST = "the video service lost track of this job"
-REASON_TIMED_OUT = "no answer from the video service in time"
-REASON_VIDEO_GONE = "the finished video could not be downloaded before its link expired"
-REASON_VIDEO_TOO_LARGE = "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)"
-REASON_UNKNOWN = (
-    "the connection broke while the job was being sent, so it is unknown whether it started; "
-    "it was not sent again, to avoid paying twice"
-)
+# Why a job failed, stored as codes: each card renders them in the requester's language (bot/i18n).
+REASON_NO_CREDIT = reason_code("no_credit")
+REASON_MISCONFIGURED = reason_code("misconfigured")
+REASON_TASK_LOST = reason_code("task_lost")
+REASON_TIMED_OUT = reason_code("timed_out")
+REASON_VIDEO_GONE = reason_code("video_gone")
+REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
+REASON_UNKNOWN = reason_code("unknown")
 
 
 SWEEP_EVERY = timedelta(minutes=10)
@@ -181,12 +179,13 @@ class JobWorker:
                 lambda: provider_request(job.kind, job.params, [data_uri(i.mime_type, i.data) for i in inputs])
             )
         except (RequestValidationError, ValueError, KeyError) as exc:
-            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=f"the stored request is invalid: {exc}")
+            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))
             return True
         try:
             result = await self._client.submit(request)
         except RequestRejected as exc:
-            await self._finish(claimed, S.SUBMITTING, S.REJECTED, reason=exc.message or exc.reason)
+            await self._finish(claimed, S.SUBMITTING, S.REJECTED,
+                               reason=reason_code("rejected", exc.message or exc.reason))
         except OutcomeUnknown:
             await self._finish(claimed, S.SUBMITTING, S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN)
         except InsufficientBalance:
@@ -265,8 +264,9 @@ class JobWorker:
                 await self._notify(done)
             self.wake()  # deliver without waiting for the next idle tick
         elif result.status is TaskStatus.FAILED or result.status is TaskStatus.SUCCEED:
-            reason = result.reason or ("finished without a video" if result.videos == () else "failed")
-            await self._finish(job, S.SUBMITTED, S.FAILED, reason=f"the video service said: {reason}")
+            reason = (reason_code("provider_said", result.reason) if result.reason
+                      else reason_code("no_video" if result.videos == () else "provider_failed"))
+            await self._finish(job, S.SUBMITTED, S.FAILED, reason=reason)
         else:
             changed = (result.status.value, result.progress_percent, result.eta) != (
                 job.provider_status,

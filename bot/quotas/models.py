@@ -112,13 +112,13 @@ class QuotaExceeded(Exception):
 
     def __init__(self, check: QuotaCheck, used: Usage, charge: Charge) -> None:
         self.check, self.used, self.charge = check, used, charge
-        limit = check.limit
-        if limit.videos is not None and used.videos + charge.videos > limit.videos:
-            what = f"{used.videos} of {limit.videos} videos used"
-        else:
-            what = f"{used.seconds} of {limit.seconds} s used, this request needs {charge.seconds} s"
-        super().__init__(f"This would go over {check.label} ({limit.describe()}): {what}. "
-                         f"It frees <t:{int(check.resets_at.timestamp())}:R>.")
+        super().__init__(self.message("en-US"))
+
+    def message(self, locale: str) -> str:
+        """Which limit, how much of it is used and when it frees, in the member's language."""
+        from bot.i18n.quota_text import exceeded_text  # bot.i18n may import this module, not the reverse
+
+        return exceeded_text(self.check, self.used, self.charge, locale)
 
     @staticmethod
     def fits(limit: Limit, used: Usage, charge: Charge) -> bool:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
 from bot.ui.status import status_text
@@ -31,18 +32,18 @@ async def load_managed_job(interaction: discord.Interaction[ViduBot], job_id: st
     """The job behind a pressed button, or None after telling the member why they cannot use it."""
     job = await interaction.client.store.get_job(job_id)
     if job is None or job.guild_id != interaction.guild_id:
-        await interaction.response.send_message("This job no longer exists.", ephemeral=True)
+        await interaction.response.send_message(t("button.job_gone", locale_of(interaction)), ephemeral=True)
         return None
     if not may_manage(interaction, job):
-        await interaction.response.send_message(
-            "Only the member who asked for this video, or a moderator, can do that.", ephemeral=True)
+        await interaction.response.send_message(t("button.not_yours", locale_of(interaction)), ephemeral=True)
         return None
     return job
 
 
 class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:cancel:{JOB_ID}"):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, emoji="✖️",
+    def __init__(self, job_id: str, locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(discord.ui.Button(label=t("button.cancel", locale), style=discord.ButtonStyle.secondary,
+                                           emoji="✖️",
                                            custom_id=f"vidu:cancel:{job_id}"))
         self.job_id = job_id
 
@@ -59,9 +60,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         cancelled = await bot.store.transition(job.id, from_states=[JobState.ACCEPTED], to=JobState.CANCELLED,
                                                reason="cancelled by the member")
         if cancelled is None:
-            await interaction.response.send_message(
-                "This job has already been sent to the video service and can no longer be cancelled.",
-                ephemeral=True)
+            await interaction.response.send_message(t("button.too_late", locale_of(interaction)), ephemeral=True)
             return
         await interaction.response.edit_message(content=status_text(cancelled), view=None)
         log.info("job %s: cancelled by user %s", job.id, interaction.user.id)
@@ -74,6 +73,6 @@ def queue_view(job: Job) -> discord.ui.View | None:
     if job.state is not JobState.ACCEPTED:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job.id))
+    view.add_item(CancelButton(job.id, job.locale))
     return view
 

@@ -17,6 +17,8 @@ import discord
 from discord.utils import MISSING
 
 from bot import metrics
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind, utcnow
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
@@ -68,23 +70,24 @@ class Intake:
 
 
 async def read_attachments(
-    attachments: Sequence[discord.Attachment], *, max_bytes: int, read_timeout: float
+    attachments: Sequence[discord.Attachment], *, max_bytes: int, read_timeout: float,
+    locale: str = DEFAULT_LOCALE,
 ) -> tuple[list[tuple[str, bytes]], list[str]]:
     """Read every attachment's bytes now (CDN links expire), bounded in size and time."""
     files: list[tuple[str, bytes]] = []
     problems: list[str] = []
     for attachment in attachments:
         if attachment.size > max_bytes:
-            problems.append(f"{attachment.filename}: {attachment.size / MB:.1f} MB is over the "
-                            f"{max_bytes / MB:.0f} MB limit")
+            problems.append(t("intake.too_big", locale, filename=attachment.filename,
+                              size=f"{attachment.size / MB:.1f}", limit=f"{max_bytes / MB:.0f}"))
             continue
         try:
             data = await asyncio.wait_for(attachment.read(), read_timeout)
         except TimeoutError:
-            problems.append(f"{attachment.filename}: could not be read from Discord in time")
+            problems.append(t("intake.read_timeout", locale, filename=attachment.filename))
             continue
         except discord.HTTPException:
-            problems.append(f"{attachment.filename}: could not be downloaded from Discord")
+            problems.append(t("intake.download_failed", locale, filename=attachment.filename))
             continue
         files.append((attachment.filename, data))
     return files, problems
@@ -108,44 +111,44 @@ def _intake_gate() -> asyncio.Semaphore:
     return gate
 
 
-async def check_images(bot: ViduBot, attachments: Sequence[discord.Attachment]) -> list[PreparedImage]:
-    """Read and check every image; raise Refused listing every problem of every file."""
+async def check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
+                       locale: str = DEFAULT_LOCALE) -> list[PreparedImage]:
+    """Read and check every image; raise Refused listing every problem of every file (in `locale`)."""
     async with _intake_gate():
-        return await _check_images(bot, attachments)
+        return await _check_images(bot, attachments, locale)
 
 
-async def _check_images(bot: ViduBot, attachments: Sequence[discord.Attachment]) -> list[PreparedImage]:
+async def _check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
+                        locale: str) -> list[PreparedImage]:
     settings = bot.settings
     files, problems = await read_attachments(
         attachments, max_bytes=settings.image_max_bytes,
-        read_timeout=settings.attachment_read_timeout_seconds,
+        read_timeout=settings.attachment_read_timeout_seconds, locale=locale,
     )
     limits = ImageLimits(
         max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
         data_uri_budget=image_budget(settings.image_data_uri_budget, len(attachments)),
     )
     prepared, image_problems = await prepare_images(files, limits)
-    problems += [str(p) for p in image_problems]
+    problems += [image_problem_text(p, locale) for p in image_problems]
     if problems:
-        raise Refused(problem_message(problems))
+        raise Refused(problem_message(problems, locale))
     return prepared
 
 
-def problem_message(problems: Sequence[str]) -> str:
-    head = "Nothing was sent and nothing was charged. Please fix this and try again:"
-    if len(problems) > 1:
-        head = f"Nothing was sent and nothing was charged. {len(problems)} problems to fix:"
+def problem_message(problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> str:
+    head = t("problems.one", locale) if len(problems) <= 1 else t("problems.many", locale, count=len(problems))
     return "\n".join([head, *(f"• {p}" for p in problems)])
 
 
-async def validate_request(intake: Intake, images: Sequence[CheckedImage]) -> None:
+async def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> None:
     """Build the provider request once, as the worker will, so a bad field is refused now."""
     try:
         await asyncio.to_thread(
             lambda: provider_request(intake.kind, intake.params, [data_uri(i.mime_type, i.data) for i in images])
         )
     except (RequestValidationError, InputProblem) as exc:
-        raise Refused(problem_message([str(exc)])) from None
+        raise Refused(problem_message([str(exc)], locale)) from None
 
 
 @dataclass(frozen=True)
@@ -162,26 +165,26 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     """May this member ask for this here, now? Every server rule, in the order a member can act on."""
     assert interaction.guild_id is not None  # commands are guild-only
     guild_id, user_id, store = interaction.guild_id, interaction.user.id, bot.store
+    locale = locale_of(interaction)
     settings = await store.guild_settings(guild_id)
     if await store.is_blocked(guild_id, user_id):
-        raise Refused("A moderator has paused your video requests in this server.")
+        raise Refused(t("refuse.blocked", locale))
     if settings.channel_ids and not _channel_allowed(interaction.channel, settings.channel_ids):
-        raise Refused("I make videos only in " + ", ".join(f"<#{c}>" for c in settings.channel_ids) + ".")
+        raise Refused(t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in settings.channel_ids)))
     term = blocked_by("\n".join(p for p in _prompts(intake) if p), await store.blocklist(guild_id))
     if term is not None:
-        raise Refused(f"Your prompt contains {term.shown()}, which this server does not allow. Nothing was sent.")
+        raise Refused(t("refuse.blocklisted", locale, term=term.shown()))
     now = utcnow()
     recent = await store.recent_jobs(guild_id, user_id, limit=1)
     if settings.cooldown_seconds and recent:
         wait = settings.cooldown_seconds - (now - recent[0].created_at).total_seconds()
         if wait > 0:
-            raise Refused(f"This server asks for {settings.cooldown_seconds} s between requests: "
-                          f"try again <t:{int(now.timestamp() + wait) + 1}:R>.")
+            raise Refused(t("refuse.cooldown", locale, seconds=settings.cooldown_seconds,
+                            when=f"<t:{int(now.timestamp() + wait) + 1}:R>"))
     max_queued = settings.max_queued if settings.max_queued is not None else bot.settings.max_queued_jobs_per_member
     queued = await store.queued_for(guild_id, user_id)
     if len(queued) >= max_queued:
-        raise Refused(f"You already have {len(queued)} jobs waiting in the queue (the limit is {max_queued}). "
-                      "Cancel one or wait for them to start.")
+        raise Refused(t("refuse.queue_full", locale, queued=len(queued), limit=max_queued))
     role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
     checks = checks_for(await store.limits(guild_id), settings, user_id=user_id, role_ids=role_ids, now=now)
     charge = Charge(guild_id, user_id, settings.weighted_seconds(intake.duration_seconds, intake.resolution))
@@ -189,7 +192,7 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
         used = await store.usage(guild_id, check.user_id, check.since)
         if not QuotaExceeded.fits(check.limit, used, charge):
             metrics.quota_refused()
-            raise Refused(str(QuotaExceeded(check, used, charge)))
+            raise Refused(QuotaExceeded(check, used, charge).message(locale))
     max_active = settings.max_active if settings.max_active is not None else bot.settings.max_active_jobs_per_member
     active = await store.count_active(guild_id, user_id)
     return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None)
@@ -203,10 +206,11 @@ async def start_job(
     quota reservation, post its status card."""
     assert interaction.guild_id is not None  # commands are guild-only
     admission = await admit(bot, interaction, intake)
-    thread = await _open_thread(interaction, intake)
+    locale = locale_of(interaction)
+    thread = await _open_thread(interaction, intake, locale)
     storyboard = await asyncio.to_thread(render_storyboard, _panels(intake, images))
     card = await thread.send(
-        content=_request_card(interaction.user, intake),
+        content=_request_card(interaction.user, intake, locale),
         file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),
         allowed_mentions=discord.AllowedMentions.none(),
     )
@@ -216,7 +220,7 @@ async def start_job(
                 guild_id=interaction.guild_id, channel_id=interaction.channel_id or thread.id,
                 user_id=interaction.user.id, kind=intake.kind, params=intake.params,
                 resolution=intake.resolution, duration_seconds=intake.duration_seconds,
-                locale=str(interaction.locale), private=intake.private, thread_id=thread.id,
+                locale=locale, private=intake.private, thread_id=thread.id,
                 parent_job_id=parent_job_id,
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
@@ -224,8 +228,9 @@ async def start_job(
         )
     except QuotaExceeded as exceeded:  # another request took the last of the quota meanwhile
         metrics.quota_refused()
-        await thread.send(f"Not started: {exceeded}", allowed_mentions=discord.AllowedMentions.none())
-        raise Refused(str(exceeded)) from None
+        await thread.send(t("refuse.not_started", locale, reason=exceeded.message(locale)),
+                          allowed_mentions=discord.AllowedMentions.none())
+        raise Refused(exceeded.message(locale)) from None
     status = await thread.send(status_text(job, queue_position=admission.queue_position),
                                view=queue_view(job) or MISSING)
     job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
@@ -245,38 +250,39 @@ def _channel_allowed(channel: object, allowed: Sequence[int]) -> bool:
     return bool(ids & set(allowed))
 
 
-async def _open_thread(interaction: discord.Interaction[Any], intake: Intake) -> discord.Thread:
+async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, locale: str) -> discord.Thread:
     channel = interaction.channel
     if isinstance(channel, discord.Thread):
         return channel  # a thread or a forum post: answer right there
     if not isinstance(channel, discord.TextChannel):
-        raise Refused("I can make videos in text channels, threads and forum posts.")
-    name = intake.title[:THREAD_NAME_LIMIT] or "video"
+        raise Refused(t("refuse.channel_type", locale))
+    name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)
     if intake.private:
         thread = await channel.create_thread(name=name, type=discord.ChannelType.private_thread,
                                              invitable=False)
         await thread.add_user(interaction.user)
         return thread
     starter = await channel.send(
-        f"🎬 {interaction.user.mention} is making a video: **{discord.utils.escape_markdown(name)}**",
+        t("thread.starter", locale, mention=interaction.user.mention, name=discord.utils.escape_markdown(name)),
         allowed_mentions=discord.AllowedMentions.none(),
     )
     return await starter.create_thread(name=name)
 
 
-def _request_card(user: discord.abc.User, intake: Intake) -> str:
+def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:
     p = intake.params
-    lines = [f"**Request by {user.mention}**"]
+    lines = [t("card.request_by", locale, mention=user.mention)]
     if intake.kind is JobKind.IMG2VIDEO:
         lines.append(f"> {discord.utils.escape_markdown(shorten(p['prompt'], CARD_PROMPT_BUDGET))}")
-        extras = [f"{p['duration']} s", p["resolution"], f"movement {p['movement']}"]
-        extras += [label for key, label in (("audio", "audio"), ("bgm", "music"), ("off_peak", "off-peak"))
-                   if p.get(key)]
+        extras = [t("card.seconds", locale, seconds=p["duration"]), p["resolution"],
+                  t("card.movement", locale, movement=p["movement"])]
+        extras += [t(label, locale) for key, label in (("audio", "card.audio"), ("bgm", "card.music"),
+                                                       ("off_peak", "card.off_peak")) if p.get(key)]
         if p.get("seed") is not None:
-            extras.append(f"seed {p['seed']}")
+            extras.append(t("card.seed", locale, seed=p["seed"]))
     else:
-        lines += prompt_lines(p["prompts"], p["durations"], budget=CARD_PROMPT_BUDGET)
-        extras = [f"{intake.duration_seconds} s in all", p["resolution"]]
+        lines += prompt_lines(p["prompts"], p["durations"], budget=CARD_PROMPT_BUDGET, locale=locale)
+        extras = [t("card.total", locale, seconds=intake.duration_seconds), p["resolution"]]
     extras.append(format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds)))
     lines.append(" · ".join(extras))
     return "\n".join(lines)

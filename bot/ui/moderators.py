@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import locale_of, t
+
 if TYPE_CHECKING:
     from bot.app import ViduBot
 
@@ -18,7 +20,7 @@ async def require_moderator(interaction: discord.Interaction[Any]) -> bool:
     and a member's roles can change after the command list was drawn."""
     if interaction.guild_id is not None and interaction.permissions.manage_guild:
         return True
-    await interaction.response.send_message("This is for moderators (Manage Server).", ephemeral=True)
+    await interaction.response.send_message(t("error.moderators_only", locale_of(interaction)), ephemeral=True)
     return False
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import DEFAULT_LOCALE, t
 from bot.jobs.models import JobKind
 from bot.media.storyboard import panels_for, render_storyboard
 from bot.pricing import estimate_usd, format_usd
@@ -28,17 +29,17 @@ PROMPT_PREVIEW_CHARS = 150  # nine long prompts must still fit one 2000-characte
 START_ID, CANCEL_ID = "vidu:preview:start", "vidu:preview:cancel"
 
 
-def preview_text(intake: Intake, *, expires_at: float) -> str:
+def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
     p = intake.params
-    lines = ["**Preview: nothing has been sent or charged yet**"]
+    lines = [t("preview.head", locale)]
     for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
-        shown = discord.utils.escape_markdown(_shorten(prompt) if prompt else "(no prompt)")
-        lines.append(f"{n}. {duration} s — {shown}")
+        shown = discord.utils.escape_markdown(_shorten(prompt) if prompt else t("card.no_prompt", locale))
+        lines.append(f"{n}. {t('card.seconds', locale, seconds=duration)} — {shown}")
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
-    where = " · private thread" if intake.private else ""
-    lines.append(f"{len(p['durations']) + 1} frames · {intake.duration_seconds} s in all · "
-                 f"{intake.resolution}{where} · {cost}")
-    lines.append(f"Press **Start** to make the video or **Cancel**. This preview expires <t:{int(expires_at)}:R>.")
+    where = t("preview.private_thread", locale) if intake.private else ""
+    lines.append(t("preview.summary", locale, frames=len(p["durations"]) + 1, seconds=intake.duration_seconds,
+                   resolution=intake.resolution, where=where, cost=cost))
+    lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
     return "\n".join(lines)
 
 
@@ -57,8 +58,11 @@ class StoryboardPreview(discord.ui.View):
     """Start / Cancel under a preview; only the member who asked may press them."""
 
     def __init__(self, bot: ViduBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
-                 *, timeout: float = PREVIEW_TIMEOUT_SECONDS) -> None:
+                 *, timeout: float = PREVIEW_TIMEOUT_SECONDS, locale: str = DEFAULT_LOCALE) -> None:
         super().__init__(timeout=timeout)
+        self.locale = locale
+        self.start.label = t("button.start", locale)
+        self.cancel.label = t("button.cancel", locale)
         self.bot = bot
         self.owner_id = owner_id
         self.intake = intake
@@ -71,7 +75,7 @@ class StoryboardPreview(discord.ui.View):
         """Post the preview as the private answer to an acknowledged interaction."""
         picture = await render_preview_picture(self.intake, self.images)
         self.message = await interaction.followup.send(
-            preview_text(self.intake, expires_at=self.expires_at),
+            preview_text(self.intake, expires_at=self.expires_at, locale=self.locale),
             file=discord.File(io.BytesIO(picture), filename="storyboard.png"),
             view=self, ephemeral=True, wait=True,
         )
@@ -80,14 +84,13 @@ class StoryboardPreview(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message("Only the member who made this storyboard can start it.",
-                                                ephemeral=True)
+        await interaction.response.send_message(t("preview.not_owner", self.locale), ephemeral=True)
         return False
 
     @discord.ui.button(label="Start", style=discord.ButtonStyle.success, emoji="🎬", custom_id=START_ID)
     async def start(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         if self._busy.locked() or self.is_finished():
-            await interaction.response.send_message("This storyboard is already being started.", ephemeral=True)
+            await interaction.response.send_message(t("preview.already_starting", self.locale), ephemeral=True)
             return
         async with self._busy:
             await interaction.response.defer()  # thread, card and job take longer than Discord's 3 s allow
@@ -99,17 +102,18 @@ class StoryboardPreview(discord.ui.View):
                 return
             self._finish()
             await interaction.edit_original_response(
-                content=f"Started: job `{job.id}` in <#{job.thread_id}>.", attachments=[], view=None
+                content=t("preview.started", self.locale, job_id=job.id, thread_id=job.thread_id),
+                attachments=[], view=None,
             )
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=CANCEL_ID)
     async def cancel(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         if self._busy.locked():
-            await interaction.response.send_message("This storyboard is being started already.", ephemeral=True)
+            await interaction.response.send_message(t("preview.already_starting", self.locale), ephemeral=True)
             return
         self._finish()
         await interaction.response.edit_message(
-            content="Cancelled. Nothing was sent and nothing was charged.", attachments=[], view=None
+            content=t("preview.cancelled", self.locale), attachments=[], view=None
         )
 
     async def on_timeout(self) -> None:
@@ -118,7 +122,7 @@ class StoryboardPreview(discord.ui.View):
             return
         try:
             await self.message.edit(
-                content="This preview expired; nothing was sent or charged. Run /storyboard again to make it.",
+                content=t("preview.expired", self.locale),
                 attachments=[], view=None,
             )
         except discord.HTTPException:
@@ -128,8 +132,7 @@ class StoryboardPreview(discord.ui.View):
                        item: discord.ui.Item[Any], /) -> None:
         error_id = secrets.token_hex(4)
         log.error("error %s in the storyboard preview of user %s", error_id, self.owner_id, exc_info=error)
-        text = (f"Something went wrong on our side (error id `{error_id}`). Nothing was charged; please try "
-                "again. Moderators can look the id up in the logs.")
+        text = t("error.internal", self.locale, error_id=error_id)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.i18n import DEFAULT_LOCALE, t
+
 MESSAGE_LIMIT = 2000
 
 
@@ -19,8 +21,11 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def prompt_lines(prompts: list[str | None], durations: list[int], *, budget: int) -> list[str]:
+def prompt_lines(prompts: list[str | None], durations: list[int], *, budget: int,
+                 locale: str = DEFAULT_LOCALE) -> list[str]:
     """One numbered line per segment, every prompt shortened so all of them fit `budget` characters."""
     per_line = max(40, budget // max(1, len(prompts)) - 12)
-    return [f"{n}. {duration} s — {discord.utils.escape_markdown(shorten(prompt or '(no prompt)', per_line))}"
+    no_prompt = t("card.no_prompt", locale)
+    return [f"{n}. {t('card.seconds', locale, seconds=duration)} — "
+            f"{discord.utils.escape_markdown(shorten(prompt or no_prompt, per_line))}"
             for n, (prompt, duration) in enumerate(zip(prompts, durations, strict=True), start=1)]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
@@ -32,8 +33,9 @@ FAST_RESOLUTIONS = ("720p", "1080p")
 
 
 class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:reroll:{JOB_ID}"):
-    def __init__(self, job_id: str, *, label: str = "Re-roll") -> None:
-        super().__init__(discord.ui.Button(label=label, emoji="🎲", style=discord.ButtonStyle.primary,
+    def __init__(self, job_id: str, *, label: str | None = None) -> None:
+        super().__init__(discord.ui.Button(label=label or t("button.reroll", DEFAULT_LOCALE), emoji="🎲",
+                                           style=discord.ButtonStyle.primary,
                                            custom_id=f"vidu:reroll:{job_id}"))
         self.job_id = job_id
 
@@ -49,22 +51,22 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = interaction.client
         inputs = await bot.store.get_inputs(job.id)
+        locale = locale_of(interaction)
         if not inputs:
-            await interaction.followup.send(
-                "The pictures of this job are no longer kept, so it cannot be re-rolled. "
-                "Start a new request with them.", ephemeral=True)
+            await interaction.followup.send(t("reroll.no_inputs", locale), ephemeral=True)
             return
         params = dict(job.params)
         if job.kind is JobKind.IMG2VIDEO:
             params["seed"] = random.randint(0, MAX_SEED)  # multiframe has no seed: the provider varies anyway
         intake = Intake(job.kind, params, job.resolution, job.duration_seconds, job.private,
-                        title=f"re-roll of {job.id}")
+                        title=t("title.reroll", locale, job_id=job.id))
         await _start(interaction, intake, inputs, parent=job, verb="Re-rolling")
 
 
 class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:extend:{JOB_ID}"):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Extend", emoji="⏩", style=discord.ButtonStyle.secondary,
+    def __init__(self, job_id: str, locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(discord.ui.Button(label=t("button.extend", locale), emoji="⏩",
+                                           style=discord.ButtonStyle.secondary,
                                            custom_id=f"vidu:extend:{job_id}"))
         self.job_id = job_id
 
@@ -78,51 +80,52 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         if job is None:
             return
         if job.state is not JobState.DELIVERED:
-            await interaction.response.send_message("Only a finished video can be extended.", ephemeral=True)
+            await interaction.response.send_message(t("extend.only_finished", locale_of(interaction)),
+                                                    ephemeral=True)
             return
-        await interaction.response.send_modal(ExtendModal(job))
+        await interaction.response.send_modal(ExtendModal(job, locale_of(interaction)))
 
 
 class ExtendModal(discord.ui.Modal):
-    def __init__(self, job: Job) -> None:
-        super().__init__(title="Extend this video", timeout=15 * 60)
+    def __init__(self, job: Job, locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(title=t("extend.title", locale), timeout=15 * 60)
         self.job = job
+        self.locale = locale
         previous = job.params.get("prompt") or next((p for p in reversed(job.params.get("prompts", [])) if p), "")
         self.prompt: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
             custom_id="prompt", style=discord.TextStyle.paragraph, default=previous[:2000] or None, max_length=2000)
         self.duration: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
             custom_id="duration", default="5", max_length=2)
-        self.add_item(discord.ui.Label(text="What happens next", component=self.prompt))
-        self.add_item(discord.ui.Label(text="Seconds (1-10)", component=self.duration))
+        self.add_item(discord.ui.Label(text=t("extend.prompt_label", locale), component=self.prompt))
+        self.add_item(discord.ui.Label(text=t("extend.seconds_label", locale), component=self.duration))
 
     async def on_submit(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
-        job, bot = self.job, interaction.client
+        job, bot, locale = self.job, interaction.client, self.locale
         text = self.duration.value.strip()
         if not text.isdigit() or not 1 <= int(text) <= 10:
-            await interaction.followup.send(f"Seconds: {text!r} is not a whole number from 1 to 10. "
-                                            "Nothing was sent.", ephemeral=True)
+            await interaction.followup.send(t("extend.bad_seconds", locale, text=repr(text)), ephemeral=True)
             return
         try:
-            frame = await _last_frame_of(bot, job)
+            frame = await _last_frame_of(bot, job, locale)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
         params = img2video_params(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, int(text), job.private,
-                        title=f"extension of {job.id}")
+                        title=t("title.extension", locale, job_id=job.id))
         await _start(interaction, intake, [frame], parent=job, verb="Extending")
 
 
-async def _last_frame_of(bot: ViduBot, job: Job) -> Any:
+async def _last_frame_of(bot: ViduBot, job: Job, locale: str) -> Any:
     """The delivered video's last frame, checked like any member's image."""
     with tempfile.TemporaryDirectory(dir=bot.worker.workdir) as folder:
         video = Path(folder) / "video.mp4"
-        await _fetch_video(bot, job, video)
+        await _fetch_video(bot, job, video, locale)
         png = await last_frame(video)
     if png is None:
-        raise Refused("The last frame of this video could not be read (the bot needs ffmpeg for Extend).")
+        raise Refused(t("extend.no_frame", locale))
     try:
         return await prepare_image_async(png, f"{job.id}-last-frame.png", ImageLimits(
             max_bytes=bot.settings.image_max_bytes, max_pixels=bot.settings.image_max_pixels,
@@ -131,7 +134,7 @@ async def _last_frame_of(bot: ViduBot, job: Job) -> Any:
         raise Refused(str(problem)) from None
 
 
-async def _fetch_video(bot: ViduBot, job: Job, dest: Path) -> None:
+async def _fetch_video(bot: ViduBot, job: Job, dest: Path, locale: str) -> None:
     """The posted attachment (Discord's CDN) if there is one, else the provider's link while it lives."""
     if job.thread_id and job.delivered_message_id:
         try:
@@ -151,26 +154,29 @@ async def _fetch_video(bot: ViduBot, job: Job, dest: Path) -> None:
             return
         except ProviderError:
             pass
-    raise Refused("The video of this job can no longer be downloaded, so it cannot be extended.")
+    raise Refused(t("extend.gone", locale))
 
 
 async def _start(interaction: discord.Interaction[ViduBot], intake: Intake, images: list[Any], *, parent: Job,
                  verb: str) -> None:
     bot = interaction.client
+    locale = locale_of(interaction)
     try:
-        await validate_request(intake, images)
+        await validate_request(intake, images, locale)
         new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id)
     except Refused as refusal:
         await interaction.followup.send(str(refusal), ephemeral=True)
         return
     log.info("job %s: %s of job %s by user %s", new.id, verb.lower(), parent.id, interaction.user.id)
-    await interaction.followup.send(f"{verb} `{parent.id}`: job `{new.id}` in <#{new.thread_id}>.", ephemeral=True)
+    key = "reroll.started" if verb == "Re-rolling" else "extend.started"
+    await interaction.followup.send(t(key, locale, parent_id=parent.id, job_id=new.id, thread_id=new.thread_id),
+                                    ephemeral=True)
 
 
 def video_view(job: Job) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(RerollButton(job.id))
-    view.add_item(ExtendButton(job.id))
+    view.add_item(RerollButton(job.id, label=t("button.reroll", job.locale)))
+    view.add_item(ExtendButton(job.id, job.locale))
     return view
 
 
@@ -179,6 +185,6 @@ def status_view(job: Job) -> discord.ui.View | None:
     (the same inputs, which are kept for a while; a refused request would only be refused again)."""
     if job.state in (JobState.FAILED, JobState.EXPIRED):
         view = discord.ui.View(timeout=None)
-        view.add_item(RerollButton(job.id, label="Try again"))
+        view.add_item(RerollButton(job.id, label=t("button.try_again", job.locale)))
         return view
     return queue_view(job)

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from bot.i18n import render_reason
 from bot.jobs import Job, JobInput, JobKind, JobState, JobStore
 from bot.jobs.worker import REASON_TASK_LOST, REASON_TIMED_OUT, REASON_UNKNOWN, JobWorker, WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
@@ -194,7 +195,7 @@ async def test_a_task_failed_at_the_provider_says_why(harness: Harness) -> None:
     harness.fake.plan_next_task(fail_reason="content moderation")
     job = await add_img2video(harness.store)
     failed = await harness.until(job.id, [S.FAILED])
-    assert "content moderation" in (failed.reason or "")
+    assert "content moderation" in render_reason(failed.reason or "", "en-US")
     assert job.id not in harness.listener.posted
 
 
@@ -262,7 +263,7 @@ async def test_a_video_link_that_keeps_failing_fails_the_job_plainly(harness: Ha
     harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"), times=2)
     job = await add_img2video(harness.store)
     failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
-    assert failed.state is S.FAILED and "expired" in (failed.reason or "")
+    assert failed.state is S.FAILED and "expired" in render_reason(failed.reason or "", "en-US")
     assert job.id not in harness.listener.posted
 
 
@@ -274,7 +275,7 @@ async def test_a_video_over_the_download_cap_fails_instead_of_retrying_forever(h
                        workdir=harness.worker.workdir, clock=harness.clock)
     harness.worker = worker
     failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
-    assert failed.state is S.FAILED and "larger than" in (failed.reason or "")
+    assert failed.state is S.FAILED and "larger than" in render_reason(failed.reason or "", "en-US")
 
 
 async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None:
@@ -288,7 +289,7 @@ async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None
     failed = await harness.store.get_job(broken.id)
     assert failed is not None
     assert failed.state is S.FAILED
-    assert "stored request is invalid" in (failed.reason or "")
+    assert "stored request is invalid" in render_reason(failed.reason or "", "en-US")
 
 
 async def test_inputs_are_kept_for_reroll_then_swept_after_the_retention(harness: Harness) -> None:

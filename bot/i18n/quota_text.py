@@ -1,0 +1,35 @@
+"""Quota sentences in the member's language: a limit ("3 videos per day"), what is left, what went over."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.i18n.catalog import t
+
+if TYPE_CHECKING:
+    from bot.quotas.models import Charge, Limit, QuotaCheck, Usage
+
+
+def describe_limit(limit: Limit, locale: str) -> str:
+    parts = []
+    if limit.videos is not None:
+        parts.append(t("limit.videos_one" if limit.videos == 1 else "limit.videos_many", locale, count=limit.videos))
+    if limit.seconds is not None:
+        parts.append(t("limit.seconds", locale, count=limit.seconds))
+    text = t("limit.and", locale).join(parts) or t("limit.none", locale)
+    return t("limit.per", locale, parts=text, period=t(f"period.{limit.period.value}", locale))
+
+
+def check_label(check: QuotaCheck, locale: str) -> str:
+    adjective = t(f"adjective.{check.limit.period.value}", locale)
+    return t("quota.label_server" if check.user_id is None else "quota.label_member", locale, adjective=adjective)
+
+
+def exceeded_text(check: QuotaCheck, used: Usage, charge: Charge, locale: str) -> str:
+    limit = check.limit
+    if limit.videos is not None and used.videos + charge.videos > limit.videos:
+        what = t("quota.exceeded_videos", locale, used=used.videos, limit=limit.videos)
+    else:
+        what = t("quota.exceeded_seconds", locale, used=used.seconds, limit=limit.seconds, needed=charge.seconds)
+    return t("quota.exceeded", locale, label=check_label(check, locale), limit=describe_limit(limit, locale),
+             what=what, when=f"<t:{int(check.resets_at.timestamp())}:R>")
