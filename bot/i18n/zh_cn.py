@@ -168,7 +168,7 @@ MESSAGES: dict[str, str] = {
     "limit.seconds": "{count} 秒视频",
     "limit.and": "和",
     "limit.none": "不限",
-    "limit.per": "每{period}{parts}",
+    "limit.per": "每{period} {parts}",
     "period.day": "天",
     "period.week": "周",
     "period.month": "月",

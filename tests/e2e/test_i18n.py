@@ -1,0 +1,161 @@
+"""English and Simplified Chinese through the real bot process and the fake Discord: `bob` uses Discord in
+zh-CN, `alice` in en-US. What each of them reads must be in their own language, and the command list
+Discord shows must carry zh-CN names and descriptions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.e2e.conftest import png
+from tests.e2e.test_animate import private_answer
+from tests.fakes.discord import FakeDiscord, SentMessage, Upload
+from tests.fakes.provider import FakeProvider
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+NO_DESCRIPTION = "…"  # discord.py's placeholder for an option nobody described
+
+
+def _is_video(message: SentMessage) -> bool:
+    return any(a.filename.endswith(".mp4") for a in message.attachments)
+
+
+def _missing_localizations(command: dict[str, Any]) -> list[str]:
+    """Every name, description and word choice in one synced command that has no zh-CN text."""
+    missing: list[str] = []
+
+    def check(node: dict[str, Any], path: str, *, described: bool) -> None:
+        if not (node.get("name_localizations") or {}).get("zh-CN"):
+            missing.append(f"{path}: name")
+        if described and node.get("description") not in ("", None, NO_DESCRIPTION) \
+                and not (node.get("description_localizations") or {}).get("zh-CN"):
+            missing.append(f"{path}: description {node.get('description')!r}")
+        for choice in node.get("choices") or []:
+            if str(choice["name"]).isalpha() and not (choice.get("name_localizations") or {}).get("zh-CN"):
+                missing.append(f"{path}: choice {choice['name']!r}")
+        for option in node.get("options") or []:
+            check(option, f"{path} {option['name']}", described=True)
+
+    check(command, f"/{command['name']}", described=command.get("type", 1) == 1)
+    return missing
+
+
+async def test_synced_commands_carry_zh_cn_names_descriptions_and_choices(
+    fake_discord: FakeDiscord, start_bot
+) -> None:
+    await start_bot()
+    synced = {c.name: c.data for c in fake_discord.commands.list(fake_discord.world.guild.id)}
+    assert {"animate", "keyframes", "storyboard", "jobs", "quota", "help", "Animate"} <= set(synced)
+    missing = [line for data in synced.values() for line in _missing_localizations(data)]
+    assert missing == []
+    animate = synced["animate"]
+    assert animate["name_localizations"]["zh-CN"] == "图生视频"
+    assert animate["description_localizations"]["zh-CN"] == "把一张图片变成视频"
+    movement = next(o for o in animate["options"] if o["name"] == "movement")
+    assert {c["value"]: c["name_localizations"]["zh-CN"] for c in movement["choices"]}["auto"] == "自动"
+
+
+async def test_a_chinese_member_gets_a_bad_picture_refused_in_chinese(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    ix = await fake_discord.slash(world.bob, "animate", channel=world.general,
+                                  options={"image": Upload("notes.png", b"plain text, not a picture"),
+                                           "prompt": "猫在挥手"})
+    answer = await private_answer(fake_discord, ix)
+    assert answer.ephemeral and answer.visible_to == world.bob.id
+    assert answer.content.startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
+    assert "• notes.png：这不是图片" in answer.content
+    assert provider.requests_to("submit") == []
+    # The same mistake from an English-speaking member reads as before.
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                  options={"image": Upload("notes.png", b"plain text, not a picture"),
+                                           "prompt": "the cat waves"})
+    answer = await private_answer(fake_discord, ix)
+    assert answer.content.startswith("Nothing was sent and nothing was charged. Please fix this and try again:")
+    assert not CJK.search(answer.content)
+
+
+async def test_a_chinese_member_sees_chinese_cards_and_delivery(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    ix = await fake_discord.slash(world.bob, "animate", channel=world.general,
+                                  options={"image": Upload("cat.png", png()), "prompt": "猫在挥手", "duration": 4})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    video = await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    answer = await private_answer(fake_discord, ix)
+    assert answer.content.startswith("你的视频正在制作中：任务 `") and f"<#{thread.id}>" in answer.content
+
+    card, status = fake_discord.messages(thread)[:2]
+    assert card.content.startswith(f"**<@{world.bob.id}> 的请求**")
+    assert "4 秒" in card.content and "运动幅度 auto" in card.content
+    await fake_discord.wait_for(lambda: "✅ 完成" in fake_discord.message(status.id).content, timeout=10,
+                                what="the status card to say 完成 (done)", seen=lambda: status.content)
+    assert "任务 `" in fake_discord.message(status.id).content
+    assert video.content.startswith(f"<@{world.bob.id}> 你的视频好了 · 任务 `")
+    buttons = [c["label"] for row in video.components for c in row["components"]]
+    assert buttons == ["重新生成", "延长"]
+    starter = fake_discord.messages(world.general)[-1]
+    assert "正在制作视频" in starter.content
+
+
+async def test_a_refusal_by_the_provider_is_explained_in_chinese_with_the_provider_words(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await fake_discord.slash(world.bob, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "something forbidden"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    status = await fake_discord.wait_for_message(thread, lambda m: "被视频服务拒绝" in m.content, timeout=20)
+    why = next(line for line in status.content.splitlines() if line.startswith("原因："))
+    assert len(why) > len("原因：")  # the provider's own text, as it was given
+    assert "没有计入你的配额。" in status.content
+
+
+async def test_a_quota_refusal_is_in_the_member_language(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    ix = await fake_discord.slash(world.mod, "quota set", channel=world.general,
+                                  options={"scope": "default", "period": "day", "videos": 0})
+    await private_answer_or_response(fake_discord, ix)
+    ix = await fake_discord.slash(world.bob, "animate", channel=world.general,
+                                  options={"image": Upload("a.png", png()), "prompt": "猫"})
+    answer = await private_answer(fake_discord, ix)
+    assert answer.content.startswith("这会超出你的每日限制（每天 0 个视频）：已用 0/0 个视频。")
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                  options={"image": Upload("a.png", png()), "prompt": "cat"})
+    answer = await private_answer(fake_discord, ix)
+    assert answer.content.startswith("This would go over your daily limit (0 videos per day): 0 of 0 videos used.")
+    assert provider.requests_to("submit") == []
+
+
+async def test_help_answers_in_each_member_language_with_the_picture(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    answers = {}
+    for member in (world.alice, world.bob):
+        ix = await fake_discord.slash(member, "help", channel=world.general)
+        answers[member.locale] = await private_answer(fake_discord, ix)
+    english, chinese = answers["en-US"], answers["zh-CN"]
+    for answer in (english, chinese):
+        assert answer.ephemeral and len(answer.content) <= 2000
+        (picture,) = answer.attachments
+        assert picture.filename == "keyframes-to-segments.png" and picture.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "`/animate`" in english.content and "strictly between 1:4 and 4:1" in english.content
+    assert "No limits are set in this server." in english.content and not CJK.search(english.content)
+    assert "`/图生视频`" in chinese.content and "严格介于 1:4 和 4:1 之间" in chinese.content
+    assert "此服务器没有设置任何限制。" in chinese.content
+
+
+async def private_answer_or_response(fake: FakeDiscord, ix: Any) -> str:
+    """A moderator command answers with a plain message (type 4) rather than a deferred one."""
+    await fake.wait_for(lambda: ix.responses or None, timeout=10, what="an answer", seen=lambda: "")
+    return str((ix.responses[0].data or {}).get("content", ""))
