@@ -6,7 +6,10 @@ import asyncio
 import json
 import math
 import sys
+from pathlib import Path
 
+import asyncpg
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import png
@@ -14,6 +17,7 @@ from tests.fakes.discord import FakeDiscord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider, Fault
 from tests.ops.conftest import StartOpsBot, get, wait_healthy
 from tests.ops.test_docker_files import dockerfile, exec_form
+from tests.store.backends import chosen_backend, pg_dsn_from_url, pg_url
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -127,3 +131,24 @@ async def test_health_command_without_a_running_bot_says_so(
     assert code == 1 and "unhealthy: no answer from http://127.0.0.1:" in out, out
     code, out = await healthcheck({**bot.env, "METRICS_PORT": ""})
     assert code == 3 and "METRICS_PORT is not set" in out, out
+
+
+@pytest.mark.skipif(chosen_backend().name != "postgresql",
+                    reason="another process cannot stop SQLite (WAL) readers; run with TEST_E2E_DATABASE=postgresql")
+async def test_healthz_turns_503_while_the_database_does_not_answer(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_ops_bot: StartOpsBot, tmp_path: Path
+) -> None:
+    bot = await start_ops_bot()
+    # An operator's migration holding a lock on the bot's tables: the bot's queries wait, and /healthz says so.
+    dsn, schema = pg_dsn_from_url(pg_url(tmp_path))
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        async with conn.transaction():
+            await conn.execute(f'LOCK TABLE "{schema}".schema_version IN ACCESS EXCLUSIVE MODE')
+            body = json.loads(await wait_healthy(bot, timeout=20, healthy=False))
+            assert "database did not answer within 5 s" in body["reasons"]
+            code, out = await healthcheck(bot.env)
+            assert code == 1 and "database did not answer" in out
+    finally:
+        await conn.close()
+    assert json.loads(await wait_healthy(bot, timeout=20)) == {"status": "ok", "reasons": []}
