@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.harness import percentile, running_fakes, start_bot
 from benchmarks.images import noisy_images
-from tests.fakes.discord import Upload
+from tests.fakes.discord import DiscordAPIError, InteractionRecord, Upload
 
 COMMANDS = 50
 ACCEPTED = "Your video is on its way"
@@ -43,9 +43,13 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             await asyncio.gather(*(discord.wait_for_response(r, timeout=30) for r in records))
             ack_ms = [(r.responses[0].at - r.created_at) * 1000 for r in records]
 
-            def final(record: Any) -> str | None:
-                message = discord._messages.get(record.original_message_id or 0)
-                return None if message is None or message.loading else message.content
+            def final(record: InteractionRecord) -> str | None:
+                """The answer that replaced the "thinking…" message, once there is one."""
+                try:
+                    message = discord.message(record.original_message_id or 0)
+                except DiscordAPIError:
+                    return None
+                return None if message.loading else message.content
 
             with contextlib.suppress(TimeoutError):
                 await discord.wait_for(lambda: all(final(r) for r in records), timeout=answer_limit,

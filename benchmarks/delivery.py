@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from PIL import Image
 
 from benchmarks.harness import Fakes, percentile, running_fakes, start_bot
 from bot.jobs import JobState, open_store
 from bot.provider import RateLimiter, TaskStatus, ViduClient
-from tests.e2e.conftest import png
 from tests.fakes.discord import Upload
 
 BASELINE_INTERVAL = 3.0
@@ -74,6 +75,12 @@ class BaselinePoller:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+def _still() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 360), (200, 120, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
 def _durations(jobs: int, shortest: float, longest: float) -> list[float]:
     step = (longest - shortest) / max(1, jobs - 1)
     return [shortest + n * step for n in range(jobs)]
@@ -81,7 +88,7 @@ def _durations(jobs: int, shortest: float, longest: float) -> list[float]:
 
 async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
     jobs, shortest, longest = (40, 8.0, 20.0) if quick else (200, 20.0, 120.0)
-    picture = png(640, 360, (200, 120, 40))
+    picture = _still()
     async with running_fakes() as fakes, aiohttp.ClientSession() as session:
         discord, provider = fakes.discord, fakes.provider
         world = discord.world
