@@ -80,8 +80,8 @@ async def test_roles_members_grants_and_the_pool(fake_discord: FakeDiscord, prov
     shown = await run(fake_discord, world.mod, "quota show", member=world.bob)
     assert "3 of 3 videos left" in shown
     for n in range(3):
-        assert "on its way" in await animate(fake_discord, world.bob, f"bob {n}")
-    assert "your daily limit" in await animate(fake_discord, world.bob, "bob 4")
+        assert "你的视频正在制作中" in await animate(fake_discord, world.bob, f"bob {n}")  # bob reads zh-CN
+    assert "你的每日限制" in await animate(fake_discord, world.bob, "bob 4")
     assert "+0 s, +1 videos" in await run(fake_discord, world.mod, "quota grant", member=world.alice, seconds=0,
                                            videos=1)
     assert "on its way" in await animate(fake_discord, world.alice, "alice 1")
@@ -143,7 +143,7 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
     refused = await animate(fake_discord, world.alice, "a red Dragon flies")
     assert "“dragon”, which this server does not allow" in refused
     assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.bob)
-    assert "paused your video requests" in await animate(fake_discord, world.bob)
+    assert "管理员已暂停你在此服务器中的视频请求" in await animate(fake_discord, world.bob)  # bob reads zh-CN
     assert "Cooldown between requests: 60 s" in await run(fake_discord, world.mod, "config limits",
                                                           cooldown_seconds=60)
     assert "on its way" in await animate(fake_discord, world.alice, "a calm lake")

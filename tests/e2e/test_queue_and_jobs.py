@@ -27,7 +27,7 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
     refused = await fake_discord.press_button(world.bob, card, cancel)
     answer = await fake_discord.wait_for(lambda: refused.responses or None, timeout=10, what="bob's answer",
                                          seen=lambda: "")
-    assert "Only the member who asked" in (answer[0].data or {}).get("content", "")
+    assert "只有发起这个视频的成员或管理员" in (answer[0].data or {}).get("content", "")  # bob reads zh-CN
 
     await fake_discord.press_button(world.alice, card, cancel)
     await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).content or None,
@@ -63,7 +63,7 @@ async def test_jobs_lists_my_jobs_and_shows_one_in_detail_but_not_to_others(
 
     nosy = await fake_discord.slash(world.bob, "jobs", channel=world.general, options={"job": job_id})
     await fake_discord.wait_for(lambda: nosy.responses or None, timeout=10, what="bob's /jobs", seen=lambda: "")
-    assert (nosy.responses[0].data or {})["content"] == f"No job `{job_id}` of yours in this server."
+    assert (nosy.responses[0].data or {})["content"] == f"你在此服务器中没有任务 `{job_id}`。"  # bob reads zh-CN
 
     mod = await fake_discord.slash(world.mod, "jobs", channel=world.general, options={"job": job_id})
     await fake_discord.wait_for(lambda: mod.responses or None, timeout=10, what="mod's /jobs", seen=lambda: "")
@@ -74,4 +74,4 @@ async def test_jobs_when_there_are_none(fake_discord: FakeDiscord, provider: Fak
     await start_bot()
     ix = await fake_discord.slash(fake_discord.world.bob, "jobs", channel=fake_discord.world.general)
     await fake_discord.wait_for(lambda: ix.responses or None, timeout=10, what="/jobs", seen=lambda: "")
-    assert "no jobs" in (ix.responses[0].data or {})["content"]
+    assert "还没有任务" in (ix.responses[0].data or {})["content"]  # bob reads zh-CN

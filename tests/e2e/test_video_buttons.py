@@ -53,7 +53,7 @@ async def test_only_the_requester_or_a_moderator_may_reroll(
     video = await _first_video(fake_discord, provider)
     ix = await fake_discord.press_button(fake_discord.world.bob, video, _button(video, "vidu:reroll:"))
     await fake_discord.wait_for(lambda: ix.responses or None, timeout=10, what="bob's answer", seen=lambda: "")
-    assert "Only the member who asked" in (ix.responses[0].data or {})["content"]
+    assert "只有发起这个视频的成员或管理员" in (ix.responses[0].data or {})["content"]  # bob reads zh-CN
     mod = await fake_discord.press_button(fake_discord.world.mod, video, _button(video, "vidu:reroll:"))
     assert "Re-rolling" in (await private_answer(fake_discord, mod)).content
     assert len(provider.requests_to("submit")) >= 1
