@@ -123,9 +123,12 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
 
 
 class _HasIds(Protocol):
-    id: str
-    guild_id: int
-    user_id: int
+    @property
+    def id(self) -> str: ...
+    @property
+    def guild_id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
 
 
 def job_ids(job: _HasIds) -> dict[str, object]:
