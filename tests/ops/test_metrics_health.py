@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.e2e import test_moderators as moderators
 from tests.e2e.conftest import png
 from tests.fakes.discord import FakeDiscord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider, Fault
@@ -152,3 +153,16 @@ async def test_healthz_turns_503_while_the_database_does_not_answer(
     finally:
         await conn.close()
     assert json.loads(await wait_healthy(bot, timeout=20)) == {"status": "ok", "reasons": []}
+
+
+async def test_a_request_refused_by_a_quota_is_counted_once(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_ops_bot: StartOpsBot
+) -> None:
+    bot = await start_ops_bot()
+    world = fake_discord.world
+    await moderators.run(fake_discord, world.mod, "quota set", scope="default", period="day", videos=1)
+    assert "on its way" in await moderators.animate(fake_discord, world.alice)
+    refused = await moderators.animate(fake_discord, world.alice, "again")
+    assert "your daily limit" in refused
+    page = samples((await get(bot, "/metrics"))[1])
+    assert value(page, "vidu_quota_refusals_total") == 1
