@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ViduBot
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.moderation import BlockedTerm, check_new_term
 from bot.quotas import GuildSettings, zone
 from bot.ui.moderators import mod_log, require_moderator
@@ -18,17 +19,18 @@ from bot.ui.moderators import mod_log, require_moderator
 Interaction = discord.Interaction[ViduBot]
 
 
-def describe(settings: GuildSettings) -> str:
-    channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or "every channel"
+def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
+    channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or t("config.every_channel", locale)
     weights = ", ".join(f"{r} ×{w:g}" for r, w in sorted(settings.weights.items()))
     def dflt(value: int | None) -> str:
-        return "bot default" if value is None else str(value)
+        return t("config.bot_default", locale) if value is None else str(value)
+    modlog = f"<#{settings.modlog_channel_id}>" if settings.modlog_channel_id else t("config.none", locale)
     return "\n".join([
-        f"Channels: {channels}",
-        f"Mod-log: {f'<#{settings.modlog_channel_id}>' if settings.modlog_channel_id else 'none'}",
-        f"Jobs in flight per member: {dflt(settings.max_active)} · queue per member: {dflt(settings.max_queued)}",
-        f"Cooldown between requests: {settings.cooldown_seconds} s",
-        f"Time zone: {settings.timezone} · weights: {weights}",
+        t("config.channels", locale, channels=channels),
+        t("config.modlog", locale, channel=modlog),
+        t("config.jobs", locale, in_flight=dflt(settings.max_active), queue=dflt(settings.max_queued)),
+        t("config.cooldown", locale, seconds=settings.cooldown_seconds),
+        t("config.zone", locale, zone=settings.timezone, weights=weights),
     ])
 
 
@@ -46,7 +48,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
         before = await store.set_guild_settings(interaction.guild_id, updated, actor_id=interaction.user.id,
                                                 action=f"config.{what}")
-        await interaction.response.send_message(f"Updated.\n{describe(updated)}", ephemeral=True)
+        locale = locale_of(interaction)
+        await interaction.response.send_message(f"{t('mod.updated', locale)}\n{describe(updated, locale)}",
+                                                ephemeral=True)
         old, new = (json.dumps(getattr(s, what)) for s in (before, updated))
         await mod_log(self.bot, interaction, f"config {what}", old, new)
 
@@ -55,7 +59,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         if await require_moderator(interaction):
             assert interaction.guild_id is not None
             settings = await self.bot.store.guild_settings(interaction.guild_id)
-            await interaction.response.send_message(describe(settings), ephemeral=True)
+            await interaction.response.send_message(describe(settings, locale_of(interaction)), ephemeral=True)
 
     @app_commands.command(name="channel", description="Allow or stop the bot in a channel (none allowed: all)")
     async def channel(self, interaction: Interaction, channel: discord.TextChannel | discord.ForumChannel,
@@ -94,7 +98,8 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         try:
             zone(name)
         except ValueError as problem:
-            await interaction.response.send_message(f"Not changed: {problem}.", ephemeral=True)
+            await interaction.response.send_message(t("mod.not_changed", locale_of(interaction), problem=problem),
+                                                    ephemeral=True)
             return
         await self._change(interaction, "timezone", timezone=name)
 
@@ -125,9 +130,12 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
         assert interaction.guild_id is not None
         before = await self.bot.store.set_blocked(interaction.guild_id, member.id, blocked,
                                                   actor_id=interaction.user.id, reason=reason)
-        state = {True: "blocked", False: "allowed"}
-        await interaction.response.send_message(f"{member.mention}: {state[before]} → {state[blocked]}.",
-                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        locale = locale_of(interaction)
+        shown = {True: t("mod.blocked", locale), False: t("mod.allowed", locale)}
+        await interaction.response.send_message(
+            t("mod.change", locale, what=member.mention, before=shown[before], after=shown[blocked]),
+            ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        state = {True: "blocked", False: "allowed"}  # the mod-log is a record: English
         await mod_log(self.bot, interaction, f"video requests of {member.mention}", state[before], state[blocked])
 
     @app_commands.command(name="block", description="Stop a member from making videos here")
@@ -154,21 +162,24 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
             return
         assert interaction.guild_id is not None
         terms = await self.bot.store.blocklist(interaction.guild_id)
-        await interaction.response.send_message("\n".join(f"• {t.shown()}" for t in terms) or "The blocklist is empty.",
-                                                ephemeral=True)
+        text = "\n".join(f"• {term.shown()}" for term in terms) or t("mod.blocklist_empty", locale_of(interaction))
+        await interaction.response.send_message(text, ephemeral=True)
 
     async def _blocklist(self, interaction: Interaction, term: BlockedTerm, present: bool) -> None:
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
+        locale = locale_of(interaction)
         problem = check_new_term(term) if present else None
         if problem:
-            await interaction.response.send_message(f"Not added: {problem}.", ephemeral=True)
+            await interaction.response.send_message(t("mod.not_added", locale, problem=problem), ephemeral=True)
             return
         before = await self.bot.store.set_blocklisted(interaction.guild_id, term, present,
                                                       actor_id=interaction.user.id)
-        state = {True: "refused", False: "allowed"}
-        await interaction.response.send_message(f"{term.shown()}: {state[before]} → {state[present]}.", ephemeral=True)
+        shown = {True: t("mod.refused", locale), False: t("mod.allowed", locale)}
+        await interaction.response.send_message(
+            t("mod.change", locale, what=term.shown(), before=shown[before], after=shown[present]), ephemeral=True)
+        state = {True: "refused", False: "allowed"}  # the mod-log is a record: English
         await mod_log(self.bot, interaction, f"blocklist {term.shown()}", state[before], state[present])
 
     @app_commands.command(name="audit", description="The latest moderator changes in this server")
@@ -179,7 +190,7 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
         rows = await self.bot.store.audit(interaction.guild_id, limit=15)
         lines = [f"<t:{row['at'] // 1000}:f> <@{row['actor_id']}> {row['action']}: {row['before'] or '—'} → "
                  f"{row['after'] or '—'}" for row in rows]
-        text = "\n".join(lines) or "No changes yet."
+        text = "\n".join(lines) or t("mod.no_changes", locale_of(interaction))
         await interaction.response.send_message(text[:1990], ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.quota_text import describe_limit
 from bot.jobs.models import utcnow
 from bot.media.charts import Bar, usage_chart
 from bot.quotas import Limit, Period, QuotaCheck, Scope, checks_for, window
@@ -44,19 +45,22 @@ async def describe_checks(bot: ViduBot, checks: list[QuotaCheck], locale: str = 
     return lines
 
 
-def _target(scope: ScopeName, role: discord.Role | None, member: discord.Member | None) -> tuple[Scope, int, str]:
-    """The limit's target from the options; ValueError names what is missing."""
+def _target(scope: ScopeName, role: discord.Role | None, member: discord.Member | None,
+            locale: str = DEFAULT_LOCALE) -> tuple[Scope, int, str]:
+    """The limit's target from the options (and its name in `locale`); ValueError names what is missing."""
     if scope == "role":
         if role is None:
-            raise ValueError("choose the `role` this limit is for")
-        return Scope.ROLE, role.id, f"role {role.mention}"
+            raise ValueError(t("mod.choose_role", locale))
+        return Scope.ROLE, role.id, t("mod.who_role", locale, mention=role.mention)
     if scope == "member":
         if member is None:
-            raise ValueError("choose the `member` this limit is for")
-        return Scope.MEMBER, member.id, f"member {member.mention}"
+            raise ValueError(t("mod.choose_member", locale))
+        return Scope.MEMBER, member.id, t("mod.who_member", locale, mention=member.mention)
     if role is not None or member is not None:
-        raise ValueError(f"scope `{scope}` takes no role or member")
-    return (Scope.SERVER, 0, "the server pool") if scope == "server" else (Scope.DEFAULT, 0, "every member")
+        raise ValueError(t("mod.scope_takes_nothing", locale, scope=scope))
+    if scope == "server":
+        return Scope.SERVER, 0, t("mod.who_server", locale)
+    return Scope.DEFAULT, 0, t("mod.who_default", locale)
 
 
 class Quota(commands.GroupCog, group_name="quota", group_description="Video quotas"):
@@ -93,20 +97,23 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
+        locale = locale_of(interaction)
         if videos is None and seconds is None:
-            await interaction.response.send_message("Give `videos`, `seconds` or both (to remove a limit, use "
-                                                    "`/quota clear`).", ephemeral=True)
+            await interaction.response.send_message(t("mod.give_videos_or_seconds", locale), ephemeral=True)
             return
         try:
-            kind, target_id, who = _target(scope, role, member)
+            kind, target_id, who = _target(scope, role, member, locale)
         except ValueError as problem:
-            await interaction.response.send_message(f"Not changed: {problem}.", ephemeral=True)
+            await interaction.response.send_message(t("mod.not_changed", locale, problem=problem), ephemeral=True)
             return
         limit = Limit(interaction.guild_id, kind, target_id, Period(period), videos, seconds)
         before = await self.bot.store.set_limit(limit, actor_id=interaction.user.id)
-        was = before.describe() if before else "no limit"
-        await interaction.response.send_message(f"Limit for {who}: {was} → {limit.describe()}.", ephemeral=True)
-        await mod_log(self.bot, interaction, f"quota for {who}", was, limit.describe())
+        was = describe_limit(before, locale) if before else t("limit.none", locale)
+        await interaction.response.send_message(
+            t("mod.limit_changed", locale, who=who, before=was, after=describe_limit(limit, locale)), ephemeral=True)
+        # The mod-log is a record for every moderator: it stays in English.
+        await mod_log(self.bot, interaction, f"quota for {_target(scope, role, member)[2]}",
+                      before.describe() if before else "no limit", limit.describe())
 
     @app_commands.command(name="clear", description="Moderators: remove a limit")
     @app_commands.guild_only()
@@ -115,18 +122,22 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
+        locale = locale_of(interaction)
         try:
-            kind, target_id, who = _target(scope, role, member)
+            kind, target_id, who = _target(scope, role, member, locale)
         except ValueError as problem:
-            await interaction.response.send_message(f"Not changed: {problem}.", ephemeral=True)
+            await interaction.response.send_message(t("mod.not_changed", locale, problem=problem), ephemeral=True)
             return
         before = await self.bot.store.clear_limit(interaction.guild_id, kind, target_id, Period(period),
                                                   actor_id=interaction.user.id)
         if before is None:
-            await interaction.response.send_message(f"There was no {period} limit for {who}.", ephemeral=True)
+            await interaction.response.send_message(
+                t("mod.no_limit_for", locale, period=t(f"period.{period}", locale), who=who), ephemeral=True)
             return
-        await interaction.response.send_message(f"Removed the limit for {who} ({before.describe()}).", ephemeral=True)
-        await mod_log(self.bot, interaction, f"quota for {who}", before.describe(), "no limit")
+        await interaction.response.send_message(
+            t("mod.limit_removed", locale, who=who, limit=describe_limit(before, locale)), ephemeral=True)
+        await mod_log(self.bot, interaction, f"quota for {_target(scope, role, member)[2]}", before.describe(),
+                      "no limit")
 
     @app_commands.command(name="show", description="Moderators: the limits of the server, a role or a member")
     @app_commands.guild_only()
@@ -146,7 +157,9 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
             text = "\n".join(lines)
         else:
             chosen = [x for x in limits if role is None or (x.scope is Scope.ROLE and x.target_id == role.id)]
-            text = "\n".join(f"• {_who(x)}: {x.describe()}" for x in chosen) or "No limits set."
+            locale = locale_of(interaction)
+            text = ("\n".join(f"• {_who(x, locale)}: {describe_limit(x, locale)}" for x in chosen)
+                    or t("mod.no_limits", locale))
         await interaction.response.send_message(text, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
@@ -159,10 +172,12 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         assert interaction.guild_id is not None
         await self.bot.store.grant(interaction.guild_id, member.id, videos=videos, seconds=seconds,
                                    actor_id=interaction.user.id)
-        given = f"+{seconds} s, +{videos} videos"
-        await interaction.response.send_message(f"Granted {member.mention} {given} for the current windows.",
+        locale = locale_of(interaction)
+        given = t("mod.granted_amount", locale, seconds=seconds, videos=videos)
+        await interaction.response.send_message(t("mod.granted", locale, mention=member.mention, given=given),
                                                 ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
-        await mod_log(self.bot, interaction, f"grant for {member.mention}", "—", given)
+        await mod_log(self.bot, interaction, f"grant for {member.mention}", "—",
+                      t("mod.granted_amount", DEFAULT_LOCALE, seconds=seconds, videos=videos))
 
     @app_commands.command(name="usage", description="Moderators: who used what, as a chart")
     @app_commands.guild_only()
@@ -175,17 +190,24 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         since, _ = window(Period(period), utcnow(), settings.timezone)
         rows = await self.bot.store.usage_by_member(interaction.guild_id, since)
         bars = [Bar(await _name(interaction.guild, user_id), u.videos, u.seconds) for user_id, u in rows]
-        title = f"Usage this {period} (since {_day(since)})"
-        png = await asyncio.to_thread(usage_chart, title, bars)
-        lines = [f"**{title}**", *(f"<@{user_id}>: {u.videos} videos, {u.seconds} s" for user_id, u in rows)]
-        await interaction.followup.send("\n".join(lines) if rows else f"**{title}**\nNo videos yet.",
+        locale = locale_of(interaction)
+        # The chart's own title stays English: Pillow's built-in font has no CJK glyphs.
+        png = await asyncio.to_thread(usage_chart, t("mod.usage_title", DEFAULT_LOCALE, period=period,
+                                                     day=_day(since)), bars)
+        title = t("mod.usage_title", locale, period=t(f"period.{period}", locale), day=_day(since))
+        lines = [f"**{title}**", *(t("mod.usage_line", locale, mention=f"<@{user_id}>", videos=u.videos,
+                                     seconds=u.seconds) for user_id, u in rows)]
+        await interaction.followup.send("\n".join(lines) if rows else f"**{title}**\n{t('mod.usage_none', locale)}",
                                         file=discord.File(io.BytesIO(png), filename="usage.png"), ephemeral=True,
                                         allowed_mentions=discord.AllowedMentions.none())
 
 
-def _who(limit: Limit) -> str:
-    return {Scope.SERVER: "server pool", Scope.DEFAULT: "every member", Scope.ROLE: f"role <@&{limit.target_id}>",
-            Scope.MEMBER: f"member <@{limit.target_id}>"}[limit.scope]
+def _who(limit: Limit, locale: str) -> str:
+    if limit.scope is Scope.ROLE:
+        return t("mod.who_role", locale, mention=f"<@&{limit.target_id}>")
+    if limit.scope is Scope.MEMBER:
+        return t("mod.who_member", locale, mention=f"<@{limit.target_id}>")
+    return t("mod.list_server" if limit.scope is Scope.SERVER else "mod.who_default", locale)
 
 
 def _day(moment: datetime) -> str:

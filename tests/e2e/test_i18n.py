@@ -159,3 +159,37 @@ async def private_answer_or_response(fake: FakeDiscord, ix: Any) -> str:
     """A moderator command answers with a plain message (type 4) rather than a deferred one."""
     await fake.wait_for(lambda: ix.responses or None, timeout=10, what="an answer", seen=lambda: "")
     return str((ix.responses[0].data or {}).get("content", ""))
+
+
+async def test_a_chinese_moderator_gets_chinese_answers_and_the_audit_log_stays_as_recorded(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    world.mod.user.locale = "zh-CN"
+    await start_bot()
+
+    async def run(command: str, **options: Any) -> str:
+        ix = await fake_discord.slash(world.mod, command, channel=world.general, options=options)
+        return await private_answer_or_response(fake_discord, ix)
+
+    assert await run("quota set", scope="default", period="day", videos=3) == \
+        "每个成员 的限制：不限 → 每天 3 个视频。"
+    assert await run("quota set", scope="role", period="day") == \
+        "请给出 `视频数`、`秒数` 或两者（要移除限制，请用 `/配额 清除`）。"
+    assert await run("quota set", scope="role", period="day", videos=1) == "未更改：请选择此限制针对的 `身份组`。"
+    assert await run("quota show") == "• 每个成员: 每天 3 个视频"
+    assert (await run("config show")).startswith("频道：所有频道\n管理日志：无")
+    assert await run("mod blocklist show") == "屏蔽词列表是空的。"
+    # The audit log is a record every moderator reads alike: its action names are not translated.
+    assert f"<@{world.mod.id}> quota.set: — → " in await run("mod audit")
+
+
+async def test_a_member_whose_language_we_lack_reads_the_server_language(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    world.alice.user.locale = "fr"
+    world.guild.preferred_locale = "zh-CN"
+    await start_bot()
+    ix = await fake_discord.slash(world.alice, "jobs", channel=world.general)
+    assert (await private_answer_or_response(fake_discord, ix)).startswith("你在此服务器中还没有任务。")
