@@ -193,3 +193,39 @@ async def test_a_member_whose_language_we_lack_reads_the_server_language(
     await start_bot()
     ix = await fake_discord.slash(world.alice, "jobs", channel=world.general)
     assert (await private_answer_or_response(fake_discord, ix)).startswith("你在此服务器中还没有任务。")
+
+
+async def test_a_chinese_member_uses_the_storyboard_form_and_the_message_menu_in_chinese(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    frames = [Upload("s.png", png(color=(200, 30, 30))), Upload("a.png", png(color=(30, 200, 30))),
+              Upload("b.png", png(color=(30, 30, 200)))]
+
+    async def open_form() -> Any:
+        ix = await fake_discord.slash(world.bob, "storyboard", channel=world.general)
+        await fake_discord.wait_for(lambda: ix.modal, timeout=10, what="the form", seen=lambda: str(ix.responses))
+        return ix
+
+    opened = await open_form()
+    assert opened.modal["title"] == "故事板"
+    wrong = await fake_discord.submit_modal(world.bob, opened_by=opened, values={
+        "frames": frames, "prompts": "一\n二\n三", "durations": "4,5", "resolution": ["720p"]})
+    refusal = await private_answer(fake_discord, wrong)
+    assert refusal.content.startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
+    assert "• 提示词: 2 个片段给了 3 行提示词（请只写一行，或每个片段一行）" in refusal.content
+
+    opened = await open_form()
+    submit = await fake_discord.submit_modal(world.bob, opened_by=opened, values={
+        "frames": frames, "prompts": "走进来\n坐下", "durations": "4,6", "resolution": ["540p"]})
+    preview = await private_answer(fake_discord, submit)
+    assert preview.content.startswith(
+        "**预览：尚未发送，也未扣除额度**\n1. 4 秒 — 走进来\n2. 6 秒 — 坐下\n3 帧 · 共 10 秒")
+    labels = sorted(c["label"] for row in preview.components for c in row["components"])
+    assert labels == ["取消", "开始"]
+
+    message = await fake_discord.member_says(world.alice, world.general, "no pictures here")
+    menu = await fake_discord.message_command(world.bob, "Animate", message=message)
+    assert (await private_answer_or_response(fake_discord, menu)) == "这条消息没有图片，没有可以制作成视频的内容。"
+    assert provider.requests_to("submit") == []
