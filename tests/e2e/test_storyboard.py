@@ -6,7 +6,6 @@ import asyncio
 import base64
 import contextlib
 import io
-import sqlite3
 import time
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tests.fakes.discord import (
     point_discord_py_at,
 )
 from tests.fakes.provider import FakeProvider
+from tests.store.backends import stored_counts
 
 START, CANCEL = "vidu:preview:start", "vidu:preview:cancel"
 RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
@@ -70,10 +70,9 @@ async def preview_of(fake: FakeDiscord, values: dict[str, object], **options: ob
 
 
 def stored_rows(tmp_path: Path) -> tuple[int, int]:
-    """Jobs and input images in the bot's database (the e2e bot keeps it at tmp_path/bot.db)."""
-    with sqlite3.connect(f"file:{tmp_path / 'bot.db'}?mode=ro", uri=True) as db:
-        return (db.execute("SELECT count(*) FROM jobs").fetchone()[0],
-                db.execute("SELECT count(*) FROM job_inputs").fetchone()[0])
+    """Jobs and input images in the bot's database (SQLite or PostgreSQL, whichever the e2e run uses)."""
+    jobs, inputs = stored_counts(tmp_path, "jobs", "job_inputs")
+    return jobs, inputs
 
 
 async def started(fake: FakeDiscord, preview: SentMessage) -> SentMessage:
