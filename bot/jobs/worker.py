@@ -218,8 +218,11 @@ class JobWorker:
 
     # ------------------------------------------------------------------------------------- polling
     async def _poll_due(self) -> None:
-        due = await self._store.due_polls(self._clock(), limit=self._settings.poll_concurrency * 4)
+        batch = self._settings.poll_concurrency * 4
+        due = await self._store.due_polls(self._clock(), limit=batch)
         await asyncio.gather(*(self._poll_guarded(job) for job in due))
+        if len(due) == batch:
+            self.wake()  # more are due: go on at once (the shared rate limiter paces us), not next idle tick
 
     async def _poll_guarded(self, job: Job) -> None:
         async with self._poll_slots:

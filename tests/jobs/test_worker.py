@@ -3,6 +3,7 @@ that can go wrong. Discord is represented by a listener that records what member
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
@@ -309,3 +310,23 @@ async def test_a_servers_own_jobs_in_flight_setting_wins_over_the_operators(harn
     await harness.worker.tick()
     states = [(await harness.store.get_job(j.id)).state for j in jobs]  # type: ignore[union-attr]
     assert states == [S.SUBMITTED, S.ACCEPTED]
+
+
+async def test_a_backlog_of_due_polls_is_worked_off_without_waiting_for_idle_ticks(harness: Harness) -> None:
+    settings = WorkerSettings(poll_first_seconds=2, poll_concurrency=2, idle_tick_seconds=60)
+    worker = JobWorker(harness.store, harness.worker._client, harness.listener, settings,
+                       workdir=harness.worker.workdir, clock=harness.clock)
+    harness.fake.queue_seconds = 10_000.0
+    jobs = [await add_img2video(harness.store, user=n) for n in range(20)]  # 20 members: no per-member cap
+    await worker.tick()  # all submitted
+    harness.clock.advance(3)
+    harness.fake.advance(3)
+    task = asyncio.create_task(worker.run())
+    try:
+        async def all_polled() -> None:
+            while len(harness.fake.requests_to("result")) < len(jobs):  # noqa: ASYNC110 - state outside asyncio
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(all_polled(), 10)  # batches of 8; an idle tick would take 60 s
+    finally:
+        task.cancel()
