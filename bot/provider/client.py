@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import io
 import json
 import logging
 import math
@@ -251,7 +252,9 @@ class ViduClient:
             async with self._session.request(
                 method,
                 f"{self._base_url}/{path}",
-                data=body,
+                # A large body goes out in chunks that yield to the event loop (aiohttp's BytesIOPayload);
+                # one 28 MB write would be copied into the transport's buffer in one go, stalling the loop.
+                data=io.BytesIO(body) if body is not None and len(body) > _CHUNKED_BODY else body,
                 params=params,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -375,6 +378,7 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
 
 
 _SPLICE_MIN = 64 * 1024
+_CHUNKED_BODY = 1024 * 1024
 _DATA_URI_PREFIX = re.compile(r"data:image/[a-z0-9.+-]{1,20};base64,")
 
 
