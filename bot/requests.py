@@ -6,7 +6,6 @@ prompts, durations or image budgets lives in one place.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,11 +15,6 @@ MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 9
 SEGMENT_DURATION_MIN, SEGMENT_DURATION_MAX, SEGMENT_DURATION_DEFAULT = 2, 7, 5
 # The official Vidu API caps a request body at 20 MB; keep the images' data URIs together below this.
 REQUEST_IMAGE_BUDGET = 18 * 1024 * 1024
-
-
-def data_uri(mime_type: str, data: bytes) -> str:
-    """How an image travels inside a request body."""
-    return f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 class InputProblem(ValueError):

@@ -23,6 +23,7 @@ from bot.jobs.models import Job, utcnow
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
 from bot.logs import job_ids
+from bot.media.encode import data_uri
 from bot.provider import (
     InsufficientBalance,
     OperatorError,
@@ -37,7 +38,7 @@ from bot.provider import (
     VideoUnavailable,
     ViduClient,
 )
-from bot.requests import data_uri, provider_request
+from bot.requests import provider_request
 from bot.schedule import next_poll_delay
 
 log = logging.getLogger("bot.jobs")

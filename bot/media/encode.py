@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import tempfile
@@ -154,3 +155,15 @@ def _encode_plan(im: Image.Image, plan: EncodePlan) -> tuple[bytes, OutputFormat
 def _max_payload(budget: int, fmt: OutputFormat) -> int:
     prefix = len(f"data:{fmt.mime_type};base64,")
     return max(1, (budget - prefix) // 4 * 3)
+
+
+# 3 × 256 KiB: whole base64 groups, so the pieces join into exactly one encoding.
+_B64_PIECE = 3 * 256 * 1024
+
+
+def data_uri(mime_type: str, data: bytes) -> str:
+    """How an image travels inside a request body. Encoded in pieces: one b64encode call over megabytes
+    holds the GIL long enough to stall the event loop; between pieces other threads get their turn."""
+    view = memoryview(data)
+    pieces = [base64.b64encode(view[i:i + _B64_PIECE]) for i in range(0, len(view), _B64_PIECE)]
+    return f"data:{mime_type};base64,{b''.join(pieces).decode('ascii')}"

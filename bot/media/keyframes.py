@@ -18,7 +18,6 @@ Choices (documented for review):
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 import re
 import struct
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-from bot.media.encode import EncodePlan, OutputFormat, encode_within_budget
+from bot.media.encode import EncodePlan, OutputFormat, data_uri, encode_within_budget
 from bot.media.pixels import has_alpha, normalise_pixels
 from bot.media.problems import (
     ImageProblem,
@@ -74,7 +73,7 @@ class PreparedImage:
         return len(self.data)
 
     def data_uri(self) -> str:
-        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+        return data_uri(self.mime_type, self.data)
 
     def __repr__(self) -> str:  # the bytes would flood any log line
         return (

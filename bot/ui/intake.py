@@ -22,12 +22,13 @@ from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind, utcnow
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
+from bot.media.encode import data_uri
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.quotas import Charge, QuotaCheck, QuotaExceeded, checks_for
-from bot.requests import InputProblem, data_uri, image_budget, provider_request
+from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.status import status_text
 from bot.ui.text import prompt_lines, shorten

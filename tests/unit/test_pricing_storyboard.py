@@ -42,3 +42,14 @@ def test_storyboard_shows_every_frame_in_order_in_rows_of_five() -> None:
 def test_panels_pair_each_keyframe_with_the_segment_it_ends() -> None:
     panels = panels_for([b"s", b"k1", b"k2"], ["walk in", None], [4, 6])
     assert panels == [Panel(b"s", "Start"), Panel(b"k1", "1 · 4 s", "walk in"), Panel(b"k2", "2 · 6 s", None)]
+
+
+def test_data_uris_built_in_pieces_equal_one_encoding() -> None:
+    import base64
+    import os
+
+    from bot.media.encode import data_uri
+
+    for size in (0, 1, 2, 3, 786_431, 786_432, 786_433, 2_500_001):
+        data = os.urandom(size)
+        assert data_uri("image/png", data) == "data:image/png;base64," + base64.b64encode(data).decode()
