@@ -131,9 +131,9 @@ async def test_a_moderator_of_another_server_sees_and_changes_nothing_here(
 
 
 async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
-    await start_bot()
     world = fake_discord.world
-    modlog = world.guild.add_text_channel("mod-log")
+    modlog = world.guild.add_text_channel("mod-log")  # before the bot starts: in its cache from GUILD_CREATE
+    await start_bot()
     assert "Mod-log: <#" in await run(fake_discord, world.mod, "config modlog", channel=modlog)
     assert "refused" in await run(fake_discord, world.mod, "mod blocklist add", term="dragon")
     assert "not a valid regular expression" in await run(fake_discord, world.mod, "mod blocklist add",
