@@ -61,7 +61,7 @@ async def test_auto_sharded_bot_reads_gateway_bot_and_gets_its_shard(fake_discor
         assert client.shard_count == 1 and client.get_guild(fake_discord.world.guild.id) is not None
         assert ("GET", "/gateway/bot", 200) in fake_discord.requests
         (session,) = fake_discord.gateway.sessions.values()
-        assert session.shard == [0, 1]
+        assert session.shard == (0, 1)
     finally:
         await asyncio.wait_for(client.close(), 10)
         await asyncio.gather(task, return_exceptions=True)

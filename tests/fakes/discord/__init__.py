@@ -23,6 +23,7 @@ from .models import (
 )
 from .openapi import Violation
 from .point import point_discord_py_at
+from .snowflakes import shard_of
 from .world import TestServer, build_test_server
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "Violation",
     "build_test_server",
     "point_discord_py_at",
+    "shard_of",
 ]

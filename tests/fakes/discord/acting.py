@@ -100,6 +100,9 @@ class MemberActions:
             created_at=fake.clock.now(), payload=payload, token=token,
             message_id=message.id if message is not None else None,
         )  # fmt: skip
+        targets = fake.gateway.recipients("INTERACTION_CREATE", payload)
+        if targets:  # the guild's shard; several only if sessions of different shard counts overlap
+            record.shard, record.session_id = targets[0].shard, targets[0].id
         fake.register_interaction(record)
         await fake.emit("INTERACTION_CREATE", payload)
         await fake.touch()

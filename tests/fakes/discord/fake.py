@@ -24,7 +24,7 @@ from .cdn import FakeCDN
 from .clock import FakeClock
 from .commands import CommandStore
 from .errors import UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, DiscordAPIError, unknown
-from .gateway import GUILD_MEMBERS, MESSAGE_CONTENT, FakeGateway, GatewaySession
+from .gateway import GUILD_MEMBERS, MESSAGE_CONTENT, FakeGateway, GatewaySession, Shard
 from .interactions import InteractionRecord
 from .messages import message_json
 from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, SentMessage
@@ -62,7 +62,15 @@ class FakeDiscord:
         bot_name: str = "Vidu",
         heartbeat_interval_ms: int = 41250,
         openapi_path: Path | object | None = _AUTO,
+        recommended_shards: int | None = None,
+        shards_required: int = 1,
     ) -> None:
+        """``shards_required``: IDENTIFY without a shard, or with fewer shards, is closed with 4011 (a bot
+        in more guilds than one shard may hold). ``recommended_shards``: ``GET /gateway/bot``'s "shards"
+        (default: ``shards_required``, i.e. 1)."""
+        if shards_required < 1 or (recommended_shards is not None and recommended_shards < 1):
+            raise ValueError("shards_required and recommended_shards are at least 1")
+        self.recommended_shards = recommended_shards or shards_required
         self.clock = FakeClock()
         self._ids = SnowflakeFactory()
         self.bot_user = FakeUser(self.new_id(), bot_name, bot=True)
@@ -95,6 +103,7 @@ class FakeDiscord:
             members_chunk=lambda gid: [m.to_json() for m in self.guilds[gid].members.values()],
             on_change=self.touch,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            shards_required=shards_required,
         )
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -159,11 +168,19 @@ class FakeDiscord:
 
     # --- building the world --------------------------------------------------------------------------
 
-    def add_guild(self, name: str, *, premium_tier: int = 0, preferred_locale: str = "en-US") -> FakeGuild:
+    def guild_id_for_shard(self, shard_id: int, num_shards: int) -> int:
+        """A fresh snowflake for a guild whose events travel on ``shard_id`` of ``num_shards``."""
+        return self._ids.next_on_shard(shard_id, num_shards)
+
+    def add_guild(
+        self, name: str, *, premium_tier: int = 0, preferred_locale: str = "en-US", shard: Shard | None = None
+    ) -> FakeGuild:
+        """A new guild the bot is in; ``shard=(i, n)`` picks an id on shard i of n (random otherwise)."""
+        guild_id = self.new_id() if shard is None else self.guild_id_for_shard(*shard)
         owner = FakeUser(self.new_id(), f"{name.lower().replace(' ', '-')}-owner")
         self.users[owner.id] = owner
         guild = FakeGuild(
-            id=self.new_id(), name=name, owner_id=owner.id, premium_tier=premium_tier,
+            id=guild_id, name=name, owner_id=owner.id, premium_tier=premium_tier,
             preferred_locale=preferred_locale,
         )  # fmt: skip
         guild._new_id = self.new_id
@@ -186,9 +203,19 @@ class FakeDiscord:
         await self.emit("GUILD_UPDATE", guild.to_json(full=False))
         await self.touch()
 
-    async def drop_gateway(self, code: int = 4000) -> int:
-        """Cut every gateway socket as a network failure would; the bot should RESUME. Returns how many."""
-        return await self.gateway.drop_connections(code)
+    async def drop_gateway(self, code: int = 4000, *, shard: Shard | None = None) -> int:
+        """Cut every gateway socket (or those holding ``shard``) as a network failure would; the bot should
+        RESUME. Returns how many."""
+        return await self.gateway.drop_connections(code, shard=shard)
+
+    async def wait_for_shards(self, shards: set[Shard], *, timeout: float = 10.0) -> None:
+        """Until exactly ``shards`` are held by connected sessions (``set()``: every bot is offline)."""
+        gateway = self.gateway
+        await self.wait_for(
+            lambda: gateway.connected_shards() == shards, timeout=timeout,
+            what=f"connected shards {sorted(shards)}",
+            seen=lambda: f"  connected: {sorted(gateway.connected_shards())}",
+        )  # fmt: skip
 
     def _member_added(self, member: FakeMember) -> None:
         self.users[member.id] = member.user
@@ -208,7 +235,11 @@ class FakeDiscord:
         task.add_done_callback(self._background.discard)
 
     def _guild_payloads(self, session: GatewaySession) -> list[dict[str, Any]]:
-        return [self._guild_create(session, guild.to_json(full=True)) for guild in self.guilds.values()]
+        return [
+            self._guild_create(session, guild.to_json(full=True))
+            for guild in self.guilds.values()
+            if session.owns(guild.id)
+        ]
 
     def _guild_create(self, session: GatewaySession, data: dict[str, Any]) -> dict[str, Any]:
         if session.intents & GUILD_MEMBERS:
@@ -221,7 +252,7 @@ class FakeDiscord:
             "v": 10,
             "user": {**self.bot_user.to_json(), "verified": True, "mfa_enabled": False, "email": None},
             "application": {"id": str(self.application_id), "flags": 0},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds if session.owns(g)],
             "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
             "session_type": "normal",
@@ -232,8 +263,8 @@ class FakeDiscord:
             "guild_join_requests": [],
             "presences": [],
         }
-        if session.shard is not None:
-            ready["shard"] = session.shard
+        if session.shard_given:
+            ready["shard"] = list(session.shard)
         return ready
 
     # --- lookups used by the routes ------------------------------------------------------------------
@@ -300,8 +331,9 @@ class FakeDiscord:
             return data
         return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
 
-    async def emit(self, event: str, data: dict[str, Any], *, transform: Any = None) -> None:
-        await self.gateway.dispatch(event, data, transform=transform)
+    async def emit(self, event: str, data: dict[str, Any], *, transform: Any = None) -> list[GatewaySession]:
+        """Send a gateway event to the session(s) of its guild's shard; returns them."""
+        return await self.gateway.dispatch(event, data, transform=transform)
 
     async def touch(self) -> None:
         async with self._changed:

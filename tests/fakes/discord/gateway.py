@@ -2,6 +2,19 @@
 
 JSON text frames only: discord.py asks for ``compress=zlib-stream`` but decompresses only binary frames,
 so answering in text (as Discord does for clients that cannot decompress) is understood.
+
+Sharding as Discord does it: IDENTIFY's ``"shard": [shard_id, num_shards]`` makes the session receive
+only the events of guilds with ``(guild_id >> 22) % num_shards == shard_id``, and events without a guild
+(DMs, USER_UPDATE) only on shard 0. Without ``"shard"`` the session is shard (0, 1): everything.
+
+Two sessions identifying the same (shard_id, num_shards): the newest one receives that shard's events
+from then on; the older one is *superseded* (its socket stays open but idle, and a RESUME of it is
+answered with INVALID_SESSION, so a client that reconnects must IDENTIFY afresh). Real Discord lets the
+newer one in too and invalidates the older one some time later; here that happens at once and quietly,
+so two processes briefly holding one shard never both answer an interaction.
+
+A client closing its socket with 1000 or 1001 ends its session, as on Discord (the bot goes offline,
+its shard's events are no longer queued for it); any other disconnect keeps it resumable.
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from .snowflakes import shard_of
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +59,54 @@ EVENT_INTENTS = {
 
 MAX_REPLAY = 1000
 
+# Events whose guild is the payload's "id" rather than its "guild_id".
+GUILD_OBJECT_EVENTS = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}
+
+Shard = tuple[int, int]  # (shard_id, num_shards)
+
+
+class ShardRefused(ValueError):
+    """IDENTIFY's shard cannot be accepted: ``code`` is the gateway close code (4010 or 4011)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def parse_shard(raw: Any, *, shards_required: int) -> Shard:
+    """IDENTIFY's ``shard`` field (None when absent) checked like Discord: 4010 when malformed or out of
+    range, 4011 when the bot must shard (too many guilds for ``num_shards``)."""
+    if raw is None:
+        shard: Shard = (0, 1)
+    else:
+        ok = (
+            isinstance(raw, list) and len(raw) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in raw)
+            and raw[1] >= 1 and 0 <= raw[0] < raw[1]
+        )  # fmt: skip
+        if not ok:
+            raise ShardRefused(4010, "Invalid shard.")
+        shard = (raw[0], raw[1])
+    if shard[1] < shards_required:
+        raise ShardRefused(4011, "Sharding required.")
+    return shard
+
+
+def event_guild_id(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event belongs to, or None (a DM, the bot's own user)."""
+    raw = data.get("id") if event in GUILD_OBJECT_EVENTS else data.get("guild_id")
+    return None if raw is None else int(raw)
+
 
 @dataclass
 class GatewaySession:
     id: str
     intents: int
-    shard: list[int] | None
+    shard: Shard  # (0, 1) when IDENTIFY named no shard
+    shard_given: bool = False  # READY echoes the shard only when IDENTIFY sent one
     seq: int = 0
+    superseded: bool = False  # a newer session identified the same shard (see the module docstring)
+    ended: bool = False  # the client closed with 1000/1001: not resumable, receives nothing
     # Kept for RESUME; out of repr because INTERACTION_CREATE frames carry interaction tokens.
     sent: list[dict[str, Any]] = field(default_factory=list, repr=False)
     ws: web.WebSocketResponse | None = field(default=None, repr=False)
@@ -58,6 +114,19 @@ class GatewaySession:
     def wants(self, event: str) -> bool:
         needed = EVENT_INTENTS.get(event)
         return needed is None or bool(self.intents & needed)
+
+    @property
+    def active(self) -> bool:
+        """Still entitled to its shard's events (sent live, or queued for a RESUME)."""
+        return not (self.superseded or self.ended)
+
+    @property
+    def live(self) -> bool:
+        return self.ws is not None and not self.ws.closed
+
+    def owns(self, guild_id: int | None) -> bool:
+        shard_id, num_shards = self.shard
+        return shard_id == 0 if guild_id is None else shard_of(guild_id, num_shards) == shard_id
 
 
 class FakeGateway:
@@ -70,7 +139,9 @@ class FakeGateway:
         members_chunk: Callable[[int], list[dict[str, Any]]],
         on_change: Callable[[], Awaitable[None]],
         heartbeat_interval_ms: int = 41250,
+        shards_required: int = 1,
     ) -> None:
+        self.shards_required = shards_required  # IDENTIFY with fewer shards (or none) is closed with 4011
         self._on_change = on_change  # lets fake.wait_for see identifies, resumes and disconnects
         self._token = token
         self._ready_payload = ready_payload
@@ -84,17 +155,29 @@ class FakeGateway:
         self.heartbeats = 0
         self.connected = asyncio.Event()  # set while at least one identified socket is open
         self._sockets: set[web.WebSocketResponse] = set()
+        self._closed_by_us: set[web.WebSocketResponse] = set()
+
+    # --- observing shards ----------------------------------------------------------------------------
+
+    def connected_shards(self) -> set[Shard]:
+        """The shards held right now by an open, identified socket (not superseded)."""
+        return {s.shard for s in self.sessions.values() if s.active and s.live}
+
+    def recipients(self, event: str, data: dict[str, Any]) -> list[GatewaySession]:
+        """The sessions an event goes to: the active sessions owning its guild's shard (intents aside)."""
+        guild_id = event_guild_id(event, data)
+        return [s for s in self.sessions.values() if s.active and s.owns(guild_id)]
 
     # --- dispatching -------------------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: dict[str, Any], *, transform: Any = None) -> None:
-        """Send an event to every session that wants it; kept for replay when the socket is down.
+    async def dispatch(self, event: str, data: dict[str, Any], *, transform: Any = None) -> list[GatewaySession]:
+        """Send an event to the sessions of its guild's shard that want it; kept for replay when the
+        socket is down. Returns those sessions.
 
         ``transform(session, data)`` may tailor the payload per session (content without the intent).
         """
-        for session in list(self.sessions.values()):
-            if not session.wants(event):
-                continue
+        targets = [s for s in self.recipients(event, data) if s.wants(event)]
+        for session in targets:
             payload = transform(session, data) if transform else data
             session.seq += 1
             frame = {"op": DISPATCH, "t": event, "s": session.seq, "d": payload}
@@ -103,18 +186,27 @@ class FakeGateway:
             if session.ws is not None and not session.ws.closed:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await session.ws.send_str(json.dumps(frame))
+        return targets
 
-    async def drop_connections(self, code: int = 4000) -> int:
-        """Close every socket as a network failure would; sessions stay resumable. Returns how many."""
-        sockets = list(self._sockets)
+    def _sockets_of(self, shard: Shard | None) -> list[web.WebSocketResponse]:
+        if shard is None:
+            return list(self._sockets)
+        return [s.ws for s in self.sessions.values() if s.shard == tuple(shard) and s.ws is not None and s.live]
+
+    async def drop_connections(self, code: int = 4000, *, shard: Shard | None = None) -> int:
+        """Close every socket (or only those holding ``shard``) as a network failure would; sessions stay
+        resumable. Returns how many."""
+        sockets = self._sockets_of(shard)
         for ws in sockets:
+            self._closed_by_us.add(ws)
             await ws.close(code=code, message=b"dropped by test")
-        self.connected.clear()
+        if not any(s.live for s in self.sessions.values()):
+            self.connected.clear()
         return len(sockets)
 
-    async def send_reconnect(self) -> None:
-        """Op 7: Discord asks the client to reconnect and resume."""
-        for ws in list(self._sockets):
+    async def send_reconnect(self, *, shard: Shard | None = None) -> None:
+        """Op 7: Discord asks the client (every socket, or those holding ``shard``) to reconnect and resume."""
+        for ws in self._sockets_of(shard):
             await ws.send_str(json.dumps({"op": RECONNECT, "d": None}))
 
     async def _notify(self) -> None:
@@ -145,8 +237,12 @@ class FakeGateway:
                 session = await self._on_frame(ws, session, op, frame.get("d"))
         finally:
             self._sockets.discard(ws)
+            closed_by_client = ws not in self._closed_by_us
+            self._closed_by_us.discard(ws)
             if session is not None and session.ws is ws:
                 session.ws = None
+                if closed_by_client and ws.close_code in (1000, 1001):
+                    session.ended = True  # Discord: a clean close invalidates the session
             if not any(s.ws is not None for s in self.sessions.values()):
                 self.connected.clear()
             await self._notify()
@@ -185,6 +281,7 @@ class FakeGateway:
         session.seq += 1
         frame = {"op": DISPATCH, "t": event, "s": session.seq, "d": data}
         session.sent.append(frame)
+        del session.sent[:-MAX_REPLAY]
         if session.ws is not None and not session.ws.closed:
             await session.ws.send_str(json.dumps(frame))
 
@@ -196,8 +293,18 @@ class FakeGateway:
         if "intents" not in data:
             await ws.close(code=4013, message=b"Invalid intent(s).")
             return None
-        shard = data.get("shard")
-        session = GatewaySession(id=secrets.token_hex(16), intents=int(data["intents"]), shard=shard, ws=ws)
+        try:
+            shard = parse_shard(data.get("shard"), shards_required=self.shards_required)
+        except ShardRefused as refused:
+            await ws.close(code=refused.code, message=str(refused).encode())
+            return None
+        for older in self.sessions.values():
+            if older.shard == shard and older.active:
+                older.superseded = True
+        session = GatewaySession(
+            id=secrets.token_hex(16), intents=int(data["intents"]), shard=shard,
+            shard_given=data.get("shard") is not None, ws=ws,
+        )  # fmt: skip
         self.sessions[session.id] = session
         self.identifies += 1
         await self._send_to(session, "READY", self._ready_payload(session))
@@ -209,11 +316,12 @@ class FakeGateway:
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> GatewaySession | None:
         session = self.sessions.get(str(data.get("session_id")))
-        if session is None or not secrets.compare_digest(str(data.get("token", "")), self._token):
+        if session is None or not session.active or not secrets.compare_digest(str(data.get("token", "")), self._token):
             # d=false: the session cannot be resumed, the client must IDENTIFY afresh.
             await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
             return None
         if session.ws is not None and session.ws is not ws and not session.ws.closed:
+            self._closed_by_us.add(session.ws)
             await session.ws.close(code=4000)
         session.ws = ws
         after = int(data.get("seq") or 0)

@@ -66,6 +66,10 @@ class InteractionRecord:
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    # Where INTERACTION_CREATE went: the shard of the gateway session it was sent (or queued for RESUME)
+    # to, and that session's id; both None when no session held the guild's shard (nobody will answer).
+    shard: tuple[int, int] | None = None
+    session_id: str | None = field(default=None, repr=False)
 
     @property
     def acknowledged(self) -> bool:

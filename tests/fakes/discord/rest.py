@@ -125,7 +125,8 @@ class _Routes:
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1}
-        return json_response({"url": self.fake.gateway_url, "shards": 1, "session_start_limit": limit})
+        shards = self.fake.recommended_shards
+        return json_response({"url": self.fake.gateway_url, "shards": shards, "session_start_limit": limit})
 
     # --- application commands ------------------------------------------------------------------------
 
