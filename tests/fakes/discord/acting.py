@@ -102,7 +102,7 @@ class MemberActions:
         )  # fmt: skip
         targets = fake.gateway.recipients("INTERACTION_CREATE", payload)
         if targets:  # the guild's shard; several only if sessions of different shard counts overlap
-            record.shard, record.session_id = targets[0].shard, targets[0].id
+            record.shard, record.session_id, record.delivered = targets[0].shard, targets[0].id, targets[0].live
         fake.register_interaction(record)
         await fake.emit("INTERACTION_CREATE", payload)
         await fake.touch()

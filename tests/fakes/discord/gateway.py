@@ -13,8 +13,10 @@ answered with INVALID_SESSION, so a client that reconnects must IDENTIFY afresh)
 newer one in too and invalidates the older one some time later; here that happens at once and quietly,
 so two processes briefly holding one shard never both answer an interaction.
 
-A client closing its socket with 1000 or 1001 ends its session, as on Discord (the bot goes offline,
-its shard's events are no longer queued for it); any other disconnect keeps it resumable.
+A client closing its socket with 1000 or 1001 ends its session, as on Discord (its shard's events are no
+longer queued for it); any other disconnect keeps it resumable, its events queued for a RESUME. Note that
+discord.py 2.7's ``close()`` reaches the wire as 4000 (its reader task closes the socket first), so a
+stopped discord.py bot leaves a resumable session behind, as it would on Discord.
 """
 
 from __future__ import annotations

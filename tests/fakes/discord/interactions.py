@@ -70,6 +70,7 @@ class InteractionRecord:
     # to, and that session's id; both None when no session held the guild's shard (nobody will answer).
     shard: tuple[int, int] | None = None
     session_id: str | None = field(default=None, repr=False)
+    delivered: bool = False  # written to an open socket at once (False: queued for a RESUME, or nobody)
 
     @property
     def acknowledged(self) -> bool:
