@@ -80,15 +80,25 @@ async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
         log.warning("could not tell user %s about an error", interaction.user.id)
 
 
-class ViduBot(commands.Bot):
+class ViduBot(commands.AutoShardedBot):
+    """Sharded from the start: one process runs every shard Discord recommends, or SHARD_COUNT/SHARD_IDS
+    split them between several processes sharing one PostgreSQL database (the job loop leases jobs, so
+    each runs in one process at a time whichever shard the request came in on)."""
+
     def __init__(self, settings: Settings, *, session: aiohttp.ClientSession, store: JobStore,
                  sync_only: bool = False) -> None:
+        shards: dict[str, Any] = {}  # nothing given: discord.py asks Discord how many shards to run
+        if settings.shard_count is not None:
+            shards["shard_count"] = settings.shard_count
+        if settings.shard_ids is not None:
+            shards["shard_ids"] = list(settings.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),
             tree_cls=ViduTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **shards,
         )
         self.settings = settings
         self.store = store
@@ -112,6 +122,7 @@ class ViduBot(commands.Bot):
                 video_max_bytes=settings.video_max_bytes,
                 video_download_timeout=settings.video_download_timeout_seconds,
                 input_retention=timedelta(hours=settings.input_retention_hours),
+                lease_seconds=settings.job_lease_seconds,
             ),
             workdir=workdir,
         )
@@ -127,7 +138,8 @@ class ViduBot(commands.Bot):
             await self.load_extension(cog)
         if self._sync_only:
             return
-        if self.settings.dev_guild_id:
+        if self.settings.dev_guild_id and (self.settings.shard_ids is None or 0 in self.settings.shard_ids):
+            # (one process syncs: the one holding shard 0)
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)

@@ -84,6 +84,24 @@ def _optional_port(text: str) -> int | None:
     return _int(0, 65535)(text) if text.strip() else None
 
 
+def _shard_ids(text: str) -> tuple[int, ...] | None:
+    """"0,2" or "0-3" (or both, "0-1,4"); empty: every shard of SHARD_COUNT."""
+    if not text.strip():
+        return None
+    ids: list[int] = []
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"{part.strip()!r} is not a shard number or range like 0-3")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"{part.strip()!r}: the range runs backwards")
+        ids.extend(range(first, last + 1))
+    if len(set(ids)) != len(ids):
+        raise ValueError("a shard is listed twice")
+    return tuple(sorted(ids))
+
+
 def _snowflake(text: str) -> int | None:
     if not text.strip():
         return None
@@ -183,6 +201,15 @@ VARIABLES: tuple[Variable, ...] = (
              "Jobs one member may have waiting in the bot's queue; beyond that a request is refused."),
     Variable("POLL_CONCURRENCY", "poll_concurrency", _int(1, 100), "8",
              "Provider polls in flight at once."),
+    Variable("JOB_LEASE_SECONDS", "job_lease_seconds", _float(1), "60",
+             "How long a bot process keeps a job it works on without renewing it: after a process dies, "
+             "another one (or it, restarted) takes its jobs over this much later."),
+    Variable("SHARD_COUNT", "shard_count", _optional_int, "",
+             "Discord shards in total, for several bot processes (empty: one process, as many shards as "
+             "Discord recommends)."),
+    Variable("SHARD_IDS", "shard_ids", _shard_ids, "",
+             "The shards this process connects, e.g. 0,1 or 2-3 (needs SHARD_COUNT; empty: all of them). "
+             "Every process shares the job queue, so any of them may deliver any job."),
     Variable("ATTACHMENT_READ_TIMEOUT_SECONDS", "attachment_read_timeout_seconds", _float(1), "30",
              "Time limit for reading a member's attachments from Discord's CDN."),
     Variable("INPUT_RETENTION_HOURS", "input_retention_hours", _int(0, 24 * 90), "24",
@@ -233,6 +260,9 @@ class Settings:
     max_active_jobs_per_member: int
     max_queued_jobs_per_member: int
     poll_concurrency: int
+    job_lease_seconds: float
+    shard_count: int | None
+    shard_ids: tuple[int, ...] | None
     attachment_read_timeout_seconds: float
     input_retention_hours: int
     image_max_bytes: int
@@ -300,7 +330,19 @@ def load_settings(
             shown = "(value hidden)" if var.secret else str(exc)
             raise ConfigError(f"{var.name} is malformed: {shown}") from None
         values[var.attr] = Secret(parsed) if var.secret and not isinstance(parsed, Secret) else parsed
+    _check_shards(values.get("shard_count"), values.get("shard_ids"))
     return Settings(**values)
+
+
+def _check_shards(count: int | None, ids: tuple[int, ...] | None) -> None:
+    if ids is None:
+        return
+    if count is None:
+        raise ConfigError("SHARD_IDS is set but SHARD_COUNT is not: say how many shards there are in total")
+    outside = [i for i in ids if i >= count]
+    if outside:
+        raise ConfigError(f"SHARD_IDS: shard {outside[0]} does not exist with SHARD_COUNT={count} "
+                          f"(shards are numbered 0 to {count - 1})")
 
 
 def settings_field_names() -> set[str]:

@@ -70,7 +70,7 @@ class Job:
     progress_percent: int | None = None
     eta_seconds: int | None = None
     reason: str | None = None
-    attempt: int = 0  # fencing number: bumped on every entry into SUBMITTING
+    attempt: int = 0  # fencing number: bumped on every lease (and every entry into SUBMITTING)
     poll_count: int = 0
     next_poll_at: datetime | None = None
     submitted_at: datetime | None = None
@@ -82,6 +82,9 @@ class Job:
     status_message_id: int | None = None
     delivered_message_id: int | None = None
     parent_job_id: str | None = None  # the job this one re-rolls or extends
+    # Which worker process holds the job while it submits, polls or delivers it, and until when.
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
     @classmethod
     def new(

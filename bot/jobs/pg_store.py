@@ -143,6 +143,10 @@ class _Args:
         return f"${len(self.values)}"
 
 
+# A fenced write ends its holder's lease with it.
+_RELEASE = ["lease_owner = NULL", "lease_until = NULL"]
+
+
 # ---------------------------------------------------------------------------------------------- store
 
 
@@ -353,6 +357,7 @@ class PostgresStore(PgQuotaStoreMixin):
         *,
         from_states: Collection[JobState],
         to: JobState,
+        fence: int | None = None,
         **fields: object,
     ) -> Job | None:
         to = JobState(to)
@@ -373,8 +378,10 @@ class PostgresStore(PgQuotaStoreMixin):
             assignments.append(f"{column} = {arg(_encode_field(job_id, column, values[column]))}")
         if to is JobState.SUBMITTING and "attempt" not in values:
             assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
+        if fence is not None:
+            assignments += _RELEASE
         async with self._write() as conn:
-            moved = await self._transition_in(conn, job_id, from_states, assignments, arg)
+            moved = await self._transition_in(conn, job_id, from_states, assignments, arg, fence)
             if moved is not None:  # the ledger moves in the transition's own transaction
                 await settle_in(conn, job_id, to, now)
             return moved
@@ -386,11 +393,13 @@ class PostgresStore(PgQuotaStoreMixin):
         from_states: frozenset[JobState],
         assignments: list[str],
         arg: _Args,
+        fence: int | None = None,
     ) -> Job | None:
         states = sorted(s.value for s in from_states)
+        fenced = "" if fence is None else f" AND attempt = {arg(fence)}"
         sql = (
             f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
-            f"WHERE id = {arg(job_id)} AND state = ANY({arg(states)}::text[]) {_RETURNING}"
+            f"WHERE id = {arg(job_id)} AND state = ANY({arg(states)}::text[]){fenced} {_RETURNING}"
         )
         row = await conn.fetchrow(sql, *arg.values)
         return None if row is None else _decode_job(row)
@@ -404,6 +413,7 @@ class PostgresStore(PgQuotaStoreMixin):
         eta_seconds: int | None,
         next_poll_at: datetime | None,
         poll_count: int,
+        fence: int | None = None,
     ) -> Job | None:
         values = {
             "provider_status": provider_status,
@@ -412,7 +422,7 @@ class PostgresStore(PgQuotaStoreMixin):
             "next_poll_at": next_poll_at,
             "poll_count": poll_count,
         }
-        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED)
+        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
 
     async def set_message_ids(
         self,
@@ -433,13 +443,16 @@ class PostgresStore(PgQuotaStoreMixin):
         return await self._update_where(job_id, values, only_state=None)
 
     async def _update_where(
-        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None
+        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
     ) -> Job | None:
         arg = _Args()
         assignments = [f"{column} = {arg(_encode_field(job_id, column, value))}" for column, value in values.items()]
         where = f"id = {arg(job_id)}"
         if only_state is not None:
             where += f" AND state = {arg(only_state.value)}"
+        if fence is not None:
+            assignments += _RELEASE
+            where += f" AND attempt = {arg(fence)}"
         sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {_RETURNING}"  # noqa: S608 - fixed columns
         async with self._write() as conn:
             row = await conn.fetchrow(sql, *arg.values)
@@ -456,6 +469,70 @@ class PostgresStore(PgQuotaStoreMixin):
         )
         async with self._write() as conn:
             return _rowcount(await conn.execute(delete, to_whole_ms(cutoff, "cutoff")))
+
+    # -- leases ----------------------------------------------------------------------------------
+
+    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
+        active = sorted(s.value for s in ACTIVE_STATES)
+        async with self._write() as conn:
+            member = await conn.fetchrow("SELECT guild_id, user_id FROM jobs WHERE id = $1 AND state = 'accepted'",
+                                         job_id)
+            if member is None:
+                return None
+            # Held to the end of this transaction: two processes cannot both count the member's last free slot.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                               f"vidu-bot slots {member['guild_id']} {member['user_id']}")
+            running = await conn.fetchval(
+                "SELECT count(*) FROM jobs WHERE guild_id = $1 AND user_id = $2 AND state = ANY($3::text[])",
+                member["guild_id"], member["user_id"], active,
+            )
+            if int(running) >= max_active:
+                return None
+            row = await conn.fetchrow(
+                "UPDATE jobs SET state = 'submitting', attempt = attempt + 1, lease_owner = $2, lease_until = $3 "  # noqa: S608
+                f"WHERE id = $1 AND state = 'accepted' {_RETURNING}",
+                job_id, owner, to_whole_ms(until, "claim_submit(until)"),
+            )
+        return None if row is None else _decode_job(row)
+
+    async def lease(
+        self,
+        states: Collection[JobState],
+        *,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        due_only: bool = False,
+    ) -> list[Job]:
+        values = sorted(JobState(s).value for s in states)
+        if not values or limit <= 0:
+            return []
+        due = " AND (next_poll_at IS NULL OR next_poll_at <= $3)" if due_only else ""
+        order = "next_poll_at NULLS FIRST, seq" if due_only else "seq"
+        # SKIP LOCKED: rows another process is leasing right now are passed over instead of waited for, so
+        # several processes leasing at once each get their own jobs.
+        sql = (
+            "WITH picked AS (SELECT seq FROM jobs WHERE state = ANY($1::text[]) "  # noqa: S608 - fixed columns
+            f"AND (lease_until IS NULL OR lease_until <= $3){due} ORDER BY {order} LIMIT $2 "
+            "FOR UPDATE SKIP LOCKED) "
+            "UPDATE jobs SET lease_owner = $4, lease_until = $5, attempt = jobs.attempt + 1 FROM picked "
+            f"WHERE jobs.seq = picked.seq RETURNING jobs.seq, {', '.join(f'jobs.{c}' for c in JOB_COLUMNS)}"
+        )
+        async with self._write() as conn:
+            rows = await conn.fetch(sql, values, limit, to_whole_ms(now, "lease(now)"), owner,
+                                    to_whole_ms(until, "lease(until)"))
+        return [_decode_job(row) for row in sorted(rows, key=lambda r: int(r["seq"]))]
+
+    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
+        if not job_ids:
+            return set()
+        async with self._write() as conn:
+            rows = await conn.fetch(
+                "UPDATE jobs SET lease_until = $1 WHERE lease_owner = $2 AND id = ANY($3::text[]) RETURNING id",
+                to_whole_ms(until, "renew(until)"), owner, sorted(job_ids),
+            )
+        return {str(row["id"]) for row in rows}
 
     # -- reads -----------------------------------------------------------------------------------
 

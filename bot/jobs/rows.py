@@ -20,7 +20,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 
 # Column kinds, for checking what callers pass and decoding what the database returns.
-TIME_COLUMNS = frozenset({"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at"})
+TIME_COLUMNS = frozenset(
+    {"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at", "lease_until"}
+)
 INT_COLUMNS = frozenset(
     {
         "guild_id",
@@ -39,7 +41,7 @@ INT_COLUMNS = frozenset(
 )
 NOT_NULL_INT = frozenset({"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count"})
 TEXT_COLUMNS = frozenset(
-    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id"}
+    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner"}
 )
 
 
@@ -80,6 +82,8 @@ JOB_COLUMNS: tuple[str, ...] = (
     "status_message_id",
     "delivered_message_id",
     "parent_job_id",
+    "lease_owner",
+    "lease_until",
 )
 
 

@@ -321,6 +321,7 @@ class SQLiteStore(QuotaStoreMixin):
         *,
         from_states: Collection[JobState],
         to: JobState,
+        fence: int | None = None,
         **fields: object,
     ) -> Job | None:
         to = JobState(to)
@@ -342,8 +343,10 @@ class SQLiteStore(QuotaStoreMixin):
             params.append(_encode_field(job_id, column, values[column]))
         if to is JobState.SUBMITTING and "attempt" not in values:
             assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
+        if fence is not None:
+            assignments += _RELEASE
         async with self._write() as conn:
-            moved = await self._transition_in(conn, job_id, from_states, assignments, params)
+            moved = await self._transition_in(conn, job_id, from_states, assignments, params, fence)
             if moved is not None:  # the ledger moves in the transition's own transaction
                 await settle_in(conn, job_id, to, now)
             return moved
@@ -355,14 +358,17 @@ class SQLiteStore(QuotaStoreMixin):
         from_states: frozenset[JobState],
         assignments: list[str],
         params: list[object],
+        fence: int | None = None,
     ) -> Job | None:
         states = sorted(s.value for s in from_states)
+        fenced = "" if fence is None else " AND attempt = ?"
         sql = (
             f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
-            f"WHERE id = ? AND state IN ({', '.join('?' for _ in states)}) "
+            f"WHERE id = ? AND state IN ({', '.join('?' for _ in states)}){fenced} "
             f"RETURNING {', '.join(JOB_COLUMNS)}"
         )
-        async with conn.execute(sql, [*params, job_id, *states]) as cursor:
+        where = [job_id, *states] if fence is None else [job_id, *states, fence]
+        async with conn.execute(sql, [*params, *where]) as cursor:
             row = await cursor.fetchone()
         return None if row is None else _decode_job(row)
 
@@ -375,6 +381,7 @@ class SQLiteStore(QuotaStoreMixin):
         eta_seconds: int | None,
         next_poll_at: datetime | None,
         poll_count: int,
+        fence: int | None = None,
     ) -> Job | None:
         values = {
             "provider_status": provider_status,
@@ -383,7 +390,7 @@ class SQLiteStore(QuotaStoreMixin):
             "next_poll_at": next_poll_at,
             "poll_count": poll_count,
         }
-        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED)
+        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
 
     async def set_message_ids(
         self,
@@ -404,7 +411,7 @@ class SQLiteStore(QuotaStoreMixin):
         return await self._update_where(job_id, values, only_state=None)
 
     async def _update_where(
-        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None
+        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
     ) -> Job | None:
         assignments = [f"{column} = ?" for column in values]
         params = [_encode_field(job_id, column, value) for column, value in values.items()]
@@ -412,6 +419,10 @@ class SQLiteStore(QuotaStoreMixin):
         params.append(job_id)
         if only_state is not None:
             params.append(only_state.value)
+        if fence is not None:
+            assignments += _RELEASE
+            where += " AND attempt = ?"
+            params.append(fence)
         sql = (
             f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} "  # noqa: S608 - fixed column names
             f"RETURNING {', '.join(JOB_COLUMNS)}"
@@ -432,6 +443,65 @@ class SQLiteStore(QuotaStoreMixin):
         )
         async with self._write() as conn, conn.execute(delete, (to_ms(cutoff, "cutoff"),)) as cursor:
             return cursor.rowcount
+
+    # -- leases ----------------------------------------------------------------------------------
+    # One process per SQLite file is the supported shape, but the same calls keep several processes on one
+    # file correct too: BEGIN IMMEDIATE serialises them (no SKIP LOCKED needed: nothing is locked by others
+    # while we hold the write lock).
+
+    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
+        active = sorted(s.value for s in ACTIVE_STATES)
+        sql = (
+            "UPDATE jobs SET state = 'submitting', attempt = attempt + 1, lease_owner = ?, lease_until = ? "  # noqa: S608
+            "WHERE id = ? AND state = 'accepted' AND (SELECT count(*) FROM jobs AS mine "
+            "WHERE mine.guild_id = jobs.guild_id AND mine.user_id = jobs.user_id "
+            f"AND mine.state IN ({', '.join('?' for _ in active)})) < ? "
+            f"RETURNING {', '.join(JOB_COLUMNS)}"
+        )
+        params = [owner, to_ms(until, "claim_submit(until)"), job_id, *active, max_active]
+        async with self._write() as conn, conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _decode_job(row)
+
+    async def lease(
+        self,
+        states: Collection[JobState],
+        *,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        due_only: bool = False,
+    ) -> list[Job]:
+        values = sorted(JobState(s).value for s in states)
+        if not values or limit <= 0:
+            return []
+        now_ms = to_ms(now, "lease(now)")
+        due = " AND (next_poll_at IS NULL OR next_poll_at <= ?)" if due_only else ""
+        order = "next_poll_at, seq" if due_only else "seq"
+        sql = (
+            "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempt = attempt + 1 WHERE seq IN ("  # noqa: S608
+            f"SELECT seq FROM jobs WHERE state IN ({', '.join('?' for _ in values)}) "
+            f"AND (lease_until IS NULL OR lease_until <= ?){due} ORDER BY {order} LIMIT ?) "
+            f"RETURNING seq, {', '.join(JOB_COLUMNS)}"
+        )
+        params: list[object] = [owner, to_ms(until, "lease(until)"),
+                                *values, now_ms, *([now_ms] if due_only else []), limit]
+        async with self._write() as conn, conn.execute(sql, params) as cursor:
+            rows = list(await cursor.fetchall())
+        rows.sort(key=lambda r: int(r["seq"]))  # RETURNING gives no order; callers expect oldest first
+        return [_decode_job(row) for row in rows]
+
+    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
+        ids = sorted(job_ids)
+        if not ids:
+            return set()
+        sql = (
+            "UPDATE jobs SET lease_until = ? "  # noqa: S608 - placeholders only
+            f"WHERE lease_owner = ? AND id IN ({', '.join('?' for _ in ids)}) RETURNING id"
+        )
+        async with self._write() as conn, conn.execute(sql, [to_ms(until, "renew(until)"), owner, *ids]) as cursor:
+            return {str(row[0]) for row in await cursor.fetchall()}
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -499,6 +569,10 @@ class SQLiteStore(QuotaStoreMixin):
             return []
         sql, params = _in_states("guild_id = ? AND ", states, order="seq", first=(guild_id,))
         return await self._fetch_jobs(sql, params)
+
+
+# A fenced write ends its holder's lease with it.
+_RELEASE = ["lease_owner = NULL", "lease_until = NULL"]
 
 
 def _in_states(

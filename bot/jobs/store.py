@@ -3,6 +3,11 @@
 Rules shared by all backends:
 - every mutation is one transaction, conditional on the job's current state where it matters, so two
   workers (or two processes) can never both move the same job;
+- work on a job (submitting, polling, delivering) happens under a *lease*: `lease`/`claim_submit` give the
+  job to one worker process until a time, bumping the job's `attempt`; the holder renews it while it works
+  (`renew_leases`) and passes that attempt as `fence=` to its writes, which then apply only if nobody has
+  leased the job since (a paused process cannot overwrite the work of the one that took over) and release
+  the lease. A process that dies simply lets its leases run out;
 - `transition` is the only way to change `state`, and it checks `states.ALLOWED_TRANSITIONS`;
 - times are aware UTC datetimes.
 """
@@ -89,6 +94,7 @@ class JobStore(QuotaStore, Protocol):
         *,
         from_states: Collection[JobState],
         to: JobState,
+        fence: int | None = None,
         **fields: object,
     ) -> Job | None:
         """Move the job to `to` if it is currently in one of `from_states`, setting `fields` too.
@@ -97,7 +103,36 @@ class JobStore(QuotaStore, Protocol):
         when the job was not in `from_states` (someone else moved it, or it does not exist): re-read.
         Entering SUBMITTING bumps `attempt`; entering SUBMITTED sets `submitted_at`; entering a
         terminal state sets `finished_at` (each unless given in `fields`).
+        With `fence` (the `attempt` of the caller's lease): only if the job's attempt still equals it,
+        releasing the lease with the move; None otherwise (another process has leased the job since).
         """
+        ...
+
+    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
+        """ACCEPTED -> SUBMITTING, leased to `owner` until `until`, only while the member holds fewer than
+        `max_active` running jobs (ACTIVE_STATES), counted in the same transaction and serialised per member
+        across processes. None when the job is no longer ACCEPTED or the member has no free slot."""
+        ...
+
+    async def lease(
+        self,
+        states: Collection[JobState],
+        *,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        due_only: bool = False,
+    ) -> list[Job]:
+        """Lease to `owner` until `until` up to `limit` jobs in `states` that nobody holds (no lease, or one
+        that ran out by `now`), the oldest picked first; with `due_only`, only jobs whose next poll is due,
+        the longest waiting picked first. Each leased job's `attempt` is bumped: the fence for its holder's
+        writes. Jobs another process is leasing at this very moment are skipped, not waited for."""
+        ...
+
+    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
+        """Extend `owner`'s leases on `job_ids` to `until`; returns the ids still held (a lease released by
+        a fenced write, or taken over by another process, is not renewed)."""
         ...
 
     async def update_progress(
@@ -109,8 +144,10 @@ class JobStore(QuotaStore, Protocol):
         eta_seconds: int | None,
         next_poll_at: datetime | None,
         poll_count: int,
+        fence: int | None = None,
     ) -> Job | None:
-        """Record a poll of a SUBMITTED job. None when the job is no longer SUBMITTED."""
+        """Record a poll of a SUBMITTED job (with `fence`: as `transition` does, releasing the lease).
+        None when the job is no longer SUBMITTED, or is fenced off."""
         ...
 
     async def set_message_ids(

@@ -1,9 +1,13 @@
 """The background loop that moves jobs: submit queued ones, poll submitted ones, deliver finished ones.
 
 State lives in the store, never in this object: after a restart the loop picks up where the database
-says. One bad job never stops the loop: every job is handled inside its own try, errors are logged with
-the job id and the loop goes on. Discord is reached only through `JobListener` (status cards, posting
-the video), so this module is tested against the fake provider without Discord.
+says. Several processes may run this loop on one database (PostgreSQL): each job is worked on under a
+lease (bot/jobs/store.py), renewed while the work runs and checked by every write (`fence=`), so a job
+is submitted, polled and delivered by one process at a time, and a process that dies or stalls hands its
+jobs over when its leases run out. One bad job never stops the loop: every job is handled inside its
+own try, errors are logged with the job id and the loop goes on. Discord is reached only through
+`JobListener` (status cards, posting the video), so this module is tested against the fake provider
+without Discord.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -81,6 +88,15 @@ class WorkerSettings:
     video_download_timeout: float = 300.0
     idle_tick_seconds: float = 1.0
     input_retention: timedelta = timedelta(hours=24)
+    # How long a job stays with a process that stops renewing it (died, or stalled): the delay before
+    # another process takes over. Renewed every third of it while the work runs.
+    lease_seconds: float = 60.0
+
+
+def worker_name() -> str:
+    """Who holds a lease, for the database and the logs: host, process id, and a random part (a pid may
+    be reused by a restarted container)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class JobWorker:
@@ -93,6 +109,7 @@ class JobWorker:
         *,
         workdir: Path,
         clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -105,36 +122,47 @@ class JobWorker:
         self._poll_slots = asyncio.Semaphore(settings.poll_concurrency)
         self._last_sweep: datetime | None = None
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
+        self.owner = owner or worker_name()
+        self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
 
     def wake(self) -> None:
         """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
         self._wake.set()
 
     async def recover(self) -> None:
-        """After a restart: a job caught mid-submit may or may not exist at the provider. It is never
-        submitted again; the member is told. Everything else resumes from its stored state."""
-        for job in await self._store.jobs_to_resume():
-            if job.state is S.SUBMITTING:
-                moved = await self._store.transition(
-                    job.id, from_states=[S.SUBMITTING], to=S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN
-                )
-                if moved:
-                    log.warning("job %s: restarted mid-submit, outcome unknown", job.id)
-                    await self._notify(moved)
+        """A job left mid-submit by a process that died (its lease ran out; this one after a restart, or
+        another one) may or may not exist at the provider. It is never submitted again; the member is told.
+        Everything else resumes from its stored state as soon as its lease is free."""
+        abandoned = await self._store.lease(
+            [S.SUBMITTING], owner=self.owner, now=self._clock(), until=self._lease_until(), limit=50
+        )
+        for job in abandoned:
+            moved = await self._store.transition(
+                job.id, from_states=[S.SUBMITTING], to=S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN, fence=job.attempt
+            )
+            if moved:
+                log.warning("job %s: its submit was interrupted, outcome unknown", job.id, extra=job_ids(job))
+                await self._notify(moved)
 
     async def run(self) -> None:
-        await self.recover()
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # the store itself failed: log, wait, try again; never die
-                log.exception("worker tick failed")
-            self.heartbeat = self._clock()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.idle_tick_seconds)
-            self._wake.clear()
+        renewer = asyncio.create_task(self._renew_leases_forever(), name="job-lease-renewer")
+        try:
+            while True:
+                try:
+                    await self.tick()
+                except Exception:  # the store itself failed: log, wait, try again; never die
+                    log.exception("worker tick failed")
+                self.heartbeat = self._clock()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._settings.idle_tick_seconds)
+                self._wake.clear()
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def tick(self) -> None:
+        await self.recover()
         await self._submit_queued()
         await self._poll_due()
         await self._deliver_finished()
@@ -150,6 +178,44 @@ class JobWorker:
         if deleted:
             log.info("deleted %d stored input images past their retention", deleted)
 
+    # -------------------------------------------------------------------------------------- leases
+    def _lease_until(self) -> datetime:
+        return self._clock() + timedelta(seconds=self._settings.lease_seconds)
+
+    @contextlib.contextmanager
+    def _holding(self, job: Job) -> Iterator[None]:
+        """While work on a leased job runs, the renewer keeps the lease alive."""
+        self._held[job.id] = job.attempt
+        try:
+            yield
+        finally:
+            self._held.pop(job.id, None)
+
+    async def renew_leases(self) -> None:
+        """Extend the leases of the jobs being worked on (one statement for all of them)."""
+        if not self._held:
+            return
+        kept = await self._store.renew_leases(self.owner, list(self._held), until=self._lease_until())
+        for job_id in set(self._held) - kept:
+            # Its lease ran out while this process stalled and another process took the job over: the work
+            # still running here will find its writes refused (fenced).
+            log.warning("job %s: lease lost to another process", job_id)
+
+    async def _renew_leases_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.lease_seconds / 3)
+            try:
+                await self.renew_leases()
+            except Exception:  # the database is away: keep trying; the leases may run out meanwhile
+                log.exception("renewing job leases failed")
+
+    async def _let_go(self, job: Job) -> None:
+        """Hand a job back at once (its work failed and should be retried soon, here or elsewhere),
+        instead of keeping it until the lease runs out."""
+        self._held.pop(job.id, None)
+        with contextlib.suppress(Exception):
+            await self._store.renew_leases(self.owner, [job.id], until=self._clock())
+
     # ----------------------------------------------------------------------------------- submitting
     async def _submit_queued(self) -> None:
         now = self._clock()
@@ -161,18 +227,23 @@ class JobWorker:
                 own = (await self._store.guild_settings(job.guild_id)).max_active
                 allowed[job.guild_id] = own if own is not None else self._settings.max_active_per_member
             if await self._store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
-                continue
+                continue  # a cheap read first; claim_submit counts again, exactly, under a per-member lock
+            claimed = await self._store.claim_submit(
+                job.id, max_active=allowed[job.guild_id], owner=self.owner, until=self._lease_until()
+            )
+            if claimed is None:
+                continue  # cancelled, taken by another process, or the member's slots filled meanwhile
             try:
-                if not await self._submit(job):
-                    return  # the provider is busy: leave the rest queued, in order
+                with self._holding(claimed):
+                    if not await self._submit(claimed):
+                        return  # the provider is busy: leave the rest queued, in order
             except Exception:
                 log.exception("job %s: submit step failed", job.id)
 
-    async def _submit(self, job: Job) -> bool:
-        """Submit one job; False when the provider is busy and submitting should pause."""
-        claimed = await self._store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)
-        if claimed is None:
-            return True  # cancelled or taken meanwhile
+    async def _submit(self, claimed: Job) -> bool:
+        """Submit one claimed (SUBMITTING, leased) job; False when the provider is busy and submitting
+        should pause."""
+        job = claimed
         inputs = await self._store.get_inputs(job.id)
         try:
             # Building the request checks every data URI (megabytes of text): off the event loop too.
@@ -201,36 +272,46 @@ class JobWorker:
             pause = max(self._settings.busy_pause_seconds, exc.retry_after or 0.0)
             self._submits_paused_until = self._clock() + timedelta(seconds=pause)
             log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
-            await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED)
+            await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
             return False
         else:
             submitted = await self._store.transition(
                 job.id,
                 from_states=[S.SUBMITTING],
                 to=S.SUBMITTED,
+                fence=claimed.attempt,
                 task_id=result.task_id,
                 provider_status=TaskStatus.QUEUED.value,
                 next_poll_at=self._clock() + timedelta(seconds=self._settings.poll_first_seconds),
             )
-            log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
             if submitted:
+                log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
                 await self._notify(submitted)
+            else:
+                # This process stalled past its lease and another one has given the job up as
+                # submit_unknown meanwhile: the task exists; say which, for the operator.
+                log.error("job %s: submitted as task %s after its lease was lost; the job is not tracking it",
+                          job.id, result.task_id, extra=job_ids(job))
         return True
 
     # ------------------------------------------------------------------------------------- polling
     async def _poll_due(self) -> None:
         batch = self._settings.poll_concurrency * 4
-        due = await self._store.due_polls(self._clock(), limit=batch)
+        due = await self._store.lease(
+            [S.SUBMITTED], owner=self.owner, now=self._clock(), until=self._lease_until(), limit=batch, due_only=True
+        )
         await asyncio.gather(*(self._poll_guarded(job) for job in due))
         if len(due) == batch:
             self.wake()  # more are due: go on at once (the shared rate limiter paces us), not next idle tick
 
     async def _poll_guarded(self, job: Job) -> None:
-        async with self._poll_slots:
-            try:
-                await self._poll(job)
-            except Exception:
-                log.exception("job %s: poll step failed", job.id)
+        with self._holding(job):
+            async with self._poll_slots:
+                try:
+                    await self._poll(job)
+                except Exception:
+                    log.exception("job %s: poll step failed", job.id)
+                    await self._let_go(job)
 
     async def _poll(self, job: Job) -> None:
         now = self._clock()
@@ -258,6 +339,7 @@ class JobWorker:
                 job.id,
                 from_states=[S.SUBMITTED],
                 to=S.SUCCEEDED,
+                fence=job.attempt,
                 provider_status=result.status.value,
                 progress_percent=100,
                 eta_seconds=None,
@@ -299,15 +381,21 @@ class JobWorker:
             eta_seconds=eta,
             next_poll_at=self._clock() + timedelta(seconds=delay),
             poll_count=job.poll_count + 1,
+            fence=job.attempt,
         )
 
     # ------------------------------------------------------------------------------------ delivery
     async def _deliver_finished(self) -> None:
-        for job in await self._store.jobs_in_states([S.SUCCEEDED], limit=20):
-            try:
-                await self._deliver(job)
-            except Exception:
-                log.exception("job %s: delivery failed, will retry", job.id)
+        leased = await self._store.lease(
+            [S.SUCCEEDED], owner=self.owner, now=self._clock(), until=self._lease_until(), limit=20
+        )
+        for job in leased:
+            with self._holding(job):
+                try:
+                    await self._deliver(job)
+                except Exception:
+                    log.exception("job %s: delivery failed, will retry", job.id)
+                    await self._let_go(job)
 
     async def _deliver(self, job: Job) -> None:
         assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
@@ -330,13 +418,14 @@ class JobWorker:
             return
         except ProviderError as exc:
             log.warning("job %s: download failed (%s), will retry", job.id, exc)
+            await self._let_go(job)
             return
         try:
             message_id = await self._listener.deliver(job, path)
         finally:
             await asyncio.to_thread(path.unlink, True)
         delivered = await self._store.transition(
-            job.id, from_states=[S.SUCCEEDED], to=S.DELIVERED, delivered_message_id=message_id
+            job.id, from_states=[S.SUCCEEDED], to=S.DELIVERED, fence=job.attempt, delivered_message_id=message_id
         )
         log.info("job %s: delivered as message %s", job.id, message_id, extra=job_ids(job))
         if delivered:
@@ -357,7 +446,9 @@ class JobWorker:
 
     # ------------------------------------------------------------------------------------- helpers
     async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str) -> None:
-        moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason)
+        """End a leased job (fenced by its lease)."""
+        moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason,
+                                             fence=job.attempt)
         if moved:
             log.info("job %s: %s (%s)", job.id, to.value, reason, extra=job_ids(job))
             await self._notify(moved)
@@ -371,4 +462,4 @@ class JobWorker:
             log.exception("job %s: status update failed", job.id)
 
 
-__all__ = ["JobListener", "JobWorker", "WorkerSettings"]
+__all__ = ["JobListener", "JobWorker", "WorkerSettings", "worker_name"]

@@ -97,6 +97,7 @@ async def start_bot(
             DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
             DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=database_url_for(tmp_path),
             DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
+            JOB_LEASE_SECONDS="3",  # a killed bot's jobs are taken over 3 s later (60 s in production)
             PYTHONUNBUFFERED="1",
         )
         env.update(overrides)

@@ -38,6 +38,7 @@ def bot_env(fake_discord: FakeDiscord, fake_provider: FakeProvider, tmp_path: Pa
         DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
         DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=database_url_for(tmp_path),
         DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
+        JOB_LEASE_SECONDS="3",
         METRICS_HOST="127.0.0.1", METRICS_PORT=str(free_port()), PYTHONUNBUFFERED="1",
     )
     env.update(overrides)
