@@ -68,6 +68,10 @@ def test_missing_required_variable_names_it() -> None:
         ("LOG_LEVEL", "loud", "is not one of debug, info, warning, error"),
         ("POLL_FIRST_SECONDS", "soon", "'soon' is not a number"),
         ("DATABASE_URL", "mysql://db", None),
+        ("SHARD_IDS", "0,one", "'one' is not a shard number or range like 0-3"),
+        ("SHARD_IDS", "3-1", "'3-1': the range runs backwards"),
+        ("SHARD_IDS", "0-2,2", "a shard is listed twice"),
+        ("JOB_LEASE_SECONDS", "0.5", "0.5 is below 1"),
     ],
 )
 def test_malformed_variable_stops_with_one_line_naming_it(
@@ -104,3 +108,24 @@ def test_readme_configuration_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     for row in render_markdown_table().splitlines():
         assert row in readme, f"README configuration table is out of date at: {row}"
+
+
+def test_shards_this_process_runs_are_read_as_lists_and_ranges() -> None:
+    settings = load_settings({"SHARD_COUNT": "6", "SHARD_IDS": "4-5, 0"}, env_file=None)
+    assert (settings.shard_count, settings.shard_ids) == (6, (0, 4, 5))
+    unsharded = load_settings({}, env_file=None)
+    assert (unsharded.shard_count, unsharded.shard_ids) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"SHARD_IDS": "0"}, "SHARD_IDS is set but SHARD_COUNT is not: say how many shards there are in total"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "1,2"},
+         "SHARD_IDS: shard 2 does not exist with SHARD_COUNT=2 (shards are numbered 0 to 1)"),
+    ],
+)
+def test_shards_that_do_not_fit_the_count_are_refused(environ: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ, env_file=None)
+    assert str(err.value) == expected
