@@ -19,6 +19,7 @@ from tests.fakes.discord import (
     FakeGuild,
     FakeMember,
     InteractionRecord,
+    build_test_server,
     point_discord_py_at,
     shard_of,
 )
@@ -87,6 +88,8 @@ def test_guild_ids_land_on_the_chosen_shard_and_stay_time_ordered() -> None:
     ids.append(fake.new_id())
     assert ids == sorted(ids) and len(set(ids)) == len(ids)  # still unique and increasing
     assert shard_of(fake.add_guild("Far", shard=(5, 7)).id, 7) == 5
+    world = build_test_server(fake, shard=(2, 3), name="Third")
+    assert shard_of(world.guild.id, 3) == 2 and world.guild.name == "Third"
     for bad in ((2, 2), (-1, 2), (0, 0)):
         with pytest.raises(ValueError, match="no shard"):
             fake.guild_id_for_shard(*bad)

@@ -22,8 +22,11 @@ class TestServer:
     __test__ = False  # not a pytest test class
 
 
-def build_test_server(fake: FakeDiscord, *, premium_tier: int = 0) -> TestServer:
-    guild = fake.add_guild("Test Server", premium_tier=premium_tier)
+def build_test_server(
+    fake: FakeDiscord, *, premium_tier: int = 0, shard: tuple[int, int] | None = None, name: str = "Test Server"
+) -> TestServer:
+    """``shard=(i, n)``: the guild's events travel on shard i of n (one world per shard for multi-process tests)."""
+    guild = fake.add_guild(name, premium_tier=premium_tier, shard=shard)
     general = guild.add_text_channel("general")
     forum = guild.add_forum_channel("showcase")
     moderators = guild.add_role("Moderators", perms.MANAGE_GUILD | perms.MANAGE_MESSAGES | perms.MANAGE_THREADS)
