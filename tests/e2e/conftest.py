@@ -82,6 +82,43 @@ async def provider() -> AsyncIterator[FakeProvider]:
 StartBot = Callable[..., "asyncio.Future[BotProcess]"]
 
 
+def bot_env(fake_discord: FakeDiscord, provider: FakeProvider, tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment an operator would give the bot, pointed at the two fakes (quick polls for tests)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
+    env.update(
+        DISCORD_TOKEN=fake_discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=provider.base_url,
+        DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+        DATABASE_URL=database_url_for(tmp_path),
+        DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
+        JOB_LEASE_SECONDS="3",  # a killed bot's jobs are taken over 3 s later (60 s in production)
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+async def launch_bot(env: dict[str, str], cwd: Path, *args: str) -> BotProcess:
+    """`python -m bot [args]` with `env`; its output is collected line by line in `BotProcess.lines`."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    bot = BotProcess(process, env)
+
+    async def read() -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            bot.lines.append(raw.decode(errors="replace").rstrip())
+
+    bot.reader = asyncio.create_task(read())
+    return bot
+
+
+def assert_no_secret_in(bot: BotProcess, fake_discord: FakeDiscord) -> None:
+    for secret in (fake_discord.bot_token, PROVIDER_KEY):
+        assert secret not in bot.output, "a secret reached the bot's log"
+
+
 @pytest.fixture
 async def start_bot(
     fake_discord: FakeDiscord, provider: FakeProvider, tmp_path: Path
@@ -91,30 +128,11 @@ async def start_bot(
     started: list[BotProcess] = []
 
     async def start(**overrides: str) -> BotProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
-        env.update(
-            DISCORD_TOKEN=fake_discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=provider.base_url,
-            DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
-            DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=database_url_for(tmp_path),
-            DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
-            JOB_LEASE_SECONDS="3",  # a killed bot's jobs are taken over 3 s later (60 s in production)
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(overrides)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )
-        bot = BotProcess(process, env)
-
-        async def read() -> None:
-            assert process.stdout is not None
-            async for raw in process.stdout:
-                bot.lines.append(raw.decode(errors="replace").rstrip())
-
-        bot.reader = asyncio.create_task(read())
-        started.append(bot)
         guild_id = fake_discord.world.guild.id
+        env = bot_env(fake_discord, provider, tmp_path, DEV_GUILD_ID=str(guild_id), **overrides)
+        bot = await launch_bot(env, tmp_path)
+        process = bot.process
+        started.append(bot)
         try:
             await fake_discord.wait_for(
                 lambda: bool(fake_discord.commands.list(guild_id)) or process.returncode is not None,
@@ -132,8 +150,7 @@ async def start_bot(
         await bot.stop()
         print(f"--- bot output (exit {bot.process.returncode}) ---\n{bot.output}")  # shown when a test fails
     for bot in started:
-        for secret in (fake_discord.bot_token, PROVIDER_KEY):
-            assert secret not in bot.output, "a secret reached the bot's log"
+        assert_no_secret_in(bot, fake_discord)
 
 
 async def eventually(probe: Callable[[], object], *, timeout: float, what: str) -> None:
