@@ -123,11 +123,10 @@ async def refresh_from_store(probes: BotProbes) -> None:
     age = heartbeat_age(probes.heartbeat())
     HEARTBEAT_AGE.set(math.nan if age is None else age)
     try:
-        for state in LIVE_STATES:
-            count = len(await asyncio.wait_for(probes.store.jobs_in_states([state]), DATABASE_CHECK_SECONDS))
+        counts = await asyncio.wait_for(probes.store.count_by_state(LIVE_STATES), DATABASE_CHECK_SECONDS)
+        for state, count in counts.items():
             JOBS.labels(state.value).set(count)
-            if state is JobState.ACCEPTED:
-                QUEUE_DEPTH.set(count)
+        QUEUE_DEPTH.set(counts[JobState.ACCEPTED])
         DATABASE_UP.set(1)
     except Exception as exc:  # a scrape must still answer: the gauge says the database is down
         DATABASE_UP.set(0)

@@ -596,6 +596,16 @@ class PostgresStore(PgQuotaStoreMixin):
             f"{_SELECT_JOB} WHERE state = ANY($1::text[]) ORDER BY seq LIMIT $2", (values, limit)
         )
 
+    async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
+        wanted = sorted(JobState(s).value for s in states)
+        counts = dict.fromkeys((JobState(s) for s in wanted), 0)
+        if wanted:
+            rows = await self._pool.fetch(
+                "SELECT state, count(*) FROM jobs WHERE state = ANY($1::text[]) GROUP BY state", wanted
+            )
+            counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
+        return counts
+
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         if not states:
             return []

@@ -564,6 +564,18 @@ class SQLiteStore(QuotaStoreMixin):
             params.append(limit)
         return await self._fetch_jobs(sql, params)
 
+    async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
+        wanted = sorted(JobState(s).value for s in states)
+        counts = dict.fromkeys((JobState(s) for s in wanted), 0)
+        if wanted:
+            rows = await self._reader.execute_fetchall(
+                f"SELECT state, count(*) FROM jobs WHERE state IN ({', '.join('?' for _ in wanted)}) "  # noqa: S608
+                "GROUP BY state",
+                wanted,
+            )
+            counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
+        return counts
+
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         if not states:
             return []

@@ -187,6 +187,10 @@ class JobStore(QuotaStore, Protocol):
         """Jobs of every guild in `states`, oldest first (the worker's queue and delivery sweeps)."""
         ...
 
+    async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
+        """How many jobs of every guild are in each of `states` (0 for none), for /metrics."""
+        ...
+
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         """The guild's jobs in `states`, oldest first (for /jobs all)."""
         ...

@@ -264,3 +264,13 @@ async def test_inputs_of_jobs_that_ended_before_the_cutoff_are_dropped(store: Jo
     assert len(await store.get_inputs(new_done.id)) == 1  # ended after the cutoff: kept for Re-roll
     assert len(await store.get_inputs(running.id)) == 3  # not ended: never touched
     assert await store.delete_inputs_finished_before(cutoff) == 0
+
+
+async def test_jobs_are_counted_by_state_across_guilds(store: JobStore, clock: ManualClock) -> None:
+    for state, guild in [(JobState.ACCEPTED, GUILD), (JobState.ACCEPTED, OTHER_GUILD), (JobState.SUBMITTED, GUILD),
+                         (JobState.DELIVERED, GUILD)]:
+        await drive_to(store, await store.create_job(make_job(clock, guild_id=guild), []), state)
+
+    counts = await store.count_by_state([JobState.ACCEPTED, JobState.SUBMITTED, JobState.SUCCEEDED])
+    assert counts == {JobState.ACCEPTED: 2, JobState.SUBMITTED: 1, JobState.SUCCEEDED: 0}
+    assert await store.count_by_state([]) == {}
