@@ -1,4 +1,5 @@
-"""Pillow work on members' pictures: pure functions over bytes, run in threads. Never imports discord."""
+"""Pillow work on members' pictures: pure functions over bytes, run in threads or worker processes
+(bot.media.pool). Never imports discord."""
 
 from bot.media.keyframes import (
     ImageLimits,

@@ -22,7 +22,7 @@ import io
 import re
 import struct
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
@@ -142,23 +142,28 @@ async def prepare_image_async(
     return await asyncio.to_thread(prepare_image, data, filename, limits)
 
 
+PrepareOne = Callable[[bytes, str, ImageLimits], Awaitable[PreparedImage]]
+
+
 async def prepare_images(
     files: Sequence[tuple[str, bytes]],
     limits: ImageLimits = ImageLimits(),
     *,
     max_concurrency: int = 2,
+    prepare: PrepareOne = prepare_image_async,
 ) -> tuple[list[PreparedImage], list[ImageProblem]]:
     """Check every (filename, bytes) pair; return the prepared images and ALL problems, in input order.
 
     At most ``max_concurrency`` images are decoded at once: a 40 MP image takes ~160 MB while it is
-    being worked on, and the machine is shared.
+    being worked on, and the machine is shared. ``prepare`` does one image: in a thread by default (the
+    CLI), or ``ImagePool.prepare`` (bot.media.pool) to keep Pillow out of the bot's interpreter.
     """
     gate = asyncio.Semaphore(max(1, max_concurrency))
 
     async def one(name: str, data: bytes) -> PreparedImage | ImageProblem:
         async with gate:
             try:
-                return await prepare_image_async(data, name, limits)
+                return await prepare(data, name, limits)
             except ImageProblem as problem:
                 return problem
 

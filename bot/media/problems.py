@@ -14,6 +14,7 @@ class ProblemCode(StrEnum):
     TOO_MANY_PIXELS = "too_many_pixels"
     ASPECT_RATIO = "aspect_ratio"
     CANNOT_FIT = "cannot_fit"
+    WORKER_LOST = "worker_lost"  # the process preparing it died (bot.media.pool); sending it again works
 
 
 class ImageProblem(Exception):

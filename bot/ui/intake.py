@@ -23,6 +23,7 @@ from bot.jobs.models import Job, JobInput, JobKind, utcnow
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
+from bot.media.pool import image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
 from bot.pricing import estimate_usd, format_usd
@@ -130,7 +131,8 @@ async def _check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
         max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
         data_uri_budget=image_budget(settings.image_data_uri_budget, len(attachments)),
     )
-    prepared, image_problems = await prepare_images(files, limits)
+    # In a worker process: Pillow's GIL time would otherwise stall this loop (bot.media.pool).
+    prepared, image_problems = await prepare_images(files, limits, prepare=image_pool().prepare)
     problems += [image_problem_text(p, locale) for p in image_problems]
     if problems:
         raise Refused(problem_message(problems, locale))
