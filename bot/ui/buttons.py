@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
@@ -63,6 +64,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
             await interaction.response.send_message(t("button.too_late", locale_of(interaction)), ephemeral=True)
             return
         await interaction.response.edit_message(content=status_text(cancelled), view=None)
+        metrics.job_changed(cancelled.state)
         log.info("job %s: cancelled by user %s", job.id, interaction.user.id)
         await bot.store.delete_inputs(job.id)
         bot.worker.wake()

@@ -84,7 +84,8 @@ StartBot = Callable[..., "asyncio.Future[BotProcess]"]
 
 def bot_env(fake_discord: FakeDiscord, provider: FakeProvider, tmp_path: Path, **overrides: str) -> dict[str, str]:
     """The environment an operator would give the bot, pointed at the two fakes (quick polls for tests)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
+    ours = ("VIDU_", "DISCORD_", "DATABASE_", "METRICS_", "LOG_", "HEALTH_", "SHARD_", "JOB_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}  # only what the test says
     env.update(
         DISCORD_TOKEN=fake_discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=provider.base_url,
         DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,

@@ -7,19 +7,17 @@ formats (the e2e fixture looks for the text format's "bot.app: ready as").
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import PROVIDER_KEY, BotProcess, provider  # noqa: F401 - the provider fixture
+from tests.e2e.conftest import BotProcess, launch_bot, provider  # noqa: F401 - the provider fixture
+from tests.e2e.conftest import bot_env as e2e_bot_env
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.provider import FakeProvider
-from tests.store.backends import database_url_for
 
 StartOpsBot = Callable[..., Awaitable[BotProcess]]
 
@@ -31,34 +29,10 @@ def free_port() -> int:
 
 
 def bot_env(fake_discord: FakeDiscord, fake_provider: FakeProvider, tmp_path: Path, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_", "METRICS_",
-                                                                    "LOG_", "HEALTH_"))}
-    env.update(
-        DISCORD_TOKEN=fake_discord.bot_token, VIDU_API_KEY=PROVIDER_KEY, VIDU_API_BASE=fake_provider.base_url,
-        DISCORD_API_BASE=fake_discord.api_base, DISCORD_GATEWAY_URL=fake_discord.gateway_url,
-        DEV_GUILD_ID=str(fake_discord.world.guild.id), DATABASE_URL=database_url_for(tmp_path),
-        DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
-        JOB_LEASE_SECONDS="3",
-        METRICS_HOST="127.0.0.1", METRICS_PORT=str(free_port()), PYTHONUNBUFFERED="1",
-    )
-    env.update(overrides)
-    return env
-
-
-async def launch(env: dict[str, str], cwd: Path) -> BotProcess:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    bot = BotProcess(process, env)
-
-    async def read() -> None:
-        assert process.stdout is not None
-        async for raw in process.stdout:
-            bot.lines.append(raw.decode(errors="replace").rstrip())
-
-    bot.reader = asyncio.create_task(read())
-    return bot
+    """The end-to-end environment plus a metrics server on a free loopback port."""
+    ops = {"DEV_GUILD_ID": str(fake_discord.world.guild.id), "METRICS_HOST": "127.0.0.1",
+           "METRICS_PORT": str(free_port())}
+    return e2e_bot_env(fake_discord, fake_provider, tmp_path, **{**ops, **overrides})
 
 
 @pytest.fixture
@@ -68,7 +42,7 @@ async def start_ops_bot(
     started: list[BotProcess] = []
 
     async def start(**overrides: str) -> BotProcess:
-        bot = await launch(bot_env(fake_discord, provider, tmp_path, **overrides), tmp_path)
+        bot = await launch_bot(bot_env(fake_discord, provider, tmp_path, **overrides), tmp_path)
         started.append(bot)
         await bot.wait_for_line("ready as", timeout=30)
         await wait_healthy(bot, timeout=30)

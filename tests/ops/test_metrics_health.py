@@ -166,3 +166,25 @@ async def test_a_request_refused_by_a_quota_is_counted_once(
     assert "your daily limit" in refused
     page = samples((await get(bot, "/metrics"))[1])
     assert value(page, "vidu_quota_refusals_total") == 1
+
+
+async def test_a_job_cancelled_in_the_queue_is_counted_as_an_outcome(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_ops_bot: StartOpsBot
+) -> None:
+    bot = await start_ops_bot(MAX_ACTIVE_JOBS_PER_MEMBER="1")
+    world = fake_discord.world
+    provider.plan_next_task(queue_seconds=3600)  # the first job keeps the member's only slot
+    assert "on its way" in await moderators.animate(fake_discord, world.alice, "first")
+    await moderators.animate(fake_discord, world.alice, "second")
+    second = next(t for t in fake_discord.threads(world.general) if t.name == "second")
+    card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.content, timeout=10)
+    (cancel,) = [c for c in card.custom_ids() if c.startswith("vidu:cancel:")]
+    before = samples((await get(bot, "/metrics"))[1])
+    assert value(before, "vidu_queue_depth") == 1
+
+    await fake_discord.press_button(world.alice, card, cancel)
+    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).content or None,
+                                timeout=10, what="the card to say Cancelled", seen=lambda: "")
+    page = samples((await get(bot, "/metrics"))[1])
+    assert value(page, "vidu_jobs_finished_total", outcome="cancelled") == 1
+    assert value(page, "vidu_queue_depth") == 0

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from tests.e2e.conftest import PROVIDER_KEY, png
+from tests.e2e.conftest import PROVIDER_KEY, launch_bot, png
 from tests.fakes.discord import FakeDiscord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider, Fault
-from tests.ops.conftest import BotProcess, StartOpsBot, bot_env, launch
+from tests.ops.conftest import BotProcess, StartOpsBot, bot_env
 
 EVENT_KEYS = {"ts", "level", "logger", "message"}
 
@@ -75,7 +75,7 @@ async def test_injected_faults_leak_no_secret_and_every_line_is_json(
     await bot.stop()
 
     # 4. A refused Discord token (a second process, stopped by Discord's 401 at login).
-    refused = await launch(bot_env(fake_discord, provider, tmp_path, DISCORD_TOKEN=token[::-1], LOG_LEVEL="trace",
+    refused = await launch_bot(bot_env(fake_discord, provider, tmp_path, DISCORD_TOKEN=token[::-1], LOG_LEVEL="trace",
                                    LOG_FORMAT="json"), tmp_path)
     assert await asyncio.wait_for(refused.process.wait(), 30) == 3
     await asyncio.wait_for(refused.reader, 5)  # type: ignore[arg-type]
