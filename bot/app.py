@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from bot.looplag import loop_lag_enabled, watch_loop_lag
 from bot.metrics import BotProbes, MetricsServer
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
+from bot.ui.replies import reply_privately, tell_error
 from bot.ui.video_actions import ExtendButton, RerollButton
 
 log = logging.getLogger("bot.app")
@@ -58,26 +58,13 @@ class ViduTree(app_commands.CommandTree["ViduBot"]):
             log.warning("interaction %s expired before it was acknowledged", interaction.id)
             return
         if isinstance(error, app_commands.NoPrivateMessage):
-            await _reply(interaction, t("error.dm_only", locale_of(interaction)))
+            await reply_privately(interaction, t("error.dm_only", locale_of(interaction)))
             return
         if isinstance(error, app_commands.CheckFailure):
-            await _reply(interaction, t("error.not_allowed", locale_of(interaction)))
+            await reply_privately(interaction, t("error.not_allowed", locale_of(interaction)))
             return
-        error_id = secrets.token_hex(4)
         command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("error %s in /%s (guild %s, user %s)", error_id, command, interaction.guild_id,
-                  interaction.user.id, exc_info=original)
-        await _reply(interaction, t("error.internal", locale_of(interaction), error_id=error_id))
-
-
-async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell user %s about an error", interaction.user.id)
+        await tell_error(interaction, original, f"/{command}")
 
 
 class ViduBot(commands.AutoShardedBot):

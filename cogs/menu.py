@@ -27,6 +27,7 @@ from bot.ui.intake import (
     start_job,
     validate_request,
 )
+from bot.ui.replies import tell_error
 from cogs.storyboard import (
     MAX_IMAGES,
     MIN_IMAGES,
@@ -36,7 +37,6 @@ from cogs.storyboard import (
     listed_problems,
     prompts_input,
     resolution_select,
-    tell_error,
 )
 
 Interaction = discord.Interaction[ViduBot]

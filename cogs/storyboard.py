@@ -8,7 +8,6 @@ menu "Apps → Animate" (cogs/menu.py), so both forms read and refuse the same w
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +32,7 @@ from bot.requests import (
 )
 from bot.ui.intake import Intake, Refused, check_images, problem_message, validate_request
 from bot.ui.preview import StoryboardPreview
+from bot.ui.replies import tell_error
 
 log = logging.getLogger("cogs.storyboard")
 Interaction = discord.Interaction[ViduBot]
@@ -124,21 +124,6 @@ async def check_segment_request(
         raise Refused(problem_message(problems, locale))
     await validate_request(intake, images, locale)
     return intake, images
-
-
-async def tell_error(interaction: discord.Interaction[Any], error: Exception, what: str) -> None:
-    """An unexpected failure in a form: log it with an id, tell the member the id, charge nothing."""
-    error_id = secrets.token_hex(4)
-    log.error("error %s in %s (guild %s, user %s)", error_id, what, interaction.guild_id, interaction.user.id,
-              exc_info=error)
-    text = t("error.internal", locale_of(interaction), error_id=error_id)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell user %s about error %s", interaction.user.id, error_id)
 
 
 # ------------------------------------------------------------------ /storyboard

@@ -34,6 +34,8 @@ MESSAGES: dict[str, str] = {
                           "Cancel one or wait for them to start."),
     "refuse.channel_type": "I can make videos in text channels, threads and forum posts.",
     "refuse.not_started": "Not started: {reason}",
+    "refuse.not_stored": "the request could not be saved (a problem on our side). Nothing was charged; please "
+                         "try again in a moment.",
     "answer.started": "Your video is on its way: job `{job_id}` in <#{thread_id}>.",
     # --- the thread and its request card
     "thread.starter": "🎬 {mention} is making a video: **{name}**",

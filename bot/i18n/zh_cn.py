@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "refuse.queue_full": "你已有 {queued} 个任务在队列中等待（上限为 {limit}）。请取消一个，或等待它们开始。",
     "refuse.channel_type": "我可以在文字频道、子区和论坛帖子中制作视频。",
     "refuse.not_started": "未开始：{reason}",
+    "refuse.not_stored": "请求未能保存（我们这边的问题）。没有扣除任何额度；请稍后重试。",
     "answer.started": "你的视频正在制作中：任务 `{job_id}`，位于 <#{thread_id}>。",
     "thread.starter": "🎬 {mention} 正在制作视频：**{name}**",
     "thread.default_name": "视频",

@@ -6,6 +6,7 @@ Shared by every generating command, so each one acknowledges, checks and answers
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import weakref
@@ -234,6 +235,13 @@ async def start_job(
         await thread.send(t("refuse.not_started", locale, reason=exceeded.message(locale)),
                           allowed_mentions=discord.AllowedMentions.none())
         raise Refused(exceeded.message(locale)) from None
+    except Exception:
+        # The database failed: no job, no charge. Say so under the request card (which would otherwise wait
+        # forever), then let the command's error handler give the member an error id.
+        with contextlib.suppress(discord.HTTPException):
+            await thread.send(t("refuse.not_started", locale, reason=t("refuse.not_stored", locale)),
+                              allowed_mentions=discord.AllowedMentions.none())
+        raise
     status = await thread.send(status_text(job, queue_position=admission.queue_position),
                                view=queue_view(job) or MISSING)
     job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import secrets
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from bot.jobs.models import JobKind
 from bot.media.storyboard import panels_for, render_storyboard
 from bot.pricing import estimate_usd, format_usd
 from bot.ui.intake import CheckedImage, Intake, Refused, start_job
+from bot.ui.replies import tell_error
 
 if TYPE_CHECKING:
     from bot.app import ViduBot
@@ -130,16 +130,7 @@ class StoryboardPreview(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
                        item: discord.ui.Item[Any], /) -> None:
-        error_id = secrets.token_hex(4)
-        log.error("error %s in the storyboard preview of user %s", error_id, self.owner_id, exc_info=error)
-        text = t("error.internal", self.locale, error_id=error_id)
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell user %s about a preview error", interaction.user.id)
+        await tell_error(interaction, error, "the storyboard preview", self.locale)
 
     def _finish(self) -> None:
         self.images = []  # free the pictures now rather than at the timeout

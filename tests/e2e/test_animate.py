@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import time
+
+import pytest
 
 from tests.e2e.conftest import png
 from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upload
@@ -201,3 +205,33 @@ async def test_a_video_over_the_upload_limit_is_fitted_and_linked(
     assert "valid until" in posted.content
     if posted.attachments:  # ffmpeg was there: a smaller copy to watch in Discord
         assert posted.attachments[0].size <= 10 * 1024 * 1024
+
+
+async def test_a_database_that_does_not_answer_gives_the_member_an_error_id_and_no_job(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    bot = await start_bot()
+    url = bot.env["DATABASE_URL"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("locks the SQLite file from outside; the PostgreSQL outage is tests/ops")
+    world = fake_discord.world
+    locker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")  # another program holds the database: the bot's writes time out
+        ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                      options={"image": Upload("a.png", png()), "prompt": "locked out"})
+        answer = await private_answer(fake_discord, ix, timeout=40)
+    finally:
+        locker.close()
+    error_id = re.search(r"error id `([0-9a-f]{8})`", answer.content)
+    assert error_id, answer.content
+    assert "Nothing was charged" in answer.content
+    logged = await bot.wait_for_line(f"error {error_id[1]} in /animate", timeout=10)
+    assert "OperationalError" in bot.output[bot.output.index(logged):]  # the traceback is in the log, not the chat
+    assert "database is locked" not in answer.content
+    # The thread opened for it says it never started (no status card waits there forever); nothing was sent.
+    (thread,) = fake_discord.threads(world.general)
+    said = [m.content for m in fake_discord.messages(thread)]
+    assert said[-1].startswith("Not started: the request could not be saved"), said
+    assert not any("job `" in line for line in said)
+    assert provider.requests_to("submit") == []
