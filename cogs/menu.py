@@ -34,7 +34,6 @@ from cogs.storyboard import (
     check_segment_request,
     chosen,
     durations_input,
-    listed_problems,
     prompts_input,
     resolution_select,
 )
@@ -117,7 +116,7 @@ class AnimatePictureForm(discord.ui.Modal):
         try:
             images = await check_images(self.bot, [self.picture], self.locale)
         except Refused as refusal:
-            problems += listed_problems(refusal)
+            problems += refusal.problems
         if problems:
             await interaction.followup.send(problem_message(problems, self.locale), ephemeral=True)
             return

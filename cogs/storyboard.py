@@ -30,7 +30,7 @@ from bot.requests import (
     split_durations,
     split_prompts,
 )
-from bot.ui.intake import Intake, Refused, check_images, problem_message, validate_request
+from bot.ui.intake import Intake, Refused, check_images, validate_request
 from bot.ui.preview import StoryboardPreview
 from bot.ui.replies import tell_error
 
@@ -102,11 +102,6 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
     return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
 
 
-def listed_problems(refusal: Refused) -> list[str]:
-    """The bullet lines of a refusal built by problem_message, to merge them with the form's own problems."""
-    return [line[2:] for line in str(refusal).splitlines() if line.startswith("• ")] or [str(refusal)]
-
-
 async def check_segment_request(
     bot: ViduBot, attachments: Sequence[discord.Attachment], *, prompts: str | None, durations: str | None,
     resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
@@ -119,9 +114,9 @@ async def check_segment_request(
         try:
             images = await check_images(bot, attachments, locale)
         except Refused as refusal:
-            problems += listed_problems(refusal)
+            problems += refusal.problems
     if intake is None or problems:
-        raise Refused(problem_message(problems, locale))
+        raise Refused.listing(problems, locale)
     await validate_request(intake, images, locale)
     return intake, images
 

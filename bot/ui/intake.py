@@ -59,7 +59,16 @@ class CheckedImage(Protocol):
 
 
 class Refused(Exception):
-    """The request cannot be taken; the message (one or several lines) goes to the member privately."""
+    """The request cannot be taken; the message (one or several lines) goes to the member privately.
+    `problems`: the separate problems it lists, when it lists several (forms merge them with their own)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems) or [message]
+
+    @classmethod
+    def listing(cls, problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> Refused:
+        return cls(problem_message(problems, locale), problems)
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ async def _check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
     prepared, image_problems = await prepare_images(files, limits, prepare=image_pool().prepare)
     problems += [image_problem_text(p, locale) for p in image_problems]
     if problems:
-        raise Refused(problem_message(problems, locale))
+        raise Refused.listing(problems, locale)
     return prepared
 
 
@@ -152,7 +161,7 @@ async def validate_request(intake: Intake, images: Sequence[CheckedImage], local
             lambda: provider_request(intake.kind, intake.params, [data_uri(i.mime_type, i.data) for i in images])
         )
     except (RequestValidationError, InputProblem) as exc:
-        raise Refused(problem_message([str(exc)], locale)) from None
+        raise Refused.listing([str(exc)], locale) from None
 
 
 @dataclass(frozen=True)
