@@ -17,12 +17,11 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -30,8 +29,9 @@ import asyncpg
 from bot.jobs.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
 from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, to_whole_ms
-from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
-from bot.jobs.store import TRANSITION_FIELDS, StoreError
+from bot.jobs.sql_store import RETURNING, SqlJobStore
+from bot.jobs.states import ACTIVE_STATES, JobState
+from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, QuotaCheck
 from bot.quotas.pg_quotas import PgQuotaStoreMixin, reserve_in, settle_in
 
@@ -46,7 +46,6 @@ _ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a secon
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 _SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
-_RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
 
 if TYPE_CHECKING:  # generic only in the stubs
     from asyncpg.pool import PoolConnectionProxy
@@ -132,25 +131,10 @@ def _rowcount(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-class _Args:
-    """Numbered placeholders ($1, $2, ...) in the order values are added."""
-
-    def __init__(self) -> None:
-        self.values: list[object] = []
-
-    def __call__(self, value: object) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
-# A fenced write ends its holder's lease with it.
-_RELEASE = ["lease_owner = NULL", "lease_until = NULL"]
-
-
 # ---------------------------------------------------------------------------------------------- store
 
 
-class PostgresStore(PgQuotaStoreMixin):
+class PostgresStore(PgQuotaStoreMixin, SqlJobStore):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(
@@ -216,16 +200,30 @@ class PostgresStore(PgQuotaStoreMixin):
             log.warning("%r: connections still busy after %.0f s; closing them", self, CLOSE_TIMEOUT_SECONDS)
             self._pool.terminate()
 
-    async def __aenter__(self) -> Self:
-        return self
+    # -- the dialect's pieces for SqlJobStore -------------------------------------------------------
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    NUMBERED_PARAMS = True
+
+    async def _fetch_row(self, conn: Connection, sql: str, values: list[object]) -> Job | None:
+        row = await conn.fetchrow(sql, *values)
+        return None if row is None else _decode_job(row)
+
+    def _encode_field(self, job_id: str, column: str, value: object) -> object:
+        return _encode_field(job_id, column, value)
+
+    async def _settle_in(self, conn: Connection, job_id: str, to: JobState, now: datetime) -> None:
+        await settle_in(conn, job_id, to, now)
+
+    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        return await self._pool.fetch(sql, *values)
+
+    def _decode_row(self, row: Any) -> Job:
+        return _decode_job(row)
+
+    def _time(self, value: datetime, what: str) -> object:
+        return to_whole_ms(value, what)
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -239,21 +237,6 @@ class PostgresStore(PgQuotaStoreMixin):
         # connection before anyone else gets it.
         async with self._pool.acquire() as conn, conn.transaction():
             yield conn
-
-    async def _fetch_jobs(self, sql: str, params: Sequence[object], *, skip_unreadable: bool = True) -> list[Job]:
-        if self._closed:
-            raise StoreError(f"{self!r} is closed")
-        rows = await self._pool.fetch(sql, *params)
-        jobs: list[Job] = []
-        for row in rows:
-            try:
-                jobs.append(_decode_job(row))
-            except StoreError as exc:
-                if not skip_unreadable:
-                    raise
-                # One damaged row must not stop the poller or /jobs for everybody else.
-                log.error("skipping an unreadable job in %r: %s", self, exc)
-        return jobs
 
     # -- migrations ------------------------------------------------------------------------------
 
@@ -333,7 +316,7 @@ class PostgresStore(PgQuotaStoreMixin):
         marks = ", ".join(f"${n}" for n in range(1, len(JOB_COLUMNS) + 1))
         # ON CONFLICT ... DO NOTHING: a taken id returns no row instead of aborting the transaction.
         # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
-        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING {_RETURNING}"  # noqa: S608
+        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING {RETURNING}"  # noqa: S608
         async with self._write() as conn:
             for _ in range(_ID_ATTEMPTS):
                 stored = await conn.fetchrow(insert, *[row[c] for c in JOB_COLUMNS])
@@ -350,113 +333,6 @@ class PostgresStore(PgQuotaStoreMixin):
             if charge is not None:  # same transaction: no job without its reservation, nor the reverse
                 await reserve_in(conn, str(row["id"]), charge, checks, self._clock())
         return _decode_job(stored)
-
-    async def transition(
-        self,
-        job_id: str,
-        *,
-        from_states: Collection[JobState],
-        to: JobState,
-        fence: int | None = None,
-        **fields: object,
-    ) -> Job | None:
-        to = JobState(to)
-        from_states = frozenset(JobState(s) for s in from_states)
-        check_transition(from_states, to)
-        unknown = sorted(set(fields) - TRANSITION_FIELDS)
-        if unknown:
-            raise ValueError(f"transition of job {job_id}: cannot set {', '.join(unknown)}")
-        now = self._clock()
-        values = dict(fields)
-        if to is JobState.SUBMITTED:
-            values.setdefault("submitted_at", now)
-        if to in TERMINAL_STATES:
-            values.setdefault("finished_at", now)
-        arg = _Args()
-        assignments = [f"state = {arg(to.value)}"]
-        for column in sorted(values):
-            assignments.append(f"{column} = {arg(_encode_field(job_id, column, values[column]))}")
-        if to is JobState.SUBMITTING and "attempt" not in values:
-            assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
-        if fence is not None:
-            assignments += _RELEASE
-        async with self._write() as conn:
-            moved = await self._transition_in(conn, job_id, from_states, assignments, arg, fence)
-            if moved is not None:  # the ledger moves in the transition's own transaction
-                await settle_in(conn, job_id, to, now)
-            return moved
-
-    async def _transition_in(
-        self,
-        conn: Connection,
-        job_id: str,
-        from_states: frozenset[JobState],
-        assignments: list[str],
-        arg: _Args,
-        fence: int | None = None,
-    ) -> Job | None:
-        states = sorted(s.value for s in from_states)
-        fenced = "" if fence is None else f" AND attempt = {arg(fence)}"
-        sql = (
-            f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
-            f"WHERE id = {arg(job_id)} AND state = ANY({arg(states)}::text[]){fenced} {_RETURNING}"
-        )
-        row = await conn.fetchrow(sql, *arg.values)
-        return None if row is None else _decode_job(row)
-
-    async def update_progress(
-        self,
-        job_id: str,
-        *,
-        provider_status: str | None,
-        progress_percent: int | None,
-        eta_seconds: int | None,
-        next_poll_at: datetime | None,
-        poll_count: int,
-        fence: int | None = None,
-    ) -> Job | None:
-        values = {
-            "provider_status": provider_status,
-            "progress_percent": progress_percent,
-            "eta_seconds": eta_seconds,
-            "next_poll_at": next_poll_at,
-            "poll_count": poll_count,
-        }
-        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
-
-    async def set_message_ids(
-        self,
-        job_id: str,
-        *,
-        card_message_id: int | None = None,
-        status_message_id: int | None = None,
-        thread_id: int | None = None,
-    ) -> Job | None:
-        given = {
-            "card_message_id": card_message_id,
-            "status_message_id": status_message_id,
-            "thread_id": thread_id,
-        }
-        values = {k: v for k, v in given.items() if v is not None}
-        if not values:
-            return await self.get_job(job_id)
-        return await self._update_where(job_id, values, only_state=None)
-
-    async def _update_where(
-        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
-    ) -> Job | None:
-        arg = _Args()
-        assignments = [f"{column} = {arg(_encode_field(job_id, column, value))}" for column, value in values.items()]
-        where = f"id = {arg(job_id)}"
-        if only_state is not None:
-            where += f" AND state = {arg(only_state.value)}"
-        if fence is not None:
-            assignments += _RELEASE
-            where += f" AND attempt = {arg(fence)}"
-        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {_RETURNING}"  # noqa: S608 - fixed columns
-        async with self._write() as conn:
-            row = await conn.fetchrow(sql, *arg.values)
-        return None if row is None else _decode_job(row)
 
     async def delete_inputs(self, job_id: str) -> int:
         async with self._write() as conn:
@@ -490,7 +366,7 @@ class PostgresStore(PgQuotaStoreMixin):
                 return None
             row = await conn.fetchrow(
                 "UPDATE jobs SET state = 'submitting', attempt = attempt + 1, lease_owner = $2, lease_until = $3 "  # noqa: S608
-                f"WHERE id = $1 AND state = 'accepted' {_RETURNING}",
+                f"WHERE id = $1 AND state = 'accepted' {RETURNING}",
                 job_id, owner, to_whole_ms(until, "claim_submit(until)"),
             )
         return None if row is None else _decode_job(row)
@@ -536,80 +412,9 @@ class PostgresStore(PgQuotaStoreMixin):
 
     # -- reads -----------------------------------------------------------------------------------
 
-    async def get_job(self, job_id: str) -> Job | None:
-        jobs = await self._fetch_jobs(f"{_SELECT_JOB} WHERE id = $1", (job_id,), skip_unreadable=False)
-        return jobs[0] if jobs else None
-
     async def get_inputs(self, job_id: str) -> list[JobInput]:
         rows = await self._pool.fetch(
             "SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = $1 ORDER BY position",
             job_id,
         )
         return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
-
-    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
-        # A SUBMITTED job with no next_poll_at is due at once: better an early poll than a lost job.
-        # NULLS FIRST: PostgreSQL sorts NULL last by default, SQLite first; the never-scheduled go first.
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= $1) "
-            "ORDER BY next_poll_at NULLS FIRST, seq LIMIT $2",
-            (to_whole_ms(now, "due_polls(now)"), limit),
-        )
-
-    async def jobs_to_resume(self) -> list[Job]:
-        return await self.jobs_in_states(RESUME_STATES)
-
-    async def count_active(self, guild_id: int, user_id: int) -> int:
-        count = await self._pool.fetchval(
-            "SELECT count(*) FROM jobs WHERE guild_id = $1 AND user_id = $2 AND state = ANY($3::text[])",
-            guild_id,
-            user_id,
-            sorted(s.value for s in ACTIVE_STATES),
-        )
-        return int(count)
-
-    async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = $1 AND user_id = $2 AND state = 'accepted' ORDER BY seq",
-            (guild_id, user_id),
-        )
-
-    async def next_queued(self, guild_id: int, user_id: int) -> Job | None:
-        jobs = await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = $1 AND user_id = $2 AND state = 'accepted' ORDER BY seq LIMIT 1",
-            (guild_id, user_id),
-        )
-        return jobs[0] if jobs else None
-
-    async def recent_jobs(self, guild_id: int, user_id: int, limit: int = 10) -> list[Job]:
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = $1 AND user_id = $2 ORDER BY seq DESC LIMIT $3",
-            (guild_id, user_id, limit),
-        )
-
-    async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
-        if not states:
-            return []
-        values = sorted(JobState(s).value for s in states)
-        # LIMIT NULL is no limit in PostgreSQL.
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE state = ANY($1::text[]) ORDER BY seq LIMIT $2", (values, limit)
-        )
-
-    async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
-        wanted = sorted(JobState(s).value for s in states)
-        counts = dict.fromkeys((JobState(s) for s in wanted), 0)
-        if wanted:
-            rows = await self._pool.fetch(
-                "SELECT state, count(*) FROM jobs WHERE state = ANY($1::text[]) GROUP BY state", wanted
-            )
-            counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
-        return counts
-
-    async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
-        if not states:
-            return []
-        values = sorted(JobState(s).value for s in states)
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = $1 AND state = ANY($2::text[]) ORDER BY seq", (guild_id, values)
-        )

@@ -16,12 +16,11 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+from typing import Any
 
 import aiosqlite
 
@@ -29,8 +28,9 @@ from bot.jobs.migration_files import MIGRATIONS_ROOT, Migration
 from bot.jobs.migration_files import load_migrations as load_sql_files
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
 from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_ms, to_ms
-from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
-from bot.jobs.store import TRANSITION_FIELDS, StoreError
+from bot.jobs.sql_store import SqlJobStore
+from bot.jobs.states import ACTIVE_STATES, JobState
+from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, QuotaCheck
 from bot.quotas.sqlite_quotas import QuotaStoreMixin, reserve_in, settle_in
 
@@ -115,7 +115,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 # ---------------------------------------------------------------------------------------------- store
 
 
-class SQLiteStore(QuotaStoreMixin):
+class SQLiteStore(QuotaStoreMixin, SqlJobStore):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(
@@ -183,16 +183,27 @@ class SQLiteStore(QuotaStoreMixin):
             await self._writer.close()
         await self._reader.close()
 
-    async def __aenter__(self) -> Self:
-        return self
+    # -- the dialect's pieces for SqlJobStore -------------------------------------------------------
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    async def _fetch_row(self, conn: aiosqlite.Connection, sql: str, values: list[object]) -> Job | None:
+        async with conn.execute(sql, values) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _decode_job(row)
+
+    def _encode_field(self, job_id: str, column: str, value: object) -> object:
+        return _encode_field(job_id, column, value)
+
+    async def _settle_in(self, conn: aiosqlite.Connection, job_id: str, to: JobState, now: datetime) -> None:
+        await settle_in(conn, job_id, to, now)
+
+    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        return list(await self._reader.execute_fetchall(sql, values))
+
+    def _decode_row(self, row: Any) -> Job:
+        return _decode_job(row)
+
+    def _time(self, value: datetime, what: str) -> object:
+        return to_ms(value, what)
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -213,19 +224,6 @@ class SQLiteStore(QuotaStoreMixin):
                 # (After a commit that went through, the ROLLBACK finds no transaction and does nothing.)
                 await asyncio.shield(_rollback(conn))
                 raise
-
-    async def _fetch_jobs(self, sql: str, params: Sequence[object], *, skip_unreadable: bool = True) -> list[Job]:
-        rows = await self._reader.execute_fetchall(sql, params)
-        jobs: list[Job] = []
-        for row in rows:
-            try:
-                jobs.append(_decode_job(row))
-            except StoreError as exc:
-                if not skip_unreadable:
-                    raise
-                # One damaged row must not stop the poller or /jobs for everybody else.
-                log.error("skipping an unreadable job in %s: %s", self.path, exc)
-        return jobs
 
     # -- migrations ------------------------------------------------------------------------------
 
@@ -315,122 +313,6 @@ class SQLiteStore(QuotaStoreMixin):
             raise StoreError(f"job {row['id']}: the database returned nothing for the new row")
         return _decode_job(stored)
 
-    async def transition(
-        self,
-        job_id: str,
-        *,
-        from_states: Collection[JobState],
-        to: JobState,
-        fence: int | None = None,
-        **fields: object,
-    ) -> Job | None:
-        to = JobState(to)
-        from_states = frozenset(JobState(s) for s in from_states)
-        check_transition(from_states, to)
-        unknown = sorted(set(fields) - TRANSITION_FIELDS)
-        if unknown:
-            raise ValueError(f"transition of job {job_id}: cannot set {', '.join(unknown)}")
-        now = self._clock()
-        values = dict(fields)
-        if to is JobState.SUBMITTED:
-            values.setdefault("submitted_at", now)
-        if to in TERMINAL_STATES:
-            values.setdefault("finished_at", now)
-        assignments = ["state = ?"]
-        params: list[object] = [to.value]
-        for column in sorted(values):
-            assignments.append(f"{column} = ?")
-            params.append(_encode_field(job_id, column, values[column]))
-        if to is JobState.SUBMITTING and "attempt" not in values:
-            assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
-        if fence is not None:
-            assignments += _RELEASE
-        async with self._write() as conn:
-            moved = await self._transition_in(conn, job_id, from_states, assignments, params, fence)
-            if moved is not None:  # the ledger moves in the transition's own transaction
-                await settle_in(conn, job_id, to, now)
-            return moved
-
-    async def _transition_in(
-        self,
-        conn: aiosqlite.Connection,
-        job_id: str,
-        from_states: frozenset[JobState],
-        assignments: list[str],
-        params: list[object],
-        fence: int | None = None,
-    ) -> Job | None:
-        states = sorted(s.value for s in from_states)
-        fenced = "" if fence is None else " AND attempt = ?"
-        sql = (
-            f"UPDATE jobs SET {', '.join(assignments)} "  # noqa: S608 - column names from TRANSITION_FIELDS
-            f"WHERE id = ? AND state IN ({', '.join('?' for _ in states)}){fenced} "
-            f"RETURNING {', '.join(JOB_COLUMNS)}"
-        )
-        where = [job_id, *states] if fence is None else [job_id, *states, fence]
-        async with conn.execute(sql, [*params, *where]) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _decode_job(row)
-
-    async def update_progress(
-        self,
-        job_id: str,
-        *,
-        provider_status: str | None,
-        progress_percent: int | None,
-        eta_seconds: int | None,
-        next_poll_at: datetime | None,
-        poll_count: int,
-        fence: int | None = None,
-    ) -> Job | None:
-        values = {
-            "provider_status": provider_status,
-            "progress_percent": progress_percent,
-            "eta_seconds": eta_seconds,
-            "next_poll_at": next_poll_at,
-            "poll_count": poll_count,
-        }
-        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
-
-    async def set_message_ids(
-        self,
-        job_id: str,
-        *,
-        card_message_id: int | None = None,
-        status_message_id: int | None = None,
-        thread_id: int | None = None,
-    ) -> Job | None:
-        given = {
-            "card_message_id": card_message_id,
-            "status_message_id": status_message_id,
-            "thread_id": thread_id,
-        }
-        values = {k: v for k, v in given.items() if v is not None}
-        if not values:
-            return await self.get_job(job_id)
-        return await self._update_where(job_id, values, only_state=None)
-
-    async def _update_where(
-        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
-    ) -> Job | None:
-        assignments = [f"{column} = ?" for column in values]
-        params = [_encode_field(job_id, column, value) for column, value in values.items()]
-        where = "id = ?" if only_state is None else "id = ? AND state = ?"
-        params.append(job_id)
-        if only_state is not None:
-            params.append(only_state.value)
-        if fence is not None:
-            assignments += _RELEASE
-            where += " AND attempt = ?"
-            params.append(fence)
-        sql = (
-            f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} "  # noqa: S608 - fixed column names
-            f"RETURNING {', '.join(JOB_COLUMNS)}"
-        )
-        async with self._write() as conn, conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _decode_job(row)
-
     async def delete_inputs(self, job_id: str) -> int:
         delete = "DELETE FROM job_inputs WHERE job_id = ?"
         async with self._write() as conn, conn.execute(delete, (job_id,)) as cursor:
@@ -505,95 +387,12 @@ class SQLiteStore(QuotaStoreMixin):
 
     # -- reads -----------------------------------------------------------------------------------
 
-    async def get_job(self, job_id: str) -> Job | None:
-        jobs = await self._fetch_jobs(f"{_SELECT_JOB} WHERE id = ?", (job_id,), skip_unreadable=False)
-        return jobs[0] if jobs else None
-
     async def get_inputs(self, job_id: str) -> list[JobInput]:
         rows = await self._reader.execute_fetchall(
             "SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = ? ORDER BY position",
             (job_id,),
         )
         return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
-
-    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
-        # A SUBMITTED job with no next_poll_at is due at once: better an early poll than a lost job.
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
-            "ORDER BY next_poll_at, seq LIMIT ?",
-            (to_ms(now, "due_polls(now)"), limit),
-        )
-
-    async def jobs_to_resume(self) -> list[Job]:
-        return await self._fetch_jobs(*_in_states("", RESUME_STATES, order="seq"))
-
-    async def count_active(self, guild_id: int, user_id: int) -> int:
-        states = sorted(s.value for s in ACTIVE_STATES)
-        rows = await self._reader.execute_fetchall(
-            f"SELECT count(*) FROM jobs WHERE guild_id = ? AND user_id = ? "  # noqa: S608 - placeholders only
-            f"AND state IN ({', '.join('?' for _ in states)})",
-            (guild_id, user_id, *states),
-        )
-        return int(next(iter(rows))[0])
-
-    async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = ? AND user_id = ? AND state = 'accepted' ORDER BY seq",
-            (guild_id, user_id),
-        )
-
-    async def next_queued(self, guild_id: int, user_id: int) -> Job | None:
-        jobs = await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = ? AND user_id = ? AND state = 'accepted' ORDER BY seq LIMIT 1",
-            (guild_id, user_id),
-        )
-        return jobs[0] if jobs else None
-
-    async def recent_jobs(self, guild_id: int, user_id: int, limit: int = 10) -> list[Job]:
-        return await self._fetch_jobs(
-            f"{_SELECT_JOB} WHERE guild_id = ? AND user_id = ? ORDER BY seq DESC LIMIT ?",
-            (guild_id, user_id, limit),
-        )
-
-    async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
-        if not states:
-            return []
-        sql, params = _in_states("", states, order="seq")
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return await self._fetch_jobs(sql, params)
-
-    async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
-        wanted = sorted(JobState(s).value for s in states)
-        counts = dict.fromkeys((JobState(s) for s in wanted), 0)
-        if wanted:
-            rows = await self._reader.execute_fetchall(
-                f"SELECT state, count(*) FROM jobs WHERE state IN ({', '.join('?' for _ in wanted)}) "  # noqa: S608
-                "GROUP BY state",
-                wanted,
-            )
-            counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
-        return counts
-
-    async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
-        if not states:
-            return []
-        sql, params = _in_states("guild_id = ? AND ", states, order="seq", first=(guild_id,))
-        return await self._fetch_jobs(sql, params)
-
-
-# A fenced write ends its holder's lease with it.
-_RELEASE = ["lease_owner = NULL", "lease_until = NULL"]
-
-
-def _in_states(
-    prefix: str, states: Collection[JobState], *, order: str, first: Sequence[object] = ()
-) -> tuple[str, list[object]]:
-    values = sorted(JobState(s).value for s in states)
-    sql = f"{_SELECT_JOB} WHERE {prefix}state IN ({', '.join('?' for _ in values)}) ORDER BY {order}"
-    return sql, [*first, *values]
-
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves instead of the module's implicit BEGIN.

@@ -1,0 +1,264 @@
+"""What the SQLite and PostgreSQL stores share: the job updates, written once with each dialect's pieces.
+
+The two differ in placeholders (`?` against `$1`), in how a value is kept (integer milliseconds against
+timestamptz), in their drivers' calls and in the quota ledger's SQL; what a transition does (which fields,
+the fence, releasing the lease, the ledger moving in the same transaction) is the same, and lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from bot.jobs.models import Job
+from bot.jobs.rows import JOB_COLUMNS
+from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
+from bot.jobs.store import TRANSITION_FIELDS, StoreError
+
+log = logging.getLogger("bot.jobs.store")
+
+RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
+SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
+# A fenced write ends its holder's lease with it.
+RELEASE = ("lease_owner = NULL", "lease_until = NULL")
+
+
+class Params:
+    """Placeholders in the order values are added: `?` (SQLite) or `$1, $2, ...` (PostgreSQL)."""
+
+    def __init__(self, *, numbered: bool) -> None:
+        self.values: list[object] = []
+        self._numbered = numbered
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self._numbered else "?"
+
+    def one_of(self, values: Sequence[str]) -> str:
+        """`column <this>`: membership in a list of text values."""
+        if self._numbered:
+            return f"= ANY({self(list(values))}::text[])"
+        return f"IN ({', '.join(self(v) for v in values)})"
+
+
+class SqlJobStore:
+    """The job updates of a SQL store. A subclass provides the transaction, the driver call, the value
+    encoding and the ledger step of its dialect."""
+
+    NUMBERED_PARAMS = False  # PostgreSQL: True
+    _clock: Callable[[], datetime]
+
+    def _write(self) -> AbstractAsyncContextManager[Any]:
+        raise NotImplementedError  # one transaction on one connection
+
+    async def _fetch_row(self, conn: Any, sql: str, values: list[object]) -> Job | None:
+        raise NotImplementedError  # run `sql` on `conn`; the first row as a Job
+
+    def _encode_field(self, job_id: str, column: str, value: object) -> object:
+        raise NotImplementedError  # a checked value in the dialect's form
+
+    async def _settle_in(self, conn: Any, job_id: str, to: JobState, now: datetime) -> None:
+        raise NotImplementedError  # the quota ledger's step for this transition
+
+    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        raise NotImplementedError  # a read outside any write transaction
+
+    def _decode_row(self, row: Any) -> Job:
+        raise NotImplementedError
+
+    def _time(self, value: datetime, what: str) -> object:
+        raise NotImplementedError  # a time as the dialect keeps it
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    def _params(self) -> Params:
+        return Params(numbered=self.NUMBERED_PARAMS)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def transition(
+        self,
+        job_id: str,
+        *,
+        from_states: Collection[JobState],
+        to: JobState,
+        fence: int | None = None,
+        **fields: object,
+    ) -> Job | None:
+        to = JobState(to)
+        from_states = frozenset(JobState(s) for s in from_states)
+        check_transition(from_states, to)
+        unknown = sorted(set(fields) - TRANSITION_FIELDS)
+        if unknown:
+            raise ValueError(f"transition of job {job_id}: cannot set {', '.join(unknown)}")
+        now = self._clock()
+        values = dict(fields)
+        if to is JobState.SUBMITTED:
+            values.setdefault("submitted_at", now)
+        if to in TERMINAL_STATES:
+            values.setdefault("finished_at", now)
+        arg = self._params()
+        assignments = [f"state = {arg(to.value)}"]
+        for column in sorted(values):
+            assignments.append(f"{column} = {arg(self._encode_field(job_id, column, values[column]))}")
+        if to is JobState.SUBMITTING and "attempt" not in values:
+            assignments.append("attempt = attempt + 1")  # a new fencing number for every claim
+        where = f"id = {arg(job_id)} AND state {arg.one_of(sorted(s.value for s in from_states))}"
+        if fence is not None:
+            assignments += RELEASE
+            where += f" AND attempt = {arg(fence)}"
+        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {RETURNING}"  # noqa: S608 - known columns
+        async with self._write() as conn:
+            moved = await self._fetch_row(conn, sql, arg.values)
+            if moved is not None:  # the ledger moves in the transition's own transaction
+                await self._settle_in(conn, job_id, to, now)
+            return moved
+
+    async def update_progress(
+        self,
+        job_id: str,
+        *,
+        provider_status: str | None,
+        progress_percent: int | None,
+        eta_seconds: int | None,
+        next_poll_at: datetime | None,
+        poll_count: int,
+        fence: int | None = None,
+    ) -> Job | None:
+        values = {
+            "provider_status": provider_status,
+            "progress_percent": progress_percent,
+            "eta_seconds": eta_seconds,
+            "next_poll_at": next_poll_at,
+            "poll_count": poll_count,
+        }
+        return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
+
+    async def set_message_ids(
+        self,
+        job_id: str,
+        *,
+        card_message_id: int | None = None,
+        status_message_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> Job | None:
+        given = {
+            "card_message_id": card_message_id,
+            "status_message_id": status_message_id,
+            "thread_id": thread_id,
+        }
+        values = {k: v for k, v in given.items() if v is not None}
+        if not values:
+            return await self.get_job(job_id)
+        return await self._update_where(job_id, values, only_state=None)
+
+    async def _update_where(
+        self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
+    ) -> Job | None:
+        arg = self._params()
+        assignments = [f"{column} = {arg(self._encode_field(job_id, column, v))}" for column, v in values.items()]
+        where = f"id = {arg(job_id)}"
+        if only_state is not None:
+            where += f" AND state = {arg(only_state.value)}"
+        if fence is not None:
+            assignments += RELEASE
+            where += f" AND attempt = {arg(fence)}"
+        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {RETURNING}"  # noqa: S608 - known columns
+        async with self._write() as conn:
+            return await self._fetch_row(conn, sql, arg.values)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def _fetch_jobs(self, sql: str, values: Sequence[object], *, skip_unreadable: bool = True) -> list[Job]:
+        jobs: list[Job] = []
+        for row in await self._fetch_rows(sql, values):
+            try:
+                jobs.append(self._decode_row(row))
+            except StoreError as exc:
+                if not skip_unreadable:
+                    raise
+                # One damaged row must not stop the poller or /jobs for everybody else.
+                log.error("skipping an unreadable job in %r: %s", self, exc)
+        return jobs
+
+    async def get_job(self, job_id: str) -> Job | None:
+        arg = self._params()
+        jobs = await self._fetch_jobs(f"{SELECT_JOB} WHERE id = {arg(job_id)}", arg.values, skip_unreadable=False)
+        return jobs[0] if jobs else None
+
+    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
+        # A SUBMITTED job with no next_poll_at is due at once: better an early poll than a lost job.
+        arg = self._params()
+        sql = (f"{SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= "
+               f"{arg(self._time(now, 'due_polls(now)'))}) ORDER BY next_poll_at NULLS FIRST, seq LIMIT {arg(limit)}")
+        return await self._fetch_jobs(sql, arg.values)
+
+    async def jobs_to_resume(self) -> list[Job]:
+        return await self.jobs_in_states(RESUME_STATES)
+
+    async def count_active(self, guild_id: int, user_id: int) -> int:
+        arg = self._params()
+        rows = await self._fetch_rows(
+            f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "  # noqa: S608
+            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))}",
+            arg.values,
+        )
+        return int(rows[0][0])
+
+    async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
+        wanted = sorted(JobState(s).value for s in states)
+        counts = dict.fromkeys((JobState(s) for s in wanted), 0)
+        if wanted:
+            arg = self._params()
+            rows = await self._fetch_rows(
+                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} GROUP BY state",  # noqa: S608
+                arg.values,
+            )
+            counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
+        return counts
+
+    async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:
+        return await self._member_jobs(guild_id, user_id, "AND state = 'accepted' ORDER BY seq")
+
+    async def next_queued(self, guild_id: int, user_id: int) -> Job | None:
+        jobs = await self._member_jobs(guild_id, user_id, "AND state = 'accepted' ORDER BY seq LIMIT 1")
+        return jobs[0] if jobs else None
+
+    async def recent_jobs(self, guild_id: int, user_id: int, limit: int = 10) -> list[Job]:
+        return await self._member_jobs(guild_id, user_id, f"ORDER BY seq DESC LIMIT {int(limit)}")
+
+    async def _member_jobs(self, guild_id: int, user_id: int, rest: str) -> list[Job]:
+        arg = self._params()
+        sql = f"{SELECT_JOB} WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} {rest}"
+        return await self._fetch_jobs(sql, arg.values)
+
+    async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
+        if not states:
+            return []
+        arg = self._params()
+        sql = f"{SELECT_JOB} WHERE state {arg.one_of(sorted(JobState(s).value for s in states))} ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {arg(limit)}"
+        return await self._fetch_jobs(sql, arg.values)
+
+    async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
+        if not states:
+            return []
+        arg = self._params()
+        sql = (f"{SELECT_JOB} WHERE guild_id = {arg(guild_id)} "
+               f"AND state {arg.one_of(sorted(JobState(s).value for s in states))} ORDER BY seq")
+        return await self._fetch_jobs(sql, arg.values)
