@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.i18n.catalog import DEFAULT_LOCALE, t
 from bot.provider import Img2VideoRequest, KeyframeSetting, MultiframeRequest
 
 MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 9
@@ -18,12 +19,26 @@ REQUEST_IMAGE_BUDGET = 18 * 1024 * 1024
 
 
 class InputProblem(ValueError):
-    """A field the member typed is wrong; the message names the field."""
+    """A field the member typed is wrong; the message names the field. Raised here with a catalog `key`
+    (messages "input.<key>", field names "input.field.<field>") so `text(locale)` speaks the member's
+    language; str() is the English text (logs, the CLI)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, key: str | None = None, **params: object) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.key = key
+        self.params = params
+
+    @classmethod
+    def of(cls, field: str, key: str, **params: object) -> InputProblem:
+        return cls(field, t(f"input.{key}", DEFAULT_LOCALE, **params), key=key, **params)
+
+    def text(self, locale: str) -> str:
+        if self.key is None:  # raised with text already in the member's language
+            return str(self)
+        return t("input.problem", locale, field=t(f"input.field.{self.field}", locale),
+                 message=t(f"input.{self.key}", locale, **self.params))
 
 
 def split_prompts(text: str | None, segments: int) -> list[str | None]:
@@ -34,9 +49,7 @@ def split_prompts(text: str | None, segments: int) -> list[str | None]:
     if len(parts) == 1:
         return [parts[0]] * segments
     if len(parts) != segments:
-        raise InputProblem(
-            "prompts", f"{len(parts)} prompts given for {segments} segments (give one, or one per segment)"
-        )
+        raise InputProblem.of("prompts", "prompt_count", given=len(parts), segments=segments)
     return [p or None for p in parts]
 
 
@@ -48,29 +61,22 @@ def split_durations(text: str | None, segments: int) -> list[int]:
     values: list[int] = []
     for part in parts:
         if not part.isdigit():
-            raise InputProblem("durations", f"{part!r} is not a whole number of seconds")
+            raise InputProblem.of("durations", "not_seconds", text=repr(part))
         value = int(part)
         if not SEGMENT_DURATION_MIN <= value <= SEGMENT_DURATION_MAX:
-            raise InputProblem(
-                "durations",
-                f"{value} s is outside {SEGMENT_DURATION_MIN}–{SEGMENT_DURATION_MAX} s per segment",
-            )
+            raise InputProblem.of("durations", "duration_range", value=value, low=SEGMENT_DURATION_MIN,
+                                  high=SEGMENT_DURATION_MAX)
         values.append(value)
     if len(values) == 1:
         return values * segments
     if len(values) != segments:
-        raise InputProblem(
-            "durations",
-            f"{len(values)} durations given for {segments} segments (give one, or one per segment)",
-        )
+        raise InputProblem.of("durations", "duration_count", given=len(values), segments=segments)
     return values
 
 
 def check_keyframe_count(count: int) -> None:
     if not MIN_KEYFRAMES <= count <= MAX_KEYFRAMES:
-        raise InputProblem(
-            "keyframes", f"{count} keyframes given; a video needs {MIN_KEYFRAMES} to {MAX_KEYFRAMES}"
-        )
+        raise InputProblem.of("keyframes", "keyframe_count", count=count, low=MIN_KEYFRAMES, high=MAX_KEYFRAMES)
 
 
 def image_budget(per_image_budget: int, image_count: int) -> int:

@@ -113,8 +113,8 @@ class Generate(commands.Cog):
             segment_prompts = split_prompts(prompts, len(frames))
             segment_durations = split_durations(durations, len(frames))
         except InputProblem as problem:
-            await interaction.response.send_message(problem_message([str(problem)], locale_of(interaction)),
-                                                    ephemeral=True)
+            locale = locale_of(interaction)
+            await interaction.response.send_message(problem_message([problem.text(locale)], locale), ephemeral=True)
             return
         params = multiframe_params(prompts=segment_prompts, durations=segment_durations,
                                    resolution=resolution, watermark=watermark)

@@ -111,7 +111,7 @@ class AnimatePictureForm(discord.ui.Modal):
         try:
             duration = parse_duration(self.duration.value, self.locale)
         except InputProblem as problem:
-            problems.append(str(problem))
+            problems.append(problem.text(self.locale))
         images = []
         try:
             images = await check_images(self.bot, [self.picture], self.locale)

@@ -90,11 +90,11 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
     try:
         segment_prompts = prompt_lines(prompts, segments, locale)
     except InputProblem as problem:
-        problems.append(str(problem))
+        problems.append(problem.text(locale))
     try:
         segment_durations = split_durations(durations, segments)
     except InputProblem as problem:
-        problems.append(str(problem))
+        problems.append(problem.text(locale))
     if problems:
         return None, problems
     params = multiframe_params(prompts=segment_prompts, durations=segment_durations, resolution=resolution)

@@ -34,6 +34,16 @@ MESSAGES: dict[str, str] = {
                           "Cancel one or wait for them to start."),
     "refuse.channel_type": "I can make videos in text channels, threads and forum posts.",
     "refuse.not_started": "Not started: {reason}",
+    # --- what a member typed (bot/requests.py InputProblem)
+    "input.problem": "{field}: {message}",
+    "input.field.prompts": "prompts",
+    "input.field.durations": "durations",
+    "input.field.keyframes": "keyframes",
+    "input.prompt_count": "{given} prompts given for {segments} segments (give one, or one per segment)",
+    "input.not_seconds": "{text} is not a whole number of seconds",
+    "input.duration_range": "{value} s is outside {low}–{high} s per segment",
+    "input.duration_count": "{given} durations given for {segments} segments (give one, or one per segment)",
+    "input.keyframe_count": "{count} keyframes given; a video needs {low} to {high}",
     "refuse.not_stored": "the request could not be saved (a problem on our side). Nothing was charged; please "
                          "try again in a moment.",
     "answer.started": "Your video is on its way: job `{job_id}` in <#{thread_id}>.",

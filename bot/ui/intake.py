@@ -160,7 +160,9 @@ async def validate_request(intake: Intake, images: Sequence[CheckedImage], local
         await asyncio.to_thread(
             lambda: provider_request(intake.kind, intake.params, [data_uri(i.mime_type, i.data) for i in images])
         )
-    except (RequestValidationError, InputProblem) as exc:
+    except InputProblem as problem:
+        raise Refused.listing([problem.text(locale)], locale) from None
+    except RequestValidationError as exc:  # the provider's own limits: English (named fields), rarely reached
         raise Refused.listing([str(exc)], locale) from None
 
 

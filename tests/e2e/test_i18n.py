@@ -75,6 +75,16 @@ async def test_a_chinese_member_gets_a_bad_picture_refused_in_chinese(
     answer = await private_answer(fake_discord, ix)
     assert answer.content.startswith("Nothing was sent and nothing was charged. Please fix this and try again:")
     assert not CJK.search(answer.content)
+    # What a member typed wrong is explained in their language too, field and all.
+    frames = {"start": Upload("s.png", png()), "frame1": Upload("a.png", png()), "frame2": Upload("b.png", png())}
+    ix = await fake_discord.slash(world.bob, "keyframes", channel=world.general,
+                                  options={**frames, "durations": "4,5,6"})
+    answer = await private_answer(fake_discord, ix)
+    assert "• 时长：2 个片段给了 3 个时长（请只给一个，或每个片段一个）" in answer.content, answer.content
+    ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general,
+                                  options={**frames, "durations": "4,5,6"})
+    answer = await private_answer(fake_discord, ix)
+    assert "• durations: 3 durations given for 2 segments (give one, or one per segment)" in answer.content
 
 
 async def test_a_chinese_member_sees_chinese_cards_and_delivery(
