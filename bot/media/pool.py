@@ -14,6 +14,10 @@ Rules (see tests/media/test_pool.py):
   working on are refused with ``ProblemCode.WORKER_LOST`` (a clear line naming the file), the pool is
   replaced, and the next picture works. Since no more pictures are in the pool than there are workers,
   only the pictures being worked on at that moment are refused, never ones still waiting.
+- Workers run at niceness 10: on 2 cores a busy worker would otherwise keep the loop's thread waiting
+  for a CPU (measured as loop lag just like the GIL).
+- ``run(fn, *args)`` takes other Pillow work too (the request card's storyboard picture); the caller
+  decides what a ``WorkerLost`` means for it.
 - ``close()`` stops the workers without waiting for more than ``grace`` seconds; afterwards pictures are
   prepared in a thread, so a command arriving during shutdown still gets an answer.
 """
@@ -29,21 +33,33 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
-from bot.media.keyframes import ImageLimits, PreparedImage, prepare_image, prepare_image_async
+from bot.media.keyframes import ImageLimits, PreparedImage, prepare_image
 from bot.media.problems import ImageProblem, ProblemCode
 
 log = logging.getLogger("bot.media.pool")
+T = TypeVar("T")
 
 # One worker: on a 2-core machine the other core is the bot's (and the provider's); more workers would
 # only take it away. A setting (IMAGE_WORKERS) belongs in bot/config.py; until then, this default.
 IMAGE_WORKERS = 1
 START_METHOD = "forkserver"
+# Scheduler weight 110 against the bot's 1024: the loop's thread preempts a busy worker at once.
+WORKER_NICENESS = 10
 # How long a starting worker may take to answer its first call (import Pillow, fork from the server).
 _START_TIMEOUT = 60.0
 _DEFAULT_LIMITS = ImageLimits()
 WORKER_LOST_DETAIL = "the picture checker stopped while working on this picture; nothing was kept, please send it again"
+
+
+def _lower_priority() -> None:
+    """Each worker's first act: yield the CPU to the bot. Preparing a picture is batch work that may take
+    a second longer; the bot's event loop must wake on time (2 cores: the worker would otherwise delay it)."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 def _worker_ready() -> int:
@@ -51,15 +67,19 @@ def _worker_ready() -> int:
     return os.getpid()
 
 
+class WorkerLost(Exception):
+    """The worker process died while running the call (killed, out of memory, a crash in a codec)."""
+
+
 class ImagePool:
-    """``prepare_image`` in worker processes, awaited from the event loop."""
+    """``prepare_image`` (and other Pillow work) in worker processes, awaited from the event loop."""
 
     def __init__(self, workers: int = IMAGE_WORKERS, *, start_method: str = START_METHOD) -> None:
         self.workers = max(1, workers)
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             # The server imports only the pipeline (not discord, not the bot): small, quick workers.
-            self._context.set_forkserver_preload(["bot.media.keyframes"])
+            self._context.set_forkserver_preload(["bot.media.keyframes", "bot.media.storyboard"])
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._start_lock = threading.Lock()  # the pool is started from worker threads
         self._closed = False
@@ -81,34 +101,42 @@ class ImagePool:
 
     async def prepare(self, data: bytes, filename: str, limits: ImageLimits = _DEFAULT_LIMITS) -> PreparedImage:
         """``prepare_image`` in a worker: the PreparedImage, or ImageProblem (WORKER_LOST if it died)."""
+        try:
+            return await self.run(prepare_image, data, filename, limits)
+        except WorkerLost:
+            raise _worker_lost(filename) from None
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """``fn(*args)`` in a worker (``fn`` and its arguments are pickled: a module-level function and
+        plain data); in a thread once the pool is closed. Raises WorkerLost if the worker died meanwhile."""
         if self._closed:
-            return await prepare_image_async(data, filename, limits)
+            return await asyncio.to_thread(fn, *args)
         gate = self._gate()
         await gate.acquire()
         released = False
         try:
-            submitted = await self._submit(data, filename, limits)
+            submitted = await self._submit(fn, args)
             if submitted is None:  # closed meanwhile
-                return await prepare_image_async(data, filename, limits)
+                return await asyncio.to_thread(fn, *args)
             executor, future = submitted
-            # The gate opens when the worker is done with the picture, not when we stop waiting for
-            # it: a cancelled request must not let more pictures into the pool than there are workers.
+            # The gate opens when the worker is done with the call, not when we stop waiting for it:
+            # a cancelled request must not let more calls into the pool than there are workers.
             _release_when_done(future, gate, asyncio.get_running_loop())
             released = True
             try:
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 self._replace(executor)
-                log.warning("image worker died while preparing a picture; pool replaced")
-                raise _worker_lost(filename) from None
+                log.warning("image worker died while running %s; pool replaced", getattr(fn, "__name__", fn))
+                raise WorkerLost from None
         finally:
             if not released:
                 gate.release()
 
     async def _submit(
-        self, data: bytes, filename: str, limits: ImageLimits
-    ) -> tuple[concurrent.futures.ProcessPoolExecutor, concurrent.futures.Future[PreparedImage]] | None:
-        """Hand the picture to a working pool; None once the pool is closed."""
+        self, fn: Callable[..., T], args: tuple[object, ...]
+    ) -> tuple[concurrent.futures.ProcessPoolExecutor, concurrent.futures.Future[T]] | None:
+        """Hand the call to a working pool; None once the pool is closed."""
         for _ in range(3):
             try:
                 executor = await self._running_executor()
@@ -116,16 +144,16 @@ class ImagePool:
                 return None
             except (BrokenProcessPool, concurrent.futures.TimeoutError):
                 log.warning("image worker did not start")
-                raise _worker_lost(filename) from None
+                raise WorkerLost from None
             try:
-                return executor, executor.submit(prepare_image, data, filename, limits)
+                return executor, executor.submit(fn, *args)
             except BrokenProcessPool:
-                # It broke before this picture got in (the one being worked on is refused by its own
-                # call): this picture goes to a new pool.
+                # It broke before this call got in (the one being worked on is refused by its own
+                # caller): this call goes to a new pool.
                 self._replace(executor)
             except RuntimeError:  # shut down by close()
                 return None
-        raise _worker_lost(filename)  # new pools kept breaking at once: refuse rather than loop
+        raise WorkerLost  # new pools kept breaking at once: give up rather than loop
 
     async def close(self, grace: float = 2.0) -> None:
         """Stop the workers: at most ``grace`` seconds for the current picture, then they are killed."""
@@ -158,7 +186,9 @@ class ImagePool:
             if self._closed:
                 raise RuntimeError("the image pool is closed")
             if self._executor is None:
-                executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=self._context)
+                executor = concurrent.futures.ProcessPoolExecutor(
+                    self.workers, mp_context=self._context, initializer=_lower_priority
+                )
                 try:
                     # Each call that finds no idle worker starts one: call them all at once, here in a thread.
                     ready = [executor.submit(_worker_ready) for _ in range(self.workers)]
@@ -181,7 +211,7 @@ class ImagePool:
 
 
 def _release_when_done(
-    future: concurrent.futures.Future[PreparedImage], gate: asyncio.Semaphore, loop: asyncio.AbstractEventLoop
+    future: concurrent.futures.Future[Any], gate: asyncio.Semaphore, loop: asyncio.AbstractEventLoop
 ) -> None:
     def release(_: object) -> None:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits on this gate any more

@@ -24,7 +24,7 @@ from bot.jobs.models import Job, JobInput, JobKind, utcnow
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
-from bot.media.pool import image_pool
+from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
 from bot.pricing import estimate_usd, format_usd
@@ -149,6 +149,14 @@ async def _check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
     return prepared
 
 
+async def _storyboard(panels: list[Panel]) -> bytes:
+    """The request card's picture, drawn in the image worker (FreeType and Pillow hold the GIL)."""
+    try:
+        return await image_pool().run(render_storyboard, panels)
+    except WorkerLost:  # a picture of our own re-encoded images, not the member's request: draw it here
+        return await asyncio.to_thread(render_storyboard, panels)
+
+
 def problem_message(problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> str:
     head = t("problems.one", locale) if len(problems) <= 1 else t("problems.many", locale, count=len(problems))
     return "\n".join([head, *(f"• {p}" for p in problems)])
@@ -223,7 +231,7 @@ async def start_job(
     admission = await admit(bot, interaction, intake)
     locale = locale_of(interaction)
     thread = await _open_thread(interaction, intake, locale)
-    storyboard = await asyncio.to_thread(render_storyboard, _panels(intake, images))
+    storyboard = await _storyboard(_panels(intake, images))
     card = await thread.send(
         content=_request_card(interaction.user, intake, locale),
         file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),
