@@ -51,15 +51,32 @@ START_METHOD = "forkserver"
 WORKER_NICENESS = 10
 # How long a starting worker may take to answer its first call (import Pillow, fork from the server).
 _START_TIMEOUT = 60.0
+_WATCH_SECONDS = 0.5
 _DEFAULT_LIMITS = ImageLimits()
 WORKER_LOST_DETAIL = "the picture checker stopped while working on this picture; nothing was kept, please send it again"
 
 
-def _lower_priority() -> None:
-    """Each worker's first act: yield the CPU to the bot. Preparing a picture is batch work that may take
-    a second longer; the bot's event loop must wake on time (2 cores: the worker would otherwise delay it)."""
+def _start_worker(bot_pid: int) -> None:
+    """Each worker's first act: yield the CPU to the bot (preparing a picture is batch work that may take a
+    second longer; the bot's event loop must wake on time), and go when the bot goes."""
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_when_gone, args=(bot_pid,), name="bot-watch", daemon=True).start()
+
+
+def _exit_when_gone(bot_pid: int) -> None:
+    """A bot killed outright (SIGKILL, the OOM killer) never closes its pool, and a worker would wait for
+    work forever (it holds both ends of its own call queue), keeping the fork server alive with it and the
+    bot's stdout open. So each worker checks its bot twice a second and leaves once it has gone; the fork
+    server then sees its last client go and exits too."""
+    while True:
+        time.sleep(_WATCH_SECONDS)
+        try:
+            os.kill(bot_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid now belongs to another user's process: ours has gone
+            os._exit(0)
 
 
 def _worker_ready() -> int:
@@ -187,7 +204,7 @@ class ImagePool:
                 raise RuntimeError("the image pool is closed")
             if self._executor is None:
                 executor = concurrent.futures.ProcessPoolExecutor(
-                    self.workers, mp_context=self._context, initializer=_lower_priority
+                    self.workers, mp_context=self._context, initializer=_start_worker, initargs=(os.getpid(),)
                 )
                 try:
                     # Each call that finds no idle worker starts one: call them all at once, here in a thread.

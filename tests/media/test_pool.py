@@ -4,10 +4,12 @@ worker killed mid-picture, stops on close. Real processes (forkserver), real Pil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import random
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +167,51 @@ async def test_close_stops_a_busy_worker_without_waiting_for_its_picture() -> No
     late = await asyncio.wait_for(pool.prepare(_encode(Image.new("RGB", (40, 30)), "PNG"), "late.png"), 30)
     assert (late.width, late.height) == (40, 30)
     assert pool.worker_pids() == []
+
+
+BOT_KILLED_WITH_A_POOL = """
+import asyncio, io, os, signal
+from PIL import Image
+from bot.media.pool import ImagePool
+
+async def main() -> None:
+    pool = ImagePool()
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(picture, "PNG")
+    await pool.prepare(picture.getvalue(), "a.png")
+    print("workers", *pool.worker_pids(), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the OOM killer, or kill -9: no close(), no atexit
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+async def test_a_bot_killed_outright_leaves_no_picture_worker_behind(tmp_path: Path) -> None:
+    script = tmp_path / "killed_bot.py"
+    script.write_text(BOT_KILLED_WITH_A_POOL)
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), cwd=Path(__file__).resolve().parents[2],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert bot.stdout is not None
+    first = (await asyncio.wait_for(bot.stdout.readline(), 60)).decode()
+    assert first.startswith("workers "), first
+    workers = [int(pid) for pid in first.split()[1:]]
+    assert await asyncio.wait_for(bot.wait(), 30) == -signal.SIGKILL
+    # Every process still holding the bot's stdout (worker, fork server) has gone once the pipe ends.
+    rest = await asyncio.wait_for(bot.stdout.read(), 10)
+    assert b"Traceback" not in rest
+    for pid in workers:
+        assert await asyncio.wait_for(_ended(pid), 10)
+
+
+async def _ended(pid: int) -> bool:
+    """True once `pid` has exited (gone, or a zombie waiting for init to reap it)."""
+    status = Path(f"/proc/{pid}/status")
+    while status.exists():
+        with contextlib.suppress(FileNotFoundError):
+            if any(line.startswith("State:\tZ") for line in status.read_text().splitlines()):
+                return True
+        await asyncio.sleep(0.1)
+    return True
