@@ -62,6 +62,7 @@ REASON_UNKNOWN = reason_code("unknown")
 
 
 SWEEP_EVERY = timedelta(minutes=10)
+DELIVERIES_PER_ROUND = 3
 
 
 class JobListener(Protocol):
@@ -386,8 +387,11 @@ class JobWorker:
 
     # ------------------------------------------------------------------------------------ delivery
     async def _deliver_finished(self) -> None:
+        # A few at a time (each may take minutes to download and post): with several processes, the rest
+        # stay free for the others; a delivery wakes the next round at once, so one process still
+        # works through a backlog without waiting for idle ticks.
         leased = await self._store.lease(
-            [S.SUCCEEDED], owner=self.owner, now=self._clock(), until=self._lease_until(), limit=20
+            [S.SUCCEEDED], owner=self.owner, now=self._clock(), until=self._lease_until(), limit=DELIVERIES_PER_ROUND
         )
         for job in leased:
             with self._holding(job):
