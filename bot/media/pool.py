@@ -8,12 +8,12 @@ Rules (see tests/media/test_pool.py):
 - Lazy: nothing starts until the first picture; the processes are started from a thread, off the loop.
 - 'forkserver', never 'fork': the bot has threads and an event loop that a forked child must not inherit.
   The fork server imports only ``bot.media.keyframes``, so workers start small and quick.
-- Bounded: at most ``workers`` pictures are in the pool at a time (each costs its input and output bytes,
-  and up to ~160 MB of pixels in the worker); the others wait in the loop, holding nothing new.
-- A worker that dies (killed, out of memory, a crash in a codec) breaks the pool: the pictures it was
-  working on are refused with ``ProblemCode.WORKER_LOST`` (a clear line naming the file), the pool is
-  replaced, and the next picture works. Since no more pictures are in the pool than there are workers,
-  only the pictures being worked on at that moment are refused, never ones still waiting.
+- Bounded: one picture per worker at a time (each costs its input and output bytes, and up to ~160 MB of
+  pixels in the worker); the others wait in the loop, holding nothing new.
+- A worker that dies (killed, out of memory, a crash in a codec) loses only the picture it was working on:
+  that one is refused with ``ProblemCode.WORKER_LOST`` (a clear line naming the file), the worker is
+  replaced, and the next picture works. Each worker has its own one-process executor, because a
+  ProcessPoolExecutor fails every call it holds when any of its processes dies.
 - Workers run at niceness 10: on 2 cores a busy worker would otherwise keep the loop's thread waiting
   for a CPU (measured as loop lag just like the GIL).
 - ``run(fn, *args)`` takes other Pillow work too (the request card's storyboard picture); the caller
@@ -43,8 +43,8 @@ from bot.media.problems import ImageProblem, ProblemCode
 log = logging.getLogger("bot.media.pool")
 T = TypeVar("T")
 
-# One worker: on a 2-core machine the other core is the bot's (and the provider's); more workers would
-# only take it away. A setting (IMAGE_WORKERS) belongs in bot/config.py; until then, this default.
+# Workers (processes) preparing pictures at once; niced, so the loop keeps its core. A setting
+# (IMAGE_WORKERS) belongs in bot/config.py; until then, this default.
 IMAGE_WORKERS = 1
 START_METHOD = "forkserver"
 # Scheduler weight 110 against the bot's 1024: the loop's thread preempts a busy worker at once.
@@ -89,32 +89,36 @@ class WorkerLost(Exception):
 
 
 class ImagePool:
-    """``prepare_image`` (and other Pillow work) in worker processes, awaited from the event loop."""
+    """``prepare_image`` (and other Pillow work) in worker processes, awaited from the event loop.
+
+    Each worker is its own one-process executor (a slot): when one dies, ProcessPoolExecutor fails every
+    call in that executor, so one executor per worker keeps the loss to the call that worker had."""
 
     def __init__(self, workers: int = IMAGE_WORKERS, *, start_method: str = START_METHOD) -> None:
         self.workers = max(1, workers)
-        self._context = multiprocessing.get_context(start_method)
+        context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             # The server imports only the pipeline (not discord, not the bot): small, quick workers.
-            self._context.set_forkserver_preload(["bot.media.keyframes", "bot.media.storyboard"])
-        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self._start_lock = threading.Lock()  # the pool is started from worker threads
+            context.set_forkserver_preload(["bot.media.keyframes", "bot.media.storyboard"])
+        self._slots = [_Slot(context) for _ in range(self.workers)]
         self._closed = False
-        # A semaphore belongs to the event loop it first waits on: one gate per loop.
-        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+        # An asyncio.Queue belongs to the event loop it first waits on: free slots per loop.
+        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[_Slot]] = (
             weakref.WeakKeyDictionary()
         )
-        self.replaced = 0  # pools replaced after a worker died (for logs and tests)
 
     @property
     def started(self) -> bool:
-        return self._executor is not None
+        return any(slot.executor is not None for slot in self._slots)
+
+    @property
+    def replaced(self) -> int:
+        """Workers replaced after one died (for logs and tests)."""
+        return sum(slot.replaced for slot in self._slots)
 
     def worker_pids(self) -> list[int]:
         """The live workers' process ids (empty before the first picture)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {}
-        return [pid for pid, process in list(processes.items()) if process.is_alive()]
+        return [pid for slot in self._slots for pid in slot.pids()]
 
     async def prepare(self, data: bytes, filename: str, limits: ImageLimits = _DEFAULT_LIMITS) -> PreparedImage:
         """``prepare_image`` in a worker: the PreparedImage, or ImageProblem (WORKER_LOST if it died)."""
@@ -128,35 +132,65 @@ class ImagePool:
         plain data); in a thread once the pool is closed. Raises WorkerLost if the worker died meanwhile."""
         if self._closed:
             return await asyncio.to_thread(fn, *args)
-        gate = self._gate()
-        await gate.acquire()
-        released = False
+        free = self._free_slots()
+        slot = await free.get()
+        handed_over = False
         try:
-            submitted = await self._submit(fn, args)
+            submitted = await slot.submit(fn, args)
             if submitted is None:  # closed meanwhile
                 return await asyncio.to_thread(fn, *args)
             executor, future = submitted
-            # The gate opens when the worker is done with the call, not when we stop waiting for it:
-            # a cancelled request must not let more calls into the pool than there are workers.
-            _release_when_done(future, gate, asyncio.get_running_loop())
-            released = True
+            # The slot is free again when its worker is done with the call, not when we stop waiting for
+            # it: a cancelled request must not put more calls into the pool than there are workers.
+            _free_when_done(future, free, slot, asyncio.get_running_loop())
+            handed_over = True
             try:
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
-                self._replace(executor)
-                log.warning("image worker died while running %s; pool replaced", getattr(fn, "__name__", fn))
+                slot.replace(executor)
+                log.warning("image worker died while running %s; worker replaced", getattr(fn, "__name__", fn))
                 raise WorkerLost from None
         finally:
-            if not released:
-                gate.release()
+            if not handed_over:
+                free.put_nowait(slot)
 
-    async def _submit(
+    async def close(self, grace: float = 2.0) -> None:
+        """Stop the workers: at most ``grace`` seconds for the current picture, then they are killed."""
+        self._closed = True
+        await asyncio.gather(*(slot.close(grace) for slot in self._slots))
+
+    def _free_slots(self) -> asyncio.Queue[_Slot]:
+        loop = asyncio.get_running_loop()
+        free = self._free.get(loop)
+        if free is None:
+            free = self._free[loop] = asyncio.Queue()
+            for slot in self._slots:
+                free.put_nowait(slot)
+        return free
+
+
+class _Slot:
+    """One worker process in its own executor, started lazily (from a thread) and replaced if it dies."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        self._context = context
+        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._start_lock = threading.Lock()  # starts happen in worker threads
+        self._closed = False
+        self.replaced = 0
+
+    def pids(self) -> list[int]:
+        processes = getattr(self.executor, "_processes", None) or {}
+        return [pid for pid, process in list(processes.items()) if process.is_alive()]
+
+    async def submit(
         self, fn: Callable[..., T], args: tuple[object, ...]
     ) -> tuple[concurrent.futures.ProcessPoolExecutor, concurrent.futures.Future[T]] | None:
-        """Hand the call to a working pool; None once the pool is closed."""
+        """Hand the call to this slot's worker; None once closed."""
         for _ in range(3):
             try:
-                executor = await self._running_executor()
+                current = self.executor
+                executor = current if current is not None else await asyncio.to_thread(self._start)  # off the loop
             except RuntimeError:  # closed while starting
                 return None
             except (BrokenProcessPool, concurrent.futures.TimeoutError):
@@ -164,75 +198,56 @@ class ImagePool:
                 raise WorkerLost from None
             try:
                 return executor, executor.submit(fn, *args)
-            except BrokenProcessPool:
-                # It broke before this call got in (the one being worked on is refused by its own
-                # caller): this call goes to a new pool.
-                self._replace(executor)
+            except BrokenProcessPool:  # it broke after its last call; that caller saw it: start anew
+                self.replace(executor)
             except RuntimeError:  # shut down by close()
                 return None
-        raise WorkerLost  # new pools kept breaking at once: give up rather than loop
-
-    async def close(self, grace: float = 2.0) -> None:
-        """Stop the workers: at most ``grace`` seconds for the current picture, then they are killed."""
-        executor = await asyncio.to_thread(self._close_for_good)
-        if executor is not None:
-            await asyncio.to_thread(_stop, executor, grace)
-
-    def _close_for_good(self) -> concurrent.futures.ProcessPoolExecutor | None:
-        with self._start_lock:  # waits for a start under way (in a thread): its pool must not outlive close()
-            self._closed = True
-            executor, self._executor = self._executor, None
-            return executor
-
-    def _gate(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        gate = self._gates.get(loop)
-        if gate is None:
-            gate = self._gates[loop] = asyncio.Semaphore(self.workers)
-        return gate
-
-    async def _running_executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        executor = self._executor
-        if executor is None:
-            # Starting a worker waits for the fork server to import Pillow: never on the loop.
-            executor = await asyncio.to_thread(self._start)
-        return executor
+        raise WorkerLost  # new workers kept breaking at once: give up rather than loop
 
     def _start(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._start_lock:
             if self._closed:
                 raise RuntimeError("the image pool is closed")
-            if self._executor is None:
+            if self.executor is None:
                 executor = concurrent.futures.ProcessPoolExecutor(
-                    self.workers, mp_context=self._context, initializer=_start_worker, initargs=(os.getpid(),)
+                    1, mp_context=self._context, initializer=_start_worker, initargs=(os.getpid(),)
                 )
                 try:
-                    # Each call that finds no idle worker starts one: call them all at once, here in a thread.
-                    ready = [executor.submit(_worker_ready) for _ in range(self.workers)]
-                    for call in ready:
-                        call.result(timeout=_START_TIMEOUT)
+                    # Starting waits for the fork server (the first time: its import of Pillow).
+                    executor.submit(_worker_ready).result(timeout=_START_TIMEOUT)
                 except BaseException:
                     _stop(executor, grace=0)
                     raise
-                self._executor = executor
-            return self._executor
+                self.executor = executor
+            return self.executor
 
-    def _replace(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
-        """Drop a broken pool (once, whoever sees it first); the next picture starts a new one.
+    def replace(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Drop a broken executor (once, whoever sees it first); the next call starts a new worker.
 
-        No lock (this runs on the loop): a start only ever replaces None, never a broken pool."""
-        if self._executor is broken:
-            self._executor = None
+        No lock (this runs on the loop): a start only ever fills an empty slot, never a broken one."""
+        if self.executor is broken:
+            self.executor = None
             self.replaced += 1
         broken.shutdown(wait=False, cancel_futures=True)
 
+    async def close(self, grace: float) -> None:
+        executor = await asyncio.to_thread(self._close_for_good)
+        if executor is not None:
+            await asyncio.to_thread(_stop, executor, grace)
 
-def _release_when_done(
-    future: concurrent.futures.Future[Any], gate: asyncio.Semaphore, loop: asyncio.AbstractEventLoop
+    def _close_for_good(self) -> concurrent.futures.ProcessPoolExecutor | None:
+        with self._start_lock:  # waits for a start under way: its worker must not outlive close()
+            self._closed = True
+            executor, self.executor = self.executor, None
+            return executor
+
+
+def _free_when_done(
+    future: concurrent.futures.Future[Any], free: asyncio.Queue[_Slot], slot: _Slot, loop: asyncio.AbstractEventLoop
 ) -> None:
     def release(_: object) -> None:
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits on this gate any more
-            loop.call_soon_threadsafe(gate.release)
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for a slot any more
+            loop.call_soon_threadsafe(free.put_nowait, slot)
 
     future.add_done_callback(release)
 
@@ -254,6 +269,14 @@ def _worker_lost(filename: str) -> ImageProblem:
 
 
 _default_pool: ImagePool | None = None
+
+
+def configure_image_pool(workers: int) -> None:
+    """Set the bot's number of image workers (IMAGE_WORKERS), before the first picture."""
+    global _default_pool
+    if _default_pool is not None and _default_pool.started:
+        raise RuntimeError("the image pool has already started; configure it before the first picture")
+    _default_pool = ImagePool(workers)
 
 
 def image_pool() -> ImagePool:

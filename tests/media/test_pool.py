@@ -148,6 +148,31 @@ async def test_a_worker_killed_mid_picture_refuses_that_request_and_the_next_one
     assert len(pool.worker_pids()) == 1
 
 
+async def test_with_two_workers_a_killed_one_loses_only_its_own_picture() -> None:
+    pool = ImagePool(workers=2)
+    try:
+        limits = ImageLimits(data_uri_budget=300_000)
+        slow = _slow_picture()
+        burst = asyncio.ensure_future(prepare_images([("left.png", slow), ("right.png", slow)], limits,
+                                                     prepare=pool.prepare))
+        for _ in range(500):  # both workers start with the burst's first two pictures
+            if len(pool.worker_pids()) == 2:
+                break
+            await asyncio.sleep(0.02)
+        victim, survivor = pool.worker_pids()
+        await asyncio.wait_for(_busy(victim), 60)
+        os.kill(victim, signal.SIGKILL)
+
+        prepared, problems = await asyncio.wait_for(burst, 90)
+        # One picture refused (whichever the killed worker had), the other one delivered whole.
+        assert [p.code for p in problems] == [ProblemCode.WORKER_LOST]
+        assert len(prepared) == 1 and prepared[0].data == prepare_image(slow, "x.png", limits).data
+        assert survivor in pool.worker_pids() and victim not in pool.worker_pids()
+        assert pool.replaced == 1
+    finally:
+        await asyncio.wait_for(pool.close(), 30)
+
+
 async def test_close_stops_a_busy_worker_without_waiting_for_its_picture() -> None:
     pool = ImagePool(workers=1)
     await asyncio.wait_for(pool.close(), 10)  # never started: nothing to stop
