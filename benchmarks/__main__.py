@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ack, big_videos, delivery, many_jobs, store_bench
+from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import load_average
 
 # key -> (what it is, unit, target as text, check or None)
@@ -42,6 +43,15 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
     "store_tps_pg_4": ("store: transitions/s, PostgreSQL, 4 processes", "/s", "≥ 3 × pg_1",
                        lambda v, f: isinstance(f.get("store_tps_pg_1"), float | int)
                        and v >= 3 * f["store_tps_pg_1"]),
+    "store_cpu_busy_pg_1": ("store, PostgreSQL, 1 process: machine CPU busy (all cores)", "%", "", None),
+    "store_cpu_server_pg_1": ("store, PostgreSQL, 1 process: server's CPU (of all cores)", "%", "", None),
+    "store_cpu_clients_pg_1": ("store, PostgreSQL, 1 process: client processes' CPU (of all cores)", "%", "", None),
+    "store_cpu_busy_pg_4": ("store, PostgreSQL, 4 processes: machine CPU busy (all cores)", "%", "", None),
+    "store_cpu_server_pg_4": ("store, PostgreSQL, 4 processes: server's CPU (of all cores)", "%", "", None),
+    "store_cpu_clients_pg_4": ("store, PostgreSQL, 4 processes: client processes' CPU (of all cores)", "%", "",
+                               None),
+    "store_cpu_ms_per_transition_pg_1": ("store, PostgreSQL, 1 process: CPU per transition", "ms", "", None),
+    "store_cpu_ms_per_transition_pg_4": ("store, PostgreSQL, 4 processes: CPU per transition", "ms", "", None),
 }
 
 
@@ -51,6 +61,7 @@ async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "store_tps_sqlite": round(sqlite["transitions"] / (sqlite["ended"] - sqlite["began"])),
         "store_tps_pg_1": "n/a", "store_tps_pg_4": "n/a",
+        "store_cpu_busy_pg_1": "n/a", "store_cpu_busy_pg_4": "n/a",
     }
     notes = [f"store: SQLite {figures['store_tps_sqlite']} transitions/s ({jobs} jobs × 4, 4 coroutines, on disk)"]
     pg = os.environ.get("TEST_DATABASE_URL_PG")
@@ -58,11 +69,30 @@ async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
         notes.append("store: PostgreSQL n/a (TEST_DATABASE_URL_PG is not set)")
     else:
         try:
+            server = await store_bench.server_pid(pg)
             for processes in (1, 4):
-                tps = await asyncio.to_thread(store_bench.measure, pg, jobs=jobs, processes=processes)
+                # CPU during the timed window: is the machine already full with one process?
+                with CpuSampler(server, 0.1, second_root=os.getpid()) as cpu:  # second: our client processes
+                    run = await asyncio.to_thread(store_bench.measure_run, pg, jobs=jobs, processes=processes,
+                                                  in_children=True)
+                tps = run["transitions"] / (run["ended"] - run["began"])
+                share = cpu.share(run["began"], run["ended"])
                 figures[f"store_tps_pg_{processes}"] = round(tps)
-            notes.append(f"store: PostgreSQL {figures['store_tps_pg_1']}/s (1 process), "
-                         f"{figures['store_tps_pg_4']}/s (4 processes)")
+                figures[f"store_cpu_busy_pg_{processes}"] = round(share.busy_pct, 1)
+                figures[f"store_cpu_server_pg_{processes}"] = round(share.tree_pct, 1) if server else "n/a"
+                figures[f"store_cpu_clients_pg_{processes}"] = round(share.second_pct, 1)
+                # CPU seconds (all processes, all cores) per transition: with it constant, the machine's
+                # ceiling is cores / this, whatever the number of processes.
+                per = share.cpu_seconds / run["transitions"]
+                figures[f"store_cpu_ms_per_transition_pg_{processes}"] = round(1000 * per, 2)
+                notes.append(
+                    f"store: PostgreSQL, {processes} process(es): {round(tps)}/s; CPU busy {share.busy_pct:.0f} % "
+                    f"of {os.cpu_count()} cores (server {share.tree_pct:.0f} %, "
+                    f"client processes {share.second_pct:.0f} %, "
+                    f"anything else {share.busy_pct - share.tree_pct - share.second_pct:.0f} %) "
+                    f"over {share.seconds:.1f} s; {1000 * per:.2f} ms CPU per transition, so at most "
+                    f"~{(os.cpu_count() or 1) / per:.0f}/s on this machine at that cost"
+                )
         except Exception as exc:  # the PG store may not exist yet: say so, keep the other figures
             notes.append(f"store: PostgreSQL n/a ({type(exc).__name__}: {str(exc)[:120]})")
     return {**figures, "notes": notes}

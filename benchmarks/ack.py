@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import percentile, running_fakes, start_bot
 from benchmarks.images import noisy_images
 from tests.fakes.discord import DiscordAPIError, InteractionRecord, Upload
@@ -36,7 +38,9 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         bot = await start_bot(fakes, workdir / "ack")
         try:
             await asyncio.sleep(1.0)  # let start-up finish so its own lag is not counted
+            cpu = CpuSampler(bot.pid, interval=0.5, descendants=True).__enter__()  # the bot and its workers
             began = time.monotonic()
+            began_wall = time.time()
             records = await asyncio.gather(
                 *(discord.slash(m, "keyframes", channel=world.general, options=options) for m in members)
             )
@@ -55,8 +59,11 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
                 await discord.wait_for(lambda: all(final(r) for r in records), timeout=answer_limit,
                                        what="every final answer", seen=lambda: "")
             ended = time.monotonic()
+            cpu.__exit__()
+            share = cpu.share(began_wall, time.time())
             answers = [final(r) for r in records]
             lag = bot.lag_max_ms(began, ended)
+            windows = bot.lags_ms(began, ended)
             peak_rss = bot.peak_rss_mb()
         finally:
             await bot.stop()
@@ -72,5 +79,9 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             f"({sum(len(d) for _, d in images) / 1e6:.0f} MB per command); ack max {max(ack_ms):.0f} ms; "
             f"{answered}/{COMMANDS} final answers ({accepted} accepted) within {ended - began:.0f} s; "
             f"bot peak RSS {peak_rss:.0f} MB",
+            f"loop lag: {sum(1 for w in windows if w > 50)} of {len(windows)} one-second windows above 50 ms; "
+            f"largest five {sorted(windows, reverse=True)[:5]} ms",
+            f"CPU during the burst: machine {share.busy_pct:.0f} % of {os.cpu_count()} cores busy, the bot and its "
+            f"image workers {share.tree_pct:.0f} % (the rest: the fakes in this process and anything else running)",
         ],
     }

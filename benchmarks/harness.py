@@ -81,6 +81,11 @@ class BotProcess:
                  and (m := _LAG.search(line.text))]
         return max(found) if found else None
 
+    def lags_ms(self, since: float, until: float | None = None) -> list[float]:
+        """Every one-second window's largest loop lag in [since, until], in order."""
+        stop = math.inf if until is None else until + 1.5
+        return [float(m.group(1)) for line in self.lines if since <= line.at <= stop and (m := _LAG.search(line.text))]
+
     def _status(self, key: str) -> float:
         """A memory figure from /proc/<pid>/status, in MB."""
         for row in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -185,6 +190,7 @@ async def start_bot(fakes: Fakes, workdir: Path, **overrides: str) -> BotProcess
         bot.profiler = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(process.pid), "--rate", "250",
             "--threads", "--format", "raw", "--nonblocking",
+            *(["--gil"] if os.environ.get("VIDU_BENCH_PROFILE_GIL") else []),  # only samples holding the GIL
             "-o", str(Path(profile_dir) / f"{workdir.name}-{process.pid}.txt"),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )

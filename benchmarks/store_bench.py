@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from bot.jobs import Job, JobKind, JobState, JobStore, open_store, utcnow
 
@@ -62,7 +63,8 @@ async def measure_one_process(url: str, jobs: int, concurrency: int, start_at: f
             nonlocal moved
             while not queue.empty():
                 n, job_id = queue.get_nowait()
-                moved += await _walk(store, job_id, n)
+                walked = await _walk(store, job_id, n)  # not `moved += await ...`: that reads `moved`
+                moved += walked  # before the await, and the other coroutines' counts would be lost
 
         began = time.time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -72,9 +74,16 @@ async def measure_one_process(url: str, jobs: int, concurrency: int, start_at: f
 
 def measure(url: str, *, jobs: int, processes: int = 1, concurrency: int = 4) -> float:
     """Transitions per second over all processes."""
-    if processes == 1:
-        result = asyncio.run(measure_one_process(url, jobs, concurrency))
-        return result["transitions"] / (result["ended"] - result["began"])
+    run = measure_run(url, jobs=jobs, processes=processes, concurrency=concurrency)
+    return run["transitions"] / (run["ended"] - run["began"])
+
+
+def measure_run(url: str, *, jobs: int, processes: int = 1, concurrency: int = 4,
+                in_children: bool = False) -> dict[str, float]:
+    """All processes' transitions and the timed window (wall clock, time.time()) they fall in.
+    ``in_children``: one process too runs as a child, like the others (the caller's CPU stays its own)."""
+    if processes == 1 and not in_children:
+        return asyncio.run(measure_one_process(url, jobs, concurrency))
     start_at = time.time() + 3.0 + 0.5 * processes  # every child has created its jobs by then
     children = [
         subprocess.Popen(
@@ -90,8 +99,29 @@ def measure(url: str, *, jobs: int, processes: int = 1, concurrency: int = 4) ->
         if child.returncode != 0:
             raise RuntimeError(f"store benchmark child exited {child.returncode}")
         results.append(json.loads(out.strip().splitlines()[-1]))
-    total = sum(r["transitions"] for r in results)
-    return total / (max(r["ended"] for r in results) - min(r["began"] for r in results))
+    return {"transitions": sum(r["transitions"] for r in results),
+            "began": min(r["began"] for r in results), "ended": max(r["ended"] for r in results)}
+
+
+async def server_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process (the postmaster) when it runs on this machine, else None."""
+    import asyncpg  # only for PostgreSQL URLs
+
+    from bot.jobs.pg_store import pg_dsn_from_url
+
+    conn = await asyncpg.connect(pg_dsn_from_url(url)[0])
+    try:
+        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        return await asyncio.to_thread(_parent_pid, backend)  # while the backend still lives
+    finally:
+        await conn.close()
+
+
+def _parent_pid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ValueError):
+        return None  # a remote server: its CPU is not ours to see
 
 
 def main() -> None:
