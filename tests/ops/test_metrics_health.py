@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e import test_moderators as moderators
-from tests.e2e.conftest import png
+from tests.e2e.conftest import eventually, png
 from tests.fakes.discord import FakeDiscord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider, Fault
 from tests.ops.conftest import StartOpsBot, get, wait_healthy
@@ -175,6 +175,7 @@ async def test_a_job_cancelled_in_the_queue_is_counted_as_an_outcome(
     world = fake_discord.world
     provider.plan_next_task(queue_seconds=3600)  # the first job keeps the member's only slot
     assert "on its way" in await moderators.animate(fake_discord, world.alice, "first")
+    await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="the first job at the provider")
     await moderators.animate(fake_discord, world.alice, "second")
     second = next(t for t in fake_discord.threads(world.general) if t.name == "second")
     card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.content, timeout=10)
