@@ -28,12 +28,12 @@ import asyncpg
 
 from bot.jobs.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
-from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, to_whole_ms
+from bot.jobs.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job, to_ms, to_whole_ms
 from bot.jobs.sql_store import RETURNING, SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, QuotaCheck
-from bot.quotas.pg_quotas import PgQuotaStoreMixin, reserve_in, settle_in
+from bot.quotas.sql_quotas import SqlQuotaStore
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def _rowcount(status: str) -> int:
 # ---------------------------------------------------------------------------------------------- store
 
 
-class PostgresStore(PgQuotaStoreMixin, SqlJobStore):
+class PostgresStore(SqlQuotaStore, SqlJobStore):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(
@@ -211,8 +211,23 @@ class PostgresStore(PgQuotaStoreMixin, SqlJobStore):
     def _encode_field(self, job_id: str, column: str, value: object) -> object:
         return _encode_field(job_id, column, value)
 
-    async def _settle_in(self, conn: Connection, job_id: str, to: JobState, now: datetime) -> None:
-        await settle_in(conn, job_id, to, now)
+    FOR_UPDATE = " FOR UPDATE"
+
+    async def _conn_rows(self, conn: Connection, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        return await conn.fetch(sql, *values)
+
+    async def _conn_execute(self, conn: Connection, sql: str, values: Sequence[object]) -> None:
+        await conn.execute(sql, *values)
+
+    def _ms_from_db(self, value: Any) -> int:
+        return to_ms(_time_from_db(value) or EPOCH, "stored time")
+
+    def _flag(self, value: bool) -> object:
+        return value
+
+    async def _lock_guild_in(self, conn: Connection, guild_id: int) -> None:
+        # Held until this transaction ends: the next reservation in this server waits, then sees this one.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"vidu-bot quota {guild_id}")
 
     async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
         if self._closed:
@@ -331,7 +346,7 @@ class PostgresStore(PgQuotaStoreMixin, SqlJobStore):
                     [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
                 )
             if charge is not None:  # same transaction: no job without its reservation, nor the reverse
-                await reserve_in(conn, str(row["id"]), charge, checks, self._clock())
+                await self._reserve_in(conn, str(row["id"]), charge, checks, self._clock())
         return _decode_job(stored)
 
     async def delete_inputs(self, job_id: str) -> int:

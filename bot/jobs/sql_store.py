@@ -22,7 +22,7 @@ from bot.jobs.store import TRANSITION_FIELDS, StoreError
 log = logging.getLogger("bot.jobs.store")
 
 RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
-SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
+SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 # A fenced write ends its holder's lease with it.
 RELEASE = ("lease_owner = NULL", "lease_until = NULL")
 
@@ -45,15 +45,44 @@ class Params:
         return f"IN ({', '.join(self(v) for v in values)})"
 
 
-class SqlJobStore:
-    """The job updates of a SQL store. A subclass provides the transaction, the driver call, the value
-    encoding and the ledger step of its dialect."""
+class SqlDialect:
+    """The pieces a SQL store provides (SQLite or PostgreSQL) for the shared job and quota code."""
 
-    NUMBERED_PARAMS = False  # PostgreSQL: True
+    NUMBERED_PARAMS = False  # PostgreSQL: True ($1, $2, ...)
+    FOR_UPDATE = ""  # PostgreSQL: " FOR UPDATE" (SQLite's write transaction already excludes others)
     _clock: Callable[[], datetime]
 
     def _write(self) -> AbstractAsyncContextManager[Any]:
         raise NotImplementedError  # one transaction on one connection
+
+    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        raise NotImplementedError  # a read outside any write transaction
+
+    async def _conn_rows(self, conn: Any, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        raise NotImplementedError  # a read inside `conn`'s transaction
+
+    async def _conn_execute(self, conn: Any, sql: str, values: Sequence[object]) -> None:
+        raise NotImplementedError  # a write inside `conn`'s transaction
+
+    def _time(self, value: datetime, what: str) -> object:
+        raise NotImplementedError  # a time as the dialect keeps it
+
+    def _ms_from_db(self, value: Any) -> int:
+        raise NotImplementedError  # a stored time back as integer milliseconds since the epoch
+
+    def _flag(self, value: bool) -> object:
+        raise NotImplementedError  # a boolean as the dialect keeps it
+
+    async def _lock_guild_in(self, conn: Any, guild_id: int) -> None:
+        """Serialise quota reservations of one server until `conn`'s transaction ends."""
+        raise NotImplementedError
+
+    def _params(self) -> Params:
+        return Params(numbered=self.NUMBERED_PARAMS)
+
+
+class SqlJobStore(SqlDialect):
+    """The job updates and reads of a SQL store."""
 
     async def _fetch_row(self, conn: Any, sql: str, values: list[object]) -> Job | None:
         raise NotImplementedError  # run `sql` on `conn`; the first row as a Job
@@ -62,22 +91,13 @@ class SqlJobStore:
         raise NotImplementedError  # a checked value in the dialect's form
 
     async def _settle_in(self, conn: Any, job_id: str, to: JobState, now: datetime) -> None:
-        raise NotImplementedError  # the quota ledger's step for this transition
-
-    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
-        raise NotImplementedError  # a read outside any write transaction
+        raise NotImplementedError  # the quota ledger's step for this transition (SqlQuotaStore)
 
     def _decode_row(self, row: Any) -> Job:
         raise NotImplementedError
 
-    def _time(self, value: datetime, what: str) -> object:
-        raise NotImplementedError  # a time as the dialect keeps it
-
     async def close(self) -> None:
         raise NotImplementedError
-
-    def _params(self) -> Params:
-        return Params(numbered=self.NUMBERED_PARAMS)
 
     async def __aenter__(self) -> Self:
         return self
@@ -121,7 +141,7 @@ class SqlJobStore:
         if fence is not None:
             assignments += RELEASE
             where += f" AND attempt = {arg(fence)}"
-        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {RETURNING}"  # noqa: S608 - known columns
+        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {RETURNING}"
         async with self._write() as conn:
             moved = await self._fetch_row(conn, sql, arg.values)
             if moved is not None:  # the ledger moves in the transition's own transaction
@@ -177,7 +197,7 @@ class SqlJobStore:
         if fence is not None:
             assignments += RELEASE
             where += f" AND attempt = {arg(fence)}"
-        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {RETURNING}"  # noqa: S608 - known columns
+        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} {RETURNING}"
         async with self._write() as conn:
             return await self._fetch_row(conn, sql, arg.values)
 
@@ -213,7 +233,7 @@ class SqlJobStore:
     async def count_active(self, guild_id: int, user_id: int) -> int:
         arg = self._params()
         rows = await self._fetch_rows(
-            f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "  # noqa: S608
+            f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "
             f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))}",
             arg.values,
         )
@@ -225,7 +245,7 @@ class SqlJobStore:
         if wanted:
             arg = self._params()
             rows = await self._fetch_rows(
-                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} GROUP BY state",  # noqa: S608
+                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} GROUP BY state",
                 arg.values,
             )
             counts.update({JobState(str(r[0])): int(r[1]) for r in rows})

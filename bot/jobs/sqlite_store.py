@@ -32,7 +32,7 @@ from bot.jobs.sql_store import SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, QuotaCheck
-from bot.quotas.sqlite_quotas import QuotaStoreMixin, reserve_in, settle_in
+from bot.quotas.sql_quotas import SqlQuotaStore
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 # ---------------------------------------------------------------------------------------------- store
 
 
-class SQLiteStore(QuotaStoreMixin, SqlJobStore):
+class SQLiteStore(SqlQuotaStore, SqlJobStore):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(
@@ -193,8 +193,21 @@ class SQLiteStore(QuotaStoreMixin, SqlJobStore):
     def _encode_field(self, job_id: str, column: str, value: object) -> object:
         return _encode_field(job_id, column, value)
 
-    async def _settle_in(self, conn: aiosqlite.Connection, job_id: str, to: JobState, now: datetime) -> None:
-        await settle_in(conn, job_id, to, now)
+    async def _conn_rows(self, conn: aiosqlite.Connection, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        async with conn.execute(sql, values) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _conn_execute(self, conn: aiosqlite.Connection, sql: str, values: Sequence[object]) -> None:
+        await conn.execute(sql, values)
+
+    def _ms_from_db(self, value: Any) -> int:
+        return int(value)
+
+    def _flag(self, value: bool) -> object:
+        return int(value)
+
+    async def _lock_guild_in(self, conn: aiosqlite.Connection, guild_id: int) -> None:
+        pass  # BEGIN IMMEDIATE already holds SQLite's one write lock
 
     async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
         return list(await self._reader.execute_fetchall(sql, values))
@@ -308,7 +321,7 @@ class SQLiteStore(QuotaStoreMixin, SqlJobStore):
                 [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
             )
             if charge is not None:  # same transaction: no job without its reservation, nor the reverse
-                await reserve_in(conn, str(row["id"]), charge, checks, self._clock())
+                await self._reserve_in(conn, str(row["id"]), charge, checks, self._clock())
         if stored is None:  # pragma: no cover - an INSERT ... RETURNING always returns its row
             raise StoreError(f"job {row['id']}: the database returned nothing for the new row")
         return _decode_job(stored)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.jobs import Job, JobInput, JobKind, JobState, PostgresStore, SQLiteStore
-from bot.quotas import Charge, GuildSettings, Limit, Period, QuotaExceeded, Scope, checks_for, pg_quotas, sqlite_quotas
+from bot.jobs import Job, JobInput, JobKind, JobState, SQLiteStore
+from bot.quotas import Charge, GuildSettings, Limit, Period, QuotaExceeded, Scope, checks_for
 from tests.store.backends import BACKENDS, ManualClock, backend_params
 from tests.store.factories import drive_to
 
@@ -90,10 +90,9 @@ async def test_nothing_is_refunded_twice(store: SQLiteStore) -> None:
     job = await ask(store, seconds=7)
     await ask(store, seconds=3)
     await drive_to(store, job, S.FAILED)
-    settle_in = pg_quotas.settle_in if isinstance(store, PostgresStore) else sqlite_quotas.settle_in
     async with store._write() as conn:  # a retried settlement of the same job
-        await settle_in(conn, job.id, S.FAILED, store._clock())  # type: ignore[arg-type]
-        await settle_in(conn, job.id, S.CANCELLED, store._clock())  # type: ignore[arg-type]
+        await store._settle_in(conn, job.id, S.FAILED, store._clock())
+        await store._settle_in(conn, job.id, S.CANCELLED, store._clock())
     assert await used(store) == (1, 3)
 
 
