@@ -7,8 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # ffmpeg: smaller previews of videos over a server's upload limit, and Extend's last frame.
+# fonts-wqy-microhei: Chinese prompts and names in storyboards and usage charts (bot/media/fonts.py).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg \
+    && apt-get install -y --no-install-recommends ffmpeg fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 --user-group vidu

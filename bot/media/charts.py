@@ -6,7 +6,9 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from bot.media.fonts import text_font
 
 BACKGROUND = (32, 34, 37)
 TEXT = (230, 230, 230)
@@ -24,8 +26,8 @@ class Bar:
 
 def usage_chart(title: str, bars: Sequence[Bar], *, width: int = 900) -> bytes:
     """A PNG: one row per member, a bar for seconds and a thinner one for videos, each scaled to its max."""
-    font = ImageFont.load_default(size=18)
-    small = ImageFont.load_default(size=14)
+    font = text_font(18)
+    small = text_font(14)
     row_h, top, left, right = 46, 56, 220, 120
     height = top + max(1, len(bars)) * row_h + 20
     image = Image.new("RGB", (width, height), BACKGROUND)

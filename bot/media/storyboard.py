@@ -4,11 +4,12 @@ duration and prompt under the keyframe that ends it. Pure Pillow; call it in a t
 from __future__ import annotations
 
 import io
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
+
+from bot.media.fonts import Font, text_font
 
 BACKGROUND = (32, 34, 37)
 CARD = (47, 49, 54)
@@ -27,9 +28,8 @@ class Panel:
 def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int = 5) -> bytes:
     """A PNG with one panel per frame, at most `per_row` to a row."""
     title_size, caption_size = max(12, thumb // 11), max(10, thumb // 14)
-    title_font = ImageFont.load_default(size=title_size)
-    caption_font = ImageFont.load_default(size=caption_size)
-    chars = max(12, thumb // max(6, thumb // 28))
+    title_font = text_font(title_size)
+    caption_font = text_font(caption_size)
     caption_lines = 3
     line_height = caption_size + 4
     pad = max(8, thumb // 20)
@@ -50,15 +50,40 @@ def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int
         draw.text((x + pad // 2, y + pad // 4), badge, font=title_font, fill=TEXT)
         draw.text((x + pad // 2, y + thumb + pad // 2), panel.title, font=title_font, fill=TEXT)
         if panel.caption:
-            lines = textwrap.wrap(panel.caption, chars)[:caption_lines]
-            if len(textwrap.wrap(panel.caption, chars)) > caption_lines:
-                lines[-1] = lines[-1][: chars - 1] + "…"
+            lines = wrap_to_width(panel.caption, caption_font, thumb - pad, caption_lines)
             for n, line in enumerate(lines):
                 draw.text((x + pad // 2, y + thumb + title_size + pad + n * line_height), line,
                           font=caption_font, fill=MUTED)
     out = io.BytesIO()
     sheet.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+def wrap_to_width(text: str, font: Font, width: float, max_lines: int) -> list[str]:
+    """`text` in lines that fit `width` pixels, at most `max_lines` (the last ends in "…" when cut).
+    Breaks at spaces where there are some, anywhere in text without them (Chinese has none)."""
+    words = " ".join(text.split())
+    lines: list[str] = []
+    line = ""
+    for char in words:
+        if font.getlength(line + char) <= width:
+            line += char
+            continue
+        space = line.rfind(" ")
+        if char != " " and space > 0:  # carry the unfinished word over to the next line
+            lines.append(line[:space])
+            line = line[space + 1:] + char
+        else:
+            lines.append(line)
+            line = "" if char == " " else char
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and font.getlength(last + "…") > width:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
+    return lines
 
 
 def panels_for(images: Sequence[bytes], prompts: Sequence[str | None], durations: Sequence[int]) -> list[Panel]:

@@ -90,10 +90,12 @@ def test_runs_as_a_user_that_is_not_root() -> None:
     assert not [w for w, _ in steps[last_index + 1:] if w == "RUN"]
 
 
-def test_ffmpeg_is_installed_in_the_image() -> None:
+def test_ffmpeg_and_a_chinese_font_are_installed_in_the_image() -> None:
     runs = " ".join(args for word, args in dockerfile() if word == "RUN")
     installs = re.findall(r"apt-get install ([^&;]+)", runs)
     assert any("ffmpeg" in shlex.split(i) for i in installs), runs
+    # The package that puts the first of bot/media/fonts.py's font paths in place.
+    assert any("fonts-wqy-microhei" in shlex.split(i) for i in installs), runs
     assert "rm -rf /var/lib/apt/lists" in runs  # slim: the package lists do not stay in the layer
 
 
