@@ -125,6 +125,7 @@ class JobWorker:
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
         self.owner = owner or worker_name()
         self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
+        self._interrupted: set[str] = set()  # held when the loop was stopped: handed back on the way out
 
     def wake(self) -> None:
         """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
@@ -161,6 +162,19 @@ class JobWorker:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
+            await self._hand_back_interrupted()
+
+    async def _hand_back_interrupted(self) -> None:
+        """A graceful stop (SIGTERM, a deploy) hands back the jobs it was working on, so the next process
+        (or this one, restarted) takes them at once instead of after their leases run out."""
+        if not self._interrupted:
+            return
+        try:
+            await self._store.renew_leases(self.owner, self._interrupted, until=self._clock())
+        except Exception:  # the database is away: the leases simply run out
+            log.warning("could not hand back %d jobs on stopping; they resume after their leases", len(
+                self._interrupted))
+        self._interrupted.clear()
 
     async def tick(self) -> None:
         await self.recover()
@@ -189,6 +203,9 @@ class JobWorker:
         self._held[job.id] = job.attempt
         try:
             yield
+        except asyncio.CancelledError:  # the bot is stopping mid-work
+            self._interrupted.add(job.id)
+            raise
         finally:
             self._held.pop(job.id, None)
 

@@ -147,3 +147,26 @@ async def test_a_long_delivery_keeps_its_job_while_it_renews_the_lease(pair: Pai
     assert done is not None and done.state is S.DELIVERED and done.lease_owner is None
     assert len(pair.posted.posted[job.id]) == 1
     assert len(pair.fake.requests_to("video")) == 1  # B never started a second download
+
+
+async def test_a_loop_stopped_gracefully_hands_its_jobs_back_at_once(pair: Pair) -> None:
+    job = await add_img2video(pair.store)
+    await pair.a.tick()  # A submits
+    pair.advance(10)  # a poll is due
+    pair.fake.inject("result", Fault.slow(5))
+    running = asyncio.create_task(pair.a.run())  # A leases the poll and waits on the provider...
+
+    async def leased_by_a() -> None:
+        while (await pair.store.get_job(job.id)).lease_owner != "A":  # type: ignore[union-attr]  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(leased_by_a(), 10)
+    held = await pair.store.get_job(job.id)
+    running.cancel()  # ...and the bot is stopped (SIGTERM) meanwhile
+    await asyncio.gather(running, return_exceptions=True)
+
+    await pair.b.tick()  # no time has passed: B polls it at once instead of waiting out A's lease
+    polled = await pair.store.get_job(job.id)
+    assert held is not None and polled is not None
+    assert polled.attempt == held.attempt + 1 and polled.poll_count == held.poll_count + 1
+    assert polled.lease_owner is None
