@@ -181,7 +181,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DISCORD_GATEWAY_URL", "discord_gateway_url", _url("wss", "ws", optional=True), "",
              "Gateway proxy URL; empty: the one Discord announces."),
     Variable("PROVIDER_REQUESTS_PER_MINUTE", "provider_requests_per_minute", _int(1, 6000), "60",
-             "Client-side cap on provider calls (submits and polls share it)."),
+             "Client-side cap on provider calls (submits and polls share it), per bot process."),
     Variable("PROVIDER_TIMEOUT_SECONDS", "provider_timeout_seconds", _float(1), "30",
              "Time limit of one provider call."),
     Variable("PROVIDER_MAX_ATTEMPTS", "provider_max_attempts", _int(1, 20), "5",
