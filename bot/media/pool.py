@@ -45,8 +45,8 @@ T = TypeVar("T")
 
 # Workers (processes) preparing pictures at once; niced, so the loop keeps its core. Measured on 2 cores
 # (50 × /keyframes with ten 5 MB pictures): one worker 157-215 s for the burst, two 103-112 s, and the loop
-# lag no worse with two. Each costs up to ~200 MB while on a 40 MP picture. A setting (IMAGE_WORKERS)
-# belongs in bot/config.py; until then, this default.
+# lag no worse with two. Each worker peaks at several hundred MB on a 40 MP picture (a 52 MB q100 JPEG:
+# ~560 MB in the media benchmark). A setting (IMAGE_WORKERS) belongs in bot/config.py; until then, this.
 IMAGE_WORKERS = 2
 START_METHOD = "forkserver"
 # Scheduler weight 110 against the bot's 1024: the loop's thread preempts a busy worker at once.
