@@ -30,11 +30,12 @@ from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageErr
 from bot.media.encode import EncodePlan, OutputFormat, data_uri, encode_within_budget
 from bot.media.pixels import has_alpha, normalise_pixels
 from bot.media.problems import (
+    RATIO_DETAILS,
     ImageProblem,
     ProblemCode,
     human_bytes,
     human_megapixels,
-    too_wide_or_tall,
+    ratio_problem,
 )
 from bot.media.sniff import sniff_format
 
@@ -109,16 +110,15 @@ _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
 def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits()) -> PreparedImage:
     """Check one image and return it ready for the provider, or raise ImageProblem. CPU-bound."""
     if not data:
-        raise ImageProblem(filename, ProblemCode.EMPTY, "the file is empty")
+        raise ImageProblem(filename, ProblemCode.EMPTY, "the file is empty", key="empty")
     if len(data) > limits.max_bytes:  # before any decoding: cheap and bomb-proof
-        raise ImageProblem(
-            filename,
-            ProblemCode.TOO_LARGE,
-            f"the file is {human_bytes(len(data))}, the limit is {human_bytes(limits.max_bytes)}",
-        )
+        size, limit = human_bytes(len(data)), human_bytes(limits.max_bytes)
+        raise ImageProblem(filename, ProblemCode.TOO_LARGE, f"the file is {size}, the limit is {limit}",
+                           key="too_large", size=size, limit=limit)
     kind = sniff_format(data)
     if kind is None:
-        raise ImageProblem(filename, ProblemCode.NOT_AN_IMAGE, "this is not an image (use PNG, JPEG or WebP)")
+        raise ImageProblem(filename, ProblemCode.NOT_AN_IMAGE, "this is not an image (use PNG, JPEG or WebP)",
+                           key="not_an_image")
     plugins, label = _readable_plugins(filename, kind)
 
     _make_bomb_warning_an_error()
@@ -204,17 +204,17 @@ def _check_header(im: Image.Image, filename: str, limits: ImageLimits) -> int:
     if width <= 0 or height <= 0:
         raise _damaged(filename)
     if width * height > limits.max_pixels:
-        raise ImageProblem(
-            filename,
-            ProblemCode.TOO_MANY_PIXELS,
-            f"{width}×{height} is {human_megapixels(width * height)}, "
-            f"the limit is {human_megapixels(limits.max_pixels)}",
-        )
+        size, limit = f"{width}×{height}", human_megapixels(limits.max_pixels)
+        megapixels = human_megapixels(width * height)
+        raise ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, f"{size} is {megapixels}, the limit is {limit}",
+                           key="pixels", size=size, megapixels=megapixels, limit=limit)
     orientation = _orientation(im, loaded=False)
     upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-    ratio_problem = too_wide_or_tall(upright_w, upright_h, limits.min_ratio, limits.max_ratio)
-    if ratio_problem is not None:
-        raise ImageProblem(filename, ProblemCode.ASPECT_RATIO, ratio_problem)
+    bad_ratio = ratio_problem(upright_w, upright_h, limits.min_ratio, limits.max_ratio)
+    if bad_ratio is not None:
+        key, values = bad_ratio
+        raise ImageProblem(filename, ProblemCode.ASPECT_RATIO, RATIO_DETAILS[key].format(**values), key=key,
+                           **values)
     return orientation
 
 
@@ -233,7 +233,7 @@ def _prepare_opened(
         raise _bomb_problem(filename, exc, limits) from None
     except MemoryError:
         detail = "the picture is too big to work on"
-        raise ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, detail) from None
+        raise ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, detail, key="too_big_to_work_on") from None
     except _DAMAGED:
         raise _damaged(filename) from None
 
@@ -250,11 +250,12 @@ def _prepare_opened(
     plan = _plan(source_format, lossless_webp, has_alpha(pixels), subsampling)
     encoded = encode_within_budget(pixels, plan, limits.data_uri_budget)
     if encoded is None:
+        budget = human_bytes(limits.data_uri_budget)
         raise ImageProblem(
             filename,
             ProblemCode.CANNOT_FIT,
-            f"cannot be made smaller than {human_bytes(limits.data_uri_budget)} for the request "
-            "without losing the picture",
+            f"cannot be made smaller than {budget} for the request without losing the picture",
+            key="cannot_fit", budget=budget,
         )
     conversion = _conversion_fix(source_format, label, encoded.fmt, frames)
     if conversion:
@@ -370,15 +371,13 @@ _make_bomb_warning_an_error()  # at import too, so worker threads normally find 
 def _bomb_problem(filename: str, exc: Exception, limits: ImageLimits) -> ImageProblem:
     found = _BOMB_SIZE.search(str(exc))
     size = f"{human_megapixels(int(found.group(1)))}" if found else "too many pixels"
-    return ImageProblem(
-        filename,
-        ProblemCode.TOO_MANY_PIXELS,
-        f"the picture is {size}, the limit is {human_megapixels(limits.max_pixels)}",
-    )
+    limit = human_megapixels(limits.max_pixels)
+    return ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, f"the picture is {size}, the limit is {limit}",
+                        key="picture_size", size=size, limit=limit)
 
 
 def _damaged(filename: str) -> ImageProblem:
-    return ImageProblem(filename, ProblemCode.TRUNCATED, "the file is cut short or damaged")
+    return ImageProblem(filename, ProblemCode.TRUNCATED, "the file is cut short or damaged", key="truncated")
 
 
 def _unsupported(filename: str, label: str) -> ImageProblem:
@@ -386,4 +385,5 @@ def _unsupported(filename: str, label: str) -> ImageProblem:
         filename,
         ProblemCode.UNSUPPORTED_FORMAT,
         f"{label} images can't be read here; export it as PNG or JPEG and attach it again",
+        key="unsupported", label=label,
     )

@@ -18,13 +18,17 @@ class ProblemCode(StrEnum):
 
 
 class ImageProblem(Exception):
-    """One image that cannot be used; ``str()`` is one line naming the file."""
+    """One image that cannot be used; ``str()`` is one line naming the file. `key` and `params` name the
+    detail in the message catalogs ("image_detail.<key>"), so each member reads it in their language."""
 
-    def __init__(self, filename: str, code: ProblemCode, detail: str) -> None:
+    def __init__(self, filename: str, code: ProblemCode, detail: str, *, key: str | None = None,
+                 **params: str) -> None:
         super().__init__(filename, code, detail)
         self.filename = filename
         self.code = code
         self.detail = detail
+        self.key = key
+        self.params = params
 
     def __str__(self) -> str:
         return f"{display_name(self.filename)}: {self.detail}"
@@ -69,17 +73,30 @@ def ratio_limit_text(ratio: float) -> str:
 
 def too_wide_or_tall(width: int, height: int, min_ratio: float, max_ratio: float) -> str | None:
     """The refusal detail when width:height is not strictly inside (min_ratio, max_ratio), else None."""
+    found = ratio_problem(width, height, min_ratio, max_ratio)
+    return None if found is None else RATIO_DETAILS[found[0]].format(**found[1])
+
+
+# The English of each ratio detail (the catalogs hold every language: "image_detail.<key>").
+RATIO_DETAILS = {
+    "too_wide": "{shown}:1 is too wide, it must be narrower than {limit}",
+    "wider": "{shown}:1 is wider than {limit}",
+    "too_tall": "1:{shown} is too tall, it must be wider than {limit}",
+    "taller": "1:{shown} is taller than {limit}",
+}
+
+
+def ratio_problem(width: int, height: int, min_ratio: float, max_ratio: float) -> tuple[str, dict[str, str]] | None:
+    """(detail key, its values) when width:height is not strictly inside (min_ratio, max_ratio), else None."""
     ratio = width / height
     if ratio >= max_ratio:
         shown = _ratio_number(ratio, limit=max_ratio)
-        if shown == _trim(max_ratio, digits=2):
-            return f"{shown}:1 is too wide, it must be narrower than {ratio_limit_text(max_ratio)}"
-        return f"{shown}:1 is wider than {ratio_limit_text(max_ratio)}"
+        key = "too_wide" if shown == _trim(max_ratio, digits=2) else "wider"
+        return key, {"shown": shown, "limit": ratio_limit_text(max_ratio)}
     if ratio <= min_ratio:
         shown = _ratio_number(1 / ratio, limit=1 / min_ratio)
-        if shown == _trim(1 / min_ratio, digits=2):
-            return f"1:{shown} is too tall, it must be wider than {ratio_limit_text(min_ratio)}"
-        return f"1:{shown} is taller than {ratio_limit_text(min_ratio)}"
+        key = "too_tall" if shown == _trim(1 / min_ratio, digits=2) else "taller"
+        return key, {"shown": shown, "limit": ratio_limit_text(min_ratio)}
     return None
 
 

@@ -73,3 +73,25 @@ def test_a_stored_reason_renders_in_the_job_language_with_the_provider_text_unto
 def test_a_reason_code_must_exist() -> None:
     with pytest.raises(KeyError):
         reason_code("made_up")
+
+
+def test_a_refused_picture_is_explained_in_chinese_with_its_figures() -> None:
+    import io
+
+    from PIL import Image
+
+    from bot.i18n.images import image_problem_text
+    from bot.media import ImageLimits, ImageProblem, prepare_image
+
+    tall = io.BytesIO()
+    Image.new("RGB", (100, 900)).save(tall, "PNG")
+    try:
+        prepare_image(tall.getvalue(), "tall.png", ImageLimits())
+    except ImageProblem as problem:
+        refused = problem
+    else:  # pragma: no cover - the picture is 1:9
+        raise AssertionError("a 1:9 picture was accepted")
+    assert image_problem_text(refused, "zh-CN") == "tall.png：宽高比 1:9 比 1:4 还高"
+    assert image_problem_text(refused, "en-US") == "tall.png: 1:9 is taller than 1:4" == str(refused)
+    big = ImageProblem("big.png", refused.code, "?", key="too_large", size="60 MB", limit="50 MB")
+    assert image_problem_text(big, "zh-CN") == "big.png：文件大小为 60 MB，上限是 50 MB"
