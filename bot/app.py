@@ -28,6 +28,7 @@ from bot.jobs import JobStore, open_store
 from bot.jobs.delivery import DiscordJobListener
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.looplag import loop_lag_enabled, watch_loop_lag
+from bot.media.pool import close_image_pool, configure_image_pool
 from bot.metrics import BotProbes, MetricsServer
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
@@ -119,6 +120,7 @@ class ViduBot(commands.AutoShardedBot):
         self._metrics: MetricsServer | None = None
 
     async def setup_hook(self) -> None:
+        configure_image_pool(self.settings.image_workers)  # its processes start with the first picture
         self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
         await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations
         for cog in COGS:
@@ -148,6 +150,7 @@ class ViduBot(commands.AutoShardedBot):
                     await task
         if self._metrics is not None:
             await self._metrics.stop()
+        await close_image_pool()  # waits at most 2 s for a busy worker, then stops it
         await super().close()
 
 

@@ -214,6 +214,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Time limit for reading a member's attachments from Discord's CDN."),
     Variable("INPUT_RETENTION_HOURS", "input_retention_hours", _int(0, 24 * 90), "24",
              "How long a job's pictures are kept after it ends, for Re-roll and Try again."),
+    Variable("IMAGE_WORKERS", "image_workers", _int(1, 16), "2",
+             "Processes preparing members' pictures (Pillow), so big pictures never stall the bot; each may use "
+             "a few hundred MB on a 40-megapixel picture."),
     Variable("IMAGE_MAX_BYTES", "image_max_bytes", _int(1), str(50 * MB),
              "Largest image file accepted (the provider's limit is 50 MB)."),
     Variable("IMAGE_MAX_PIXELS", "image_max_pixels", _int(1), "40000000",
@@ -265,6 +268,7 @@ class Settings:
     shard_ids: tuple[int, ...] | None
     attachment_read_timeout_seconds: float
     input_retention_hours: int
+    image_workers: int
     image_max_bytes: int
     image_max_pixels: int
     image_data_uri_budget: int

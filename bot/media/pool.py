@@ -46,7 +46,7 @@ T = TypeVar("T")
 # Workers (processes) preparing pictures at once; niced, so the loop keeps its core. Measured on 2 cores
 # (50 × /keyframes with ten 5 MB pictures): one worker 157-215 s for the burst, two 103-112 s, and the loop
 # lag no worse with two. Each worker peaks at several hundred MB on a 40 MP picture (a 52 MB q100 JPEG:
-# ~560 MB in the media benchmark). A setting (IMAGE_WORKERS) belongs in bot/config.py; until then, this.
+# ~560 MB in the media benchmark). The bot sets it from IMAGE_WORKERS (bot/config.py); this is the default.
 IMAGE_WORKERS = 2
 START_METHOD = "forkserver"
 # Scheduler weight 110 against the bot's 1024: the loop's thread preempts a busy worker at once.
@@ -267,7 +267,7 @@ def _stop(executor: concurrent.futures.ProcessPoolExecutor, grace: float) -> Non
 
 
 def _worker_lost(filename: str) -> ImageProblem:
-    return ImageProblem(filename, ProblemCode.WORKER_LOST, WORKER_LOST_DETAIL)
+    return ImageProblem(filename, ProblemCode.WORKER_LOST, WORKER_LOST_DETAIL, key="worker_lost")
 
 
 _default_pool: ImagePool | None = None

@@ -72,6 +72,7 @@ def test_missing_required_variable_names_it() -> None:
         ("SHARD_IDS", "3-1", "'3-1': the range runs backwards"),
         ("SHARD_IDS", "0-2,2", "a shard is listed twice"),
         ("JOB_LEASE_SECONDS", "0.5", "0.5 is below 1"),
+        ("IMAGE_WORKERS", "0", "0 is outside 1..16"),
     ],
 )
 def test_malformed_variable_stops_with_one_line_naming_it(
