@@ -40,12 +40,14 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
     "rss_mb_big_deliveries": ("large videos: peak RSS", "MB", "≤ 300", lambda v, _: v <= 300),
     "store_tps_sqlite": ("store: transitions/s, SQLite", "/s", "", None),
     "store_tps_pg_1": ("store: transitions/s, PostgreSQL, 1 process", "/s", "", None),
+    "store_tps_pg_2": ("store: transitions/s, PostgreSQL, 2 processes", "/s", "", None),
     "store_tps_pg_4": ("store: transitions/s, PostgreSQL, 4 processes", "/s", "≥ 3 × pg_1",
                        lambda v, f: isinstance(f.get("store_tps_pg_1"), float | int)
                        and v >= 3 * f["store_tps_pg_1"]),
     "store_cpu_busy_pg_1": ("store, PostgreSQL, 1 process: machine CPU busy (all cores)", "%", "", None),
     "store_cpu_server_pg_1": ("store, PostgreSQL, 1 process: server's CPU (of all cores)", "%", "", None),
     "store_cpu_clients_pg_1": ("store, PostgreSQL, 1 process: client processes' CPU (of all cores)", "%", "", None),
+    "store_cpu_busy_pg_2": ("store, PostgreSQL, 2 processes: machine CPU busy (all cores)", "%", "", None),
     "store_cpu_busy_pg_4": ("store, PostgreSQL, 4 processes: machine CPU busy (all cores)", "%", "", None),
     "store_cpu_server_pg_4": ("store, PostgreSQL, 4 processes: server's CPU (of all cores)", "%", "", None),
     "store_cpu_clients_pg_4": ("store, PostgreSQL, 4 processes: client processes' CPU (of all cores)", "%", "",
@@ -60,8 +62,8 @@ async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
     sqlite = await store_bench.measure_one_process(f"sqlite:///{workdir}/store.db", jobs, 4)
     figures: dict[str, Any] = {
         "store_tps_sqlite": round(sqlite["transitions"] / (sqlite["ended"] - sqlite["began"])),
-        "store_tps_pg_1": "n/a", "store_tps_pg_4": "n/a",
-        "store_cpu_busy_pg_1": "n/a", "store_cpu_busy_pg_4": "n/a",
+        "store_tps_pg_1": "n/a", "store_tps_pg_2": "n/a", "store_tps_pg_4": "n/a",
+        "store_cpu_busy_pg_1": "n/a", "store_cpu_busy_pg_2": "n/a", "store_cpu_busy_pg_4": "n/a",
     }
     notes = [f"store: SQLite {figures['store_tps_sqlite']} transitions/s ({jobs} jobs × 4, 4 coroutines, on disk)"]
     pg = os.environ.get("TEST_DATABASE_URL_PG")
@@ -70,7 +72,7 @@ async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
     else:
         try:
             server = await store_bench.server_pid(pg)
-            for processes in (1, 4):
+            for processes in (1, 2, 4):
                 # CPU during the timed window: is the machine already full with one process?
                 with CpuSampler(server, 0.1, second_root=os.getpid()) as cpu:  # second: our client processes
                     run = await asyncio.to_thread(store_bench.measure_run, pg, jobs=jobs, processes=processes,
