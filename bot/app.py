@@ -92,7 +92,7 @@ class ViduBot(commands.AutoShardedBot):
         self.store = store
         self.provider = ViduClient(
             session, base_url=settings.vidu_api_base, api_key=settings.vidu_api_key.get(),
-            limiter=RateLimiter(settings.provider_requests_per_minute),
+            limiter=RateLimiter(settings.provider_rate_of_this_process()),
             timeout=settings.provider_timeout_seconds,
             retry=RetryPolicy(max_attempts=settings.provider_max_attempts),
         )

@@ -181,7 +181,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DISCORD_GATEWAY_URL", "discord_gateway_url", _url("wss", "ws", optional=True), "",
              "Gateway proxy URL; empty: the one Discord announces."),
     Variable("PROVIDER_REQUESTS_PER_MINUTE", "provider_requests_per_minute", _int(1, 6000), "60",
-             "Client-side cap on provider calls (submits and polls share it), per bot process."),
+             "Client-side cap on provider calls (submits and polls share it); with SHARD_IDS, each process "
+             "takes its shards' share of it."),
     Variable("PROVIDER_TIMEOUT_SECONDS", "provider_timeout_seconds", _float(1), "30",
              "Time limit of one provider call."),
     Variable("PROVIDER_MAX_ATTEMPTS", "provider_max_attempts", _int(1, 20), "5",
@@ -280,6 +281,14 @@ class Settings:
     metrics_port: int | None
     metrics_host: str
     health_max_tick_seconds: float
+
+    def provider_rate_of_this_process(self) -> int:
+        """This process's part of PROVIDER_REQUESTS_PER_MINUTE. With SHARD_IDS each process takes its
+        shards' share, so processes splitting the shards stay under the limit together (their job loops
+        share the work evenly through leases, whatever shard a request came in on)."""
+        if self.shard_ids is None or self.shard_count is None:
+            return self.provider_requests_per_minute
+        return max(1, self.provider_requests_per_minute * len(self.shard_ids) // self.shard_count)
 
     def secrets(self) -> list[str]:
         """Every secret value that is set: the log redaction filter hides each of them."""

@@ -130,3 +130,11 @@ def test_shards_that_do_not_fit_the_count_are_refused(environ: dict[str, str], e
     with pytest.raises(ConfigError) as err:
         load_settings(environ, env_file=None)
     assert str(err.value) == expected
+
+
+def test_processes_splitting_the_shards_split_the_provider_rate_too() -> None:
+    one = load_settings({"PROVIDER_REQUESTS_PER_MINUTE": "60"}, env_file=None)
+    assert one.provider_rate_of_this_process() == 60
+    shares = [load_settings({"PROVIDER_REQUESTS_PER_MINUTE": "60", "SHARD_COUNT": "4", "SHARD_IDS": ids},
+                            env_file=None).provider_rate_of_this_process() for ids in ("0", "1-2", "3")]
+    assert shares == [15, 30, 15] and sum(shares) <= 60
