@@ -35,7 +35,7 @@ class Generate(commands.Cog):
         locale = locale_of(interaction)
         try:
             images = await check_images(self.bot, attachments, locale)
-            await validate_request(intake, images, locale)
+            validate_request(intake, images, locale)
             job = await start_job(self.bot, interaction, intake, images)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)

@@ -125,7 +125,7 @@ class AnimatePictureForm(discord.ui.Modal):
         params = img2video_params(prompt=prompt, duration=duration, resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
         try:
-            await validate_request(intake, images, self.locale)
+            validate_request(intake, images, self.locale)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return

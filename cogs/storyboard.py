@@ -117,7 +117,7 @@ async def check_segment_request(
             problems += refusal.problems
     if intake is None or problems:
         raise Refused.listing(problems, locale)
-    await validate_request(intake, images, locale)
+    validate_request(intake, images, locale)
     return intake, images
 
 

@@ -162,7 +162,7 @@ def problem_message(problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> st
     return "\n".join([head, *(f"• {p}" for p in problems)])
 
 
-async def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> None:
+def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> None:
     """Build the provider request once, as the worker will, so a bad field is refused now.
 
     The pictures stand in as one-byte data URIs of their own type: they were checked and sized by the

@@ -162,7 +162,7 @@ async def _start(interaction: discord.Interaction[ViduBot], intake: Intake, imag
     bot = interaction.client
     locale = locale_of(interaction)
     try:
-        await validate_request(intake, images, locale)
+        validate_request(intake, images, locale)
         new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id)
     except Refused as refusal:
         await interaction.followup.send(str(refusal), ephemeral=True)
