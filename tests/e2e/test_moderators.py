@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import png
+from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import _is_video, private_answer
 from tests.fakes.discord import FakeDiscord, InteractionRecord, Upload, permissions
 from tests.fakes.provider import FakeProvider
@@ -150,6 +150,8 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
     assert "asks for 60 s between requests" in await animate(fake_discord, world.alice, "another")
     assert "Europe/Paris" in await run(fake_discord, world.mod, "config timezone", name="Europe/Paris")
     assert "is not a time zone" in await run(fake_discord, world.mod, "config timezone", name="Mars/Base")
+    # The worker submits in the background: wait for the calm lake, then check nothing else went.
+    await eventually(lambda: provider.requests_to("submit"), timeout=15, what="the calm lake's submit")
     assert len(provider.requests_to("submit")) == 1  # only the calm lake reached the provider
     log = await fake_discord.wait_for_message(modlog, lambda m: "blocklist" in m.content, timeout=10)
     assert world.mod.mention in log.content and "allowed → refused" in log.content
