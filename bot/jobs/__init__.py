@@ -13,7 +13,6 @@ from bot.jobs.sqlite_store import SQLiteStore, sqlite_path_from_url
 from bot.jobs.states import (
     ACTIVE_STATES,
     ALLOWED_TRANSITIONS,
-    RESUME_STATES,
     TERMINAL_STATES,
     JobState,
     can_transition,
@@ -24,7 +23,6 @@ from bot.jobs.store import TRANSITION_FIELDS, JobStore, StoreError
 __all__ = [
     "ACTIVE_STATES",
     "ALLOWED_TRANSITIONS",
-    "RESUME_STATES",
     "TERMINAL_STATES",
     "TRANSITION_FIELDS",
     "Job",

@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from bot.jobs.models import Job
 from bot.jobs.rows import JOB_COLUMNS
-from bot.jobs.states import ACTIVE_STATES, RESUME_STATES, TERMINAL_STATES, JobState, check_transition
+from bot.jobs.states import ACTIVE_STATES, TERMINAL_STATES, JobState, check_transition
 from bot.jobs.store import TRANSITION_FIELDS, StoreError
 
 log = logging.getLogger("bot.jobs.store")
@@ -219,16 +219,6 @@ class SqlJobStore(SqlDialect):
         arg = self._params()
         jobs = await self._fetch_jobs(f"{SELECT_JOB} WHERE id = {arg(job_id)}", arg.values, skip_unreadable=False)
         return jobs[0] if jobs else None
-
-    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
-        # A SUBMITTED job with no next_poll_at is due at once: better an early poll than a lost job.
-        arg = self._params()
-        sql = (f"{SELECT_JOB} WHERE state = 'submitted' AND (next_poll_at IS NULL OR next_poll_at <= "
-               f"{arg(self._time(now, 'due_polls(now)'))}) ORDER BY next_poll_at NULLS FIRST, seq LIMIT {arg(limit)}")
-        return await self._fetch_jobs(sql, arg.values)
-
-    async def jobs_to_resume(self) -> list[Job]:
-        return await self.jobs_in_states(RESUME_STATES)
 
     async def count_active(self, guild_id: int, user_id: int) -> int:
         arg = self._params()

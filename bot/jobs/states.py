@@ -44,10 +44,6 @@ TERMINAL_STATES: frozenset[JobState] = frozenset(s for s, nxt in ALLOWED_TRANSIT
 # Jobs that hold one of the member's running slots.
 ACTIVE_STATES: frozenset[JobState] = frozenset({S.SUBMITTING, S.SUBMITTED, S.SUCCEEDED})
 
-# Jobs a restarted bot must pick up again: SUBMITTING ones become SUBMIT_UNKNOWN (their submit may have
-# reached the provider), SUBMITTED ones are polled again, SUCCEEDED ones are delivered.
-RESUME_STATES: frozenset[JobState] = ACTIVE_STATES
-
 
 def can_transition(from_state: JobState, to: JobState) -> bool:
     return to in ALLOWED_TRANSITIONS[from_state]

@@ -161,14 +161,6 @@ class JobStore(QuotaStore, Protocol):
         """Set the given (non-None) Discord ids. None when the job does not exist."""
         ...
 
-    async def due_polls(self, now: datetime, limit: int) -> list[Job]:
-        """SUBMITTED jobs whose next_poll_at is unset or <= now, the longest-waiting first."""
-        ...
-
-    async def jobs_to_resume(self) -> list[Job]:
-        """After a restart: SUBMITTING, SUBMITTED and SUCCEEDED jobs, oldest first."""
-        ...
-
     async def count_active(self, guild_id: int, user_id: int) -> int:
         """The member's jobs holding a slot: SUBMITTING + SUBMITTED + SUCCEEDED."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.jobs import JobState, JobStore
+from bot.jobs import ACTIVE_STATES, JobState, JobStore
 from tests.store.backends import ManualClock
 from tests.store.conftest import OpenHandle
 from tests.store.factories import ALICE, GUILD, drive_to, make_inputs, make_job
@@ -37,7 +37,7 @@ async def test_jobs_survive_closing_and_reopening(open_handle: OpenHandle, clock
     assert [j.id for j in await second.queued_for(GUILD, ALICE)] == [queued_with_inputs]
     # What a restarted bot picks up: the submit in flight (to mark submit_unknown), the task to keep
     # following, and the finished video not yet posted. Nothing else.
-    resumed = await second.jobs_to_resume()
+    resumed = await second.jobs_in_states(ACTIVE_STATES)
     assert [(j.state, j.id) for j in resumed] == [
         (JobState.SUBMITTING, by_state[JobState.SUBMITTING]),
         (JobState.SUBMITTED, by_state[JobState.SUBMITTED]),

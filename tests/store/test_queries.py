@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -79,7 +79,14 @@ async def _submitted(store: JobStore, clock: ManualClock, next_poll_in: float | 
     return moved.id
 
 
-async def test_due_polls_lists_due_submitted_jobs_longest_waiting_first_up_to_the_limit(
+async def _due(store: JobStore, now: datetime, limit: int) -> set[str]:
+    """What the worker's poll round takes: due SUBMITTED jobs (the longest-waiting picked first, returned
+    in any order), leased only for an instant so the next question at the same `now` sees them again."""
+    leased = await store.lease({JobState.SUBMITTED}, owner="test", now=now, until=now, limit=limit, due_only=True)
+    return {j.id for j in leased}
+
+
+async def test_due_polls_are_leased_longest_waiting_first_up_to_the_limit(
     store: JobStore, clock: ManualClock
 ) -> None:
     later = await _submitted(store, clock, 30)
@@ -92,10 +99,10 @@ async def test_due_polls_lists_due_submitted_jobs_longest_waiting_first_up_to_th
     await store.transition(finished, from_states={JobState.SUBMITTED}, to=JobState.SUCCEEDED)
 
     now = clock.now + timedelta(seconds=60)
-    assert [j.id for j in await store.due_polls(now, limit=10)] == [unscheduled, soonest, soon, later]
-    assert [j.id for j in await store.due_polls(now, limit=2)] == [unscheduled, soonest]
-    assert [j.id for j in await store.due_polls(clock.now, limit=10)] == [unscheduled]
-    assert not_yet not in [j.id for j in await store.due_polls(now, limit=10)]
+    assert await _due(store, clock.now, limit=10) == {unscheduled}
+    assert await _due(store, now, limit=10) == {unscheduled, soonest, soon, later}
+    assert await _due(store, now, limit=2) == {unscheduled, soonest}
+    assert not_yet not in await _due(store, now, limit=10)
 
 
 async def test_update_progress_reschedules_a_submitted_job(store: JobStore, clock: ManualClock) -> None:
@@ -119,8 +126,8 @@ async def test_update_progress_reschedules_a_submitted_job(store: JobStore, cloc
     )
     assert (updated.next_poll_at, updated.poll_count) == (next_poll, 3)
     assert await store.get_job(job_id) == updated
-    assert await store.due_polls(clock.now + timedelta(seconds=19), 10) == []
-    assert [j.id for j in await store.due_polls(next_poll, 10)] == [job_id]
+    assert await _due(store, clock.now + timedelta(seconds=19), 10) == set()
+    assert await _due(store, next_poll, 10) == {job_id}
 
 
 async def test_a_late_progress_update_does_not_touch_a_job_that_moved_on(store: JobStore, clock: ManualClock) -> None:

@@ -31,7 +31,6 @@ from hypothesis.stateful import (
 from bot.jobs import (
     ACTIVE_STATES,
     ALLOWED_TRANSITIONS,
-    RESUME_STATES,
     TERMINAL_STATES,
     Job,
     JobState,
@@ -211,8 +210,11 @@ class StoreMachine(RuleBasedStateMachine):
         return {
             "members": per_member,
             "inputs": {i: len(await self.store.get_inputs(i)) for i in self.model},
-            "due": await self.store.due_polls(now, limit=3),
-            "resume": await self.store.jobs_to_resume(),
+            # The worker's poll round, leased only for an instant (free again at this `now`); last, since
+            # every lease takes a new attempt number.
+            "active": await self.store.jobs_in_states(ACTIVE_STATES),
+            "due": await self.store.lease({JobState.SUBMITTED}, owner="check", now=now, until=now, limit=3,
+                                          due_only=True),
         }
 
     @invariant()
@@ -241,8 +243,11 @@ class StoreMachine(RuleBasedStateMachine):
             if m.state is JobState.SUBMITTED and (m.next_poll_at is None or m.next_poll_at <= now)
         ]
         due.sort(key=lambda im: (im[1].next_poll_at is not None, im[1].next_poll_at or now, im[1].seq))
-        assert [j.id for j in seen["due"]] == [i for i, _ in due][:3]
-        assert [j.id for j in seen["resume"]] == self.ids_in_order(lambda m: m.state in RESUME_STATES)
+        assert {j.id for j in seen["due"]} == {i for i, _ in due[:3]}
+        assert [j.id for j in seen["active"]] == self.ids_in_order(lambda m: m.state in ACTIVE_STATES)
+        for leased in seen["due"]:
+            self.model[leased.id].attempt += 1
+            assert leased.attempt == self.model[leased.id].attempt
 
 
 @pytest.mark.parametrize("backend_name", backend_params())
