@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from bot.media.fonts import text_font
+from bot.media.palette import BACKGROUND, BLURPLE, GREEN, MUTED, TEXT
 
-BACKGROUND = (32, 34, 37)
-TEXT = (230, 230, 230)
-MUTED = (160, 165, 170)
-SECONDS = (88, 101, 242)
-VIDEOS = (87, 242, 135)
+SECONDS = BLURPLE
+VIDEOS = GREEN
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageOps
 
 from bot.media.fonts import Font, text_font
-
-BACKGROUND = (32, 34, 37)
-CARD = (47, 49, 54)
-TEXT = (230, 230, 230)
-MUTED = (160, 165, 170)
-ACCENT = (88, 101, 242)
+from bot.media.palette import BACKGROUND, CARD, MUTED, TEXT
+from bot.media.palette import BLURPLE as ACCENT
 
 
 @dataclass(frozen=True)
