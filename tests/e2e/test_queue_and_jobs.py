@@ -34,6 +34,7 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
                                 timeout=10, what="the card to say Cancelled",
                                 seen=lambda: fake_discord.message(card.id).content)
     assert fake_discord.message(card.id).custom_ids() == []  # the button is gone
+    await eventually(lambda: provider.requests_to("submit"), timeout=15, what="the first job's submit")
     assert len(provider.requests_to("submit")) == 1  # the cancelled job was never sent
 
 

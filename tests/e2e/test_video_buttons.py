@@ -56,7 +56,7 @@ async def test_only_the_requester_or_a_moderator_may_reroll(
     assert "只有发起这个视频的成员或管理员" in (ix.responses[0].data or {})["content"]  # bob reads zh-CN
     mod = await fake_discord.press_button(fake_discord.world.mod, video, _button(video, "vidu:reroll:"))
     assert "Re-rolling" in (await private_answer(fake_discord, mod)).content
-    assert len(provider.requests_to("submit")) >= 1
+    await eventually(lambda: len(provider.requests_to("submit")) == 2, timeout=15, what="the re-roll's submit")
 
 
 async def test_buttons_work_after_a_restart(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
