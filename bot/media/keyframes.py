@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from bot.media.encode import EncodePlan, OutputFormat, data_uri, encode_within_budget
 from bot.media.pixels import has_alpha, normalise_pixels
@@ -95,7 +96,7 @@ _READABLE: dict[str, tuple[list[str], str]] = {
     "cur": (["CUR"], "CUR"),
     "jp2": (["JPEG2000"], "JPEG 2000"),
     "avif": (["AVIF"], "AVIF"),
-    "heic": (["HEIF"], "HEIC"),  # only when a HEIF plugin (pillow-heif) is installed
+    "heic": (["HEIF"], "HEIC"),  # through pillow-heif's plugin (registered below)
 }
 _NEVER_READ = {"svg": "SVG", "pdf": "PDF", "psd": "Photoshop", "jxl": "JPEG XL", "qoi": "QOI"}
 _PROVIDER_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})  # what the provider takes as it is
@@ -105,6 +106,11 @@ _TURNED = range(2, 9)  # EXIF orientations other than "upright" (1)
 # Pillow raises these while parsing a damaged or cut-short file, depending on the plugin.
 _DAMAGED = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
 _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
+
+# iPhone photos are HEIC. libheif applies the file's own rotation while decoding and reports EXIF
+# orientation 1, so nothing is turned twice. Only the main picture: thumbnails, depth maps and auxiliary
+# images would cost memory for nothing.
+register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
 def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits()) -> PreparedImage:
@@ -182,7 +188,9 @@ def _open(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _bomb_problem(filename, exc, limits) from None
     except _DAMAGED as exc:
-        if isinstance(exc, UnidentifiedImageError) and kind in ("heic", "avif"):
+        # Pillow's AVIF reader lacks some of the format's features; libheif reads every HEIC a phone
+        # makes, so a HEIC it cannot identify is damaged (usually cut short).
+        if isinstance(exc, UnidentifiedImageError) and kind == "avif":
             raise _unsupported(filename, label) from None
         raise _damaged(filename) from None
 

@@ -7,6 +7,7 @@ import sqlite3
 import time
 
 import pytest
+from pillow_heif import register_heif_opener
 
 from tests.e2e.conftest import png
 from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upload
@@ -95,6 +96,20 @@ async def test_keyframes_with_nine_frames(fake_discord: FakeDiscord, provider: F
     (task,) = provider.tasks.values()
     assert len(task.body["image_settings"]) == 9
     assert all(s["duration"] == 5 for s in task.body["image_settings"])
+
+
+async def test_an_iphone_heic_photo_is_animated_as_a_jpeg(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    register_heif_opener()  # to write the HEIC here; the bot registers it for itself
+    await start_bot()
+    world = fake_discord.world
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("IMG_0001.HEIC", png(fmt="HEIF")), "prompt": "waves"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    (task,) = provider.tasks.values()  # the strict fake takes only PNG, JPEG and WebP
+    assert task.body["images"][0].startswith("data:image/jpeg;base64,")
 
 
 async def test_bad_input_gets_one_private_message_listing_each_problem_and_sends_nothing(

@@ -54,6 +54,12 @@ def jpeg_with_exif(im: Image.Image, orientation: int | None = None, gps: bool = 
     return encode(im, "JPEG", quality=95, exif=exif_bytes(orientation, gps=gps, make="TestPhone"))
 
 
+def heic_photo(im: Image.Image, orientation: int | None = None, gps: bool = False) -> bytes:
+    """A HEIC as a phone writes it: HEVC pixels, EXIF with the orientation (stored by libheif as the
+    file's own rotation) and optionally a GPS position."""
+    return encode(im, "HEIF", quality=90, exif=exif_bytes(orientation, gps=gps, make="TestPhone"))
+
+
 def animated_gif(colours: list[tuple[int, int, int]], size: tuple[int, int] = (40, 30)) -> bytes:
     frames = [Image.new("RGB", size, c) for c in colours]
     return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)

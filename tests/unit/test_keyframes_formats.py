@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from images import BLUE, GREEN, RED, WHITE, animated_gif, encode, heic_header, marked, solid
+from images import BLUE, GREEN, RED, WHITE, animated_gif, encode, heic_header, heic_photo, marked, solid
 from PIL import Image, features
 
 from bot.media import ImageProblem, PreparedImage, ProblemCode, prepare_image
@@ -221,13 +221,36 @@ def test_repr_never_dumps_the_image_bytes() -> None:
     assert "white.png" in repr(result)
 
 
-def _heif_plugin_installed() -> bool:
+def test_an_iphone_heic_photo_becomes_an_upright_jpeg_without_its_location() -> None:
+    data = heic_photo(marked((300, 200)), orientation=6, gps=True)  # held upright, with a GPS position
+    result = prepare_image(data, "IMG_0001.HEIC")
+    assert result.mime_type == "image/jpeg"
+    assert result.fixes == ("HEIC → JPEG",)
+    out = opened(result)
+    assert out.size == (result.width, result.height) == (200, 300)  # turned once, not twice
+    assert near(out.getpixel((195, 5)), RED, tolerance=40)  # the top-left corner is now top-right
+    assert near(out.getpixel((100, 150)), BLUE, tolerance=40)
+    assert len(out.getexif()) == 0  # no location, no orientation left to apply again
+
+
+def test_a_heic_with_transparency_keeps_it_as_webp() -> None:
+    result = prepare_image(encode(solid((64, 48), (255, 0, 0, 128), "RGBA"), "HEIF"), "sticker.heic")
+    assert (result.mime_type, result.fixes) == ("image/webp", ("HEIC → WebP",))
+    assert near(opened(result).getpixel((10, 10)), (255, 0, 0, 128), tolerance=20)
+
+
+@pytest.mark.parametrize("keep", [40, 0.5])
+def test_a_heic_cut_short_is_called_damaged(keep: float) -> None:
+    data = heic_photo(marked())
+    with pytest.raises(ImageProblem) as caught:
+        prepare_image(data[: int(keep if keep > 1 else len(data) * keep)], "IMG_0002.HEIC")
+    assert caught.value.code is ProblemCode.TRUNCATED
+    assert str(caught.value) == "IMG_0002.HEIC: the file is cut short or damaged"
+
+
+def test_a_heic_photo_without_a_heif_decoder_is_refused_with_advice(monkeypatch: pytest.MonkeyPatch) -> None:
     Image.init()
-    return "HEIF" in Image.OPEN
-
-
-@pytest.mark.skipif(_heif_plugin_installed(), reason="a HEIF plugin is installed here")
-def test_a_heic_photo_without_a_heif_decoder_is_refused_with_advice() -> None:
+    monkeypatch.delitem(Image.OPEN, "HEIF")  # an install without pillow-heif's plugin
     with pytest.raises(ImageProblem) as caught:
         prepare_image(heic_header(), "IMG_0001.HEIC")
     assert caught.value.code is ProblemCode.UNSUPPORTED_FORMAT
