@@ -13,11 +13,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import commands as c
+from . import permissions as perms
 from .bodies import image_size
 from .errors import FakeUsageError
 from .interactions import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, InteractionRecord
 from .messages import attachment_json, message_json, resolve_mentions
-from .models import FakeChannel, FakeMember, FakeRole, FakeUser, SentMessage, StoredAttachment, walk_components
+from .models import (
+    PRIVATE_THREAD,
+    FakeChannel,
+    FakeMember,
+    FakeRole,
+    FakeUser,
+    SentMessage,
+    StoredAttachment,
+    walk_components,
+)
 
 if TYPE_CHECKING:
     from .fake import FakeDiscord
@@ -56,7 +66,12 @@ class MemberActions:
         if channel.guild is not member.guild:
             raise FakeUsageError(f"{member.name} is not a member of the guild of channel {channel.name!r}")
         if not channel.visible_to(member.id):
-            raise FakeUsageError(f"{member.name} cannot see private thread {channel.name!r}")
+            what = "private thread" if channel.type == PRIVATE_THREAD else "channel"
+            raise FakeUsageError(f"{member.name} cannot see {what} {channel.name!r} (no View Channel)")
+
+    def _check_may_use_commands(self, member: FakeMember, channel: FakeChannel) -> None:
+        if not channel.allows(member, perms.USE_APPLICATION_COMMANDS):
+            raise FakeUsageError(f"{member.name} may not use application commands in {channel.name!r}")
 
     async def _dispatch(
         self,
@@ -69,6 +84,8 @@ class MemberActions:
     ) -> InteractionRecord:
         fake = self.fake
         self._check_can_see(member, channel)
+        if ix_type == APPLICATION_COMMAND:
+            self._check_may_use_commands(member, channel)
         guild = channel.guild
         ix_id = fake.new_id()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(90)
@@ -79,12 +96,13 @@ class MemberActions:
             "data": data,
             "guild": {"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
             "guild_id": str(guild.id),
-            "channel": {**channel.to_json(), "permissions": str(member.permissions)},
+            # Discord sends channel-level permissions (overwrites applied) for the member and the app.
+            "channel": {**channel.to_json(), "permissions": str(channel.permissions_for(member))},
             "channel_id": str(channel.id),
-            "member": member.to_json(with_permissions=True),
+            "member": member.to_json(permissions_in=channel),
             "token": token,
             "version": 1,
-            "app_permissions": str(guild.members[fake.bot_user.id].permissions),
+            "app_permissions": str(channel.permissions_for(fake.bot_member(guild))),
             "locale": member.locale,
             "guild_locale": guild.preferred_locale,
             "entitlements": [],
@@ -145,7 +163,7 @@ class MemberActions:
                 raise FakeUsageError(
                     f"/{' '.join(words)} has no option {name!r}; synced options: {[d['name'] for d in definitions]}"
                 )
-            leaf.append(await self._option(definition, value, resolved, channel, words))
+            leaf.append(await self._option(definition, value, resolved, channel, member, words))
         missing = [d["name"] for d in definitions if d.get("required") and d["name"] not in given]
         if missing:
             raise FakeUsageError(f"/{' '.join(words)} is missing required option(s) {missing}")
@@ -162,7 +180,13 @@ class MemberActions:
         return await self._dispatch(APPLICATION_COMMAND, " ".join(words), member, channel, data)
 
     async def _option(
-        self, d: dict[str, Any], value: Any, resolved: dict[str, dict[str, Any]], channel: FakeChannel, words: list[str]
+        self,
+        d: dict[str, Any],
+        value: Any,
+        resolved: dict[str, dict[str, Any]],
+        channel: FakeChannel,
+        invoker: FakeMember,
+        words: list[str],
     ) -> dict[str, Any]:
         fake = self.fake
         where = f"/{' '.join(words)} option {d['name']!r} ({c.OPTION_TYPES[d['type']]})"
@@ -195,7 +219,7 @@ class MemberActions:
             member = channel.guild.members.get(user.id)
             if member is not None:
                 resolved.setdefault("members", {})[str(user.id)] = member.to_json(
-                    with_user=False, with_permissions=True
+                    with_user=False, permissions_in=channel
                 )
             out = str(user.id)
         elif t in (c.ROLE, c.MENTIONABLE) and isinstance(value, FakeRole):
@@ -207,7 +231,7 @@ class MemberActions:
                 raise fail(f"channel type {value.type} is not among {allowed}")
             resolved.setdefault("channels", {})[str(value.id)] = {
                 **value.to_json(),
-                "permissions": str(value.guild.everyone_role.permissions),
+                "permissions": str(value.permissions_for(invoker)),  # the invoker's, in that channel
             }
             out = str(value.id)
         elif t == c.ATTACHMENT:
@@ -246,7 +270,7 @@ class MemberActions:
             "id": str(synced.id), "name": synced.name, "type": c.USER, "target_id": str(target.id),
             "resolved": {
                 "users": {str(target.id): target.user.to_json()},
-                "members": {str(target.id): target.to_json(with_user=False, with_permissions=True)},
+                "members": {str(target.id): target.to_json(with_user=False, permissions_in=channel)},
             },
         }  # fmt: skip
         if synced.guild_id is not None:

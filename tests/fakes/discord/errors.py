@@ -34,6 +34,16 @@ def unknown(what: str, code: int) -> DiscordAPIError:
     return DiscordAPIError(404, code, f"Unknown {what}")
 
 
+def missing_access() -> DiscordAPIError:
+    """What Discord answers for a channel the caller may not view (no VIEW_CHANNEL, hidden private thread)."""
+    return DiscordAPIError(403, MISSING_ACCESS, "Missing Access")
+
+
+def missing_permissions() -> DiscordAPIError:
+    """What Discord answers when the caller sees the channel but lacks the permission for the action."""
+    return DiscordAPIError(403, MISSING_PERMISSIONS, "Missing Permissions")
+
+
 # Codes used across the fake, named like Discord's documentation names them.
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_GUILD = 10004
@@ -45,7 +55,10 @@ UNKNOWN_INTERACTION = 10062
 UNKNOWN_APPLICATION_COMMAND = 10063
 REQUEST_TOO_LARGE = 40005
 ALREADY_ACKNOWLEDGED = 40060
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
 INVALID_WEBHOOK_TOKEN = 50027
+THREAD_LOCKED = 50083
 THREAD_ALREADY_CREATED = 160004
 
 

@@ -23,7 +23,7 @@ from .acting import MemberActions, Upload
 from .cdn import FakeCDN
 from .clock import FakeClock
 from .commands import CommandStore
-from .errors import UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, DiscordAPIError, unknown
+from .errors import UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, DiscordAPIError, FakeUsageError, unknown
 from .gateway import GUILD_MEMBERS, MESSAGE_CONTENT, FakeGateway, GatewaySession, Shard
 from .interactions import InteractionRecord
 from .messages import message_json
@@ -203,6 +203,78 @@ class FakeDiscord:
         await self.emit("GUILD_UPDATE", guild.to_json(full=False))
         await self.touch()
 
+    # --- moderators changing the world (each tells the bot over the gateway, as Discord does) ---------
+
+    def bot_member(self, guild: FakeGuild) -> FakeMember:
+        return guild.members[self.bot_user.id]
+
+    def bot_role(self, guild: FakeGuild) -> FakeRole:
+        """The role the bot got when it joined ``guild`` (BOT_DEFAULT permissions)."""
+        return guild.role(self.bot_user.username)
+
+    async def set_overwrite(
+        self, channel: FakeChannel, target: FakeRole | FakeMember, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """A moderator sets ``target``'s overwrite on ``channel`` (a text or forum channel; its threads
+        follow); the bot gets CHANNEL_UPDATE. ``target``: a role, ``guild.everyone_role`` or a member
+        (``fake.bot_member(guild)`` for the bot itself)."""
+        channel.set_overwrite(target, allow=allow, deny=deny)
+        await self.announce_channel(channel)
+
+    async def remove_overwrite(self, channel: FakeChannel, target: FakeRole | FakeMember) -> None:
+        channel.remove_overwrite(target)
+        await self.announce_channel(channel)
+
+    async def announce_channel(self, channel: FakeChannel) -> None:
+        """Tell the bot a channel or thread changed (after editing the model directly)."""
+        await self._settle()
+        event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
+        await self.emit(event, channel.to_json())
+        await self.touch()
+
+    async def update_role(self, role: FakeRole, *, permissions: int) -> None:
+        """A role's guild-level permissions change (``fake.bot_role(guild)`` for the bot's own role, but
+        note @everyone also grants the bot most of what it uses); the bot gets GUILD_ROLE_UPDATE."""
+        await self._settle()
+        role.permissions = permissions
+        guild = next(g for g in self.guilds.values() if g.roles.get(role.id) is role)
+        await self.emit("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()})
+        await self.touch()
+
+    async def update_thread(
+        self, thread: FakeChannel, *, locked: bool | None = None, archived: bool | None = None
+    ) -> None:
+        """A moderator locks/archives (or reopens) a thread; the bot gets THREAD_UPDATE."""
+        if not thread.is_thread:
+            raise FakeUsageError(f"{thread.name!r} is not a thread")
+        if locked is not None:
+            thread.locked = locked
+        if archived is not None:
+            thread.archived = archived
+        await self.announce_channel(thread)
+
+    async def delete_channel(self, channel: FakeChannel) -> None:
+        """A moderator deletes a thread (THREAD_DELETE) or a channel with its threads (CHANNEL_DELETE);
+        every route on them then answers 404 10003. Their messages stay observable through
+        ``fake.messages(channel)``."""
+        await self._settle()
+        guild = channel.guild
+        gone = [channel] if channel.is_thread else [channel, *self.threads(channel)]
+        for dead in gone:
+            self.channels.pop(dead.id, None)
+            guild.channels.pop(dead.id, None)
+            starter = self._messages.get(dead.id)
+            if dead.is_thread and starter is not None and starter.thread_id == dead.id:
+                starter.thread_id = None  # the message may start a new thread, as on Discord
+        if channel.is_thread:
+            await self.emit(
+                "THREAD_DELETE", {"id": str(channel.id), "guild_id": str(guild.id),
+                                  "parent_id": str(channel.parent_id), "type": channel.type},
+            )  # fmt: skip
+        else:
+            await self.emit("CHANNEL_DELETE", channel.to_json())  # discord.py drops its threads with it
+        await self.touch()
+
     async def drop_gateway(self, code: int = 4000, *, shard: Shard | None = None) -> int:
         """Cut every gateway socket (or those holding ``shard``) as a network failure would; the bot should
         RESUME. Returns how many."""
@@ -224,6 +296,13 @@ class FakeDiscord:
     def _channel_added(self, channel: FakeChannel) -> None:
         self.channels[channel.id] = channel
         self._spawn(self.emit("CHANNEL_CREATE", channel.to_json()))
+
+    async def _settle(self) -> None:
+        """Let events spawned while building the world (CHANNEL_CREATE, GUILD_MEMBER_ADD) go out first, so
+        an update sent right after ``add_text_channel`` never reaches the bot before the channel does."""
+        pending = [t for t in self._background if t is not asyncio.current_task()]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
@@ -314,14 +393,19 @@ class FakeDiscord:
                 channel.message_count += 1
                 channel.total_message_sent += 1
         # Ephemeral messages never travel over the gateway; loading (deferred) ones do, like Discord.
-        if announce and not message.ephemeral:
+        if announce and not message.ephemeral and self._bot_sees(message.channel_id):
             await self.emit("MESSAGE_CREATE", message_json(self, message), transform=self._content_intent)
         await self.touch()
 
     async def announce_edit(self, message: SentMessage) -> None:
-        if not message.ephemeral:
+        if not message.ephemeral and self._bot_sees(message.channel_id):
             await self.emit("MESSAGE_UPDATE", message_json(self, message), transform=self._content_intent)
         await self.touch()
+
+    def _bot_sees(self, channel_id: int) -> bool:
+        """Message events of a channel the bot may not view never reach it."""
+        channel = self.channels.get(channel_id)
+        return channel is None or channel.visible_to(self.bot_user.id)
 
     def _content_intent(self, session: GatewaySession, data: dict[str, Any]) -> dict[str, Any]:
         """Without MESSAGE_CONTENT, members' messages arrive empty unless they mention the bot."""

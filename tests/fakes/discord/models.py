@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import permissions as perms
+from .errors import FakeUsageError
 
 TEXT = 0
 ANNOUNCEMENT_THREAD = 10
@@ -110,6 +111,7 @@ class FakeMember:
 
     @property
     def permissions(self) -> int:
+        """Guild-level permissions (@everyone | roles); in a channel see ``FakeChannel.permissions_for``."""
         if self.guild.owner_id == self.id:
             return perms.ALL
         bits = self.guild.everyone_role.permissions
@@ -120,7 +122,8 @@ class FakeMember:
     def has(self, permission: int) -> bool:
         return self.permissions & permission == permission
 
-    def to_json(self, *, with_user: bool = True, with_permissions: bool = False) -> dict[str, Any]:
+    def to_json(self, *, with_user: bool = True, permissions_in: FakeChannel | None = None) -> dict[str, Any]:
+        """``permissions_in``: add "permissions", this member's in that channel (as interactions carry)."""
         data: dict[str, Any] = {
             "roles": [str(r) for r in self.role_ids],
             "nick": None,
@@ -136,8 +139,8 @@ class FakeMember:
         }
         if with_user:
             data["user"] = self.user.to_json()
-        if with_permissions:
-            data["permissions"] = str(self.permissions)
+        if permissions_in is not None:
+            data["permissions"] = str(permissions_in.permissions_for(self))
         return data
 
 
@@ -157,6 +160,8 @@ class FakeChannel:
     auto_archive_duration: int = 1440
     applied_tags: list[int] = field(default_factory=list)
     thread_member_ids: set[int] = field(default_factory=set)
+    # Threads have none of their own: they use their parent's (see ``overwrites``).
+    permission_overwrites: list[perms.Overwrite] = field(default_factory=list)
     message_count: int = 0
     total_message_sent: int = 0
     last_message_id: int | None = None
@@ -169,14 +174,53 @@ class FakeChannel:
     def mention(self) -> str:
         return f"<#{self.id}>"
 
+    @property
+    def parent(self) -> FakeChannel | None:
+        return self.guild.channels.get(self.parent_id) if self.parent_id is not None else None
+
+    @property
+    def overwrites(self) -> list[perms.Overwrite]:
+        """The overwrites that apply here: a thread's are its parent's, as on Discord."""
+        if self.is_thread:
+            parent = self.parent
+            return parent.permission_overwrites if parent is not None else []
+        return self.permission_overwrites
+
+    def permissions_for(self, member: FakeMember) -> int:
+        """``member``'s permissions in this channel: guild roles, then this channel's overwrites."""
+        return perms.in_channel(
+            member.permissions, self.overwrites, everyone_id=self.guild.id, role_ids=member.role_ids,
+            member_id=member.id, in_thread=self.is_thread,
+        )  # fmt: skip
+
+    def allows(self, member: FakeMember, permission: int) -> bool:
+        return self.permissions_for(member) & permission == permission
+
     def visible_to(self, user_id: int) -> bool:
-        """Private threads are visible to their members and to those who may manage threads."""
-        if self.type != PRIVATE_THREAD:
-            return True
-        if user_id in self.thread_member_ids:
-            return True
+        """Who may see the channel: VIEW_CHANNEL here; private threads also only for their members and
+        for those who may manage threads."""
         member = self.guild.members.get(user_id)
-        return member is not None and member.has(perms.MANAGE_THREADS)
+        if member is None or not self.allows(member, perms.VIEW_CHANNEL):
+            return False
+        if self.type != PRIVATE_THREAD or user_id in self.thread_member_ids:
+            return True
+        return self.allows(member, perms.MANAGE_THREADS)
+
+    def set_overwrite(self, target: FakeRole | FakeMember, *, allow: int = 0, deny: int = 0) -> perms.Overwrite:
+        """Replace ``target``'s overwrite here (the @everyone role is ``guild.everyone_role``). Changes only
+        the model: on a running fake, ``await fake.set_overwrite(...)`` also sends CHANNEL_UPDATE."""
+        if self.is_thread:
+            raise FakeUsageError(f"thread {self.name!r} has no overwrites of its own: set them on its parent")
+        if allow & deny:
+            raise FakeUsageError(f"overwrite on {self.name!r} both allows and denies bits {allow & deny:#x}")
+        kind = perms.ROLE if isinstance(target, FakeRole) else perms.MEMBER
+        overwrite = perms.Overwrite(target.id, kind, allow, deny)
+        self.remove_overwrite(target)
+        self.permission_overwrites.append(overwrite)
+        return overwrite
+
+    def remove_overwrite(self, target: FakeRole | FakeMember) -> None:
+        self.permission_overwrites = [o for o in self.permission_overwrites if o.id != target.id]
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -208,7 +252,7 @@ class FakeChannel:
         else:
             data.update(
                 position=self.position,
-                permission_overwrites=[],
+                permission_overwrites=[o.to_json() for o in self.permission_overwrites],
                 parent_id=None,
                 nsfw=False,
                 topic=None,
