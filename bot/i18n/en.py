@@ -49,6 +49,17 @@ MESSAGES: dict[str, str] = {
     "refuse.queue_full": ("You already have {queued} jobs waiting in the queue (the limit is {limit}). "
                           "Cancel one or wait for them to start."),
     "refuse.channel_type": "I can make videos in text channels, threads and forum posts.",
+    "refuse.missing_permissions": ("I can't answer in this channel: I'm missing {permissions} here. A moderator "
+                                   "can allow them in the channel's permissions; nothing was used."),
+    "list.separator": ", ",
+    "list.and": "{items} and {last}",
+    "permission.view_channel": "View Channel",
+    "permission.send_messages": "Send Messages",
+    "permission.create_public_threads": "Create Public Threads",
+    "permission.create_private_threads": "Create Private Threads",
+    "permission.send_messages_in_threads": "Send Messages in Threads",
+    "permission.attach_files": "Attach Files",
+    "permission.read_message_history": "Read Message History",
     "refuse.not_started": "Not started: {reason}",
     # --- what a member typed (bot/requests.py InputProblem)
     "input.problem": "{field}: {message}",
@@ -105,6 +116,8 @@ MESSAGES: dict[str, str] = {
     "reason.task_lost": "the video service lost track of this job",
     "reason.timed_out": "no answer from the video service in time",
     "reason.video_gone": "the finished video could not be downloaded before its link expired",
+    "reason.undeliverable": ("the video was made, but its thread was deleted or closed to me, and there was "
+                             "nowhere else to post it"),
     "reason.video_too_large": "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)",
     "reason.unknown": ("the connection broke while the job was being sent, so it is unknown whether it started; "
                        "it was not sent again, to avoid paying twice"),
@@ -119,6 +132,7 @@ MESSAGES: dict[str, str] = {
                               "[download]({url}){expires}"),
     "delivery.valid_until": ", valid until {when}",
     "delivery.no_preview": "(A smaller preview could not be made here.)",
+    "delivery.thread_closed": "(Posted here: I can no longer post in its thread {thread}.)",
     # --- buttons
     "button.cancel": "Cancel",
     "button.reroll": "Re-roll",

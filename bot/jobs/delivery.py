@@ -16,6 +16,8 @@ from discord.utils import MISSING
 
 from bot.i18n import t
 from bot.jobs.models import Job
+from bot.jobs.worker import Undeliverable
+from bot.logs import job_ids
 from bot.media.video import fit_video
 from bot.ui.status import marker, status_text
 from bot.ui.video_actions import status_view, video_view
@@ -50,26 +52,47 @@ class DiscordJobListener:
     async def job_changed(self, job: Job) -> None:
         if job.thread_id is None or job.status_message_id is None:
             return
-        channel = await self._channel(job.thread_id)
         position = None
         if job.state == "accepted":
             queued = await self._store.queued_for(job.guild_id, job.user_id)
             position = next((i + 1 for i, j in enumerate(queued) if j.id == job.id), None)
-        await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
-            content=status_text(job, queue_position=position), view=status_view(job)
-        )
+        try:
+            channel = await self._channel(job.thread_id)
+            await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
+                content=status_text(job, queue_position=position), view=status_view(job)
+            )
+        except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
+            log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)
 
     async def deliver(self, job: Job, video: Path) -> int:
+        """In the job's thread; if the thread was deleted or closed to the bot meanwhile, in the channel the
+        member asked in (never for a private job: that would make it public)."""
         if job.thread_id is None:
             raise ValueError(f"job {job.id} has no thread to deliver to")
-        thread = await self._channel(job.thread_id)
-        already = await self._find_posted(thread, job)
+        try:
+            return await self._post_video(await self._channel(job.thread_id), job, video)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            closed = f"thread {job.thread_id}: {exc.status} {exc.code}"
+        if job.private or job.channel_id == job.thread_id:
+            raise Undeliverable(f"{closed}; no other place for it")
+        log.warning("job %s: posting in the channel it was asked in (%s)", job.id, closed, extra=job_ids(job))
+        note = t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
+        try:
+            return await self._post_video(await self._channel(job.channel_id), job, video, note=note)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise Undeliverable(f"{closed}; channel {job.channel_id}: {exc.status} {exc.code}") from None
+
+    async def _post_video(self, channel: discord.abc.Messageable, job: Job, video: Path, note: str = "") -> int:
+        """Post the video here, once: a video posted before a crash is found again (by its marker)."""
+        already = await self._find_posted(channel, job)
         if already is not None:
             log.info("job %s: video already posted as %s, not posting again", job.id, already)
             return already
         size = (await asyncio.to_thread(video.stat)).st_size
-        limit = _upload_limit(thread)
+        limit = _upload_limit(channel)
         content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
+        if note:
+            content += "\n" + note
         mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
         upload: Path | None = video
         if size > limit:
@@ -82,7 +105,7 @@ class DiscordJobListener:
             if upload is None:
                 content += "\n" + t("delivery.no_preview", job.locale)
         try:
-            message = await thread.send(
+            message = await channel.send(
                 content=content, file=discord.File(upload, filename=f"{job.id}.mp4") if upload else MISSING,
                 nonce=delivery_nonce(job), allowed_mentions=mentions, view=video_view(job),
             )

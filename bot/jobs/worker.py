@@ -58,11 +58,21 @@ REASON_TASK_LOST = reason_code("task_lost")
 REASON_TIMED_OUT = reason_code("timed_out")
 REASON_VIDEO_GONE = reason_code("video_gone")
 REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
+REASON_UNDELIVERABLE = reason_code("undeliverable")
 REASON_UNKNOWN = reason_code("unknown")
 
 
 SWEEP_EVERY = timedelta(minutes=10)
 DELIVERIES_PER_ROUND = 3
+# A delivery that failed (Discord or the video link away for a moment) is tried again after 5 s, then
+# 10 s, 20 s ... up to every 5 minutes: never a download and an upload per idle tick.
+DELIVERY_RETRY_FIRST_SECONDS = 5.0
+DELIVERY_RETRY_MAX_SECONDS = 300.0
+
+
+class Undeliverable(Exception):
+    """The video has nowhere to go (its thread was deleted or closed to the bot, and there is no other
+    place for it): trying again would not help."""
 
 
 class JobListener(Protocol):
@@ -71,7 +81,8 @@ class JobListener(Protocol):
     async def job_changed(self, job: Job) -> None: ...
 
     async def deliver(self, job: Job, video: Path) -> int:
-        """Post the video in the job's thread; return the message id. Must be idempotent per job."""
+        """Post the video in the job's thread; return the message id. Must be idempotent per job.
+        Raises Undeliverable when there is nowhere to post it."""
         ...
 
 
@@ -126,6 +137,7 @@ class JobWorker:
         self.owner = owner or worker_name()
         self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
         self._interrupted: set[str] = set()  # held when the loop was stopped: handed back on the way out
+        self._delivery_failures: dict[str, int] = {}  # job -> failed deliveries in a row (for the backoff)
 
     def wake(self) -> None:
         """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
@@ -226,6 +238,17 @@ class JobWorker:
                 await self.renew_leases()
             except Exception:  # the database is away: keep trying; the leases may run out meanwhile
                 log.exception("renewing job leases failed")
+
+    async def _retry_delivery_later(self, job: Job) -> None:
+        """Keep the job leased (to nobody working on it) until its next try: the lease's end is the backoff,
+        so every process waits it out, and a process that dies meanwhile delays nothing further."""
+        failures = self._delivery_failures[job.id] = self._delivery_failures.get(job.id, 0) + 1
+        delay = min(DELIVERY_RETRY_FIRST_SECONDS * 2 ** (failures - 1), DELIVERY_RETRY_MAX_SECONDS)
+        log.warning("job %s: delivery failed %d time(s) in a row; next try in %.0f s", job.id, failures, delay,
+                    extra=job_ids(job))
+        self._held.pop(job.id, None)
+        with contextlib.suppress(Exception):
+            await self._store.renew_leases(self.owner, [job.id], until=self._clock() + timedelta(seconds=delay))
 
     async def _let_go(self, job: Job) -> None:
         """Hand a job back at once (its work failed and should be retried soon, here or elsewhere),
@@ -416,7 +439,7 @@ class JobWorker:
                     await self._deliver(job)
                 except Exception:
                     log.exception("job %s: delivery failed, will retry", job.id)
-                    await self._let_go(job)
+                    await self._retry_delivery_later(job)
 
     async def _deliver(self, job: Job) -> None:
         assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
@@ -439,12 +462,17 @@ class JobWorker:
             return
         except ProviderError as exc:
             log.warning("job %s: download failed (%s), will retry", job.id, exc)
-            await self._let_go(job)
+            await self._retry_delivery_later(job)
             return
         try:
             message_id = await self._listener.deliver(job, path)
+        except Undeliverable as exc:
+            log.warning("job %s: the video cannot be posted: %s", job.id, exc, extra=job_ids(job))
+            await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_UNDELIVERABLE)
+            return
         finally:
             await asyncio.to_thread(path.unlink, True)
+        self._delivery_failures.pop(job.id, None)
         delivered = await self._store.transition(
             job.id, from_states=[S.SUCCEEDED], to=S.DELIVERED, fence=job.attempt, delivered_message_id=message_id
         )
@@ -468,6 +496,7 @@ class JobWorker:
     # ------------------------------------------------------------------------------------- helpers
     async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str) -> None:
         """End a leased job (fenced by its lease)."""
+        self._delivery_failures.pop(job.id, None)
         moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason,
                                              fence=job.attempt)
         if moved:
@@ -483,4 +512,4 @@ class JobWorker:
             log.exception("job %s: status update failed", job.id)
 
 
-__all__ = ["JobListener", "JobWorker", "WorkerSettings", "worker_name"]
+__all__ = ["JobListener", "JobWorker", "Undeliverable", "WorkerSettings", "worker_name"]

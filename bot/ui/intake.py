@@ -32,6 +32,7 @@ from bot.provider import RequestValidationError
 from bot.quotas import Charge, QuotaCheck, QuotaExceeded, checks_for
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
+from bot.ui.permissions import missing_permissions, missing_permissions_text
 from bot.ui.status import status_text
 from bot.ui.text import prompt_lines, shorten
 
@@ -191,6 +192,9 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     assert interaction.guild_id is not None  # commands are guild-only
     guild_id, user_id, store = interaction.guild_id, interaction.user.id, bot.store
     locale = locale_of(interaction)
+    missing = missing_permissions(interaction, private=intake.private)
+    if missing:
+        raise Refused(missing_permissions_text(missing, locale))
     settings = await store.guild_settings(guild_id)
     if await store.is_blocked(guild_id, user_id):
         raise Refused(t("refuse.blocked", locale))

@@ -15,7 +15,15 @@ from PIL import Image
 
 from bot.i18n import render_reason
 from bot.jobs import Job, JobInput, JobKind, JobState, JobStore
-from bot.jobs.worker import REASON_TASK_LOST, REASON_TIMED_OUT, REASON_UNKNOWN, JobWorker, WorkerSettings
+from bot.jobs.worker import (
+    REASON_TASK_LOST,
+    REASON_TIMED_OUT,
+    REASON_UNDELIVERABLE,
+    REASON_UNKNOWN,
+    JobWorker,
+    Undeliverable,
+    WorkerSettings,
+)
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.requests import img2video_params, multiframe_params
 from tests.fakes.provider import FakeProvider, Fault
@@ -31,14 +39,19 @@ class RecordingListener:
 
     changes: list[tuple[str, JobState]] = field(default_factory=list)
     posted: dict[str, list[bytes]] = field(default_factory=dict)
-    fail_next_delivery: bool = False
+    failures_to_come: int = 0  # the next deliveries fail as when Discord is away
+    nowhere_to_post: bool = False  # the thread was deleted and there is no other place
+    attempts: int = 0
 
     async def job_changed(self, job: Job) -> None:
         self.changes.append((job.id, job.state))
 
     async def deliver(self, job: Job, video: Path) -> int:
-        if self.fail_next_delivery:
-            self.fail_next_delivery = False
+        self.attempts += 1
+        if self.nowhere_to_post:
+            raise Undeliverable("thread 30: 404 10003; no other place for it")
+        if self.failures_to_come:
+            self.failures_to_come -= 1
             raise RuntimeError("Discord is down")
         self.posted.setdefault(job.id, []).append(video.read_bytes())
         return 1000 + len(self.posted)
@@ -247,10 +260,34 @@ async def test_restart_mid_submit_marks_the_job_unknown_and_never_resubmits(harn
 
 
 async def test_a_failed_post_is_retried_and_the_video_lands_once(harness: Harness) -> None:
-    harness.listener.fail_next_delivery = True
+    harness.listener.failures_to_come = 1
     job = await add_img2video(harness.store)
     await harness.until(job.id, [S.DELIVERED])
     assert len(harness.listener.posted[job.id]) == 1
+
+
+async def test_a_post_that_keeps_failing_is_tried_again_after_growing_gaps_not_every_tick(harness: Harness) -> None:
+    harness.listener.failures_to_come = 1_000
+    job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.SUCCEEDED])
+    await harness.step(0)  # the first try
+    tries = []
+    for _ in range(160):  # 160 s of 1 s ticks: tries at +5, +15, +35, +75, +155 s
+        await harness.step()
+        tries.append(harness.listener.attempts)
+    assert harness.listener.attempts == 6, tries
+    harness.listener.failures_to_come = 0  # Discord is back: the next try lands, once
+    delivered = await harness.until(job.id, [S.DELIVERED], max_steps=400)
+    assert delivered.delivered_message_id and len(harness.listener.posted[job.id]) == 1
+
+
+async def test_a_video_with_nowhere_to_go_fails_the_job_plainly_instead_of_retrying(harness: Harness) -> None:
+    harness.listener.nowhere_to_post = True
+    job = await add_img2video(harness.store)
+    failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
+    assert failed.state is S.FAILED and failed.reason == REASON_UNDELIVERABLE
+    assert "thread was deleted or closed to me" in render_reason(failed.reason, "en-US")
+    assert harness.listener.attempts == 1
 
 
 async def test_an_expired_video_link_is_refreshed_by_a_new_poll(harness: Harness) -> None:

@@ -1,0 +1,40 @@
+"""Can the bot answer where a member asked? Checked from the permissions Discord sends with every
+interaction (`app_permissions`: the bot's own, in that channel, overwrites included), so a request in a
+channel the bot cannot work in is refused at once, with the missing permissions named, before anything
+is used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.i18n import t
+
+# Wherever the bot answers: the thread's cards and storyboard picture, the video, and the history in which
+# a restarted bot looks for a video it had already posted (so it never posts one twice).
+IN_THREAD = ("view_channel", "send_messages_in_threads", "attach_files", "read_message_history")
+# Opening the thread in a text channel: a public one hangs off a starter message.
+OPEN_PUBLIC = ("send_messages", "create_public_threads")
+OPEN_PRIVATE = ("create_private_threads",)
+
+
+def missing_permissions(interaction: discord.Interaction[Any], *, private: bool) -> list[str]:
+    """The permission names (discord.Permissions attributes) the bot lacks to answer this request here."""
+    channel = interaction.channel
+    needed: tuple[str, ...]
+    if isinstance(channel, discord.Thread):
+        needed = IN_THREAD
+    elif isinstance(channel, discord.TextChannel):
+        needed = IN_THREAD + (OPEN_PRIVATE if private else OPEN_PUBLIC)
+    else:
+        return []  # not a channel the bot works in at all: the thread opener says so
+    have = interaction.app_permissions
+    return [name for name in needed if not getattr(have, name)]
+
+
+def missing_permissions_text(missing: list[str], locale: str) -> str:
+    names = [t(f"permission.{name}", locale) for name in missing]
+    listed = names[0] if len(names) == 1 else t("list.and", locale, items=t("list.separator", locale).join(
+        names[:-1]), last=names[-1])
+    return t("refuse.missing_permissions", locale, permissions=listed)
