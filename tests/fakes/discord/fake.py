@@ -237,7 +237,9 @@ class FakeDiscord:
         note @everyone also grants the bot most of what it uses); the bot gets GUILD_ROLE_UPDATE."""
         await self._settle()
         role.permissions = permissions
-        guild = next(g for g in self.guilds.values() if g.roles.get(role.id) is role)
+        guild = next((g for g in self.guilds.values() if g.roles.get(role.id) is role), None)
+        if guild is None:
+            raise FakeUsageError(f"role {role.name!r} belongs to no guild of this fake")
         await self.emit("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()})
         await self.touch()
 
