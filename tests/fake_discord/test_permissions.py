@@ -300,3 +300,24 @@ def test_administrator_and_owner_ignore_overwrites(fake_discord: FakeDiscord) ->
         thread.set_overwrite(world.alice, deny=perms.SEND_MESSAGES)
     with pytest.raises(FakeUsageError, match="both allows and denies"):
         world.general.set_overwrite(world.alice, allow=perms.SEND_MESSAGES, deny=perms.SEND_MESSAGES)
+
+
+async def test_private_threads_and_forum_posts_need_their_own_permissions(
+    fake_discord: FakeDiscord, tiny_bot: TinyBot
+) -> None:
+    world = fake_discord.world
+    bot_role = fake_discord.bot_role(world.guild)
+    general = text_channel(tiny_bot, world.general.id)
+    forum = tiny_bot.get_channel(world.forum.id)
+    assert isinstance(forum, discord.ForumChannel)
+    await fake_discord.set_overwrite(world.general, bot_role, deny=perms.CREATE_PRIVATE_THREADS)
+    await fake_discord.set_overwrite(world.forum, world.guild.everyone_role, deny=perms.SEND_MESSAGES)
+    await until(lambda: not forum.permissions_for(me(tiny_bot)).send_messages, "the forum's overwrite")
+    with pytest.raises(discord.Forbidden) as caught:
+        await general.create_thread(name="private job", type=discord.ChannelType.private_thread)
+    assert caught.value.code == 50013
+    with pytest.raises(discord.Forbidden) as caught:
+        await forum.create_thread(name="a post", content="made by alice")
+    assert caught.value.code == 50013
+    assert fake_discord.threads(world.general) == [] and fake_discord.threads(world.forum) == []
+    await general.create_thread(name="public is still allowed", type=discord.ChannelType.public_thread)
