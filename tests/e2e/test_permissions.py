@@ -1,0 +1,88 @@
+"""Where the bot may not answer: a channel closed to it, a thread deleted or locked while a video is being
+made. The fake Discord computes the bot's permissions from roles and channel overwrites and refuses what
+Discord would refuse."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.e2e.conftest import eventually
+from tests.e2e.test_animate import _is_video
+from tests.e2e.test_moderators import animate, run
+from tests.fakes.discord import FakeDiscord, permissions
+from tests.fakes.provider import FakeProvider
+
+
+async def until_answer(fake: FakeDiscord, who: Any, command: str, wanted: str, *, timeout: float = 30,
+                       **options: Any) -> str:
+    """Ask again every half second until the answer says `wanted` (a job moving on in the background)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while wanted not in (answer := await run(fake, who, command, **options)):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"/{command} never said {wanted!r}; it said: {answer}")
+        await asyncio.sleep(0.5)
+    return answer
+
+
+async def test_a_channel_closed_to_the_bot_is_refused_at_once_naming_the_missing_permissions(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    await start_bot()
+    bot = fake_discord.bot_member(world.guild)
+    await fake_discord.set_overwrite(world.general, bot,
+                                     deny=permissions.CREATE_PUBLIC_THREADS | permissions.ATTACH_FILES)
+    refused = await animate(fake_discord, world.alice, "a calm lake")
+    assert "I'm missing Attach Files and Create Public Threads here" in refused
+    assert "nothing was used" in refused
+    assert "“附加文件”、“创建公开子区”" in await animate(fake_discord, world.bob, "湖面")  # bob reads zh-CN
+    assert fake_discord.threads(world.general) == [] and provider.requests_to("submit") == []
+
+    # A private thread needs its own permission; the public one is not asked for.
+    await fake_discord.set_overwrite(world.general, bot, deny=permissions.CREATE_PRIVATE_THREADS)
+    refused = await animate(fake_discord, world.alice, "a calm lake", private=True)
+    assert "I'm missing Create Private Threads here" in refused
+
+    await fake_discord.remove_overwrite(world.general, bot)  # a moderator fixes it: the same request works
+    assert "on its way" in await animate(fake_discord, world.alice, "a calm lake")
+
+
+async def test_a_thread_deleted_while_the_video_is_made_gets_it_in_the_channel_asked_in(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    await start_bot()
+    provider.plan_next_task(queue_seconds=3600)
+    assert "on its way" in await animate(fake_discord, world.alice, "slow sunrise")
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await eventually(lambda: provider.tasks, timeout=15, what="the task")
+    await fake_discord.delete_channel(thread)  # a moderator tidies up
+    provider.advance(3600)
+
+    video = await fake_discord.wait_for_message(world.general, _is_video, timeout=30)
+    assert video.mentions == [world.alice.id]
+    assert f"I can no longer post in its thread <#{thread.id}>" in video.content
+    assert len([m for m in fake_discord.messages(world.general) if _is_video(m)]) == 1
+    await until_answer(fake_discord, world.alice, "jobs", "✅ Done")
+
+
+async def test_a_private_job_whose_thread_is_gone_fails_plainly_and_gives_the_quota_back(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    await start_bot()
+    await run(fake_discord, world.mod, "quota set", scope="default", period="day", videos=1)
+    provider.plan_next_task(queue_seconds=3600)
+    assert "on its way" in await animate(fake_discord, world.alice, "secret sunrise", private=True)
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await eventually(lambda: provider.tasks, timeout=15, what="the task")
+    await fake_discord.delete_channel(thread)
+    provider.advance(3600)
+
+    listing = await until_answer(fake_discord, world.alice, "jobs", "❌ Failed")
+    (job_id,) = [j for j in listing.split("`")[1::2] if len(j) == 8]
+    detail = await run(fake_discord, world.alice, "jobs", job=job_id)
+    assert "its thread was deleted or closed to me" in detail
+    assert not any(_is_video(m) for m in fake_discord.messages(world.general))  # never made public
+    assert "1 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
