@@ -111,6 +111,9 @@ class ViduBot(commands.AutoShardedBot):
                 video_download_timeout=settings.video_download_timeout_seconds,
                 input_retention=timedelta(hours=settings.input_retention_hours),
                 lease_seconds=settings.job_lease_seconds,
+                # Holding every shard, this process is the only one: leases it finds are its own, left by a
+                # crash, and it resumes those jobs at once instead of waiting them out.
+                sole_worker=settings.shard_ids is None,
             ),
             workdir=workdir,
         )

@@ -204,7 +204,7 @@ VARIABLES: tuple[Variable, ...] = (
              "Provider polls in flight at once."),
     Variable("JOB_LEASE_SECONDS", "job_lease_seconds", _float(1), "60",
              "How long a bot process keeps a job it works on without renewing it: after a process dies, "
-             "another one (or it, restarted) takes its jobs over this much later."),
+             "another one takes its jobs over this much later (a lone process, restarted, at once)."),
     Variable("SHARD_COUNT", "shard_count", _optional_int, "",
              "Discord shards in total, for several bot processes (empty: one process, as many shards as "
              "Discord recommends)."),

@@ -186,6 +186,13 @@ class SqlJobStore(SqlDialect):
             return await self.get_job(job_id)
         return await self._update_where(job_id, values, only_state=None)
 
+    async def release_leases(self, *, except_owner: str) -> list[str]:
+        arg = self._params()
+        sql = (f"UPDATE jobs SET {', '.join(RELEASE)} WHERE lease_owner IS NOT NULL "
+               f"AND lease_owner <> {arg(except_owner)} RETURNING id")
+        async with self._write() as conn:
+            return sorted(str(row[0]) for row in await self._conn_rows(conn, sql, arg.values))
+
     async def _update_where(
         self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
     ) -> Job | None:

@@ -135,6 +135,12 @@ class JobStore(QuotaStore, Protocol):
         a fenced write, or taken over by another process, is not renewed)."""
         ...
 
+    async def release_leases(self, *, except_owner: str) -> list[str]:
+        """Free every job leased by anyone but `except_owner` (a process that knows it is the only one: the
+        leases are its own earlier run's, cut short by a crash); returns their ids. Their late writes, if
+        any, stay fenced off."""
+        ...
+
     async def update_progress(
         self,
         job_id: str,

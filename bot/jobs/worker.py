@@ -103,6 +103,9 @@ class WorkerSettings:
     # How long a job stays with a process that stops renewing it (died, or stalled): the delay before
     # another process takes over. Renewed every third of it while the work runs.
     lease_seconds: float = 60.0
+    # The only process on this database (it holds every Discord shard): on start, it frees leases left by
+    # its own earlier run instead of waiting for them to run out.
+    sole_worker: bool = False
 
 
 def worker_name() -> str:
@@ -158,7 +161,20 @@ class JobWorker:
                 log.warning("job %s: its submit was interrupted, outcome unknown", job.id, extra=job_ids(job))
                 await self._notify(moved)
 
+    async def take_over_leftover_leases(self) -> None:
+        """A sole worker's start: leases still held belong to its own run that crashed."""
+        try:
+            freed = await self._store.release_leases(except_owner=self.owner)
+        except Exception:  # the database is away: those jobs resume when their leases run out
+            log.exception("could not free the leases of an earlier run")
+            return
+        if freed:
+            log.info("resuming %d job(s) an earlier run was working on when it stopped: %s", len(freed),
+                     ", ".join(freed))
+
     async def run(self) -> None:
+        if self._settings.sole_worker:
+            await self.take_over_leftover_leases()
         renewer = asyncio.create_task(self._renew_leases_forever(), name="job-lease-renewer")
         try:
             while True:

@@ -129,6 +129,40 @@ async def test_a_loop_that_dies_mid_submit_leaves_the_job_unknown_never_submitte
     assert pair.posted.changes == [(job.id, S.SUBMIT_UNKNOWN)]
 
 
+async def test_a_sole_process_restarted_after_a_crash_resumes_its_jobs_at_once(
+    pair: Pair, tmp_path: Path
+) -> None:
+    job = await add_img2video(pair.store)
+    pair.fake.inject("submit", Fault.slow(2.0))
+    dying = asyncio.create_task(pair.a.tick())
+    await pair.wait_for_state(job.id, S.SUBMITTING)
+    await asyncio.sleep(0.2)
+    dying.cancel()  # killed with the submit in flight; its lease runs for another 30 s
+    await asyncio.gather(dying, return_exceptions=True)
+
+    # The same bot started again (a new owner name), the only process: no wait for the old lease.
+    restarted = JobWorker(pair.b._store, pair.b._client, pair.posted,
+                          WorkerSettings(lease_seconds=LEASE_SECONDS, sole_worker=True),
+                          workdir=tmp_path / "b", clock=pair.clock, owner="A-restarted")
+    running = asyncio.create_task(restarted.run())
+    try:
+        await pair.wait_for_state(job.id, S.SUBMIT_UNKNOWN)  # the clock has not moved
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert len(pair.fake.requests_to("submit")) == 1
+
+    # One of several processes (not sole) never frees another's lease: B waits it out as before.
+    other = await add_img2video(pair.store, user=2)
+    pair.fake.inject("submit", Fault.slow(2.0))
+    dying = asyncio.create_task(pair.a.tick())
+    await pair.wait_for_state(other.id, S.SUBMITTING)
+    dying.cancel()
+    await asyncio.gather(dying, return_exceptions=True)
+    await pair.b.tick()
+    assert (await pair.store.get_job(other.id)).state is S.SUBMITTING  # type: ignore[union-attr]
+
+
 async def test_a_long_delivery_keeps_its_job_while_it_renews_the_lease(pair: Pair) -> None:
     job = await add_img2video(pair.store)
     await pair.a.tick()

@@ -157,3 +157,22 @@ async def test_no_member_gets_more_running_jobs_than_allowed_however_many_proces
     assert sorted(job.user_id for job in claimed) == [ALICE, ALICE, BOB, BOB]
     assert await store.count_active(queued[0].guild_id, ALICE) == 2
     assert len(await store.queued_for(queued[0].guild_id, ALICE)) == 6
+
+
+async def test_a_restarted_sole_process_frees_its_earlier_runs_leases_but_its_late_writes_stay_refused(
+    store: JobStore, clock: ManualClock
+) -> None:
+    first, second, mine = [await submitted_job(store, clock) for _ in range(3)]
+    [old_a, old_b] = await store.lease([S.SUBMITTED], owner="run-1", now=clock(), until=clock() + LEASE, limit=2)
+    [held] = await store.lease([S.SUBMITTED], owner="run-2", now=clock(), until=clock() + LEASE, limit=1)
+    assert (old_a.id, old_b.id, held.id) == (first, second, mine)
+
+    assert await store.release_leases(except_owner="run-2") == sorted([first, second])
+    assert await store.release_leases(except_owner="run-2") == []  # nothing left to free
+    # Free at once, long before the 30 s lease would have run out; run-2's own lease is untouched.
+    taken = await store.lease([S.SUBMITTED], owner="run-2", now=clock(), until=clock() + LEASE, limit=10)
+    assert sorted(j.id for j in taken) == sorted([first, second])
+    assert (await store.get_job(mine)).lease_owner == "run-2"  # type: ignore[union-attr]
+    # Were run-1 still writing somewhere, its fence is stale now.
+    assert await store.transition(first, from_states=[S.SUBMITTED], to=S.SUCCEEDED, fence=old_a.attempt,
+                                  video_url="https://cdn.example/late.mp4") is None
