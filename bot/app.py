@@ -33,6 +33,7 @@ from bot.metrics import BotProbes, MetricsServer
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
 from bot.ui.replies import reply_privately, tell_error
+from bot.ui.stale import answer_if_nobody_does
 from bot.ui.video_actions import ExtendButton, RerollButton
 
 log = logging.getLogger("bot.app")
@@ -125,6 +126,7 @@ class ViduBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         configure_image_pool(self.settings.image_workers)  # its processes start with the first picture
         self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
+        self.add_listener(answer_if_nobody_does, "on_interaction")
         await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations
         for cog in COGS:
             await self.load_extension(cog)

@@ -9,6 +9,8 @@ MESSAGES: dict[str, str] = {
     "error.not_allowed": "You are not allowed to use this command here.",
     "error.internal": ("Something went wrong on our side (error id `{error_id}`). Nothing was charged. Please try "
                        "again; moderators can look the id up in the logs."),
+    "error.stale": ("This button or form is no longer active: the bot restarted since it was shown. Please start "
+                    "again; nothing was used."),
     "error.moderators_only": "This is for moderators (Manage Server).",
     # --- reading and checking a request
     "intake.too_big": "{filename}: {size} MB is over the {limit} MB limit",

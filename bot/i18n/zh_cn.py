@@ -7,6 +7,7 @@ MESSAGES: dict[str, str] = {
     "error.dm_only": "此命令只能在服务器频道中使用，不能在私信中使用。",
     "error.not_allowed": "你不能在这里使用此命令。",
     "error.internal": "我们这边出了点问题（错误编号 `{error_id}`）。没有扣除任何额度。请重试；管理员可以在日志中查找此编号。",
+    "error.stale": "这个按钮或表单已失效：显示之后机器人重启过。请重新开始；没有消耗任何额度。",
     "error.moderators_only": "此命令仅限管理员（管理服务器权限）使用。",
     "intake.too_big": "{filename}：{size} MB，超过了 {limit} MB 的上限",
     "intake.read_timeout": "{filename}：未能及时从 Discord 读取",

@@ -93,6 +93,7 @@ class FakeDiscord:
         self.requests: list[tuple[str, str, int]] = []  # (method, route template, status): no tokens
         self.rate_limited: list[RateLimitHit] = []
         self._forced_limits: list[ForcedLimit] = []
+        self._forced_failures: list[tuple[str, int, list[int]]] = []  # (pattern, status, [times left])
         self._holds: list[Hold] = []
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[Any]] = set()
@@ -446,6 +447,11 @@ class FakeDiscord:
                     self.rate_limited.append(RateLimitHit(request.method, route, limit.retry_after, limit.is_global))
                     self.requests.append((request.method, route, 429))
                     return too_many_requests(route, request.method, limit)
+            for pattern, status, left in self._forced_failures:
+                if left[0] > 0 and route_matches(pattern, request.method, route, request.path):
+                    left[0] -= 1
+                    self.requests.append((request.method, route, status))
+                    return json_response({"message": f"{status}: Service Unavailable", "code": 0}, status)
         hold = self._take_hold(request.method, route, request.path) if is_api else None
         if hold is not None and hold.when == "before":
             hold.reached.set()
@@ -493,6 +499,13 @@ class FakeDiscord:
     ) -> None:
         """The next ``times`` requests matching ``route_pattern`` get a 429 (e.g. "POST /channels/*/messages")."""
         self._forced_limits.append(ForcedLimit(route_pattern, retry_after, times, is_global))
+
+    def fail_next(self, route_pattern: str, *, status: int = 503, times: int = 1) -> None:
+        """The next ``times`` requests matching ``route_pattern`` fail with ``status`` before anything is
+        done (Discord's edge having a bad moment; discord.py raises DiscordServerError for a 503 at once)."""
+        if not 500 <= status <= 599:
+            raise ValueError("fail_next is for server errors (5xx); forbidden actions come from permissions")
+        self._forced_failures.append((route_pattern, status, [times]))
 
     # --- observing -----------------------------------------------------------------------------------
 
