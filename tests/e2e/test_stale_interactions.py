@@ -65,3 +65,5 @@ async def test_live_buttons_are_answered_by_their_handler_only(
     # Past the safety net's moment: it did not answer a second time (Discord would refuse it with 40060).
     await asyncio.sleep(UNANSWERED_AFTER_SECONDS + 0.5)
     assert len(pressed.responses) == 1, pressed.responses
+    refused = [r for r in fake_discord.requests if r[1].endswith("/callback") and r[2] >= 400]
+    assert refused == []
