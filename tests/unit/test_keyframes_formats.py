@@ -9,7 +9,7 @@ import pytest
 from images import BLUE, GREEN, RED, WHITE, animated_gif, encode, heic_header, heic_photo, marked, solid
 from PIL import Image, features
 
-from bot.media import ImageProblem, PreparedImage, ProblemCode, prepare_image
+from bot.media import ImageLimits, ImageProblem, PreparedImage, ProblemCode, prepare_image
 
 
 def opened(result: PreparedImage) -> Image.Image:
@@ -237,6 +237,14 @@ def test_a_heic_with_transparency_keeps_it_as_webp() -> None:
     result = prepare_image(encode(solid((64, 48), (255, 0, 0, 128), "RGBA"), "HEIF"), "sticker.heic")
     assert (result.mime_type, result.fixes) == ("image/webp", ("HEIC → WebP",))
     assert near(opened(result).getpixel((10, 10)), (255, 0, 0, 128), tolerance=20)
+
+
+def test_a_heic_over_the_pixel_cap_is_refused_from_its_header() -> None:
+    data = heic_photo(solid((1200, 900), GREEN))  # 1.08 MP against a 1 MP cap: the bomb guard's path
+    with pytest.raises(ImageProblem) as caught:
+        prepare_image(data, "huge.heic", ImageLimits(max_pixels=1_000_000))
+    assert caught.value.code is ProblemCode.TOO_MANY_PIXELS
+    assert str(caught.value).startswith("huge.heic: 1200×900 is 1.1 MP")
 
 
 @pytest.mark.parametrize("keep", [40, 0.5])
