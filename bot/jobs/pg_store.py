@@ -415,16 +415,6 @@ class PostgresStore(SqlQuotaStore, SqlJobStore):
                                     to_whole_ms(until, "lease(until)"))
         return [_decode_job(row) for row in sorted(rows, key=lambda r: int(r["seq"]))]
 
-    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
-        if not job_ids:
-            return set()
-        async with self._write() as conn:
-            rows = await conn.fetch(
-                "UPDATE jobs SET lease_until = $1 WHERE lease_owner = $2 AND id = ANY($3::text[]) RETURNING id",
-                to_whole_ms(until, "renew(until)"), owner, sorted(job_ids),
-            )
-        return {str(row["id"]) for row in rows}
-
     # -- reads -----------------------------------------------------------------------------------
 
     async def get_inputs(self, job_id: str) -> list[JobInput]:

@@ -186,6 +186,15 @@ class SqlJobStore(SqlDialect):
             return await self.get_job(job_id)
         return await self._update_where(job_id, values, only_state=None)
 
+    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
+        if not job_ids:
+            return set()
+        arg = self._params()
+        sql = (f"UPDATE jobs SET lease_until = {arg(self._time(until, 'renew(until)'))} WHERE lease_owner = "
+               f"{arg(owner)} AND id {arg.one_of(sorted(job_ids))} RETURNING id")
+        async with self._write() as conn:
+            return {str(row[0]) for row in await self._conn_rows(conn, sql, arg.values)}
+
     async def release_leases(self, *, except_owner: str) -> list[str]:
         arg = self._params()
         sql = (f"UPDATE jobs SET {', '.join(RELEASE)} WHERE lease_owner IS NOT NULL "

@@ -387,17 +387,6 @@ class SQLiteStore(SqlQuotaStore, SqlJobStore):
         rows.sort(key=lambda r: int(r["seq"]))  # RETURNING gives no order; callers expect oldest first
         return [_decode_job(row) for row in rows]
 
-    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
-        ids = sorted(job_ids)
-        if not ids:
-            return set()
-        sql = (
-            "UPDATE jobs SET lease_until = ? "  # noqa: S608 - placeholders only
-            f"WHERE lease_owner = ? AND id IN ({', '.join('?' for _ in ids)}) RETURNING id"
-        )
-        async with self._write() as conn, conn.execute(sql, [to_ms(until, "renew(until)"), owner, *ids]) as cursor:
-            return {str(row[0]) for row in await cursor.fetchall()}
-
     # -- reads -----------------------------------------------------------------------------------
 
     async def get_inputs(self, job_id: str) -> list[JobInput]:
