@@ -12,7 +12,7 @@ import logging
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import discord
 from discord.utils import MISSING
@@ -105,6 +105,10 @@ async def read_attachments(
         files.append((attachment.filename, data))
     return files, problems
 
+
+# A week, Discord's longest: an off-peak job may take 48 hours, and an archived thread's status card can
+# no longer be edited (the channel's default, often a day, would hide its "Done" or "Failed").
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
 
 # Requests whose pictures are read and checked at the same time, across all members. A burst of commands
 # would otherwise hold every attachment in memory at once (50 requests x ten 5 MB pictures: ~3 GB) and
@@ -295,14 +299,14 @@ async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, lo
     name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)
     if intake.private:
         thread = await channel.create_thread(name=name, type=discord.ChannelType.private_thread,
-                                             invitable=False)
+                                             invitable=False, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
         await thread.add_user(interaction.user)
         return thread
     starter = await channel.send(
         t("thread.starter", locale, mention=interaction.user.mention, name=discord.utils.escape_markdown(name)),
         allowed_mentions=discord.AllowedMentions.none(),
     )
-    return await starter.create_thread(name=name)
+    return await starter.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
 
 
 def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:

@@ -37,6 +37,8 @@ async def test_animate_delivers_the_video_in_a_thread(
 
     assert video.mentions == [world.alice.id]
     assert video.attachments[0].content[4:8] == b"ftyp"
+    # Open for a week: its status card stays editable for an off-peak job's 48 hours (a day is the default).
+    assert thread.auto_archive_duration == 10080
     assert task.body["prompt"] == "the cat waves" and task.body["duration"] == 4
 
     messages = fake_discord.messages(thread)
@@ -164,7 +166,7 @@ async def test_private_true_answers_in_a_private_thread(
                              options={"image": Upload("a.png", png()), "prompt": "secret plan", "private": True})
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
-    assert thread.type == 12
+    assert thread.type == 12 and thread.auto_archive_duration == 10080  # a week: off-peak jobs take 48 h
     assert world.alice.id in thread.thread_member_ids
     assert not any("secret plan" in m.content for m in fake_discord.messages(world.general))
 
