@@ -78,9 +78,12 @@ class DiscordJobListener:
         log.warning("job %s: posting in the channel it was asked in (%s)", job.id, closed, extra=job_ids(job))
         note = t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
         try:
-            return await self._post_video(await self._channel(job.channel_id), job, video, note=note)
+            posted = await self._post_video(await self._channel(job.channel_id), job, video, note=note)
         except (discord.NotFound, discord.Forbidden) as exc:
             raise Undeliverable(f"{closed}; channel {job.channel_id}: {exc.status} {exc.code}") from None
+        # The job lives there now: /jobs links to the video, and a retry after a crash looks there first.
+        await self._store.set_message_ids(job.id, thread_id=job.channel_id)
+        return posted
 
     async def _post_video(self, channel: discord.abc.Messageable, job: Job, video: Path, note: str = "") -> int:
         """Post the video here, once: a video posted before a crash is found again (by its marker)."""

@@ -64,7 +64,8 @@ async def test_a_thread_deleted_while_the_video_is_made_gets_it_in_the_channel_a
     assert video.mentions == [world.alice.id]
     assert f"I can no longer post in its thread <#{thread.id}>" in video.content
     assert len([m for m in fake_discord.messages(world.general) if _is_video(m)]) == 1
-    await until_answer(fake_discord, world.alice, "jobs", "✅ Done")
+    listing = await until_answer(fake_discord, world.alice, "jobs", "✅ Done")
+    assert f"<#{world.general.id}>" in listing  # the job's link leads to its video, not the deleted thread
 
 
 async def test_a_private_job_whose_thread_is_gone_fails_plainly_and_gives_the_quota_back(
