@@ -16,6 +16,7 @@ from discord.utils import MISSING
 
 from bot.i18n import t
 from bot.jobs.models import Job
+from bot.jobs.states import JobState
 from bot.jobs.worker import Undeliverable
 from bot.logs import job_ids
 from bot.media.video import fit_video
@@ -30,6 +31,8 @@ log = logging.getLogger("bot.delivery")
 # How far back a restarted bot looks in a thread for a video it may already have posted.
 MARKER_LOOKBACK_MESSAGES = 50
 MB = 1024 * 1024
+# Final states without a video: the member is pinged (a cancelled job was the member's own doing).
+ENDED_WITHOUT_VIDEO = frozenset({JobState.REJECTED, JobState.FAILED, JobState.EXPIRED, JobState.SUBMIT_UNKNOWN})
 UPLOAD_HEADROOM = 256 * 1024  # the multipart envelope and the message itself count too
 
 
@@ -52,6 +55,8 @@ class DiscordJobListener:
     async def job_changed(self, job: Job) -> None:
         if job.thread_id is None or job.status_message_id is None:
             return
+        if job.state in ENDED_WITHOUT_VIDEO:
+            await self._tell_requester(job)
         position = None
         if job.state == "accepted":
             queued = await self._store.queued_for(job.guild_id, job.user_id)
@@ -63,6 +68,22 @@ class DiscordJobListener:
             )
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
             log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)
+
+    async def _tell_requester(self, job: Job) -> None:
+        """An edited card notifies nobody: a job that ends without a video also gets a new message that
+        mentions its requester (once: a deterministic nonce), with the reason and Try again. Sending it also
+        reopens a thread that archived while the job ran, so the card's edit after it goes through."""
+        assert job.thread_id is not None
+        try:
+            channel = await self._channel(job.thread_id)
+            await channel.send(
+                content=f"<@{job.user_id}> {status_text(job)}", nonce=f"vidu-end-{job.id}",
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False,
+                                                         everyone=False),
+                view=status_view(job) or MISSING,
+            )
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.warning("job %s: could not tell its requester it ended (%s %s)", job.id, exc.status, exc.code)
 
     async def deliver(self, job: Job, video: Path) -> int:
         """In the job's thread; if the thread was deleted or closed to the bot meanwhile, in the channel the

@@ -155,6 +155,9 @@ async def test_a_refused_prompt_shows_the_reason_in_the_thread(
     status = await fake_discord.wait_for_message(thread, lambda m: "Refused" in m.content, timeout=20)
     assert "Why:" in status.content and "Nothing was counted" in status.content
     assert provider.tasks == {}
+    # An edited card notifies nobody: a new message pings the member, once.
+    pinged = [m for m in fake_discord.messages(thread) if world.alice.id in m.mentions]
+    assert len(pinged) == 1 and "Refused" in pinged[0].content and "Why:" in pinged[0].content
 
 
 async def test_private_true_answers_in_a_private_thread(

@@ -110,6 +110,9 @@ async def test_a_failed_job_says_why_and_can_be_tried_again_without_uploading(
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     card = await fake_discord.wait_for_message(thread, lambda m: "Failed" in m.content, timeout=30)
     assert "GPU node crashed" in card.content
+    pinged = [m for m in fake_discord.messages(thread) if world.alice.id in m.mentions]
+    assert len(pinged) == 1 and "GPU node crashed" in pinged[0].content  # a new message: the member hears of it
+    assert any(c.startswith("vidu:reroll:") for c in pinged[0].custom_ids())  # with Try again under it
     retry = await fake_discord.press_button(world.alice, card, _button(card, "vidu:reroll:"))
     assert "Re-rolling" in (await private_answer(fake_discord, retry)).content
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
