@@ -72,18 +72,26 @@ class DiscordJobListener:
     async def _tell_requester(self, job: Job) -> None:
         """An edited card notifies nobody: a job that ends without a video also gets a new message that
         mentions its requester (once: a deterministic nonce), with the reason and Try again. Sending it also
-        reopens a thread that archived while the job ran, so the card's edit after it goes through."""
+        reopens a thread that archived while the job ran, so the card's edit after it goes through. With
+        the thread gone, a public job's requester is told in the channel they asked in, as its video would be."""
         assert job.thread_id is not None
-        try:
-            channel = await self._channel(job.thread_id)
-            await channel.send(
-                content=f"<@{job.user_id}> {status_text(job)}", nonce=f"vidu-end-{job.id}",
-                allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False,
-                                                         everyone=False),
-                view=status_view(job) or MISSING,
-            )
-        except (discord.NotFound, discord.Forbidden) as exc:
-            log.warning("job %s: could not tell its requester it ended (%s %s)", job.id, exc.status, exc.code)
+        content = f"<@{job.user_id}> {status_text(job)}"
+        places = [(job.thread_id, content)]
+        if not job.private and job.channel_id != job.thread_id:
+            note = t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
+            places.append((job.channel_id, f"{content}\n{note}"))
+        for place, text in places:
+            try:
+                channel = await self._channel(place)
+                await channel.send(
+                    content=text, nonce=f"vidu-end-{job.id}", view=status_view(job) or MISSING,
+                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False,
+                                                             everyone=False),
+                )
+                return
+            except (discord.NotFound, discord.Forbidden) as exc:
+                log.warning("job %s: could not tell its requester it ended in %s (%s %s)", job.id, place,
+                            exc.status, exc.code)
 
     async def deliver(self, job: Job, video: Path) -> int:
         """In the job's thread; if the thread was deleted or closed to the bot meanwhile, in the channel the

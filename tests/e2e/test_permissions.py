@@ -68,6 +68,23 @@ async def test_a_thread_deleted_while_the_video_is_made_gets_it_in_the_channel_a
     assert f"<#{world.general.id}>" in listing  # the job's link leads to its video, not the deleted thread
 
 
+async def test_a_job_failing_after_its_thread_was_deleted_is_reported_in_the_channel_asked_in(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    await start_bot()
+    provider.plan_next_task(queue_seconds=3600, fail_reason="GPU node crashed")
+    assert "on its way" in await animate(fake_discord, world.alice, "doomed sunrise")
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await eventually(lambda: provider.tasks, timeout=15, what="the task")
+    await fake_discord.delete_channel(thread)
+    provider.advance(3600)
+
+    told = await fake_discord.wait_for_message(world.general, lambda m: "GPU node crashed" in m.content, timeout=30)
+    assert told.mentions == [world.alice.id] and f"its thread <#{thread.id}>" in told.content
+    assert any(c.startswith("vidu:reroll:") for c in told.custom_ids())  # Try again works from here too
+
+
 async def test_a_private_job_whose_thread_is_gone_fails_plainly_and_gives_the_quota_back(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
