@@ -77,17 +77,13 @@ class DiscordJobListener:
         assert job.thread_id is not None
         content = f"<@{job.user_id}> {status_text(job)}"
         places = [(job.thread_id, content)]
-        if not job.private and job.channel_id != job.thread_id:
-            note = t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
-            places.append((job.channel_id, f"{content}\n{note}"))
+        if (elsewhere := _fallback(job)) is not None:
+            places.append((elsewhere[0], f"{content}\n{elsewhere[1]}"))
         for place, text in places:
             try:
                 channel = await self._channel(place)
-                await channel.send(
-                    content=text, nonce=f"vidu-end-{job.id}", view=status_view(job) or MISSING,
-                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False,
-                                                             everyone=False),
-                )
+                await channel.send(content=text, nonce=f"vidu-end-{job.id}", view=status_view(job) or MISSING,
+                                   allowed_mentions=_only_requester(job))
                 return
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.warning("job %s: could not tell its requester it ended in %s (%s %s)", job.id, place,
@@ -102,12 +98,12 @@ class DiscordJobListener:
             return await self._post_video(await self._channel(job.thread_id), job, video)
         except (discord.NotFound, discord.Forbidden) as exc:
             closed = f"thread {job.thread_id}: {exc.status} {exc.code}"
-        if job.private or job.channel_id == job.thread_id:
+        elsewhere = _fallback(job)
+        if elsewhere is None:
             raise Undeliverable(f"{closed}; no other place for it")
         log.warning("job %s: posting in the channel it was asked in (%s)", job.id, closed, extra=job_ids(job))
-        note = t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
         try:
-            posted = await self._post_video(await self._channel(job.channel_id), job, video, note=note)
+            posted = await self._post_video(await self._channel(elsewhere[0]), job, video, note=elsewhere[1])
         except (discord.NotFound, discord.Forbidden) as exc:
             raise Undeliverable(f"{closed}; channel {job.channel_id}: {exc.status} {exc.code}") from None
         # The job lives there now: /jobs links to the video, and a retry after a crash looks there first.
@@ -125,7 +121,6 @@ class DiscordJobListener:
         content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
         if note:
             content += "\n" + note
-        mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
         upload: Path | None = video
         if size > limit:
             # Too big for this server: a smaller copy to watch here, and the full one by the provider's link.
@@ -139,7 +134,7 @@ class DiscordJobListener:
         try:
             message = await channel.send(
                 content=content, file=discord.File(upload, filename=f"{job.id}.mp4") if upload else MISSING,
-                nonce=delivery_nonce(job), allowed_mentions=mentions, view=video_view(job),
+                nonce=delivery_nonce(job), allowed_mentions=_only_requester(job), view=video_view(job),
             )
         finally:
             if upload is not None and upload != video:
@@ -155,6 +150,19 @@ class DiscordJobListener:
             if me is not None and message.author.id == me.id and needle in message.content:
                 return message.id
         return None
+
+
+def _only_requester(job: Job) -> discord.AllowedMentions:
+    return discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
+
+
+def _fallback(job: Job) -> tuple[int, str] | None:
+    """Where a job's messages go when its thread is gone or closed to the bot, with the note saying so: the
+    channel the member asked in; nowhere for a private job (that would make it public) or one asked in
+    the thread itself."""
+    if job.private or job.channel_id == job.thread_id:
+        return None
+    return job.channel_id, t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
 
 
 def _upload_limit(channel: discord.abc.Messageable) -> int:

@@ -262,16 +262,15 @@ class JobWorker:
         delay = min(DELIVERY_RETRY_FIRST_SECONDS * 2 ** (failures - 1), DELIVERY_RETRY_MAX_SECONDS)
         log.warning("job %s: delivery failed %d time(s) in a row; next try in %.0f s", job.id, failures, delay,
                     extra=job_ids(job))
-        self._held.pop(job.id, None)
-        with contextlib.suppress(Exception):
-            await self._store.renew_leases(self.owner, [job.id], until=self._clock() + timedelta(seconds=delay))
+        await self._let_go(job, after_seconds=delay)
 
-    async def _let_go(self, job: Job) -> None:
-        """Hand a job back at once (its work failed and should be retried soon, here or elsewhere),
-        instead of keeping it until the lease runs out."""
+    async def _let_go(self, job: Job, *, after_seconds: float = 0.0) -> None:
+        """Hand a job back (its work failed and should be retried, here or elsewhere) after `after_seconds`
+        instead of when its lease would run out: the lease, no longer renewed, simply ends then."""
         self._held.pop(job.id, None)
         with contextlib.suppress(Exception):
-            await self._store.renew_leases(self.owner, [job.id], until=self._clock())
+            await self._store.renew_leases(self.owner, [job.id],
+                                           until=self._clock() + timedelta(seconds=after_seconds))
 
     # ----------------------------------------------------------------------------------- submitting
     async def _submit_queued(self) -> None:
