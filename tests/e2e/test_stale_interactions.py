@@ -5,12 +5,12 @@ interaction failed"."""
 from __future__ import annotations
 
 import asyncio
-import signal
 from typing import Any
 
 from bot.ui.stale import UNANSWERED_AFTER_SECONDS
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import private_answer
+from tests.e2e.test_crash import _crash
 from tests.e2e.test_menu import open_menu
 from tests.e2e.test_storyboard import START, preview_of, three_frames
 from tests.fakes.discord import FakeDiscord, InteractionRecord, Upload
@@ -18,7 +18,7 @@ from tests.fakes.provider import FakeProvider
 
 
 async def _restart(start_bot: Any, bot: Any) -> None:
-    assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    await _crash(bot)
     await start_bot()
 
 
