@@ -69,6 +69,18 @@ class DiscordJobListener:
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
             log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)
 
+    async def tell_moderators(self, guild_id: int, text: str) -> None:
+        try:
+            settings = await self._store.guild_settings(guild_id)
+            if settings.modlog_channel_id is None:
+                return
+            channel = await self._channel(settings.modlog_channel_id)
+            if getattr(getattr(channel, "guild", None), "id", None) != guild_id:
+                return  # never write into another server's channel
+            await channel.send(content=text, allowed_mentions=discord.AllowedMentions.none())
+        except Exception:  # a mod-log that cannot be written must not stop the job loop
+            log.warning("guild %s: could not write to the mod-log channel", guild_id, exc_info=True)
+
     async def _tell_requester(self, job: Job) -> None:
         """An edited card notifies nobody: a job that ends without a video also gets a new message that
         mentions its requester (once: a deterministic nonce), with the reason and Try again. Sending it also

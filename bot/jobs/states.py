@@ -17,9 +17,9 @@ class JobState(StrEnum):
     SUCCEEDED = "succeeded"  # video ready, not yet posted
     DELIVERED = "delivered"
     REJECTED = "rejected"  # the provider refused the request
-    FAILED = "failed"
+    FAILED = "failed"  # the provider reported the task failed, or it never reached the provider
     SUBMIT_UNKNOWN = "submit_unknown"  # outcome of the paid submit unknown: never resubmitted automatically
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # the bot gave up on a task the provider accepted (never finished here, or undeliverable)
     CANCELLED = "cancelled"  # member cancelled while in the bot's queue
 
 
@@ -30,7 +30,8 @@ ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
     # back to ACCEPTED only when the provider provably did not create a task (e.g. a 429 before any task)
     S.SUBMITTING: frozenset({S.SUBMITTED, S.REJECTED, S.FAILED, S.SUBMIT_UNKNOWN, S.ACCEPTED}),
     S.SUBMITTED: frozenset({S.SUCCEEDED, S.FAILED, S.EXPIRED}),
-    S.SUCCEEDED: frozenset({S.DELIVERED, S.FAILED}),
+    # A finished video that cannot be delivered is EXPIRED, never FAILED: the provider billed it.
+    S.SUCCEEDED: frozenset({S.DELIVERED, S.EXPIRED}),
     S.DELIVERED: frozenset(),
     S.REJECTED: frozenset(),
     S.FAILED: frozenset(),
@@ -40,6 +41,15 @@ ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
 }
 
 TERMINAL_STATES: frozenset[JobState] = frozenset(s for s, nxt in ALLOWED_TRANSITIONS.items() if not nxt)
+
+# Who pays for an ending (SPEC section 5): the provider bills every task it accepted and finished, so the
+# ledger reads its settlement from these two sets, and the cards their sentences about money.
+# Refunded: the provider billed nothing (refused, never sent, cancelled while queued, or the task FAILED).
+REFUNDED_ENDINGS: frozenset[JobState] = frozenset({S.REJECTED, S.FAILED, S.CANCELLED})
+# Charged: the video was made, or the bot gave up on a task the provider had accepted (it may finish and
+# bill it). SUBMIT_UNKNOWN is in neither: it may have been billed, so its reservation is kept as it is
+# (not refunded, not consumed) and `python -m bot ledger` checks it against the provider.
+CHARGED_ENDINGS: frozenset[JobState] = frozenset({S.DELIVERED, S.EXPIRED})
 
 # Jobs that hold one of the member's running slots.
 ACTIVE_STATES: frozenset[JobState] = frozenset({S.SUBMITTING, S.SUBMITTED, S.SUCCEEDED})

@@ -85,6 +85,11 @@ class JobListener(Protocol):
         Raises Undeliverable when there is nowhere to post it."""
         ...
 
+    async def tell_moderators(self, guild_id: int, text: str) -> None:
+        """One line in the server's mod-log channel, when it has one (English, like every mod-log line).
+        Must not raise: a mod-log that cannot be written is logged and skipped."""
+        ...
+
 
 @dataclass(frozen=True)
 class WorkerSettings:

@@ -17,11 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.jobs.sql_store import SqlDialect
-from bot.jobs.states import JobState
+from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS, JobState
 from bot.moderation import BlockedTerm
 from bot.quotas.models import Charge, GuildSettings, Limit, Period, QuotaCheck, QuotaExceeded, Scope, Usage
-
-REFUND_STATES = frozenset({JobState.REJECTED, JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED})
 
 # A member's usage: reservations not refunded, less one-off grants. The pool ignores grants: a grant
 # lets one member go further, never the server past its pool.
@@ -77,10 +75,10 @@ class SqlQuotaStore(SqlDialect):
         )
 
     async def _settle_in(self, conn: Any, job_id: str, to: JobState, now: datetime) -> None:
-        """Inside a job transition: consume on delivery, refund on every end that produced nothing.
-        `submit_unknown` keeps its reservation: the provider may have charged for it. One row per
-        (job, kind): a retried transition settles nothing twice."""
-        kind = "consume" if to is JobState.DELIVERED else "refund" if to in REFUND_STATES else None
+        """Inside a job transition: settle by what the provider billed (bot/jobs/states.py): consume a
+        charged ending, refund one the provider did not bill; `submit_unknown` keeps its reservation. One
+        row per (job, kind): a retried transition settles nothing twice."""
+        kind = "consume" if to in CHARGED_ENDINGS else "refund" if to in REFUNDED_ENDINGS else None
         if kind is None:
             return
         arg = self._params()
@@ -287,4 +285,4 @@ def _limit_key(arg: Any, key: tuple[object, ...]) -> str:
             f"AND period = {arg(period)}")
 
 
-__all__ = ["REFUND_STATES", "SqlQuotaStore"]
+__all__ = ["SqlQuotaStore"]

@@ -43,8 +43,13 @@ class RecordingListener:
     nowhere_to_post: bool = False  # the thread was deleted and there is no other place
     attempts: int = 0
 
+    told_moderators: list[tuple[int, str]] = field(default_factory=list)
+
     async def job_changed(self, job: Job) -> None:
         self.changes.append((job.id, job.state))
+
+    async def tell_moderators(self, guild_id: int, text: str) -> None:
+        self.told_moderators.append((guild_id, text))
 
     async def deliver(self, job: Job, video: Path) -> int:
         self.attempts += 1
