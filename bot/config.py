@@ -193,9 +193,18 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("POLL_MAX_SECONDS", "poll_max_seconds", _float(1), "60",
              "Longest gap between two polls of one task."),
     Variable("JOB_TIMEOUT_MINUTES", "job_timeout_minutes", _int(1), "120",
-             "A task without a final answer after this long is expired and its quota refunded."),
+             "A task without a final answer after this long is late: its member is told once, and the bot "
+             "keeps following it (the provider may still finish and bill it)."),
     Variable("OFF_PEAK_TIMEOUT_HOURS", "off_peak_timeout_hours", _int(1), "48",
              "The same for off-peak tasks, which the provider may finish within 48 h."),
+    Variable("JOB_GIVE_UP_HOURS", "job_give_up_hours", _int(1, 24 * 30), "72",
+             "The bot stops following a task still unfinished after this long: the job expires and its "
+             "charge is kept (the provider may still bill it; `python -m bot ledger` shows it)."),
+    Variable("DELIVERY_GIVE_UP_HOURS", "delivery_give_up_hours", _int(1, 24 * 7), "6",
+             "A finished video whose download or post keeps failing is given up after this long: the job "
+             "expires (charged: it was made), its member gets the provider's link, the mod-log is told."),
+    Variable("DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts", _int(1, 1000), "30",
+             "The same after this many failed tries (5 s, 10 s, 20 s ... then every 5 minutes)."),
     Variable("MAX_ACTIVE_JOBS_PER_MEMBER", "max_active_jobs_per_member", _int(1, 50), "2",
              "Jobs one member may have at the provider at once; more wait in the bot's queue."),
     Variable("MAX_QUEUED_JOBS_PER_MEMBER", "max_queued_jobs_per_member", _int(0, 100), "5",
@@ -261,6 +270,9 @@ class Settings:
     poll_max_seconds: float
     job_timeout_minutes: int
     off_peak_timeout_hours: int
+    job_give_up_hours: int
+    delivery_give_up_hours: int
+    delivery_max_attempts: int
     max_active_jobs_per_member: int
     max_queued_jobs_per_member: int
     poll_concurrency: int

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,10 @@ from discord.utils import MISSING
 from bot.i18n import t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
-from bot.jobs.worker import Undeliverable
+from bot.jobs.worker import REASON_LATE, Undeliverable
 from bot.logs import job_ids
 from bot.media.video import fit_video
-from bot.ui.status import marker, status_text
+from bot.ui.status import late_text, marker, status_text
 from bot.ui.video_actions import status_view, video_view
 
 if TYPE_CHECKING:
@@ -53,10 +54,12 @@ class DiscordJobListener:
         return channel
 
     async def job_changed(self, job: Job) -> None:
-        if job.thread_id is None or job.status_message_id is None:
+        if job.thread_id is None:
             return
         if job.state in ENDED_WITHOUT_VIDEO:
-            await self._tell_requester(job)
+            await self._tell_requester(job, status_text(job))
+        if job.status_message_id is None:  # its card could not be posted: the ping above is what they get
+            return
         position = None
         if job.state == "accepted":
             queued = await self._store.queued_for(job.guild_id, job.user_id)
@@ -81,21 +84,25 @@ class DiscordJobListener:
         except Exception:  # a mod-log that cannot be written must not stop the job loop
             log.warning("guild %s: could not write to the mod-log channel", guild_id, exc_info=True)
 
-    async def _tell_requester(self, job: Job) -> None:
-        """An edited card notifies nobody: a job that ends without a video also gets a new message that
-        mentions its requester (once: a deterministic nonce), with the reason and Try again. Sending it also
-        reopens a thread that archived while the job ran, so the card's edit after it goes through. With
-        the thread gone, a public job's requester is told in the channel they asked in, as its video would be."""
+    async def job_late(self, job: Job) -> None:
+        await self._tell_requester(job, late_text(job), nonce=f"vidu-late-{job.id}")
+
+    async def _tell_requester(self, job: Job, text: str, *, nonce: str | None = None) -> None:
+        """An edited card notifies nobody: a job that ends without a video (or runs late) also gets a new
+        message that mentions its requester (once: a deterministic nonce), with the reason and Try again.
+        Sending it also reopens a thread that archived while the job ran, so the card's edit after it goes
+        through. With the thread gone, a public job's requester is told in the channel they asked in, as
+        its video would be."""
         assert job.thread_id is not None
-        content = f"<@{job.user_id}> {status_text(job)}"
+        content = f"<@{job.user_id}> {text}"
         places = [(job.thread_id, content)]
         if (elsewhere := _fallback(job)) is not None:
             places.append((elsewhere[0], f"{content}\n{elsewhere[1]}"))
-        for place, text in places:
+        for place, message in places:
             try:
                 channel = await self._channel(place)
-                await channel.send(content=text, nonce=f"vidu-end-{job.id}", view=status_view(job) or MISSING,
-                                   allowed_mentions=_only_requester(job))
+                await channel.send(content=message, nonce=nonce or f"vidu-end-{job.id}",
+                                   view=status_view(job) or MISSING, allowed_mentions=_only_requester(job))
                 return
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.warning("job %s: could not tell its requester it ended in %s (%s %s)", job.id, place,
@@ -131,6 +138,9 @@ class DiscordJobListener:
         size = (await asyncio.to_thread(video.stat)).st_size
         limit = _upload_limit(channel)
         content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
+        if job.reason == REASON_LATE and job.submitted_at and job.succeeded_at:
+            content += "\n" + t("delivery.late", job.locale, duration=_hours(job.succeeded_at - job.submitted_at,
+                                                                                   job.locale))
         if note:
             content += "\n" + note
         upload: Path | None = video
@@ -162,6 +172,13 @@ class DiscordJobListener:
             if me is not None and message.author.id == me.id and needle in message.content:
                 return message.id
         return None
+
+
+def _hours(elapsed: timedelta, locale: str) -> str:
+    minutes = round(elapsed.total_seconds() / 60)
+    if minutes < 90:
+        return t("status.minutes", locale, minutes=minutes)
+    return t("status.hours", locale, hours=f"{minutes / 60:.1f}")
 
 
 def _only_requester(job: Job) -> discord.AllowedMentions:

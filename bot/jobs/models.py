@@ -85,6 +85,10 @@ class Job:
     # Which worker process holds the job while it submits, polls or delivers it, and until when.
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    # When the provider reported the video made, and how many posts of it failed since: a delivery ends
+    # after a deadline and an attempt cap (WorkerSettings), whatever restarts happen meanwhile.
+    succeeded_at: datetime | None = None
+    delivery_attempts: int = 0
 
     @classmethod
     def new(

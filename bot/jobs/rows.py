@@ -21,7 +21,7 @@ MS = timedelta(milliseconds=1)
 
 # Column kinds, for checking what callers pass and decoding what the database returns.
 TIME_COLUMNS = frozenset(
-    {"next_poll_at", "created_at", "submitted_at", "finished_at", "video_expires_at", "lease_until"}
+    {"next_poll_at", "created_at", "submitted_at", "succeeded_at", "finished_at", "video_expires_at", "lease_until"}
 )
 INT_COLUMNS = frozenset(
     {
@@ -37,9 +37,12 @@ INT_COLUMNS = frozenset(
         "card_message_id",
         "status_message_id",
         "delivered_message_id",
+        "delivery_attempts",
     }
 )
-NOT_NULL_INT = frozenset({"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count"})
+NOT_NULL_INT = frozenset(
+    {"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count", "delivery_attempts"}
+)
 TEXT_COLUMNS = frozenset(
     {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner"}
 )
@@ -84,6 +87,8 @@ JOB_COLUMNS: tuple[str, ...] = (
     "parent_job_id",
     "lease_owner",
     "lease_until",
+    "succeeded_at",
+    "delivery_attempts",
 )
 
 

@@ -129,6 +129,8 @@ class SqlJobStore(SqlDialect):
         values = dict(fields)
         if to is JobState.SUBMITTED:
             values.setdefault("submitted_at", now)
+        if to is JobState.SUCCEEDED:
+            values.setdefault("succeeded_at", now)
         if to in TERMINAL_STATES:
             values.setdefault("finished_at", now)
         arg = self._params()
@@ -158,15 +160,27 @@ class SqlJobStore(SqlDialect):
         next_poll_at: datetime | None,
         poll_count: int,
         fence: int | None = None,
+        reason: str | None = None,
     ) -> Job | None:
-        values = {
+        values: dict[str, object] = {
             "provider_status": provider_status,
             "progress_percent": progress_percent,
             "eta_seconds": eta_seconds,
             "next_poll_at": next_poll_at,
             "poll_count": poll_count,
         }
+        if reason is not None:
+            values["reason"] = reason
         return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
+
+    async def record_delivery_failure(self, job_id: str, *, fence: int, retry_at: datetime) -> Job | None:
+        arg = self._params()
+        sql = (f"UPDATE jobs SET delivery_attempts = delivery_attempts + 1, "
+               f"lease_until = {arg(self._time(retry_at, 'record_delivery_failure(retry_at)'))} "
+               f"WHERE id = {arg(job_id)} AND state = {arg(JobState.SUCCEEDED.value)} AND attempt = {arg(fence)} "
+               f"{RETURNING}")
+        async with self._write() as conn:
+            return await self._fetch_row(conn, sql, arg.values)
 
     async def set_message_ids(
         self,

@@ -38,6 +38,7 @@ TRANSITION_FIELDS: frozenset[str] = frozenset(
         "poll_count",
         "next_poll_at",
         "submitted_at",
+        "succeeded_at",
         "finished_at",
         "video_url",
         "video_expires_at",
@@ -101,8 +102,8 @@ class JobStore(QuotaStore, Protocol):
 
         Raises ValueError for a step not in the transition table or an unknown field. Returns None
         when the job was not in `from_states` (someone else moved it, or it does not exist): re-read.
-        Entering SUBMITTING bumps `attempt`; entering SUBMITTED sets `submitted_at`; entering a
-        terminal state sets `finished_at` (each unless given in `fields`).
+        Entering SUBMITTING bumps `attempt`; entering SUBMITTED sets `submitted_at`; entering SUCCEEDED
+        sets `succeeded_at`; entering a terminal state sets `finished_at` (each unless given in `fields`).
         With `fence` (the `attempt` of the caller's lease): only if the job's attempt still equals it,
         releasing the lease with the move; None otherwise (another process has leased the job since).
         """
@@ -151,9 +152,16 @@ class JobStore(QuotaStore, Protocol):
         next_poll_at: datetime | None,
         poll_count: int,
         fence: int | None = None,
+        reason: str | None = None,
     ) -> Job | None:
-        """Record a poll of a SUBMITTED job (with `fence`: as `transition` does, releasing the lease).
-        None when the job is no longer SUBMITTED, or is fenced off."""
+        """Record a poll of a SUBMITTED job (with `fence`: as `transition` does, releasing the lease), and
+        its `reason` when given (a note such as "late"; unchanged when None). None when the job is no
+        longer SUBMITTED, or is fenced off."""
+        ...
+
+    async def record_delivery_failure(self, job_id: str, *, fence: int, retry_at: datetime) -> Job | None:
+        """A failed delivery of a SUCCEEDED job: count it, and keep the job leased to its holder until
+        `retry_at` (the backoff: no process tries again before then). None when fenced off."""
         ...
 
     async def set_message_ids(

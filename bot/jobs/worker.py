@@ -18,14 +18,14 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from bot import metrics
-from bot.i18n import reason_code
+from bot.i18n import reason_code, render_reason
 from bot.jobs.models import Job, utcnow
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
@@ -59,7 +59,10 @@ REASON_TIMED_OUT = reason_code("timed_out")
 REASON_VIDEO_GONE = reason_code("video_gone")
 REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
 REASON_UNDELIVERABLE = reason_code("undeliverable")
+REASON_DELIVERY_FAILED = reason_code("delivery_failed")
 REASON_UNKNOWN = reason_code("unknown")
+# Not an ending: set on a SUBMITTED job once it runs past its expected time (the card and the video say so).
+REASON_LATE = reason_code("late")
 
 
 SWEEP_EVERY = timedelta(minutes=10)
@@ -68,6 +71,8 @@ DELIVERIES_PER_ROUND = 3
 # 10 s, 20 s ... up to every 5 minutes: never a download and an upload per idle tick.
 DELIVERY_RETRY_FIRST_SECONDS = 5.0
 DELIVERY_RETRY_MAX_SECONDS = 300.0
+# Presigned links say how long they live; a value past this is the provider's mistake, not a promise.
+VIDEO_URL_TTL_MAX = timedelta(days=7)
 
 
 class Undeliverable(Exception):
@@ -85,6 +90,10 @@ class JobListener(Protocol):
         Raises Undeliverable when there is nowhere to post it."""
         ...
 
+    async def job_late(self, job: Job) -> None:
+        """Tell the member, once, that the task runs past its expected time and is still being followed."""
+        ...
+
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         """One line in the server's mod-log channel, when it has one (English, like every mod-log line).
         Must not raise: a mod-log that cannot be written is logged and skipped."""
@@ -97,8 +106,15 @@ class WorkerSettings:
     poll_first_seconds: float = 5.0
     poll_max_seconds: float = 60.0
     poll_concurrency: int = 8
+    # Past these a task is late: its member is told once, and the bot keeps following it (the provider
+    # may still finish, and bill, it) until `give_up_after`; then it expires, charged (SPEC section 5).
     job_timeout: timedelta = timedelta(hours=2)
     off_peak_timeout: timedelta = timedelta(hours=48)
+    give_up_after: timedelta = timedelta(hours=72)
+    # A finished video whose download or post keeps failing ends after this long or this many tries:
+    # expired (charged: it was made), its member given the provider's link, the mod-log told.
+    delivery_give_up: timedelta = timedelta(hours=6)
+    delivery_max_attempts: int = 30
     task_not_found_grace: timedelta = timedelta(minutes=10)
     busy_pause_seconds: float = 30.0
     video_max_bytes: int = 500 * 1024 * 1024
@@ -145,7 +161,6 @@ class JobWorker:
         self.owner = owner or worker_name()
         self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
         self._interrupted: set[str] = set()  # held when the loop was stopped: handed back on the way out
-        self._delivery_failures: dict[str, int] = {}  # job -> failed deliveries in a row (for the backoff)
 
     def wake(self) -> None:
         """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
@@ -231,16 +246,18 @@ class JobWorker:
         return self._clock() + timedelta(seconds=self._settings.lease_seconds)
 
     @contextlib.contextmanager
-    def _holding(self, job: Job) -> Iterator[None]:
-        """While work on a leased job runs, the renewer keeps the lease alive."""
-        self._held[job.id] = job.attempt
+    def _holding(self, *jobs: Job) -> Iterator[None]:
+        """While work on leased jobs runs (and while they wait their turn), the renewer keeps their leases."""
+        for job in jobs:
+            self._held[job.id] = job.attempt
         try:
             yield
         except asyncio.CancelledError:  # the bot is stopping mid-work
-            self._interrupted.add(job.id)
+            self._interrupted.update(job.id for job in jobs if job.id in self._held)
             raise
         finally:
-            self._held.pop(job.id, None)
+            for job in jobs:
+                self._held.pop(job.id, None)
 
     async def renew_leases(self) -> None:
         """Extend the leases of the jobs being worked on (one statement for all of them)."""
@@ -259,15 +276,6 @@ class JobWorker:
                 await self.renew_leases()
             except Exception:  # the database is away: keep trying; the leases may run out meanwhile
                 log.exception("renewing job leases failed")
-
-    async def _retry_delivery_later(self, job: Job) -> None:
-        """Keep the job leased (to nobody working on it) until its next try: the lease's end is the backoff,
-        so every process waits it out, and a process that dies meanwhile delays nothing further."""
-        failures = self._delivery_failures[job.id] = self._delivery_failures.get(job.id, 0) + 1
-        delay = min(DELIVERY_RETRY_FIRST_SECONDS * 2 ** (failures - 1), DELIVERY_RETRY_MAX_SECONDS)
-        log.warning("job %s: delivery failed %d time(s) in a row; next try in %.0f s", job.id, failures, delay,
-                    extra=job_ids(job))
-        await self._let_go(job, after_seconds=delay)
 
     async def _let_go(self, job: Job, *, after_seconds: float = 0.0) -> None:
         """Hand a job back (its work failed and should be retried, here or elsewhere) after `after_seconds`
@@ -377,11 +385,6 @@ class JobWorker:
     async def _poll(self, job: Job) -> None:
         now = self._clock()
         assert job.task_id is not None  # SUBMITTED jobs always carry their task id
-        off_peak = bool(job.params.get("off_peak"))
-        timeout = self._settings.off_peak_timeout if off_peak else self._settings.job_timeout
-        if job.submitted_at and now - job.submitted_at > timeout:
-            await self._finish(job, S.SUBMITTED, S.EXPIRED, reason=REASON_TIMED_OUT)
-            return
         try:
             result = await self._client.get_task(job.task_id)
         except TaskNotFound:
@@ -392,7 +395,8 @@ class JobWorker:
             return
         except (TransientProviderError, OperatorError) as exc:
             log.warning("job %s: poll failed (%s), will retry", job.id, exc.reason)
-            await self._reschedule(job, eta=None)
+            if not await self._gave_up_waiting(job, now):
+                await self._reschedule(job, eta=None)
             return
         if result.status is TaskStatus.SUCCEED and result.videos:
             video = result.videos[0]
@@ -405,7 +409,7 @@ class JobWorker:
                 progress_percent=100,
                 eta_seconds=None,
                 video_url=video.url,
-                video_expires_at=now + timedelta(seconds=video.ttl_seconds),
+                video_expires_at=now + min(timedelta(seconds=video.ttl_seconds), VIDEO_URL_TTL_MAX),
             )
             if done:
                 await self._notify(done)
@@ -414,20 +418,45 @@ class JobWorker:
             reason = (reason_code("provider_said", result.reason) if result.reason
                       else reason_code("no_video" if result.videos == () else "provider_failed"))
             await self._finish(job, S.SUBMITTED, S.FAILED, reason=reason)
-        else:
-            changed = (result.status.value, result.progress_percent, result.eta) != (
+        elif not await self._gave_up_waiting(job, now):
+            late = self._is_late(job, now)
+            changed = late or (result.status.value, result.progress_percent, result.eta) != (
                 job.provider_status,
                 job.progress_percent,
                 job.eta_seconds,
             )
             updated = await self._reschedule(
-                job, eta=result.eta, status=result.status.value, progress=result.progress_percent
+                job, eta=result.eta, status=result.status.value, progress=result.progress_percent,
+                reason=REASON_LATE if late else None,
             )
             if updated and changed:
                 await self._notify(updated)
+            if updated and late:
+                log.warning("job %s: task %s is late; still following it", job.id, job.task_id, extra=job_ids(job))
+                await self._tell(self._listener.job_late(updated), job)
+
+    def _is_late(self, job: Job, now: datetime) -> bool:
+        """Past its expected time for the first time (the member is told once)."""
+        off_peak = bool(job.params.get("off_peak"))
+        expected = self._settings.off_peak_timeout if off_peak else self._settings.job_timeout
+        return job.reason != REASON_LATE and job.submitted_at is not None and now - job.submitted_at > expected
+
+    async def _gave_up_waiting(self, job: Job, now: datetime) -> bool:
+        """After `give_up_after` the bot stops following a task the provider still has: expired, and the
+        charge kept (the provider may yet finish and bill it); the member and the mod-log are told."""
+        if job.submitted_at is None or now - job.submitted_at <= self._settings.give_up_after:
+            return False
+        hours = str(round(self._settings.give_up_after.total_seconds() / 3600))
+        if await self._finish(job, S.SUBMITTED, S.EXPIRED, reason=reason_code("timed_out", hours)):
+            await self._tell(self._listener.tell_moderators(
+                job.guild_id, f"⌛ Job `{job.id}` (<@{job.user_id}>): task `{job.task_id}` was still unfinished at "
+                f"the video service after {hours} h; the bot stopped following it. Its charge is kept: the service "
+                "may still finish and bill it (`python -m bot ledger` shows it)."), job)
+        return True
 
     async def _reschedule(
-        self, job: Job, *, eta: int | None, status: str | None = None, progress: int | None = None
+        self, job: Job, *, eta: int | None, status: str | None = None, progress: int | None = None,
+        reason: str | None = None,
     ) -> Job | None:
         delay = next_poll_delay(
             job.poll_count + 1,
@@ -443,56 +472,55 @@ class JobWorker:
             next_poll_at=self._clock() + timedelta(seconds=delay),
             poll_count=job.poll_count + 1,
             fence=job.attempt,
+            reason=reason,
         )
 
     # ------------------------------------------------------------------------------------ delivery
     async def _deliver_finished(self) -> None:
         # A few at a time (each may take minutes to download and post): with several processes, the rest
         # stay free for the others; a delivery wakes the next round at once, so one process still
-        # works through a backlog without waiting for idle ticks.
+        # works through a backlog without waiting for idle ticks. Every leased job is held (its lease
+        # renewed) from the start, not only while its turn runs: none is taken over while it waits.
         leased = await self._store.lease(
             [S.SUCCEEDED], owner=self.owner, now=self._clock(), until=self._lease_until(), limit=DELIVERIES_PER_ROUND
         )
-        for job in leased:
-            with self._holding(job):
+        with self._holding(*leased):
+            for job in leased:
                 try:
                     await self._deliver(job)
-                except Exception:
+                except Exception as exc:
                     log.exception("job %s: delivery failed, will retry", job.id)
-                    await self._retry_delivery_later(job)
+                    await self._delivery_failed(job, REASON_DELIVERY_FAILED, exc)
+
+    def _video_path(self, job: Job) -> Path:
+        return self.workdir / f"{job.id}.mp4"
 
     async def _deliver(self, job: Job) -> None:
-        assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
-        path = self.workdir / f"{job.id}.mp4"
-        try:
-            await self._download(job, job.video_url, path)
-        except VideoUnavailable:
-            # Presigned links expire (e.g. after a long outage or a restart): a fresh poll hands out a new one.
-            fresh = await self._fresh_video_url(job)
-            if fresh is None:
-                await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_GONE)
-                return
+        path = self._video_path(job)
+        # A video downloaded by an earlier try whose post failed is posted again from disk: only a failed
+        # download is downloaded again (the file appears only once complete: download_video renames it).
+        if not await asyncio.to_thread(path.exists):
             try:
-                await self._download(job, fresh, path)
-            except VideoUnavailable:
-                await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_GONE)
+                await self._fetch_video(job, path)
+            except VideoTooLarge:
+                await self._give_up_delivery(job, REASON_VIDEO_TOO_LARGE)
                 return
-        except VideoTooLarge:
-            await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_VIDEO_TOO_LARGE)
-            return
-        except ProviderError as exc:
-            log.warning("job %s: download failed (%s), will retry", job.id, exc)
-            await self._retry_delivery_later(job)
-            return
+            except TaskNotFound:  # the provider no longer has the task: no fresh link will ever come
+                await self._give_up_delivery(job, REASON_VIDEO_GONE)
+                return
+            except VideoUnavailable as exc:
+                await self._delivery_failed(job, REASON_VIDEO_GONE, exc)
+                return
+            except ProviderError as exc:
+                await self._delivery_failed(job, REASON_DELIVERY_FAILED, exc)
+                return
         try:
             message_id = await self._listener.deliver(job, path)
         except Undeliverable as exc:
             log.warning("job %s: the video cannot be posted: %s", job.id, exc, extra=job_ids(job))
-            await self._finish(job, S.SUCCEEDED, S.FAILED, reason=REASON_UNDELIVERABLE)
+            await self._give_up_delivery(job, REASON_UNDELIVERABLE)
             return
-        finally:
-            await asyncio.to_thread(path.unlink, True)
-        self._delivery_failures.pop(job.id, None)
+        await asyncio.to_thread(path.unlink, True)
         delivered = await self._store.transition(
             job.id, from_states=[S.SUCCEEDED], to=S.DELIVERED, fence=job.attempt, delivered_message_id=message_id
         )
@@ -501,28 +529,91 @@ class JobWorker:
             await self._notify(delivered)
             self.wake()  # a slot is free: the member's next queued job can go
 
-    async def _download(self, job: Job, url: str, path: Path) -> None:
+    async def _fetch_video(self, job: Job, path: Path) -> None:
+        """Download the video; a dead link (presigned links expire: a long outage, a restart) is replaced
+        by a fresh one from a new poll. Raises what the last try raised."""
+        assert job.video_url is not None  # SUCCEEDED jobs always carry their video link
+        try:
+            await self._download(job.video_url, path)
+        except VideoUnavailable:
+            fresh = await self._fresh_video_url(job)
+            if fresh is None:
+                raise
+            await self._download(fresh, path)
+
+    async def _delivery_failed(self, job: Job, reason: str, error: BaseException) -> None:
+        """One more failed try: again after a backoff (5 s, 10 s, 20 s ... 5 min), kept leased until then so
+        every process waits it out; past the deadline or the attempt cap, the delivery ends."""
+        attempts = job.delivery_attempts + 1
+        now = self._clock()
+        overdue = job.succeeded_at is not None and now - job.succeeded_at >= self._settings.delivery_give_up
+        if attempts >= self._settings.delivery_max_attempts or overdue:
+            log.error("job %s: delivery failed %d time(s) (last: %s); giving up", job.id, attempts, error,
+                      extra=job_ids(job))
+            await self._give_up_delivery(job, reason)
+            return
+        delay = min(DELIVERY_RETRY_FIRST_SECONDS * 2 ** (attempts - 1), DELIVERY_RETRY_MAX_SECONDS)
+        log.warning("job %s: delivery failed %d time(s) (%s); next try in %.0f s", job.id, attempts, error, delay,
+                    extra=job_ids(job))
+        self._held.pop(job.id, None)
+        with contextlib.suppress(Exception):  # the database is away: the lease simply runs out
+            await self._store.record_delivery_failure(job.id, fence=job.attempt,
+                                                      retry_at=now + timedelta(seconds=delay))
+
+    async def _give_up_delivery(self, job: Job, reason: str) -> None:
+        """The video was made, and billed, but cannot reach its thread: the job expires with its charge kept.
+        The member's last message carries the provider's link while it lives (a fresh one when the
+        provider still hands one out); the mod-log is told."""
+        fields: dict[str, object] = {}
+        with contextlib.suppress(TaskNotFound):
+            if reason != REASON_VIDEO_TOO_LARGE and (fresh := await self._fresh_video(job)) is not None:
+                fields = {"video_url": fresh[0], "video_expires_at": fresh[1]}
+        await asyncio.to_thread(self._video_path(job).unlink, True)
+        if await self._finish(job, S.SUCCEEDED, S.EXPIRED, reason=reason, **fields):
+            await self._tell(self._listener.tell_moderators(
+                job.guild_id, f"📭 Job `{job.id}` (<@{job.user_id}>): the video was made (and billed) but could not "
+                f"be delivered ({render_reason(reason, 'en-US')}). Its requester was given the video service's "
+                "link while it lives; the charge is kept."), job)
+
+    async def _download(self, url: str, path: Path) -> None:
         await self._client.download_video(
             url, path, max_bytes=self._settings.video_max_bytes, timeout=self._settings.video_download_timeout
         )
 
     async def _fresh_video_url(self, job: Job) -> str | None:
+        """A new link from a new poll; None when the provider hands out none (TaskNotFound propagates)."""
+        fresh = await self._fresh_video(job)
+        return fresh[0] if fresh else None
+
+    async def _fresh_video(self, job: Job) -> tuple[str, datetime] | None:
         try:
             result = await self._client.get_task(job.task_id or "")
-        except ProviderError:
+        except TaskNotFound:
+            raise
+        except ProviderError:  # away for now: the next try asks again
             return None
-        return result.videos[0].url if result.status is TaskStatus.SUCCEED and result.videos else None
+        if result.status is not TaskStatus.SUCCEED or not result.videos:
+            return None
+        video = result.videos[0]
+        return video.url, self._clock() + min(timedelta(seconds=video.ttl_seconds), VIDEO_URL_TTL_MAX)
 
     # ------------------------------------------------------------------------------------- helpers
-    async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str) -> None:
-        """End a leased job (fenced by its lease)."""
-        self._delivery_failures.pop(job.id, None)
+    async def _finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str, **fields: object) -> bool:
+        """End a leased job (fenced by its lease); whether this call moved it."""
         moved = await self._store.transition(job.id, from_states=[from_state], to=to, reason=reason,
-                                             fence=job.attempt)
+                                             fence=job.attempt, **fields)
         if moved:
             log.info("job %s: %s (%s)", job.id, to.value, reason, extra=job_ids(job))
             await self._notify(moved)
             self.wake()
+        return moved is not None
+
+    async def _tell(self, telling: Awaitable[None], job: Job) -> None:
+        """A message to people (the member, the mod-log) that must not stop the job."""
+        try:
+            await telling
+        except Exception:
+            log.exception("job %s: could not send a notice", job.id)
 
     async def _notify(self, job: Job) -> None:
         metrics.job_changed(job.state)

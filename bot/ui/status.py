@@ -4,13 +4,17 @@ language of the member who asked (Job.locale)."""
 from __future__ import annotations
 
 from bot.i18n import render_reason, t
-from bot.jobs.models import Job
-from bot.jobs.states import JobState
+from bot.jobs.models import Job, utcnow
+from bot.jobs.states import REFUNDED_ENDINGS, JobState
+from bot.jobs.worker import REASON_LATE
 
 S = JobState
 
 
-def headline(state: JobState, locale: str) -> str:
+def headline(state: JobState, locale: str, *, made: bool = False) -> str:
+    """`made`: the provider finished the video (an expired job then was made but not delivered)."""
+    if state is S.EXPIRED and made:
+        return t("status.undelivered", locale)
     return t(f"status.{state.value}", locale)
 
 
@@ -21,7 +25,7 @@ def marker(job: Job) -> str:
 
 def status_text(job: Job, *, queue_position: int | None = None) -> str:
     locale = job.locale
-    lines = [f"**{headline(job.state, locale)}** · {marker(job)}"]
+    lines = [f"**{headline(job.state, locale, made=job.succeeded_at is not None)}** · {marker(job)}"]
     if job.state is S.ACCEPTED and queue_position:
         lines.append(t("status.position", locale, position=queue_position))
     if job.state is S.SUBMITTED:
@@ -32,11 +36,38 @@ def status_text(job: Job, *, queue_position: int | None = None) -> str:
         if job.eta_seconds:
             detail = t("status.eta", locale, detail=detail, left=_duration(job.eta_seconds, locale))
         lines.append(detail)
+        if job.reason == REASON_LATE and job.submitted_at is not None:
+            lines.append(late_text(job))
     if job.reason and job.state in (S.REJECTED, S.FAILED, S.SUBMIT_UNKNOWN, S.EXPIRED):
         lines.append(t("status.why", locale, reason=render_reason(job.reason, locale)))
-        if job.state is not S.SUBMIT_UNKNOWN:
-            lines.append(t("status.not_counted", locale))
+        lines.append(money_text(job))
+        link = live_link_text(job)
+        if link:
+            lines.append(link)
     return "\n".join(lines)
+
+
+def late_text(job: Job) -> str:
+    assert job.submitted_at is not None
+    return t("status.late", job.locale, when=f"<t:{int(job.submitted_at.timestamp())}:R>")
+
+
+def money_text(job: Job) -> str:
+    """What an ending cost the member, true to what the provider bills (bot/jobs/states.py)."""
+    if job.state in REFUNDED_ENDINGS:
+        return t("status.not_counted", job.locale)
+    if job.state is S.SUBMIT_UNKNOWN:
+        return t("status.maybe_counted", job.locale)
+    return t("status.counted", job.locale)
+
+
+def live_link_text(job: Job) -> str | None:
+    """A made video that could not be posted: the provider's own link, while it lives."""
+    if job.state is not S.EXPIRED or not job.video_url or job.video_expires_at is None:
+        return None
+    if job.video_expires_at <= utcnow():
+        return None
+    return t("status.link", job.locale, url=job.video_url, when=f"<t:{int(job.video_expires_at.timestamp())}:f>")
 
 
 def _duration(seconds: int, locale: str) -> str:

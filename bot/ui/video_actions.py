@@ -16,7 +16,7 @@ import discord
 
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job, JobKind
-from bot.jobs.states import JobState
+from bot.jobs.states import CHARGED_ENDINGS, JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
 from bot.provider import ProviderError
@@ -184,7 +184,9 @@ def status_view(job: Job) -> discord.ui.View | None:
     """The buttons under a status card: Cancel while queued; Try again after a failure or a time-out
     (the same inputs, which are kept for a while; a refused request would only be refused again)."""
     if job.state in (JobState.FAILED, JobState.EXPIRED):
+        # After a charged ending the member already paid once: the button says this one is paid again.
+        label = "button.try_again_charged" if job.state in CHARGED_ENDINGS else "button.try_again"
         view = discord.ui.View(timeout=None)
-        view.add_item(RerollButton(job.id, label=t("button.try_again", job.locale)))
+        view.add_item(RerollButton(job.id, label=t(label, job.locale)))
         return view
     return queue_view(job)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,23 +14,27 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.i18n import render_reason
+from bot.i18n import reason_code, render_reason
 from bot.jobs import Job, JobInput, JobKind, JobState, JobStore
 from bot.jobs.worker import (
+    REASON_DELIVERY_FAILED,
+    REASON_LATE,
     REASON_TASK_LOST,
-    REASON_TIMED_OUT,
     REASON_UNDELIVERABLE,
     REASON_UNKNOWN,
+    REASON_VIDEO_GONE,
     JobWorker,
     Undeliverable,
     WorkerSettings,
 )
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.requests import img2video_params, multiframe_params
+from bot.quotas import Charge
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
 
 S = JobState
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 API_KEY = "sk-worker-test-key-0123456789"
 
 
@@ -44,12 +49,16 @@ class RecordingListener:
     attempts: int = 0
 
     told_moderators: list[tuple[int, str]] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
 
     async def job_changed(self, job: Job) -> None:
         self.changes.append((job.id, job.state))
 
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         self.told_moderators.append((guild_id, text))
+
+    async def job_late(self, job: Job) -> None:
+        self.late.append(job.id)
 
     async def deliver(self, job: Job, video: Path) -> int:
         self.attempts += 1
@@ -76,13 +85,14 @@ class Harness:
         self.fake.advance(seconds)
         await self.worker.tick()
 
-    async def until(self, job_id: str, states: Collection[JobState], max_steps: int = 300) -> Job:
+    async def until(self, job_id: str, states: Collection[JobState], max_steps: int = 300,
+                    seconds: float = 1.0) -> Job:
         for _ in range(max_steps):
             job = await self.store.get_job(job_id)
             assert job is not None
             if job.state in states:
                 return job
-            await self.step()
+            await self.step(seconds)
         job = await self.store.get_job(job_id)
         raise AssertionError(f"job {job_id} stuck in {job.state if job else None}")
 
@@ -99,7 +109,13 @@ async def add_img2video(
     params = img2video_params(prompt=prompt, **extra)  # type: ignore[arg-type]
     job = Job.new(guild_id=10, channel_id=20, user_id=user, kind=JobKind.IMG2VIDEO, params=params,
                   resolution="720p", duration_seconds=5, thread_id=30)
-    return await store.create_job(job, [JobInput(0, "cat.png", "image/png", png())])
+    # Reserved like every real request, so each test can say what the member was charged.
+    return await store.create_job(job, [JobInput(0, "cat.png", "image/png", png())], charge=Charge(10, user, 5))
+
+
+async def charged(store: JobStore, user: int = 1) -> int:
+    """Videos counted against the member now: reserved and not refunded (SPEC section 5)."""
+    return (await store.usage(10, user, EPOCH)).videos
 
 
 @pytest.fixture
@@ -216,6 +232,7 @@ async def test_a_task_failed_at_the_provider_says_why(harness: Harness) -> None:
     failed = await harness.until(job.id, [S.FAILED])
     assert "content moderation" in render_reason(failed.reason or "", "en-US")
     assert job.id not in harness.listener.posted
+    assert await charged(harness.store) == 0  # the provider reported FAILED: it billed nothing
 
 
 async def test_a_task_the_provider_forgot_fails_after_the_grace_period(harness: Harness) -> None:
@@ -228,17 +245,40 @@ async def test_a_task_the_provider_forgot_fails_after_the_grace_period(harness: 
     assert (await harness.store.get_job(job.id)).state is S.SUBMITTED  # type: ignore[union-attr]
     failed = await harness.until(job.id, [S.FAILED], max_steps=1000)
     assert failed.reason == REASON_TASK_LOST
+    assert await charged(harness.store) == 0  # the provider has no such task: nothing billed
     assert (failed.finished_at - (failed.submitted_at or failed.created_at)).total_seconds() >= 600  # type: ignore[operator]
 
 
-async def test_a_task_without_an_answer_in_time_expires(harness: Harness) -> None:
-    harness.fake.plan_next_task(queue_seconds=100_000)
+async def test_a_late_task_is_still_followed_and_delivered_with_a_word_on_the_delay(harness: Harness) -> None:
+    # A provider backlog past JOB_TIMEOUT_MINUTES (2 h here): the provider still finishes, and bills, it.
+    harness.fake.plan_next_task(queue_seconds=3 * 3600)
     job = await add_img2video(harness.store)
     await harness.worker.tick()
     await harness.step(2 * 3600 + 1)
-    expired = await harness.until(job.id, [S.EXPIRED, S.DELIVERED])
-    assert expired.state is S.EXPIRED
-    assert expired.reason == REASON_TIMED_OUT
+    await harness.step(60)
+    late = await harness.store.get_job(job.id)
+    assert late is not None and late.state is S.SUBMITTED and late.reason == REASON_LATE
+    assert harness.listener.late == [job.id]  # told once, not at every poll
+    assert await charged(harness.store) == 1
+    await harness.step(3600)
+    delivered = await harness.until(job.id, [S.DELIVERED, S.EXPIRED, S.FAILED])
+    assert delivered.state is S.DELIVERED and len(harness.listener.posted[job.id]) == 1
+    assert harness.listener.late == [job.id]
+    assert await charged(harness.store) == 1
+
+
+async def test_the_bot_gives_up_on_a_task_after_72_hours_and_keeps_the_charge(harness: Harness) -> None:
+    harness.fake.plan_next_task(queue_seconds=10**7)
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    await harness.step(72 * 3600 - 60)
+    assert (await harness.store.get_job(job.id)).state is S.SUBMITTED  # type: ignore[union-attr]
+    await harness.step(120)
+    expired = await harness.until(job.id, [S.EXPIRED, S.DELIVERED, S.FAILED])
+    assert expired.state is S.EXPIRED and expired.reason == reason_code("timed_out", "72")
+    assert await charged(harness.store) == 1  # the provider may still finish and bill it
+    assert [g for g, _ in harness.listener.told_moderators] == [10]
+    assert job.id in harness.listener.told_moderators[0][1]
 
 
 async def test_off_peak_jobs_get_48_hours(harness: Harness) -> None:
@@ -281,33 +321,80 @@ async def test_a_post_that_keeps_failing_is_tried_again_after_growing_gaps_not_e
         await harness.step()
         tries.append(harness.listener.attempts)
     assert harness.listener.attempts == 6, tries
+    assert len(harness.fake.requests_to("video")) == 1  # only the post failed: the video is not fetched again
     harness.listener.failures_to_come = 0  # Discord is back: the next try lands, once
     delivered = await harness.until(job.id, [S.DELIVERED], max_steps=400)
     assert delivered.delivered_message_id and len(harness.listener.posted[job.id]) == 1
+    assert delivered.delivery_attempts == 6
+    assert not list(harness.worker.workdir.glob(f"{job.id}*"))  # the kept download is gone once posted
 
 
-async def test_a_video_with_nowhere_to_go_fails_the_job_plainly_instead_of_retrying(harness: Harness) -> None:
+async def test_a_post_that_never_lands_ends_charged_with_the_link_and_the_moderators_told(harness: Harness) -> None:
+    harness.listener.failures_to_come = 10**6
+    job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.SUCCEEDED])
+    ended = await harness.until(job.id, [S.EXPIRED, S.DELIVERED], max_steps=1000, seconds=30)
+    assert ended.state is S.EXPIRED and ended.reason == REASON_DELIVERY_FAILED
+    assert harness.listener.attempts == 30  # DELIVERY_MAX_ATTEMPTS, about two hours of backoff
+    assert ended.video_url and ended.video_expires_at and ended.video_expires_at > harness.clock()
+    assert await charged(harness.store) == 1 and await harness.store.count_active(10, 1) == 0
+    assert [g for g, _ in harness.listener.told_moderators] == [10]
+    assert not list(harness.worker.workdir.glob(f"{job.id}*"))
+
+
+async def test_a_video_host_failing_for_days_ends_the_delivery_in_hours_not_never(harness: Harness) -> None:
+    # The review's finding: a host answering 500 forever was downloaded every 5 minutes for 3 days.
+    harness.fake.inject("video", Fault.status(500, "InternalError"), times=10**6)
+    job = await add_img2video(harness.store)
+    succeeded = await harness.until(job.id, [S.SUCCEEDED])
+    for _ in range(3 * 24 * 60):  # 3 simulated days, a minute a step
+        await harness.step(60)
+        current = await harness.store.get_job(job.id)
+        if current is not None and current.state is not S.SUCCEEDED:
+            break
+    ended = await harness.store.get_job(job.id)
+    assert ended is not None and ended.state is S.EXPIRED
+    assert ended.finished_at and succeeded.succeeded_at
+    assert ended.finished_at - succeeded.succeeded_at <= timedelta(hours=6, minutes=5)
+    assert len(harness.fake.requests_to("video")) <= 2 * 30  # each try: the link, then at most a fresh one
+    assert await harness.store.count_active(10, 1) == 0  # the member's slot is free again
+    assert await charged(harness.store) == 1
+    assert len(harness.listener.told_moderators) == 1
+
+
+async def test_a_video_with_nowhere_to_go_ends_plainly_and_charged_instead_of_retrying(harness: Harness) -> None:
     harness.listener.nowhere_to_post = True
     job = await add_img2video(harness.store)
-    failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
-    assert failed.state is S.FAILED and failed.reason == REASON_UNDELIVERABLE
-    assert "thread was deleted or closed to me" in render_reason(failed.reason, "en-US")
+    ended = await harness.until(job.id, [S.EXPIRED, S.FAILED, S.DELIVERED])
+    assert ended.state is S.EXPIRED and ended.reason == REASON_UNDELIVERABLE
+    assert "thread was deleted or closed to me" in render_reason(ended.reason, "en-US")
     assert harness.listener.attempts == 1
+    assert await charged(harness.store) == 1  # the provider made and billed it
+    assert len(harness.listener.told_moderators) == 1
 
 
 async def test_an_expired_video_link_is_refreshed_by_a_new_poll(harness: Harness) -> None:
     harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"))
     job = await add_img2video(harness.store)
-    await harness.until(job.id, [S.DELIVERED, S.FAILED])
+    await harness.until(job.id, [S.DELIVERED, S.EXPIRED])
     assert len(harness.listener.posted[job.id]) == 1
 
 
-async def test_a_video_link_that_keeps_failing_fails_the_job_plainly(harness: Harness) -> None:
-    harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"), times=2)
+async def test_a_video_link_dead_for_a_while_is_fetched_again_later_and_delivered(harness: Harness) -> None:
+    harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"), times=4)
     job = await add_img2video(harness.store)
-    failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
-    assert failed.state is S.FAILED and "expired" in render_reason(failed.reason or "", "en-US")
+    delivered = await harness.until(job.id, [S.DELIVERED, S.EXPIRED], max_steps=1000)
+    assert delivered.state is S.DELIVERED and len(harness.listener.posted[job.id]) == 1
+    assert await charged(harness.store) == 1
+
+
+async def test_a_video_link_that_stays_dead_ends_charged_not_refunded(harness: Harness) -> None:
+    harness.fake.inject("video", Fault.status(403, "AccessDenied", message="Request has expired"), times=10**6)
+    job = await add_img2video(harness.store)
+    ended = await harness.until(job.id, [S.EXPIRED, S.DELIVERED], max_steps=1000, seconds=30)
+    assert ended.state is S.EXPIRED and ended.reason == REASON_VIDEO_GONE
     assert job.id not in harness.listener.posted
+    assert await charged(harness.store) == 1
 
 
 async def test_a_video_over_the_download_cap_fails_instead_of_retrying_forever(harness: Harness) -> None:
@@ -317,8 +404,10 @@ async def test_a_video_over_the_download_cap_fails_instead_of_retrying_forever(h
                        WorkerSettings(poll_first_seconds=2, video_max_bytes=1024 * 1024),
                        workdir=harness.worker.workdir, clock=harness.clock)
     harness.worker = worker
-    failed = await harness.until(job.id, [S.FAILED, S.DELIVERED])
-    assert failed.state is S.FAILED and "larger than" in render_reason(failed.reason or "", "en-US")
+    ended = await harness.until(job.id, [S.EXPIRED, S.FAILED, S.DELIVERED])
+    assert ended.state is S.EXPIRED and "larger than" in render_reason(ended.reason or "", "en-US")
+    assert len(harness.fake.requests_to("video")) == 1
+    assert await charged(harness.store) == 1
 
 
 async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None:

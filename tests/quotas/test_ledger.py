@@ -72,12 +72,18 @@ async def test_seconds_limits_and_the_server_pool(store: SQLiteStore) -> None:
     assert await used(store, None) == (2, 15)
 
 
-@pytest.mark.parametrize("end", [S.REJECTED, S.FAILED, S.EXPIRED, S.CANCELLED])
-async def test_every_end_without_a_video_refunds_exactly(store: SQLiteStore, end: JobState) -> None:
+@pytest.mark.parametrize("end", [S.REJECTED, S.FAILED, S.CANCELLED])
+async def test_every_end_the_provider_did_not_bill_refunds_exactly(store: SQLiteStore, end: JobState) -> None:
     job = await ask(store, seconds=7)
     assert await used(store) == (1, 7)
     await drive_to(store, job, end)
     assert await used(store) == (0, 0)
+
+
+async def test_an_expired_job_keeps_its_charge_the_provider_may_bill_it(store: SQLiteStore) -> None:
+    # The bot gave up (a backlog past its patience, a video it could not post); the provider did not.
+    await drive_to(store, await ask(store, seconds=7), S.EXPIRED)
+    assert await used(store) == (1, 7)
 
 
 async def test_delivery_consumes_and_an_unknown_submit_keeps_its_reservation(store: SQLiteStore) -> None:

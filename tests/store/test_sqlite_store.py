@@ -97,7 +97,7 @@ def _copy_migrations(target: Path) -> Path:
 async def test_a_failing_migration_is_rolled_back_whole_and_named(tmp_path: Path, clock: ManualClock) -> None:
     migrations = _copy_migrations(tmp_path / "migrations")
     shipped = sorted((int(p.name[1:].split("__")[0]), p.name[:-4].split("__")[1]) for p in migrations.glob("V*.sql"))
-    new = len(shipped) + 1  # the next version after the ones the bot ships
+    new = shipped[-1][0] + 1  # the next version after the ones the bot ships
     (migrations / f"V{new}__add_notes.sql").write_text(
         "CREATE TABLE notes (id INTEGER PRIMARY KEY);\nALTER TABLE no_such_table ADD COLUMN x TEXT;\n",
         encoding="utf-8",
