@@ -7,6 +7,9 @@ MESSAGES: dict[str, str] = {
     # --- the command tree's error handler and unexpected failures in forms and views
     "error.dm_only": "This command works in a server's channels, not in direct messages.",
     "error.not_allowed": "You are not allowed to use this command here.",
+    "error.after_job": ("Something went wrong on our side (error id `{error_id}`) after your job `{job_id}` was "
+                        "created. It was not lost: it is {state}, goes ahead as usual and counts against your "
+                        "quota, so there is no need to ask again. `/jobs job:{job_id}` shows it."),
     "error.internal": ("Something went wrong on our side (error id `{error_id}`). Nothing was charged. Please try "
                        "again; moderators can look the id up in the logs."),
     "error.stale": ("This button or form is no longer active: the bot restarted since it was shown. Please start "
@@ -226,24 +229,29 @@ MESSAGES: dict[str, str] = {
     "jobs.video_link": "Video: {link}",
     "jobs.all_head": "**{count} queued or running jobs in this server**",
     # --- quotas
-    "quota.line": "**{owner}, per {period}:** {videos} · {seconds} · resets {when}",
+    "quota.line": "**{owner}, per {period}:** {left} · resets {when}",
     "quota.owner_server": "Server pool",
     "quota.owner_you": "You",
     "quota.owner_member": "Member",
     "quota.videos_left": "{left} of {limit} videos left",
     "quota.seconds_left": "{left} of {limit} s left",
-    "quota.no_video_limit": "no videos limit",
-    "quota.no_second_limit": "no s limit",
+    "quota.credits_left": "{left} of {limit} credits left",
+    "quota.credits_note": "Credits are a video's estimated cost in US dollars, by kind, resolution and length.",
     "quota.none_set": "No limits are set in this server.",
     "quota.weight": "1080p seconds count ×{weight}.",
     "quota.exceeded": "This would go over {label} ({limit}): {what}. It frees {when}.",
     "quota.exceeded_videos": "{used} of {limit} videos used",
     "quota.exceeded_seconds": "{used} of {limit} s used, this request needs {needed} s",
+    "quota.exceeded_credits": "{used} of {limit} used, this request costs about {needed}",
+    "quota.exceeded_budget": ("This would go over the bot's overall {adjective} budget, shared by every server it "
+                              "works in: {left} of {limit} is left and this request costs about {needed}. "
+                              "It frees {when}."),
     "quota.label_server": "the server's {adjective} limit",
     "quota.label_member": "your {adjective} limit",
     "limit.videos_one": "{count} video",
     "limit.videos_many": "{count} videos",
     "limit.seconds": "{count} s of video",
+    "limit.credits": "{amount} of credits",
     "limit.and": " and ",
     "limit.none": "no limit",
     "limit.per": "{parts} per {period}",
@@ -255,7 +263,12 @@ MESSAGES: dict[str, str] = {
     "adjective.month": "monthly",
     # --- /help
     # --- moderators' answers (the mod-log channel and the audit log stay in English: they are records)
-    "mod.give_videos_or_seconds": "Give `videos`, `seconds` or both (to remove a limit, use `/quota clear`).",
+    "mod.give_videos_or_seconds": ("Give `videos`, `seconds`, `credits` or several (to remove a limit, use "
+                                   "`/quota clear`)."),
+    "mod.bot_default_limit": "{limit} (bot default)",
+    "mod.bot_default_again": "The bot's default applies again: {limit}.",
+    "mod.only_bot_default": ("The bot's default applies ({limit}); it can be replaced with `/quota set`, not "
+                             "removed."),
     "mod.not_changed": "Not changed: {problem}.",
     "mod.not_added": "Not added: {problem}.",
     "mod.choose_role": "choose the `role` this limit is for",
@@ -270,10 +283,10 @@ MESSAGES: dict[str, str] = {
     "mod.no_limit_for": "There was no {period} limit for {who}.",
     "mod.limit_removed": "Removed the limit for {who} ({limit}).",
     "mod.no_limits": "No limits set.",
-    "mod.granted_amount": "+{seconds} s, +{videos} videos",
+    "mod.granted_amount": "+{seconds} s, +{videos} videos, +{credits} of credits",
     "mod.granted": "Granted {mention} {given} for the current windows.",
     "mod.usage_title": "Usage this {period} (since {day})",
-    "mod.usage_line": "{mention}: {videos} videos, {seconds} s",
+    "mod.usage_line": "{mention}: {videos} videos, {seconds} s, {credits}",
     "mod.usage_none": "No videos yet.",
     "mod.updated": "Updated.",
     "mod.blocked": "blocked",

@@ -508,11 +508,8 @@ class JobWorker:
             except TaskNotFound:  # the provider no longer has the task: no fresh link will ever come
                 await self._give_up_delivery(job, REASON_VIDEO_GONE)
                 return
-            except VideoUnavailable as exc:
+            except ProviderError as exc:  # a dead link, the video host failing: the video never got here
                 await self._delivery_failed(job, REASON_VIDEO_GONE, exc)
-                return
-            except ProviderError as exc:
-                await self._delivery_failed(job, REASON_DELIVERY_FAILED, exc)
                 return
         try:
             message_id = await self._listener.deliver(job, path)

@@ -29,10 +29,11 @@ from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
-from bot.quotas import Charge, QuotaCheck, QuotaExceeded, checks_for
+from bot.quotas import Charge, QuotaCheck, QuotaExceeded, charge_for, first_refusal, request_checks
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.permissions import missing_permissions, missing_permissions_text
+from bot.ui.replies import JOB_STARTED
 from bot.ui.status import status_text
 from bot.ui.text import prompt_lines, shorten
 
@@ -219,13 +220,16 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     if len(queued) >= max_queued:
         raise Refused(t("refuse.queue_full", locale, queued=len(queued), limit=max_queued))
     role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
-    checks = checks_for(await store.limits(guild_id), settings, user_id=user_id, role_ids=role_ids, now=now)
-    charge = Charge(guild_id, user_id, settings.weighted_seconds(intake.duration_seconds, intake.resolution))
-    for check in checks:  # early, so a refused request opens no thread; create_job checks again, atomically
-        used = await store.usage(guild_id, check.user_id, check.since)
-        if not QuotaExceeded.fits(check.limit, used, charge):
-            metrics.quota_refused()
-            raise Refused(QuotaExceeded(check, used, charge).message(locale))
+    # The member's limits, the server pool's and the operator's budget, with the bot's default limits.
+    checks = await request_checks(store, bot.settings.operator_limits(), settings, guild_id=guild_id,
+                                  user_id=user_id, role_ids=role_ids, now=now)
+    charge = charge_for(guild_id, user_id, kind=intake.kind.value, resolution=intake.resolution,
+                        seconds=intake.duration_seconds, settings=settings, prices=bot.settings.price_table)
+    # Early, so a refused request opens no thread; create_job checks again, atomically.
+    exceeded = await first_refusal(store, checks, charge)
+    if exceeded is not None:
+        metrics.quota_refused()
+        raise Refused(exceeded.message(locale))
     max_active = settings.max_active if settings.max_active is not None else bot.settings.max_active_jobs_per_member
     active = await store.count_active(guild_id, user_id)
     return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None)
@@ -271,9 +275,16 @@ async def start_job(
             await thread.send(t("refuse.not_started", locale, reason=t("refuse.not_stored", locale)),
                               allowed_mentions=discord.AllowedMentions.none())
         raise
-    status = await thread.send(status_text(job, queue_position=admission.queue_position),
-                               view=queue_view(job) or MISSING)
-    job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
+    # From here the job exists, holds its reservation and will go ahead: a hiccup below must never be told
+    # as a failure to retry (that would pay twice). The error handler reads this to say so (replies.py).
+    interaction.extras[JOB_STARTED] = job.id
+    try:
+        status = await thread.send(status_text(job, queue_position=admission.queue_position),
+                                   view=queue_view(job) or MISSING)
+        job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
+    except Exception:
+        # No status card: the job still runs, is delivered in the thread, and its end pings the member.
+        log.exception("job %s: its status card could not be posted; the job goes ahead", job.id, extra=job_ids(job))
     # The record of every prompt: requester, job id and the prompts themselves (also kept with the job).
     log.info("job %s: accepted from user %s in guild %s; prompts: %s", job.id, job.user_id, job.guild_id,
              " | ".join(p or "-" for p in _prompts(intake)), extra=job_ids(job))

@@ -9,8 +9,11 @@ from typing import Any
 import discord
 
 from bot.i18n import locale_of, t
+from bot.ui.status import headline
 
 log = logging.getLogger("bot.ui")
+# Interaction.extras key: the id of the job this interaction created (set by start_job once it is stored).
+JOB_STARTED = "vidu_job_started"
 
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> bool:
@@ -30,8 +33,21 @@ async def reply_privately(interaction: discord.Interaction[Any], text: str) -> b
 async def tell_error(interaction: discord.Interaction[Any], error: BaseException, what: str,
                      locale: str | None = None) -> None:
     """An unexpected failure: logged with a short id and the traceback; the member gets the id (to quote to
-    a moderator), never the details. Nothing was charged: callers fail before a job is stored."""
+    a moderator), never the details. "Nothing was charged" only when this interaction stored no job; once
+    one exists, the member reads its id and real state instead (it goes ahead, and counts)."""
     error_id = secrets.token_hex(4)
     log.error("error %s in %s (guild %s, user %s)", error_id, what, interaction.guild_id, interaction.user.id,
               exc_info=error)
-    await reply_privately(interaction, t("error.internal", locale or locale_of(interaction), error_id=error_id))
+    locale = locale or locale_of(interaction)
+    job_id = interaction.extras.get(JOB_STARTED)
+    if job_id is None:
+        await reply_privately(interaction, t("error.internal", locale, error_id=error_id))
+        return
+    job = None
+    try:
+        job = await interaction.client.store.get_job(job_id)
+    except Exception:  # the database is away too: say what is certain (it was stored)
+        log.warning("error %s: could not read job %s back", error_id, job_id)
+    state = headline(job.state, locale, made=job.succeeded_at is not None) if job else t("status.accepted", locale)
+    await reply_privately(interaction, t("error.after_job", locale, error_id=error_id, job_id=job_id,
+                                         state=state))

@@ -85,7 +85,7 @@ async def test_a_job_failing_after_its_thread_was_deleted_is_reported_in_the_cha
     assert any(c.startswith("vidu:reroll:") for c in told.custom_ids())  # Try again works from here too
 
 
-async def test_a_private_job_whose_thread_is_gone_fails_plainly_and_gives_the_quota_back(
+async def test_a_private_job_whose_thread_is_gone_ends_plainly_and_keeps_the_charge(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
     world = fake_discord.world
@@ -98,9 +98,10 @@ async def test_a_private_job_whose_thread_is_gone_fails_plainly_and_gives_the_qu
     await fake_discord.delete_channel(thread)
     provider.advance(3600)
 
-    listing = await until_answer(fake_discord, world.alice, "jobs", "❌ Failed")
+    listing = await until_answer(fake_discord, world.alice, "jobs", "📭 Made, but not delivered")
     (job_id,) = [j for j in listing.split("`")[1::2] if len(j) == 8]
     detail = await run(fake_discord, world.alice, "jobs", job=job_id)
     assert "its thread was deleted or closed to me" in detail
     assert not any(_is_video(m) for m in fake_discord.messages(world.general))  # never made public
-    assert "1 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+    assert "counts against your quota" in detail  # the provider made and billed it: no refund
+    assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")

@@ -94,6 +94,7 @@ class FakeDiscord:
         self.rate_limited: list[RateLimitHit] = []
         self._forced_limits: list[ForcedLimit] = []
         self._forced_failures: list[tuple[str, int, list[int]]] = []  # (pattern, status, [times left])
+        self._forced_drops: list[tuple[str, list[int]]] = []  # (pattern, [times left])
         self._holds: list[Hold] = []
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[Any]] = set()
@@ -452,6 +453,13 @@ class FakeDiscord:
                     left[0] -= 1
                     self.requests.append((request.method, route, status))
                     return json_response({"message": f"{status}: Service Unavailable", "code": 0}, status)
+            for pattern, left in self._forced_drops:
+                if left[0] > 0 and route_matches(pattern, request.method, route, request.path) \
+                        and request.transport is not None:
+                    left[0] -= 1
+                    self.requests.append((request.method, route, 0))
+                    request.transport.close()  # nothing done, nothing answered: the client sees a broken connection
+                    raise web.HTTPRequestTimeout()
         hold = self._take_hold(request.method, route, request.path) if is_api else None
         if hold is not None and hold.when == "before":
             hold.reached.set()
@@ -506,6 +514,12 @@ class FakeDiscord:
         if not 500 <= status <= 599:
             raise ValueError("fail_next is for server errors (5xx); forbidden actions come from permissions")
         self._forced_failures.append((route_pattern, status, [times]))
+
+    def drop_next(self, route_pattern: str, *, times: int = 1) -> None:
+        """The next ``times`` requests matching ``route_pattern`` lose their connection before anything is
+        done (a network hiccup between the bot and Discord: aiohttp raises ServerDisconnectedError, which
+        discord.py does not retry)."""
+        self._forced_drops.append((route_pattern, [times]))
 
     # --- observing -----------------------------------------------------------------------------------
 
