@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -28,8 +28,8 @@ from bot.jobs.worker import (
     WorkerSettings,
 )
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
-from bot.requests import img2video_params, multiframe_params
 from bot.quotas import Charge
+from bot.requests import img2video_params, multiframe_params
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
 
