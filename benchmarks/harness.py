@@ -36,6 +36,8 @@ BENCH_ENV = {
     "PROVIDER_REQUESTS_PER_MINUTE": "6000",
     "MAX_ACTIVE_JOBS_PER_MEMBER": "50",
     "MAX_QUEUED_JOBS_PER_MEMBER": "100",
+    "DEFAULT_MEMBER_LIMITS": "none",  # bursts of 10-picture requests from one server: no default spending cap
+    "DEFAULT_SERVER_LIMITS": "none",
     "PYTHONUNBUFFERED": "1",
 }
 

@@ -30,6 +30,7 @@ from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.looplag import loop_lag_enabled, watch_loop_lag
 from bot.media.pool import close_image_pool, configure_image_pool
 from bot.metrics import BotProbes, MetricsServer
+from bot.pricing import use_price_table
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
 from bot.ui.replies import reply_privately, tell_error
@@ -90,6 +91,7 @@ class ViduBot(commands.AutoShardedBot):
             **shards,
         )
         self.settings = settings
+        use_price_table(settings.price_table)  # request cards estimate from the table quotas charge by
         self.store = store
         self.provider = ViduClient(
             session, base_url=settings.vidu_api_base, api_key=settings.vidu_api_key.get(),

@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.pricing import BUILT_IN, DEFAULT_PRICE_TABLE, PriceTable, parse_credits, parse_price_table
+from bot.quotas.charging import OperatorLimits, parse_limits
+from bot.quotas.models import Limit, Scope
+
 
 class ConfigError(Exception):
     """A missing or malformed variable: the message is one line that names it."""
@@ -143,6 +147,19 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _price_table(text: str) -> PriceTable:
+    return parse_price_table(text, BUILT_IN)
+
+
+def _optional_money(text: str) -> int | None:
+    """An amount in the price table's currency as credits (thousandths); empty: none."""
+    return parse_credits(text) if text.strip() else None
+
+
+def _limits(scope: Scope) -> Callable[[str], tuple[Limit, ...]]:
+    return lambda text: parse_limits(text, scope)
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -209,6 +226,24 @@ VARIABLES: tuple[Variable, ...] = (
              "Jobs one member may have at the provider at once; more wait in the bot's queue."),
     Variable("MAX_QUEUED_JOBS_PER_MEMBER", "max_queued_jobs_per_member", _int(0, 100), "5",
              "Jobs one member may have waiting in the bot's queue; beyond that a request is refused."),
+    Variable("PRICE_TABLE", "price_table", _price_table, DEFAULT_PRICE_TABLE,
+             "Estimated provider cost in US dollars, the one table behind request cards, credit limits and the "
+             "budget: kind=BASE+PER_SECOND/s (img2video, multiframe) and resolution=xFACTOR (540p, 720p, 1080p), "
+             "comma-separated; an entry left out keeps its default. Credits count thousandths of a dollar."),
+    Variable("BUDGET_PER_DAY", "budget_per_day", _optional_money, "",
+             "The bot's overall budget per UTC day across every server, in dollars of PRICE_TABLE (e.g. 50 or "
+             "12.50): a request that would take the day's estimated cost past it is refused; empty: no budget."),
+    Variable("BUDGET_PER_MONTH", "budget_per_month", _optional_money, "",
+             "The same per UTC calendar month; empty: no budget."),
+    Variable("DEFAULT_MEMBER_LIMITS", "default_member_limits", _limits(Scope.DEFAULT),
+             "videos=10/day,credits=2.00/day",
+             "Limits every member starts with in a server that has not set its own default for that period "
+             "(/quota set scope:default): unit=amount/period, comma-separated, units videos, seconds or credits "
+             "(dollars), periods day, week or month; none: no default (no limit until the server sets one)."),
+    Variable("DEFAULT_SERVER_LIMITS", "default_server_limits", _limits(Scope.SERVER),
+             "credits=20.00/day,credits=200.00/month",
+             "The same for each server's pool, shared by all its members (/quota set scope:server); none: no "
+             "default."),
     Variable("POLL_CONCURRENCY", "poll_concurrency", _int(1, 100), "8",
              "Provider polls in flight at once."),
     Variable("JOB_LEASE_SECONDS", "job_lease_seconds", _float(1), "60",
@@ -275,6 +310,11 @@ class Settings:
     delivery_max_attempts: int
     max_active_jobs_per_member: int
     max_queued_jobs_per_member: int
+    price_table: PriceTable
+    budget_per_day: int | None
+    budget_per_month: int | None
+    default_member_limits: tuple[Limit, ...]
+    default_server_limits: tuple[Limit, ...]
     poll_concurrency: int
     job_lease_seconds: float
     shard_count: int | None
@@ -301,6 +341,11 @@ class Settings:
         if self.shard_ids is None or self.shard_count is None:
             return self.provider_requests_per_minute
         return max(1, self.provider_requests_per_minute * len(self.shard_ids) // self.shard_count)
+
+    def operator_limits(self) -> OperatorLimits:
+        """What the operator caps: default limits for servers that set none, and the budget."""
+        return OperatorLimits(self.default_member_limits + self.default_server_limits, self.budget_per_day,
+                              self.budget_per_month)
 
     def secrets(self) -> list[str]:
         """Every secret value that is set: the log redaction filter hides each of them."""

@@ -15,11 +15,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
-from bot.jobs.models import utcnow
 from bot.provider.models import FAST_DURATION_RANGE, SEGMENT_DURATION_RANGE
-from bot.quotas import checks_for
 from bot.requests import MAX_KEYFRAMES, MIN_KEYFRAMES
-from cogs.quota import describe_checks
+from cogs.quota import describe_checks, member_checks
 
 MB = 1024 * 1024
 PICTURE_NAME = "keyframes-to-segments.png"
@@ -110,11 +108,8 @@ class Help(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         quota_lines = None
         if interaction.guild_id is not None:
-            store = self.bot.store
-            settings = await store.guild_settings(interaction.guild_id)
             role_ids = [r.id for r in getattr(interaction.user, "roles", [])]
-            checks = checks_for(await store.limits(interaction.guild_id), settings, user_id=interaction.user.id,
-                                role_ids=role_ids, now=utcnow())
+            checks = await member_checks(self.bot, interaction.guild_id, interaction.user.id, role_ids)
             quota_lines = await describe_checks(self.bot, checks, locale) or [t("quota.none_set", locale)]
         text = help_text(locale, max_mb=self.bot.settings.image_max_bytes // MB, quota_lines=quota_lines)
         picture = await asyncio.to_thread(segments_picture)

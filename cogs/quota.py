@@ -16,7 +16,8 @@ from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.quota_text import describe_limit
 from bot.jobs.models import utcnow
 from bot.media.charts import Bar, usage_chart
-from bot.quotas import Limit, Period, QuotaCheck, Scope, checks_for, window
+from bot.pricing import credits_from_number, format_credits
+from bot.quotas import Limit, Period, QuotaCheck, Scope, Usage, checks_for, window
 from bot.ui.moderators import mod_log, require_moderator
 
 Interaction = discord.Interaction[ViduBot]
@@ -24,10 +25,17 @@ ScopeName = Literal["default", "server", "role", "member"]
 PeriodName = Literal["day", "week", "month"]
 
 
-def _left(limit: int | None, used: int, unit: str, locale: str) -> str:
-    if limit is None:
-        return t(f"quota.no_{unit}_limit", locale)
-    return t(f"quota.{unit}s_left", locale, left=max(0, limit - used), limit=limit)
+def _left(limit: Limit, used: Usage, locale: str) -> str:
+    """What is left of each unit the limit caps ("3 of 5 videos left · $1.20 of $2.00 credits left")."""
+    parts = []
+    if limit.videos is not None:
+        parts.append(t("quota.videos_left", locale, left=max(0, limit.videos - used.videos), limit=limit.videos))
+    if limit.seconds is not None:
+        parts.append(t("quota.seconds_left", locale, left=max(0, limit.seconds - used.seconds), limit=limit.seconds))
+    if limit.credits is not None:
+        parts.append(t("quota.credits_left", locale, left=format_credits(max(0, limit.credits - used.credits)),
+                       limit=format_credits(limit.credits)))
+    return " · ".join(parts) or t("limit.none", locale)
 
 
 async def describe_checks(bot: ViduBot, checks: list[QuotaCheck], locale: str = DEFAULT_LOCALE, *,
@@ -39,10 +47,30 @@ async def describe_checks(bot: ViduBot, checks: list[QuotaCheck], locale: str = 
         used = await bot.store.usage(check.limit.guild_id, check.user_id, check.since)
         owner = t("quota.owner_server", locale) if check.user_id is None else you
         lines.append(t("quota.line", locale, owner=owner, period=t(f"period.{check.limit.period.value}", locale),
-                       videos=_left(check.limit.videos, used.videos, "video", locale),
-                       seconds=_left(check.limit.seconds, used.seconds, "second", locale),
-                       when=f"<t:{int(check.resets_at.timestamp())}:R>"))
+                       left=_left(check.limit, used, locale), when=f"<t:{int(check.resets_at.timestamp())}:R>"))
+    if any(check.limit.credits is not None for check in checks):
+        lines.append(t("quota.credits_note", locale))
     return lines
+
+
+async def member_checks(bot: ViduBot, guild_id: int, user_id: int, role_ids: list[int]) -> list[QuotaCheck]:
+    """A member's limits and the server pool's in force now (the bot's defaults where the server set none)."""
+    store = bot.store
+    limits = bot.settings.operator_limits().limits(await store.limits(guild_id), guild_id)
+    return checks_for(limits, await store.guild_settings(guild_id), user_id=user_id, role_ids=role_ids,
+                      now=utcnow())
+
+
+def _shown(limit: Limit, locale: str) -> str:
+    """A limit in words, marked when it is the bot's default rather than the server's own."""
+    text = describe_limit(limit, locale)
+    return t("mod.bot_default_limit", locale, limit=text) if limit.bot_default else text
+
+
+def _bot_default(bot: ViduBot, scope: Scope, target_id: int, period: Period) -> Limit | None:
+    """The operator's default limit for this scope and period, if there is one."""
+    return next((x for x in bot.settings.operator_limits().defaults
+                 if (x.scope, x.target_id, x.period) == (scope, target_id, period)), None)
 
 
 def _target(scope: ScopeName, role: discord.Role | None, member: discord.Member | None,
@@ -72,11 +100,9 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
     @app_commands.guild_only()
     async def me(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        store = self.bot.store
-        settings = await store.guild_settings(interaction.guild_id)
+        settings = await self.bot.store.guild_settings(interaction.guild_id)
         role_ids = [r.id for r in getattr(interaction.user, "roles", [])]
-        checks = checks_for(await store.limits(interaction.guild_id), settings, user_id=interaction.user.id,
-                            role_ids=role_ids, now=utcnow())
+        checks = await member_checks(self.bot, interaction.guild_id, interaction.user.id, role_ids)
         locale = locale_of(interaction)
         lines = await describe_checks(self.bot, checks, locale) or [t("quota.none_set", locale)]
         weight = settings.weights.get("1080p", 1.0)
@@ -84,21 +110,23 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
             lines.append(t("quota.weight", locale, weight=f"{weight:g}"))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
-    @app_commands.command(name="set", description="Moderators: set a limit in videos and/or seconds")
+    @app_commands.command(name="set", description="Moderators: set a limit in videos, seconds and/or credits")
     @app_commands.guild_only()
     @app_commands.describe(scope="Who the limit is for", period="The window it counts over",
                            videos="Videos per window (empty: no video limit)",
                            seconds="Seconds of video per window (empty: no seconds limit)",
+                           credits="Estimated cost in US dollars per window, e.g. 5.00 (empty: no credits limit)",
                            role="For scope role", member="For scope member")
     async def set_(self, interaction: Interaction, scope: ScopeName, period: PeriodName,
                    videos: app_commands.Range[int, 0, 100000] | None = None,
                    seconds: app_commands.Range[int, 0, 10000000] | None = None,
+                   credits: app_commands.Range[float, 0, 1000000] | None = None,
                    role: discord.Role | None = None, member: discord.Member | None = None) -> None:
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
         locale = locale_of(interaction)
-        if videos is None and seconds is None:
+        if videos is None and seconds is None and credits is None:
             await interaction.response.send_message(t("mod.give_videos_or_seconds", locale), ephemeral=True)
             return
         try:
@@ -106,14 +134,17 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         except ValueError as problem:
             await interaction.response.send_message(t("mod.not_changed", locale, problem=problem), ephemeral=True)
             return
-        limit = Limit(interaction.guild_id, kind, target_id, Period(period), videos, seconds)
-        before = await self.bot.store.set_limit(limit, actor_id=interaction.user.id)
-        was = describe_limit(before, locale) if before else t("limit.none", locale)
+        limit = Limit(interaction.guild_id, kind, target_id, Period(period), videos, seconds,
+                      None if credits is None else credits_from_number(credits))
+        # Before: the server's own limit, else the bot's default it replaces (if any).
+        before = (await self.bot.store.set_limit(limit, actor_id=interaction.user.id)
+                  or _bot_default(self.bot, kind, target_id, Period(period)))
+        was = _shown(before, locale) if before else t("limit.none", locale)
         await interaction.response.send_message(
             t("mod.limit_changed", locale, who=who, before=was, after=describe_limit(limit, locale)), ephemeral=True)
         # The mod-log is a record for every moderator: it stays in English.
         await mod_log(self.bot, interaction, f"quota for {_target(scope, role, member)[2]}",
-                      before.describe() if before else "no limit", limit.describe())
+                      _shown(before, DEFAULT_LOCALE) if before else "no limit", limit.describe())
 
     @app_commands.command(name="clear", description="Moderators: remove a limit")
     @app_commands.guild_only()
@@ -130,14 +161,19 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
             return
         before = await self.bot.store.clear_limit(interaction.guild_id, kind, target_id, Period(period),
                                                   actor_id=interaction.user.id)
+        default = _bot_default(self.bot, kind, target_id, Period(period))
         if before is None:
-            await interaction.response.send_message(
-                t("mod.no_limit_for", locale, period=t(f"period.{period}", locale), who=who), ephemeral=True)
+            text = t("mod.no_limit_for", locale, period=t(f"period.{period}", locale), who=who)
+            if default is not None:
+                text += " " + t("mod.only_bot_default", locale, limit=describe_limit(default, locale))
+            await interaction.response.send_message(text, ephemeral=True)
             return
-        await interaction.response.send_message(
-            t("mod.limit_removed", locale, who=who, limit=describe_limit(before, locale)), ephemeral=True)
+        text = t("mod.limit_removed", locale, who=who, limit=describe_limit(before, locale))
+        if default is not None:
+            text += " " + t("mod.bot_default_again", locale, limit=describe_limit(default, locale))
+        await interaction.response.send_message(text, ephemeral=True)
         await mod_log(self.bot, interaction, f"quota for {_target(scope, role, member)[2]}", before.describe(),
-                      "no limit")
+                      _shown(default, DEFAULT_LOCALE) if default else "no limit")
 
     @app_commands.command(name="show", description="Moderators: the limits of the server, a role or a member")
     @app_commands.guild_only()
@@ -146,38 +182,40 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
-        store = self.bot.store
-        limits = await store.limits(interaction.guild_id)
         if member is not None:
-            settings = await store.guild_settings(interaction.guild_id)
-            checks = checks_for(limits, settings, user_id=member.id, role_ids=[r.id for r in member.roles],
-                                now=utcnow())
+            checks = await member_checks(self.bot, interaction.guild_id, member.id, [r.id for r in member.roles])
             lines = [f"**{member.mention}**",
                      *(await describe_checks(self.bot, checks, locale_of(interaction), member=True))]
             text = "\n".join(lines)
         else:
+            limits = self.bot.settings.operator_limits().limits(await self.bot.store.limits(interaction.guild_id),
+                                                                interaction.guild_id)
             chosen = [x for x in limits if role is None or (x.scope is Scope.ROLE and x.target_id == role.id)]
             locale = locale_of(interaction)
-            text = ("\n".join(f"• {_who(x, locale)}: {describe_limit(x, locale)}" for x in chosen)
+            text = ("\n".join(f"• {_who(x, locale)}: {_shown(x, locale)}" for x in chosen)
                     or t("mod.no_limits", locale))
         await interaction.response.send_message(text, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="grant", description="Moderators: a one-off extra allowance for a member")
     @app_commands.guild_only()
+    @app_commands.describe(credits="Extra estimated cost in US dollars, e.g. 1.50")
     async def grant(self, interaction: Interaction, member: discord.Member,
-                    seconds: app_commands.Range[int, 0, 100000], videos: app_commands.Range[int, 0, 1000] = 0) -> None:
+                    seconds: app_commands.Range[int, 0, 100000] = 0, videos: app_commands.Range[int, 0, 1000] = 0,
+                    credits: app_commands.Range[float, 0, 100000] = 0) -> None:
         if not await require_moderator(interaction):
             return
         assert interaction.guild_id is not None
-        await self.bot.store.grant(interaction.guild_id, member.id, videos=videos, seconds=seconds,
+        extra = credits_from_number(credits)
+        await self.bot.store.grant(interaction.guild_id, member.id, videos=videos, seconds=seconds, credits=extra,
                                    actor_id=interaction.user.id)
         locale = locale_of(interaction)
-        given = t("mod.granted_amount", locale, seconds=seconds, videos=videos)
+        given = t("mod.granted_amount", locale, seconds=seconds, videos=videos, credits=format_credits(extra))
         await interaction.response.send_message(t("mod.granted", locale, mention=member.mention, given=given),
                                                 ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
         await mod_log(self.bot, interaction, f"grant for {member.mention}", "—",
-                      t("mod.granted_amount", DEFAULT_LOCALE, seconds=seconds, videos=videos))
+                      t("mod.granted_amount", DEFAULT_LOCALE, seconds=seconds, videos=videos,
+                        credits=format_credits(extra)))
 
     @app_commands.command(name="usage", description="Moderators: who used what, as a chart")
     @app_commands.guild_only()
@@ -189,14 +227,14 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         settings = await self.bot.store.guild_settings(interaction.guild_id)
         since, _ = window(Period(period), utcnow(), settings.timezone)
         rows = await self.bot.store.usage_by_member(interaction.guild_id, since)
-        bars = [Bar(await _name(interaction.guild, user_id), u.videos, u.seconds) for user_id, u in rows]
+        bars = [Bar(await _name(interaction.guild, user_id), u.videos, u.seconds, u.credits) for user_id, u in rows]
         locale = locale_of(interaction)
         # The chart's own title stays English: Pillow's built-in font has no CJK glyphs.
         png = await asyncio.to_thread(usage_chart, t("mod.usage_title", DEFAULT_LOCALE, period=period,
                                                      day=_day(since)), bars)
         title = t("mod.usage_title", locale, period=t(f"period.{period}", locale), day=_day(since))
         lines = [f"**{title}**", *(t("mod.usage_line", locale, mention=f"<@{user_id}>", videos=u.videos,
-                                     seconds=u.seconds) for user_id, u in rows)]
+                                     seconds=u.seconds, credits=format_credits(u.credits)) for user_id, u in rows)]
         await interaction.followup.send("\n".join(lines) if rows else f"**{title}**\n{t('mod.usage_none', locale)}",
                                         file=discord.File(io.BytesIO(png), filename="usage.png"), ephemeral=True,
                                         allowed_mentions=discord.AllowedMentions.none())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.i18n.catalog import t
+from bot.pricing import format_credits
 
 if TYPE_CHECKING:
     from bot.quotas.models import Charge, Limit, QuotaCheck, Usage
@@ -16,6 +17,8 @@ def describe_limit(limit: Limit, locale: str) -> str:
         parts.append(t("limit.videos_one" if limit.videos == 1 else "limit.videos_many", locale, count=limit.videos))
     if limit.seconds is not None:
         parts.append(t("limit.seconds", locale, count=limit.seconds))
+    if limit.credits is not None:
+        parts.append(t("limit.credits", locale, amount=format_credits(limit.credits)))
     text = t("limit.and", locale).join(parts) or t("limit.none", locale)
     return t("limit.per", locale, parts=text, period=t(f"period.{limit.period.value}", locale))
 
@@ -27,9 +30,18 @@ def check_label(check: QuotaCheck, locale: str) -> str:
 
 def exceeded_text(check: QuotaCheck, used: Usage, charge: Charge, locale: str) -> str:
     limit = check.limit
+    when = f"<t:{int(check.resets_at.timestamp())}:R>"
+    if check.is_budget:
+        assert limit.credits is not None  # a budget is only ever in credits
+        return t("quota.exceeded_budget", locale, adjective=t(f"adjective.{limit.period.value}", locale),
+                 left=format_credits(max(0, limit.credits - used.credits)), limit=format_credits(limit.credits),
+                 needed=format_credits(charge.credits), when=when)
     if limit.videos is not None and used.videos + charge.videos > limit.videos:
         what = t("quota.exceeded_videos", locale, used=used.videos, limit=limit.videos)
+    elif limit.credits is not None and used.credits + charge.credits > limit.credits:
+        what = t("quota.exceeded_credits", locale, used=format_credits(used.credits),
+                 limit=format_credits(limit.credits), needed=format_credits(charge.credits))
     else:
         what = t("quota.exceeded_seconds", locale, used=used.seconds, limit=limit.seconds, needed=charge.seconds)
     return t("quota.exceeded", locale, label=check_label(check, locale), limit=describe_limit(limit, locale),
-             what=what, when=f"<t:{int(check.resets_at.timestamp())}:R>")
+             what=what, when=when)

@@ -229,6 +229,10 @@ class PostgresStore(SqlQuotaStore, SqlJobStore):
         # Held until this transaction ends: the next reservation in this server waits, then sees this one.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"vidu-bot quota {guild_id}")
 
+    async def _lock_budget_in(self, conn: Connection) -> None:
+        # The operator's budget spans every server (and process): one lock for all, taken before any server's.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "vidu-bot budget")
+
     async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
         if self._closed:
             raise StoreError(f"{self!r} is closed")

@@ -209,6 +209,9 @@ class SQLiteStore(SqlQuotaStore, SqlJobStore):
     async def _lock_guild_in(self, conn: aiosqlite.Connection, guild_id: int) -> None:
         pass  # BEGIN IMMEDIATE already holds SQLite's one write lock
 
+    async def _lock_budget_in(self, conn: aiosqlite.Connection) -> None:
+        pass  # the same: every writer of the file waits for this transaction
+
     async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
         return list(await self._reader.execute_fetchall(sql, values))
 

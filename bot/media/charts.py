@@ -1,4 +1,4 @@
-"""The /quota usage picture: a horizontal bar chart of the top members' videos and seconds. Pure Pillow."""
+"""The /quota usage picture: a horizontal bar chart of the top members' credits, seconds and videos. Pure Pillow."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from bot.media.fonts import text_font
-from bot.media.palette import BACKGROUND, BLURPLE, GREEN, MUTED, TEXT
+from bot.media.palette import BACKGROUND, BLURPLE, GREEN, MUTED, TEXT, YELLOW
+from bot.pricing import format_credits
 
 SECONDS = BLURPLE
 VIDEOS = GREEN
+CREDITS = YELLOW
 
 
 @dataclass(frozen=True)
@@ -20,34 +22,41 @@ class Bar:
     label: str
     videos: int
     seconds: int
+    credits: int = 0  # estimated cost, in thousandths of a dollar (bot.pricing)
 
 
 def usage_chart(title: str, bars: Sequence[Bar], *, width: int = 900) -> bytes:
-    """A PNG: one row per member, a bar for seconds and a thinner one for videos, each scaled to its max."""
+    """A PNG: one row per member, a bar for credits, one for seconds and a thinner one for videos, each scaled
+    to its max."""
     font = text_font(18)
     small = text_font(14)
-    row_h, top, left, right = 46, 56, 220, 120
+    row_h, top, left, right = 64, 56, 220, 120
     height = top + max(1, len(bars)) * row_h + 20
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.text((16, 14), title, font=font, fill=TEXT)
-    draw.text((width - 300, 18), "■ seconds  ", font=small, fill=SECONDS)
-    draw.text((width - 200, 18), "■ videos", font=small, fill=VIDEOS)
+    draw.text((width - 400, 18), "■ credits ($)", font=small, fill=CREDITS)
+    draw.text((width - 280, 18), "■ seconds", font=small, fill=SECONDS)
+    draw.text((width - 180, 18), "■ videos", font=small, fill=VIDEOS)
     if not bars:
         draw.text((16, top + 10), "No videos in this period.", font=font, fill=MUTED)
     most_seconds = max((b.seconds for b in bars), default=0) or 1
     most_videos = max((b.videos for b in bars), default=0) or 1
+    most_credits = max((b.credits for b in bars), default=0) or 1
     span = width - left - right
     for n, bar in enumerate(bars):
         y = top + n * row_h
         label = bar.label if len(bar.label) <= 22 else bar.label[:21] + "…"
         draw.text((16, y + 8), label, font=font, fill=TEXT)
+        credits_w = max(2, round(span * bar.credits / most_credits))
         seconds_w = max(2, round(span * bar.seconds / most_seconds))
         videos_w = max(2, round(span * bar.videos / most_videos))
-        draw.rectangle((left, y + 6, left + seconds_w, y + 22), fill=SECONDS)
-        draw.rectangle((left, y + 26, left + videos_w, y + 34), fill=VIDEOS)
-        draw.text((left + seconds_w + 8, y + 6), f"{bar.seconds} s", font=small, fill=TEXT)
-        draw.text((left + videos_w + 8, y + 22), f"{bar.videos} videos", font=small, fill=MUTED)
+        draw.rectangle((left, y + 6, left + credits_w, y + 22), fill=CREDITS)
+        draw.rectangle((left, y + 26, left + seconds_w, y + 40), fill=SECONDS)
+        draw.rectangle((left, y + 44, left + videos_w, y + 52), fill=VIDEOS)
+        draw.text((left + credits_w + 8, y + 6), format_credits(bar.credits), font=small, fill=TEXT)
+        draw.text((left + seconds_w + 8, y + 25), f"{bar.seconds} s", font=small, fill=TEXT)
+        draw.text((left + videos_w + 8, y + 40), f"{bar.videos} videos", font=small, fill=MUTED)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.pricing import format_credits
+
 
 class Period(StrEnum):
     DAY = "day"
@@ -20,6 +22,7 @@ class Scope(StrEnum):
     DEFAULT = "default"  # every member without a role or personal limit
     ROLE = "role"
     MEMBER = "member"
+    BUDGET = "budget"  # the operator's budget across every server (from the environment, never stored)
 
 
 ADJECTIVE = {Period.DAY: "daily", Period.WEEK: "weekly", Period.MONTH: "monthly"}
@@ -33,6 +36,8 @@ class Limit:
     period: Period
     videos: int | None  # None: no limit in this unit
     seconds: int | None
+    credits: int | None = None  # estimated cost, in thousandths of the price table's currency (bot.pricing)
+    bot_default: bool = False  # the operator's default (DEFAULT_*_LIMITS), not set by the server
 
     def describe(self) -> str:
         parts = []
@@ -40,6 +45,8 @@ class Limit:
             parts.append(f"{self.videos} video{'s' if self.videos != 1 else ''}")
         if self.seconds is not None:
             parts.append(f"{self.seconds} s of video")
+        if self.credits is not None:
+            parts.append(f"{format_credits(self.credits)} of credits")
         return f"{' and '.join(parts) or 'no limit'} per {self.period.value}"
 
 
@@ -78,12 +85,14 @@ class GuildSettings:
 
 @dataclass(frozen=True)
 class Charge:
-    """What one request costs against quotas: one video and its weighted seconds."""
+    """What one request costs against quotas: one video, its weighted seconds and its estimated cost in
+    credits. Build it with `bot.quotas.charge_for`, so every entry point counts a request the same way."""
 
     guild_id: int
     user_id: int
     seconds: int
     videos: int = 1
+    credits: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,13 @@ class QuotaCheck:
     resets_at: datetime
 
     @property
+    def is_budget(self) -> bool:
+        return self.limit.scope is Scope.BUDGET
+
+    @property
     def label(self) -> str:
+        if self.is_budget:
+            return f"the bot's overall {ADJECTIVE[self.limit.period]} budget"
         owner = "the server's" if self.user_id is None else "your"
         return f"{owner} {ADJECTIVE[self.limit.period]} limit"
 
@@ -105,6 +120,7 @@ class QuotaCheck:
 class Usage:
     videos: int = 0
     seconds: int = 0
+    credits: int = 0
 
 
 class QuotaExceeded(Exception):
@@ -123,5 +139,7 @@ class QuotaExceeded(Exception):
     @staticmethod
     def fits(limit: Limit, used: Usage, charge: Charge) -> bool:
         if limit.videos is not None and used.videos + charge.videos > limit.videos:
+            return False
+        if limit.credits is not None and used.credits + charge.credits > limit.credits:
             return False
         return limit.seconds is None or used.seconds + charge.seconds <= limit.seconds

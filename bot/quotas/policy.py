@@ -7,6 +7,7 @@ server default. The server pool applies on top, to everyone together.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from bot.quotas.models import GuildSettings, Limit, Period, QuotaCheck, Scope
@@ -22,7 +23,17 @@ def _most_generous(limits: list[Limit]) -> Limit:
 
     first = limits[0]
     return Limit(first.guild_id, Scope.ROLE, 0, first.period, loosest(x.videos for x in limits),
-                 loosest(x.seconds for x in limits))
+                 loosest(x.seconds for x in limits), loosest(x.credits for x in limits))
+
+
+def with_bot_defaults(limits: Iterable[Limit], defaults: Iterable[Limit], guild_id: int) -> list[Limit]:
+    """The server's own limits, plus the operator's default for every scope and period the server has not
+    set itself (marked `bot_default`, for this server)."""
+    own = list(limits)
+    taken = {(x.scope, x.target_id, x.period) for x in own}
+    added = [replace(x, guild_id=guild_id, bot_default=True) for x in defaults
+             if (x.scope, x.target_id, x.period) not in taken]
+    return own + added
 
 
 def member_limits(limits: Iterable[Limit], user_id: int, role_ids: Collection[int]) -> list[Limit]:

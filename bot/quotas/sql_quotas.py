@@ -6,6 +6,8 @@ transaction of the job transition that causes them, and every moderator change w
 SQLite serialises all writers; PostgreSQL does not, so reserving first takes a per-server lock there
 (`_lock_guild_in`): two requests (from any process) at the same instant check and reserve one after the
 other and can never overdraw. The dialects differ only in the pieces of `SqlDialect`.
+The operator's budget spans every server: when one applies, reserving first takes one global lock
+(`_lock_budget_in`, before the server's), so requests from every server check it one after the other.
 """
 
 from __future__ import annotations
@@ -25,24 +27,36 @@ from bot.quotas.models import Charge, GuildSettings, Limit, Period, QuotaCheck, 
 # lets one member go further, never the server past its pool.
 _USAGE = """
 SELECT COALESCE(SUM(CASE WHEN kind = 'grant' THEN -videos ELSE videos END), 0),
-       COALESCE(SUM(CASE WHEN kind = 'grant' THEN -seconds ELSE seconds END), 0)
+       COALESCE(SUM(CASE WHEN kind = 'grant' THEN -seconds ELSE seconds END), 0),
+       COALESCE(SUM(CASE WHEN kind = 'grant' THEN -credits ELSE credits END), 0)
 FROM quota_ledger AS l
 WHERE guild_id = {guild} AND at >= {since} AND {who}
   AND (kind = 'grant' OR (kind = 'reserve' AND NOT EXISTS
        (SELECT 1 FROM quota_ledger AS r WHERE r.entry = l.entry AND r.kind = 'refund')))
 """
-_LIMIT_COLUMNS = "guild_id, scope, target_id, period, videos, seconds"
+# The operator's budget: every server's reservations not refunded (grants never count).
+_BUDGET_USAGE = """
+SELECT COALESCE(SUM(videos), 0), COALESCE(SUM(seconds), 0), COALESCE(SUM(credits), 0)
+FROM quota_ledger AS l
+WHERE kind = 'reserve' AND at >= {since}
+  AND NOT EXISTS (SELECT 1 FROM quota_ledger AS r WHERE r.entry = l.entry AND r.kind = 'refund')
+"""
+_LIMIT_COLUMNS = "guild_id, scope, target_id, period, videos, seconds, credits"
 
 
 def _limit(row: Sequence[Any]) -> Limit:
-    return Limit(int(row[0]), Scope(row[1]), int(row[2]), Period(row[3]), row[4], row[5])
+    return Limit(int(row[0]), Scope(row[1]), int(row[2]), Period(row[3]), row[4], row[5], row[6])
+
+
+def _usage(rows: Sequence[Any]) -> Usage:
+    return Usage(int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else Usage()
 
 
 def _limit_json(limit: Limit | None) -> str | None:
     if limit is None:
         return None
     return json.dumps({"scope": limit.scope.value, "target_id": limit.target_id, "period": limit.period.value,
-                       "videos": limit.videos, "seconds": limit.seconds})
+                       "videos": limit.videos, "seconds": limit.seconds, "credits": limit.credits})
 
 
 class SqlQuotaStore(SqlDialect):
@@ -55,22 +69,38 @@ class SqlQuotaStore(SqlDialect):
         who = "kind <> 'grant'" if user_id is None else f"user_id = {arg(user_id)}"
         sql = _USAGE.format(guild=guild, since=since_at, who=who)
         rows = await (self._fetch_rows(sql, arg.values) if conn is None else self._conn_rows(conn, sql, arg.values))
-        return Usage(int(rows[0][0]), int(rows[0][1])) if rows else Usage()
+        return _usage(rows)
+
+    async def _budget_usage_in(self, conn: Any | None, since: datetime) -> Usage:
+        """Every server's usage since `since`, inside `conn`'s transaction (None: on its own)."""
+        arg = self._params()
+        sql = _BUDGET_USAGE.format(since=arg(self._time(since, "since")))
+        rows = await (self._fetch_rows(sql, arg.values) if conn is None else self._conn_rows(conn, sql, arg.values))
+        return _usage(rows)
+
+    async def _lock_budget_in(self, conn: Any) -> None:
+        """Serialise reservations of every server until `conn`'s transaction ends (the operator's budget)."""
+        raise NotImplementedError
 
     async def _reserve_in(self, conn: Any, job_id: str, charge: Charge, checks: Sequence[QuotaCheck],
                           now: datetime) -> None:
         """Inside the job-creating transaction: refuse (QuotaExceeded) or write the reservation."""
+        if any(check.is_budget for check in checks):
+            await self._lock_budget_in(conn)  # always before the server's lock: one order, no deadlock
         await self._lock_guild_in(conn, charge.guild_id)
         for check in checks:
-            used = await self._usage_in(conn, charge.guild_id, check.user_id, check.since)
+            if check.is_budget:
+                used = await self._budget_usage_in(conn, check.since)
+            else:
+                used = await self._usage_in(conn, charge.guild_id, check.user_id, check.since)
             if not QuotaExceeded.fits(check.limit, used, charge):
                 raise QuotaExceeded(check, used, charge)
         arg = self._params()
         await self._conn_execute(
             conn,
-            "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, at) "
+            "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, credits, at) "
             f"VALUES ({arg(job_id)}, 'reserve', {arg(charge.guild_id)}, {arg(charge.user_id)}, {arg(charge.videos)}, "
-            f"{arg(charge.seconds)}, {arg(self._time(now, 'now'))})",
+            f"{arg(charge.seconds)}, {arg(charge.credits)}, {arg(self._time(now, 'now'))})",
             arg.values,
         )
 
@@ -84,8 +114,8 @@ class SqlQuotaStore(SqlDialect):
         arg = self._params()
         await self._conn_execute(
             conn,
-            "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, at) "
-            f"SELECT entry, {arg(kind)}, guild_id, user_id, videos, seconds, {arg(self._time(now, 'now'))} "
+            "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, credits, at) "
+            f"SELECT entry, {arg(kind)}, guild_id, user_id, videos, seconds, credits, {arg(self._time(now, 'now'))} "
             f"FROM quota_ledger WHERE entry = {arg(job_id)} AND kind = 'reserve' "
             "ON CONFLICT (entry, kind) DO NOTHING",
             arg.values,
@@ -96,16 +126,19 @@ class SqlQuotaStore(SqlDialect):
     async def usage(self, guild_id: int, user_id: int | None, since: datetime) -> Usage:
         return await self._usage_in(None, guild_id, user_id, since)
 
+    async def budget_usage(self, since: datetime) -> Usage:
+        return await self._budget_usage_in(None, since)
+
     async def usage_by_member(self, guild_id: int, since: datetime, limit: int = 10) -> list[tuple[int, Usage]]:
         arg = self._params()
         rows = await self._fetch_rows(
-            "SELECT user_id, SUM(videos), SUM(seconds) FROM quota_ledger AS l "
+            "SELECT user_id, SUM(videos), SUM(seconds), SUM(credits) FROM quota_ledger AS l "
             f"WHERE guild_id = {arg(guild_id)} AND at >= {arg(self._time(since, 'since'))} AND kind = 'reserve' "
             "AND NOT EXISTS (SELECT 1 FROM quota_ledger AS r WHERE r.entry = l.entry AND r.kind = 'refund') "
-            f"GROUP BY user_id ORDER BY SUM(seconds) DESC, SUM(videos) DESC LIMIT {arg(limit)}",
+            f"GROUP BY user_id ORDER BY SUM(credits) DESC, SUM(seconds) DESC, SUM(videos) DESC LIMIT {arg(limit)}",
             arg.values,
         )
-        return [(int(r[0]), Usage(int(r[1]), int(r[2]))) for r in rows]
+        return [(int(r[0]), Usage(int(r[1]), int(r[2]), int(r[3]))) for r in rows]
 
     async def limits(self, guild_id: int) -> list[Limit]:
         arg = self._params()
@@ -125,9 +158,9 @@ class SqlQuotaStore(SqlDialect):
             await self._conn_execute(
                 conn,
                 f"INSERT INTO quota_limits ({_LIMIT_COLUMNS}) "
-                f"VALUES ({', '.join(arg(v) for v in (*key, limit.videos, limit.seconds))}) "
+                f"VALUES ({', '.join(arg(v) for v in (*key, limit.videos, limit.seconds, limit.credits))}) "
                 "ON CONFLICT (guild_id, scope, target_id, period) "
-                "DO UPDATE SET videos = excluded.videos, seconds = excluded.seconds",
+                "DO UPDATE SET videos = excluded.videos, seconds = excluded.seconds, credits = excluded.credits",
                 arg.values,
             )
             await self._audit_in(conn, limit.guild_id, actor_id, "quota.set", _limit_json(before),
@@ -145,20 +178,21 @@ class SqlQuotaStore(SqlDialect):
                 await self._audit_in(conn, guild_id, actor_id, "quota.clear", _limit_json(before), None)
         return before
 
-    async def grant(self, guild_id: int, user_id: int, *, videos: int, seconds: int, actor_id: int) -> None:
+    async def grant(self, guild_id: int, user_id: int, *, videos: int, seconds: int, actor_id: int,
+                    credits: int = 0) -> None:
         """A one-off allowance for a member in the current windows (a ledger row that counts negative)."""
         async with self._write() as conn:
             arg = self._params()
-            values = (f"grant:{secrets.token_hex(8)}", guild_id, user_id, videos, seconds,
+            values = (f"grant:{secrets.token_hex(8)}", guild_id, user_id, videos, seconds, credits,
                       self._time(self._clock(), "now"))
             await self._conn_execute(
                 conn,
-                "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, at) "
+                "INSERT INTO quota_ledger (entry, kind, guild_id, user_id, videos, seconds, credits, at) "
                 f"VALUES ({arg(values[0])}, 'grant', {', '.join(arg(v) for v in values[1:])})",
                 arg.values,
             )
-            await self._audit_in(conn, guild_id, actor_id, "quota.grant", None,
-                                 json.dumps({"user_id": user_id, "videos": videos, "seconds": seconds}))
+            await self._audit_in(conn, guild_id, actor_id, "quota.grant", None, json.dumps(
+                {"user_id": user_id, "videos": videos, "seconds": seconds, "credits": credits}))
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         arg = self._params()

@@ -92,6 +92,8 @@ def bot_env(fake_discord: FakeDiscord, provider: FakeProvider, tmp_path: Path, *
         DATABASE_URL=database_url_for(tmp_path),
         DATA_DIR=str(tmp_path / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="2", LOG_LEVEL="debug",
         JOB_LEASE_SECONDS="3",  # a killed bot's jobs are taken over 3 s later (60 s in production)
+        # No default limits: each test sets the limits it is about (test_moderators tests the defaults).
+        DEFAULT_MEMBER_LIMITS="none", DEFAULT_SERVER_LIMITS="none",
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)
