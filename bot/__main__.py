@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|check|sync|migrate|health|animate|keyframes|task]`.
+"""Command line: `python -m bot [run|check|sync|migrate|health|ledger|animate|keyframes|task]`.
 
 The subcommands other than `run` and `sync` work without Discord and use the same validation, pipeline
 and provider client as the bot. Errors are one human line on stderr, never a traceback or a secret.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -46,7 +47,7 @@ from bot.requests import (
 from bot.schedule import next_poll_delay
 
 EXIT_OK = 0
-EXIT_TASK_FAILED = 1  # the provider refused the request or the task failed
+EXIT_TASK_FAILED = 1  # the provider refused the request or the task failed; ledger: a disagreement
 EXIT_BAD_INPUT = 2  # a file or a field is wrong (also argparse's usage errors)
 EXIT_OPERATOR = 3  # configuration, key, balance, database
 EXIT_UNCERTAIN = 4  # provider unreachable, or a submit whose outcome is unknown
@@ -72,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check the configuration, the database and the provider key")
     sub.add_parser("migrate", help="apply the database migrations for DATABASE_URL and list what was applied")
     sub.add_parser("health", help="ask the running bot's /healthz (METRICS_PORT); exit 0 when healthy")
+    ledger = sub.add_parser("ledger", help="check the ledger's charges and refunds against the provider's tasks; "
+                                           "exit 1 on a disagreement")
+    ledger.add_argument("--since", default="7d", metavar="WHEN",
+                        help="jobs from this time on: 7d, 24h, 30m or an ISO date such as 2026-11-01 (default 7d)")
+    ledger.add_argument("--guild", type=int, metavar="ID", help="one server only")
+    ledger.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
 
     def wait_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--wait", action="store_true", help="follow the task and save the video")
@@ -312,6 +319,48 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
     print(f"schema version {current}: up to date" + ("" if applied else " (nothing to apply)"))
 
 
+async def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
+    """Reconciliation (SPEC section 5): exit 1 when the ledger and the provider disagree on a job, 4 when a
+    task could not be checked."""
+    from bot.jobs import open_store, utcnow  # the store is only needed here and by the bot
+    from bot.reconcile import Verdict, parse_since, reconcile, render_text, to_json
+
+    try:
+        since = parse_since(args.since, utcnow())
+    except ValueError as exc:
+        raise CliError(f"--since: {exc}", EXIT_BAD_INPUT) from None
+    try:
+        async with open_store(settings.database_url.get()) as store:
+            entries = await store.ledger_entries(since, args.guild)
+    except Exception as exc:  # bad URL, unreachable server, unreadable ledger: say which and stop
+        raise CliError(f"DATABASE_URL: the ledger could not be read ({type(exc).__name__}: {exc})",
+                       EXIT_OPERATOR) from None
+
+    def announce(tasks: int) -> None:
+        if tasks * 60 / settings.provider_requests_per_minute > 10:  # a wait worth explaining
+            print(f"asking the provider about {tasks} tasks, at most {settings.provider_requests_per_minute} "
+                  "a minute (PROVIDER_REQUESTS_PER_MINUTE)", file=sys.stderr)
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            report = await reconcile(entries, _client(session, settings), since=since, guild_id=args.guild,
+                                     probe_task_id=KEY_CHECK_TASK_ID, announce=announce)
+        except (OperatorError, TransientProviderError) as exc:
+            raise _provider_failure(exc) from None
+        except ProviderError as exc:
+            raise CliError(f"the provider could not be asked about tasks: {exc}", EXIT_UNCERTAIN) from None
+    print(json.dumps(to_json(report), indent=2) if args.json else "\n".join(render_text(report)))
+    counts = report.counts()
+    if counts[Verdict.DISAGREE]:
+        jobs = counts[Verdict.DISAGREE]
+        raise CliError(f"the ledger and the provider disagree on {jobs} job{'s' if jobs > 1 else ''}, listed above",
+                       EXIT_TASK_FAILED)
+    if counts[Verdict.NOT_CHECKED]:
+        tasks = counts[Verdict.NOT_CHECKED]
+        raise CliError(f"{tasks} task{'s' if tasks > 1 else ''} could not be checked with the provider: "
+                       "run again later", EXIT_UNCERTAIN)
+
+
 HEALTH_TIMEOUT_SECONDS = 5.0
 
 
@@ -371,6 +420,7 @@ COMMANDS: dict[str, Command] = {
     "check": cmd_check,
     "migrate": cmd_migrate,
     "health": cmd_health,
+    "ledger": cmd_ledger,
 }
 REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",), "migrate": (), "health": ()}
 

@@ -34,6 +34,7 @@ from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, QuotaCheck
 from bot.quotas.sql_quotas import SqlQuotaStore
+from bot.quotas.sql_report import SqlLedgerReport
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _rowcount(status: str) -> int:
 # ---------------------------------------------------------------------------------------------- store
 
 
-class PostgresStore(SqlQuotaStore, SqlJobStore):
+class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(

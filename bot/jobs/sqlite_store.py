@@ -33,6 +33,7 @@ from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, QuotaCheck
 from bot.quotas.sql_quotas import SqlQuotaStore
+from bot.quotas.sql_report import SqlLedgerReport
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 # ---------------------------------------------------------------------------------------------- store
 
 
-class SQLiteStore(SqlQuotaStore, SqlJobStore):
+class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(

@@ -22,6 +22,7 @@ from typing import Protocol, Self
 from bot.jobs.models import Job, JobInput
 from bot.jobs.states import JobState
 from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.report import LedgerReportStore
 from bot.quotas.store import QuotaStore
 
 # Columns `transition(..., **fields)` may set alongside the new state. `state`, the identity columns
@@ -53,7 +54,7 @@ class StoreError(Exception):
     """The database holds something the bot cannot read back (named by job id and column)."""
 
 
-class JobStore(QuotaStore, Protocol):
+class JobStore(QuotaStore, LedgerReportStore, Protocol):
     async def migrate(self) -> list[int]:
         """Apply pending migrations in order; return the versions applied now (empty when up to date)."""
         ...
