@@ -47,6 +47,23 @@ async def test_a_daily_video_limit_refuses_the_next_request_and_says_when_it_fre
     assert "0 of 1 videos left" in me and "resets <t:" in me
 
 
+async def test_credits_the_bots_default_limits_and_its_overall_budget(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot(DEFAULT_MEMBER_LIMITS="credits=1.00/day", BUDGET_PER_DAY="0.30")
+    world = fake_discord.world
+    assert await run(fake_discord, world.mod, "quota show") == "• every member: $1.00 of credits per day (bot default)"
+    said = await run(fake_discord, world.mod, "quota set", scope="default", period="day", credits=0.2)
+    assert "$1.00 of credits per day (bot default) → $0.20 of credits per day" in said
+    assert "on its way" in await animate(fake_discord, world.alice, duration=5, resolution="1080p")  # $0.18
+    refused = await animate(fake_discord, world.alice, "again", duration=1)  # $0.05
+    assert "your daily limit ($0.20 of credits per day): $0.18 of $0.20 used, this request costs about $0.05" in refused
+    assert "$0.02 of $0.20 credits left" in await run(fake_discord, world.alice, "quota me")
+    refused = await animate(fake_discord, world.bob, duration=5, resolution="1080p")  # bob reads zh-CN
+    assert "机器人在所有服务器共用的每日总预算：$0.30 中还剩 $0.12，本次请求预计花费 $0.18" in refused
+    assert len(fake_discord.threads(world.general)) == 1  # refused requests open no thread
+
+
 async def test_1080p_seconds_count_double_against_a_seconds_limit(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
