@@ -108,6 +108,7 @@ class ViduBot(commands.AutoShardedBot):
                 poll_first_seconds=settings.poll_first_seconds,
                 poll_max_seconds=settings.poll_max_seconds,
                 poll_concurrency=settings.poll_concurrency,
+                provider_pause_probe_seconds=settings.provider_pause_probe_seconds,
                 job_timeout=timedelta(minutes=settings.job_timeout_minutes),
                 off_peak_timeout=timedelta(hours=settings.off_peak_timeout_hours),
                 give_up_after=timedelta(hours=settings.job_give_up_hours),

@@ -205,6 +205,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PROVIDER_MAX_ATTEMPTS", "provider_max_attempts", _int(1, 20), "5",
              "Attempts for a retryable provider call (429, 5xx, connection); a paid submit is retried only "
              "when it provably created no task."),
+    Variable("PROVIDER_PAUSE_PROBE_SECONDS", "provider_pause_probe_seconds", _float(1), "300",
+             "While the provider's account is out of credit (or its key is refused), submits pause for every "
+             "process and queued jobs wait; one of them is tried this often, and the first that goes through "
+             "resumes the rest."),
     Variable("POLL_FIRST_SECONDS", "poll_first_seconds", _float(0.1), "5",
              "Delay before the first poll of a submitted task."),
     Variable("POLL_MAX_SECONDS", "poll_max_seconds", _float(1), "60",
@@ -301,6 +305,7 @@ class Settings:
     provider_requests_per_minute: int
     provider_timeout_seconds: float
     provider_max_attempts: int
+    provider_pause_probe_seconds: float
     poll_first_seconds: float
     poll_max_seconds: float
     job_timeout_minutes: int

@@ -43,6 +43,8 @@ QUOTA_REFUSALS = Counter("vidu_quota_refusals", "Requests refused because a quot
 GATEWAY_LATENCY = Gauge("vidu_gateway_latency_seconds", "Discord gateway heartbeat latency (NaN until connected).")
 HEARTBEAT_AGE = Gauge("vidu_worker_heartbeat_age_seconds", "Seconds since the job loop last finished a round.")
 DATABASE_UP = Gauge("vidu_database_up", "1 when the database answered the last check, else 0.")
+PROVIDER_PAUSED = Gauge("vidu_provider_paused", "1 while submits to the provider are paused for every process "
+                        "(its account out of credit, or its key refused), else 0.")
 
 
 # ------------------------------------------------------------------------------------------ hooks
@@ -60,6 +62,10 @@ def job_changed(state: str) -> None:
 
 def quota_refused() -> None:
     QUOTA_REFUSALS.inc()
+
+
+def provider_paused(paused: bool) -> None:
+    PROVIDER_PAUSED.set(1 if paused else 0)
 
 
 # ------------------------------------------------------------------------------------------ health
@@ -127,6 +133,7 @@ async def refresh_from_store(probes: BotProbes) -> None:
         for state, count in counts.items():
             JOBS.labels(state.value).set(count)
         QUEUE_DEPTH.set(counts[JobState.ACCEPTED])
+        provider_paused(await asyncio.wait_for(probes.store.provider_pause(), DATABASE_CHECK_SECONDS) is not None)
         DATABASE_UP.set(1)
     except Exception as exc:  # a scrape must still answer: the gauge says the database is down
         DATABASE_UP.set(0)

@@ -124,9 +124,19 @@ MESSAGES: dict[str, str] = {
     "status.late": ("Taking longer than usual at the video service (sent {when}). I'm still following it and will "
                     "post the video here; your quota stays reserved for it."),
     "status.link": "The video service's link: [download]({url}), valid until {when}.",
+    "status.paused_no_credit": ("⏸️ Sending is paused: the video service account is out of credit. {told} This job "
+                                "keeps its place and starts by itself once the account is topped up; nothing is "
+                                "billed while it waits, and your quota stays reserved for it."),
+    "status.paused_misconfigured": ("⏸️ Sending is paused: the video service refuses the bot's requests (a setting "
+                                    "such as its key is wrong). {told} This job keeps its place and starts by itself "
+                                    "once that is fixed; nothing is billed while it waits, and your quota stays "
+                                    "reserved for it."),
+    "status.paused_told_moderators": "The moderators have been told.",
+    "status.paused_told_operator": "The bot's operator has been told.",
     # --- why a job failed (stored as codes by the worker, see bot/i18n/reasons.py)
-    "reason.no_credit": "the video service account is out of credit; the moderators have been told",
-    "reason.misconfigured": "the bot is misconfigured (the provider refused its key); moderators have been told",
+    # (no_credit, misconfigured: no longer set, submits pause instead; jobs that failed so before still show them)
+    "reason.no_credit": "the video service account was out of credit",
+    "reason.misconfigured": "the bot was misconfigured (the video service refused its key)",
     "reason.task_lost": "the video service lost track of this job",
     "reason.timed_out": "the video service had not finished it after {detail} h, so I stopped waiting",
     "reason.video_gone": "the finished video could not be downloaded from the video service",

@@ -108,8 +108,14 @@ MESSAGES: dict[str, str] = {
     "status.maybe_counted": "它仍计入你的配额，因为视频服务可能已为此收费；管理员可以核对。",
     "status.late": "视频服务处理得比平常慢（发送于 {when}）。我仍在跟进，视频好了会发在这里；你的配额会继续为它保留。",
     "status.link": "视频服务的链接：[下载]({url})，有效期至 {when}。",
-    "reason.no_credit": "视频服务账户余额不足；已通知管理员",
-    "reason.misconfigured": "机器人配置有误（视频服务拒绝了它的密钥）；已通知管理员",
+    "status.paused_no_credit": ("⏸️ 发送已暂停：视频服务账户余额不足。{told}这个任务会保留它在队列中的位置，账户充值后会自动开始；"
+                                "等待期间不会产生任何费用，你的配额会继续为它保留。"),
+    "status.paused_misconfigured": ("⏸️ 发送已暂停：视频服务拒绝了机器人的请求（密钥等设置有误）。{told}这个任务会保留它在队列中的位置，"
+                                    "问题修复后会自动开始；等待期间不会产生任何费用，你的配额会继续为它保留。"),
+    "status.paused_told_moderators": "已通知管理员。",
+    "status.paused_told_operator": "已通知机器人的运营者。",
+    "reason.no_credit": "视频服务账户当时余额不足",
+    "reason.misconfigured": "机器人当时配置有误（视频服务拒绝了它的密钥）",
     "reason.task_lost": "视频服务找不到这个任务了",
     "reason.timed_out": "视频服务在 {detail} 小时后仍未完成，我已停止等待",
     "reason.video_gone": "无法从视频服务下载成品视频",

@@ -17,6 +17,7 @@ from discord.utils import MISSING
 
 from bot.i18n import t
 from bot.jobs.models import Job
+from bot.jobs.pause import pause_note
 from bot.jobs.states import JobState
 from bot.jobs.worker import REASON_LATE, Undeliverable
 from bot.logs import job_ids
@@ -60,14 +61,15 @@ class DiscordJobListener:
             await self._tell_requester(job, status_text(job))
         if job.status_message_id is None:  # its card could not be posted: the ping above is what they get
             return
-        position = None
+        position, pause = None, None
         if job.state == "accepted":
             queued = await self._store.queued_for(job.guild_id, job.user_id)
             position = next((i + 1 for i, j in enumerate(queued) if j.id == job.id), None)
+            pause = await pause_note(self._store, job.guild_id)  # submits paused: the card says why
         try:
             channel = await self._channel(job.thread_id)
             await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
-                content=status_text(job, queue_position=position), view=status_view(job)
+                content=status_text(job, queue_position=position, pause=pause), view=status_view(job)
             )
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
             log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from bot.jobs.models import Job, JobInput
+from bot.jobs.pause import PauseKind, ProviderPause
 from bot.jobs.states import JobState
 from bot.quotas.models import Charge, QuotaCheck
 from bot.quotas.report import LedgerReportStore
@@ -209,4 +210,35 @@ class JobStore(QuotaStore, LedgerReportStore, Protocol):
     async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
         """Drop the image bytes of every job that ended before `cutoff` (kept until then for Re-roll);
         returns how many inputs were deleted."""
+        ...
+
+    # -- the provider pause (bot/jobs/pause.py): one episode in force at most, for every process ----------
+
+    async def start_provider_pause(self, kind: PauseKind, *, now: datetime, next_probe_at: datetime) -> bool:
+        """Pause submits, atomically: True when this call started a new episode (its caller tells people,
+        once); False when one was already in force, which then takes `kind` and `next_probe_at` (a failed
+        probe schedules the next one)."""
+        ...
+
+    async def provider_pause(self) -> ProviderPause | None:
+        """The pause in force, or None."""
+        ...
+
+    async def claim_provider_probe(self, *, owner: str, due_by: datetime, next_probe_at: datetime) -> bool:
+        """Claim the next probe, atomically: True for one caller when the pause's next probe is due by
+        `due_by`, and moves it to `next_probe_at`; False when not paused, not due, or taken by another."""
+        ...
+
+    async def end_provider_pause(self, *, now: datetime) -> ProviderPause | None:
+        """End the pause in force; the episode this call ended, None when none was in force (not paused, or
+        another process ended it first)."""
+        ...
+
+    async def note_paused_guilds(self) -> list[int]:
+        """The servers with queued (ACCEPTED) jobs not yet told of the pause in force, now marked told: each
+        is returned to one caller once per episode. Empty when not paused."""
+        ...
+
+    async def paused_guilds(self, episode: int) -> list[int]:
+        """The servers told of `episode` (to be told again when it ends)."""
         ...

@@ -21,18 +21,19 @@ import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum, auto
 from pathlib import Path
 from typing import Protocol
 
 from bot import metrics
 from bot.i18n import reason_code, render_reason
 from bot.jobs.models import Job, utcnow
+from bot.jobs.pause_control import ProviderPauses
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
 from bot.logs import job_ids
 from bot.media.encode import data_uri
 from bot.provider import (
-    InsufficientBalance,
     OperatorError,
     OutcomeUnknown,
     ProviderError,
@@ -52,8 +53,6 @@ log = logging.getLogger("bot.jobs")
 S = JobState
 
 # Why a job failed, stored as codes: each card renders them in the requester's language (bot/i18n).
-REASON_NO_CREDIT = reason_code("no_credit")
-REASON_MISCONFIGURED = reason_code("misconfigured")
 REASON_TASK_LOST = reason_code("task_lost")
 REASON_TIMED_OUT = reason_code("timed_out")
 REASON_VIDEO_GONE = reason_code("video_gone")
@@ -73,6 +72,16 @@ DELIVERY_RETRY_FIRST_SECONDS = 5.0
 DELIVERY_RETRY_MAX_SECONDS = 300.0
 # Presigned links say how long they live; a value past this is the provider's mistake, not a promise.
 VIDEO_URL_TTL_MAX = timedelta(days=7)
+
+
+class Sent(Enum):
+    """What one submit came to, for the queue loop."""
+
+    CREATED = auto()  # the provider created the task
+    ENDED = auto()  # the provider answered and the job ended: refused, or unknown whether a task exists
+    NOT_SENT = auto()  # the job ended before anything was sent (its stored request is invalid)
+    BUSY = auto()  # the provider is busy: the job is back in the queue, submits wait a little
+    PAUSED = auto()  # the operator must act (credit, key): the job is back in the queue, submits pause
 
 
 class Undeliverable(Exception):
@@ -117,6 +126,9 @@ class WorkerSettings:
     delivery_max_attempts: int = 30
     task_not_found_grace: timedelta = timedelta(minutes=10)
     busy_pause_seconds: float = 30.0
+    # While the provider's account is out of credit (or its key refused), submits pause for every process and
+    # one queued job is tried this often (bot/jobs/pause.py).
+    provider_pause_probe_seconds: float = 300.0
     video_max_bytes: int = 500 * 1024 * 1024
     video_download_timeout: float = 300.0
     idle_tick_seconds: float = 1.0
@@ -159,6 +171,8 @@ class JobWorker:
         self._last_sweep: datetime | None = None
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
         self.owner = owner or worker_name()
+        self._pauses = ProviderPauses(store, listener, probe_seconds=settings.provider_pause_probe_seconds,
+                                      clock=clock, owner=self.owner)
         self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
         self._interrupted: set[str] = set()  # held when the loop was stopped: handed back on the way out
 
@@ -287,9 +301,13 @@ class JobWorker:
 
     # ----------------------------------------------------------------------------------- submitting
     async def _submit_queued(self) -> None:
+        pause = await self._pauses.current()  # every tick, in every process: the gauge follows the store
         now = self._clock()
         if self._submits_paused_until and now < self._submits_paused_until:
             return
+        # While submits are paused (credit, key), one process at a time submits one queued job when a probe is
+        # due: the oldest that may go. The first task created ends the pause and the rest go on in this round.
+        probing, probe_claimed, resumed = pause is not None, False, False
         allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
         for job in await self._store.jobs_in_states([S.ACCEPTED], limit=100):
             if job.guild_id not in allowed:
@@ -297,21 +315,35 @@ class JobWorker:
                 allowed[job.guild_id] = own if own is not None else self._settings.max_active_per_member
             if await self._store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
                 continue  # a cheap read first; claim_submit counts again, exactly, under a per-member lock
+            if probing and not probe_claimed:
+                if not await self._pauses.claim_probe():
+                    return  # not due yet, or another process is probing
+                probe_claimed = True
             claimed = await self._store.claim_submit(
                 job.id, max_active=allowed[job.guild_id], owner=self.owner, until=self._lease_until()
             )
             if claimed is None:
                 continue  # cancelled, taken by another process, or the member's slots filled meanwhile
+            sent: Sent | None = None
             try:
                 with self._holding(claimed):
-                    if not await self._submit(claimed):
-                        return  # the provider is busy: leave the rest queued, in order
+                    sent = await self._submit(claimed)
             except Exception:
                 log.exception("job %s: submit step failed", job.id)
+            if sent is Sent.BUSY or sent is Sent.PAUSED:
+                break  # leave the rest queued, in order
+            if probing:
+                if sent is Sent.NOT_SENT:
+                    continue  # nothing reached the provider: the probe goes on with the next job
+                if sent is not Sent.CREATED:
+                    break  # no word on the account: the next probe, when due
+                probing = False
+                resumed = await self._pauses.end()
+        if resumed:
+            await self._pauses.show_queued()  # the jobs still waiting: their cards no longer say paused
 
-    async def _submit(self, claimed: Job) -> bool:
-        """Submit one claimed (SUBMITTING, leased) job; False when the provider is busy and submitting
-        should pause."""
+    async def _submit(self, claimed: Job) -> Sent:
+        """Submit one claimed (SUBMITTING, leased) job; what it came to."""
         job = claimed
         inputs = await self._store.get_inputs(job.id)
         try:
@@ -321,20 +353,23 @@ class JobWorker:
             )
         except (RequestValidationError, ValueError, KeyError) as exc:
             await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))
-            return True
+            return Sent.NOT_SENT
         try:
             result = await self._client.submit(request)
         except RequestRejected as exc:
             await self._finish(claimed, S.SUBMITTING, S.REJECTED,
                                reason=reason_code("rejected", exc.message or exc.reason))
+            return Sent.ENDED
         except OutcomeUnknown:
             await self._finish(claimed, S.SUBMITTING, S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN)
-        except InsufficientBalance:
-            log.error("job %s: provider account out of credit (NOT_ENOUGH_BALANCE)", job.id)
-            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=REASON_NO_CREDIT)
+            return Sent.ENDED
         except OperatorError as exc:
-            log.error("job %s: provider refused the API key or endpoint (%s)", job.id, exc.reason)
-            await self._finish(claimed, S.SUBMITTING, S.FAILED, reason=REASON_MISCONFIGURED)
+            # The operator must act: the account is out of credit (NOT_ENOUGH_BALANCE) or the key is refused.
+            # No task was created: the job goes back to the queue with its place and its reservation, and
+            # submits pause for every process until a probe gets through (bot/jobs/pause.py). Nothing fails.
+            await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
+            await self._pauses.start(exc, job)
+            return Sent.PAUSED
         except TransientProviderError as exc:
             # The client retries a submit only while it provably created no task, so none exists:
             # the job goes back to the queue and submitting pauses for a while.
@@ -342,7 +377,7 @@ class JobWorker:
             self._submits_paused_until = self._clock() + timedelta(seconds=pause)
             log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
             await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
-            return False
+            return Sent.BUSY
         else:
             submitted = await self._store.transition(
                 job.id,
@@ -361,7 +396,7 @@ class JobWorker:
                 # submit_unknown meanwhile: the task exists; say which, for the operator.
                 log.error("job %s: submitted as task %s after its lease was lost; the job is not tracking it",
                           job.id, result.task_id, extra=job_ids(job))
-        return True
+        return Sent.CREATED
 
     # ------------------------------------------------------------------------------------- polling
     async def _poll_due(self) -> None:

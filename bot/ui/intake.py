@@ -21,6 +21,7 @@ from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind, utcnow
+from bot.jobs.pause import pause_note
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
@@ -279,7 +280,8 @@ async def start_job(
     # as a failure to retry (that would pay twice). The error handler reads this to say so (replies.py).
     interaction.extras[JOB_STARTED] = job.id
     try:
-        status = await thread.send(status_text(job, queue_position=admission.queue_position),
+        pause = await pause_note(bot.store, job.guild_id)  # submits paused: the card says why from the start
+        status = await thread.send(status_text(job, queue_position=admission.queue_position, pause=pause),
                                    view=queue_view(job) or MISSING)
         job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
     except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import render_reason, t
 from bot.jobs.models import Job, utcnow
+from bot.jobs.pause import PauseNote
 from bot.jobs.states import REFUNDED_ENDINGS, JobState
 from bot.jobs.worker import REASON_LATE
 
@@ -23,11 +24,14 @@ def marker(job: Job) -> str:
     return t("status.marker", job.locale, job_id=job.id)
 
 
-def status_text(job: Job, *, queue_position: int | None = None) -> str:
+def status_text(job: Job, *, queue_position: int | None = None, pause: PauseNote | None = None) -> str:
+    """`pause`: submits are paused (bot/jobs/pause.py): a queued job's card says why."""
     locale = job.locale
     lines = [f"**{headline(job.state, locale, made=job.succeeded_at is not None)}** · {marker(job)}"]
     if job.state is S.ACCEPTED and queue_position:
         lines.append(t("status.position", locale, position=queue_position))
+    if job.state is S.ACCEPTED and pause is not None:
+        lines.append(pause_text(pause, locale))
     if job.state is S.SUBMITTED:
         queued = job.provider_status == "TASK_STATUS_QUEUED"
         detail = t("status.queued_at_service" if queued else "status.in_progress", locale)
@@ -45,6 +49,13 @@ def status_text(job: Job, *, queue_position: int | None = None) -> str:
         if link:
             lines.append(link)
     return "\n".join(lines)
+
+
+def pause_text(pause: PauseNote, locale: str) -> str:
+    """Why a queued job waits while submits are paused, and what happens to it (true to the money: it keeps
+    its reservation, and nothing is billed while it waits)."""
+    told = t("status.paused_told_moderators" if pause.moderators_told else "status.paused_told_operator", locale)
+    return t(f"status.paused_{pause.kind.value}", locale, told=told)
 
 
 def late_text(job: Job) -> str:
