@@ -73,6 +73,10 @@ class ProviderPauses:
             await self._tell_waiting_servers(pause)
         return pause
 
+    def probe_may_be_due(self, pause: ProviderPause) -> bool:
+        """A cheap look before the queue is read: False while this pause's next probe is not due."""
+        return self._probe_at_once or pause.next_probe_at <= self._clock()
+
     async def claim_probe(self) -> bool:
         """Whether this process submits one queued job now, to see (one process at a time, when due)."""
         now = self._clock()

@@ -305,6 +305,8 @@ class JobWorker:
         now = self._clock()
         if self._submits_paused_until and now < self._submits_paused_until:
             return
+        if pause is not None and not self._pauses.probe_may_be_due(pause):
+            return
         # While submits are paused (credit, key), one process at a time submits one queued job when a probe is
         # due: the oldest that may go. The first task created ends the pause and the rest go on in this round.
         probing, probe_claimed, resumed = pause is not None, False, False
