@@ -138,7 +138,8 @@ MESSAGES: dict[str, str] = {
     "reason.no_credit": "the video service account was out of credit",
     "reason.misconfigured": "the bot was misconfigured (the video service refused its key)",
     "reason.task_lost": "the video service lost track of this job",
-    "reason.timed_out": "the video service had not finished it after {detail} h, so I stopped waiting",
+    "reason.timed_out": "no answer from the video service in time",  # jobs stored before reason.gave_up
+    "reason.gave_up": "the video service had not finished it after {detail} h, so I stopped waiting",
     "reason.video_gone": "the finished video could not be downloaded from the video service",
     "reason.delivery_failed": "the video was made, but posting it here kept failing",
     "reason.late": "taking longer than usual",

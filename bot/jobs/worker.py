@@ -54,7 +54,6 @@ S = JobState
 
 # Why a job failed, stored as codes: each card renders them in the requester's language (bot/i18n).
 REASON_TASK_LOST = reason_code("task_lost")
-REASON_TIMED_OUT = reason_code("timed_out")
 REASON_VIDEO_GONE = reason_code("video_gone")
 REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
 REASON_UNDELIVERABLE = reason_code("undeliverable")
@@ -484,7 +483,7 @@ class JobWorker:
         if job.submitted_at is None or now - job.submitted_at <= self._settings.give_up_after:
             return False
         hours = str(round(self._settings.give_up_after.total_seconds() / 3600))
-        if await self._finish(job, S.SUBMITTED, S.EXPIRED, reason=reason_code("timed_out", hours)):
+        if await self._finish(job, S.SUBMITTED, S.EXPIRED, reason=reason_code("gave_up", hours)):
             await self._tell(self._listener.tell_moderators(
                 job.guild_id, f"⌛ Job `{job.id}` (<@{job.user_id}>): task `{job.task_id}` was still unfinished at "
                 f"the video service after {hours} h; the bot stopped following it. Its charge is kept: the service "
