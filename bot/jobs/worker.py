@@ -59,6 +59,8 @@ REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
 REASON_UNDELIVERABLE = reason_code("undeliverable")
 REASON_DELIVERY_FAILED = reason_code("delivery_failed")
 REASON_UNKNOWN = reason_code("unknown")
+# A SUBMITTED job's provider_status after a poll answered "task not found" (not one of the task's states).
+TASK_NOT_FOUND = "TASK_NOT_FOUND"
 # Not an ending: set on a SUBMITTED job once it runs past its expected time (the card and the video say so).
 REASON_LATE = reason_code("late")
 
@@ -424,10 +426,13 @@ class JobWorker:
         try:
             result = await self._client.get_task(job.task_id)
         except TaskNotFound:
-            if job.submitted_at and now - job.submitted_at > self._settings.task_not_found_grace:
+            # Gone, and so never billed: only when the provider says so twice in a row past the grace (one
+            # stray 404 must not refund a task it goes on to finish and bill).
+            lost_before = job.provider_status == TASK_NOT_FOUND
+            if lost_before and job.submitted_at and now - job.submitted_at > self._settings.task_not_found_grace:
                 await self._finish(job, S.SUBMITTED, S.FAILED, reason=REASON_TASK_LOST)
             else:
-                await self._reschedule(job, eta=None)
+                await self._reschedule(job, eta=None, status=TASK_NOT_FOUND)
             return
         except (TransientProviderError, OperatorError) as exc:
             log.warning("job %s: poll failed (%s), will retry", job.id, exc.reason)
