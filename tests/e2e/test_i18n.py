@@ -185,7 +185,7 @@ async def test_a_chinese_moderator_gets_chinese_answers_and_the_audit_log_stays_
     assert await run("quota set", scope="default", period="day", videos=3) == \
         "每个成员 的限制：不限 → 每天 3 个视频。"
     assert await run("quota set", scope="role", period="day") == \
-        "请给出 `视频数`、`秒数` 或两者（要移除限制，请用 `/配额 清除`）。"
+        "请给出 `视频数`、`秒数`、`费用额度` 中的一项或多项（要移除限制，请用 `/配额 清除`）。"
     assert await run("quota set", scope="role", period="day", videos=1) == "未更改：请选择此限制针对的 `身份组`。"
     assert await run("quota show") == "• 每个成员: 每天 3 个视频"
     assert (await run("config show")).startswith("频道：所有频道\n管理日志：无")

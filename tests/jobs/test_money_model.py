@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -216,6 +217,7 @@ def _tasks_by_job(fake: FakeProvider, jobs: list[Job | None]) -> dict[str, objec
     return found
 
 
+@pytest.mark.timeout(max(120, EXAMPLES))  # about 0.3 s a history; a long local run needs longer
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(HISTORIES)
 def test_the_ledger_charges_exactly_what_the_provider_billed(history: History) -> None:
