@@ -59,6 +59,7 @@ REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
 REASON_UNDELIVERABLE = reason_code("undeliverable")
 REASON_DELIVERY_FAILED = reason_code("delivery_failed")
 REASON_UNKNOWN = reason_code("unknown")
+REASON_PROVIDER_FAILED = reason_code("provider_failed")
 # A SUBMITTED job's provider_status after a poll answered "task not found" (not one of the task's states).
 TASK_NOT_FOUND = "TASK_NOT_FOUND"
 # Not an ending: set on a SUBMITTED job once it runs past its expected time (the card and the video say so).
@@ -416,9 +417,9 @@ class JobWorker:
             async with self._poll_slots:
                 try:
                     await self._poll(job)
-                except Exception:
+                except Exception:  # a bug or the database: never a hot loop on one job
                     log.exception("job %s: poll step failed", job.id)
-                    await self._let_go(job)
+                    await self._let_go(job, after_seconds=self._settings.poll_max_seconds)
 
     async def _poll(self, job: Job) -> None:
         now = self._clock()
@@ -434,8 +435,8 @@ class JobWorker:
             else:
                 await self._reschedule(job, eta=None, status=TASK_NOT_FOUND)
             return
-        except (TransientProviderError, OperatorError) as exc:
-            log.warning("job %s: poll failed (%s), will retry", job.id, exc.reason)
+        except ProviderError as exc:  # busy, refused key, an answer that is not JSON: ask again, later and later
+            log.warning("job %s: poll failed (%s), will retry", job.id, exc.reason or exc, extra=job_ids(job))
             if not await self._gave_up_waiting(job, now):
                 await self._reschedule(job, eta=None)
             return
@@ -455,10 +456,16 @@ class JobWorker:
             if done:
                 await self._notify(done)
             self.wake()  # deliver without waiting for the next idle tick
-        elif result.status is TaskStatus.FAILED or result.status is TaskStatus.SUCCEED:
-            reason = (reason_code("provider_said", result.reason) if result.reason
-                      else reason_code("no_video" if result.videos == () else "provider_failed"))
+        elif result.status is TaskStatus.FAILED:
+            reason = reason_code("provider_said", result.reason) if result.reason else REASON_PROVIDER_FAILED
             await self._finish(job, S.SUBMITTED, S.FAILED, reason=reason)
+        elif result.status is TaskStatus.SUCCEED:
+            # Finished (and billed) but no link the bot may fetch (none, or not http(s)): the provider may still
+            # fill it in. Asked again with the usual backoff; at the give-up the charge is kept.
+            log.warning("job %s: task %s succeeded without a usable video link; asking again later", job.id,
+                        job.task_id, extra=job_ids(job))
+            if not await self._gave_up_waiting(job, now):
+                await self._reschedule(job, eta=None, status=result.status.value)
         elif not await self._gave_up_waiting(job, now):
             late = self._is_late(job, now)
             changed = late or (result.status.value, result.progress_percent, result.eta) != (

@@ -218,6 +218,11 @@ class ViduClient:
                         written = await _stream_to_file(resp, partial, max_bytes)
                         if written == 0:
                             error = ProviderError("the video host sent an empty file", status=resp.status)
+                        elif not _is_video(await asyncio.to_thread(_head, partial)):
+                            # A 200 with an HTML error page, or anything else: never posted, never counted.
+                            kind = resp.content_type or "no content type"
+                            error = ProviderError(f"the video host sent something that is not a video ({kind})",
+                                                  status=resp.status)
         except VideoTooLarge as exc:  # found while streaming a body that announced no length
             error = exc
         except TimeoutError:
@@ -416,6 +421,16 @@ def _encode_json(body: dict[str, Any]) -> bytes:
 def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
     os_error = exc.os_error
     return os_error.strerror or type(os_error).__name__
+
+
+def _head(path: pathlib.Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(12)
+
+
+def _is_video(head: bytes) -> bool:
+    """What the provider's tasks hand out: MP4 (an ISO media file: `ftyp` box first) or GIF."""
+    return head[4:8] == b"ftyp" or head[:6] in (b"GIF87a", b"GIF89a")
 
 
 async def _stream_to_file(resp: aiohttp.ClientResponse, partial: pathlib.Path, max_bytes: int) -> int:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from bot.provider.errors import RequestValidationError
 
@@ -332,6 +333,20 @@ def _lenient_int(value: object) -> int | None:
     return None
 
 
+# Sane ranges for what the provider reports (an off-peak task takes up to 48 h; links live an hour).
+MAX_VIDEO_TTL_SECONDS = 7 * 24 * 3600
+MAX_ETA_SECONDS = 72 * 3600
+
+
+def _is_http_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _clamp(value: int | None, highest: int) -> int | None:
+    return None if value is None else min(value, highest)
+
+
 @dataclass(frozen=True)
 class Video:
     url: str
@@ -343,9 +358,11 @@ class Video:
         if not isinstance(obj, Mapping):
             return None
         url = obj.get("video_url")
-        if not isinstance(url, str) or not url:
-            return None
-        ttl = _lenient_int(obj.get("video_url_ttl")) or DEFAULT_VIDEO_TTL_SECONDS
+        if not isinstance(url, str) or not _is_http_url(url):
+            return None  # not a link the bot may fetch: the task is treated as having no video yet
+        # Clamped: a link's lifetime past a week is the provider's mistake, not a promise (and a huge one
+        # would overflow the datetime arithmetic that schedules the download).
+        ttl = min(_lenient_int(obj.get("video_url_ttl")) or DEFAULT_VIDEO_TTL_SECONDS, MAX_VIDEO_TTL_SECONDS)
         video_type = obj.get("video_type")
         return cls(url=url, ttl_seconds=ttl, video_type=video_type if isinstance(video_type, str) else "mp4")
 
@@ -387,7 +404,7 @@ class TaskResult:
             status=TaskStatus.parse(task.get("status")),
             reason=reason if isinstance(reason, str) else "",
             task_type=task_type if isinstance(task_type, str) else "",
-            eta=_lenient_int(task.get("eta")),
+            eta=_clamp(_lenient_int(task.get("eta")), MAX_ETA_SECONDS),
             progress_percent=None if progress is None else min(progress, 100),
             videos=videos,
         )

@@ -652,6 +652,8 @@ class FakeProvider:
     async def _handle_video(self, request: web.Request) -> web.StreamResponse:
         record, _ = await self._record(request, "video")
         fault = self._next_fault("video")
+        if fault is not None and fault.kind == "status" and fault.raw_body is not None:
+            return self._reply(record, _fault_response(fault))  # e.g. a 200 with a proxy's HTML page
         if fault is not None and fault.kind == "status":
             return self._reply(record, web.Response(status=fault.code, text=fault.reason or "injected fault"))
         if fault is not None and fault.kind == "drop_before":

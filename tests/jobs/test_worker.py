@@ -461,3 +461,41 @@ async def test_a_backlog_of_due_polls_is_worked_off_without_waiting_for_idle_tic
         await asyncio.wait_for(all_polled(), 10)  # batches of 8; an idle tick would take 60 s
     finally:
         task.cancel()
+
+
+# -- what the provider returns is checked before it is trusted (issue 14) --------------------------------
+
+
+async def test_a_page_that_is_not_a_video_is_never_posted_and_the_real_video_is(harness: Harness) -> None:
+    # The video link answers 200 with a proxy's HTML page: before, it was posted as <id>.mp4 and counted.
+    html = "<html><body>Service temporarily unavailable</body></html>"
+    harness.fake.inject("video", Fault.status(200, raw_body=html), times=2)
+    job = await add_img2video(harness.store)
+    delivered = await harness.until(job.id, [S.DELIVERED, S.EXPIRED], max_steps=400)
+    assert delivered.state is S.DELIVERED and delivered.delivery_attempts >= 1
+    (video,) = harness.listener.posted[job.id]
+    assert video[4:8] == b"ftyp"
+
+
+async def test_a_link_lifetime_of_centuries_is_clamped_not_a_wedged_job(harness: Harness) -> None:
+    harness.fake.plan_next_task(ttl_seconds=10**20)  # OverflowError in the date arithmetic before
+    job = await add_img2video(harness.store)
+    delivered = await harness.until(job.id, [S.DELIVERED, S.EXPIRED, S.FAILED])
+    assert delivered.state is S.DELIVERED
+    assert delivered.video_expires_at and delivered.video_expires_at - harness.clock() <= timedelta(days=7)
+
+
+async def test_answers_that_are_not_json_back_off_instead_of_a_poll_every_tick(harness: Harness) -> None:
+    harness.fake.plan_next_task(queue_seconds=10_000)
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    harness.fake.inject("result", Fault.status(200, raw_body="<html>gateway</html>"), times=10_000)
+    start = harness.fake.now()
+    for _ in range(120):
+        await harness.step()
+    # One poll (the client's few quick retries share its moment) at growing gaps up to POLL_MAX_SECONDS
+    # (30 s here): not one every tick, as before.
+    moments = sorted({r.time for r in harness.fake.requests_to("result") if r.time > start})
+    assert len(moments) <= 10, moments
+    assert moments[-1] - moments[-2] >= 20
+    assert (await harness.store.get_job(job.id)).state is S.SUBMITTED  # type: ignore[union-attr]
