@@ -208,7 +208,34 @@ class JobWorker:
             log.info("resuming %d job(s) an earlier run was working on when it stopped: %s", len(freed),
                      ", ".join(freed))
 
+    async def clear_leftovers(self) -> None:
+        """Start-up: remove what a crashed run left in the work folder: half-written downloads (`.part`) and
+        fitted copies (`.fit.mp4`) no longer being written, and kept videos of jobs that no longer wait to be
+        posted. A video kept for a job still waiting stays (its next try posts it without a download)."""
+        try:
+            files = await asyncio.to_thread(lambda: [p for p in self.workdir.iterdir() if p.is_file()])
+            waiting = {job.id for job in await self._store.jobs_in_states([S.SUCCEEDED])}
+        except Exception:  # a missing folder or the database away: nothing to clear now, the next start will
+            log.warning("could not look for files left by an earlier run", exc_info=True)
+            return
+        # Another process sharing DATA_DIR may be writing right now: a temporary file goes only once it is
+        # older than the longest download could take.
+        stale_before = self._clock().timestamp() - 2 * self._settings.video_download_timeout
+        removed = 0
+        for path in files:
+            temporary = path.name.endswith((".part", ".fit.mp4"))
+            if temporary:
+                gone = (await asyncio.to_thread(path.stat)).st_mtime < stale_before
+            else:
+                gone = path.suffix == ".mp4" and path.stem not in waiting
+            if gone:
+                await asyncio.to_thread(path.unlink, True)
+                removed += 1
+        if removed:
+            log.info("removed %d file(s) an earlier run left in %s", removed, self.workdir)
+
     async def run(self) -> None:
+        await self.clear_leftovers()
         if self._settings.sole_worker:
             await self.take_over_leftover_leases()
         renewer = asyncio.create_task(self._renew_leases_forever(), name="job-lease-renewer")

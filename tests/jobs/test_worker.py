@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -499,3 +500,26 @@ async def test_answers_that_are_not_json_back_off_instead_of_a_poll_every_tick(h
     assert len(moments) <= 10, moments
     assert moments[-1] - moments[-2] >= 20
     assert (await harness.store.get_job(job.id)).state is S.SUBMITTED  # type: ignore[union-attr]
+
+
+async def test_start_up_clears_what_a_crashed_run_left_but_keeps_a_video_still_to_post(harness: Harness) -> None:
+    harness.listener.failures_to_come = 1
+    waiting = await add_img2video(harness.store)
+    await harness.until(waiting.id, [S.SUCCEEDED])
+    await harness.step(0)  # downloaded; its post failed: the video is kept for the next try
+    workdir = harness.worker.workdir
+    kept = workdir / f"{waiting.id}.mp4"
+    assert kept.exists()
+    old = harness.clock().timestamp() - 3600
+    leftovers = [workdir / "ENDED123.mp4", workdir / "ABCDEFGH.mp4.part", workdir / "ABCDEFGH.fit.mp4"]
+    for path in leftovers:
+        path.write_bytes(b"left by a crash")
+        os.utime(path, (old, old))
+    fresh = workdir / "WRITING1.mp4.part"  # another process sharing DATA_DIR is writing it right now
+    fresh.write_bytes(b"in progress")
+    os.utime(fresh, (harness.clock().timestamp(), harness.clock().timestamp()))
+    await harness.worker.clear_leftovers()
+    assert [p.exists() for p in leftovers] == [False, False, False]
+    assert kept.exists() and fresh.exists()
+    delivered = await harness.until(waiting.id, [S.DELIVERED], max_steps=60)
+    assert delivered.delivered_message_id and len(harness.fake.requests_to("video")) == 1
