@@ -6,18 +6,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# ffmpeg: smaller previews of videos over a server's upload limit, and Extend's last frame.
-# fonts-wqy-microhei: Chinese prompts and names in storyboards and usage charts (bot/media/fonts.py).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg fonts-wqy-microhei \
-    && rm -rf /var/lib/apt/lists/*
-
 RUN useradd --create-home --uid 10001 --user-group vidu
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
+# No system package: `pip install .` brings ffmpeg (imageio-ffmpeg's wheel: smaller copies of videos over a
+# server's upload limit, Extend's last frame) and the fonts of Chinese text in pictures (weblate-fonts), the
+# same way as on a developer's machine and in CI.
 RUN pip install . \
     && mkdir -p /app/data \
     && chown vidu:vidu /app/data

@@ -34,12 +34,12 @@ def usage_chart(title: str, bars: Sequence[Bar], *, width: int = 900) -> bytes:
     height = top + max(1, len(bars)) * row_h + 20
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    draw.text((16, 14), title, font=font, fill=TEXT)
-    draw.text((width - 400, 18), "■ credits ($)", font=small, fill=CREDITS)
-    draw.text((width - 280, 18), "■ seconds", font=small, fill=SECONDS)
-    draw.text((width - 180, 18), "■ videos", font=small, fill=VIDEOS)
+    font.draw(draw, (16, 14), title, fill=TEXT)
+    small.draw(draw, (width - 400, 18), "■ credits ($)", fill=CREDITS)
+    small.draw(draw, (width - 280, 18), "■ seconds", fill=SECONDS)
+    small.draw(draw, (width - 180, 18), "■ videos", fill=VIDEOS)
     if not bars:
-        draw.text((16, top + 10), "No videos in this period.", font=font, fill=MUTED)
+        font.draw(draw, (16, top + 10), "No videos in this period.", fill=MUTED)
     most_seconds = max((b.seconds for b in bars), default=0) or 1
     most_videos = max((b.videos for b in bars), default=0) or 1
     most_credits = max((b.credits for b in bars), default=0) or 1
@@ -47,16 +47,16 @@ def usage_chart(title: str, bars: Sequence[Bar], *, width: int = 900) -> bytes:
     for n, bar in enumerate(bars):
         y = top + n * row_h
         label = bar.label if len(bar.label) <= 22 else bar.label[:21] + "…"
-        draw.text((16, y + 8), label, font=font, fill=TEXT)
+        font.draw(draw, (16, y + 8), label, fill=TEXT)
         credits_w = max(2, round(span * bar.credits / most_credits))
         seconds_w = max(2, round(span * bar.seconds / most_seconds))
         videos_w = max(2, round(span * bar.videos / most_videos))
         draw.rectangle((left, y + 6, left + credits_w, y + 22), fill=CREDITS)
         draw.rectangle((left, y + 26, left + seconds_w, y + 40), fill=SECONDS)
         draw.rectangle((left, y + 44, left + videos_w, y + 52), fill=VIDEOS)
-        draw.text((left + credits_w + 8, y + 6), format_credits(bar.credits), font=small, fill=TEXT)
-        draw.text((left + seconds_w + 8, y + 25), f"{bar.seconds} s", font=small, fill=TEXT)
-        draw.text((left + videos_w + 8, y + 40), f"{bar.videos} videos", font=small, fill=MUTED)
+        small.draw(draw, (left + credits_w + 8, y + 6), format_credits(bar.credits), fill=TEXT)
+        small.draw(draw, (left + seconds_w + 8, y + 25), f"{bar.seconds} s", fill=TEXT)
+        small.draw(draw, (left + videos_w + 8, y + 40), f"{bar.videos} videos", fill=MUTED)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()

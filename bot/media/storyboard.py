@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageOps
 
-from bot.media.fonts import Font, text_font
+from bot.media.fonts import TextFont, text_font
 from bot.media.palette import BACKGROUND, CARD, MUTED, TEXT
 from bot.media.palette import BLURPLE as ACCENT
 
@@ -43,19 +43,19 @@ def render_storyboard(panels: Sequence[Panel], *, thumb: int = 220, per_row: int
         sheet.paste(frame, (x + (thumb - frame.width) // 2, y + (thumb - frame.height) // 2))
         badge = str(index) if index else "S"
         draw.rectangle((x, y, x + title_size * 2, y + title_size + pad // 2), fill=ACCENT)
-        draw.text((x + pad // 2, y + pad // 4), badge, font=title_font, fill=TEXT)
-        draw.text((x + pad // 2, y + thumb + pad // 2), panel.title, font=title_font, fill=TEXT)
+        title_font.draw(draw, (x + pad // 2, y + pad // 4), badge, fill=TEXT)
+        title_font.draw(draw, (x + pad // 2, y + thumb + pad // 2), panel.title, fill=TEXT)
         if panel.caption:
             lines = wrap_to_width(panel.caption, caption_font, thumb - pad, caption_lines)
             for n, line in enumerate(lines):
-                draw.text((x + pad // 2, y + thumb + title_size + pad + n * line_height), line,
-                          font=caption_font, fill=MUTED)
+                caption_font.draw(draw, (x + pad // 2, y + thumb + title_size + pad + n * line_height), line,
+                                  fill=MUTED)
     out = io.BytesIO()
     sheet.save(out, "PNG", optimize=True)
     return out.getvalue()
 
 
-def wrap_to_width(text: str, font: Font, width: float, max_lines: int) -> list[str]:
+def wrap_to_width(text: str, font: TextFont, width: float, max_lines: int) -> list[str]:
     """`text` in lines that fit `width` pixels, at most `max_lines` (the last ends in "…" when cut).
     Breaks at spaces where there are some, anywhere in text without them (Chinese has none)."""
     words = " ".join(text.split())

@@ -1,8 +1,11 @@
 """Finished videos: fit one under a server's upload limit, take its last frame (for Extend).
 
-ffmpeg is optional at run time (the Docker image has it): without it, `fit_video` and `last_frame`
-return None and the caller falls back to the provider's link. ffmpeg runs as a subprocess, so the
-event loop is never blocked, and every run has a time limit.
+ffmpeg comes from the Python package index: imageio-ffmpeg's wheels carry a static build, so `pip install`
+is all the set-up (no system package). It is always that build, so the bot, the tests and the Docker image
+run one ffmpeg; `IMAGEIO_FFMPEG_EXE=/path/to/ffmpeg` picks another (a platform without such a wheel:
+imageio-ffmpeg then looks for a system ffmpeg itself). Without any, `fit_video` and `last_frame` return None
+and the caller falls back to the provider's link. ffmpeg runs as a subprocess, so the event loop is never
+blocked, and every run has a time limit. There is no ffprobe in the wheel: ffmpeg reads the file's header.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
 from pathlib import Path
+
+import imageio_ffmpeg
 
 log = logging.getLogger("bot.media.video")
 
@@ -19,13 +25,24 @@ SIZE_MARGIN = 0.92  # container overhead and rate-control overshoot
 AUDIO_KBPS = 64
 MIN_VIDEO_KBPS = 150  # below this a video is not worth watching: link it instead
 
+# What `ffmpeg -i FILE` says about its input (on stderr, in every version since the 2000s).
+_DURATION = re.compile(rb"^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", re.MULTILINE)
+_AUDIO_STREAM = re.compile(rb"^\s*Stream #\d+:\d+\S*: Audio: ", re.MULTILINE)
+
 
 def find_ffmpeg() -> str | None:
-    return shutil.which("ffmpeg")
+    """The ffmpeg to run (imageio-ffmpeg's, or IMAGEIO_FFMPEG_EXE's), or None when there is none.
+
+    The first call runs `ffmpeg -version` to check the binary: call it in a thread (`ffmpeg_exe`)."""
+    try:
+        exe = str(imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError:  # no binary for this platform, and none on the system
+        return None
+    return shutil.which(exe)
 
 
-def find_ffprobe() -> str | None:
-    return shutil.which("ffprobe")
+async def ffmpeg_exe() -> str | None:
+    return await asyncio.to_thread(find_ffmpeg)
 
 
 async def _run(args: list[str], timeout: float) -> tuple[int, bytes, bytes]:
@@ -42,30 +59,27 @@ async def _run(args: list[str], timeout: float) -> tuple[int, bytes, bytes]:
     return process.returncode or 0, out, err
 
 
-async def probe(path: Path, *, ffprobe: str | None = None, timeout: float = 30) -> tuple[float, bool] | None:
-    """(duration in seconds, has an audio stream), or None when ffprobe is missing or cannot read it."""
-    ffprobe = ffprobe or find_ffprobe()
-    if ffprobe is None:
+async def probe(path: Path, *, ffmpeg: str | None = None, timeout: float = 30) -> tuple[float, bool] | None:
+    """(duration in seconds, has an audio stream), or None when there is no ffmpeg or it cannot read the file."""
+    ffmpeg = ffmpeg or await ffmpeg_exe()
+    if ffmpeg is None:
         return None
-    code, out, _ = await _run(
-        [ffprobe, "-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "csv=p=0",
-         str(path)], timeout)
-    if code != 0:
+    # With no output named, ffmpeg describes its input on stderr and exits 1: nothing is decoded.
+    _, _, err = await _run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)], timeout)
+    found = _DURATION.search(err)
+    if found is None:  # not a video, or a duration of N/A
         return None
-    lines = [line.strip().rstrip(",") for line in out.decode().splitlines() if line.strip()]
-    try:
-        duration = float(next(line for line in lines if line.replace(".", "", 1).isdigit()))
-    except StopIteration:
-        return None
-    return duration, "audio" in lines
+    hours, minutes, seconds = found.groups()
+    duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return duration, _AUDIO_STREAM.search(err) is not None
 
 
 async def fit_video(
     src: Path, dest: Path, max_bytes: int, *, ffmpeg: str | None = None, timeout: float = 300
 ) -> Path | None:
     """Re-encode `src` into `dest` so it is at most `max_bytes`; None when that is not possible here."""
-    ffmpeg = ffmpeg or find_ffmpeg()
-    probed = await probe(src, ffprobe=_sibling(ffmpeg, "ffprobe")) if ffmpeg else None
+    ffmpeg = ffmpeg or await ffmpeg_exe()
+    probed = await probe(src, ffmpeg=ffmpeg) if ffmpeg else None
     if ffmpeg is None or probed is None or probed[0] <= 0:
         return None
     duration, has_audio = probed
@@ -93,7 +107,7 @@ async def fit_video(
 
 async def last_frame(src: Path, *, ffmpeg: str | None = None, timeout: float = 60) -> bytes | None:
     """The video's final frame as PNG bytes (the start of an Extend request), or None."""
-    ffmpeg = ffmpeg or find_ffmpeg()
+    ffmpeg = ffmpeg or await ffmpeg_exe()
     if ffmpeg is None:
         return None
     out = src.with_name(src.stem + ".last.png")
@@ -106,11 +120,3 @@ async def last_frame(src: Path, *, ffmpeg: str | None = None, timeout: float = 6
     finally:
         await asyncio.to_thread(out.unlink, True)
     return data if data.startswith(b"\x89PNG") else None
-
-
-def _sibling(ffmpeg: str | None, name: str) -> str | None:
-    """ffprobe next to the given ffmpeg (so a test or an operator can point at one installation)."""
-    if ffmpeg is None:
-        return None
-    candidate = Path(ffmpeg).with_name(name)
-    return str(candidate) if candidate.exists() else find_ffprobe()

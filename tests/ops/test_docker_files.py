@@ -5,9 +5,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,13 +90,12 @@ def test_runs_as_a_user_that_is_not_root() -> None:
     assert not [w for w, _ in steps[last_index + 1:] if w == "RUN"]
 
 
-def test_ffmpeg_and_a_chinese_font_are_installed_in_the_image() -> None:
+def test_ffmpeg_and_the_fonts_come_from_pip_as_everywhere_else() -> None:
     runs = " ".join(args for word, args in dockerfile() if word == "RUN")
-    installs = re.findall(r"apt-get install ([^&;]+)", runs)
-    assert any("ffmpeg" in shlex.split(i) for i in installs), runs
-    # The package that puts the first of bot/media/fonts.py's font paths in place.
-    assert any("fonts-wqy-microhei" in shlex.split(i) for i in installs), runs
-    assert "rm -rf /var/lib/apt/lists" in runs  # slim: the package lists do not stay in the layer
+    assert "apt-get" not in runs, "no system package: pip install brings ffmpeg and the fonts"
+    assert re.search(r"\bpip install \.", runs), runs
+    dependencies = " ".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert "imageio-ffmpeg" in dependencies and "weblate-fonts" in dependencies, dependencies
 
 
 def ignored(path: str) -> bool:
