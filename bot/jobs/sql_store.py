@@ -210,9 +210,11 @@ class SqlJobStore(SqlDialect):
         async with self._write() as conn:
             return {str(row[0]) for row in await self._conn_rows(conn, sql, arg.values)}
 
-    async def release_leases(self, *, except_owner: str) -> list[str]:
+    async def release_leases(self, *, host: str, except_owner: str) -> list[str]:
+        prefix = f"{host}:"
         arg = self._params()
         sql = (f"UPDATE jobs SET {', '.join(RELEASE)} WHERE lease_owner IS NOT NULL "
+               f"AND substr(lease_owner, 1, {arg(len(prefix))}) = {arg(prefix)} "
                f"AND lease_owner <> {arg(except_owner)} RETURNING id")
         async with self._write() as conn:
             return sorted(str(row[0]) for row in await self._conn_rows(conn, sql, arg.values))

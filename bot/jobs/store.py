@@ -138,10 +138,11 @@ class JobStore(QuotaStore, LedgerReportStore, Protocol):
         a fenced write, or taken over by another process, is not renewed)."""
         ...
 
-    async def release_leases(self, *, except_owner: str) -> list[str]:
-        """Free every job leased by anyone but `except_owner` (a process that knows it is the only one: the
-        leases are its own earlier run's, cut short by a crash); returns their ids. Their late writes, if
-        any, stay fenced off."""
+    async def release_leases(self, *, host: str, except_owner: str) -> list[str]:
+        """Free every job leased by an earlier run on `host` (owners `host:pid:random`, see worker_name), but
+        not `except_owner`'s: a process that knows it is alone on its host frees what its own crashed run
+        left; another host's leases (an old process still running during a deploy) run out by themselves.
+        Returns their ids. Their late writes, if any, stay fenced off."""
         ...
 
     async def update_progress(

@@ -198,9 +198,11 @@ class JobWorker:
                 await self._notify(moved)
 
     async def take_over_leftover_leases(self) -> None:
-        """A sole worker's start: leases still held belong to its own run that crashed."""
+        """A sole worker's start: leases its host still holds belong to its own run that crashed. It knows
+        them by the owner name (host:pid:random): a process on another host (an old one still running while
+        a new one starts, during a deploy) keeps its leases, which run out if it is gone."""
         try:
-            freed = await self._store.release_leases(except_owner=self.owner)
+            freed = await self._store.release_leases(host=self.owner.split(":", 1)[0], except_owner=self.owner)
         except Exception:  # the database is away: those jobs resume when their leases run out
             log.exception("could not free the leases of an earlier run")
             return

@@ -20,6 +20,7 @@ from tests.jobs.test_worker import API_KEY, RecordingListener, add_img2video
 from tests.store.backends import ManualClock, chosen_backend
 
 S = JobState
+A, B = "host-a:41:aaaaaa", "host-b:7:bbbbbb"  # worker names: host:pid:random (bot/jobs/worker.py)
 LEASE_SECONDS = 30.0
 
 
@@ -61,8 +62,8 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
             return ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=RateLimiter(60_000),
                               timeout=10.0, retry=RetryPolicy(max_attempts=1))
 
-        a = JobWorker(store_a, client(), listener, settings, workdir=tmp_path / "a", clock=clock, owner="A")
-        b = JobWorker(store_b, client(), listener, settings, workdir=tmp_path / "b", clock=clock, owner="B")
+        a = JobWorker(store_a, client(), listener, settings, workdir=tmp_path / "a", clock=clock, owner=A)
+        b = JobWorker(store_b, client(), listener, settings, workdir=tmp_path / "b", clock=clock, owner=B)
         a.workdir.mkdir()
         b.workdir.mkdir()
         yield Pair(fake, clock, a, b, store_a, listener)
@@ -80,7 +81,7 @@ async def test_a_stalled_loops_late_poll_result_is_refused_after_another_took_th
     stalled = asyncio.create_task(pair.a.tick())  # A leases the poll and hangs on the provider's answer
     await asyncio.sleep(0.3)
     held = await pair.store.get_job(job.id)
-    assert held is not None and held.lease_owner == "A"
+    assert held is not None and held.lease_owner == A
 
     await pair.b.tick()
     assert (await pair.store.get_job(job.id)) == held  # still A's: B keeps off
@@ -140,10 +141,10 @@ async def test_a_sole_process_restarted_after_a_crash_resumes_its_jobs_at_once(
     dying.cancel()  # killed with the submit in flight; its lease runs for another 30 s
     await asyncio.gather(dying, return_exceptions=True)
 
-    # The same bot started again (a new owner name), the only process: no wait for the old lease.
+    # The same bot started again on its host (a new owner name), the only process: no wait for the old lease.
     restarted = JobWorker(pair.b._store, pair.b._client, pair.posted,
                           WorkerSettings(lease_seconds=LEASE_SECONDS, sole_worker=True),
-                          workdir=tmp_path / "b", clock=pair.clock, owner="A-restarted")
+                          workdir=tmp_path / "b", clock=pair.clock, owner="host-a:41:restarted")
     running = asyncio.create_task(restarted.run())
     try:
         await pair.wait_for_state(job.id, S.SUBMIT_UNKNOWN)  # the clock has not moved
@@ -171,7 +172,7 @@ async def test_a_long_delivery_keeps_its_job_while_it_renews_the_lease(pair: Pai
     delivering = asyncio.create_task(pair.a.tick())  # A polls (done), leases the delivery; the download is slow
     await pair.wait_for_state(job.id, S.SUCCEEDED)
     await asyncio.sleep(0.3)
-    assert (await pair.store.get_job(job.id)).lease_owner == "A"  # type: ignore[union-attr]
+    assert (await pair.store.get_job(job.id)).lease_owner == A  # type: ignore[union-attr]
     for _ in range(3):  # 60 s on the clock, past the first lease, renewed every 20 s as run() does
         pair.advance(LEASE_SECONDS * 2 / 3)
         await pair.a.renew_leases()
@@ -191,7 +192,7 @@ async def test_a_loop_stopped_gracefully_hands_its_jobs_back_at_once(pair: Pair)
     running = asyncio.create_task(pair.a.run())  # A leases the poll and waits on the provider...
 
     async def leased_by_a() -> None:
-        while (await pair.store.get_job(job.id)).lease_owner != "A":  # type: ignore[union-attr]  # noqa: ASYNC110
+        while (await pair.store.get_job(job.id)).lease_owner != A:  # type: ignore[union-attr]  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
     await asyncio.wait_for(leased_by_a(), 10)

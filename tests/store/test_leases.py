@@ -162,17 +162,23 @@ async def test_no_member_gets_more_running_jobs_than_allowed_however_many_proces
 async def test_a_restarted_sole_process_frees_its_earlier_runs_leases_but_its_late_writes_stay_refused(
     store: JobStore, clock: ManualClock
 ) -> None:
-    first, second, mine = [await submitted_job(store, clock) for _ in range(3)]
-    [old_a, old_b] = await store.lease([S.SUBMITTED], owner="run-1", now=clock(), until=clock() + LEASE, limit=2)
-    [held] = await store.lease([S.SUBMITTED], owner="run-2", now=clock(), until=clock() + LEASE, limit=1)
-    assert (old_a.id, old_b.id, held.id) == (first, second, mine)
+    first, second, mine, elsewhere = [await submitted_job(store, clock) for _ in range(4)]
+    old = "bot-7f3a:41:a1b2c3"  # this host's earlier run (worker_name: host:pid:random)
+    now = "bot-7f3a:41:d4e5f6"  # the same host restarted: even the same pid, a new random part
+    [old_a, old_b] = await store.lease([S.SUBMITTED], owner=old, now=clock(), until=clock() + LEASE, limit=2)
+    [held] = await store.lease([S.SUBMITTED], owner=now, now=clock(), until=clock() + LEASE, limit=1)
+    # Another host's process, still running during a deploy: its lease is not ours to free.
+    [other] = await store.lease([S.SUBMITTED], owner="bot-7f3a2:9:aaaaaa", now=clock(), until=clock() + LEASE,
+                                limit=1)
+    assert (old_a.id, old_b.id, held.id, other.id) == (first, second, mine, elsewhere)
 
-    assert await store.release_leases(except_owner="run-2") == sorted([first, second])
-    assert await store.release_leases(except_owner="run-2") == []  # nothing left to free
-    # Free at once, long before the 30 s lease would have run out; run-2's own lease is untouched.
-    taken = await store.lease([S.SUBMITTED], owner="run-2", now=clock(), until=clock() + LEASE, limit=10)
+    assert await store.release_leases(host="bot-7f3a", except_owner=now) == sorted([first, second])
+    assert await store.release_leases(host="bot-7f3a", except_owner=now) == []  # nothing left to free
+    assert (await store.get_job(elsewhere)).lease_owner == "bot-7f3a2:9:aaaaaa"  # type: ignore[union-attr]
+    # Free at once, long before the 30 s lease would have run out; the new run's own lease is untouched.
+    taken = await store.lease([S.SUBMITTED], owner=now, now=clock(), until=clock() + LEASE, limit=10)
     assert sorted(j.id for j in taken) == sorted([first, second])
-    assert (await store.get_job(mine)).lease_owner == "run-2"  # type: ignore[union-attr]
-    # Were run-1 still writing somewhere, its fence is stale now.
+    assert (await store.get_job(mine)).lease_owner == now  # type: ignore[union-attr]
+    # Were the earlier run still writing somewhere, its fence is stale now.
     assert await store.transition(first, from_states=[S.SUBMITTED], to=S.SUCCEEDED, fence=old_a.attempt,
                                   video_url="https://cdn.example/late.mp4") is None
