@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.cli_progress import TaskProgress
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging, redact
 from bot.media import ImageLimits, PreparedImage, prepare_images
@@ -199,24 +200,25 @@ def _describe(result: TaskResult) -> str:
 
 
 async def _follow(client: ViduClient, task_id: str, settings: Settings, out: Path | None) -> None:
-    """Poll until the task is final, show progress on stderr, save the video."""
-    polls, last = 0, ""
-    while True:
-        result = await client.get_task(task_id)
-        polls += 1
-        line = _describe(result)
-        if line != last:
-            print(f"{task_id}: {line}", file=sys.stderr)
-            last = line
-        if result.status is TaskStatus.FAILED:
-            raise CliError(f"task {task_id} failed: {result.reason or 'no reason given'}", EXIT_TASK_FAILED)
-        if result.status is TaskStatus.SUCCEED:
-            break
-        delay = next_poll_delay(
-            polls, eta_seconds=result.eta, first=settings.poll_first_seconds,
-            cap=settings.poll_max_seconds,
-        )
-        await asyncio.sleep(delay)
+    """Poll until the task is final, show progress on stderr (live on a terminal), save the video."""
+    polls = 0
+    progress = TaskProgress(task_id, sys.stderr)
+    try:
+        while True:
+            result = await client.get_task(task_id)
+            polls += 1
+            progress.show(result)
+            if result.status is TaskStatus.FAILED:
+                raise CliError(f"task {task_id} failed: {result.reason or 'no reason given'}", EXIT_TASK_FAILED)
+            if result.status is TaskStatus.SUCCEED:
+                break
+            delay = next_poll_delay(
+                polls, eta_seconds=result.eta, first=settings.poll_first_seconds,
+                cap=settings.poll_max_seconds,
+            )
+            await progress.wait(delay)
+    finally:
+        progress.close()
     if not result.videos:
         raise CliError(f"task {task_id} succeeded without a video", EXIT_TASK_FAILED)
     dest = out or Path(f"{task_id}.mp4")

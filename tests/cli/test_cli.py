@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from PIL import Image
 from tests.fakes.provider import FakeProvider, Fault
 
 API_KEY = "sk-cli-test-SECRET-4b1d9e"
+ELAPSED = re.compile(r" · (\d+):(\d\d) elapsed$")  # --wait's progress lines end with the time waited
 
 
 @dataclass
@@ -41,15 +43,20 @@ def write_image(path: Path, width: int = 96, height: int = 64, fmt: str = "PNG")
     return path
 
 
-async def cli(tmp_path: Path, fake: FakeProvider, *args: str, key: str | None = API_KEY,
-              **env: str) -> Result:
-    """Run the CLI in `tmp_path` (no .env there) without blocking the loop the fake answers on."""
+def cli_environ(fake: FakeProvider, key: str | None = API_KEY, **env: str) -> dict[str, str]:
+    """The CLI's environment: this one without the bot's settings, pointed at the fake."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
     environ.update(VIDU_API_BASE=fake.base_url, POLL_FIRST_SECONDS="0.2", PROVIDER_MAX_ATTEMPTS="2", **env)
     if key is not None:
         environ["VIDU_API_KEY"] = key
+    return environ
+
+
+async def cli(tmp_path: Path, fake: FakeProvider, *args: str, key: str | None = API_KEY,
+              **env: str) -> Result:
+    """Run the CLI in `tmp_path` (no .env there) without blocking the loop the fake answers on."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=tmp_path, env=environ,
+        sys.executable, "-m", "bot", *args, cwd=tmp_path, env=cli_environ(fake, key, **env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
@@ -77,7 +84,13 @@ async def test_animate_wait_saves_the_video_and_shows_progress(tmp_path: Path, f
     result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "waves", "--wait", "--out", str(out))
     assert result.code == 0, result.err
     assert out.read_bytes()[4:8] == b"ftyp"
-    assert "done" in result.err and "saved" in result.err
+    # Not a terminal: plain lines, one each time the provider's answer changed (test_progress: a terminal).
+    assert "\r" not in result.err
+    task_id = result.out.split()[0]
+    *progress, saved = result.err.splitlines()
+    assert saved.startswith(f"{task_id}: saved ")
+    assert progress and all(line.startswith(f"{task_id}: ") and ELAPSED.search(line) for line in progress)
+    assert progress[-1].startswith(f"{task_id}: done · ") and len(progress) == len(set(progress))
 
 
 async def test_animate_wait_defaults_to_task_id_mp4(tmp_path: Path, fake: FakeProvider) -> None:
