@@ -34,6 +34,7 @@ from bot.media.problems import (
     RATIO_DETAILS,
     ImageProblem,
     ProblemCode,
+    fit_within_pixels,
     human_bytes,
     human_megapixels,
     ratio_problem,
@@ -121,7 +122,7 @@ def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits(
         size, limit = human_bytes(len(data)), human_bytes(limits.max_bytes)
         raise ImageProblem(filename, ProblemCode.TOO_LARGE, f"the file is {size}, the limit is {limit}",
                            key="too_large", size=size, limit=limit)
-    kind = sniff_format(data)
+    kind = sniff_format(data) or _kind_pillow_finds(data, filename, limits)
     if kind is None:
         raise ImageProblem(filename, ProblemCode.NOT_AN_IMAGE, "this is not an image (use PNG, JPEG or WebP)",
                            key="not_an_image")
@@ -195,6 +196,28 @@ def _open(
         raise _damaged(filename) from None
 
 
+def _kind_pillow_finds(data: bytes, filename: str, limits: ImageLimits) -> str | None:
+    """For bytes our sniffing does not know: a format we read whose header was unusual (its kind), one
+    Pillow knows and we do not accept (refused by its name: TGA, PCX, DDS, Netpbm, EPS, FLI, ...), or None.
+
+    Every Pillow reader may look at the header, none at the pixels (Pillow is lazy); EPS's Ghostscript
+    only runs when pixels are loaded, which never happens here."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            found, description = im.format, im.format_description
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_problem(filename, exc, limits) from None
+    except Exception:  # no reader recognised it, or one failed on it: not an image we can name
+        return None
+    if not found:
+        return None
+    kind = next((kind for kind, (plugins, _) in _READABLE.items() if found in plugins), None)
+    if kind is not None:
+        return kind
+    label = found if not description or description.lower() == found.lower() else f"{found} ({description})"
+    raise _unsupported(filename, label)
+
+
 def _verify(im: Image.Image, filename: str) -> None:
     try:
         im.verify()
@@ -214,8 +237,10 @@ def _check_header(im: Image.Image, filename: str, limits: ImageLimits) -> int:
     if width * height > limits.max_pixels:
         size, limit = f"{width}×{height}", human_megapixels(limits.max_pixels)
         megapixels = human_megapixels(width * height)
-        raise ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, f"{size} is {megapixels}, the limit is {limit}",
-                           key="pixels", size=size, megapixels=megapixels, limit=limit)
+        fit = "{}×{}".format(*fit_within_pixels(width, height, limits.max_pixels))
+        raise ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS,
+                           f"{size} is {megapixels}, the limit is {limit}; resize it to {fit} or smaller",
+                           key="pixels", size=size, megapixels=megapixels, limit=limit, fit=fit)
     orientation = _orientation(im, loaded=False)
     upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     bad_ratio = ratio_problem(upright_w, upright_h, limits.min_ratio, limits.max_ratio)
@@ -379,8 +404,10 @@ _make_bomb_warning_an_error()  # at import too, so worker threads normally find 
 def _bomb_problem(filename: str, exc: Exception, limits: ImageLimits) -> ImageProblem:
     found = _BOMB_SIZE.search(str(exc))
     size = f"{human_megapixels(int(found.group(1)))}" if found else "too many pixels"
-    limit = human_megapixels(limits.max_pixels)
-    return ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS, f"the picture is {size}, the limit is {limit}",
+    # Pillow's own guard (its warning is an error here) may be the lower limit of the two.
+    limit = human_megapixels(min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels))
+    return ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS,
+                        f"the picture is {size}, the limit is {limit}; resize it to {limit} or less",
                         key="picture_size", size=size, limit=limit)
 
 

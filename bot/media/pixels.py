@@ -27,19 +27,30 @@ def normalise_pixels(im: Image.Image) -> tuple[Image.Image, list[str]]:
     """
     fixes: list[str] = []
     icc = im.info.get("icc_profile")
+    declared = _declared_bits(im)
     if im.mode == "CMYK":
         fixes.append("CMYK → RGB colours")
     if isinstance(icc, bytes) and icc and im.mode in ("RGB", "RGBA", "CMYK"):
         im = _to_srgb(im, icc)
     if im.mode in _SIXTEEN_BIT_MODES or im.mode in ("I", "F"):
-        fixes.append(f"{'16' if im.mode in _SIXTEEN_BIT_MODES else '32'}-bit → 8-bit")
+        fixes.append(f"{declared or (16 if im.mode in _SIXTEEN_BIT_MODES else 32)}-bit → 8-bit")
         im = _to_eight_bit_grey(im)
+    elif declared:
+        # pillow-heif hands over a 10- or 12-bit colour photo already in 8 bits: still a change to tell.
+        fixes.append(f"{declared}-bit → 8-bit")
     im = _to_final_mode(im)
     im = _drop_opaque_alpha(im)
     if im.mode not in _FINAL_MODES:  # pragma: no cover - guards the contract of this module
         raise AssertionError(f"unexpected mode {im.mode}")
     im.info.clear()
     return im, fixes
+
+
+def _declared_bits(im: Image.Image) -> int | None:
+    """Bits per channel the file declares when more than 8 (pillow-heif: 10 or 12 for an HDR photo, whose
+    grey pixels come scaled to 16 bits and colour ones already in 8), else None."""
+    bits = im.info.get("bit_depth")
+    return bits if isinstance(bits, int) and 8 < bits <= 16 else None
 
 
 def has_alpha(im: Image.Image) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 
@@ -79,10 +80,10 @@ def too_wide_or_tall(width: int, height: int, min_ratio: float, max_ratio: float
 
 # The English of each ratio detail (the catalogs hold every language: "image_detail.<key>").
 RATIO_DETAILS = {
-    "too_wide": "{shown}:1 is too wide, it must be narrower than {limit}",
-    "wider": "{shown}:1 is wider than {limit}",
-    "too_tall": "1:{shown} is too tall, it must be wider than {limit}",
-    "taller": "1:{shown} is taller than {limit}",
+    "too_wide": "{shown}:1 is too wide, it must be narrower than {limit}; crop it to {crop} or narrower",
+    "wider": "{shown}:1 is wider than {limit}; crop it to {crop} or narrower",
+    "too_tall": "1:{shown} is too tall, it must be wider than {limit}; crop it to {crop} or shorter",
+    "taller": "1:{shown} is taller than {limit}; crop it to {crop} or shorter",
 }
 
 
@@ -92,12 +93,23 @@ def ratio_problem(width: int, height: int, min_ratio: float, max_ratio: float) -
     if ratio >= max_ratio:
         shown = _ratio_number(ratio, limit=max_ratio)
         key = "too_wide" if shown == _trim(max_ratio, digits=2) else "wider"
-        return key, {"shown": shown, "limit": ratio_limit_text(max_ratio)}
+        widest = math.ceil(max_ratio * height) - 1  # the widest crop strictly inside the limit
+        return key, {"shown": shown, "limit": ratio_limit_text(max_ratio), "crop": f"{widest}×{height}"}
     if ratio <= min_ratio:
         shown = _ratio_number(1 / ratio, limit=1 / min_ratio)
         key = "too_tall" if shown == _trim(1 / min_ratio, digits=2) else "taller"
-        return key, {"shown": shown, "limit": ratio_limit_text(min_ratio)}
+        tallest = math.ceil(width / min_ratio) - 1
+        return key, {"shown": shown, "limit": ratio_limit_text(min_ratio), "crop": f"{width}×{tallest}"}
     return None
+
+
+def fit_within_pixels(width: int, height: int, max_pixels: int) -> tuple[int, int]:
+    """The largest size of the same shape with at most `max_pixels` pixels (what to resize to)."""
+    scale = math.sqrt(max_pixels / (width * height))
+    fit_w, fit_h = max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    while fit_w * fit_h > max_pixels and max(fit_w, fit_h) > 1:  # floating point's last pixel
+        fit_w, fit_h = (fit_w - 1, fit_h) if fit_w >= fit_h else (fit_w, fit_h - 1)
+    return fit_w, fit_h
 
 
 def _ratio_number(value: float, limit: float | None) -> str:

@@ -24,8 +24,6 @@ _SIMPLE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "tiff"),
     (b"II+\x00", "tiff"),  # BigTIFF
     (b"MM\x00+", "tiff"),
-    (b"\x00\x00\x01\x00", "ico"),
-    (b"\x00\x00\x02\x00", "cur"),
     (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),
     (b"\xff\x4f\xff\x51", "jp2"),  # raw JPEG 2000 codestream
     (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"),
@@ -47,11 +45,29 @@ def sniff_format(data: bytes) -> str | None:
         return "webp"
     if head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in _BMP_INFO_HEADER_SIZES:
         return "bmp"
+    if head[:4] in _ICON_MAGIC and _looks_like_icon_directory(head):
+        return _ICON_MAGIC[head[:4]]
     if head[4:8] == b"ftyp":
         return _sniff_ftyp(data)
     if _looks_like_svg(data):
         return "svg"
     return None
+
+
+# ICO and CUR start with four bytes that many other files share (an uncompressed TGA starts 00 00 02 00):
+# also require a directory that makes sense.
+_ICON_MAGIC = {b"\x00\x00\x01\x00": "ico", b"\x00\x00\x02\x00": "cur"}
+
+
+def _looks_like_icon_directory(head: bytes) -> bool:
+    """At least one picture, and the first directory entry (16 bytes after the 6-byte header) names a
+    non-empty picture stored after the directory (a TGA has 0 there: its colour-map length)."""
+    count = int.from_bytes(head[4:6], "little")
+    if count == 0 or len(head) < 22:
+        return False
+    size = int.from_bytes(head[14:18], "little")
+    offset = int.from_bytes(head[18:22], "little")
+    return size > 0 and offset >= 6 + 16 * count
 
 
 def _sniff_ftyp(data: bytes) -> str | None:

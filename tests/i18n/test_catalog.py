@@ -91,7 +91,8 @@ def test_a_refused_picture_is_explained_in_chinese_with_its_figures() -> None:
         refused = problem
     else:  # pragma: no cover - the picture is 1:9
         raise AssertionError("a 1:9 picture was accepted")
-    assert image_problem_text(refused, "zh-CN") == "tall.png：宽高比 1:9 比 1:4 还高"
-    assert image_problem_text(refused, "en-US") == "tall.png: 1:9 is taller than 1:4" == str(refused)
+    assert image_problem_text(refused, "zh-CN") == "tall.png：宽高比 1:9 比 1:4 还高；请裁剪到 100×399 或更矮"
+    assert image_problem_text(refused, "en-US") == "tall.png: 1:9 is taller than 1:4; crop it to 100×399 or shorter" \
+        == str(refused)
     big = ImageProblem("big.png", refused.code, "?", key="too_large", size="60 MB", limit="50 MB")
     assert image_problem_text(big, "zh-CN") == "big.png：文件大小为 60 MB，上限是 50 MB"

@@ -60,6 +60,33 @@ def heic_photo(im: Image.Image, orientation: int | None = None, gps: bool = Fals
     return encode(im, "HEIF", quality=90, exif=exif_bytes(orientation, gps=gps, make="TestPhone"))
 
 
+def heic_high_bit(size: tuple[int, int], bits: int, *, grey: bool = False) -> bytes:
+    """A 10- or 12-bit HEIC (an HDR phone photo): orange, or mid-grey (40000 of 65535) when `grey`."""
+    import pillow_heif
+
+    width, height = size
+    saved = pillow_heif.options.SAVE_HDR_TO_12_BIT
+    pillow_heif.options.SAVE_HDR_TO_12_BIT = bits == 12  # 16-bit pixels are stored at 10 bits, or 12
+    try:
+        if grey:
+            heif = pillow_heif.from_pillow(Image.new("I;16", size, 40000))
+        else:
+            pixels = struct.pack("<3H", 50000, 30000, 10000) * (width * height)
+            heif = pillow_heif.from_bytes(mode="RGB;16", size=size, data=pixels)
+        buffer = io.BytesIO()
+        heif.save(buffer, quality=90)
+    finally:
+        pillow_heif.options.SAVE_HDR_TO_12_BIT = saved
+    return buffer.getvalue()
+
+
+def icon_as_cursor(im: Image.Image) -> bytes:
+    """A Windows cursor (.cur): an icon file whose header says type 2 (Pillow writes icons, not cursors)."""
+    data = bytearray(encode(im, "ICO", sizes=[im.size], bitmap_format="bmp"))  # cursors hold bitmaps
+    data[2] = 2
+    return bytes(data)
+
+
 def animated_gif(colours: list[tuple[int, int, int]], size: tuple[int, int] = (40, 30)) -> bytes:
     frames = [Image.new("RGB", size, c) for c in colours]
     return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)

@@ -100,10 +100,10 @@ async def test_prepare_images_reports_every_problem_in_input_order() -> None:
         ("frame5.webp", ProblemCode.ASPECT_RATIO),
     ]
     assert [str(p) for p in problems] == [
-        "frame1.png: 5.2:1 is wider than 4:1",
+        "frame1.png: 5.2:1 is wider than 4:1; crop it to 399×100 or narrower",
         "frame2.jpg: this is not an image (use PNG, JPEG or WebP)",
         "frame4.png: the file is empty",
-        "frame5.webp: 1:4.5 is taller than 1:4",
+        "frame5.webp: 1:4.5 is taller than 1:4; crop it to 100×399 or shorter",
     ]
 
 

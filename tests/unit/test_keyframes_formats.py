@@ -6,7 +6,20 @@ import base64
 import io
 
 import pytest
-from images import BLUE, GREEN, RED, WHITE, animated_gif, encode, heic_header, heic_photo, marked, solid
+from images import (
+    BLUE,
+    GREEN,
+    RED,
+    WHITE,
+    animated_gif,
+    encode,
+    heic_header,
+    heic_high_bit,
+    heic_photo,
+    icon_as_cursor,
+    marked,
+    solid,
+)
 from PIL import Image, features
 
 from bot.media import ImageLimits, ImageProblem, PreparedImage, ProblemCode, prepare_image
@@ -146,6 +159,22 @@ def test_sixteen_bit_tiff_is_scaled_to_eight_bits() -> None:
     result = prepare_image(encode(im, "TIFF"), "scan.tif")
     assert "16-bit → 8-bit" in result.fixes
     assert abs(opened(result).getpixel((10, 10)) - 1000 / 257) <= 1
+
+
+@pytest.mark.parametrize(("bits", "grey"), [(10, False), (12, False), (10, True), (12, True)])
+def test_a_10_or_12_bit_heic_says_how_many_bits_it_had(bits: int, grey: bool) -> None:
+    # libheif hands colour over in 8 bits and grey scaled to 16: either way the note names the file's depth.
+    result = prepare_image(heic_high_bit((64, 48), bits, grey=grey), "hdr.heic")
+    assert result.fixes == ("HEIC → JPEG", f"{bits}-bit → 8-bit")
+    pixel = opened(result).convert("RGB").getpixel((10, 10))
+    expected = (155, 155, 155) if grey else (194, 117, 39)  # 40000/257; 50000, 30000, 10000 over 257
+    assert near(pixel, expected, tolerance=12), pixel
+
+
+def test_a_windows_cursor_becomes_png() -> None:
+    result = prepare_image(icon_as_cursor(marked((32, 32))), "pointer.cur")
+    assert result.fixes == ("CUR → PNG",)
+    assert near(opened(result).getpixel((2, 2)), RED)
 
 
 def test_palette_with_transparency_keeps_its_transparent_pixels() -> None:

@@ -21,13 +21,13 @@ def refusal(data: bytes, filename: str, limits: ImageLimits | None = None) -> Im
 def test_too_wide_names_the_file_and_the_ratio() -> None:
     problem = refusal(encode(solid((520, 100)), "WEBP"), "frame3.webp")
     assert problem.code is ProblemCode.ASPECT_RATIO
-    assert str(problem) == "frame3.webp: 5.2:1 is wider than 4:1"
+    assert str(problem) == "frame3.webp: 5.2:1 is wider than 4:1; crop it to 399×100 or narrower"
 
 
 def test_too_tall_names_the_file_and_the_ratio() -> None:
     problem = refusal(encode(solid((100, 450)), "PNG"), "start.png")
     assert problem.code is ProblemCode.ASPECT_RATIO
-    assert str(problem) == "start.png: 1:4.5 is taller than 1:4"
+    assert str(problem) == "start.png: 1:4.5 is taller than 1:4; crop it to 100×399 or shorter"
 
 
 @pytest.mark.parametrize(("size", "word"), [((400, 100), "wide"), ((100, 400), "tall")])
@@ -39,7 +39,7 @@ def test_exactly_four_to_one_is_refused(size: tuple[int, int], word: str) -> Non
 
 def test_just_over_the_limit_does_not_print_as_the_limit() -> None:
     problem = refusal(encode(solid((4010, 1000)), "PNG"), "edge.png")
-    assert str(problem) == "edge.png: 4.01:1 is wider than 4:1"
+    assert str(problem) == "edge.png: 4.01:1 is wider than 4:1; crop it to 3999×1000 or narrower"
 
 
 @pytest.mark.parametrize("size", [(399, 100), (100, 399), (101, 400)])
@@ -51,7 +51,7 @@ def test_just_inside_the_limit_is_accepted(size: tuple[int, int]) -> None:
 def test_ratio_is_judged_on_the_upright_picture() -> None:
     # Stored 100×450 but the EXIF says "rotate 90°": the member sees a 4.5:1 wide picture.
     problem = refusal(jpeg_with_exif(solid((100, 450)), orientation=6), "pano.jpg")
-    assert str(problem) == "pano.jpg: 4.5:1 is wider than 4:1"
+    assert str(problem) == "pano.jpg: 4.5:1 is wider than 4:1; crop it to 399×100 or narrower"
 
 
 def test_ratio_is_refused_from_the_header_before_any_pixel_is_read() -> None:
@@ -63,7 +63,7 @@ def test_ratio_is_refused_from_the_header_before_any_pixel_is_read() -> None:
 def test_custom_ratio_limits_are_named_in_the_message() -> None:
     limits = ImageLimits(min_ratio=0.5, max_ratio=2.0)
     problem = refusal(encode(solid((300, 100)), "PNG"), "wide.png", limits)
-    assert str(problem) == "wide.png: 3:1 is wider than 2:1"
+    assert str(problem) == "wide.png: 3:1 is wider than 2:1; crop it to 199×100 or narrower"
 
 
 # ---- size and pixel caps ------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_too_large_is_checked_even_for_bytes_that_are_not_an_image() -> None:
 def test_header_over_our_pixel_cap_is_refused_with_its_size() -> None:
     problem = refusal(png_header_only(8000, 7000), "poster.png")
     assert problem.code is ProblemCode.TOO_MANY_PIXELS
-    assert str(problem) == "poster.png: 8000×7000 is 56 MP, the limit is 40 MP"
+    assert str(problem) == "poster.png: 8000×7000 is 56 MP, the limit is 40 MP; resize it to 6761×5916 or smaller"
 
 
 def test_crafted_bomb_is_refused_from_its_header() -> None:
@@ -106,16 +106,17 @@ def test_crafted_bomb_is_refused_from_its_header() -> None:
 
 
 def test_pillow_bomb_warning_is_an_error_even_with_a_raised_cap() -> None:
-    # With our cap set above Pillow's 89.5 MP threshold, Pillow's own warning must still refuse it.
+    # With our cap set above Pillow's 89.5 MP threshold, Pillow's own warning must still refuse it, and the
+    # refusal names the limit that refused it.
     limits = ImageLimits(max_pixels=500_000_000)
     problem = refusal(png_header_only(10000, 10000), "bomb.png", limits)
     assert problem.code is ProblemCode.TOO_MANY_PIXELS
-    assert str(problem) == "bomb.png: the picture is 100 MP, the limit is 500 MP"
+    assert str(problem) == "bomb.png: the picture is 100 MP, the limit is 89.5 MP; resize it to 89.5 MP or less"
 
 
 def test_custom_pixel_cap() -> None:
     problem = refusal(encode(solid((200, 100)), "PNG"), "p.png", ImageLimits(max_pixels=19_999))
-    assert str(problem) == "p.png: 200×100 is 0.02 MP, the limit is 0.02 MP"
+    assert str(problem) == "p.png: 200×100 is 0.02 MP, the limit is 0.02 MP; resize it to 199×99 or smaller"
 
 
 # ---- not an image / damaged ----------------------------------------------------------------------
@@ -157,6 +158,52 @@ def test_formats_we_cannot_read_ask_for_png_or_jpeg(data: bytes, label: str) -> 
     assert problem.code is ProblemCode.UNSUPPORTED_FORMAT
     assert label in problem.detail
     assert "export it as PNG or JPEG" in problem.detail
+
+
+def tga(size: tuple[int, int] = (40, 30)) -> bytes:
+    """An uncompressed TGA: its first bytes (00 00 02 00) are a Windows cursor's signature."""
+    data = encode(marked(size), "TGA", compression=None)
+    assert data[:4] == b"\x00\x00\x02\x00"
+    return data
+
+
+def test_a_tga_is_named_not_taken_for_a_damaged_cursor() -> None:
+    assert sniff_format(tga()) is None
+    problem = refusal(tga(), "sprite.tga")
+    assert problem.code is ProblemCode.UNSUPPORTED_FORMAT
+    assert str(problem) == ("sprite.tga: TGA (Targa) images can't be read here; "
+                            "export it as PNG or JPEG and attach it again")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "label"),
+    [("PCX", "PCX (Paintbrush)"), ("PPM", "PPM (Pbmplus image)"), ("DDS", "DDS (DirectDraw Surface)"),
+     ("EPS", "EPS (Encapsulated Postscript)"), ("SGI", "SGI (SGI Image File Format)")],
+)
+def test_formats_pillow_reads_but_we_do_not_are_named_with_what_to_use(fmt: str, label: str) -> None:
+    problem = refusal(encode(marked((40, 30)), fmt), "old-file")
+    assert problem.code is ProblemCode.UNSUPPORTED_FORMAT, problem
+    assert problem.params["label"] == label
+    assert str(problem) == f"old-file: {label} images can't be read here; export it as PNG or JPEG and attach it again"
+
+
+def test_an_icon_signature_alone_is_not_an_icon() -> None:
+    # The four bytes of an ICO, then nothing that a directory of icons would hold.
+    assert sniff_format(b"\x00\x00\x01\x00" + b"\x00" * 60) is None
+    assert refusal(b"\x00\x00\x01\x00" + b"\x00" * 60, "zeros.ico").code is ProblemCode.NOT_AN_IMAGE
+
+
+def test_the_crop_and_the_size_a_refusal_suggests_are_accepted() -> None:
+    wide = refusal(encode(solid((520, 100)), "PNG"), "wide.png")
+    tall = refusal(encode(solid((100, 450)), "PNG"), "tall.png")
+    limits = ImageLimits(max_pixels=19_999)
+    big = refusal(encode(solid((200, 100)), "PNG"), "big.png", limits)
+    for problem, key, limit in ((wide, "crop", ImageLimits()), (tall, "crop", ImageLimits()), (big, "fit", limits)):
+        width, height = map(int, problem.params[key].split("×"))
+        assert prepare_image(encode(solid((width, height)), "PNG"), "fixed.png", limit).width == width
+    # The crops are the largest that fit: one pixel more is refused again.
+    for size in ((400, 100), (100, 400)):
+        assert refusal(encode(solid(size), "PNG"), "grown.png").code is ProblemCode.ASPECT_RATIO
 
 
 def test_file_name_with_a_line_break_stays_on_one_line() -> None:
