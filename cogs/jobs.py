@@ -13,7 +13,7 @@ from bot.jobs.models import Job, JobKind, normalize_job_id
 from bot.jobs.states import JobState
 from bot.ui.buttons import may_manage
 from bot.ui.moderators import require_moderator
-from bot.ui.status import headline, status_text
+from bot.ui.status import job_headline, status_text
 from bot.ui.text import prompt_lines, shorten
 from bot.ui.video_actions import status_view
 
@@ -31,7 +31,7 @@ def job_line(job: Job, locale: str) -> str:
     where = f" · <#{job.thread_id}>" if job.thread_id else ""
     kind = (t("jobs.one_image", locale) if job.kind is JobKind.IMG2VIDEO
             else t("jobs.frames", locale, count=len(job.params["durations"]) + 1))
-    return t("jobs.line", locale, job_id=job.id, headline=headline(job.state, locale), kind=kind,
+    return t("jobs.line", locale, job_id=job.id, headline=job_headline(job, locale), kind=kind,
              seconds=job.duration_seconds, resolution=job.resolution, where=where,
              when=f"<t:{int(job.created_at.timestamp())}:R>")
 

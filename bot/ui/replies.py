@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot.i18n import locale_of, t
-from bot.ui.status import headline
+from bot.ui.status import job_headline
 
 log = logging.getLogger("bot.ui")
 # Interaction.extras key: the id of the job this interaction created (set by start_job once it is stored).
@@ -48,6 +48,6 @@ async def tell_error(interaction: discord.Interaction[Any], error: BaseException
         job = await interaction.client.store.get_job(job_id)
     except Exception:  # the database is away too: say what is certain (it was stored)
         log.warning("error %s: could not read job %s back", error_id, job_id)
-    state = headline(job.state, locale, made=job.succeeded_at is not None) if job else t("status.accepted", locale)
+    state = job_headline(job, locale) if job else t("status.accepted", locale)
     await reply_privately(interaction, t("error.after_job", locale, error_id=error_id, job_id=job_id,
                                          state=state))

@@ -19,6 +19,11 @@ def headline(state: JobState, locale: str, *, made: bool = False) -> str:
     return t(f"status.{state.value}", locale)
 
 
+def job_headline(job: Job, locale: str) -> str:
+    """The job's state in `locale` (an expired job whose video was made says so)."""
+    return headline(job.state, locale, made=job.succeeded_at is not None)
+
+
 def marker(job: Job) -> str:
     """A line every message about the job carries, so a restarted bot can find what it already posted."""
     return t("status.marker", job.locale, job_id=job.id)
@@ -27,7 +32,7 @@ def marker(job: Job) -> str:
 def status_text(job: Job, *, queue_position: int | None = None, pause: PauseNote | None = None) -> str:
     """`pause`: submits are paused (bot/jobs/pause.py): a queued job's card says why."""
     locale = job.locale
-    lines = [f"**{headline(job.state, locale, made=job.succeeded_at is not None)}** · {marker(job)}"]
+    lines = [f"**{job_headline(job, locale)}** · {marker(job)}"]
     if job.state is S.ACCEPTED and queue_position:
         lines.append(t("status.position", locale, position=queue_position))
     if job.state is S.ACCEPTED and pause is not None:
