@@ -41,12 +41,13 @@ async def test_injected_faults_leak_no_secret_and_every_line_is_json(
     fake_discord: FakeDiscord, provider: FakeProvider, start_ops_bot: StartOpsBot, tmp_path
 ) -> None:
     token = fake_discord.bot_token
-    bot = await start_ops_bot(LOG_LEVEL="trace", LOG_FORMAT="json")
+    # A refused key pauses submits until a probe gets through (SPEC section 5): probe every second here.
+    bot = await start_ops_bot(LOG_LEVEL="trace", LOG_FORMAT="json", PROVIDER_PAUSE_PROBE_SECONDS="1")
 
     # 1. The provider refuses the key and echoes it, in its JSON error body.
     provider.inject("submit", Fault.status(401, reason="INVALID_API_KEY", message=f"bad key {PROVIDER_KEY}"))
     await animate(fake_discord, "first try")
-    await bot.wait_for_line("provider refused the API key", timeout=15)
+    await bot.wait_for_line("SUBMITS PAUSED", timeout=15)
 
     # 2. A member pastes the bot token and the key into a prompt (logged with every request); the provider
     #    refuses it and echoes the prompt; then a proxy's HTML page echoes the Authorization header on a poll.
