@@ -122,13 +122,13 @@ def prepare_image(data: bytes, filename: str, limits: ImageLimits = ImageLimits(
         size, limit = human_bytes(len(data)), human_bytes(limits.max_bytes)
         raise ImageProblem(filename, ProblemCode.TOO_LARGE, f"the file is {size}, the limit is {limit}",
                            key="too_large", size=size, limit=limit)
+    _make_bomb_warning_an_error()
     kind = sniff_format(data) or _kind_pillow_finds(data, filename, limits)
     if kind is None:
         raise ImageProblem(filename, ProblemCode.NOT_AN_IMAGE, "this is not an image (use PNG, JPEG or WebP)",
                            key="not_an_image")
     plugins, label = _readable_plugins(filename, kind)
 
-    _make_bomb_warning_an_error()
     if kind == "png":
         # PNG carries checksums that Pillow only looks at in verify(): a flipped byte would
         # otherwise come out as silently garbled pixels. verify() reads chunks, not pixels, and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from images import RED, encode, heic_header, jpeg_with_exif, marked, noise, png_header_only, solid
 
@@ -173,6 +175,13 @@ def test_a_tga_is_named_not_taken_for_a_damaged_cursor() -> None:
     assert problem.code is ProblemCode.UNSUPPORTED_FORMAT
     assert str(problem) == ("sprite.tga: TGA (Targa) images can't be read here; "
                             "export it as PNG or JPEG and attach it again")
+
+
+def test_a_tga_bomb_is_refused_for_its_pixels_from_its_header() -> None:
+    header = struct.pack("<BBBHHBHHHHBB", 0, 0, 2, 0, 0, 0, 0, 0, 30000, 30000, 24, 0)  # 30000×30000, 24-bit
+    problem = refusal(header + b"\x00" * 64, "huge.tga")
+    assert problem.code is ProblemCode.TOO_MANY_PIXELS
+    assert str(problem) == "huge.tga: the picture is 900 MP, the limit is 40 MP; resize it to 40 MP or less"
 
 
 @pytest.mark.parametrize(
