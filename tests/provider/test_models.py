@@ -15,6 +15,7 @@ from bot.provider import (
     TaskResult,
     TaskStatus,
 )
+from bot.provider.models import SubmitResult, Video
 from tests.provider.conftest import data_uri
 
 URL = "https://cdn.example.com/a.png"
@@ -288,3 +289,118 @@ def test_failed_result_is_final_and_keeps_reason() -> None:
     assert result.reason == "NSFW"
     assert result.task_id == "t9"
     assert not TaskResult.from_json({"task": {"status": "TASK_STATUS_QUEUED"}}).is_final
+
+
+# ------------------------------------------------------------------ every documented choice is accepted and sent
+@pytest.mark.parametrize("movement", ["auto", "small", "medium", "high"])
+@pytest.mark.parametrize("resolution", ["720p", "1080p"])
+def test_every_documented_movement_and_fast_resolution_is_sent_as_chosen(movement: str, resolution: str) -> None:
+    body = fast(movement_amplitude=movement, resolution=resolution).to_json()
+    assert (body["movement_amplitude"], body["resolution"]) == (movement, resolution)
+
+
+@pytest.mark.parametrize("position", ["top_left", "top_right", "bottom_right", "bottom_left"])
+@pytest.mark.parametrize("resolution", ["540p", "720p", "1080p"])
+def test_every_multiframe_resolution_and_watermark_position_is_sent_as_chosen(position: str, resolution: str) -> None:
+    body = multi(resolution=resolution, watermark=True, wm_position=position).to_json()
+    assert (body["resolution"], body["watermark"], body["wm_position"]) == (resolution, True, position)
+
+
+def test_a_one_second_fast_video_is_accepted() -> None:
+    assert fast(duration=1).to_json()["duration"] == 1
+
+
+def test_defaults_are_sent_as_the_provider_documents_them() -> None:
+    assert fast().to_json() == {"images": [URL], "prompt": "a cat walks", "duration": 5, "resolution": "720p",
+                                "movement_amplitude": "auto", "audio": False, "bgm": False, "off_peak": False,
+                                "watermark": False}
+    assert multi().to_json() == {"start_image": URL, "resolution": "720p", "watermark": False,
+                                 "image_settings": [{"key_image": URL, "duration": 5}] * 2}
+    built = MultiframeRequest.build(URL, [URL, URL, URL])  # no durations given: 5 s a segment
+    assert [s["duration"] for s in built.to_json()["image_settings"]] == [5, 5, 5]
+
+
+def test_a_watermark_and_a_pass_through_payload_that_are_set_are_sent() -> None:
+    image = data_uri()
+    body = multi(watermark=True, wm_url=image, wm_position="top_right", payload="order-42",
+                 meta_data='{"job": 12}').to_json()
+    assert {k: body[k] for k in ("watermark", "wm_url", "wm_position", "payload", "meta_data")} == {
+        "watermark": True, "wm_url": image, "wm_position": "top_right", "payload": "order-42",
+        "meta_data": '{"job": 12}'}
+
+
+def test_an_upper_case_url_is_an_url() -> None:
+    assert fast(image="HTTPS://CDN.EXAMPLE.COM/A.PNG").image == "HTTPS://CDN.EXAMPLE.COM/A.PNG"
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("x" * 60, "'" + "x" * 60 + "'"),
+    ("y" * 61, "'" + "y" * 60 + "…'"),
+])
+def test_a_value_that_is_no_url_is_shown_in_the_error_cut_at_60_characters(value: str, shown: str) -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        fast(image=value)
+    assert caught.value.message == f"must be an http(s) URL or an image data URI, got {shown}"
+
+
+@pytest.mark.parametrize(("content", "accepted"), [("QUJDRA==", True), ("QUJD", True),
+                                                   ("XXXX", True), ("QUJD===", False), ("====", False)])
+def test_base64_padding_of_a_data_uri(content: str, accepted: bool) -> None:
+    image = f"data:image/png;base64,{content}"
+    if accepted:
+        assert fast(image=image).image == image
+    else:
+        with pytest.raises(RequestValidationError):
+            fast(image=image)
+
+
+def test_requests_and_results_cannot_change_once_checked() -> None:
+    video = Video.from_json({"video_url": "https://v"})
+    assert video is not None
+    values: list[tuple[Any, str]] = [
+        (KeyframeSetting(key_image=URL), "duration"), (multi(), "resolution"), (video, "url"),
+        (TaskResult.from_json({}), "status"), (SubmitResult("t1"), "task_id")]
+    for value, name in values:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, None)
+
+
+def test_log_lines_name_requests_without_their_data() -> None:
+    image = data_uri(4, 4)
+    long_url = "https://cdn.example.com/" + "p" * 100
+    assert repr(KeyframeSetting(key_image=URL)) == f"KeyframeSetting(key_image='{URL}', prompt=None, duration=5)"
+    assert repr(KeyframeSetting(key_image=image, prompt="q" * 50, duration=3)) == (
+        f"KeyframeSetting(key_image=<data:image/png;base64 {len(image)} chars>, prompt='{'q' * 40}', duration=3)")
+    assert repr(fast(image=long_url)) == (
+        f"Img2VideoRequest(image='{long_url[:80]}', prompt='a cat walks', duration=5, resolution='720p')")
+
+
+# ------------------------------------------------------------------ results: what the bot takes from the answer
+def test_every_field_of_a_result_is_read_and_missing_ones_are_neutral() -> None:
+    full = TaskResult.from_json({"task": {"task_id": "t1", "status": "TASK_STATUS_PROCESSING", "reason": "busy",
+                                          "task_type": "VIDU", "eta": 1, "progress_percent": 1},
+                                 "videos": [{"video_url": "https://x/v.gif", "video_type": "gif"}]})
+    assert (full.task_id, full.reason, full.task_type, full.eta, full.progress_percent) == ("t1", "busy", "VIDU", 1, 1)
+    assert full.videos == (Video(url="https://x/v.gif", ttl_seconds=3600, video_type="gif"),)
+    empty = TaskResult.from_json({"task": {"task_id": "", "reason": 7, "task_type": 7}})
+    assert (empty.task_id, empty.reason, empty.task_type, empty.status) == ("", "", "", TaskStatus.UNKNOWN)
+    assert TaskResult.from_json({"task": {"task_id": ""}}, default_task_id="asked").task_id == "asked"
+    assert str(TaskStatus.UNKNOWN) == "UNKNOWN"  # what the job keeps as the provider's status
+
+
+def test_link_lifetimes_are_clamped_to_a_week_and_etas_to_72_hours() -> None:
+    result = TaskResult.from_json({"task": {"status": "TASK_STATUS_QUEUED", "eta": 10**12},
+                                   "videos": [{"video_url": "https://v", "video_url_ttl": 10**12}]})
+    assert (result.eta, result.videos[0].ttl_seconds) == (72 * 3600, 7 * 24 * 3600)
+    just_in = TaskResult.from_json({"task": {"eta": 72 * 3600 - 1},
+                                    "videos": [{"video_url": "https://v", "video_url_ttl": 7 * 24 * 3600 - 1}]})
+    assert (just_in.eta, just_in.videos[0].ttl_seconds) == (72 * 3600 - 1, 7 * 24 * 3600 - 1)
+
+
+@pytest.mark.parametrize(("url", "kept"), [
+    ("https://cdn.example.com/v.mp4", True), ("http://cdn.example.com/v.mp4", True),
+    ("ftp://cdn.example.com/v.mp4", False), ("https:///v.mp4", False), ("file:///etc/passwd", False),
+    ("//cdn.example.com/v.mp4", False), ("tps://cdn.example.com/v.mp4", False), (42, False), ("", False),
+])
+def test_only_an_http_link_counts_as_a_video(url: object, kept: bool) -> None:
+    assert (Video.from_json({"video_url": url}) is not None) is kept

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.jobs import Job, JobInput, JobKind, JobState, PostgresStore, SQLiteStore
 from bot.jobs.migration_files import MIGRATIONS_ROOT
-from bot.jobs.states import REFUNDED_ENDINGS
+from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS
 from bot.pricing import BUILT_IN
 from bot.quotas import (
     GuildSettings,
@@ -29,9 +29,11 @@ from bot.quotas import (
     Scope,
     Usage,
     charge_for,
+    first_refusal,
     parse_limits,
     request_checks,
 )
+from bot.quotas.report import Settlement
 from tests.store.backends import BACKENDS, ManualClock, backend_params, pg_url, sqlite_url
 from tests.store.factories import drive_to
 
@@ -110,6 +112,24 @@ async def test_every_end_the_provider_did_not_bill_refunds_exactly(store: SQLite
     assert await used(store) == (1, 7)
     await drive_to(store, job, end)
     assert await used(store) == (0, 0)
+
+
+# Who pays for each way a job ends (README, "Money: what is charged when"), written out rather than read from
+# REFUNDED_ENDINGS and CHARGED_ENDINGS: what `python -m bot ledger` reports and what the member's quota keeps.
+ENDINGS = {S.DELIVERED: Settlement.CHARGED, S.EXPIRED: Settlement.CHARGED, S.REJECTED: Settlement.REFUNDED,
+           S.FAILED: Settlement.REFUNDED, S.CANCELLED: Settlement.REFUNDED, S.SUBMIT_UNKNOWN: Settlement.UNDECIDED}
+
+
+@pytest.mark.parametrize(("end", "settlement"), ENDINGS.items(), ids=[s.value for s in ENDINGS])
+async def test_each_ending_is_charged_refunded_or_left_undecided(store: SQLiteStore, end: JobState,
+                                                                 settlement: Settlement) -> None:
+    job = await ask(store, seconds=7)
+    await drive_to(store, job, end)
+    (entry,) = await store.ledger_entries(DAY)
+    assert (entry.job_id, entry.state, entry.settlement) == (job.id, end, settlement)
+    assert await used(store) == ((0, 0) if settlement is Settlement.REFUNDED else (1, 7))
+    assert {e for e, s in ENDINGS.items() if s is Settlement.REFUNDED} == REFUNDED_ENDINGS
+    assert {e for e, s in ENDINGS.items() if s is Settlement.CHARGED} == CHARGED_ENDINGS
 
 
 async def test_an_expired_job_keeps_its_charge_the_provider_may_bill_it(store: SQLiteStore) -> None:
@@ -240,6 +260,26 @@ async def test_the_operators_budget_spans_every_server_and_says_what_is_left_and
     assert f"It frees <t:{int(datetime(2026, 6, 1, tzinfo=UTC).timestamp())}:R>" in str(refused.value)
 
 
+async def test_the_early_read_before_anything_is_downloaded_refuses_what_the_store_would(store: SQLiteStore) -> None:
+    # admit() reads the limits before it opens a thread (first_refusal); create_job decides atomically later.
+    operator = OperatorLimits(budget_per_day=250)  # $0.25 a day across every server
+    await store.set_limit(Limit(G, Scope.DEFAULT, 0, Period.DAY, 1, None), actor_id=MOD)
+    await ask(store, BOB, guild=OTHER, operator=operator)  # 90 credits spent in another server
+    checks = await request_checks(store, operator, await store.guild_settings(G), guild_id=G, user_id=ALICE,
+                                  role_ids=[], now=store._clock())
+    five_seconds = charge_for(G, ALICE, kind="img2video", resolution="720p", seconds=5, settings=GuildSettings(),
+                              prices=BUILT_IN)  # 90 credits: 180 of 250
+    assert await first_refusal(store, checks, five_seconds) is None
+    twice_as_dear = charge_for(G, ALICE, kind="img2video", resolution="1080p", seconds=5,
+                               settings=GuildSettings(), prices=BUILT_IN)  # 180 credits: 270 of 250
+    refused = await first_refusal(store, checks, twice_as_dear)
+    assert refused is not None and refused.check.is_budget
+    assert refused.message("en-US").startswith("This would go over the bot's overall daily budget")
+    await ask(store, ALICE, operator=operator)  # the member's one video a day
+    refused = await first_refusal(store, checks, five_seconds)
+    assert refused is not None and refused.message("en-US").startswith("This would go over your daily limit")
+
+
 async def test_servers_start_with_the_bot_defaults_until_they_set_their_own(store: SQLiteStore) -> None:
     operator = OperatorLimits(defaults=(*parse_limits("videos=1/day,videos=2/week", Scope.DEFAULT),
                                         *parse_limits("credits=0.20/month", Scope.SERVER)))
@@ -262,7 +302,9 @@ async def test_200_simultaneous_requests_from_many_servers_at_the_budgets_edge(t
     clock = ManualClock(datetime(2026, 5, 5, 12, tzinfo=UTC))
     handles = [await BACKENDS[backend_name].open(tmp_path, clock) for _ in range(4)]
     try:
-        operator = OperatorLimits(budget_per_day=37 * 90)  # 37 requests of 90 credits, from any server
+        # 37 requests of 90 credits, from any server; with the members' default limits in force too, as in
+        # production (a request checks both: the budget's lock must not depend on it checking only the budget).
+        operator = OperatorLimits(defaults=parse_limits("videos=10/day", Scope.DEFAULT), budget_per_day=37 * 90)
         started = time.perf_counter()
         results = await asyncio.gather(*(ask(handles[n % 4], user=n, guild=100 + n % 8, operator=operator)
                                          for n in range(200)), return_exceptions=True)

@@ -3,12 +3,22 @@ default limits and budget as the environment gives them, each bad value stopped 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.pricing import BUILT_IN, estimate_usd, format_credits, parse_price_table, price_table, use_price_table
+from bot.pricing import (
+    BUILT_IN,
+    credits_from_number,
+    estimate_usd,
+    format_credits,
+    parse_price_table,
+    price_table,
+    use_price_table,
+)
 from bot.quotas import (
     GuildSettings,
     Limit,
@@ -18,6 +28,7 @@ from bot.quotas import (
     Scope,
     Usage,
     charge_for,
+    parse_limits,
     with_bot_defaults,
 )
 
@@ -143,3 +154,55 @@ def test_budget_checks_use_utc_windows() -> None:
     assert (month.since, month.resets_at) == (datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
     assert day.is_budget and day.label == "the bot's overall daily budget"
     assert OperatorLimits().budget_checks(now) == []
+
+
+def test_the_most_a_price_table_accepts_is_100_a_second_and_a_multiplier_of_100_with_six_decimals() -> None:
+    table = parse_price_table("img2video=100+100/s,multiframe=0.000001+0.000001/s,1080p=x100", BUILT_IN)
+    assert table.credits("img2video", "1080p", 1) == 20_000_000  # ($100 + $100) x 100
+    assert table.credits("multiframe", "720p", 1) == 1  # 0.002 thousandths, rounded up to one credit
+    for text, problem in [("img2video=100.5+0/s", "img2video: 100.5 is over the most this bot accepts (100)"),
+                          ("multiframe=0+100.5/s", "multiframe: 100.5 is over the most this bot accepts (100)"),
+                          ("1080p=x100.5", "1080p: 100.5 is over the most this bot accepts (100)")]:
+        with pytest.raises(ValueError, match=f"^{re.escape(problem)}$"):
+            parse_price_table(text, BUILT_IN)
+
+
+def test_a_table_without_a_base_must_price_every_kind_and_resolution() -> None:
+    with pytest.raises(ValueError, match=r"^no price for multiframe, 540p, 720p, 1080p$"):
+        parse_price_table("img2video=0.04+0.01/s")
+    table = parse_price_table("img2video=0.04+0.01/s,multiframe=0.075+0.05/s,540p=x1,720p=x1,1080p=x2")
+    assert table == BUILT_IN
+
+
+def test_the_price_table_in_force_is_replaced_whole_never_changed_in_place() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BUILT_IN.rates = {}  # type: ignore[misc]
+
+
+def test_credits_a_moderator_types_count_to_the_thousandth_of_a_dollar() -> None:
+    # /quota set|grant credits: Discord sends the number as a float.
+    assert [credits_from_number(x) for x in (2.5, 0.675, 20, 0.1)] == [2500, 675, 20000, 100]
+
+
+def test_default_limits_are_templates_marked_as_the_bots_own() -> None:
+    assert parse_limits("credits=2.00/day, videos=10/day, seconds=600/week", Scope.DEFAULT) == (
+        Limit(0, Scope.DEFAULT, 0, Period.DAY, 10, None, 2000, bot_default=True),
+        Limit(0, Scope.DEFAULT, 0, Period.WEEK, None, 600, None, bot_default=True))
+    # A server that sets its own daily pool replaces the bot's daily pool, and keeps its monthly one.
+    defaults = parse_limits("credits=20/day, credits=200/month", Scope.SERVER)
+    own = Limit(G, Scope.SERVER, 0, Period.DAY, None, None, 5000)
+    assert with_bot_defaults([own], defaults, G) == [
+        own, Limit(G, Scope.SERVER, 0, Period.MONTH, None, None, 200_000, bot_default=True)]
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("videos=100001/day", "'videos=100001/day': more than 100,000 videos per day"),
+    ("seconds=10000001/week", "'seconds=10000001/week': more than 10,000,000 seconds per week"),
+    ("credits=1000000.001/month", "'credits=1000000.001/month': more than 1,000,000 credits per month"),
+])
+def test_the_largest_default_limit_is_accepted_and_one_more_is_refused(text: str, problem: str) -> None:
+    assert [(x.videos, x.seconds, x.credits) for x in parse_limits(
+        "videos=100000/day, seconds=10000000/week, credits=1000000/month", Scope.DEFAULT)] == [
+        (100_000, None, None), (None, 10_000_000, None), (None, None, 1_000_000_000)]
+    with pytest.raises(ValueError, match=f"^{re.escape(problem)}$"):
+        parse_limits(text, Scope.DEFAULT)

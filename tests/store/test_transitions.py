@@ -8,12 +8,41 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.jobs import ALLOWED_TRANSITIONS, TERMINAL_STATES, JobState, JobStore
+from bot.jobs.states import ACTIVE_STATES
 from tests.store.backends import ManualClock
 from tests.store.conftest import OpenHandle
 from tests.store.factories import drive_to, make_inputs, make_job
 
-ALLOWED = [(src, dst) for src, nexts in ALLOWED_TRANSITIONS.items() for dst in sorted(nexts)]
-REFUSED = [(src, dst) for src in JobState for dst in JobState if dst not in ALLOWED_TRANSITIONS[src]]
+S = JobState
+# What may follow what, written out rather than read from bot/jobs/states.py, so that an edge dropped from
+# or added to ALLOWED_TRANSITIONS fails here: the store must apply exactly these steps and refuse every other.
+EXPECTED_STEPS = {
+    S.ACCEPTED: {S.SUBMITTING, S.CANCELLED},
+    # back to the queue only when the provider provably created no task
+    S.SUBMITTING: {S.SUBMITTED, S.REJECTED, S.FAILED, S.SUBMIT_UNKNOWN, S.ACCEPTED},
+    S.SUBMITTED: {S.SUCCEEDED, S.FAILED, S.EXPIRED},
+    S.SUCCEEDED: {S.DELIVERED, S.EXPIRED},  # a made video never fails: the provider billed it
+}
+FINAL = {S.DELIVERED, S.REJECTED, S.FAILED, S.SUBMIT_UNKNOWN, S.EXPIRED, S.CANCELLED}
+ALLOWED = [(src, dst) for src, nexts in EXPECTED_STEPS.items() for dst in sorted(nexts)]
+REFUSED = [(src, dst) for src in JobState for dst in JobState if dst not in EXPECTED_STEPS.get(src, set())]
+
+
+def test_the_state_table_is_the_one_written_here() -> None:
+    assert {src: set(nexts) for src, nexts in ALLOWED_TRANSITIONS.items() if nexts} == EXPECTED_STEPS
+    assert set(TERMINAL_STATES) == FINAL == set(JobState) - set(EXPECTED_STEPS)
+
+
+RUNNING = {S.SUBMITTING, S.SUBMITTED, S.SUCCEEDED}  # at the provider, or its video not posted yet
+
+
+@pytest.mark.parametrize("state", list(JobState), ids=[s.value for s in JobState])
+async def test_a_job_holds_one_of_its_members_running_slots_exactly_while_at_the_provider(
+    store: JobStore, clock: ManualClock, state: JobState
+) -> None:
+    job = await drive_to(store, await store.create_job(make_job(clock), []), state)
+    assert await store.count_active(job.guild_id, job.user_id) == (1 if state in RUNNING else 0)
+    assert set(ACTIVE_STATES) == RUNNING
 
 
 @pytest.mark.parametrize(("src", "dst"), ALLOWED, ids=[f"{s}->{d}" for s, d in ALLOWED])
@@ -58,6 +87,13 @@ async def test_a_refused_step_among_several_from_states_refuses_the_whole_call(
     with pytest.raises(ValueError, match=r"submitted -> cancelled"):
         await store.transition(job.id, from_states={JobState.ACCEPTED, JobState.SUBMITTED}, to=JobState.CANCELLED)
     assert (await store.get_job(job.id)) == job
+
+
+async def test_a_transition_from_no_state_at_all_is_refused(store: JobStore, clock: ManualClock) -> None:
+    job = await store.create_job(make_job(clock), [])
+    with pytest.raises(ValueError, match=r"^transition to 'cancelled': from_states is empty$"):
+        await store.transition(job.id, from_states=set(), to=JobState.CANCELLED)
+    assert await store.get_job(job.id) == job
 
 
 async def test_transition_from_the_wrong_state_returns_none_and_changes_nothing(

@@ -14,6 +14,7 @@ def test_estimates_follow_the_published_reseller_rates() -> None:
     assert estimate_usd("img2video", "720p", 5) == 0.09
     assert estimate_usd("img2video", "1080p", 5) == 0.18
     assert estimate_usd("multiframe", "720p", 12) == 0.675
+    assert estimate_usd("multiframe", "540p", 10) == 0.575  # 540p costs what 720p costs
     assert format_usd(0.675) == "about $0.68"
 
 

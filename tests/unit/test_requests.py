@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
+from bot.provider import MultiframeRequest
+from bot.provider.client import _encode_json
 from bot.requests import (
     REQUEST_IMAGE_BUDGET,
     InputProblem,
     check_keyframe_count,
     image_budget,
+    img2video_params,
+    multiframe_params,
+    multiframe_request,
+    provider_request,
     split_durations,
     split_prompts,
 )
+
+URL = "https://cdn.example.com/a.png"
 
 
 def test_one_prompt_applies_to_every_segment() -> None:
@@ -62,3 +73,141 @@ def test_ten_images_share_the_request_body_budget() -> None:
     per_image = image_budget(10 * 1024 * 1024, 10)
     assert per_image * 10 <= REQUEST_IMAGE_BUDGET
     assert image_budget(10 * 1024 * 1024, 1) == 10 * 1024 * 1024
+
+
+# ------------------------------------------------------------------ what members and the CLI read
+@pytest.mark.parametrize(
+    ("make", "english", "chinese"),
+    [
+        (lambda: split_prompts("a|b", 3), "prompts: 2 prompts given for 3 segments (give one, or one per segment)",
+         "提示词：3 个片段给了 2 条提示词（请只给一条，或每个片段一条）"),
+        (lambda: split_durations("4,x", 2), "durations: 'x' is not a whole number of seconds",
+         "时长：'x' 不是整数秒"),
+        (lambda: split_durations("8", 2), "durations: 8 s is outside 2–7 s per segment",
+         "时长：8 秒超出了每个片段 2–7 秒的范围"),
+        (lambda: split_durations("4,5", 3),
+         "durations: 2 durations given for 3 segments (give one, or one per segment)",
+         "时长：3 个片段给了 2 个时长（请只给一个，或每个片段一个）"),
+        (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; a video needs 2 to 9",
+         "关键帧：给了 10 个关键帧；一个视频需要 2 到 9 个"),
+    ],
+    ids=["prompt-count", "not-seconds", "duration-range", "duration-count", "keyframe-count"],
+)
+def test_each_problem_reads_in_full_in_english_and_chinese(make: Callable[[], object], english: str,
+                                                          chinese: str) -> None:
+    with pytest.raises(InputProblem) as err:
+        make()
+    assert str(err.value) == english  # the CLI's line and the log's
+    assert err.value.text("en-US") == english
+    assert err.value.text("zh-CN") == chinese  # what a member with Discord in Chinese reads
+
+
+def test_a_problem_raised_in_the_members_language_reads_as_it_was_written() -> None:
+    problem = InputProblem("提示词", "每行一个片段")
+    assert str(problem) == problem.text("en-US") == problem.text("zh-CN") == "提示词: 每行一个片段"
+
+
+@pytest.mark.parametrize("count", [2, 9])
+def test_two_and_nine_keyframes_are_accepted(count: int) -> None:
+    check_keyframe_count(count)
+    request = multiframe_request(URL, [URL] * count, prompts=None, durations=None)
+    assert len(request.image_settings) == count
+
+
+def test_a_multiframe_request_with_one_keyframe_is_an_input_problem_naming_the_count() -> None:
+    with pytest.raises(InputProblem, match=r"^keyframes: 1 keyframes given; a video needs 2 to 9$"):
+        multiframe_request(URL, [URL], prompts=None, durations=None)
+
+
+# ------------------------------------------------------------------ the request body's size
+MIB = 1024 * 1024
+BODY_CAP = 20_000_000  # ../shared/provider-api.md, "Images": the official API caps a whole request body at 20 MB
+
+
+@pytest.mark.parametrize(("images", "each"), [(0, 10 * MIB), (1, 10 * MIB), (2, 9 * MIB), (3, 6 * MIB),
+                                              (5, 3_774_873), (10, 1_887_436)])
+def test_pictures_share_18_mib_of_the_body_each_within_its_own_budget(images: int, each: int) -> None:
+    # IMAGE_DATA_URI_BUDGET (10 MiB by default) is each picture's own limit; together they keep to 18 MiB.
+    assert image_budget(10 * MIB, images) == each
+
+
+def test_no_picture_is_squeezed_below_256_kib() -> None:
+    assert image_budget(100_000, 1) == 256 * 1024
+    assert image_budget(2 * MIB, 10) == 1_887_436
+
+
+def test_the_largest_request_a_member_can_make_fits_the_documented_body_cap() -> None:
+    # Ten pictures at their full share and nine 2000-character prompts of characters JSON spells in six
+    # bytes each (\u0001): the longest body the bot can send.
+    share = image_budget(10 * MIB, 10)
+    picture = "data:image/png;base64," + "A" * (share - len("data:image/png;base64,"))
+    request = MultiframeRequest.build(picture, [picture] * 9, prompts=["\x01" * 2000] * 9, durations=[7] * 9,
+                                      resolution="1080p", watermark=True)
+    body = _encode_json(request.to_json())
+    assert len(body) <= BODY_CAP
+    assert len(body) > BODY_CAP - 1_200_000  # and the pictures are not kept needlessly small
+
+
+def test_the_documented_body_cap_is_still_20_mb() -> None:
+    doc = Path(__file__).resolve().parents[3] / "shared" / "provider-api.md"
+    if not doc.exists():
+        pytest.skip("../shared/provider-api.md is not beside the checkout")
+    assert "caps a whole request body at 20 MB" in " ".join(doc.read_text(encoding="utf-8").split())
+
+
+# ------------------------------------------------------------------ stored parameters <-> the provider's request
+def test_a_stored_img2video_job_asks_the_provider_for_what_the_member_chose() -> None:
+    params = img2video_params(prompt="a cat yawns", duration=7, resolution="1080p", movement="small", seed=42,
+                              audio=True, bgm=True, off_peak=True)
+    assert params == {"prompt": "a cat yawns", "duration": 7, "resolution": "1080p", "movement": "small",
+                      "seed": 42, "audio": True, "bgm": True, "off_peak": True}
+    request = provider_request("img2video", params, [URL])
+    assert request.ENDPOINT == "async/vidu-q2-pro-fast-img2video"
+    assert request.to_json() == {"images": [URL], "prompt": "a cat yawns", "duration": 7, "resolution": "1080p",
+                                 "movement_amplitude": "small", "seed": 42, "audio": True, "bgm": True,
+                                 "off_peak": True, "watermark": False}
+
+
+def test_an_img2video_job_with_the_defaults_and_one_stored_before_audio_existed() -> None:
+    params = img2video_params(prompt="waves")
+    assert params == {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto", "seed": None,
+                      "audio": False, "bgm": False, "off_peak": False}
+    expected = {"images": [URL], "prompt": "waves", "duration": 5, "resolution": "720p",
+                "movement_amplitude": "auto", "audio": False, "bgm": False, "off_peak": False, "watermark": False}
+    assert provider_request("img2video", params, [URL]).to_json() == expected
+    old = {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto"}  # no seed, audio, bgm, off_peak
+    assert provider_request("img2video", old, [URL]).to_json() == expected
+
+
+def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
+    request = multiframe_request(URL, [URL + "?1", URL + "?2"], prompts="zoom in | pan left", durations="3,6",
+                                 resolution="540p", watermark=True)
+    params = multiframe_params(prompts=["zoom in", "pan left"], durations=[3, 6], resolution="540p", watermark=True)
+    assert params == {"prompts": ["zoom in", "pan left"], "durations": [3, 6], "resolution": "540p", "watermark": True}
+    rebuilt = provider_request("multiframe", params, [URL, URL + "?1", URL + "?2"])
+    assert rebuilt == request
+    assert rebuilt.ENDPOINT == "async/vidu-q2-pro-multiframe"
+    assert rebuilt.to_json() == {
+        "start_image": URL, "resolution": "540p", "watermark": True,
+        "image_settings": [{"key_image": URL + "?1", "prompt": "zoom in", "duration": 3},
+                           {"key_image": URL + "?2", "prompt": "pan left", "duration": 6}]}
+
+
+def test_multiframe_defaults_and_one_stored_before_watermarks_existed() -> None:
+    request = multiframe_request(URL, [URL, URL], prompts=None, durations=None)
+    assert (request.resolution, request.watermark) == ("720p", False)
+    params = multiframe_params(prompts=[None, None], durations=[5, 5])
+    assert params == {"prompts": [None, None], "durations": [5, 5], "resolution": "720p", "watermark": False}
+    old = {"prompts": [None, None], "durations": [5, 5], "resolution": "720p"}
+    assert provider_request("multiframe", old, [URL, URL, URL]) == request
+
+
+def test_an_unknown_job_kind_is_named() -> None:
+    with pytest.raises(ValueError, match=r"^unknown job kind 'txt2video'$"):
+        provider_request("txt2video", {}, [URL])
+
+
+def test_a_stored_job_whose_pictures_do_not_match_its_segments_is_never_sent_short() -> None:
+    params = multiframe_params(prompts=["a", "b", "c"], durations=[4, 4, 4])
+    with pytest.raises(ValueError, match="zip"):  # three segments, two keyframes: no segment silently dropped
+        provider_request("multiframe", params, [URL, URL + "?1", URL + "?2"])
