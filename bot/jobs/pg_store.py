@@ -19,13 +19,14 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.jobs.db_clock import DatabaseClock
 from bot.jobs.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
 from bot.jobs.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job, to_ms, to_whole_ms
@@ -43,6 +44,8 @@ PG_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 CONNECT_TIMEOUT_SECONDS = 10.0
 CLOSE_TIMEOUT_SECONDS = 10.0
 POOL_MAX_SIZE = 10
+# Worth a line in the log: a host this far off is not synchronised (its own logs' times are off too).
+CLOCK_WARN_OFFSET = timedelta(seconds=5)
 _ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -151,22 +154,48 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         self._where = where
         self.schema = schema
         self._clock = clock
+        # Kept in step with the server's clock (see lease) unless a test gave its own clock.
+        self._db_clock = clock if isinstance(clock, DatabaseClock) else None
         self._migrations_dir = migrations_dir
         self._closed = False
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r})"
 
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def sync_clock(self) -> None:
+        """Measure the server's clock against this host's now, if it is time to (at most once a minute)."""
+        if self._db_clock is None or not self._db_clock.stale():
+            return
+
+        async def server_now() -> datetime:
+            at = await self._pool.fetchval("SELECT clock_timestamp()")
+            assert isinstance(at, datetime)
+            return at
+
+        try:
+            offset = await self._db_clock.measure(server_now)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"PostgreSQL {self._where}: cannot read its clock ({type(exc).__name__})") from None
+        if abs(offset) > CLOCK_WARN_OFFSET:
+            log.warning("this host's clock is %.1f s %s PostgreSQL's; leases and schedules follow PostgreSQL's",
+                        abs(offset.total_seconds()), "behind" if offset > timedelta(0) else "ahead of")
+
     @classmethod
     async def open(
         cls,
         url: str,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
+        host_clock: Callable[[], datetime] = utcnow,
         migrate: bool = True,
         migrations_dir: Path = MIGRATIONS_DIR,
         max_size: int = POOL_MAX_SIZE,
     ) -> PostgresStore:
+        """`clock`: what the store calls "now"; by default the server's clock, read through this host's
+        (`host_clock`) and an offset measured at connect and every minute after (bot/jobs/db_clock.py)."""
         dsn, schema = pg_dsn_from_url(url)
         where = _describe(dsn, schema)
         # A schema that does not exist yet is skipped by search_path until migrate() creates it.
@@ -181,7 +210,13 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"PostgreSQL {where}: cannot connect ({type(exc).__name__}: {exc})") from None
-        store = cls(pool, where=where, schema=schema, clock=clock, migrations_dir=migrations_dir)
+        store = cls(pool, where=where, schema=schema, clock=clock or DatabaseClock(host_clock),
+                    migrations_dir=migrations_dir)
+        try:
+            await store.sync_clock()
+        except BaseException:
+            await store.close()
+            raise
         if migrate:
             try:
                 await store.migrate()
@@ -404,6 +439,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         values = sorted(JobState(s).value for s in states)
         if not values or limit <= 0:
             return []
+        await self.sync_clock()  # every tick leases: the natural moment to keep the clock in step
         due = " AND (next_poll_at IS NULL OR next_poll_at <= $3)" if due_only else ""
         order = "next_poll_at NULLS FIRST, seq" if due_only else "seq"
         # SKIP LOCKED: rows another process is leasing right now are passed over instead of waited for, so

@@ -139,6 +139,10 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
+    def now(self) -> datetime:
+        # The file lives on one host: every process using it reads that host's clock.
+        return self._clock()
+
     @classmethod
     async def open(
         cls,

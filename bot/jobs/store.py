@@ -56,6 +56,11 @@ class StoreError(Exception):
 
 
 class JobStore(QuotaStore, LedgerReportStore, Protocol):
+    def now(self) -> datetime:
+        """The database's clock (bot/jobs/db_clock.py): leases, poll times and job times are judged by it, so
+        processes on hosts whose clocks disagree still agree on who holds a job."""
+        ...
+
     async def migrate(self) -> list[int]:
         """Apply pending migrations in order; return the versions applied now (empty when up to date)."""
         ...

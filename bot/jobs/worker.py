@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -158,7 +159,7 @@ class JobWorker:
         settings: WorkerSettings,
         *,
         workdir: Path,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         owner: str | None = None,
     ) -> None:
         self._store = store
@@ -166,7 +167,9 @@ class JobWorker:
         self._listener = listener
         self._settings = settings
         self.workdir = workdir  # temporary videos; Extend reads videos here too
-        self._clock = clock
+        # The database's clock by default: leases and poll times are shared with other processes, whose
+        # hosts' clocks may disagree with this one's (bot/jobs/db_clock.py).
+        self._clock = clock or store.now
         self._wake = asyncio.Event()
         self._submits_paused_until: datetime | None = None
         self._poll_slots = asyncio.Semaphore(settings.poll_concurrency)
@@ -174,7 +177,7 @@ class JobWorker:
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
         self.owner = owner or worker_name()
         self._pauses = ProviderPauses(store, listener, probe_seconds=settings.provider_pause_probe_seconds,
-                                      clock=clock, owner=self.owner)
+                                      clock=self._clock, owner=self.owner)
         self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
         self._interrupted: set[str] = set()  # held when the loop was stopped: handed back on the way out
 
@@ -222,7 +225,7 @@ class JobWorker:
             return
         # Another process sharing DATA_DIR may be writing right now: a temporary file goes only once it is
         # older than the longest download could take.
-        stale_before = self._clock().timestamp() - 2 * self._settings.video_download_timeout
+        stale_before = time.time() - 2 * self._settings.video_download_timeout  # files carry this host's time
         removed = 0
         for path in files:
             temporary = path.name.endswith((".part", ".fit.mp4"))
@@ -247,7 +250,7 @@ class JobWorker:
                     await self.tick()
                 except Exception:  # the store itself failed: log, wait, try again; never die
                     log.exception("worker tick failed")
-                self.heartbeat = self._clock()
+                self.heartbeat = utcnow()  # this host's liveness, read by this host's /healthz
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._settings.idle_tick_seconds)
                 self._wake.clear()

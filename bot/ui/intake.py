@@ -20,7 +20,7 @@ from discord.utils import MISSING
 from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.images import image_problem_text
-from bot.jobs.models import Job, JobInput, JobKind, utcnow
+from bot.jobs.models import Job, JobInput, JobKind
 from bot.jobs.pause import pause_note
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
@@ -209,7 +209,7 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     term = blocked_by("\n".join(p for p in _prompts(intake) if p), await store.blocklist(guild_id))
     if term is not None:
         raise Refused(t("refuse.blocklisted", locale, term=term.shown()))
-    now = utcnow()
+    now = store.now()  # job times are the database's (bot/jobs/db_clock.py)
     recent = await store.recent_jobs(guild_id, user_id, limit=1)
     if settings.cooldown_seconds and recent:
         wait = settings.cooldown_seconds - (now - recent[0].created_at).total_seconds()
@@ -259,7 +259,7 @@ async def start_job(
                 user_id=interaction.user.id, kind=intake.kind, params=intake.params,
                 resolution=intake.resolution, duration_seconds=intake.duration_seconds,
                 locale=locale, private=intake.private, thread_id=thread.id,
-                parent_job_id=parent_job_id,
+                parent_job_id=parent_job_id, now=bot.store.now(),
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
             charge=admission.charge, checks=admission.checks,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -510,14 +511,14 @@ async def test_start_up_clears_what_a_crashed_run_left_but_keeps_a_video_still_t
     workdir = harness.worker.workdir
     kept = workdir / f"{waiting.id}.mp4"
     assert kept.exists()
-    old = harness.clock().timestamp() - 3600
+    old = time.time() - 3600  # files carry the host's time
     leftovers = [workdir / "ENDED123.mp4", workdir / "ABCDEFGH.mp4.part", workdir / "ABCDEFGH.fit.mp4"]
     for path in leftovers:
         path.write_bytes(b"left by a crash")
         os.utime(path, (old, old))
     fresh = workdir / "WRITING1.mp4.part"  # another process sharing DATA_DIR is writing it right now
     fresh.write_bytes(b"in progress")
-    os.utime(fresh, (harness.clock().timestamp(), harness.clock().timestamp()))
+    os.utime(fresh, (time.time(), time.time()))
     await harness.worker.clear_leftovers()
     assert [p.exists() for p in leftovers] == [False, False, False]
     assert kept.exists() and fresh.exists()

@@ -7,17 +7,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.jobs import JobState, JobStore
+from bot.jobs import JobState, JobStore, PostgresStore
+from bot.jobs.models import utcnow
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from tests.fakes.provider import FakeProvider, Fault
 from tests.jobs.test_worker import API_KEY, RecordingListener, add_img2video
-from tests.store.backends import ManualClock, chosen_backend
+from tests.store.backends import ManualClock, chosen_backend, pg_url
 
 S = JobState
 A, B = "host-a:41:aaaaaa", "host-b:7:bbbbbb"  # worker names: host:pid:random (bot/jobs/worker.py)
@@ -205,3 +207,47 @@ async def test_a_loop_stopped_gracefully_hands_its_jobs_back_at_once(pair: Pair)
     assert held is not None and polled is not None
     assert polled.attempt == held.attempt + 1 and polled.poll_count == held.poll_count + 1
     assert polled.lease_owner is None
+
+
+async def test_hosts_whose_clocks_differ_by_more_than_the_lease_keep_off_each_others_jobs(tmp_path: Path) -> None:
+    """Two processes on hosts whose clocks are 3 leases apart, on one PostgreSQL: each keeps time by the
+    server's clock (bot/jobs/db_clock.py), so the one running ahead does not see the other's lease on an
+    in-flight submit as run out (judged by its own clock, it would, and submit the job again or give it up)."""
+    url = pg_url(tmp_path)  # (skips without PostgreSQL: a SQLite file has one host, so one clock)
+    skew = timedelta(seconds=LEASE_SECONDS * 3)
+    fake = FakeProvider(api_key=API_KEY, time_scale=0.0)
+    await fake.start()
+    behind = await PostgresStore.open(url, host_clock=lambda: utcnow() - skew, max_size=4)
+    ahead = await PostgresStore.open(url, host_clock=lambda: utcnow() + skew, max_size=4)
+    listener = RecordingListener()
+    settings = WorkerSettings(poll_first_seconds=2, lease_seconds=LEASE_SECONDS)
+    try:
+        assert abs(behind.now() - ahead.now()) < timedelta(seconds=1)  # both read the server's time
+        async with aiohttp.ClientSession() as session:
+            def client() -> ViduClient:
+                return ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=RateLimiter(60_000),
+                                  timeout=10.0, retry=RetryPolicy(max_attempts=1))
+
+            a = JobWorker(behind, client(), listener, settings, workdir=tmp_path / "a", owner=A)  # no clock given
+            b = JobWorker(ahead, client(), listener, settings, workdir=tmp_path / "b", owner=B)
+            job = await add_img2video(behind)
+            fake.inject("submit", Fault.slow(1.5))
+            submitting = asyncio.create_task(a.tick())
+            while (held := await ahead.get_job(job.id)) is None or held.state is not S.SUBMITTING:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            assert held.lease_owner == A
+            assert held.lease_until is not None
+            assert timedelta(0) < held.lease_until - ahead.now() <= timedelta(seconds=LEASE_SECONDS)
+
+            await b.tick()  # the host running ahead looks at the job mid-submit
+            assert await ahead.get_job(job.id) == held
+
+            await asyncio.wait_for(submitting, 10)
+            submitted = await ahead.get_job(job.id)
+            assert submitted is not None and submitted.state is S.SUBMITTED and submitted.task_id
+            assert len(fake.requests_to("submit")) == 1
+            assert S.SUBMIT_UNKNOWN not in [state for _, state in listener.changes]
+    finally:
+        await behind.close()
+        await ahead.close()
+        await fake.stop()
