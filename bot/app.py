@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,9 @@ class ViduBot(commands.AutoShardedBot):
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        if not self.is_closed():
+            log.info("stopping: the job loop hands its jobs back, then the connections close")
+        started = time.monotonic()
         for task in (self._worker_task, self._lag_task):
             if task is not None:
                 task.cancel()
@@ -163,6 +167,7 @@ class ViduBot(commands.AutoShardedBot):
             await self._metrics.stop()
         await close_image_pool()  # waits at most 2 s for a busy worker, then stops it
         await super().close()
+        log.debug("stopped in %.1f s", time.monotonic() - started)
 
 
 async def start_metrics(bot: ViduBot, host: str, port: int) -> MetricsServer:
@@ -190,6 +195,7 @@ async def _run(settings: Settings, sync_only: bool) -> None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
             await bot.start(settings.discord_token.get())
+    log.debug("the database and HTTP connections are closed")
 
 
 def run_bot(settings: Settings, *, sync_only: bool = False) -> int:

@@ -18,6 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
 from bot.jobs.models import utcnow
+from bot.jobs.outage import DatabaseUnavailable
 from bot.jobs.states import TERMINAL_STATES, JobState
 from bot.jobs.store import JobStore
 
@@ -96,7 +97,8 @@ async def database_reachable(store: JobStore) -> str | None:
     except TimeoutError:
         return f"database did not answer within {DATABASE_CHECK_SECONDS:g} s"
     except Exception as exc:  # any failure means unreachable; say which kind
-        return f"database unreachable ({type(exc).__name__})"
+        cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ else exc
+        return f"database unreachable ({type(cause).__name__})"
     return None
 
 

@@ -12,6 +12,8 @@ MESSAGES: dict[str, str] = {
                         "quota, so there is no need to ask again. `/jobs job:{job_id}` shows it."),
     "error.internal": ("Something went wrong on our side (error id `{error_id}`). Nothing was charged. Please try "
                        "again; moderators can look the id up in the logs."),
+    "error.database_away": ("The bot's database is unavailable for a moment (error id `{error_id}`), so nothing was "
+                            "done: nothing was charged and nothing changed. Please try again in a few minutes."),
     "error.stale": ("This button or form is no longer active: the bot restarted since it was shown. Please start "
                     "again; nothing was used."),
     "error.moderators_only": "This is for moderators (Manage Server).",

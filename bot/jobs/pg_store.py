@@ -29,6 +29,7 @@ import asyncpg
 from bot.jobs.db_clock import DatabaseClock
 from bot.jobs.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
+from bot.jobs.outage import translate_outages
 from bot.jobs.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job, to_ms, to_whole_ms
 from bot.jobs.sql_store import RETURNING, SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
@@ -138,6 +139,13 @@ def _rowcount(status: str) -> int:
 # ---------------------------------------------------------------------------------------------- store
 
 
+# What the server being away looks like to asyncpg: no connection (refused, reset, timed out), the server
+# shutting down or starting up, or out of connections, memory or disk. Misuse (asyncpg.InterfaceError) is not.
+_PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
+                     asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError)
+
+
+@translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
 class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
@@ -175,10 +183,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
             assert isinstance(at, datetime)
             return at
 
-        try:
-            offset = await self._db_clock.measure(server_now)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise StoreError(f"PostgreSQL {self._where}: cannot read its clock ({type(exc).__name__})") from None
+        offset = await self._db_clock.measure(server_now)
         if abs(offset) > CLOCK_WARN_OFFSET:
             log.warning("this host's clock is %.1f s %s PostgreSQL's; leases and schedules follow PostgreSQL's",
                         abs(offset.total_seconds()), "behind" if offset > timedelta(0) else "ahead of")
@@ -200,15 +205,19 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         where = _describe(dsn, schema)
         # A schema that does not exist yet is skipped by search_path until migrate() creates it.
         settings = {"search_path": schema} if schema else None
+        pool = await asyncpg.create_pool(
+            dsn,
+            # No floor to keep: with one, asyncpg logs a traceback every retry while the server is down. So
+            # the pool connects on first use, and the first use is here: a server that is not there is told now.
+            min_size=0,
+            max_size=max_size,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            server_settings=settings,
+        )
         try:
-            pool = await asyncpg.create_pool(
-                dsn,
-                min_size=1,
-                max_size=max_size,
-                timeout=CONNECT_TIMEOUT_SECONDS,
-                server_settings=settings,
-            )
+            await pool.fetchval("SELECT 1")
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            await pool.close()
             raise StoreError(f"PostgreSQL {where}: cannot connect ({type(exc).__name__}: {exc})") from None
         store = cls(pool, where=where, schema=schema, clock=clock or DatabaseClock(host_clock),
                     migrations_dir=migrations_dir)

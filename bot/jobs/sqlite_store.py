@@ -27,6 +27,7 @@ import aiosqlite
 from bot.jobs.migration_files import MIGRATIONS_ROOT, Migration
 from bot.jobs.migration_files import load_migrations as load_sql_files
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
+from bot.jobs.outage import translate_outages
 from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_ms, to_ms
 from bot.jobs.sql_store import SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
@@ -116,6 +117,17 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 # ---------------------------------------------------------------------------------------------- store
 
 
+# What the file being away looks like: SQLite's own words for it, after its busy timeout where that applies.
+_SQLITE_OUTAGE_WORDS = ("unable to open", "disk i/o", "database is locked", "readonly database", "disk is full")
+
+
+def _sqlite_outage(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.OperationalError):
+        return any(words in str(error).lower() for words in _SQLITE_OUTAGE_WORDS)
+    return isinstance(error, OSError)
+
+
+@translate_outages(_sqlite_outage)
 class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
@@ -129,6 +141,7 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         migrations_dir: Path,
     ) -> None:
         self.path = path
+        self._where = str(path)
         self._writer = writer
         self._reader = reader
         self._clock = clock

@@ -29,6 +29,7 @@ from typing import Protocol
 from bot import metrics
 from bot.i18n import reason_code, render_reason
 from bot.jobs.models import Job, utcnow
+from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
@@ -69,6 +70,9 @@ REASON_LATE = reason_code("late")
 
 SWEEP_EVERY = timedelta(minutes=10)
 DELIVERIES_PER_ROUND = 3
+# How long a created task's id waits in memory for the database to come back before the job is left to
+# recovery (submit_unknown): longer than a restart or a failover of PostgreSQL takes.
+SUBMITTED_RECORD_PATIENCE = timedelta(minutes=15)
 # A delivery that failed (Discord or the video link away for a moment) is tried again after 5 s, then
 # 10 s, 20 s ... up to every 5 minutes: never a download and an upload per idle tick.
 DELIVERY_RETRY_FIRST_SECONDS = 5.0
@@ -244,15 +248,22 @@ class JobWorker:
         if self._settings.sole_worker:
             await self.take_over_leftover_leases()
         renewer = asyncio.create_task(self._renew_leases_forever(), name="job-lease-renewer")
+        outage = DatabaseOutage("the job loop")
         try:
             while True:
+                wait = self._settings.idle_tick_seconds
                 try:
                     await self.tick()
-                except Exception:  # the store itself failed: log, wait, try again; never die
-                    log.exception("worker tick failed")
+                except Exception as error:  # the store itself failed: log, wait, try again; never die
+                    if not is_database_outage(error):
+                        log.exception("worker tick failed")
+                    else:  # nothing to do but wait: no job can move without it
+                        wait = max(wait, outage.failed(error))
+                else:
+                    outage.ended()
                 self.heartbeat = utcnow()  # this host's liveness, read by this host's /healthz
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.idle_tick_seconds)
+                    await asyncio.wait_for(self._wake.wait(), wait)
                 self._wake.clear()
         finally:
             renewer.cancel()
@@ -322,8 +333,9 @@ class JobWorker:
             await asyncio.sleep(self._settings.lease_seconds / 3)
             try:
                 await self.renew_leases()
-            except Exception:  # the database is away: keep trying; the leases may run out meanwhile
-                log.exception("renewing job leases failed")
+            except Exception as error:  # keep trying; the leases may run out meanwhile
+                if not is_database_outage(error):  # (an outage is told once, by the loop)
+                    log.exception("renewing job leases failed")
 
     async def _let_go(self, job: Job, *, after_seconds: float = 0.0) -> None:
         """Hand a job back (its work failed and should be retried, here or elsewhere) after `after_seconds`
@@ -415,15 +427,7 @@ class JobWorker:
             await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
             return Sent.BUSY
         else:
-            submitted = await self._store.transition(
-                job.id,
-                from_states=[S.SUBMITTING],
-                to=S.SUBMITTED,
-                fence=claimed.attempt,
-                task_id=result.task_id,
-                provider_status=TaskStatus.QUEUED.value,
-                next_poll_at=self._clock() + timedelta(seconds=self._settings.poll_first_seconds),
-            )
+            submitted = await self._record_submitted(claimed, result.task_id)
             if submitted:
                 log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
                 await self._notify(submitted)
@@ -433,6 +437,29 @@ class JobWorker:
                 log.error("job %s: submitted as task %s after its lease was lost; the job is not tracking it",
                           job.id, result.task_id, extra=job_ids(job))
         return Sent.CREATED
+
+    async def _record_submitted(self, claimed: Job, task_id: str) -> Job | None:
+        """Store the new task's id. The provider has created (and will bill) the task: if the database is away
+        now, this waits for it (the task id is only in this process's memory) instead of leaving the job to
+        be given up as submit_unknown, for up to SUBMITTED_RECORD_PATIENCE."""
+        outage = DatabaseOutage(f"job {claimed.id}: task {task_id} was created; recording it")
+        gave_up_at = time.monotonic() + SUBMITTED_RECORD_PATIENCE.total_seconds()
+        while True:
+            try:
+                moved = await self._store.transition(
+                    claimed.id, from_states=[S.SUBMITTING], to=S.SUBMITTED, fence=claimed.attempt, task_id=task_id,
+                    provider_status=TaskStatus.QUEUED.value,
+                    next_poll_at=self._clock() + timedelta(seconds=self._settings.poll_first_seconds),
+                )
+            except Exception as error:
+                if not is_database_outage(error) or time.monotonic() >= gave_up_at:
+                    log.error("job %s: submitted as task %s but could not record it", claimed.id, task_id,
+                              extra=job_ids(claimed))
+                    raise
+                await asyncio.sleep(outage.failed(error))
+                continue
+            outage.ended()
+            return moved
 
     # ------------------------------------------------------------------------------------- polling
     async def _poll_due(self) -> None:

@@ -13,6 +13,7 @@ from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
+from bot.ui.replies import answers_errors
 from bot.ui.status import status_text
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
                              match: re.Match[str], /) -> CancelButton:
         return cls(match["job_id"])
 
+    @answers_errors("the Cancel button")
     async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
         job = await load_managed_job(interaction, self.job_id)
         if job is None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import discord
 
 from bot.i18n import locale_of, t
+from bot.jobs.outage import is_database_outage
 from bot.ui.status import job_headline
 
 log = logging.getLogger("bot.ui")
 # Interaction.extras key: the id of the job this interaction created (set by start_job once it is stored).
 JOB_STARTED = "vidu_job_started"
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[None]])
 
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> bool:
@@ -36,10 +41,18 @@ async def tell_error(interaction: discord.Interaction[Any], error: BaseException
     a moderator), never the details. "Nothing was charged" only when this interaction stored no job; once
     one exists, the member reads its id and real state instead (it goes ahead, and counts)."""
     error_id = secrets.token_hex(4)
-    log.error("error %s in %s (guild %s, user %s)", error_id, what, interaction.guild_id, interaction.user.id,
-              exc_info=error)
     locale = locale or locale_of(interaction)
     job_id = interaction.extras.get(JOB_STARTED)
+    if is_database_outage(error):
+        # Not a bug: no traceback. Every store call is one transaction, so a failed one wrote nothing.
+        log.warning("error %s in %s (guild %s, user %s): %s", error_id, what, interaction.guild_id,
+                    interaction.user.id, error)
+        if job_id is None:
+            await reply_privately(interaction, t("error.database_away", locale, error_id=error_id))
+            return
+    else:
+        log.error("error %s in %s (guild %s, user %s)", error_id, what, interaction.guild_id, interaction.user.id,
+                  exc_info=error)
     if job_id is None:
         await reply_privately(interaction, t("error.internal", locale, error_id=error_id))
         return
@@ -51,3 +64,20 @@ async def tell_error(interaction: discord.Interaction[Any], error: BaseException
     state = job_headline(job, locale) if job else t("status.accepted", locale)
     await reply_privately(interaction, t("error.after_job", locale, error_id=error_id, job_id=job_id,
                                          state=state))
+
+
+def answers_errors(what: str) -> Callable[[Handler], Handler]:
+    """For a button's callback or a form's submit: discord.py only logs what a persistent button raises, and
+    the member reads "This interaction failed". With this, they get tell_error's answer instead."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def answered(self: Any, interaction: discord.Interaction[Any]) -> None:
+            try:
+                await handler(self, interaction)
+            except Exception as error:
+                await tell_error(interaction, error, what)
+
+        return answered  # type: ignore[return-value]
+
+    return decorate

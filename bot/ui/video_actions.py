@@ -23,6 +23,7 @@ from bot.provider import ProviderError
 from bot.requests import img2video_params
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
 from bot.ui.intake import Intake, Refused, start_job, validate_request
+from bot.ui.replies import answers_errors
 
 if TYPE_CHECKING:
     from bot.app import ViduBot
@@ -44,6 +45,7 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
                              match: re.Match[str], /) -> RerollButton:
         return cls(match["job_id"])
 
+    @answers_errors("the Re-roll button")
     async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
@@ -75,6 +77,7 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
                              match: re.Match[str], /) -> ExtendButton:
         return cls(match["job_id"])
 
+    @answers_errors("the Extend button")
     async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
@@ -99,6 +102,7 @@ class ExtendModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=t("extend.prompt_label", locale), component=self.prompt))
         self.add_item(discord.ui.Label(text=t("extend.seconds_label", locale), component=self.duration))
 
+    @answers_errors("the Extend form")
     async def on_submit(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         job, bot, locale = self.job, interaction.client, self.locale

@@ -56,7 +56,7 @@ class BotProcess:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(sig)
