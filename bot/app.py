@@ -174,7 +174,8 @@ async def start_metrics(bot: ViduBot, host: str, port: int) -> MetricsServer:
     """/metrics and /healthz read the bot through plain callables (bot.metrics never imports discord)."""
     server = MetricsServer(
         BotProbes(store=bot.store, ready=bot.is_ready, gateway_latency=lambda: bot.latency,
-                  heartbeat=lambda: bot.worker.heartbeat, max_tick_seconds=bot.settings.health_max_tick_seconds),
+                  heartbeat=lambda: bot.worker.heartbeat, max_tick_seconds=bot.settings.health_max_tick_seconds,
+                  job_loop_outage=bot.worker.database_outage),
         host=host, port=port,
     )
     await server.start()

@@ -88,6 +88,9 @@ class BotProbes:
     gateway_latency: Callable[[], float]
     heartbeat: Callable[[], datetime | None]
     max_tick_seconds: float
+    # Why the job loop cannot use the database right now (it may still answer the health check's read: a
+    # SQLite file locked for writing does), or None.
+    job_loop_outage: Callable[[], str | None] = lambda: None
 
 
 async def database_reachable(store: JobStore) -> str | None:
@@ -120,6 +123,9 @@ async def check_health(probes: BotProbes) -> Health:
     DATABASE_UP.set(0 if problem else 1)
     if problem:
         reasons.append(problem)
+    outage = probes.job_loop_outage()
+    if outage:
+        reasons.append(f"the job loop cannot use the database: {outage}")
     return Health(not reasons, tuple(reasons))
 
 

@@ -82,12 +82,20 @@ class DatabaseOutage:
         self._who = who
         self._since: float | None = None  # time.monotonic() of the first failure
         self._tries = 0
+        self._error = ""
+
+    def describe(self) -> str | None:
+        """While it lasts: what failed and for how long (for /healthz); None otherwise."""
+        if self._since is None:
+            return None
+        return f"{self._error} (for {time.monotonic() - self._since:.0f} s)"
 
     def failed(self, error: BaseException) -> float:
         """One more failed try; how long to wait before the next."""
         if self._since is None:
             self._since, self._tries = time.monotonic(), 0
             log.warning("%s: %s; waiting for it, nothing is lost", self._who, error)
+        self._error = str(error)
         self._tries += 1
         return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** (self._tries - 1))
 

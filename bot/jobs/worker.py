@@ -184,6 +184,11 @@ class JobWorker:
                                       clock=self._clock, owner=self.owner)
         self._held: dict[str, int] = {}  # jobs this process is working on -> their fence (attempt)
         self._interrupted: set[str] = set()  # held when the loop was stopped: handed back on the way out
+        self._outage = DatabaseOutage("the job loop")
+
+    def database_outage(self) -> str | None:
+        """Why the loop's last round could not use the database, while that lasts (for /healthz)."""
+        return self._outage.describe()
 
     def wake(self) -> None:
         """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
@@ -248,7 +253,7 @@ class JobWorker:
         if self._settings.sole_worker:
             await self.take_over_leftover_leases()
         renewer = asyncio.create_task(self._renew_leases_forever(), name="job-lease-renewer")
-        outage = DatabaseOutage("the job loop")
+        outage = self._outage
         try:
             while True:
                 wait = self._settings.idle_tick_seconds
