@@ -34,7 +34,7 @@ from bot.jobs.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job
 from bot.jobs.sql_store import RETURNING, SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
-from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.models import Charge, MemberPace, QuotaCheck
 from bot.quotas.sql_quotas import SqlQuotaStore
 from bot.quotas.sql_report import SqlLedgerReport
 
@@ -363,7 +363,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
 
     async def create_job(
         self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
-        checks: Sequence[QuotaCheck] = (),
+        checks: Sequence[QuotaCheck] = (), pace: MemberPace | None = None,
     ) -> Job:
         if job.state is not JobState.ACCEPTED:
             raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
@@ -382,6 +382,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
         insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING {RETURNING}"  # noqa: S608
         async with self._write() as conn:
+            await self._pace_in(conn, job, pace)
             for _ in range(_ID_ATTEMPTS):
                 stored = await conn.fetchrow(insert, *[row[c] for c in JOB_COLUMNS])
                 if stored is not None:

@@ -16,9 +16,10 @@ from typing import Any, Self
 
 from bot.jobs.models import Job
 from bot.jobs.pause import PauseKind, ProviderPause
-from bot.jobs.rows import EPOCH, JOB_COLUMNS, MS
+from bot.jobs.rows import EPOCH, JOB_COLUMNS, MS, to_ms
 from bot.jobs.states import ACTIVE_STATES, TERMINAL_STATES, JobState, check_transition
 from bot.jobs.store import TRANSITION_FIELDS, StoreError
+from bot.quotas.models import MemberPace, QueueFull, TooSoon
 
 log = logging.getLogger("bot.jobs.store")
 
@@ -84,6 +85,28 @@ class SqlDialect:
 
 class SqlJobStore(SqlDialect):
     """The job updates and reads of a SQL store."""
+
+    async def _pace_in(self, conn: Any, job: Job, pace: MemberPace | None) -> None:
+        """Inside the job-creating transaction, under the server's lock (the quota's): the member's cooldown
+        and queue limit, exact however many of their requests arrive at once."""
+        if pace is None or (not pace.cooldown_seconds and pace.max_queued is None):
+            return
+        await self._lock_guild_in(conn, job.guild_id)
+        arg = self._params()
+        member = f"guild_id = {arg(job.guild_id)} AND user_id = {arg(job.user_id)}"
+        if pace.cooldown_seconds:
+            rows = await self._conn_rows(conn, f"SELECT created_at FROM jobs WHERE {member} ORDER BY seq DESC LIMIT 1",
+                                         arg.values)
+            if rows:
+                since = (to_ms(job.created_at, "created_at") - self._ms_from_db(rows[0][0])) / 1000
+                if since < pace.cooldown_seconds:
+                    raise TooSoon(pace.cooldown_seconds, pace.cooldown_seconds - since)
+        if pace.max_queued is not None:
+            rows = await self._conn_rows(conn, f"SELECT count(*) FROM jobs WHERE {member} AND state = 'accepted'",
+                                         arg.values)
+            queued = int(rows[0][0])
+            if queued >= pace.max_queued:
+                raise QueueFull(queued, pace.max_queued)
 
     async def _fetch_row(self, conn: Any, sql: str, values: list[object]) -> Job | None:
         raise NotImplementedError  # run `sql` on `conn`; the first row as a Job

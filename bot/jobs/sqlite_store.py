@@ -32,7 +32,7 @@ from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_
 from bot.jobs.sql_store import SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
-from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.models import Charge, MemberPace, QuotaCheck
 from bot.quotas.sql_quotas import SqlQuotaStore
 from bot.quotas.sql_report import SqlLedgerReport
 
@@ -308,7 +308,7 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
 
     async def create_job(
         self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
-        checks: Sequence[QuotaCheck] = (),
+        checks: Sequence[QuotaCheck] = (), pace: MemberPace | None = None,
     ) -> Job:
         if job.state is not JobState.ACCEPTED:
             raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
@@ -325,6 +325,7 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) RETURNING {columns}"  # noqa: S608 - fixed columns
         stored: sqlite3.Row | None = None
         async with self._write() as conn:
+            await self._pace_in(conn, job, pace)
             for _ in range(_ID_ATTEMPTS):
                 try:
                     async with conn.execute(insert, [row[c] for c in JOB_COLUMNS]) as cursor:

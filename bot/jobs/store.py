@@ -22,7 +22,7 @@ from typing import Protocol, Self
 from bot.jobs.models import Job, JobInput
 from bot.jobs.pause import PauseKind, ProviderPause
 from bot.jobs.states import JobState
-from bot.quotas.models import Charge, QuotaCheck
+from bot.quotas.models import Charge, MemberPace, QuotaCheck
 from bot.quotas.report import LedgerReportStore
 from bot.quotas.store import QuotaStore
 
@@ -84,10 +84,11 @@ class JobStore(QuotaStore, LedgerReportStore, Protocol):
 
     async def create_job(
         self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
-        checks: Sequence[QuotaCheck] = (),
+        checks: Sequence[QuotaCheck] = (), pace: MemberPace | None = None,
     ) -> Job:
         """Store a new ACCEPTED job and its inputs atomically. Returns the job as stored: if its id was
-        already taken, with a freshly drawn one."""
+        already taken, with a freshly drawn one. In the same transaction: `pace` (TooSoon, QueueFull) and
+        then the quota reservation (`charge` against `checks`: QuotaExceeded), exact under concurrency."""
         ...
 
     async def get_job(self, job_id: str) -> Job | None: ...

@@ -5,15 +5,18 @@ from bot.quotas.models import (
     Charge,
     GuildSettings,
     Limit,
+    MemberPace,
     Period,
+    QueueFull,
     QuotaCheck,
     QuotaExceeded,
     Scope,
+    TooSoon,
     Usage,
 )
 from bot.quotas.policy import checks_for, member_limits, with_bot_defaults
 from bot.quotas.windows import window, zone
 
-__all__ = ["Charge", "GuildSettings", "Limit", "OperatorLimits", "Period", "QuotaCheck", "QuotaExceeded", "Scope",
-           "Usage", "charge_for", "checks_for", "first_refusal", "member_limits", "parse_limits", "request_checks",
-           "used_against", "window", "with_bot_defaults", "zone"]
+__all__ = ["Charge", "GuildSettings", "Limit", "MemberPace", "OperatorLimits", "Period", "QueueFull", "QuotaCheck",
+           "QuotaExceeded", "Scope", "TooSoon", "Usage", "charge_for", "checks_for", "first_refusal", "member_limits",
+           "parse_limits", "request_checks", "used_against", "window", "with_bot_defaults", "zone"]

@@ -123,6 +123,32 @@ class Usage:
     credits: int = 0
 
 
+@dataclass(frozen=True)
+class MemberPace:
+    """A server's pacing of each member, checked again in the transaction that stores the job, so requests
+    sent at the same instant cannot all pass the early check: at most `max_queued` of the member's jobs
+    waiting in the bot's queue, and `cooldown_seconds` between two of their requests."""
+
+    cooldown_seconds: int = 0
+    max_queued: int | None = None
+
+
+class TooSoon(Exception):
+    """The member's previous request was less than the cooldown ago."""
+
+    def __init__(self, cooldown_seconds: int, wait_seconds: float) -> None:
+        self.cooldown_seconds, self.wait_seconds = cooldown_seconds, wait_seconds
+        super().__init__(f"cooldown {cooldown_seconds} s: {wait_seconds:.1f} s to wait")
+
+
+class QueueFull(Exception):
+    """The member already has `limit` jobs waiting in the bot's queue."""
+
+    def __init__(self, queued: int, limit: int) -> None:
+        self.queued, self.limit = queued, limit
+        super().__init__(f"{queued} jobs queued, limit {limit}")
+
+
 class QuotaExceeded(Exception):
     """A request does not fit a limit; the message says which limit and when it frees."""
 

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +31,17 @@ from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
-from bot.quotas import Charge, QuotaCheck, QuotaExceeded, charge_for, first_refusal, request_checks
+from bot.quotas import (
+    Charge,
+    MemberPace,
+    QueueFull,
+    QuotaCheck,
+    QuotaExceeded,
+    TooSoon,
+    charge_for,
+    first_refusal,
+    request_checks,
+)
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.permissions import missing_permissions, missing_permissions_text
@@ -191,6 +202,7 @@ class Admission:
     checks: list[QuotaCheck]
     max_active: int
     queue_position: int | None
+    pace: MemberPace | None = None
 
 
 async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake) -> Admission:
@@ -210,16 +222,17 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     if term is not None:
         raise Refused(t("refuse.blocklisted", locale, term=term.shown()))
     now = store.now()  # job times are the database's (bot/jobs/db_clock.py)
-    recent = await store.recent_jobs(guild_id, user_id, limit=1)
-    if settings.cooldown_seconds and recent:
-        wait = settings.cooldown_seconds - (now - recent[0].created_at).total_seconds()
-        if wait > 0:
-            raise Refused(t("refuse.cooldown", locale, seconds=settings.cooldown_seconds,
-                            when=f"<t:{int(now.timestamp() + wait) + 1}:R>"))
     max_queued = settings.max_queued if settings.max_queued is not None else bot.settings.max_queued_jobs_per_member
+    pace = MemberPace(cooldown_seconds=settings.cooldown_seconds or 0, max_queued=max_queued)
+    # Early, so a refused request opens no thread; create_job checks again, exactly (requests sent at once).
+    recent = await store.recent_jobs(guild_id, user_id, limit=1)
+    if pace.cooldown_seconds and recent:
+        since = (now - recent[0].created_at).total_seconds()
+        if since < pace.cooldown_seconds:
+            raise Refused(pace_refusal(TooSoon(pace.cooldown_seconds, pace.cooldown_seconds - since), locale))
     queued = await store.queued_for(guild_id, user_id)
     if len(queued) >= max_queued:
-        raise Refused(t("refuse.queue_full", locale, queued=len(queued), limit=max_queued))
+        raise Refused(pace_refusal(QueueFull(len(queued), max_queued), locale))
     role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
     # The member's limits, the server pool's and the operator's budget, with the bot's default limits.
     checks = await request_checks(store, bot.settings.operator_limits(), settings, guild_id=guild_id,
@@ -233,7 +246,14 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
         raise Refused(exceeded.message(locale))
     max_active = settings.max_active if settings.max_active is not None else bot.settings.max_active_jobs_per_member
     active = await store.count_active(guild_id, user_id)
-    return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None)
+    return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None, pace)
+
+
+def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:
+    if isinstance(refusal, QueueFull):
+        return t("refuse.queue_full", locale, queued=refusal.queued, limit=refusal.limit)
+    return t("refuse.cooldown", locale, seconds=refusal.cooldown_seconds,
+             when=f"<t:{int(time.time() + refusal.wait_seconds) + 1}:R>")
 
 
 async def start_job(
@@ -262,13 +282,17 @@ async def start_job(
                 parent_job_id=parent_job_id, now=bot.store.now(),
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
-            charge=admission.charge, checks=admission.checks,
+            charge=admission.charge, checks=admission.checks, pace=admission.pace,
         )
-    except QuotaExceeded as exceeded:  # another request took the last of the quota meanwhile
-        metrics.quota_refused()
-        await thread.send(t("refuse.not_started", locale, reason=exceeded.message(locale)),
+    except (QuotaExceeded, TooSoon, QueueFull) as refused:  # another request came first, at the same instant
+        if isinstance(refused, QuotaExceeded):
+            metrics.quota_refused()
+            reason = refused.message(locale)
+        else:
+            reason = pace_refusal(refused, locale)
+        await thread.send(t("refuse.not_started", locale, reason=reason),
                           allowed_mentions=discord.AllowedMentions.none())
-        raise Refused(exceeded.message(locale)) from None
+        raise Refused(reason) from None
     except Exception:
         # The database failed: no job, no charge. Say so under the request card (which would otherwise wait
         # forever), then let the command's error handler give the member an error id.
