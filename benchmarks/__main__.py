@@ -1,8 +1,9 @@
-"""The bot under load: `python -m benchmarks [--quick] [--json FILE] [--only ack,delivery,...]`.
+"""The bot under load: `python -m benchmarks [--quick] [--json FILE] [--only ack,delivery,...] [--minutes N]`.
 
 Runs the real bot process (`python -m bot`) against the fake Discord and the fake provider on 127.0.0.1,
 prints each item's figures as it finishes, then one Markdown table (figure, value, target). `--json` writes
-the same figures under stable keys. Figures, not assertions: the machine and its load decide them.
+the same figures under stable keys. Figures, not assertions: the machine and its load decide them. The chaos
+soak (`--only soak`, benchmarks/soak.py) runs only when named: `--minutes N` (default 30, `--quick` 3).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ack, big_videos, delivery, many_jobs, store_bench
+from benchmarks import ack, big_videos, delivery, many_jobs, soak, store_bench
 from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import load_average
 
@@ -54,6 +55,21 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
                                None),
     "store_cpu_ms_per_transition_pg_1": ("store, PostgreSQL, 1 process: CPU per transition", "ms", "", None),
     "store_cpu_ms_per_transition_pg_4": ("store, PostgreSQL, 4 processes: CPU per transition", "ms", "", None),
+    "soak_jobs": ("soak: jobs the bots created", "", "", None),
+    "soak_delivered_once": ("soak: jobs delivered, exactly one video post", "", "", None),
+    "soak_failed_told": ("soak: jobs ended without a video, member told (or cancelled)", "", "", None),
+    "soak_lost": ("soak: requested, neither delivered nor told", "", "0", lambda v, _: v == 0),
+    "soak_duplicate_posts": ("soak: extra video posts / end notices", "", "0", lambda v, _: v == 0),
+    "soak_double_submits": ("soak: one request submitted as two tasks", "", "0", lambda v, _: v == 0),
+    "soak_ledger_disagreements": ("soak: ledger vs the provider's tasks", "", "0", lambda v, _: v == 0),
+    "soak_submits_taken_over": ("soak: submits that went out after another process took the job over", "",
+                                "0", lambda v, _: v == 0),
+    "soak_rss_mb_start": ("soak: RSS of the longest-lived process, first sample", "MB", "", None),
+    "soak_rss_mb_end": ("soak: RSS of the longest-lived process, last sample", "MB", "", None),
+    "soak_rss_slope_mb_per_h": ("soak: RSS slope (least squares)", "MB/h", "≤ 5", lambda v, _: v <= 5),
+    "soak_fds_end_minus_start": ("soak: open fds, end − start (after 60 s warm-up)", "", f"≤ {soak.FDS_TARGET}",
+                                 lambda v, _: v <= soak.FDS_TARGET),
+    "soak_loop_lag_ms_max": ("soak: largest event-loop lag, any process", "ms", "", None),
 }
 
 
@@ -100,13 +116,16 @@ async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
     return {**figures, "notes": notes}
 
 
-ITEMS: dict[str, Callable[[Path, bool], Awaitable[dict[str, Any]]]] = {
-    "ack": lambda w, q: ack.measure(w, quick=q),
-    "delivery": lambda w, q: delivery.measure(w, quick=q),
-    "many": lambda w, q: many_jobs.measure(w, quick=q),
-    "big": lambda w, q: big_videos.measure(w, quick=q),
-    "store": lambda w, q: _store(w, quick=q),
+# item -> measure(workdir, quick, soak minutes)
+ITEMS: dict[str, Callable[[Path, bool, float], Awaitable[dict[str, Any]]]] = {
+    "ack": lambda w, q, _: ack.measure(w, quick=q),
+    "delivery": lambda w, q, _: delivery.measure(w, quick=q),
+    "many": lambda w, q, _: many_jobs.measure(w, quick=q),
+    "big": lambda w, q, _: big_videos.measure(w, quick=q),
+    "store": lambda w, q, _: _store(w, quick=q),
+    "soak": lambda w, _, minutes: soak.measure(w, minutes=minutes),
 }
+DEFAULT_ITEMS = [name for name in ITEMS if name != "soak"]  # the soak takes half an hour: only when named
 
 
 def _format(value: Any) -> str:
@@ -131,14 +150,14 @@ def table(figures: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-async def run(names: list[str], *, quick: bool) -> dict[str, Any]:
+async def run(names: list[str], *, quick: bool, minutes: float) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="vidu-bench-") as tmp:
         for name in names:
             began = time.monotonic()
             print(f"## {name} (load average {load_average()})", flush=True)
             try:
-                result = await ITEMS[name](Path(tmp), quick)
+                result = await ITEMS[name](Path(tmp), quick, minutes)
             except Exception:
                 traceback.print_exc()
                 print(f"{name}: FAILED (figures left out)", flush=True)
@@ -154,14 +173,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks of the bot under load (fakes on 127.0.0.1).")
     parser.add_argument("--quick", action="store_true", help="fewer jobs and shorter waits (about 2 minutes)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--only", default=",".join(ITEMS), help=f"comma-separated subset of {','.join(ITEMS)}")
+    parser.add_argument("--only", default=",".join(DEFAULT_ITEMS),
+                        help=f"comma-separated subset of {','.join(ITEMS)} (soak runs only when named)")
+    parser.add_argument("--minutes", type=float, help="length of the soak's traffic (default 30; --quick: 3)")
     args = parser.parse_args()
+    minutes = args.minutes if args.minutes is not None else (3.0 if args.quick else 30.0)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in ITEMS]
     if unknown:
         parser.error(f"--only: unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEMS)}")
     began = time.monotonic()
-    figures = asyncio.run(run(names, quick=args.quick))
+    figures = asyncio.run(run(names, quick=args.quick, minutes=minutes))
     figures["quick"] = args.quick
     figures["load_average_after"] = load_average()
     figures["cpus"] = os.cpu_count()

@@ -156,8 +156,9 @@ async def running_fakes(*, premium_tier: int = 0) -> AsyncIterator[Fakes]:
         await discord.stop()
 
 
-async def start_bot(fakes: Fakes, workdir: Path, **overrides: str) -> BotProcess:
-    """Start `python -m bot` in `workdir`; return once it is ready (commands synced, gateway READY)."""
+async def launch_bot(fakes: Fakes, workdir: Path, *args: str, command: Sequence[str] = ("-m", "bot"),
+                     **overrides: str) -> BotProcess:
+    """Start `python -m bot [args]` (or `python <command> [args]`) in `workdir` and collect its output; no wait."""
     discord = fakes.discord
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
@@ -169,7 +170,7 @@ async def start_bot(fakes: Fakes, workdir: Path, **overrides: str) -> BotProcess
     )
     env.update(overrides)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=workdir, env=env,
+        sys.executable, *command, *args, cwd=workdir, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         limit=1024 * 1024,
     )
@@ -181,6 +182,14 @@ async def start_bot(fakes: Fakes, workdir: Path, **overrides: str) -> BotProcess
             bot.lines.append(LogLine(time.monotonic(), raw.decode(errors="replace").rstrip()))
 
     bot.reader = asyncio.create_task(read())
+    return bot
+
+
+async def start_bot(fakes: Fakes, workdir: Path, *, command: Sequence[str] = ("-m", "bot"),
+                    **overrides: str) -> BotProcess:
+    """Start `python -m bot` in `workdir`; return once it is ready (commands synced, gateway READY)."""
+    bot = await launch_bot(fakes, workdir, command=command, **overrides)
+    process = bot.process
     try:
         await bot.wait_for_line("bot.app: ready as", timeout=60)
     except BaseException:
