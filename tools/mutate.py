@@ -392,7 +392,7 @@ class Workspace:
     def run(self, args: Sequence[str], timeout: float) -> tuple[int | None, float, str]:
         """(exit code or None on timeout, seconds, output tail) of one pytest run in the copy."""
         shutil.rmtree(self.main / ".hypothesis", ignore_errors=True)  # each run starts from no examples
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", "--no-header",
                    "--hypothesis-seed=0", *args]
         began = time.monotonic()
         process = subprocess.Popen(command, cwd=self.main, env=self.env(), stdout=subprocess.PIPE,  # noqa: S603
