@@ -8,7 +8,6 @@ the job loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -42,6 +41,7 @@ log = logging.getLogger("bot.app")
 
 COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation", "cogs.help")
 UNKNOWN_INTERACTION = 10062
+STOP_TASK_SECONDS = 30  # the job loop hands its jobs back on the way out: a few database writes
 
 
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
@@ -161,8 +161,12 @@ class ViduBot(commands.AutoShardedBot):
         for task in (self._worker_task, self._lag_task):
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                # Bounded: a task that ignores its cancel must not keep the process from exiting.
+                done, _ = await asyncio.wait({task}, timeout=STOP_TASK_SECONDS)
+                if not done:
+                    log.error("%s did not stop within %d s; exiting without it", task.get_name(), STOP_TASK_SECONDS)
+                elif not task.cancelled() and task.exception() is not None:
+                    log.error("%s had failed", task.get_name(), exc_info=task.exception())
         if self._metrics is not None:
             await self._metrics.stop()
         await close_image_pool()  # waits at most 2 s for a busy worker, then stops it

@@ -267,8 +267,11 @@ class JobWorker:
                 else:
                     outage.ended()
                 self.heartbeat = utcnow()  # this host's liveness, read by this host's /healthz
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel (the bot stopping) that
+                # arrives as the wake-up does, and the loop then ran on and held up the bot's exit.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             renewer.cancel()
