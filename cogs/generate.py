@@ -19,7 +19,7 @@ from bot.requests import (
     split_durations,
     split_prompts,
 )
-from bot.ui.intake import Intake, Refused, check_images, problem_message, start_job, validate_request
+from bot.ui.intake import Intake, Refused, admit, check_images, problem_message, start_job, validate_request
 
 Interaction = discord.Interaction[ViduBot]
 
@@ -34,9 +34,11 @@ class Generate(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         locale = locale_of(interaction)
         try:
+            # The server's rules first: a blocked member, a closed channel or a used-up quota costs no download.
+            admission = await admit(self.bot, interaction, intake)
             images = await check_images(self.bot, attachments, locale)
             validate_request(intake, images, locale)
-            job = await start_job(self.bot, interaction, intake, images)
+            job = await start_job(self.bot, interaction, intake, images, admission=admission)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return

@@ -258,12 +258,12 @@ def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:
 
 async def start_job(
     bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[CheckedImage],
-    *, parent_job_id: str | None = None,
+    *, parent_job_id: str | None = None, admission: Admission | None = None,
 ) -> Job:
-    """Admit the request, open (or reuse) the thread, post the request card, store the job with its
-    quota reservation, post its status card."""
+    """Admit the request (unless the caller did, before reading any picture), open (or reuse) the thread,
+    post the request card, store the job with its quota reservation, post its status card."""
     assert interaction.guild_id is not None  # commands are guild-only
-    admission = await admit(bot, interaction, intake)
+    admission = admission or await admit(bot, interaction, intake)
     locale = locale_of(interaction)
     thread = await _open_thread(interaction, intake, locale)
     storyboard = await _storyboard(_panels(intake, images))

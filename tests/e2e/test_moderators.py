@@ -161,10 +161,17 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
     assert "“dragon”, which this server does not allow" in refused
     assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.bob)
     assert "管理员已暂停你在此服务器中的视频请求" in await animate(fake_discord, world.bob)  # bob reads zh-CN
+    # The server's rules come before any picture is read: a blocked member's ten keyframes cost no download.
+    downloads = len(fake_discord.cdn.downloads)
+    ten = {"start": Upload("start.png", png()), **{f"frame{n}": Upload(f"{n}.png", png()) for n in range(1, 10)}}
+    assert "管理员已暂停" in await run(fake_discord, world.bob, "keyframes", prompts="it walks", **ten)
+    assert len(fake_discord.cdn.downloads) == downloads
     assert "Cooldown between requests: 60 s" in await run(fake_discord, world.mod, "config limits",
                                                           cooldown_seconds=60)
     assert "on its way" in await animate(fake_discord, world.alice, "a calm lake")
+    downloads = len(fake_discord.cdn.downloads)
     assert "asks for 60 s between requests" in await animate(fake_discord, world.alice, "another")
+    assert len(fake_discord.cdn.downloads) == downloads  # refused before its picture was fetched
     assert "Europe/Paris" in await run(fake_discord, world.mod, "config timezone", name="Europe/Paris")
     assert "is not a time zone" in await run(fake_discord, world.mod, "config timezone", name="Mars/Base")
     # The worker submits in the background: wait for the calm lake, then check nothing else went.
