@@ -14,6 +14,8 @@ MESSAGES: dict[str, str] = {
                        "again; moderators can look the id up in the logs."),
     "error.database_away": ("The bot's database is unavailable for a moment (error id `{error_id}`), so nothing was "
                             "done: nothing was charged and nothing changed. Please try again in a few minutes."),
+    "refuse.private_in_forum": ("A private request can't be answered in a forum post (a forum holds no private "
+                                "threads). Ask in a text channel, or without private."),
     "error.stale": ("This button or form is no longer active: the bot restarted since it was shown. Please start "
                     "again; nothing was used."),
     "error.moderators_only": "This is for moderators (Manage Server).",

@@ -10,6 +10,7 @@ MESSAGES: dict[str, str] = {
                         "当前状态为 {state}，会照常进行并计入你的配额，无需重新提交。`/jobs job:{job_id}` 可以查看它。"),
     "error.internal": "我们这边出了点问题（错误编号 `{error_id}`）。没有扣除任何额度。请重试；管理员可以在日志中查找此编号。",
     "error.database_away": "机器人的数据库暂时不可用（错误编号 `{error_id}`），所以什么也没有做：没有扣除任何额度，也没有任何改动。请过几分钟再试。",
+    "refuse.private_in_forum": "论坛帖子里无法回应私密请求（论坛不能有私密子区）。请在文字频道中提出，或不选私密。",
     "error.stale": "这个按钮或表单已失效：显示之后机器人重启过。请重新开始；没有消耗任何额度。",
     "error.moderators_only": "此命令仅限管理员（管理服务器权限）使用。",
     "intake.too_big": "{filename}：{size} MB，超过了 {limit} MB 的上限",

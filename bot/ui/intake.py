@@ -44,7 +44,7 @@ from bot.quotas import (
 )
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
-from bot.ui.permissions import missing_permissions, missing_permissions_text
+from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED
 from bot.ui.status import status_text
 from bot.ui.text import prompt_lines, shorten
@@ -330,7 +330,14 @@ def _channel_allowed(channel: object, allowed: Sequence[int]) -> bool:
 async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, locale: str) -> discord.Thread:
     channel = interaction.channel
     if isinstance(channel, discord.Thread):
-        return channel  # a thread or a forum post: answer right there
+        if not opens_private_thread_beside(channel, private=intake.private):
+            return channel  # a thread or a forum post: answer right there (a private one for a private request)
+        # A private request in a public thread: its card, prompt and pictures go to a private thread of its own
+        # beside it, never into the thread everyone reads.
+        parent = channel.parent or await interaction.client.fetch_channel(channel.parent_id)
+        if not isinstance(parent, discord.TextChannel):  # a forum post: a forum holds no private threads
+            raise Refused(t("refuse.private_in_forum", locale))
+        channel = parent
     if not isinstance(channel, discord.TextChannel):
         raise Refused(t("refuse.channel_type", locale))
     name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)

@@ -19,12 +19,18 @@ OPEN_PUBLIC = ("send_messages", "create_public_threads")
 OPEN_PRIVATE = ("create_private_threads",)
 
 
+def opens_private_thread_beside(thread: discord.Thread, *, private: bool) -> bool:
+    """A private request made in a thread others can read gets a private thread of its own in the parent."""
+    return private and thread.type is not discord.ChannelType.private_thread
+
+
 def missing_permissions(interaction: discord.Interaction[Any], *, private: bool) -> list[str]:
     """The permission names (discord.Permissions attributes) the bot lacks to answer this request here."""
     channel = interaction.channel
     needed: tuple[str, ...]
     if isinstance(channel, discord.Thread):
-        needed = IN_THREAD
+        # (A thread's permissions are its parent's, where a private request's own thread is opened.)
+        needed = IN_THREAD + (OPEN_PRIVATE if opens_private_thread_beside(channel, private=private) else ())
     elif isinstance(channel, discord.TextChannel):
         needed = IN_THREAD + (OPEN_PRIVATE if private else OPEN_PUBLIC)
     else:

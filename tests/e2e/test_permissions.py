@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import _is_video
-from tests.e2e.test_moderators import animate, run
-from tests.fakes.discord import FakeDiscord, permissions
+from tests.e2e.test_moderators import animate, answer_of, run
+from tests.fakes.discord import FakeDiscord, Upload, permissions
+from tests.fakes.discord.models import PRIVATE_THREAD
 from tests.fakes.provider import FakeProvider
 
 
@@ -105,3 +106,33 @@ async def test_a_private_job_whose_thread_is_gone_ends_plainly_and_keeps_the_cha
     assert not any(_is_video(m) for m in fake_discord.messages(world.general))  # never made public
     assert "counts against your quota" in detail  # the provider made and billed it: no refund
     assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+
+
+async def test_a_private_request_in_a_public_thread_gets_a_private_thread_beside_it(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    await start_bot()
+    assert "on its way" in await animate(fake_discord, world.alice, "for everyone")
+    public = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(public, _is_video, timeout=30)
+    def everyones(channel: Any) -> list[int]:  # the messages everyone in the channel sees (no private answer)
+        return [m.id for m in fake_discord.messages(channel) if not m.ephemeral]
+
+    seen_in_public = everyones(public)
+
+    ix = await fake_discord.slash(world.alice, "animate", channel=public, options={
+        "image": Upload("s.png", png()), "prompt": "my secret garden", "private": True})
+    assert "on its way" in await answer_of(fake_discord, ix)  # (a private answer, in the public thread)
+    private = await fake_discord.wait_for_thread(world.general, lambda c: c.type == PRIVATE_THREAD, timeout=15)
+    await fake_discord.wait_for_message(private, _is_video, timeout=30)
+    assert world.alice.id in private.thread_member_ids
+    assert any("my secret garden" in m.content for m in fake_discord.messages(private))
+    assert everyones(public) == seen_in_public  # nothing of it in the thread everyone reads
+    assert not any("my secret garden" in fake_discord.message(i).content for i in everyones(world.general))
+    assert answer_visible_only_to_alice(fake_discord, ix, world.alice.id)
+
+
+def answer_visible_only_to_alice(fake: FakeDiscord, ix: Any, alice: int) -> bool:
+    answers = [fake.message(i) for i in [ix.original_message_id, *ix.followup_ids] if i]
+    return bool(answers) and all(m.ephemeral and m.visible_to == alice for m in answers)
