@@ -612,6 +612,7 @@ def _memory_figures(slots: list[Slot]) -> tuple[dict[str, Any], str]:
     slot, pid, series = max(runs, key=lambda run: run[2][-1][0] - run[2][0][0])
     hours = (series[-1][0] - series[0][0]) / 3600
     settled = [s for s in series if s[0] - series[0][0] >= WARMUP_SECONDS] or series
+    second_half = [s for s in series if s[0] >= (series[0][0] + series[-1][0]) / 2]
     figures = {
         "soak_rss_mb_start": round(series[0][1], 1),
         "soak_rss_mb_end": round(series[-1][1], 1),
@@ -624,7 +625,8 @@ def _memory_figures(slots: list[Slot]) -> tuple[dict[str, Any], str]:
     note = (f"soak: memory of the longest-lived process, {slot.name} pid {pid}, {len(series)} samples over "
             f"{hours * 60:.1f} min (least-squares slope over all of them, from its first sample after 'ready'; "
             f"slope after the first {WARMUP_SECONDS:.0f} s: "
-            f"{_slope_mb_per_hour(settled) if len(settled) >= 3 else float('nan'):.1f} MB/h; fds compared from "
+            f"{_slope_mb_per_hour(settled) if len(settled) >= 3 else float('nan'):.1f} MB/h, over its second half: "
+            f"{_slope_mb_per_hour(second_half) if len(second_half) >= 3 else float('nan'):.1f} MB/h; fds compared from "
             f"{WARMUP_SECONDS:.0f} s in: {settled[0][2]} → {settled[-1][2]}, peak {max(s[2] for s in series)}). "
             f"Every run: {others}")
     return figures, note
@@ -715,6 +717,8 @@ async def measure(workdir: Path, *, minutes: float) -> dict[str, Any]:
                     text = "\n".join(f"{line.at:.3f} {line.text}" for line in bot.lines)
                     name = slot.name.split(" (")[0].replace(" ", "-")
                     await asyncio.to_thread(_save, keep / f"{name}-{bot.pid}.log", text)
+                    rows = "".join(f"{t:.1f},{mb:.2f},{fds}\n" for t, mb, fds in slot.samples.get(bot.pid, []))
+                    await asyncio.to_thread(_save, keep / f"{name}-{bot.pid}.rss.csv", "t_s,rss_mb,fds\n" + rows)
             await d.fakes.provider.stop()
             await d.fakes.discord.stop()
         print(f"soak: every bot's log is in {keep}", flush=True)
