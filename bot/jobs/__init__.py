@@ -52,17 +52,20 @@ class open_store(Awaitable[JobStore]):  # lower-case: reads as a function at cal
     `async with open_store(url) as store:` which closes it on the way out.
     """
 
-    def __init__(self, database_url: str, *, clock: Callable[[], datetime] = utcnow, migrate: bool = True) -> None:
+    def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
+                 host_clock: Callable[[], datetime] = utcnow, migrate: bool = True) -> None:
         self._url = database_url
-        self._clock = clock
+        self._clock = clock  # None: the database's own (PostgreSQL's, read through `host_clock`: db_clock.py)
+        self._host_clock = host_clock
         self._migrate = migrate
         self._store: JobStore | None = None
 
     async def _open(self) -> JobStore:
         scheme = self._url.partition("://")[0].lower() if "://" in self._url else ""
         if scheme in PG_SCHEMES:
-            return await PostgresStore.open(self._url, clock=self._clock, migrate=self._migrate)
-        return await SQLiteStore.open(self._url, clock=self._clock, migrate=self._migrate)
+            return await PostgresStore.open(self._url, clock=self._clock, host_clock=self._host_clock,
+                                            migrate=self._migrate)
+        return await SQLiteStore.open(self._url, clock=self._clock or self._host_clock, migrate=self._migrate)
 
     def __await__(self) -> Generator[Any, None, JobStore]:
         return self._open().__await__()

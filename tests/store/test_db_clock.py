@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.jobs import JobState, PostgresStore
+from bot.jobs import JobState, PostgresStore, open_store
 from bot.jobs.db_clock import DatabaseClock
 from bot.jobs.models import utcnow
 from tests.store.backends import ManualClock, pg_url
@@ -55,3 +55,10 @@ async def test_the_offset_is_read_at_the_middle_of_the_round_trip() -> None:
     assert await clock.measure(slow_server_now) == timedelta(seconds=100)
     assert not clock.stale()
     assert clock() == host.now + timedelta(seconds=100)
+
+
+async def test_the_bot_opens_postgresql_with_the_servers_clock(tmp_path: Path) -> None:
+    """open_store is how the bot opens DATABASE_URL: no clock given means the server's (the soak benchmark
+    found it passing the host's, so a host running ahead took over other processes' submits)."""
+    async with open_store(pg_url(tmp_path), host_clock=lambda: utcnow() + timedelta(minutes=5)) as store:
+        assert abs(store.now() - utcnow()) < CLOSE
