@@ -164,6 +164,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         self._clock = clock
         # Kept in step with the server's clock (see lease) unless a test gave its own clock.
         self._db_clock = clock if isinstance(clock, DatabaseClock) else None
+        self._clock_offset_told: timedelta | None = None
         self._migrations_dir = migrations_dir
         self._closed = False
 
@@ -184,7 +185,10 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
             return at
 
         offset = await self._db_clock.measure(server_now)
-        if abs(offset) > CLOCK_WARN_OFFSET:
+        told = self._clock_offset_told
+        # Once, and again only if it changes by seconds (a clock stepped): not every minute of a skewed host.
+        if abs(offset) > CLOCK_WARN_OFFSET and (told is None or abs(offset - told) > CLOCK_WARN_OFFSET):
+            self._clock_offset_told = offset
             log.warning("this host's clock is %.1f s %s PostgreSQL's; leases and schedules follow PostgreSQL's",
                         abs(offset.total_seconds()), "behind" if offset > timedelta(0) else "ahead of")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.jobs import JobState, PostgresStore, open_store
 from bot.jobs.db_clock import DatabaseClock
 from bot.jobs.models import utcnow
@@ -62,3 +64,21 @@ async def test_the_bot_opens_postgresql_with_the_servers_clock(tmp_path: Path) -
     found it passing the host's, so a host running ahead took over other processes' submits)."""
     async with open_store(pg_url(tmp_path), host_clock=lambda: utcnow() + timedelta(minutes=5)) as store:
         assert abs(store.now() - utcnow()) < CLOSE
+
+
+async def test_a_skewed_host_is_told_once_and_again_only_when_its_clock_is_stepped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = ManualClock(utcnow() + timedelta(hours=1))
+    store = await PostgresStore.open(pg_url(tmp_path), clock=DatabaseClock(host, refresh_seconds=0))
+    try:
+        for _ in range(3):  # each lease measures again (refresh_seconds=0)
+            await store.lease([JobState.ACCEPTED], owner="h:1:a", now=store.now(), until=store.now(), limit=1)
+        host.advance(-7200)  # stepped: now an hour behind
+        await store.lease([JobState.ACCEPTED], owner="h:1:a", now=store.now(), until=store.now(), limit=1)
+    finally:
+        await store.close()
+    told = [r.getMessage() for r in caplog.records if "PostgreSQL's" in r.getMessage()]
+    assert len(told) == 2, told
+    assert told[0].startswith("this host's clock is 3600.") and "ahead of" in told[0]
+    assert "behind" in told[1]
