@@ -44,6 +44,7 @@ from bot.quotas import (
 )
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
+from bot.ui.discord_retry import retrying_unavailable
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED
 from bot.ui.status import status_text
@@ -267,11 +268,11 @@ async def start_job(
     locale = locale_of(interaction)
     thread = await _open_thread(interaction, intake, locale)
     storyboard = await _storyboard(_panels(intake, images))
-    card = await thread.send(
+    card = await retrying_unavailable("posting the request card", lambda: thread.send(
         content=_request_card(interaction.user, intake, locale),
-        file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),
+        file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),  # (a fresh file for each try)
         allowed_mentions=discord.AllowedMentions.none(),
-    )
+    ))
     try:
         job = await bot.store.create_job(
             Job.new(
@@ -341,16 +342,19 @@ async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, lo
     if not isinstance(channel, discord.TextChannel):
         raise Refused(t("refuse.channel_type", locale))
     name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)
+    text_channel = channel
     if intake.private:
-        thread = await channel.create_thread(name=name, type=discord.ChannelType.private_thread,
-                                             invitable=False, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
-        await thread.add_user(interaction.user)
+        thread = await retrying_unavailable("opening a private thread", lambda: text_channel.create_thread(
+            name=name, type=discord.ChannelType.private_thread, invitable=False,
+            auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+        await retrying_unavailable("adding the member to the thread", lambda: thread.add_user(interaction.user))
         return thread
-    starter = await channel.send(
+    starter = await retrying_unavailable("posting the thread's starter", lambda: text_channel.send(
         t("thread.starter", locale, mention=interaction.user.mention, name=discord.utils.escape_markdown(name)),
         allowed_mentions=discord.AllowedMentions.none(),
-    )
-    return await starter.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+    ))
+    return await retrying_unavailable("opening the thread", lambda: starter.create_thread(
+        name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES))
 
 
 def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:

@@ -255,3 +255,20 @@ async def test_a_database_that_does_not_answer_gives_the_member_an_error_id_and_
     assert said[-1].startswith("Not started: the request could not be saved"), said
     assert not any("job `" in line for line in said)
     assert provider.requests_to("submit") == []
+
+
+async def test_a_503_from_discord_while_opening_the_thread_is_tried_again_not_told_as_a_failure(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    bot = await start_bot()
+    world = fake_discord.world
+    fake_discord.fail_next("POST /channels/*/messages", status=503, times=2)  # the starter, then the card
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                  options={"image": Upload("a.png", png()), "prompt": "through the storm"})
+    assert "on its way" in (await private_answer(fake_discord, ix, timeout=30)).content
+    (thread,) = fake_discord.threads(world.general)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    starters = [m for m in fake_discord.messages(world.general) if not m.ephemeral]
+    assert len(starters) == 1  # tried again, posted once
+    assert sum("through the storm" in m.content for m in fake_discord.messages(thread)) == 1
+    assert bot.output.count("Discord answered 503") == 2
