@@ -332,9 +332,12 @@ class JobWorker:
             return
         kept = await self._store.renew_leases(self.owner, list(self._held), until=self._lease_until())
         for job_id in set(self._held) - kept:
-            # Its lease ran out while this process stalled and another process took the job over: the work
-            # still running here will find its writes refused (fenced).
-            log.warning("job %s: lease lost to another process", job_id)
+            # Not renewed: either this process's own last write released it a moment ago (the job just moved
+            # on), or its lease ran out while this process stalled and another took the job over; then the
+            # work still running here will find its writes refused (fenced). Only the second is news.
+            job, fence = await self._store.get_job(job_id), self._held.get(job_id)
+            if job is not None and fence is not None and job.attempt != fence:  # leased again since: not by us
+                log.warning("job %s: lease lost to another process (%s)", job_id, job.lease_owner or "done with it")
 
     async def _renew_leases_forever(self) -> None:
         while True:

@@ -74,7 +74,9 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
     await fake.stop()
 
 
-async def test_a_stalled_loops_late_poll_result_is_refused_after_another_took_the_job_over(pair: Pair) -> None:
+async def test_a_stalled_loops_late_poll_result_is_refused_after_another_took_the_job_over(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
     pair.fake.processing_seconds = 200.0
     job = await add_img2video(pair.store)
     await pair.a.tick()  # A submits
@@ -93,6 +95,8 @@ async def test_a_stalled_loops_late_poll_result_is_refused_after_another_took_th
     by_b = await pair.store.get_job(job.id)
     assert by_b is not None and by_b.state is S.SUBMITTED and by_b.lease_owner is None
     assert by_b.attempt == held.attempt + 1
+    await pair.a.renew_leases()  # A, still stalled, tries to renew: the operator reads who has it now
+    assert f"job {job.id}: lease lost to another process (done with it)" in caplog.text  # B polled and let go
 
     pair.advance(20)
     await asyncio.wait_for(stalled, 10)  # A wakes up and writes what it saw: refused, B's record stays
@@ -166,7 +170,9 @@ async def test_a_sole_process_restarted_after_a_crash_resumes_its_jobs_at_once(
     assert (await pair.store.get_job(other.id)).state is S.SUBMITTING  # type: ignore[union-attr]
 
 
-async def test_a_long_delivery_keeps_its_job_while_it_renews_the_lease(pair: Pair) -> None:
+async def test_a_long_delivery_keeps_its_job_while_it_renews_the_lease(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
     job = await add_img2video(pair.store)
     await pair.a.tick()
     pair.advance(30)
@@ -184,6 +190,8 @@ async def test_a_long_delivery_keeps_its_job_while_it_renews_the_lease(pair: Pai
     assert done is not None and done.state is S.DELIVERED and done.lease_owner is None
     assert len(pair.posted.posted[job.id]) == 1
     assert len(pair.fake.requests_to("video")) == 1  # B never started a second download
+    await pair.a.renew_leases()  # (nothing held any more: nothing to say)
+    assert "lease lost" not in caplog.text
 
 
 async def test_a_loop_stopped_gracefully_hands_its_jobs_back_at_once(pair: Pair) -> None:
