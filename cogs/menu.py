@@ -19,9 +19,11 @@ from bot.jobs.models import JobKind
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem, img2video_params
 from bot.ui.intake import (
+    Admission,
     CheckedImage,
     Intake,
     Refused,
+    admit,
     check_images,
     problem_message,
     start_job,
@@ -75,9 +77,9 @@ def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int:
 
 
 async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake,
-                          images: Sequence[CheckedImage]) -> None:
+                          images: Sequence[CheckedImage], admission: Admission | None = None) -> None:
     try:
-        job = await start_job(bot, interaction, intake, images)
+        job = await start_job(bot, interaction, intake, images, admission=admission)
     except Refused as refusal:
         await interaction.followup.send(str(refusal), ephemeral=True)
         return
@@ -112,24 +114,27 @@ class AnimatePictureForm(discord.ui.Modal):
             duration = parse_duration(self.duration.value, self.locale)
         except InputProblem as problem:
             problems.append(problem.text(self.locale))
+        resolution = chosen(self.resolution)
+        prompt = self.prompt.value.strip()
+        params = img2video_params(prompt=prompt, duration=duration, resolution=resolution)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
+        admission = None
         images = []
         try:
+            if not problems:  # the server's rules before the picture is read (a blocked member costs nothing)
+                admission = await admit(self.bot, interaction, intake)
             images = await check_images(self.bot, [self.picture], self.locale)
         except Refused as refusal:
             problems += refusal.problems
         if problems:
             await interaction.followup.send(problem_message(problems, self.locale), ephemeral=True)
             return
-        resolution = chosen(self.resolution)
-        prompt = self.prompt.value.strip()
-        params = img2video_params(prompt=prompt, duration=duration, resolution=resolution)
-        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
         try:
             validate_request(intake, images, self.locale)
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return
-        await answer_with_job(self.bot, interaction, intake, images)
+        await answer_with_job(self.bot, interaction, intake, images, admission)
 
     async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
         await tell_error(interaction, error, "the Animate form")
@@ -158,14 +163,14 @@ class AnimateSegmentsForm(discord.ui.Modal):
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            intake, images = await check_segment_request(
-                self.bot, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
+            intake, images, admission = await check_segment_request(
+                self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
                 resolution=chosen(self.resolution), private=False, locale=self.locale,
             )
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
             return
-        await answer_with_job(self.bot, interaction, intake, images)
+        await answer_with_job(self.bot, interaction, intake, images, admission)
 
     async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
         await tell_error(interaction, error, "the Animate form")

@@ -30,7 +30,7 @@ from bot.requests import (
     split_durations,
     split_prompts,
 )
-from bot.ui.intake import Intake, Refused, check_images, validate_request
+from bot.ui.intake import Admission, Intake, Refused, admit, check_images, validate_request
 from bot.ui.preview import StoryboardPreview
 from bot.ui.replies import tell_error
 
@@ -103,12 +103,14 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
 
 
 async def check_segment_request(
-    bot: ViduBot, attachments: Sequence[discord.Attachment], *, prompts: str | None, durations: str | None,
-    resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
-) -> tuple[Intake, list[PreparedImage]]:
-    """Check the form's fields and every picture; raise Refused listing every problem of both."""
+    bot: ViduBot, interaction: Interaction, attachments: Sequence[discord.Attachment], *, prompts: str | None,
+    durations: str | None, resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
+) -> tuple[Intake, list[PreparedImage], Admission | None]:
+    """Check the form's fields, then the server's rules (before any picture is read: a blocked member or a
+    used-up quota costs no download), then every picture; raise Refused listing every problem found."""
     intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
                                       resolution=resolution, private=private, locale=locale)
+    admission = await admit(bot, interaction, intake) if intake is not None and not problems else None
     images: list[PreparedImage] = []
     if MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
         try:
@@ -118,7 +120,7 @@ async def check_segment_request(
     if intake is None or problems:
         raise Refused.listing(problems, locale)
     validate_request(intake, images, locale)
-    return intake, images
+    return intake, images, admission
 
 
 # ------------------------------------------------------------------ /storyboard
@@ -146,9 +148,10 @@ class StoryboardForm(discord.ui.Modal):
         started = time.monotonic()
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            intake, images = await check_segment_request(
-                self.bot, self.frames.values, prompts=self.prompts.value, durations=self.durations.value,
-                resolution=chosen(self.resolution), private=self.private, locale=self.locale,
+            intake, images, _ = await check_segment_request(  # (Start admits again: time passes in between)
+                self.bot, interaction, self.frames.values, prompts=self.prompts.value,
+                durations=self.durations.value, resolution=chosen(self.resolution), private=self.private,
+                locale=self.locale,
             )
         except Refused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)

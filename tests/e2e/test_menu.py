@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import private_answer
+from tests.e2e.test_moderators import run
 from tests.e2e.test_storyboard import BLUE, GREEN, RED, close_to, color_of
 from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider
@@ -117,3 +118,20 @@ async def test_bad_fields_and_a_bad_picture_are_listed_together(
     assert answer.visible_to == world.alice.id
     assert provider.requests_to("submit") == []
     assert fake_discord.threads(world.general) == []
+
+
+async def test_a_member_with_a_used_up_quota_is_refused_before_the_pictures_are_read(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await run(fake_discord, world.mod, "quota set", scope="default", period="day", videos=0)
+    one = await open_menu(fake_discord, [Upload("cat.png", png())])
+    submit = await fake_discord.submit_modal(world.alice, opened_by=one, values={
+        "prompt": "the cat jumps", "duration": "4", "resolution": ["720p"]})
+    assert "your daily limit" in (await private_answer(fake_discord, submit)).content
+    three = await open_menu(fake_discord, [Upload(f"{n}.png", png()) for n in range(3)])
+    submit = await fake_discord.submit_modal(world.alice, opened_by=three, values={
+        "prompts": "a\nb", "durations": "3,3", "resolution": ["720p"]})
+    assert "your daily limit" in (await private_answer(fake_discord, submit)).content
+    assert fake_discord.cdn.downloads == [] and provider.requests_to("submit") == []

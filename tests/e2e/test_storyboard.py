@@ -21,6 +21,7 @@ from bot.ui.intake import Intake
 from bot.ui.preview import StoryboardPreview
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import private_answer
+from tests.e2e.test_moderators import run
 from tests.fakes.discord import (
     FakeDiscord,
     FakeUsageError,
@@ -206,9 +207,12 @@ async def test_the_preview_is_private_so_another_member_cannot_press_start(
 async def test_start_refused_by_a_full_queue_says_why_and_keeps_the_preview(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
-    await start_bot(MAX_QUEUED_JOBS_PER_MEMBER="0")
+    await start_bot()
     world = fake_discord.world
     preview, _ = await preview_of(fake_discord, {"frames": three_frames()})
+    # While the member looks at the preview, the moderators close the queue (a queue full by then says the same;
+    # a queue already full refuses the form itself, before its pictures are read).
+    await run(fake_discord, world.mod, "config limits", queue=0)
     press = await fake_discord.press_button(world.alice, preview, START)
     refusal = await fake_discord.wait_for(
         lambda: next((fake_discord.message(i) for i in press.followup_ids if fake_discord.message(i).content), None),
@@ -309,3 +313,17 @@ async def test_long_prompts_still_fit_the_preview_and_the_request_card(
     await fake_discord.wait_for_message(thread, lambda m: any(f.endswith(".mp4") for f in m.filenames), timeout=30)
     (task,) = provider.tasks.values()
     assert len(task.body["image_settings"][0]["prompt"]) == 1500  # the provider gets the whole prompt
+
+
+async def test_a_blocked_member_is_refused_before_any_of_their_pictures_is_read(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.alice)
+    opened = await open_form(fake_discord)
+    submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
+        "frames": three_frames(), "prompts": "walks in\nsits down", "durations": "4,6", "resolution": ["540p"]})
+    refused = await private_answer(fake_discord, submit)
+    assert "paused your video requests" in refused.content, refused.content
+    assert fake_discord.cdn.downloads == []  # the three pictures were never fetched
