@@ -23,7 +23,7 @@ from bot.provider import ProviderError
 from bot.requests import img2video_params
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
 from bot.ui.intake import Intake, Refused, start_job, validate_request
-from bot.ui.replies import answers_errors
+from bot.ui.replies import answers_errors, tell_error
 
 if TYPE_CHECKING:
     from bot.app import ViduBot
@@ -102,7 +102,9 @@ class ExtendModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=t("extend.prompt_label", locale), component=self.prompt))
         self.add_item(discord.ui.Label(text=t("extend.seconds_label", locale), component=self.duration))
 
-    @answers_errors("the Extend form")
+    async def on_error(self, interaction: discord.Interaction[ViduBot], error: Exception, /) -> None:  # type: ignore[override]
+        await tell_error(interaction, error, "the Extend form")  # (a form has its own error hook; buttons do not)
+
     async def on_submit(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         job, bot, locale = self.job, interaction.client, self.locale
