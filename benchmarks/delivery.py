@@ -24,7 +24,8 @@ import aiohttp
 from PIL import Image
 
 from benchmarks.harness import Fakes, percentile, running_fakes, start_bot
-from bot.jobs import JobState, open_store
+from bot.db import open_store
+from bot.jobs import JobState
 from bot.provider import RateLimiter, TaskStatus, ViduClient
 from tests.fakes.discord import Upload
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.jobs import Job, JobKind, JobState, JobStore, open_store, utcnow
+from bot.db import open_store
+from bot.jobs import Job, JobKind, JobState, JobStore, utcnow
 from tests.fakes.provider import FakeProvider
 
 MODEL = "vidu-q2-pro-fast-img2video"

@@ -42,8 +42,9 @@ from typing import Any
 from PIL import Image
 
 from benchmarks.harness import PROVIDER_KEY, BotProcess, Fakes, launch_bot, start_bot
-from bot.jobs import TERMINAL_STATES, Job, JobState, open_store
-from bot.quotas.report import Settlement
+from bot.db import open_store
+from bot.jobs import TERMINAL_STATES, Job, JobState
+from bot.jobs.ledger import Settlement
 from tests.fakes.discord import FakeDiscord, FakeMember, InteractionRecord, SentMessage, Upload
 from tests.fakes.discord.world import TestServer, build_test_server
 from tests.fakes.provider import FakeProvider, Fault

@@ -20,7 +20,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bot.jobs import Job, JobKind, JobState, JobStore, open_store, utcnow
+from bot.db import open_store
+from bot.jobs import Job, JobKind, JobState, JobStore, utcnow
 
 S = JobState
 STEPS = ((S.ACCEPTED, S.SUBMITTING), (S.SUBMITTING, S.SUBMITTED), (S.SUBMITTED, S.SUCCEEDED),
@@ -107,7 +108,7 @@ async def server_pid(url: str) -> int | None:
     """The PostgreSQL server's main process (the postmaster) when it runs on this machine, else None."""
     import asyncpg  # only for PostgreSQL URLs
 
-    from bot.jobs.pg_store import pg_dsn_from_url
+    from bot.db.pg_store import pg_dsn_from_url
 
     conn = await asyncpg.connect(pg_dsn_from_url(url)[0])
     try:

@@ -27,10 +27,8 @@ from bot.provider import (
     OperatorError,
     OutcomeUnknown,
     ProviderError,
-    RateLimiter,
     RequestRejected,
     RequestValidationError,
-    RetryPolicy,
     TaskNotFound,
     TaskResult,
     TaskStatus,
@@ -153,14 +151,9 @@ async def _images_as_request_values(sources: Sequence[str], settings: Settings) 
 
 # ------------------------------------------------------------------------------------------ provider
 def _client(session: aiohttp.ClientSession, settings: Settings) -> ViduClient:
-    return ViduClient(
-        session,
-        base_url=settings.vidu_api_base,
-        api_key=settings.vidu_api_key.get(),
-        limiter=RateLimiter(settings.provider_requests_per_minute),
-        timeout=settings.provider_timeout_seconds,
-        retry=RetryPolicy(max_attempts=settings.provider_max_attempts),
-    )
+    from bot.wiring import provider_client  # lazy, like every CLI import that pulls in the job loop
+
+    return provider_client(settings, session, whole_rate=True)
 
 
 def _provider_failure(exc: ProviderError) -> CliError:
@@ -285,7 +278,7 @@ async def cmd_task(args: argparse.Namespace, settings: Settings) -> None:
 
 async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
     print("ok: configuration")
-    from bot.jobs import open_store  # the store is only needed here and by the bot
+    from bot.db import open_store  # the store is only needed here and by the bot
 
     try:
         async with open_store(settings.database_url.get()):
@@ -306,7 +299,7 @@ async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
-    from bot.jobs import open_store  # the store is only needed here and by the bot
+    from bot.db import open_store  # the store is only needed here and by the bot
 
     try:
         async with open_store(settings.database_url.get(), migrate=False) as store:
@@ -324,7 +317,8 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 async def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
     """Reconciliation (SPEC section 5): exit 1 when the ledger and the provider disagree on a job, 4 when a
     task could not be checked."""
-    from bot.jobs import open_store, utcnow  # the store is only needed here and by the bot
+    from bot.db import open_store  # the store is only needed here and by the bot
+    from bot.jobs import utcnow
     from bot.reconcile import Verdict, parse_since, reconcile, render_text, to_json
 
     try:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,22 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.db import open_store
+from bot.health import BotProbes, MetricsServer
 from bot.i18n import locale_of, t
 from bot.i18n.translator import ViduTranslator
-from bot.jobs import JobStore, open_store
-from bot.jobs.delivery import DiscordJobListener
-from bot.jobs.worker import JobWorker, WorkerSettings
+from bot.jobs import JobStore
+from bot.jobs.worker import JobWorker
 from bot.looplag import loop_lag_enabled, watch_loop_lag
 from bot.media.pool import close_image_pool, configure_image_pool
-from bot.metrics import BotProbes, MetricsServer
 from bot.pricing import use_price_table
-from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.ui.buttons import CancelButton
+from bot.ui.client import ServiceBot
+from bot.ui.delivery import DiscordJobListener
 from bot.ui.replies import reply_privately, tell_error
 from bot.ui.stale import answer_if_nobody_does
 from bot.ui.video_actions import ExtendButton, RerollButton
+from bot.wiring import provider_client, worker_settings
 
 log = logging.getLogger("bot.app")
 
@@ -71,7 +72,7 @@ class ViduTree(app_commands.CommandTree["ViduBot"]):
         await tell_error(interaction, original, f"/{command}")
 
 
-class ViduBot(commands.AutoShardedBot):
+class ViduBot(ServiceBot):
     """Sharded from the start: one process runs every shard Discord recommends, or SHARD_COUNT/SHARD_IDS
     split them between several processes sharing one PostgreSQL database (the job loop leases jobs, so
     each runs in one process at a time whichever shard the request came in on)."""
@@ -94,37 +95,11 @@ class ViduBot(commands.AutoShardedBot):
         self.settings = settings
         use_price_table(settings.price_table)  # request cards estimate from the table quotas charge by
         self.store = store
-        self.provider = ViduClient(
-            session, base_url=settings.vidu_api_base, api_key=settings.vidu_api_key.get(),
-            limiter=RateLimiter(settings.provider_rate_of_this_process()),
-            timeout=settings.provider_timeout_seconds,
-            retry=RetryPolicy(max_attempts=settings.provider_max_attempts),
-        )
+        self.provider = provider_client(settings, session)
         workdir = Path(settings.data_dir) / "videos"
         workdir.mkdir(parents=True, exist_ok=True)
-        self.worker = JobWorker(
-            store, self.provider, DiscordJobListener(self, store),
-            WorkerSettings(
-                max_active_per_member=settings.max_active_jobs_per_member,
-                poll_first_seconds=settings.poll_first_seconds,
-                poll_max_seconds=settings.poll_max_seconds,
-                poll_concurrency=settings.poll_concurrency,
-                provider_pause_probe_seconds=settings.provider_pause_probe_seconds,
-                job_timeout=timedelta(minutes=settings.job_timeout_minutes),
-                off_peak_timeout=timedelta(hours=settings.off_peak_timeout_hours),
-                give_up_after=timedelta(hours=settings.job_give_up_hours),
-                delivery_give_up=timedelta(hours=settings.delivery_give_up_hours),
-                delivery_max_attempts=settings.delivery_max_attempts,
-                video_max_bytes=settings.video_max_bytes,
-                video_download_timeout=settings.video_download_timeout_seconds,
-                input_retention=timedelta(hours=settings.input_retention_hours),
-                lease_seconds=settings.job_lease_seconds,
-                # Holding every shard, this process is the only one: leases it finds are its own, left by a
-                # crash, and it resumes those jobs at once instead of waiting them out.
-                sole_worker=settings.shard_ids is None,
-            ),
-            workdir=workdir,
-        )
+        self.worker = JobWorker(store, self.provider, DiscordJobListener(self, store), worker_settings(settings),
+                                workdir=workdir)
         self._sync_only = sync_only
         self._worker_task: asyncio.Task[None] | None = None
         self._lag_task: asyncio.Task[None] | None = None

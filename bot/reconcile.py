@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.jobs.ledger import LedgerEntry, Settlement
 from bot.pricing import format_credits
 from bot.provider import (
     InsufficientBalance,
@@ -27,7 +28,6 @@ from bot.provider import (
     TaskStatus,
     ViduClient,
 )
-from bot.quotas.report import LedgerEntry, Settlement
 
 CHECK_CONCURRENCY = 4  # task results asked at once; the client's rate limiter paces them on top
 NO_TASK_ID = "no task id"

@@ -13,11 +13,11 @@ from discord.ext import commands
 
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
-from bot.i18n.quota_text import describe_limit
 from bot.jobs.models import utcnow
 from bot.media.charts import Bar, usage_chart
 from bot.pricing import credits_from_number, format_credits
 from bot.quotas import Limit, Period, QuotaCheck, Scope, Usage, checks_for, window
+from bot.quotas.text import describe_limit
 from bot.ui.moderators import mod_log, require_moderator
 
 Interaction = discord.Interaction[ViduBot]
@@ -227,7 +227,8 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         settings = await self.bot.store.guild_settings(interaction.guild_id)
         since, _ = window(Period(period), utcnow(), settings.timezone)
         rows = await self.bot.store.usage_by_member(interaction.guild_id, since)
-        bars = [Bar(await _name(interaction.guild, user_id), u.videos, u.seconds, u.credits) for user_id, u in rows]
+        bars = [Bar(await _name(interaction.guild, user_id), u.videos, u.seconds, u.credits, format_credits(u.credits))
+                for user_id, u in rows]
         locale = locale_of(interaction)
         # The chart's own title stays English: Pillow's built-in font has no CJK glyphs.
         png = await asyncio.to_thread(usage_chart, t("mod.usage_title", DEFAULT_LOCALE, period=period,

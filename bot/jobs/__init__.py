@@ -1,15 +1,10 @@
-"""Durable jobs: the model, the state machine and the stores."""
+"""Durable jobs: the model, the state machine, the store's interface and the job loop.
+
+The SQL stores that implement the interface are in bot/db (which imports this package, never the reverse)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
-from datetime import datetime
-from types import TracebackType
-from typing import Any
-
 from bot.jobs.models import Job, JobInput, JobKind, new_job_id, normalize_job_id, utcnow
-from bot.jobs.pg_store import PG_SCHEMES, PostgresStore
-from bot.jobs.sqlite_store import SQLiteStore, sqlite_path_from_url
 from bot.jobs.states import (
     ACTIVE_STATES,
     ALLOWED_TRANSITIONS,
@@ -30,56 +25,10 @@ __all__ = [
     "JobKind",
     "JobState",
     "JobStore",
-    "PostgresStore",
-    "SQLiteStore",
     "StoreError",
     "can_transition",
     "check_transition",
     "new_job_id",
     "normalize_job_id",
-    "open_store",
-    "sqlite_path_from_url",
     "utcnow",
 ]
-
-
-class open_store(Awaitable[JobStore]):  # lower-case: reads as a function at call sites
-    """Open (and migrate) the store DATABASE_URL names: sqlite:///rel.db, sqlite:////abs.db, a bare path
-    (SQLite), or postgresql://user:pass@host:port/db[?schema=name] (PostgreSQL; postgres:// works too).
-
-    `migrate=False` opens without applying migrations (for `python -m bot migrate`, which reports them).
-    Either `store = await open_store(url)` (then `await store.close()`), or
-    `async with open_store(url) as store:` which closes it on the way out.
-    """
-
-    def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
-                 host_clock: Callable[[], datetime] = utcnow, migrate: bool = True) -> None:
-        self._url = database_url
-        self._clock = clock  # None: the database's own (PostgreSQL's, read through `host_clock`: db_clock.py)
-        self._host_clock = host_clock
-        self._migrate = migrate
-        self._store: JobStore | None = None
-
-    async def _open(self) -> JobStore:
-        scheme = self._url.partition("://")[0].lower() if "://" in self._url else ""
-        if scheme in PG_SCHEMES:
-            return await PostgresStore.open(self._url, clock=self._clock, host_clock=self._host_clock,
-                                            migrate=self._migrate)
-        return await SQLiteStore.open(self._url, clock=self._clock or self._host_clock, migrate=self._migrate)
-
-    def __await__(self) -> Generator[Any, None, JobStore]:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> JobStore:
-        self._store = await self._open()
-        return self._store
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._store is not None:
-            await self._store.close()
-            self._store = None

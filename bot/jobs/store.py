@@ -19,11 +19,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from bot.jobs.ledger import LedgerReportStore
 from bot.jobs.models import Job, JobInput
 from bot.jobs.pause import PauseKind, ProviderPause
 from bot.jobs.states import JobState
 from bot.quotas.models import Charge, MemberPace, QuotaCheck
-from bot.quotas.report import LedgerReportStore
 from bot.quotas.store import QuotaStore
 
 # Columns `transition(..., **fields)` may set alongside the new state. `state`, the identity columns
@@ -57,7 +57,7 @@ class StoreError(Exception):
 
 class JobStore(QuotaStore, LedgerReportStore, Protocol):
     def now(self) -> datetime:
-        """The database's clock (bot/jobs/db_clock.py): leases, poll times and job times are judged by it, so
+        """The database's clock (bot/db/clock.py): leases, poll times and job times are judged by it, so
         processes on hosts whose clocks disagree still agree on who holds a job."""
         ...
 

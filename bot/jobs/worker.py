@@ -31,7 +31,7 @@ from bot.i18n import reason_code, render_reason
 from bot.jobs.models import Job, utcnow
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
-from bot.jobs.states import JobState
+from bot.jobs.states import TERMINAL_STATES, JobState
 from bot.jobs.store import JobStore
 from bot.logs import job_ids
 from bot.media.encode import data_uri
@@ -172,7 +172,7 @@ class JobWorker:
         self._settings = settings
         self.workdir = workdir  # temporary videos; Extend reads videos here too
         # The database's clock by default: leases and poll times are shared with other processes, whose
-        # hosts' clocks may disagree with this one's (bot/jobs/db_clock.py).
+        # hosts' clocks may disagree with this one's (bot/db/clock.py).
         self._clock = clock or store.now
         self._wake = asyncio.Event()
         self._submits_paused_until: datetime | None = None
@@ -731,7 +731,7 @@ class JobWorker:
             log.exception("job %s: could not send a notice", job.id)
 
     async def _notify(self, job: Job) -> None:
-        metrics.job_changed(job.state)
+        metrics.job_changed(job.state, final=job.state in TERMINAL_STATES)
         try:
             await self._listener.job_changed(job)
         except Exception:  # a status card that cannot be edited must not stop the job

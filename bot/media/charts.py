@@ -10,7 +10,6 @@ from PIL import Image, ImageDraw
 
 from bot.media.fonts import text_font
 from bot.media.palette import BACKGROUND, BLURPLE, GREEN, MUTED, TEXT, YELLOW
-from bot.pricing import format_credits
 
 SECONDS = BLURPLE
 VIDEOS = GREEN
@@ -22,7 +21,8 @@ class Bar:
     label: str
     videos: int
     seconds: int
-    credits: int = 0  # estimated cost, in thousandths of a dollar (bot.pricing)
+    credits: int = 0  # estimated cost, in thousandths of a dollar (bot.pricing): the bar's length
+    credits_label: str = ""  # the same, as the caller writes money (format_credits): drawn beside the bar
 
 
 def usage_chart(title: str, bars: Sequence[Bar], *, width: int = 900) -> bytes:
@@ -54,7 +54,7 @@ def usage_chart(title: str, bars: Sequence[Bar], *, width: int = 900) -> bytes:
         draw.rectangle((left, y + 6, left + credits_w, y + 22), fill=CREDITS)
         draw.rectangle((left, y + 26, left + seconds_w, y + 40), fill=SECONDS)
         draw.rectangle((left, y + 44, left + videos_w, y + 52), fill=VIDEOS)
-        small.draw(draw, (left + credits_w + 8, y + 6), format_credits(bar.credits), fill=TEXT)
+        small.draw(draw, (left + credits_w + 8, y + 6), bar.credits_label, fill=TEXT)
         small.draw(draw, (left + seconds_w + 8, y + 25), f"{bar.seconds} s", fill=TEXT)
         small.draw(draw, (left + videos_w + 8, y + 40), f"{bar.videos} videos", fill=MUTED)
     out = io.BytesIO()

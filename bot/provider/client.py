@@ -17,13 +17,13 @@ import pathlib
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot import metrics
 from bot.provider.errors import (
     OutcomeUnknown,
     ProviderError,
@@ -46,6 +46,9 @@ _WRITE_BATCH = 1024 * 1024  # one thread hop per MiB, not per network chunk
 _REDACTED = "[redacted]"
 # API answers are a few hundred bytes; a proxy's runaway body must not fill memory.
 _MAX_ANSWER_BYTES = 1024 * 1024
+# Told of every attempt (operation, seconds, the error or None): how the bot's metrics see the provider
+# without this package importing them (bot/wiring.py hands in bot.metrics.observe_provider_call).
+CallObserver = Callable[[str, float, Exception | None], None]
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class ViduClient:
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),  # frozen, so sharing the default is safe
         rng: random.Random | None = None,
+        observe: CallObserver | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -132,6 +136,7 @@ class ViduClient:
         self._timeout = timeout
         self._retry = retry
         self._rng = rng or random.Random()
+        self._observe = observe
 
     def __repr__(self) -> str:
         return f"ViduClient(base_url={self._base_url!r}, api_key='***')"
@@ -328,7 +333,8 @@ class ViduClient:
             started = time.monotonic()
             outcome = await self._send_once(method, path, body=body, params=params)
             data, error, retryable = self._judge(operation, outcome, paid=paid)
-            metrics.observe_provider_call(operation, time.monotonic() - started, error)
+            if self._observe is not None:
+                self._observe(operation, time.monotonic() - started, error)
             if error is None:
                 return data
             task_id = (params or {}).get("task_id", "-")

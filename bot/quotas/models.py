@@ -158,7 +158,7 @@ class QuotaExceeded(Exception):
 
     def message(self, locale: str) -> str:
         """Which limit, how much of it is used and when it frees, in the member's language."""
-        from bot.i18n.quota_text import exceeded_text  # bot.i18n may import this module, not the reverse
+        from bot.quotas.text import exceeded_text  # (text.py imports this module for its types)
 
         return exceeded_text(self.check, self.used, self.charge, locale)
 

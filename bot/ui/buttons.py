@@ -17,7 +17,7 @@ from bot.ui.replies import answers_errors
 from bot.ui.status import status_text
 
 if TYPE_CHECKING:
-    from bot.app import ViduBot
+    from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.ui")
 JOB_ID = r"(?P<job_id>[0-9A-HJKMNP-TV-Z]{8})"
@@ -30,7 +30,7 @@ def may_manage(interaction: discord.Interaction[Any], job: Job) -> bool:
     return interaction.user.id == job.user_id or interaction.permissions.manage_guild
 
 
-async def load_managed_job(interaction: discord.Interaction[ViduBot], job_id: str) -> Job | None:
+async def load_managed_job(interaction: discord.Interaction[ServiceBot], job_id: str) -> Job | None:
     """The job behind a pressed button, or None after telling the member why they cannot use it."""
     job = await interaction.client.store.get_job(job_id)
     if job is None or job.guild_id != interaction.guild_id:
@@ -55,7 +55,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         return cls(match["job_id"])
 
     @answers_errors("the Cancel button")
-    async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[ServiceBot]) -> None:  # type: ignore[override]
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
             return
@@ -66,7 +66,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
             await interaction.response.send_message(t("button.too_late", locale_of(interaction)), ephemeral=True)
             return
         await interaction.response.edit_message(content=status_text(cancelled), view=None)
-        metrics.job_changed(cancelled.state)
+        metrics.job_changed(cancelled.state, final=True)
         log.info("job %s: cancelled by user %s", job.id, interaction.user.id)
         await bot.store.delete_inputs(job.id)
         bot.worker.wake()

@@ -51,7 +51,7 @@ from bot.ui.status import status_text
 from bot.ui.text import prompt_lines, shorten
 
 if TYPE_CHECKING:
-    from bot.app import ViduBot
+    from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.intake")
 MB = 1024 * 1024
@@ -142,14 +142,14 @@ def _intake_gate() -> asyncio.Semaphore:
     return gate
 
 
-async def check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
+async def check_images(bot: ServiceBot, attachments: Sequence[discord.Attachment],
                        locale: str = DEFAULT_LOCALE) -> list[PreparedImage]:
     """Read and check every image; raise Refused listing every problem of every file (in `locale`)."""
     async with _intake_gate():
         return await _check_images(bot, attachments, locale)
 
 
-async def _check_images(bot: ViduBot, attachments: Sequence[discord.Attachment],
+async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachment],
                         locale: str) -> list[PreparedImage]:
     settings = bot.settings
     files, problems = await read_attachments(
@@ -206,7 +206,7 @@ class Admission:
     pace: MemberPace | None = None
 
 
-async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake) -> Admission:
+async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: Intake) -> Admission:
     """May this member ask for this here, now? Every server rule, in the order a member can act on."""
     assert interaction.guild_id is not None  # commands are guild-only
     guild_id, user_id, store = interaction.guild_id, interaction.user.id, bot.store
@@ -222,7 +222,7 @@ async def admit(bot: ViduBot, interaction: discord.Interaction[Any], intake: Int
     term = blocked_by("\n".join(p for p in _prompts(intake) if p), await store.blocklist(guild_id))
     if term is not None:
         raise Refused(t("refuse.blocklisted", locale, term=term.shown()))
-    now = store.now()  # job times are the database's (bot/jobs/db_clock.py)
+    now = store.now()  # job times are the database's (bot/db/clock.py)
     max_queued = settings.max_queued if settings.max_queued is not None else bot.settings.max_queued_jobs_per_member
     pace = MemberPace(cooldown_seconds=settings.cooldown_seconds or 0, max_queued=max_queued)
     # Early, so a refused request opens no thread; create_job checks again, exactly (requests sent at once).
@@ -258,7 +258,7 @@ def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:
 
 
 async def start_job(
-    bot: ViduBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[CheckedImage],
+    bot: ServiceBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[CheckedImage],
     *, parent_job_id: str | None = None, admission: Admission | None = None,
 ) -> Job:
     """Admit the request (unless the caller did, before reading any picture), open (or reuse) the thread,

@@ -10,7 +10,7 @@ import discord
 from bot.i18n import locale_of, t
 
 if TYPE_CHECKING:
-    from bot.app import ViduBot
+    from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.moderators")
 
@@ -24,7 +24,7 @@ async def require_moderator(interaction: discord.Interaction[Any]) -> bool:
     return False
 
 
-async def mod_log(bot: ViduBot, interaction: discord.Interaction[Any], what: str, before: str, after: str) -> None:
+async def mod_log(bot: ServiceBot, interaction: discord.Interaction[Any], what: str, before: str, after: str) -> None:
     """Who changed what, before → after, in the server's mod-log channel (when one is set)."""
     assert interaction.guild_id is not None
     settings = await bot.store.guild_settings(interaction.guild_id)

@@ -21,7 +21,7 @@ from bot.ui.intake import CheckedImage, Intake, Refused, start_job
 from bot.ui.replies import tell_error
 
 if TYPE_CHECKING:
-    from bot.app import ViduBot
+    from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.ui.preview")
 PREVIEW_TIMEOUT_SECONDS = 10 * 60  # well inside the 15-minute interaction token that edits the preview
@@ -57,7 +57,7 @@ async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage])
 class StoryboardPreview(discord.ui.View):
     """Start / Cancel under a preview; only the member who asked may press them."""
 
-    def __init__(self, bot: ViduBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
+    def __init__(self, bot: ServiceBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
                  *, timeout: float = PREVIEW_TIMEOUT_SECONDS, locale: str = DEFAULT_LOCALE) -> None:
         super().__init__(timeout=timeout)
         self.locale = locale

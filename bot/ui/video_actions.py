@@ -26,7 +26,7 @@ from bot.ui.intake import Intake, Refused, start_job, validate_request
 from bot.ui.replies import answers_errors, tell_error
 
 if TYPE_CHECKING:
-    from bot.app import ViduBot
+    from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.ui")
 MAX_SEED = 2**31 - 1
@@ -46,7 +46,7 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         return cls(match["job_id"])
 
     @answers_errors("the Re-roll button")
-    async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[ServiceBot]) -> None:  # type: ignore[override]
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
             return
@@ -78,7 +78,7 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         return cls(match["job_id"])
 
     @answers_errors("the Extend button")
-    async def callback(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[ServiceBot]) -> None:  # type: ignore[override]
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
             return
@@ -102,10 +102,10 @@ class ExtendModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=t("extend.prompt_label", locale), component=self.prompt))
         self.add_item(discord.ui.Label(text=t("extend.seconds_label", locale), component=self.duration))
 
-    async def on_error(self, interaction: discord.Interaction[ViduBot], error: Exception, /) -> None:  # type: ignore[override]
+    async def on_error(self, interaction: discord.Interaction[ServiceBot], error: Exception, /) -> None:  # type: ignore[override]
         await tell_error(interaction, error, "the Extend form")  # (a form has its own error hook; buttons do not)
 
-    async def on_submit(self, interaction: discord.Interaction[ViduBot]) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction[ServiceBot]) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         job, bot, locale = self.job, interaction.client, self.locale
         text = self.duration.value.strip()
@@ -124,7 +124,7 @@ class ExtendModal(discord.ui.Modal):
         await _start(interaction, intake, [frame], parent=job, verb="Extending")
 
 
-async def _last_frame_of(bot: ViduBot, job: Job, locale: str) -> Any:
+async def _last_frame_of(bot: ServiceBot, job: Job, locale: str) -> Any:
     """The delivered video's last frame, checked like any member's image."""
     with tempfile.TemporaryDirectory(dir=bot.worker.workdir) as folder:
         video = Path(folder) / "video.mp4"
@@ -140,7 +140,7 @@ async def _last_frame_of(bot: ViduBot, job: Job, locale: str) -> Any:
         raise Refused(str(problem)) from None
 
 
-async def _fetch_video(bot: ViduBot, job: Job, dest: Path, locale: str) -> None:
+async def _fetch_video(bot: ServiceBot, job: Job, dest: Path, locale: str) -> None:
     """The posted attachment (Discord's CDN) if there is one, else the provider's link while it lives."""
     if job.thread_id and job.delivered_message_id:
         try:
@@ -163,7 +163,7 @@ async def _fetch_video(bot: ViduBot, job: Job, dest: Path, locale: str) -> None:
     raise Refused(t("extend.gone", locale))
 
 
-async def _start(interaction: discord.Interaction[ViduBot], intake: Intake, images: list[Any], *, parent: Job,
+async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, images: list[Any], *, parent: Job,
                  verb: str) -> None:
     bot = interaction.client
     locale = locale_of(interaction)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs.migration_files import MIGRATIONS_ROOT
+from bot.db.migration_files import MIGRATIONS_ROOT
 from tests.store.backends import backend_params, pg_url, sqlite_url
 
 

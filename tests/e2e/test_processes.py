@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import JobState, open_store
+from bot.db import open_store
+from bot.jobs import JobState
 from tests.e2e.conftest import BotProcess, assert_no_secret_in, bot_env, launch_bot, png
 from tests.e2e.test_animate import _is_video
 from tests.fakes.discord import FakeChannel, FakeDiscord, Upload

@@ -14,7 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.jobs import JobState, PostgresStore, SQLiteStore
+from bot.db import PostgresStore, SQLiteStore
+from bot.jobs import JobState
 from bot.jobs.outage import DatabaseUnavailable, is_database_outage
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
@@ -79,7 +80,7 @@ async def test_a_task_created_while_the_database_is_away_is_recorded_when_it_is_
 
 
 def test_what_counts_as_the_sqlite_file_being_away(tmp_path: Path) -> None:
-    from bot.jobs.sqlite_store import _sqlite_outage
+    from bot.db.sqlite_store import _sqlite_outage
 
     path = tmp_path / "held.db"
     holder = sqlite3.connect(path, isolation_level=None)

@@ -33,7 +33,7 @@ MODLOG = 77  # server 10 has a mod-log channel; server 11 has none
 
 @dataclass
 class CardListener(RecordingListener):
-    """Records, besides, each job's status card as bot/jobs/delivery.py renders it (with the pause note)."""
+    """Records, besides, each job's status card as bot/ui/delivery.py renders it (with the pause note)."""
 
     store: JobStore | None = None
     cards: dict[str, str] = field(default_factory=dict)

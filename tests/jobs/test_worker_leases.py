@@ -13,7 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.jobs import JobState, JobStore, PostgresStore
+from bot.db import PostgresStore
+from bot.jobs import JobState, JobStore
 from bot.jobs.models import utcnow
 from bot.jobs.worker import JobWorker, WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
@@ -219,7 +220,7 @@ async def test_a_loop_stopped_gracefully_hands_its_jobs_back_at_once(pair: Pair)
 
 async def test_hosts_whose_clocks_differ_by_more_than_the_lease_keep_off_each_others_jobs(tmp_path: Path) -> None:
     """Two processes on hosts whose clocks are 3 leases apart, on one PostgreSQL: each keeps time by the
-    server's clock (bot/jobs/db_clock.py), so the one running ahead does not see the other's lease on an
+    server's clock (bot/db/clock.py), so the one running ahead does not see the other's lease on an
     in-flight submit as run out (judged by its own clock, it would, and submit the job again or give it up)."""
     url = pg_url(tmp_path)  # (skips without PostgreSQL: a SQLite file has one host, so one clock)
     skew = timedelta(seconds=LEASE_SECONDS * 3)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import JobState, open_store
-from bot.jobs.rows import EPOCH
+from bot.db import open_store
+from bot.db.rows import EPOCH
+from bot.jobs import JobState
 from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import private_answer
 from tests.fakes.discord import FakeDiscord, Upload

@@ -15,7 +15,8 @@ from prometheus_client import REGISTRY
 
 from bot.app import ViduBot
 from bot.config import load_settings
-from bot.jobs import Job, JobKind, JobState, open_store
+from bot.db import open_store
+from bot.jobs import Job, JobKind, JobState
 from bot.jobs.models import utcnow
 from bot.moderation import BlockedTerm
 from bot.quotas import GuildSettings, Limit, Period, Scope

@@ -16,8 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.jobs import Job, JobInput, JobKind, JobState, PostgresStore, SQLiteStore
-from bot.jobs.migration_files import MIGRATIONS_ROOT
+from bot.db import PostgresStore, SQLiteStore
+from bot.db.migration_files import MIGRATIONS_ROOT
+from bot.jobs import Job, JobInput, JobKind, JobState
+from bot.jobs.ledger import Settlement
 from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS
 from bot.pricing import BUILT_IN
 from bot.quotas import (
@@ -33,7 +35,6 @@ from bot.quotas import (
     parse_limits,
     request_checks,
 )
-from bot.quotas.report import Settlement
 from tests.store.backends import BACKENDS, ManualClock, backend_params, pg_url, sqlite_url
 from tests.store.factories import drive_to
 

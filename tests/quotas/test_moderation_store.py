@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.jobs import Job, JobInput, JobKind, JobState, SQLiteStore
+from bot.db import SQLiteStore
+from bot.jobs import Job, JobInput, JobKind, JobState
 from bot.moderation import BlockedTerm
 from bot.pricing import BUILT_IN
 from bot.quotas import GuildSettings, Limit, Period, Scope, Usage, charge_for

@@ -26,8 +26,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.jobs import JobStore, PostgresStore, SQLiteStore
-from bot.jobs.pg_store import pg_dsn_from_url
+from bot.db import PostgresStore, SQLiteStore
+from bot.db.pg_store import pg_dsn_from_url
+from bot.jobs import JobStore
 
 PG_URL_ENV = "TEST_DATABASE_URL_PG"
 # Which backend the end-to-end and worker suites use (the store suite always runs every available one).

@@ -1,4 +1,4 @@
-"""The store keeps time by PostgreSQL's clock, whatever this host's clock says (bot/jobs/db_clock.py):
+"""The store keeps time by PostgreSQL's clock, whatever this host's clock says (bot/db/clock.py):
 leases, poll times and job times written by processes on different hosts are comparable."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import JobState, PostgresStore, open_store
-from bot.jobs.db_clock import DatabaseClock
+from bot.db import PostgresStore, open_store
+from bot.db.clock import DatabaseClock
+from bot.jobs import JobState
 from bot.jobs.models import utcnow
 from tests.store.backends import ManualClock, pg_url
 from tests.store.factories import make_job

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.jobs import JobState, PostgresStore, StoreError, open_store
-from bot.jobs.pg_store import MIGRATIONS_DIR, pg_dsn_from_url
+from bot.db import PostgresStore, open_store
+from bot.db.pg_store import MIGRATIONS_DIR, pg_dsn_from_url
+from bot.jobs import JobState, StoreError
 from tests.store.backends import ManualClock, pg_server_url, pg_url
 from tests.store.factories import make_inputs, make_job
 
@@ -191,7 +192,7 @@ async def test_an_unreadable_row_is_named_and_skipped_in_lists(
 
         with pytest.raises(StoreError, match=rf"job {broken.id}: column 'params'"):
             await store.get_job(broken.id)
-        with caplog.at_level(logging.ERROR, logger="bot.jobs.pg_store"):
+        with caplog.at_level(logging.ERROR, logger="bot.db.pg_store"):
             queued = await store.queued_for(fine.guild_id, fine.user_id)
 
     assert [j.id for j in queued] == [fine.id]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import SQLiteStore, StoreError, open_store, sqlite_path_from_url
-from bot.jobs.sqlite_store import MIGRATIONS_DIR, split_statements
+from bot.db import SQLiteStore, open_store, sqlite_path_from_url
+from bot.db.sqlite_store import MIGRATIONS_DIR, split_statements
+from bot.jobs import StoreError
 from tests.store.backends import ManualClock
 from tests.store.factories import make_job
 
@@ -175,7 +176,7 @@ async def test_one_unreadable_row_does_not_hide_the_others_from_lists(
         fine = await store.create_job(make_job(clock), [])
         await asyncio.to_thread(_sql, path, f"UPDATE jobs SET params = 'nope' WHERE id = '{broken.id}'")  # noqa: S608
 
-        with caplog.at_level(logging.ERROR, logger="bot.jobs.sqlite_store"):
+        with caplog.at_level(logging.ERROR, logger="bot.db.sqlite_store"):
             queued = await store.queued_for(fine.guild_id, fine.user_id)
 
         assert [j.id for j in queued] == [fine.id]

@@ -58,7 +58,7 @@ def test_every_listed_module_and_its_focused_tests_exist() -> None:
     targets, equivalents = mutate.load_config()
     assert {t.name for t in targets} >= {
         "bot/quotas/policy.py", "bot/quotas/windows.py", "bot/requests.py", "bot/schedule.py",
-        "bot/provider/models.py", "bot/pricing.py", "bot/jobs/states.py", "bot/quotas/sql_quotas.py",
+        "bot/provider/models.py", "bot/pricing.py", "bot/jobs/states.py", "bot/db/sql_quotas.py",
         "bot/quotas/charging.py", "bot/ui/intake.py::admit"}
     for target in targets:
         assert (ROOT / target.path).is_file(), target.name

@@ -24,17 +24,17 @@ from typing import Any
 
 import aiosqlite
 
-from bot.jobs.migration_files import MIGRATIONS_ROOT, Migration
-from bot.jobs.migration_files import load_migrations as load_sql_files
+from bot.db.migration_files import MIGRATIONS_ROOT, Migration
+from bot.db.migration_files import load_migrations as load_sql_files
+from bot.db.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_ms, to_ms
+from bot.db.sql_quotas import SqlQuotaStore
+from bot.db.sql_report import SqlLedgerReport
+from bot.db.sql_store import SqlJobStore
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
 from bot.jobs.outage import translate_outages
-from bot.jobs.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_ms, to_ms
-from bot.jobs.sql_store import SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, MemberPace, QuotaCheck
-from bot.quotas.sql_quotas import SqlQuotaStore
-from bot.quotas.sql_report import SqlLedgerReport
 
 log = logging.getLogger(__name__)
 

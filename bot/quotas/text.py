@@ -1,4 +1,6 @@
-"""Quota sentences in the member's language: a limit ("3 videos per day"), what is left, what went over."""
+"""Quota sentences in the member's language: a limit ("3 videos per day"), what is left, what went over.
+
+Here, not in bot.i18n, so that the quota package depends on the catalog and never the reverse."""
 
 from __future__ import annotations
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.jobs.rows import EPOCH
-from bot.jobs.sql_store import SqlDialect
+from bot.db.dialect import SqlDialect
+from bot.db.rows import EPOCH
+from bot.jobs.ledger import LedgerEntry, Settlement
 from bot.jobs.states import JobState
-from bot.quotas.report import LedgerEntry, Settlement
 
 # A job's reservation, its settlement (one row per (entry, kind), so at most one of each) and its job.
 _ENTRIES = """

@@ -26,17 +26,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.jobs.db_clock import DatabaseClock
-from bot.jobs.migration_files import MIGRATIONS_ROOT, load_migrations
+from bot.db.clock import DatabaseClock
+from bot.db.migration_files import MIGRATIONS_ROOT, load_migrations
+from bot.db.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job, to_ms, to_whole_ms
+from bot.db.sql_quotas import SqlQuotaStore
+from bot.db.sql_report import SqlLedgerReport
+from bot.db.sql_store import RETURNING, SqlJobStore
 from bot.jobs.models import Job, JobInput, new_job_id, utcnow
 from bot.jobs.outage import translate_outages
-from bot.jobs.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job, to_ms, to_whole_ms
-from bot.jobs.sql_store import RETURNING, SqlJobStore
 from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
 from bot.quotas.models import Charge, MemberPace, QuotaCheck
-from bot.quotas.sql_quotas import SqlQuotaStore
-from bot.quotas.sql_report import SqlLedgerReport
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         max_size: int = POOL_MAX_SIZE,
     ) -> PostgresStore:
         """`clock`: what the store calls "now"; by default the server's clock, read through this host's
-        (`host_clock`) and an offset measured at connect and every minute after (bot/jobs/db_clock.py)."""
+        (`host_clock`) and an offset measured at connect and every minute after (bot/db/clock.py)."""
         dsn, schema = pg_dsn_from_url(url)
         where = _describe(dsn, schema)
         # A schema that does not exist yet is skipped by search_path until migrate() creates it.

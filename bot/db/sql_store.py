@@ -8,15 +8,15 @@ the fence, releasing the lease, the ledger moving in the same transaction) is th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from bot.db.dialect import SqlDialect
+from bot.db.rows import EPOCH, JOB_COLUMNS, MS, to_ms
 from bot.jobs.models import Job
 from bot.jobs.pause import PauseKind, ProviderPause
-from bot.jobs.rows import EPOCH, JOB_COLUMNS, MS, to_ms
 from bot.jobs.states import ACTIVE_STATES, TERMINAL_STATES, JobState, check_transition
 from bot.jobs.store import TRANSITION_FIELDS, StoreError
 from bot.quotas.models import MemberPace, QueueFull, TooSoon
@@ -27,60 +27,6 @@ RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
 SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 # A fenced write ends its holder's lease with it.
 RELEASE = ("lease_owner = NULL", "lease_until = NULL")
-
-
-class Params:
-    """Placeholders in the order values are added: `?` (SQLite) or `$1, $2, ...` (PostgreSQL)."""
-
-    def __init__(self, *, numbered: bool) -> None:
-        self.values: list[object] = []
-        self._numbered = numbered
-
-    def __call__(self, value: object) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}" if self._numbered else "?"
-
-    def one_of(self, values: Sequence[str]) -> str:
-        """`column <this>`: membership in a list of text values."""
-        if self._numbered:
-            return f"= ANY({self(list(values))}::text[])"
-        return f"IN ({', '.join(self(v) for v in values)})"
-
-
-class SqlDialect:
-    """The pieces a SQL store provides (SQLite or PostgreSQL) for the shared job and quota code."""
-
-    NUMBERED_PARAMS = False  # PostgreSQL: True ($1, $2, ...)
-    FOR_UPDATE = ""  # PostgreSQL: " FOR UPDATE" (SQLite's write transaction already excludes others)
-    _clock: Callable[[], datetime]
-
-    def _write(self) -> AbstractAsyncContextManager[Any]:
-        raise NotImplementedError  # one transaction on one connection
-
-    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
-        raise NotImplementedError  # a read outside any write transaction
-
-    async def _conn_rows(self, conn: Any, sql: str, values: Sequence[object]) -> Sequence[Any]:
-        raise NotImplementedError  # a read inside `conn`'s transaction
-
-    async def _conn_execute(self, conn: Any, sql: str, values: Sequence[object]) -> None:
-        raise NotImplementedError  # a write inside `conn`'s transaction
-
-    def _time(self, value: datetime, what: str) -> object:
-        raise NotImplementedError  # a time as the dialect keeps it
-
-    def _ms_from_db(self, value: Any) -> int:
-        raise NotImplementedError  # a stored time back as integer milliseconds since the epoch
-
-    def _flag(self, value: bool) -> object:
-        raise NotImplementedError  # a boolean as the dialect keeps it
-
-    async def _lock_guild_in(self, conn: Any, guild_id: int) -> None:
-        """Serialise quota reservations of one server until `conn`'s transaction ends."""
-        raise NotImplementedError
-
-    def _params(self) -> Params:
-        return Params(numbered=self.NUMBERED_PARAMS)
 
 
 class SqlJobStore(SqlDialect):

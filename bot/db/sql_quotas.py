@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.jobs.sql_store import SqlDialect
+from bot.db.dialect import SqlDialect
 from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS, JobState
 from bot.moderation import BlockedTerm
 from bot.quotas.models import Charge, GuildSettings, Limit, Period, QuotaCheck, QuotaExceeded, Scope, Usage

@@ -1,6 +1,6 @@
 """What the ledger says about each job, for reconciliation with the provider's bill (`python -m bot ledger`).
 
-Plain data, no I/O: the stores read it (bot/quotas/sql_report.py), bot/reconcile.py judges it.
+Plain data, no I/O: the stores read it (bot/db/sql_report.py), bot/reconcile.py judges it.
 """
 
 from __future__ import annotations
