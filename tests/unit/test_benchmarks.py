@@ -1,5 +1,5 @@
 """The benchmark's own arithmetic: what it counts, how it ranks, which keys it publishes (its figures are
-quoted in the README, so a wrong count is a wrong claim)."""
+quoted in docs/PERFORMANCE.md, so a wrong count is a wrong claim)."""
 
 from __future__ import annotations
 
