@@ -211,6 +211,7 @@ MESSAGES: dict[str, str] = {
     "preview.started": "Started: job `{job_id}` in <#{thread_id}>.",
     "preview.cancelled": "Cancelled. Nothing was sent and nothing was charged.",
     "preview.expired": "This preview expired; nothing was sent or charged. Run /storyboard again to make it.",
+    "preview.replaced": "Closed: you opened newer previews (at most {limit} stay open). Nothing was sent or charged.",
     # --- the message menu "Apps → Animate"
     "menu.skipped_one": " (its{other} attachment is not a picture)",
     "menu.skipped_many": " (its {count}{other} attachments are not pictures)",

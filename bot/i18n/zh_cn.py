@@ -179,6 +179,7 @@ MESSAGES: dict[str, str] = {
     "preview.started": "已开始：任务 `{job_id}`，位于 <#{thread_id}>。",
     "preview.cancelled": "已取消。什么都没有发送，也没有扣除额度。",
     "preview.expired": "此预览已过期；什么都没有发送或扣除。请再次运行 /故事板。",
+    "preview.replaced": "已关闭：你打开了更新的预览（最多同时保留 {limit} 个）。什么都没有发送，也没有扣除额度。",
     "menu.skipped_one": "（{other}一个附件不是图片）",
     "menu.skipped_many": "（{other}{count} 个附件不是图片）",
     "menu.other": "另有",

@@ -214,6 +214,9 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
     missing = missing_permissions(interaction, private=intake.private)
     if missing:
         raise Refused(missing_permissions_text(missing, locale))
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread) and opens_private_thread_beside(channel, private=intake.private):
+        await _parent_for_private(interaction, channel, locale)  # a forum post: refused before any download
     settings = await store.guild_settings(guild_id)
     if await store.is_blocked(guild_id, user_id):
         raise Refused(t("refuse.blocked", locale))
@@ -335,10 +338,7 @@ async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, lo
             return channel  # a thread or a forum post: answer right there (a private one for a private request)
         # A private request in a public thread: its card, prompt and pictures go to a private thread of its own
         # beside it, never into the thread everyone reads.
-        parent = channel.parent or await interaction.client.fetch_channel(channel.parent_id)
-        if not isinstance(parent, discord.TextChannel):  # a forum post: a forum holds no private threads
-            raise Refused(t("refuse.private_in_forum", locale))
-        channel = parent
+        channel = await _parent_for_private(interaction, channel, locale)
     if not isinstance(channel, discord.TextChannel):
         raise Refused(t("refuse.channel_type", locale))
     name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)
@@ -355,6 +355,15 @@ async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, lo
     ))
     return await retrying_unavailable("opening the thread", lambda: starter.create_thread(
         name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+
+
+async def _parent_for_private(interaction: discord.Interaction[Any], thread: discord.Thread,
+                              locale: str) -> discord.TextChannel:
+    """Where a private request made in `thread` gets its own private thread: the parent text channel."""
+    parent = thread.parent or await interaction.client.fetch_channel(thread.parent_id)
+    if not isinstance(parent, discord.TextChannel):  # a forum post: a forum holds no private threads
+        raise Refused(t("refuse.private_in_forum", locale))
+    return parent
 
 
 def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:

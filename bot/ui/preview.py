@@ -27,6 +27,9 @@ log = logging.getLogger("bot.ui.preview")
 PREVIEW_TIMEOUT_SECONDS = 10 * 60  # well inside the 15-minute interaction token that edits the preview
 PROMPT_PREVIEW_CHARS = 150  # nine long prompts must still fit one 2000-character message
 START_ID, CANCEL_ID = "vidu:preview:start", "vidu:preview:cancel"
+# Open previews hold their checked pictures in memory (up to ten each): a member keeps this many at most.
+# Opening one more closes their oldest, which they have most likely left anyway, rather than refusing.
+MAX_OPEN_PREVIEWS_PER_MEMBER = 2
 
 
 def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
@@ -72,13 +75,22 @@ class StoryboardPreview(discord.ui.View):
         self._busy = asyncio.Lock()  # a double press must not start two jobs
 
     async def send(self, interaction: discord.Interaction[Any]) -> discord.WebhookMessage:
-        """Post the preview as the private answer to an acknowledged interaction."""
+        """Post the preview as the private answer to an acknowledged interaction; the member's oldest open
+        preview is closed if this one is over MAX_OPEN_PREVIEWS_PER_MEMBER."""
         picture = await render_preview_picture(self.intake, self.images)
         self.message = await interaction.followup.send(
             preview_text(self.intake, expires_at=self.expires_at, locale=self.locale),
             file=discord.File(io.BytesIO(picture), filename="storyboard.png"),
             view=self, ephemeral=True, wait=True,
         )
+        mine = _OPEN.setdefault(self.owner_id, [])
+        mine.append(self)
+        while len(mine) > MAX_OPEN_PREVIEWS_PER_MEMBER:
+            oldest = next((p for p in mine if not p._busy.locked()), None)
+            if oldest is None:  # every other one is starting a job right now: they leave by themselves
+                break
+            oldest._finish()
+            await oldest._close_with(t("preview.replaced", oldest.locale, limit=MAX_OPEN_PREVIEWS_PER_MEMBER))
         return self.message
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
@@ -117,21 +129,39 @@ class StoryboardPreview(discord.ui.View):
         )
 
     async def on_timeout(self) -> None:
-        self.images = []
+        self._forget()
+        await self._close_with(t("preview.expired", self.locale))
+
+    async def _close_with(self, text: str) -> None:
+        """Say why the preview ended, in place of its picture and buttons."""
         if self.message is None:
             return
         try:
-            await self.message.edit(
-                content=t("preview.expired", self.locale),
-                attachments=[], view=None,
-            )
+            await self.message.edit(content=text, attachments=[], view=None)
         except discord.HTTPException:
-            log.warning("could not mark an expired storyboard preview for user %s", self.owner_id)
+            log.warning("could not close a storyboard preview for user %s", self.owner_id)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
                        item: discord.ui.Item[Any], /) -> None:
         await tell_error(interaction, error, "the storyboard preview", self.locale)
 
     def _finish(self) -> None:
-        self.images = []  # free the pictures now rather than at the timeout
+        self._forget()
         self.stop()
+
+    def _forget(self) -> None:
+        self.images = []  # free the pictures now rather than at the timeout
+        mine = _OPEN.get(self.owner_id, [])
+        if self in mine:
+            mine.remove(self)
+        if not mine:
+            _OPEN.pop(self.owner_id, None)
+
+
+def open_previews(owner_id: int) -> int:
+    """How many previews a member has open in this process."""
+    return len(_OPEN.get(owner_id, ()))
+
+
+# Open previews by member, oldest first. Per process: a preview lives in the process that showed it.
+_OPEN: dict[int, list[StoryboardPreview]] = {}

@@ -4,7 +4,6 @@ a slash command, so every check and limit applies to them too."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
@@ -22,7 +21,7 @@ from bot.media.video import last_frame
 from bot.provider import ProviderError
 from bot.requests import img2video_params
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
-from bot.ui.intake import Intake, Refused, start_job, validate_request
+from bot.ui.intake import Admission, Intake, Refused, admit, start_job, validate_request
 from bot.ui.replies import answers_errors, tell_error
 
 if TYPE_CHECKING:
@@ -112,16 +111,18 @@ class ExtendModal(discord.ui.Modal):
         if not text.isdigit() or not 1 <= int(text) <= 10:
             await interaction.followup.send(t("extend.bad_seconds", locale, text=repr(text)), ephemeral=True)
             return
-        try:
-            frame = await _last_frame_of(bot, job, locale)
-        except Refused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
-            return
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
         params = img2video_params(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, int(text), job.private,
                         title=t("title.extension", locale, job_id=job.id))
-        await _start(interaction, intake, [frame], parent=job, verb="Extending")
+        try:
+            # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
+            admission = await admit(bot, interaction, intake)
+            frame = await _last_frame_of(bot, job, locale)
+        except Refused as refusal:
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return
+        await _start(interaction, intake, [frame], parent=job, verb="Extending", admission=admission)
 
 
 async def _last_frame_of(bot: ServiceBot, job: Job, locale: str) -> Any:
@@ -148,10 +149,12 @@ async def _fetch_video(bot: ServiceBot, job: Job, dest: Path, locale: str) -> No
             message = await channel.fetch_message(job.delivered_message_id)  # type: ignore[union-attr]
             videos = [a for a in message.attachments if a.filename.endswith(".mp4")]
             if videos and videos[0].size <= bot.settings.video_max_bytes:
-                data = await videos[0].read()
-                await asyncio.to_thread(dest.write_bytes, data)
+                # Streamed to disk, never whole in memory: the CDN link is signed like the provider's, so the
+                # same download (size cap, checked to be a video, nothing left behind on failure) reads it.
+                await bot.provider.download_video(videos[0].url, dest, max_bytes=bot.settings.video_max_bytes,
+                                                  timeout=bot.settings.video_download_timeout_seconds)
                 return
-        except discord.HTTPException:
+        except (discord.HTTPException, ProviderError):
             log.warning("job %s: could not read the posted video back", job.id)
     if job.video_url:
         try:
@@ -164,12 +167,12 @@ async def _fetch_video(bot: ServiceBot, job: Job, dest: Path, locale: str) -> No
 
 
 async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, images: list[Any], *, parent: Job,
-                 verb: str) -> None:
+                 verb: str, admission: Admission | None = None) -> None:
     bot = interaction.client
     locale = locale_of(interaction)
     try:
         validate_request(intake, images, locale)
-        new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id)
+        new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id, admission=admission)
     except Refused as refusal:
         await interaction.followup.send(str(refusal), ephemeral=True)
         return

@@ -136,3 +136,59 @@ async def test_a_private_request_in_a_public_thread_gets_a_private_thread_beside
 def answer_visible_only_to_alice(fake: FakeDiscord, ix: Any, alice: int) -> bool:
     answers = [fake.message(i) for i in [ix.original_message_id, *ix.followup_ids] if i]
     return bool(answers) and all(m.ephemeral and m.visible_to == alice for m in answers)
+
+
+async def test_try_again_on_a_private_job_pressed_in_a_public_thread_stays_private(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """/jobs shows Try again under a failed private job wherever it is run; pressed in a public thread, the new
+    job still gets a private thread of its own, and nothing of it reaches the thread everyone reads."""
+    world = fake_discord.world
+    await start_bot()
+    provider.plan_next_task(fail_reason="GPU node crashed")
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general, options={
+        "image": Upload("s.png", png()), "prompt": "my secret garden", "private": True})
+    assert "on its way" in await answer_of(fake_discord, ix)
+    secret = await fake_discord.wait_for_thread(world.general, lambda c: c.type == PRIVATE_THREAD, timeout=15)
+    failed = await fake_discord.wait_for_message(secret, lambda m: "Failed" in m.content, timeout=30)
+    (retry_id,) = [c for c in failed.custom_ids() if c.startswith("vidu:reroll:")]
+    job_id = retry_id.removeprefix("vidu:reroll:")
+
+    assert "on its way" in await animate(fake_discord, world.alice, "for everyone")
+    public = await fake_discord.wait_for_thread(world.general, lambda c: c.type != PRIVATE_THREAD, timeout=15)
+    await fake_discord.wait_for_message(public, _is_video, timeout=30)
+    seen_in_public = [m.id for m in fake_discord.messages(public) if not m.ephemeral]
+
+    jobs = await fake_discord.slash(world.alice, "jobs", channel=public, options={"job": job_id})
+    await fake_discord.wait_for(lambda: jobs.original_message_id or None, timeout=10, what="the /jobs answer",
+                                seen=lambda: str(jobs.responses))
+    detail = fake_discord.message(jobs.original_message_id)
+    assert detail.ephemeral and retry_id in detail.custom_ids()
+    pressed = await fake_discord.press_button(world.alice, detail, retry_id)
+    assert "Re-rolling" in await answer_of(fake_discord, pressed)
+    await eventually(lambda: len(provider.tasks) == 3, timeout=30, what="the retried task")
+    retried = await fake_discord.wait_for_thread(
+        world.general, lambda c: c.type == PRIVATE_THREAD and c.id != secret.id, timeout=15)
+    await fake_discord.wait_for_message(retried, _is_video, timeout=30)
+    assert any("my secret garden" in m.content for m in fake_discord.messages(retried))
+    assert [m.id for m in fake_discord.messages(public) if not m.ephemeral] == seen_in_public
+    assert not any("my secret garden" in m.content for m in fake_discord.messages(world.general))
+
+
+async def test_a_private_request_in_a_forum_post_is_refused_before_its_picture_is_read(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """A forum holds no private threads: the request is refused, saying so, and nothing is fetched or stored."""
+    world = fake_discord.world
+    await start_bot()
+    post = await fake_discord.member_opens_forum_post(world.alice, world.forum, "my garden")
+    ix = await fake_discord.slash(world.alice, "animate", channel=post, options={
+        "image": Upload("s.png", png()), "prompt": "my secret garden", "private": True})
+    refused = await answer_of(fake_discord, ix)
+    assert "can't be answered in a forum post" in refused, refused
+    assert fake_discord.cdn.downloads == [] and provider.requests_to("submit") == []
+    assert [m.id for m in fake_discord.messages(post) if not m.ephemeral] == [post.id]  # only the first post
+    public = await fake_discord.slash(world.alice, "animate", channel=post, options={
+        "image": Upload("p.png", png()), "prompt": "for the forum"})
+    assert "on its way" in await answer_of(fake_discord, public)  # the same post takes a public request
+    await fake_discord.wait_for_message(post, _is_video, timeout=30)

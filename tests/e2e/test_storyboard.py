@@ -166,6 +166,31 @@ async def test_cancel_on_the_preview_sends_nothing(
     assert stored_rows(tmp_path) == (0, 0)
 
 
+async def test_a_third_open_preview_closes_the_members_oldest(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot, tmp_path: Path
+) -> None:
+    """Open previews hold their pictures in memory: a member keeps two at most (MAX_OPEN_PREVIEWS_PER_MEMBER).
+    The oldest is closed, saying why, and the newer two still start."""
+    await start_bot()
+    world = fake_discord.world
+    previews = [(await preview_of(fake_discord, {"frames": three_frames(), "prompts": f"take {n}"}))[0]
+                for n in range(3)]
+    def oldest() -> SentMessage:
+        return fake_discord.message(previews[0].id)
+
+    first = await fake_discord.wait_for(lambda: oldest() if "Closed" in oldest().content else None, timeout=15,
+                                        what="the oldest preview to close", seen=lambda: oldest().content)
+    assert "at most 2 stay open" in first.content and "Nothing was sent or charged" in first.content
+    assert first.custom_ids() == [] and first.attachments == []
+    with pytest.raises(FakeUsageError):
+        await fake_discord.press_button(world.alice, first, START)
+    for newer in previews[1:]:
+        assert set(fake_discord.message(newer.id).custom_ids()) == {START, CANCEL}
+    await fake_discord.press_button(world.alice, previews[2], START)
+    await started(fake_discord, previews[2])
+    assert stored_rows(tmp_path)[0] == 1  # only the pressed Start stored a job
+
+
 async def test_bad_counts_and_a_bad_image_are_listed_in_one_private_message(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from PIL import Image
 
 from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import _is_video, private_answer
-from tests.fakes.discord import FakeDiscord, SentMessage, Upload
+from tests.e2e.test_moderators import run
+from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider
 
 
@@ -27,6 +29,13 @@ async def _first_video(fake: FakeDiscord, provider: FakeProvider, **options: obj
 def _button(message: SentMessage, prefix: str) -> str:
     (custom_id,) = [c for c in message.custom_ids() if c.startswith(prefix)]
     return custom_id
+
+
+async def _extend(fake: FakeDiscord, who: Any, video: SentMessage, prompt: str, duration: str) -> InteractionRecord:
+    """Press Extend under `video` and send its form; the form's submission."""
+    opened = await fake.press_button(who, video, _button(video, "vidu:extend:"))
+    await fake.wait_for(lambda: opened.modal or None, timeout=10, what="the Extend form", seen=lambda: "")
+    return await fake.submit_modal(who, opened, {"prompt": prompt, "duration": duration})
 
 
 async def test_reroll_sends_the_same_inputs_with_a_new_seed_in_the_same_thread(
@@ -75,10 +84,7 @@ async def test_extend_starts_from_the_last_frame_with_a_new_prompt(
 ) -> None:
     await start_bot()
     video = await _first_video(fake_discord, provider)
-    opened = await fake_discord.press_button(fake_discord.world.alice, video, _button(video, "vidu:extend:"))
-    await fake_discord.wait_for(lambda: opened.modal or None, timeout=10, what="the Extend form", seen=lambda: "")
-    submitted = await fake_discord.submit_modal(fake_discord.world.alice, opened,
-                                                {"prompt": "the kite flies away", "duration": "3"})
+    submitted = await _extend(fake_discord, fake_discord.world.alice, video, "the kite flies away", "3")
     assert "Extending" in (await private_answer(fake_discord, submitted)).content
     await eventually(lambda: len(provider.tasks) == 2, timeout=30, what="the extension")
     body = list(provider.tasks.values())[1].body
@@ -94,11 +100,41 @@ async def test_extend_with_a_bad_duration_sends_nothing(
 ) -> None:
     await start_bot()
     video = await _first_video(fake_discord, provider)
-    opened = await fake_discord.press_button(fake_discord.world.alice, video, _button(video, "vidu:extend:"))
-    await fake_discord.wait_for(lambda: opened.modal or None, timeout=10, what="the Extend form", seen=lambda: "")
-    submitted = await fake_discord.submit_modal(fake_discord.world.alice, opened, {"prompt": "x", "duration": "99"})
+    submitted = await _extend(fake_discord, fake_discord.world.alice, video, "x", "99")
     assert "not a whole number from 1 to 10" in (await private_answer(fake_discord, submitted)).content
     assert len(provider.tasks) == 1
+
+
+async def test_a_blocked_member_s_extend_is_refused_before_the_video_is_read(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """Admission runs before the posted video is fetched (from Discord's CDN or the provider) or decoded."""
+    await start_bot()
+    world = fake_discord.world
+    video = await _first_video(fake_discord, provider)
+    assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.alice)
+    cdn_reads, provider_reads = len(fake_discord.cdn.downloads), len(provider.requests_to("video"))
+    submitted = await _extend(fake_discord, world.alice, video, "and away", "3")
+    refused = await private_answer(fake_discord, submitted)
+    assert "paused your video requests" in refused.content, refused.content
+    assert len(fake_discord.cdn.downloads) == cdn_reads  # the posted video was not read back
+    assert len(provider.requests_to("video")) == provider_reads  # nor fetched from the provider
+    assert len(provider.tasks) == 1
+
+
+async def test_extend_reads_the_posted_video_back_from_discord(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """The posted attachment is the source (the provider's link may have expired): one CDN read of it."""
+    await start_bot()
+    world = fake_discord.world
+    video = await _first_video(fake_discord, provider)
+    provider.expire_video_urls()
+    cdn_reads = len(fake_discord.cdn.downloads)
+    submitted = await _extend(fake_discord, world.alice, video, "onwards", "2")
+    assert "Extending" in (await private_answer(fake_discord, submitted)).content
+    await eventually(lambda: len(provider.tasks) == 2, timeout=30, what="the extension")
+    assert fake_discord.cdn.downloads[cdn_reads:] == [video.attachments[0].id]
 
 
 async def test_a_failed_job_says_why_and_can_be_tried_again_without_uploading(

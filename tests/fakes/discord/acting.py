@@ -19,7 +19,9 @@ from .errors import FakeUsageError
 from .interactions import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, InteractionRecord
 from .messages import attachment_json, message_json, resolve_mentions
 from .models import (
+    FORUM,
     PRIVATE_THREAD,
+    PUBLIC_THREAD,
     FakeChannel,
     FakeMember,
     FakeRole,
@@ -415,6 +417,30 @@ class MemberActions:
         return out
 
     # --- plain messages ------------------------------------------------------------------------------
+
+    async def member_opens_forum_post(
+        self, member: FakeMember, forum: FakeChannel, name: str, content: str = "first post"
+    ) -> FakeChannel:
+        """A member starts a post (a public thread) in a forum channel; its starter message has the post's id."""
+        fake = self.fake
+        self._check_can_see(member, forum)
+        if forum.type != FORUM:
+            raise FakeUsageError(f"#{forum.name} is not a forum channel")
+        post = FakeChannel(
+            id=fake.new_id(), type=PUBLIC_THREAD, name=name, guild=forum.guild, parent_id=forum.id,
+            owner_id=member.id, created_at=fake.clock.now(), auto_archive_duration=1440,
+            thread_member_ids={member.id},
+        )  # fmt: skip
+        fake.channels[post.id] = post
+        forum.guild.channels[post.id] = post
+        await fake.emit("THREAD_CREATE", {**post.to_json(), "newly_created": True})
+        await fake.store_message(SentMessage(
+            id=post.id, channel_id=post.id, guild_id=forum.guild.id, author_id=member.id, content=content,
+            embeds=[], components=[], flags=0, attachments=[], created_at=fake.clock.now(),
+            mentions=[], mention_roles=[], mention_everyone=False,
+        ))  # fmt: skip
+        await fake.touch()
+        return post
 
     async def member_says(
         self, member: FakeMember, channel: FakeChannel, content: str = "", *, files: list[Upload] | None = None

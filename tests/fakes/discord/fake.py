@@ -662,6 +662,11 @@ class FakeDiscord:
     ) -> InteractionRecord:
         return await self._actions.submit_modal(member, opened_by, values)
 
+    async def member_opens_forum_post(
+        self, member: FakeMember, forum: FakeChannel, name: str, content: str = "first post"
+    ) -> FakeChannel:
+        return await self._actions.member_opens_forum_post(member, forum, name, content)
+
     async def member_says(
         self, member: FakeMember, channel: FakeChannel, content: str = "", *, files: list[Upload] | None = None
     ) -> SentMessage:
