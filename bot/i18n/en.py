@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "intake.too_big": "{filename}: {size} MB is over the {limit} MB limit",
     "intake.read_timeout": "{filename}: could not be read from Discord in time",
     "intake.download_failed": "{filename}: could not be downloaded from Discord",
+    "intake.not_a_picture": "{filename}: Discord says this is {kind}, not a picture; attach a PNG, JPEG or WebP image",
     # --- a refused picture: our sentence, then the check's own detail (English, from bot/media)
     "image.problem": "{filename}: {detail}",
     "image.empty": "{filename}: {detail}",

@@ -16,6 +16,7 @@ MESSAGES: dict[str, str] = {
     "intake.too_big": "{filename}：{size} MB，超过了 {limit} MB 的上限",
     "intake.read_timeout": "{filename}：未能及时从 Discord 读取",
     "intake.download_failed": "{filename}：无法从 Discord 下载",
+    "intake.not_a_picture": "{filename}：Discord 显示这是 {kind} 文件，不是图片；请附上 PNG、JPEG 或 WebP 图片",
     "image.problem": "{filename}：图片无法使用（{detail}）",
     "image.empty": "{filename}：文件是空的（{detail}）",
     "image.too_large": "{filename}：文件太大（{detail}）",

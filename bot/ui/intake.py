@@ -96,17 +96,31 @@ class Intake:
     title: str  # the thread's name: the prompt, shortened
 
 
+def could_be_a_picture(content_type: str | None) -> bool:
+    """From Discord's metadata: a type that cannot be an image (video/mp4, application/pdf ...). Unknown, or
+    application/octet-stream (a file without extension), could still be one: the image checks decide."""
+    if not content_type:
+        return True
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.startswith("image/") or kind == "application/octet-stream"
+
+
 async def read_attachments(
     attachments: Sequence[discord.Attachment], *, max_bytes: int, read_timeout: float,
     locale: str = DEFAULT_LOCALE,
 ) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """Read every attachment's bytes now (CDN links expire), bounded in size and time."""
+    """Read every attachment's bytes now (CDN links expire), bounded in size and time. What Discord's
+    metadata already refuses (too big, a video or a document) is never downloaded."""
     files: list[tuple[str, bytes]] = []
     problems: list[str] = []
     for attachment in attachments:
         if attachment.size > max_bytes:
             problems.append(t("intake.too_big", locale, filename=attachment.filename,
                               size=f"{attachment.size / MB:.1f}", limit=f"{max_bytes / MB:.0f}"))
+            continue
+        if not could_be_a_picture(attachment.content_type):
+            problems.append(t("intake.not_a_picture", locale, filename=attachment.filename,
+                              kind=attachment.content_type))
             continue
         try:
             data = await asyncio.wait_for(attachment.read(), read_timeout)

@@ -130,6 +130,20 @@ async def test_bad_input_gets_one_private_message_listing_each_problem_and_sends
     assert fake_discord.threads(world.general) == []
 
 
+async def test_a_video_attached_as_a_keyframe_is_refused_from_its_metadata_without_a_download(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    options = {"start": Upload("start.png", png()), "frame1": Upload("b.png", png()),
+               "frame2": Upload("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(64))}
+    ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
+    answer = await private_answer(fake_discord, ix)
+    assert "clip.mp4: Discord says this is video/mp4, not a picture" in answer.content, answer.content
+    assert len(fake_discord.cdn.downloads) == 2  # the two pictures, never the video
+    assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
+
+
 async def test_a_segment_count_mismatch_is_refused_at_once(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
