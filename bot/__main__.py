@@ -35,10 +35,13 @@ from bot.provider import (
     TransientProviderError,
     ViduClient,
 )
+from bot.provider.models import FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     InputProblem,
     check_keyframe_count,
     image_budget,
+    img2video_params,
+    img2video_request,
     multiframe_request,
     split_durations,
     split_prompts,
@@ -87,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("image", help="a local image file or an http(s) URL")
     animate.add_argument("--prompt", required=True)
     animate.add_argument("--duration", type=int, default=5, help="1-10 seconds (default 5)")
-    animate.add_argument("--resolution", choices=["720p", "1080p"], default="720p")
+    animate.add_argument("--resolution", choices=FAST_RESOLUTIONS, default="720p")
     animate.add_argument("--movement", choices=["auto", "small", "medium", "high"], default="auto")
     animate.add_argument("--seed", type=int)
     animate.add_argument("--audio", action="store_true")
@@ -100,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     keyframes.add_argument("keys", nargs="+", metavar="KEY", help="2 to 9 keyframes, in order")
     keyframes.add_argument("--prompts", help='one prompt, or one per segment: "p1|p2|p3"')
     keyframes.add_argument("--durations", help='one duration, or one per segment: "4,5,3" (2-7 s)')
-    keyframes.add_argument("--resolution", choices=["540p", "720p", "1080p"], default="720p")
+    keyframes.add_argument("--resolution", choices=MULTIFRAME_RESOLUTIONS, default="720p")
     keyframes.add_argument("--watermark", action="store_true")
     wait_options(keyframes)
 
@@ -240,11 +243,9 @@ async def _submit_and_maybe_follow(
 # ------------------------------------------------------------------------------------------ commands
 async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
     (image,) = await _images_as_request_values([args.image], settings)
-    request = Img2VideoRequest(
-        image=image, prompt=args.prompt, duration=args.duration, resolution=args.resolution,
-        movement_amplitude=args.movement, seed=args.seed, audio=args.audio, bgm=args.bgm,
-        off_peak=args.off_peak,
-    )
+    request = img2video_request(img2video_params(
+        prompt=args.prompt, duration=args.duration, resolution=args.resolution, movement=args.movement,
+        seed=args.seed, audio=args.audio, bgm=args.bgm, off_peak=args.off_peak), image)
     await _submit_and_maybe_follow(request, args, settings)
 
 

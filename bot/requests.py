@@ -10,10 +10,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.i18n.catalog import DEFAULT_LOCALE, t
-from bot.provider import Img2VideoRequest, KeyframeSetting, MultiframeRequest
+from bot.provider import Img2VideoRequest, MultiframeRequest
+from bot.provider.models import DEFAULT_SEGMENT_SECONDS, KEYFRAME_COUNT_RANGE, SEGMENT_DURATION_RANGE
 
-MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 9
-SEGMENT_DURATION_MIN, SEGMENT_DURATION_MAX, SEGMENT_DURATION_DEFAULT = 2, 7, 5
+# The provider's ranges (bot/provider/models.py), under the names the member-facing checks use.
+MIN_KEYFRAMES, MAX_KEYFRAMES = KEYFRAME_COUNT_RANGE
+SEGMENT_DURATION_MIN, SEGMENT_DURATION_MAX = SEGMENT_DURATION_RANGE
+SEGMENT_DURATION_DEFAULT = DEFAULT_SEGMENT_SECONDS
 # The official Vidu API caps a request body at 20 MB; keep the images' data URIs together below this.
 REQUEST_IMAGE_BUDGET = 18 * 1024 * 1024
 
@@ -84,28 +87,6 @@ def image_budget(per_image_budget: int, image_count: int) -> int:
     return max(256 * 1024, min(per_image_budget, REQUEST_IMAGE_BUDGET // max(1, image_count)))
 
 
-def multiframe_request(
-    start_image: str,
-    key_images: Sequence[str],
-    *,
-    prompts: str | None,
-    durations: str | None,
-    resolution: str = "720p",
-    watermark: bool = False,
-) -> MultiframeRequest:
-    """A multiframe request: each key image ends its segment; prompts and durations per segment."""
-    check_keyframe_count(len(key_images))
-    segment_prompts = split_prompts(prompts, len(key_images))
-    segment_durations = split_durations(durations, len(key_images))
-    settings = tuple(
-        KeyframeSetting(key_image=image, prompt=prompt, duration=duration)
-        for image, prompt, duration in zip(key_images, segment_prompts, segment_durations, strict=True)
-    )
-    return MultiframeRequest(
-        start_image=start_image, image_settings=settings, resolution=resolution, watermark=watermark
-    )
-
-
 # ------------------------------------------------------------------ stored job parameters <-> requests
 # A job stores its settings as plain JSON and its images separately, so the provider request can be
 # rebuilt (submit after a restart, Re-roll, /jobs) without keeping image data URIs in the params.
@@ -125,26 +106,46 @@ def multiframe_params(
             "watermark": watermark}
 
 
+def img2video_request(params: Mapping[str, Any], image: str) -> Img2VideoRequest:
+    return Img2VideoRequest(
+        image=image, prompt=params["prompt"], duration=params["duration"],
+        resolution=params["resolution"], movement_amplitude=params["movement"], seed=params.get("seed"),
+        audio=params.get("audio", False), bgm=params.get("bgm", False), off_peak=params.get("off_peak", False),
+    )
+
+
+def multiframe_request_of(params: Mapping[str, Any], images: Sequence[str]) -> MultiframeRequest:
+    """`images`: the start image, then one key image per segment (an error names the keyframe)."""
+    start, *keys = images
+    return MultiframeRequest.build(start, keys, prompts=params["prompts"], durations=params["durations"],
+                                   resolution=params["resolution"], watermark=params.get("watermark", False))
+
+
 def provider_request(
     kind: str, params: Mapping[str, Any], images: Sequence[str]
 ) -> Img2VideoRequest | MultiframeRequest:
-    """The provider request of a stored job: `images` are its inputs in order, as URLs or data URIs."""
+    """The provider request of a job (stored, or about to be): `images` are its inputs in order, as URLs or
+    data URIs. The one builder: the job loop, the request check at intake and the CLI all come here."""
     if kind == "img2video":
         (image,) = images
-        return Img2VideoRequest(
-            image=image, prompt=params["prompt"], duration=params["duration"],
-            resolution=params["resolution"], movement_amplitude=params["movement"], seed=params.get("seed"),
-            audio=params.get("audio", False), bgm=params.get("bgm", False),
-            off_peak=params.get("off_peak", False),
-        )
+        return img2video_request(params, image)
     if kind == "multiframe":
-        start, *keys = images
-        settings = tuple(
-            KeyframeSetting(key_image=key, prompt=prompt, duration=duration)
-            for key, prompt, duration in zip(keys, params["prompts"], params["durations"], strict=True)
-        )
-        return MultiframeRequest(
-            start_image=start, image_settings=settings, resolution=params["resolution"],
-            watermark=params.get("watermark", False),
-        )
+        return multiframe_request_of(params, images)
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def multiframe_request(
+    start_image: str,
+    key_images: Sequence[str],
+    *,
+    prompts: str | None,
+    durations: str | None,
+    resolution: str = "720p",
+    watermark: bool = False,
+) -> MultiframeRequest:
+    """From text as typed ("a|b" prompts, "4,5" seconds; the CLI's way in), through the builder above."""
+    check_keyframe_count(len(key_images))
+    params = multiframe_params(prompts=split_prompts(prompts, len(key_images)),
+                               durations=split_durations(durations, len(key_images)),
+                               resolution=resolution, watermark=watermark)
+    return multiframe_request_of(params, [start_image, *key_images])

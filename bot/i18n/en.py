@@ -184,7 +184,7 @@ MESSAGES: dict[str, str] = {
     "extend.title": "Extend this video",
     "extend.prompt_label": "What happens next",
     "extend.seconds_label": "Seconds (1-10)",
-    "extend.bad_seconds": "Seconds: {text} is not a whole number from 1 to 10. Nothing was sent.",
+    "extend.bad_seconds": "Seconds: {text} is not a whole number from {low} to {high}. Nothing was sent.",
     "extend.no_frame": "The last frame of this video could not be read (the bot needs ffmpeg for Extend).",
     "extend.gone": "The video of this job can no longer be downloaded, so it cannot be extended.",
     # --- /storyboard, its form and its preview

@@ -155,7 +155,7 @@ MESSAGES: dict[str, str] = {
     "extend.title": "延长这个视频",
     "extend.prompt_label": "接下来发生什么",
     "extend.seconds_label": "秒数（1-10）",
-    "extend.bad_seconds": "秒数：{text} 不是 1 到 10 之间的整数。什么都没有发送。",
+    "extend.bad_seconds": "秒数：{text} 不是 {low} 到 {high} 之间的整数。什么都没有发送。",
     "extend.no_frame": "无法读取这个视频的最后一帧（延长功能需要 ffmpeg）。",
     "extend.gone": "这个任务的视频已无法下载，因此无法延长。",
     "form.storyboard_title": "故事板",

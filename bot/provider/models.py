@@ -27,6 +27,7 @@ MOVEMENT_AMPLITUDES = ("auto", "small", "medium", "high")
 WATERMARK_POSITIONS = ("top_left", "top_right", "bottom_right", "bottom_left")
 FAST_DURATION_RANGE = (1, 10)
 SEGMENT_DURATION_RANGE = (2, 7)
+DEFAULT_SEGMENT_SECONDS = 5
 KEYFRAME_COUNT_RANGE = (2, 9)
 
 _DATA_URI_HEAD = re.compile(r"data:image/(png|jpeg|webp);base64,", re.ASCII)
@@ -163,7 +164,7 @@ class KeyframeSetting:
 
     key_image: str
     prompt: str | None = None
-    duration: int = 5
+    duration: int = DEFAULT_SEGMENT_SECONDS
 
     def validate(self, path: str = "") -> None:
         prefix = f"{path}." if path else ""
@@ -260,7 +261,7 @@ class MultiframeRequest:
                     KeyframeSetting(
                         key_image=key_image,
                         prompt=None if prompts is None else prompts[index],
-                        duration=5 if durations is None else durations[index],
+                        duration=DEFAULT_SEGMENT_SECONDS if durations is None else durations[index],
                     )
                 )
             except RequestValidationError as exc:

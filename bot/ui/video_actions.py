@@ -19,6 +19,7 @@ from bot.jobs.states import CHARGED_ENDINGS, JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
 from bot.provider import ProviderError
+from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
 from bot.requests import img2video_params
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
 from bot.ui.intake import Admission, Intake, Refused, admit, start_job, validate_request
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.ui")
 MAX_SEED = 2**31 - 1
-FAST_RESOLUTIONS = ("720p", "1080p")
 
 
 class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vidu:reroll:{JOB_ID}"):
@@ -108,8 +108,10 @@ class ExtendModal(discord.ui.Modal):
         await interaction.response.defer(ephemeral=True, thinking=True)
         job, bot, locale = self.job, interaction.client, self.locale
         text = self.duration.value.strip()
-        if not text.isdigit() or not 1 <= int(text) <= 10:
-            await interaction.followup.send(t("extend.bad_seconds", locale, text=repr(text)), ephemeral=True)
+        low, high = FAST_DURATION_RANGE
+        if not text.isdigit() or not low <= int(text) <= high:
+            await interaction.followup.send(t("extend.bad_seconds", locale, text=repr(text), low=low, high=high),
+                                            ephemeral=True)
             return
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
         params = img2video_params(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.provider import MultiframeRequest
+from bot.provider import MultiframeRequest, RequestValidationError
 from bot.provider.client import _encode_json
 from bot.requests import (
     REQUEST_IMAGE_BUDGET,
@@ -209,5 +209,6 @@ def test_an_unknown_job_kind_is_named() -> None:
 
 def test_a_stored_job_whose_pictures_do_not_match_its_segments_is_never_sent_short() -> None:
     params = multiframe_params(prompts=["a", "b", "c"], durations=[4, 4, 4])
-    with pytest.raises(ValueError, match="zip"):  # three segments, two keyframes: no segment silently dropped
+    # three segments, two keyframes: no segment silently dropped
+    with pytest.raises(RequestValidationError, match="3 prompts for 2 keyframes"):
         provider_request("multiframe", params, [URL, URL + "?1", URL + "?2"])
