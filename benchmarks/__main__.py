@@ -19,13 +19,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ack, big_videos, delivery, many_jobs, soak, store_bench
+from benchmarks import ack, big_videos, blocked, delivery, many_jobs, soak, store_bench
 from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import load_average
 
 # key -> (what it is, unit, target as text, check or None)
 FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] | None]] = {
     "ack_ms_p50": ("/keyframes burst: acknowledgement p50", "ms", "", None),
+    "blocked_refused_s": ("50 blocked members' /keyframes: the last refusal", "s", "", None),
+    "blocked_cdn_downloads": ("50 blocked members' /keyframes: attachments downloaded", "", "0",
+                              lambda v, _: v == 0),
     "ack_ms_p99": ("/keyframes burst: acknowledgement p99", "ms", "≤ 250", lambda v, _: v <= 250),
     "loop_lag_ms_max": ("/keyframes burst: largest event-loop lag", "ms", "≤ 50", lambda v, _: v <= 50),
     "delivery_s_p50": ("succeeded → posted, p50", "s", "≤ 2", lambda v, _: v <= 2),
@@ -119,6 +122,7 @@ async def _store(workdir: Path, *, quick: bool) -> dict[str, Any]:
 # item -> measure(workdir, quick, soak minutes)
 ITEMS: dict[str, Callable[[Path, bool, float], Awaitable[dict[str, Any]]]] = {
     "ack": lambda w, q, _: ack.measure(w, quick=q),
+    "blocked": lambda w, q, _: blocked.measure(w, quick=q),
     "delivery": lambda w, q, _: delivery.measure(w, quick=q),
     "many": lambda w, q, _: many_jobs.measure(w, quick=q),
     "big": lambda w, q, _: big_videos.measure(w, quick=q),
