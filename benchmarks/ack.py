@@ -16,19 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cpu_use import CpuSampler
-from benchmarks.harness import percentile, running_fakes, start_bot
-from benchmarks.images import noisy_images
-from tests.fakes.discord import DiscordAPIError, InteractionRecord, Upload
+from benchmarks.harness import final_answer, keyframes_burst_options, percentile, running_fakes, start_bot
+from tests.fakes.discord import InteractionRecord
 
 COMMANDS = 50
 ACCEPTED = "Your video is on its way"
 
 
 async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
-    images = await asyncio.to_thread(noisy_images)
-    uploads = [Upload(name, data) for name, data in images]
-    options: dict[str, object] = {"start": uploads[0], "prompts": "a slow pan across the scene"}
-    options.update({f"frame{n}": uploads[n] for n in range(1, 10)})
+    options, burst_bytes = await keyframes_burst_options()
     # Quick: stop watching after this long even if not every command has its final answer.
     answer_limit = 20.0 if quick else 300.0
     async with running_fakes() as fakes:
@@ -48,12 +44,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             ack_ms = [(r.responses[0].at - r.created_at) * 1000 for r in records]
 
             def final(record: InteractionRecord) -> str | None:
-                """The answer that replaced the "thinking…" message, once there is one."""
-                try:
-                    message = discord.message(record.original_message_id or 0)
-                except DiscordAPIError:
-                    return None
-                return None if message.loading else message.content
+                return final_answer(discord, record)
 
             with contextlib.suppress(TimeoutError):
                 await discord.wait_for(lambda: all(final(r) for r in records), timeout=answer_limit,
@@ -76,7 +67,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         "loop_lag_ms_max": lag,
         "notes": [
             f"acknowledgement: {COMMANDS} × /keyframes with 10 pictures "
-            f"({sum(len(d) for _, d in images) / 1e6:.0f} MB per command); ack max {max(ack_ms):.0f} ms; "
+            f"({burst_bytes / 1e6:.0f} MB per command); ack max {max(ack_ms):.0f} ms; "
             f"{answered}/{COMMANDS} final answers ({accepted} accepted) within {ended - began:.0f} s; "
             f"bot peak RSS {peak_rss:.0f} MB",
             f"loop lag: {sum(1 for w in windows if w > 50)} of {len(windows)} one-second windows above 50 ms; "

@@ -13,20 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import percentile, running_fakes, start_bot
-from benchmarks.images import noisy_images
+from benchmarks.harness import final_answer, keyframes_burst_options, percentile, running_fakes, start_bot
 from bot.db import open_store
-from tests.fakes.discord import DiscordAPIError, InteractionRecord, Upload
 
 MEMBERS = 50
 REFUSED = "paused your video requests"  # refuse.blocked, en-US
 
 
 async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
-    images = await asyncio.to_thread(noisy_images)
-    uploads = [Upload(name, data) for name, data in images]
-    options: dict[str, object] = {"start": uploads[0], "prompts": "a slow pan across the scene"}
-    options.update({f"frame{n}": uploads[n] for n in range(1, 10)})
+    options, burst_bytes = await keyframes_burst_options()
     async with running_fakes() as fakes:
         discord = fakes.discord
         world = discord.world
@@ -43,18 +38,10 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             records = await asyncio.gather(
                 *(discord.slash(m, "keyframes", channel=world.general, options=options) for m in members)
             )
-
-            def answer(record: InteractionRecord) -> str | None:
-                try:
-                    message = discord.message(record.original_message_id or 0)
-                except DiscordAPIError:
-                    return None
-                return None if message.loading else message.content
-
-            await discord.wait_for(lambda: all(answer(r) for r in records), timeout=60 if quick else 120,
+            await discord.wait_for(lambda: all(final_answer(discord, r) for r in records), timeout=60 if quick else 120,
                                    what="every refusal", seen=lambda: "")
             told_s = [time.monotonic() - began]  # (wait_for wakes on every change the fake records)
-            answers = [answer(r) or "" for r in records]
+            answers = [final_answer(discord, r) or "" for r in records]
             ack_ms = [(r.responses[0].at - r.created_at) * 1000 for r in records]
             downloads = len(discord.cdn.downloads) - downloads_before
             threads = len(discord.threads(world.general))
@@ -67,7 +54,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         "blocked_cdn_downloads": downloads,
         "notes": [
             f"blocked: {MEMBERS} blocked members × /keyframes with 10 pictures "
-            f"({sum(len(d) for _, d in images) / 1e6:.0f} MB each): {refused}/{MEMBERS} refused, the last "
+            f"({burst_bytes / 1e6:.0f} MB each): {refused}/{MEMBERS} refused, the last "
             f"{told_s[0]:.2f} s after the burst began; acknowledgement p50 {percentile(ack_ms, 50):.0f} ms, p99 "
             f"{percentile(ack_ms, 99):.0f} ms; {downloads} attachment downloads, {threads} threads opened",
         ],

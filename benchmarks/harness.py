@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.discord import FakeDiscord, build_test_server
+from tests.fakes.discord import DiscordAPIError, FakeDiscord, InteractionRecord, Upload, build_test_server
 from tests.fakes.provider import FakeProvider
 
 PROVIDER_KEY = "sk-bench-provider-SECRET-5d1e7b"
@@ -220,3 +220,24 @@ def percentile(values: Sequence[float], pct: float) -> float:
 def load_average() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f}/{five:.2f}"
+
+
+async def keyframes_burst_options() -> tuple[dict[str, object], int]:
+    """The /keyframes options of the burst benchmarks (ten ~5 MB pictures and a prompt), and their bytes."""
+    from benchmarks.images import noisy_images  # (images.py keeps its cache where this module says)
+
+    images = await asyncio.to_thread(noisy_images)
+    uploads = [Upload(name, data) for name, data in images]
+    options: dict[str, object] = {"start": uploads[0], "prompts": "a slow pan across the scene"}
+    options.update({f"frame{n}": uploads[n] for n in range(1, 10)})
+    return options, sum(len(d) for _, d in images)
+
+
+def final_answer(discord: FakeDiscord, record: InteractionRecord) -> str | None:
+    """The answer that replaced an interaction's "thinking…" message, once there is one."""
+    try:
+        message = discord.message(record.original_message_id or 0)
+    except DiscordAPIError:
+        return None
+    return None if message.loading else message.content
+
