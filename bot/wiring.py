@@ -8,7 +8,7 @@ import aiohttp
 
 from bot import metrics
 from bot.config import Settings
-from bot.jobs.worker import WorkerSettings
+from bot.jobs.steps import WorkerSettings
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 
 

@@ -38,7 +38,7 @@ def pause_kind(error: OperatorError) -> PauseKind:
 
 
 class PauseListener(Protocol):
-    """The part of the job loop's listener (bot/jobs/worker.py JobListener) the pause speaks through."""
+    """The part of the job loop's listener (bot/jobs/steps.py JobListener) the pause speaks through."""
 
     async def job_changed(self, job: Job) -> None: ...
 

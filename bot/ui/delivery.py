@@ -16,10 +16,11 @@ import discord
 from discord.utils import MISSING
 
 from bot.i18n import t
+from bot.jobs.deliver import Undeliverable
 from bot.jobs.models import Job
 from bot.jobs.pause import pause_note
 from bot.jobs.states import JobState
-from bot.jobs.worker import REASON_LATE, Undeliverable
+from bot.jobs.steps import REASON_LATE
 from bot.logs import job_ids
 from bot.media.video import fit_video
 from bot.ui.status import late_text, marker, status_text

@@ -7,7 +7,7 @@ from bot.i18n import render_reason, t
 from bot.jobs.models import Job, utcnow
 from bot.jobs.pause import PauseNote
 from bot.jobs.states import REFUNDED_ENDINGS, JobState
-from bot.jobs.worker import REASON_LATE
+from bot.jobs.steps import REASON_LATE
 
 S = JobState
 

@@ -26,6 +26,7 @@ from bot.jobs.worker import (
     REASON_UNKNOWN,
     REASON_VIDEO_GONE,
     JobWorker,
+    RetryLater,
     Undeliverable,
     WorkerSettings,
 )
@@ -48,6 +49,7 @@ class RecordingListener:
     posted: dict[str, list[bytes]] = field(default_factory=dict)
     failures_to_come: int = 0  # the next deliveries fail as when Discord is away
     nowhere_to_post: bool = False  # the thread was deleted and there is no other place
+    retry_later: RetryLater | None = None  # what the failing deliveries raise (else a plain error)
     attempts: int = 0
 
     told_moderators: list[tuple[int, str]] = field(default_factory=list)
@@ -68,7 +70,7 @@ class RecordingListener:
             raise Undeliverable("thread 30: 404 10003; no other place for it")
         if self.failures_to_come:
             self.failures_to_come -= 1
-            raise RuntimeError("Discord is down")
+            raise self.retry_later or RuntimeError("Discord is down")
         self.posted.setdefault(job.id, []).append(video.read_bytes())
         return 1000 + len(self.posted)
 
@@ -338,6 +340,42 @@ async def test_a_post_that_never_lands_ends_charged_with_the_link_and_the_modera
     ended = await harness.until(job.id, [S.EXPIRED, S.DELIVERED], max_steps=1000, seconds=30)
     assert ended.state is S.EXPIRED and ended.reason == REASON_DELIVERY_FAILED
     assert harness.listener.attempts == 30  # DELIVERY_MAX_ATTEMPTS, about two hours of backoff
+    assert ended.video_url and ended.video_expires_at and ended.video_expires_at > harness.clock()
+    assert await charged(harness.store) == 1 and await harness.store.count_active(10, 1) == 0
+    assert [g for g, _ in harness.listener.told_moderators] == [10]
+    assert not list(harness.worker.workdir.glob(f"{job.id}*"))
+
+
+async def test_a_delivery_that_says_when_to_try_again_is_tried_then_not_at_the_backoffs_times(
+    harness: Harness,
+) -> None:
+    harness.listener.failures_to_come = 2
+    harness.listener.retry_later = RetryLater(REASON_DELIVERY_FAILED, after=60)  # e.g. Discord: "in a minute"
+    job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.SUCCEEDED])
+    await harness.step(0)  # the first try
+    assert harness.listener.attempts == 1
+    for _ in range(58):  # the backoff alone would have tried again at +5, +15 and +35 s
+        await harness.step()
+    assert harness.listener.attempts == 1
+    for _ in range(3):
+        await harness.step()
+    assert harness.listener.attempts == 2  # at +60 s, as the try said
+    delivered = await harness.until(job.id, [S.DELIVERED], max_steps=70)
+    assert harness.listener.attempts == 3 and len(harness.listener.posted[job.id]) == 1
+    assert delivered.delivery_attempts == 2
+
+
+async def test_tries_that_say_when_to_retry_still_end_at_the_attempt_cap_charged_with_their_reason(
+    harness: Harness,
+) -> None:
+    harness.listener.failures_to_come = 10**6
+    harness.listener.retry_later = RetryLater(REASON_UNDELIVERABLE, after=1)
+    job = await add_img2video(harness.store)
+    await harness.until(job.id, [S.SUCCEEDED])
+    ended = await harness.until(job.id, [S.EXPIRED, S.DELIVERED], max_steps=200)
+    assert ended.state is S.EXPIRED and ended.reason == REASON_UNDELIVERABLE
+    assert harness.listener.attempts == 30  # DELIVERY_MAX_ATTEMPTS: `after` shortens the wait, not the tries
     assert ended.video_url and ended.video_expires_at and ended.video_expires_at > harness.clock()
     assert await charged(harness.store) == 1 and await harness.store.count_active(10, 1) == 0
     assert [g for g, _ in harness.listener.told_moderators] == [10]

@@ -23,7 +23,7 @@ from tests.jobs.test_worker import API_KEY, RecordingListener, add_img2video
 from tests.store.backends import ManualClock, chosen_backend, pg_url
 
 S = JobState
-A, B = "host-a:41:aaaaaa", "host-b:7:bbbbbb"  # worker names: host:pid:random (bot/jobs/worker.py)
+A, B = "host-a:41:aaaaaa", "host-b:7:bbbbbb"  # worker names: host:pid:random (bot/jobs/leases.py)
 LEASE_SECONDS = 30.0
 
 

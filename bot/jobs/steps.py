@@ -1,0 +1,131 @@
+"""What the job loop's steps (submit, poll, deliver) share: the loop's settings, the listener that speaks
+for Discord, why a job ended (as codes), and a `StepContext` holding what each step works with and the few
+things every step does the same way: end a leased job (fenced) and say so, tell people without failing the
+job. Each step is handed this one object, so none reaches into the loop's or another step's state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from bot import metrics
+from bot.i18n import reason_code
+from bot.jobs.leases import Leases
+from bot.jobs.models import Job
+from bot.jobs.states import TERMINAL_STATES, JobState
+from bot.jobs.store import JobStore
+from bot.logs import job_ids
+from bot.provider import ViduClient
+
+log = logging.getLogger("bot.jobs")
+
+# Why a job failed, stored as codes: each card renders them in the requester's language (bot/i18n).
+REASON_TASK_LOST = reason_code("task_lost")
+REASON_VIDEO_GONE = reason_code("video_gone")
+REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
+REASON_UNDELIVERABLE = reason_code("undeliverable")
+REASON_DELIVERY_FAILED = reason_code("delivery_failed")
+REASON_UNKNOWN = reason_code("unknown")
+REASON_PROVIDER_FAILED = reason_code("provider_failed")
+# Not an ending: set on a SUBMITTED job once it runs past its expected time (the card and the video say so).
+REASON_LATE = reason_code("late")
+
+# Presigned links say how long they live; a value past this is the provider's mistake, not a promise.
+VIDEO_URL_TTL_MAX = timedelta(days=7)
+
+
+class JobListener(Protocol):
+    """What the Discord side does for the loop: show progress, post the video exactly once."""
+
+    async def job_changed(self, job: Job) -> None: ...
+
+    async def deliver(self, job: Job, video: Path) -> int:
+        """Post the video in the job's thread; return the message id. Must be idempotent per job.
+        Raises Undeliverable when there is nowhere to post it; RetryLater (bot/jobs/deliver.py) when it knows
+        a later try may work, with `after=` when it knows when. Any other error is tried again later too."""
+        ...
+
+    async def job_late(self, job: Job) -> None:
+        """Tell the member, once, that the task runs past its expected time and is still being followed."""
+        ...
+
+    async def tell_moderators(self, guild_id: int, text: str) -> None:
+        """One line in the server's mod-log channel, when it has one (English, like every mod-log line).
+        Must not raise: a mod-log that cannot be written is logged and skipped."""
+        ...
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    max_active_per_member: int = 2
+    poll_first_seconds: float = 5.0
+    poll_max_seconds: float = 60.0
+    poll_concurrency: int = 8
+    # Past these a task is late: its member is told once, and the bot keeps following it (the provider
+    # may still finish, and bill, it) until `give_up_after`; then it expires, charged (SPEC section 5).
+    job_timeout: timedelta = timedelta(hours=2)
+    off_peak_timeout: timedelta = timedelta(hours=48)
+    give_up_after: timedelta = timedelta(hours=72)
+    # A finished video whose download or post keeps failing ends after this long or this many tries:
+    # expired (charged: it was made), its member given the provider's link, the mod-log told.
+    delivery_give_up: timedelta = timedelta(hours=6)
+    delivery_max_attempts: int = 30
+    task_not_found_grace: timedelta = timedelta(minutes=10)
+    busy_pause_seconds: float = 30.0
+    # While the provider's account is out of credit (or its key refused), submits pause for every process and
+    # one queued job is tried this often (bot/jobs/pause.py).
+    provider_pause_probe_seconds: float = 300.0
+    video_max_bytes: int = 500 * 1024 * 1024
+    video_download_timeout: float = 300.0
+    idle_tick_seconds: float = 1.0
+    input_retention: timedelta = timedelta(hours=24)
+    # How long a job stays with a process that stops renewing it (died, or stalled): the delay before
+    # another process takes over. Renewed every third of it while the work runs.
+    lease_seconds: float = 60.0
+    # The only process on this database (it holds every Discord shard): on start, it frees leases left by
+    # its own earlier run instead of waiting for them to run out.
+    sole_worker: bool = False
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What every step works with. `clock` is the database's by default: leases and poll times are shared
+    with other processes, whose hosts' clocks may disagree with this one's (bot/db/clock.py). `wake` runs
+    the loop's next tick at once (a job moved on: the next one may go)."""
+
+    store: JobStore
+    client: ViduClient
+    listener: JobListener
+    settings: WorkerSettings
+    clock: Callable[[], datetime]
+    leases: Leases
+    wake: Callable[[], None]
+
+    async def finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str, **fields: object) -> bool:
+        """End a leased job (fenced by its lease); whether this call moved it."""
+        moved = await self.store.transition(job.id, from_states=[from_state], to=to, reason=reason,
+                                            fence=job.attempt, **fields)
+        if moved:
+            log.info("job %s: %s (%s)", job.id, to.value, reason, extra=job_ids(job))
+            await self.notify(moved)
+            self.wake()
+        return moved is not None
+
+    async def tell(self, telling: Awaitable[None], job: Job) -> None:
+        """A message to people (the member, the mod-log) that must not stop the job."""
+        try:
+            await telling
+        except Exception:
+            log.exception("job %s: could not send a notice", job.id)
+
+    async def notify(self, job: Job) -> None:
+        metrics.job_changed(job.state, final=job.state in TERMINAL_STATES)
+        try:
+            await self.listener.job_changed(job)
+        except Exception:  # a status card that cannot be edited must not stop the job
+            log.exception("job %s: status update failed", job.id)

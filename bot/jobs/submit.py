@@ -1,0 +1,180 @@
+"""The job loop's first step: send queued jobs to the provider, each once.
+
+A submit is where money is spent (the provider bills the task it creates), so it is the step with the
+strictest rules: a job is claimed (SUBMITTING, leased) under the member's and the server's in-flight limit
+before anything is sent, it is never sent twice (a submit whose outcome is unknown ends as submit_unknown),
+the created task's id is recorded even through a database outage, and while the provider's account cannot
+be used (no credit, a refused key) submits pause for every process and one job at a time probes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
+from enum import Enum, auto
+
+from bot.i18n import reason_code
+from bot.jobs.models import Job
+from bot.jobs.outage import DatabaseOutage, is_database_outage
+from bot.jobs.pause_control import ProviderPauses
+from bot.jobs.states import JobState
+from bot.jobs.steps import REASON_UNKNOWN, StepContext
+from bot.logs import job_ids
+from bot.media.encode import data_uri
+from bot.provider import (
+    OperatorError,
+    OutcomeUnknown,
+    RequestRejected,
+    RequestValidationError,
+    TaskStatus,
+    TransientProviderError,
+)
+from bot.requests import provider_request
+
+log = logging.getLogger("bot.jobs")
+S = JobState
+
+# How long a created task's id waits in memory for the database to come back before the job is left to
+# recovery (submit_unknown): longer than a restart or a failover of PostgreSQL takes.
+SUBMITTED_RECORD_PATIENCE = timedelta(minutes=15)
+
+
+class Sent(Enum):
+    """What one submit came to, for the queue loop."""
+
+    CREATED = auto()  # the provider created the task
+    ENDED = auto()  # the provider answered and the job ended: refused, or unknown whether a task exists
+    NOT_SENT = auto()  # the job ended before anything was sent (its stored request is invalid)
+    BUSY = auto()  # the provider is busy: the job is back in the queue, submits wait a little
+    PAUSED = auto()  # the operator must act (credit, key): the job is back in the queue, submits pause
+
+
+class Submitter:
+    def __init__(self, steps: StepContext) -> None:
+        self._steps = steps
+        settings = steps.settings
+        self._pauses = ProviderPauses(steps.store, steps.listener, probe_seconds=settings.provider_pause_probe_seconds,
+                                      clock=steps.clock, owner=steps.leases.owner)
+        self._paused_until: datetime | None = None  # the provider was busy: this process waits until then
+
+    async def submit_queued(self) -> None:
+        steps, store = self._steps, self._steps.store
+        pause = await self._pauses.current()  # every tick, in every process: the gauge follows the store
+        now = steps.clock()
+        if self._paused_until and now < self._paused_until:
+            return
+        if pause is not None and not self._pauses.probe_may_be_due(pause):
+            return
+        # While submits are paused (credit, key), one process at a time submits one queued job when a probe is
+        # due: the oldest that may go. The first task created ends the pause and the rest go on in this round.
+        probing, probe_claimed, resumed = pause is not None, False, False
+        allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
+        for job in await store.jobs_in_states([S.ACCEPTED], limit=100):
+            if job.guild_id not in allowed:
+                own = (await store.guild_settings(job.guild_id)).max_active
+                allowed[job.guild_id] = own if own is not None else steps.settings.max_active_per_member
+            if await store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
+                continue  # a cheap read first; claim_submit counts again, exactly, under a per-member lock
+            if probing and not probe_claimed:
+                if not await self._pauses.claim_probe():
+                    return  # not due yet, or another process is probing
+                probe_claimed = True
+            claimed = await store.claim_submit(
+                job.id, max_active=allowed[job.guild_id], owner=steps.leases.owner, until=steps.leases.until()
+            )
+            if claimed is None:
+                continue  # cancelled, taken by another process, or the member's slots filled meanwhile
+            sent: Sent | None = None
+            try:
+                with steps.leases.holding(claimed):
+                    sent = await self.submit(claimed)
+            except Exception:
+                log.exception("job %s: submit step failed", job.id)
+            if sent is Sent.BUSY or sent is Sent.PAUSED:
+                break  # leave the rest queued, in order
+            if probing:
+                if sent is Sent.NOT_SENT:
+                    continue  # nothing reached the provider: the probe goes on with the next job
+                if sent is not Sent.CREATED:
+                    break  # no word on the account: the next probe, when due
+                probing = False
+                resumed = await self._pauses.end()
+        if resumed:
+            await self._pauses.show_queued()  # the jobs still waiting: their cards no longer say paused
+
+    async def submit(self, claimed: Job) -> Sent:
+        """Submit one claimed (SUBMITTING, leased) job; what it came to."""
+        steps, job = self._steps, claimed
+        inputs = await steps.store.get_inputs(job.id)
+        try:
+            # Building the request checks every data URI (megabytes of text): off the event loop too.
+            request = await asyncio.to_thread(
+                lambda: provider_request(job.kind, job.params, [data_uri(i.mime_type, i.data) for i in inputs])
+            )
+        except (RequestValidationError, ValueError, KeyError) as exc:
+            await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))
+            return Sent.NOT_SENT
+        try:
+            result = await steps.client.submit(request)
+        except RequestRejected as exc:
+            await steps.finish(claimed, S.SUBMITTING, S.REJECTED,
+                               reason=reason_code("rejected", exc.message or exc.reason))
+            return Sent.ENDED
+        except OutcomeUnknown:
+            await steps.finish(claimed, S.SUBMITTING, S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN)
+            return Sent.ENDED
+        except OperatorError as exc:
+            # The operator must act: the account is out of credit (NOT_ENOUGH_BALANCE) or the key is refused.
+            # No task was created: the job goes back to the queue with its place and its reservation, and
+            # submits pause for every process until a probe gets through (bot/jobs/pause.py). Nothing fails.
+            await steps.store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
+            await self._pauses.start(exc, job)
+            return Sent.PAUSED
+        except TransientProviderError as exc:
+            # The client retries a submit only while it provably created no task, so none exists:
+            # the job goes back to the queue and submitting pauses for a while.
+            pause = max(steps.settings.busy_pause_seconds, exc.retry_after or 0.0)
+            self._paused_until = steps.clock() + timedelta(seconds=pause)
+            log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
+            await steps.store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
+            return Sent.BUSY
+        else:
+            submitted = await self._record_submitted(claimed, result.task_id)
+            if submitted:
+                log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
+                await steps.notify(submitted)
+            else:
+                # This process stalled past its lease and another one has given the job up as
+                # submit_unknown meanwhile: the task exists; say which, for the operator.
+                log.error("job %s: submitted as task %s after its lease was lost; the job is not tracking it",
+                          job.id, result.task_id, extra=job_ids(job))
+        return Sent.CREATED
+
+    async def _record_submitted(self, claimed: Job, task_id: str) -> Job | None:
+        """Store the new task's id. The provider has created (and will bill) the task: if the database is away
+        now, this waits for it (the task id is only in this process's memory) instead of leaving the job to
+        be given up as submit_unknown, for up to SUBMITTED_RECORD_PATIENCE."""
+        steps = self._steps
+        outage = DatabaseOutage(f"job {claimed.id}: task {task_id} was created; recording it")
+        gave_up_at = time.monotonic() + SUBMITTED_RECORD_PATIENCE.total_seconds()
+        while True:
+            try:
+                moved = await steps.store.transition(
+                    claimed.id, from_states=[S.SUBMITTING], to=S.SUBMITTED, fence=claimed.attempt, task_id=task_id,
+                    provider_status=TaskStatus.QUEUED.value,
+                    next_poll_at=steps.clock() + timedelta(seconds=steps.settings.poll_first_seconds),
+                )
+            except Exception as error:
+                if not is_database_outage(error) or time.monotonic() >= gave_up_at:
+                    log.error("job %s: submitted as task %s but could not record it", claimed.id, task_id,
+                              extra=job_ids(claimed))
+                    raise
+                await asyncio.sleep(outage.failed(error))
+                continue
+            outage.ended()
+            return moved
+
+
+__all__ = ["SUBMITTED_RECORD_PATIENCE", "Sent", "Submitter"]
