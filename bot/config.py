@@ -420,6 +420,13 @@ def _check_shards(count: int | None, ids: tuple[int, ...] | None) -> None:
                           f"(shards are numbered 0 to {count - 1})")
 
 
+def default_setting(attr: str) -> Any:
+    """A setting's default, parsed from its variable: for code that has defaults of its own (the job loop's
+    WorkerSettings), so a default is written once, here."""
+    (var,) = [v for v in VARIABLES if v.attr == attr]
+    return var.parse(var.default or "")
+
+
 def settings_field_names() -> set[str]:
     return {f.name for f in fields(Settings)}
 

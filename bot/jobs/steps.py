@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot import metrics
+from bot.config import default_setting
 from bot.i18n import reason_code
 from bot.jobs.leases import Leases
 from bot.jobs.models import Job
@@ -62,31 +63,34 @@ class JobListener(Protocol):
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    max_active_per_member: int = 2
-    poll_first_seconds: float = 5.0
-    poll_max_seconds: float = 60.0
-    poll_concurrency: int = 8
+    """The loop's settings; bot/wiring.py builds them from Settings. The defaults are the configuration's own
+    (bot/config.py), so tests that override a few fields run with what an operator gets."""
+
+    max_active_per_member: int = default_setting("max_active_jobs_per_member")
+    poll_first_seconds: float = default_setting("poll_first_seconds")
+    poll_max_seconds: float = default_setting("poll_max_seconds")
+    poll_concurrency: int = default_setting("poll_concurrency")
     # Past these a task is late: its member is told once, and the bot keeps following it (the provider
     # may still finish, and bill, it) until `give_up_after`; then it expires, charged (SPEC section 5).
-    job_timeout: timedelta = timedelta(hours=2)
-    off_peak_timeout: timedelta = timedelta(hours=48)
-    give_up_after: timedelta = timedelta(hours=72)
+    job_timeout: timedelta = timedelta(minutes=default_setting("job_timeout_minutes"))
+    off_peak_timeout: timedelta = timedelta(hours=default_setting("off_peak_timeout_hours"))
+    give_up_after: timedelta = timedelta(hours=default_setting("job_give_up_hours"))
     # A finished video whose download or post keeps failing ends after this long or this many tries:
     # expired (charged: it was made), its member given the provider's link, the mod-log told.
-    delivery_give_up: timedelta = timedelta(hours=6)
-    delivery_max_attempts: int = 30
+    delivery_give_up: timedelta = timedelta(hours=default_setting("delivery_give_up_hours"))
+    delivery_max_attempts: int = default_setting("delivery_max_attempts")
     task_not_found_grace: timedelta = timedelta(minutes=10)
     busy_pause_seconds: float = 30.0
     # While the provider's account is out of credit (or its key refused), submits pause for every process and
     # one queued job is tried this often (bot/jobs/pause.py).
-    provider_pause_probe_seconds: float = 300.0
-    video_max_bytes: int = 500 * 1024 * 1024
-    video_download_timeout: float = 300.0
+    provider_pause_probe_seconds: float = default_setting("provider_pause_probe_seconds")
+    video_max_bytes: int = default_setting("video_max_bytes")
+    video_download_timeout: float = default_setting("video_download_timeout_seconds")
     idle_tick_seconds: float = 1.0
-    input_retention: timedelta = timedelta(hours=24)
+    input_retention: timedelta = timedelta(hours=default_setting("input_retention_hours"))
     # How long a job stays with a process that stops renewing it (died, or stalled): the delay before
     # another process takes over. Renewed every third of it while the work runs.
-    lease_seconds: float = 60.0
+    lease_seconds: float = default_setting("job_lease_seconds")
     # The only process on this database (it holds every Discord shard): on start, it frees leases left by
     # its own earlier run instead of waiting for them to run out.
     sole_worker: bool = False

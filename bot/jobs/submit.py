@@ -73,8 +73,8 @@ class Submitter:
         allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
         for job in await store.jobs_in_states([S.ACCEPTED], limit=100):
             if job.guild_id not in allowed:
-                own = (await store.guild_settings(job.guild_id)).max_active
-                allowed[job.guild_id] = own if own is not None else steps.settings.max_active_per_member
+                own = await store.guild_settings(job.guild_id)
+                allowed[job.guild_id] = own.active_limit(steps.settings.max_active_per_member)
             if await store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
                 continue  # a cheap read first; claim_submit counts again, exactly, under a per-member lock
             if probing and not probe_claimed:

@@ -62,6 +62,14 @@ class GuildSettings:
     channel_ids: tuple[int, ...] = ()  # empty: every channel
     modlog_channel_id: int | None = None
 
+    def active_limit(self, default: int) -> int:
+        """A member's jobs at the provider at once: the server's own limit, else the operator's `default`."""
+        return self.max_active if self.max_active is not None else default
+
+    def queued_limit(self, default: int) -> int:
+        """A member's jobs waiting in the bot's queue: the server's own limit, else the operator's `default`."""
+        return self.max_queued if self.max_queued is not None else default
+
     def to_json(self) -> dict[str, Any]:
         return {"timezone": self.timezone, "weights": self.weights, "max_active": self.max_active,
                 "max_queued": self.max_queued, "cooldown_seconds": self.cooldown_seconds,

@@ -240,7 +240,7 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
     if term is not None:
         raise Refused(t("refuse.blocklisted", locale, term=term.shown()))
     now = store.now()  # job times are the database's (bot/db/clock.py)
-    max_queued = settings.max_queued if settings.max_queued is not None else bot.settings.max_queued_jobs_per_member
+    max_queued = settings.queued_limit(bot.settings.max_queued_jobs_per_member)
     pace = MemberPace(cooldown_seconds=settings.cooldown_seconds or 0, max_queued=max_queued)
     # Early, so a refused request opens no thread; create_job checks again, exactly (requests sent at once).
     recent = await store.recent_jobs(guild_id, user_id, limit=1)
@@ -262,7 +262,7 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
     if exceeded is not None:
         metrics.quota_refused()
         raise Refused(exceeded.message(locale))
-    max_active = settings.max_active if settings.max_active is not None else bot.settings.max_active_jobs_per_member
+    max_active = settings.active_limit(bot.settings.max_active_jobs_per_member)
     active = await store.count_active(guild_id, user_id)
     return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None, pace)
 

@@ -138,3 +138,13 @@ def test_processes_splitting_the_shards_split_the_provider_rate_too() -> None:
     shares = [load_settings({"PROVIDER_REQUESTS_PER_MINUTE": "60", "SHARD_COUNT": "4", "SHARD_IDS": ids},
                             env_file=None).provider_rate_of_this_process() for ids in ("0", "1-2", "3")]
     assert shares == [15, 30, 15] and sum(shares) <= 60
+
+
+def test_the_job_loop_defaults_are_the_configuration_defaults() -> None:
+    """WorkerSettings() (what the loop's tests run with) is what an operator with an empty .env gets."""
+    from bot.jobs.worker import WorkerSettings
+    from bot.wiring import worker_settings
+
+    assert worker_settings(load_settings({}, env_file=None)) == WorkerSettings(sole_worker=True)
+    changed = worker_settings(load_settings({"JOB_LEASE_SECONDS": "20", "DELIVERY_MAX_ATTEMPTS": "3"}, env_file=None))
+    assert (changed.lease_seconds, changed.delivery_max_attempts) == (20.0, 3)
