@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.db import open_store
 from bot.jobs import Job, JobKind, JobState, JobStore, utcnow
+from bot.params import Img2VideoParams
 
 S = JobState
 STEPS = ((S.ACCEPTED, S.SUBMITTING), (S.SUBMITTING, S.SUBMITTED), (S.SUBMITTED, S.SUCCEEDED),
@@ -30,7 +31,7 @@ STEPS = ((S.ACCEPTED, S.SUBMITTING), (S.SUBMITTING, S.SUBMITTED), (S.SUBMITTED, 
 
 def _job(n: int) -> Job:
     return Job.new(guild_id=1, channel_id=2, user_id=1000 + n, kind=JobKind.IMG2VIDEO,
-                   params={"prompt": "bench", "duration": 5}, resolution="720p", duration_seconds=5)
+                   params=Img2VideoParams(prompt="bench", duration=5), resolution="720p", duration_seconds=5)
 
 
 async def _walk(store: JobStore, job_id: str, n: int) -> int:

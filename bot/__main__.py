@@ -20,6 +20,7 @@ from bot.cli_progress import TaskProgress
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging, redact
 from bot.media import ImageLimits, PreparedImage, prepare_images
+from bot.params import Img2VideoParams
 from bot.provider import (
     Img2VideoRequest,
     InsufficientBalance,
@@ -40,7 +41,6 @@ from bot.requests import (
     InputProblem,
     check_keyframe_count,
     image_budget,
-    img2video_params,
     img2video_request,
     multiframe_request,
     split_durations,
@@ -243,7 +243,7 @@ async def _submit_and_maybe_follow(
 # ------------------------------------------------------------------------------------------ commands
 async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
     (image,) = await _images_as_request_values([args.image], settings)
-    request = img2video_request(img2video_params(
+    request = img2video_request(Img2VideoParams(
         prompt=args.prompt, duration=args.duration, resolution=args.resolution, movement=args.movement,
         seed=args.seed, audio=args.audio, bgm=args.bgm, off_peak=args.off_peak), image)
     await _submit_and_maybe_follow(request, args, settings)

@@ -6,10 +6,10 @@ prompts, durations or image budgets lives in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from bot.i18n.catalog import DEFAULT_LOCALE, t
+from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.provider import Img2VideoRequest, MultiframeRequest
 from bot.provider.models import DEFAULT_SEGMENT_SECONDS, KEYFRAME_COUNT_RANGE, SEGMENT_DURATION_RANGE
 
@@ -87,51 +87,29 @@ def image_budget(per_image_budget: int, image_count: int) -> int:
     return max(256 * 1024, min(per_image_budget, REQUEST_IMAGE_BUDGET // max(1, image_count)))
 
 
-# ------------------------------------------------------------------ stored job parameters <-> requests
-# A job stores its settings as plain JSON and its images separately, so the provider request can be
-# rebuilt (submit after a restart, Re-roll, /jobs) without keeping image data URIs in the params.
-def img2video_params(
-    *, prompt: str, duration: int = 5, resolution: str = "720p", movement: str = "auto",
-    seed: int | None = None, audio: bool = False, bgm: bool = False, off_peak: bool = False,
-) -> dict[str, Any]:
-    return {"prompt": prompt, "duration": duration, "resolution": resolution, "movement": movement,
-            "seed": seed, "audio": audio, "bgm": bgm, "off_peak": off_peak}
-
-
-def multiframe_params(
-    *, prompts: Sequence[str | None], durations: Sequence[int], resolution: str = "720p",
-    watermark: bool = False,
-) -> dict[str, Any]:
-    return {"prompts": list(prompts), "durations": list(durations), "resolution": resolution,
-            "watermark": watermark}
-
-
-def img2video_request(params: Mapping[str, Any], image: str) -> Img2VideoRequest:
+# ------------------------------------------------------------------ a job's settings -> the provider request
+def img2video_request(params: Img2VideoParams, image: str) -> Img2VideoRequest:
     return Img2VideoRequest(
-        image=image, prompt=params["prompt"], duration=params["duration"],
-        resolution=params["resolution"], movement_amplitude=params["movement"], seed=params.get("seed"),
-        audio=params.get("audio", False), bgm=params.get("bgm", False), off_peak=params.get("off_peak", False),
+        image=image, prompt=params.prompt, duration=params.duration, resolution=params.resolution,
+        movement_amplitude=params.movement, seed=params.seed, audio=params.audio, bgm=params.bgm,
+        off_peak=params.off_peak,
     )
 
 
-def multiframe_request_of(params: Mapping[str, Any], images: Sequence[str]) -> MultiframeRequest:
+def multiframe_request_of(params: MultiframeParams, images: Sequence[str]) -> MultiframeRequest:
     """`images`: the start image, then one key image per segment (an error names the keyframe)."""
     start, *keys = images
-    return MultiframeRequest.build(start, keys, prompts=params["prompts"], durations=params["durations"],
-                                   resolution=params["resolution"], watermark=params.get("watermark", False))
+    return MultiframeRequest.build(start, keys, prompts=params.prompts, durations=params.durations,
+                                   resolution=params.resolution, watermark=params.watermark)
 
 
-def provider_request(
-    kind: str, params: Mapping[str, Any], images: Sequence[str]
-) -> Img2VideoRequest | MultiframeRequest:
+def provider_request(params: JobParams, images: Sequence[str]) -> Img2VideoRequest | MultiframeRequest:
     """The provider request of a job (stored, or about to be): `images` are its inputs in order, as URLs or
     data URIs. The one builder: the job loop, the request check at intake and the CLI all come here."""
-    if kind == "img2video":
+    if isinstance(params, Img2VideoParams):
         (image,) = images
         return img2video_request(params, image)
-    if kind == "multiframe":
-        return multiframe_request_of(params, images)
-    raise ValueError(f"unknown job kind {kind!r}")
+    return multiframe_request_of(params, images)
 
 
 def multiframe_request(
@@ -145,7 +123,7 @@ def multiframe_request(
 ) -> MultiframeRequest:
     """From text as typed ("a|b" prompts, "4,5" seconds; the CLI's way in), through the builder above."""
     check_keyframe_count(len(key_images))
-    params = multiframe_params(prompts=split_prompts(prompts, len(key_images)),
-                               durations=split_durations(durations, len(key_images)),
-                               resolution=resolution, watermark=watermark)
+    params = MultiframeParams(prompts=tuple(split_prompts(prompts, len(key_images))),
+                              durations=tuple(split_durations(durations, len(key_images))),
+                              resolution=resolution, watermark=watermark)
     return multiframe_request_of(params, [start_image, *key_images])

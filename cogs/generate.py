@@ -11,11 +11,10 @@ from discord.ext import commands
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.jobs.models import JobKind
+from bot.params import Img2VideoParams, MultiframeParams
 from bot.requests import (
     InputProblem,
     check_keyframe_count,
-    img2video_params,
-    multiframe_params,
     split_durations,
     split_prompts,
 )
@@ -73,8 +72,8 @@ class Generate(commands.Cog):
         off_peak: bool = False,
         private: bool = False,
     ) -> None:
-        params = img2video_params(prompt=prompt, duration=duration, resolution=resolution, movement=movement,
-                                  seed=seed, audio=audio, bgm=bgm, off_peak=off_peak)
+        params = Img2VideoParams(prompt=prompt, duration=duration, resolution=resolution, movement=movement,
+                                 seed=seed, audio=audio, bgm=bgm, off_peak=off_peak)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt)
         await self._run(interaction, [image], intake)
 
@@ -118,8 +117,8 @@ class Generate(commands.Cog):
             locale = locale_of(interaction)
             await interaction.response.send_message(problem_message([problem.text(locale)], locale), ephemeral=True)
             return
-        params = multiframe_params(prompts=segment_prompts, durations=segment_durations,
-                                   resolution=resolution, watermark=watermark)
+        params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations),
+                                  resolution=resolution, watermark=watermark)
         title = (next((p for p in segment_prompts if p), None)
                  or t("title.keyframes", locale_of(interaction), count=len(frames) + 1))
         intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title)

@@ -9,8 +9,9 @@ from discord.utils import MISSING
 
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
-from bot.jobs.models import Job, JobKind, normalize_job_id
+from bot.jobs.models import Job, normalize_job_id
 from bot.jobs.states import JobState
+from bot.params import Img2VideoParams
 from bot.ui.buttons import may_manage
 from bot.ui.moderators import require_moderator
 from bot.ui.status import job_headline, status_text
@@ -29,8 +30,9 @@ def _link(job: Job, message_id: int | None) -> str | None:
 
 def job_line(job: Job, locale: str) -> str:
     where = f" · <#{job.thread_id}>" if job.thread_id else ""
-    kind = (t("jobs.one_image", locale) if job.kind is JobKind.IMG2VIDEO
-            else t("jobs.frames", locale, count=len(job.params["durations"]) + 1))
+    p = job.params
+    kind = (t("jobs.one_image", locale) if isinstance(p, Img2VideoParams)
+            else t("jobs.frames", locale, count=p.segments + 1))
     return t("jobs.line", locale, job_id=job.id, headline=job_headline(job, locale), kind=kind,
              seconds=job.duration_seconds, resolution=job.resolution, where=where,
              when=f"<t:{int(job.created_at.timestamp())}:R>")
@@ -41,14 +43,14 @@ def job_details(job: Job) -> str:
     locale = job.locale
     lines = [status_text(job), ""]
     p = job.params
-    if job.kind is JobKind.IMG2VIDEO:
-        lines.append(f"> {discord.utils.escape_markdown(shorten(p['prompt'], 1500))}")
-        seed = t("jobs.seed", locale, seed=p["seed"]) if p.get("seed") is not None else ""
-        lines.append(t("jobs.img2video_settings", locale, seconds=p["duration"], resolution=p["resolution"],
-                       movement=p["movement"], seed=seed))
+    if isinstance(p, Img2VideoParams):
+        lines.append(f"> {discord.utils.escape_markdown(shorten(p.prompt, 1500))}")
+        seed = t("jobs.seed", locale, seed=p.seed) if p.seed is not None else ""
+        lines.append(t("jobs.img2video_settings", locale, seconds=p.duration, resolution=p.resolution,
+                       movement=p.movement, seed=seed))
     else:
-        lines += prompt_lines(p["prompts"], p["durations"], budget=1400, locale=locale)
-        lines.append(t("jobs.multiframe_settings", locale, seconds=job.duration_seconds, resolution=p["resolution"]))
+        lines += prompt_lines(p.prompts, p.durations, budget=1400, locale=locale)
+        lines.append(t("jobs.multiframe_settings", locale, seconds=job.duration_seconds, resolution=p.resolution))
     for key, message_id in (("jobs.inputs_link", job.card_message_id), ("jobs.video_link", job.delivered_message_id)):
         link = _link(job, message_id)
         if link:
@@ -99,7 +101,7 @@ class Jobs(commands.Cog):
 
 
 def _prompt_snippet(job: Job) -> str:
-    prompt = job.params.get("prompt") or " | ".join(p or "-" for p in job.params.get("prompts", []))
+    prompt = " | ".join(p or "-" for p in job.params.prompts)
     return discord.utils.escape_markdown(prompt[:80] + ("…" if len(prompt) > 80 else ""))
 
 

@@ -16,8 +16,9 @@ from discord.ext import commands
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
+from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
-from bot.requests import InputProblem, img2video_params
+from bot.requests import InputProblem
 from bot.ui.intake import (
     Admission,
     CheckedImage,
@@ -116,7 +117,7 @@ class AnimatePictureForm(discord.ui.Modal):
             problems.append(problem.text(self.locale))
         resolution = chosen(self.resolution)
         prompt = self.prompt.value.strip()
-        params = img2video_params(prompt=prompt, duration=duration, resolution=resolution)
+        params = Img2VideoParams(prompt=prompt, duration=duration, resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
         admission = None
         images = []

@@ -20,13 +20,13 @@ from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
 from bot.media import PreparedImage
+from bot.params import MultiframeParams
 from bot.provider.models import MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     MAX_KEYFRAMES,
     MIN_KEYFRAMES,
     InputProblem,
     check_keyframe_count,
-    multiframe_params,
     split_durations,
     split_prompts,
 )
@@ -97,7 +97,7 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
         problems.append(problem.text(locale))
     if problems:
         return None, problems
-    params = multiframe_params(prompts=segment_prompts, durations=segment_durations, resolution=resolution)
+    params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations), resolution=resolution)
     title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=images)
     return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
 

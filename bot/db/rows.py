@@ -8,13 +8,14 @@ PostgreSQL: timestamptz and boolean) and hands `decode_job` a function that read
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobState
 from bot.jobs.store import StoreError
+from bot.params import Img2VideoParams, MultiframeParams, params_from_json
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
@@ -138,10 +139,11 @@ def check_job(job: Job) -> dict[str, object]:
     for column in JOB_COLUMNS:
         value = getattr(job, column)
         if column == "params":
-            if not isinstance(value, Mapping):
-                raise ValueError(f"job {job.id}, field 'params': expected a dict, got {type(value).__name__}")
+            if not isinstance(value, Img2VideoParams | MultiframeParams) or job.kind != value.KIND:
+                raise ValueError(f"job {job.id}, field 'params': expected the settings of a {job.kind} job, "
+                                 f"got {type(value).__name__}")
             try:
-                row[column] = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
+                row[column] = json.dumps(value.to_json(), ensure_ascii=False, sort_keys=True, allow_nan=False)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"job {job.id}, field 'params': not JSON-serialisable ({exc})") from None
         elif column == "kind":
@@ -173,7 +175,7 @@ def decode_job(row: Row, time_from_db: Callable[[Any], datetime | None]) -> Job:
                 params = json.loads(raw)
                 if not isinstance(params, dict):
                     raise ValueError("not a JSON object")
-                values[column] = params
+                values[column] = params_from_json(row["kind"], params)
             elif column == "kind":
                 values[column] = JobKind(raw)
             elif column == "state":

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from bot.jobs.states import TERMINAL_STATES, JobState
+from bot.params import JobParams
 
 # Crockford base32: no I, L, O, U, so ids read aloud or typed from a screenshot are unambiguous.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -57,7 +57,7 @@ class Job:
     kind: JobKind
     # Request settings and prompts: everything needed to rebuild the provider request from the stored
     # inputs (for /jobs and Re-roll). JSON in the database. Kept out of repr: long, member-written.
-    params: dict[str, Any] = field(repr=False)
+    params: JobParams = field(repr=False)
     resolution: str
     duration_seconds: int  # total across segments
     created_at: datetime
@@ -98,7 +98,7 @@ class Job:
         channel_id: int,
         user_id: int,
         kind: JobKind,
-        params: dict[str, Any],
+        params: JobParams,
         resolution: str,
         duration_seconds: int,
         locale: str = "en-US",
@@ -108,6 +108,8 @@ class Job:
         now: datetime | None = None,
     ) -> Job:
         """A fresh job in ACCEPTED with a new id, ready for `JobStore.create_job`."""
+        if kind != params.KIND:
+            raise ValueError(f"a {kind} job cannot hold {type(params).__name__}")
         return cls(
             id=new_job_id(),
             guild_id=guild_id,

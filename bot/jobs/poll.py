@@ -16,6 +16,7 @@ from bot.jobs.models import Job
 from bot.jobs.states import JobState
 from bot.jobs.steps import REASON_LATE, REASON_PROVIDER_FAILED, REASON_TASK_LOST, VIDEO_URL_TTL_MAX, StepContext
 from bot.logs import job_ids
+from bot.params import Img2VideoParams
 from bot.provider import ProviderError, TaskNotFound, TaskStatus
 from bot.schedule import next_poll_delay
 
@@ -118,7 +119,7 @@ class Poller:
     def _is_late(self, job: Job, now: datetime) -> bool:
         """Past its expected time for the first time (the member is told once)."""
         settings = self._steps.settings
-        off_peak = bool(job.params.get("off_peak"))
+        off_peak = isinstance(job.params, Img2VideoParams) and job.params.off_peak
         expected = settings.off_peak_timeout if off_peak else settings.job_timeout
         return job.reason != REASON_LATE and job.submitted_at is not None and now - job.submitted_at > expected
 

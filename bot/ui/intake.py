@@ -29,6 +29,7 @@ from bot.media.encode import data_uri
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.moderation import blocked_by
+from bot.params import Img2VideoParams, JobParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.quotas import (
@@ -89,7 +90,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Intake:
     kind: JobKind
-    params: dict[str, Any]
+    params: JobParams
     resolution: str
     duration_seconds: int
     private: bool
@@ -202,7 +203,7 @@ def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str
     image pipeline already, and encoding megabytes of base64 here (again at submit) only held the GIL."""
     stand_ins = [data_uri(i.mime_type, b"\0") for i in images]
     try:
-        provider_request(intake.kind, intake.params, stand_ins)
+        provider_request(intake.params, stand_ins)
     except InputProblem as problem:
         raise Refused.listing([problem.text(locale)], locale) from None
     except RequestValidationError as exc:  # the provider's own limits: English (named fields), rarely reached
@@ -337,7 +338,7 @@ async def start_job(
 
 
 def _prompts(intake: Intake) -> list[str | None]:
-    return [intake.params["prompt"]] if intake.kind is JobKind.IMG2VIDEO else list(intake.params["prompts"])
+    return list(intake.params.prompts)
 
 
 def _channel_allowed(channel: object, allowed: Sequence[int]) -> bool:
@@ -383,17 +384,17 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
 def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:
     p = intake.params
     lines = [t("card.request_by", locale, mention=user.mention)]
-    if intake.kind is JobKind.IMG2VIDEO:
-        lines.append(f"> {discord.utils.escape_markdown(shorten(p['prompt'], CARD_PROMPT_BUDGET))}")
-        extras = [t("card.seconds", locale, seconds=p["duration"]), p["resolution"],
-                  t("card.movement", locale, movement=p["movement"])]
-        extras += [t(label, locale) for key, label in (("audio", "card.audio"), ("bgm", "card.music"),
-                                                       ("off_peak", "card.off_peak")) if p.get(key)]
-        if p.get("seed") is not None:
-            extras.append(t("card.seed", locale, seed=p["seed"]))
+    if isinstance(p, Img2VideoParams):
+        lines.append(f"> {discord.utils.escape_markdown(shorten(p.prompt, CARD_PROMPT_BUDGET))}")
+        extras = [t("card.seconds", locale, seconds=p.duration), p.resolution,
+                  t("card.movement", locale, movement=p.movement)]
+        extras += [t(label, locale) for on, label in ((p.audio, "card.audio"), (p.bgm, "card.music"),
+                                                      (p.off_peak, "card.off_peak")) if on]
+        if p.seed is not None:
+            extras.append(t("card.seed", locale, seed=p.seed))
     else:
-        lines += prompt_lines(p["prompts"], p["durations"], budget=CARD_PROMPT_BUDGET, locale=locale)
-        extras = [t("card.total", locale, seconds=intake.duration_seconds), p["resolution"]]
+        lines += prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)
+        extras = [t("card.total", locale, seconds=intake.duration_seconds), p.resolution]
     extras.append(format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds)))
     lines.append(" · ".join(extras))
     return "\n".join(lines)
@@ -401,6 +402,6 @@ def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:
 
 def _panels(intake: Intake, images: Sequence[CheckedImage]) -> list[Panel]:
     p = intake.params
-    if intake.kind is JobKind.IMG2VIDEO:
-        return [Panel(images[0].data, f"{p['duration']} s", p["prompt"])]
-    return panels_for([i.data for i in images], p["prompts"], p["durations"])
+    if isinstance(p, Img2VideoParams):
+        return [Panel(images[0].data, f"{p.duration} s", p.prompt)]
+    return panels_for([i.data for i in images], list(p.prompts), list(p.durations))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.jobs.models import JobKind
 from bot.media.storyboard import panels_for, render_storyboard
+from bot.params import MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.ui.intake import CheckedImage, Intake, Refused, start_job
 from bot.ui.replies import tell_error
@@ -34,13 +34,14 @@ MAX_OPEN_PREVIEWS_PER_MEMBER = 2
 
 def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
     p = intake.params
+    assert isinstance(p, MultiframeParams)  # a storyboard is a multiframe request
     lines = [t("preview.head", locale)]
-    for n, (prompt, duration) in enumerate(zip(p["prompts"], p["durations"], strict=True), start=1):
+    for n, (prompt, duration) in enumerate(zip(p.prompts, p.durations, strict=True), start=1):
         shown = discord.utils.escape_markdown(_shorten(prompt) if prompt else t("card.no_prompt", locale))
         lines.append(f"{n}. {t('card.seconds', locale, seconds=duration)} — {shown}")
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     where = t("preview.private_thread", locale) if intake.private else ""
-    lines.append(t("preview.summary", locale, frames=len(p["durations"]) + 1, seconds=intake.duration_seconds,
+    lines.append(t("preview.summary", locale, frames=p.segments + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
     lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
     return "\n".join(lines)
@@ -52,8 +53,9 @@ def _shorten(text: str) -> str:
 
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
     """The same storyboard picture the request card will show (Pillow, so off the event loop)."""
-    assert intake.kind is JobKind.MULTIFRAME
-    panels = panels_for([i.data for i in images], intake.params["prompts"], intake.params["durations"])
+    p = intake.params
+    assert isinstance(p, MultiframeParams)
+    panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations))
     return await asyncio.to_thread(render_storyboard, panels)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
@@ -21,7 +23,7 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def prompt_lines(prompts: list[str | None], durations: list[int], *, budget: int,
+def prompt_lines(prompts: Sequence[str | None], durations: Sequence[int], *, budget: int,
                  locale: str = DEFAULT_LOCALE) -> list[str]:
     """One numbered line per segment, every prompt shortened so all of them fit `budget` characters."""
     per_line = max(40, budget // max(1, len(prompts)) - 12)

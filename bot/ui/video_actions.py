@@ -18,9 +18,9 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import CHARGED_ENDINGS, JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
+from bot.params import Img2VideoParams
 from bot.provider import ProviderError
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
-from bot.requests import img2video_params
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
 from bot.ui.intake import Admission, Intake, Refused, admit, start_job, validate_request
 from bot.ui.replies import answers_errors, tell_error
@@ -56,9 +56,9 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         if not inputs:
             await interaction.followup.send(t("reroll.no_inputs", locale), ephemeral=True)
             return
-        params = dict(job.params)
-        if job.kind is JobKind.IMG2VIDEO:
-            params["seed"] = random.randint(0, MAX_SEED)  # multiframe has no seed: the provider varies anyway
+        params = job.params
+        if isinstance(params, Img2VideoParams):
+            params = params.with_seed(random.randint(0, MAX_SEED))  # multiframe has no seed: the provider varies
         intake = Intake(job.kind, params, job.resolution, job.duration_seconds, job.private,
                         title=t("title.reroll", locale, job_id=job.id))
         await _start(interaction, intake, inputs, parent=job, verb="Re-rolling")
@@ -93,7 +93,7 @@ class ExtendModal(discord.ui.Modal):
         super().__init__(title=t("extend.title", locale), timeout=15 * 60)
         self.job = job
         self.locale = locale
-        previous = job.params.get("prompt") or next((p for p in reversed(job.params.get("prompts", [])) if p), "")
+        previous = next((p for p in reversed(job.params.prompts) if p), "")  # the last segment's prompt
         self.prompt: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
             custom_id="prompt", style=discord.TextStyle.paragraph, default=previous[:2000] or None, max_length=2000)
         self.duration: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
@@ -114,7 +114,7 @@ class ExtendModal(discord.ui.Modal):
                                             ephemeral=True)
             return
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
-        params = img2video_params(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
+        params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, int(text), job.private,
                         title=t("title.extension", locale, job_id=job.id))
         try:

@@ -16,7 +16,7 @@ from discord.ext import commands
 from PIL import Image
 
 from bot.jobs.models import JobInput, JobKind
-from bot.requests import multiframe_params
+from bot.params import MultiframeParams
 from bot.ui.intake import Intake
 from bot.ui.preview import StoryboardPreview
 from tests.e2e.conftest import png
@@ -275,7 +275,7 @@ class PreviewOnlyBot(commands.Bot):
         @app_commands.command(name="preview", description="A storyboard preview that expires at once")
         async def preview(interaction: discord.Interaction) -> None:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            params = multiframe_params(prompts=["walks in", None], durations=[4, 6])
+            params = MultiframeParams(prompts=("walks in", None), durations=(4, 6))
             intake = Intake(JobKind.MULTIFRAME, params, "720p", 10, False, "walks in")
             images = [JobInput(n, f"{n}.png", "image/png", png(color=c)) for n, c in enumerate((RED, GREEN, BLUE))]
             await StoryboardPreview(self, interaction.user.id, intake, images, timeout=1.0).send(interaction)

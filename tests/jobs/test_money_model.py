@@ -30,9 +30,9 @@ from bot.i18n import reason_code
 from bot.jobs import Job, JobInput, JobKind, JobState
 from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS, TERMINAL_STATES
 from bot.jobs.worker import JobWorker, Undeliverable, WorkerSettings
+from bot.params import Img2VideoParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
-from bot.requests import img2video_params
 from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.jobs.test_worker import png
@@ -150,7 +150,7 @@ async def _run(history: History, directory: Path) -> None:
         ids = []
         for n, _ in enumerate(history.jobs):
             job = Job.new(guild_id=GUILD, channel_id=20, user_id=n + 1, kind=JobKind.IMG2VIDEO,
-                          params=img2video_params(prompt=f"job {n}"), resolution="720p", duration_seconds=5,
+                          params=Img2VideoParams(prompt=f"job {n}"), resolution="720p", duration_seconds=5,
                           thread_id=30)
             stored = await store.create_job(job, [JobInput(0, "cat.png", "image/png", png())],
                                             charge=Charge(GUILD, n + 1, 5))
@@ -211,7 +211,7 @@ def _tasks_by_job(fake: FakeProvider, jobs: list[Job | None]) -> dict[str, objec
     found: dict[str, object] = {}
     for job in jobs:
         assert job is not None
-        task = fake.tasks.get(job.task_id or "") or by_prompt.get(job.params["prompt"])
+        task = fake.tasks.get(job.task_id or "") or by_prompt.get(job.params.prompts[0])
         if task is not None:
             found[job.id] = task
     return found

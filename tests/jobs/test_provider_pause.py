@@ -18,9 +18,9 @@ from prometheus_client import REGISTRY
 from bot.jobs import Job, JobInput, JobKind, JobState, JobStore
 from bot.jobs.pause import PauseKind, pause_note
 from bot.jobs.worker import JobWorker, WorkerSettings
+from bot.params import Img2VideoParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge, GuildSettings
-from bot.requests import img2video_params
 from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider
 from tests.jobs.test_worker import API_KEY, EPOCH, RecordingListener, png
@@ -116,7 +116,7 @@ async def queue(store: JobStore, count: int, *, guilds: tuple[int, ...] = (10, 1
     for n in range(count):
         guild, user = guilds[n % len(guilds)], first_user + n
         job = Job.new(guild_id=guild, channel_id=20, user_id=user, kind=JobKind.IMG2VIDEO,
-                      params=img2video_params(prompt=f"take {n}"), resolution="720p", duration_seconds=5,
+                      params=Img2VideoParams(prompt=f"take {n}"), resolution="720p", duration_seconds=5,
                       thread_id=30)
         jobs.append(await store.create_job(job, [JobInput(0, "cat.png", "image/png", png())],
                                            charge=Charge(guild, user, 5)))

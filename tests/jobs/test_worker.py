@@ -30,9 +30,9 @@ from bot.jobs.worker import (
     Undeliverable,
     WorkerSettings,
 )
+from bot.params import Img2VideoParams, MultiframeParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
-from bot.requests import img2video_params, multiframe_params
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
 
@@ -110,7 +110,7 @@ def png(width: int = 64, height: int = 48) -> bytes:
 async def add_img2video(
     store: JobStore, *, user: int = 1, prompt: str = "a cat yawns", **extra: object
 ) -> Job:
-    params = img2video_params(prompt=prompt, **extra)  # type: ignore[arg-type]
+    params = Img2VideoParams(prompt=prompt, **extra)  # type: ignore[arg-type]
     job = Job.new(guild_id=10, channel_id=20, user_id=user, kind=JobKind.IMG2VIDEO, params=params,
                   resolution="720p", duration_seconds=5, thread_id=30)
     # Reserved like every real request, so each test can say what the member was charged.
@@ -170,7 +170,7 @@ async def test_polls_follow_the_eta_instead_of_hammering(harness: Harness) -> No
 
 
 async def test_multiframe_job_sends_every_keyframe_with_its_prompt_and_duration(harness: Harness) -> None:
-    params = multiframe_params(prompts=["walks in", None, "sits"], durations=[4, 5, 3], resolution="540p")
+    params = MultiframeParams(prompts=("walks in", None, "sits"), durations=(4, 5, 3), resolution="540p")
     job = Job.new(guild_id=10, channel_id=20, user_id=1, kind=JobKind.MULTIFRAME, params=params,
                   resolution="540p", duration_seconds=12, thread_id=30)
     job = await harness.store.create_job(job, [JobInput(n, f"{n}.png", "image/png", png()) for n in range(4)])
@@ -452,7 +452,7 @@ async def test_a_video_over_the_download_cap_fails_instead_of_retrying_forever(h
 
 async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None:
     broken = Job.new(guild_id=10, channel_id=20, user_id=3, kind=JobKind.MULTIFRAME,
-                     params={"prompts": ["a"], "durations": [5, 5], "resolution": "720p"},
+                     params=MultiframeParams(prompts=("a",), durations=(5, 5)),  # one prompt, two segments
                      resolution="720p", duration_seconds=10, thread_id=30)
     inputs = [JobInput(n, "x.png", "image/png", png()) for n in range(3)]
     broken = await harness.store.create_job(broken, inputs)

@@ -19,6 +19,7 @@ from bot.db import open_store
 from bot.jobs import Job, JobKind, JobState
 from bot.jobs.models import utcnow
 from bot.moderation import BlockedTerm
+from bot.params import Img2VideoParams
 from bot.quotas import GuildSettings, Limit, Period, Scope
 from bot.ui.intake import Admission, Intake, Refused, admit
 from tests.fakes.discord import FakeDiscord, Upload, permissions, point_discord_py_at
@@ -26,7 +27,8 @@ from tests.fakes.discord.models import FakeChannel, FakeMember
 from tests.store.factories import drive_to
 
 MOD = 99
-ANIMATE = Intake(JobKind.IMG2VIDEO, {"prompt": "a cat yawns"}, "720p", 5, private=False, title="a cat yawns")
+ANIMATE = Intake(JobKind.IMG2VIDEO, Img2VideoParams(prompt="a cat yawns"), "720p", 5, private=False,
+                 title="a cat yawns")
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ async def bot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[ViduBo
 async def ask(fake: FakeDiscord, bot: ViduBot, member: FakeMember, channel: FakeChannel | None = None,
               intake: Intake = ANIMATE) -> Admission:
     record = await fake.slash(member, "animate", channel=channel or fake.world.general,
-                              options={"image": Upload("a.png", b"\x89PNG"), "prompt": intake.params["prompt"]})
+                              options={"image": Upload("a.png", b"\x89PNG"), "prompt": intake.params.prompts[0]})
     return await admit(bot, discord.Interaction(data=record.payload, state=bot._connection), intake)
 
 
@@ -66,7 +68,7 @@ async def refused(fake: FakeDiscord, bot: ViduBot, member: FakeMember, channel: 
 
 async def job_of(bot: ViduBot, member: FakeMember, guild_id: int, *, seconds_ago: float = 0) -> Job:
     job = Job.new(guild_id=guild_id, channel_id=1, user_id=member.id, kind=JobKind.IMG2VIDEO,
-                  params={"prompt": "p"}, resolution="720p", duration_seconds=5,
+                  params=Img2VideoParams(prompt="p"), resolution="720p", duration_seconds=5,
                   now=utcnow() - timedelta(seconds=seconds_ago))
     return await bot.store.create_job(job, [])
 

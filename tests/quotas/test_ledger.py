@@ -21,6 +21,7 @@ from bot.db.migration_files import MIGRATIONS_ROOT
 from bot.jobs import Job, JobInput, JobKind, JobState
 from bot.jobs.ledger import Settlement
 from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS
+from bot.params import Img2VideoParams, MultiframeParams
 from bot.pricing import BUILT_IN
 from bot.quotas import (
     GuildSettings,
@@ -60,8 +61,8 @@ async def ask(store: SQLiteStore, user: int = ALICE, seconds: int = 5, guild: in
     settings = await store.guild_settings(guild)
     checks = await request_checks(store, operator, settings, guild_id=guild, user_id=user, role_ids=roles or [],
                                   now=store._clock())
-    params = ({"prompt": "p", "duration": seconds} if kind is JobKind.IMG2VIDEO
-              else {"prompts": ["p"], "durations": [seconds]})
+    params = (Img2VideoParams(prompt="p", duration=seconds) if kind is JobKind.IMG2VIDEO
+              else MultiframeParams(prompts=("p",), durations=(seconds,)))
     job = Job.new(guild_id=guild, channel_id=5, user_id=user, kind=kind, params=params, resolution=resolution,
                   duration_seconds=seconds, now=store._clock())
     charge = charge_for(guild, user, kind=kind.value, resolution=resolution, seconds=seconds, settings=settings,

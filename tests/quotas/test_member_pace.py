@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import Job, JobInput, JobKind, JobState
+from bot.params import Img2VideoParams
 from bot.quotas import MemberPace, QueueFull, TooSoon
 from tests.store.backends import BACKENDS, ManualClock, backend_params
 
@@ -19,7 +20,7 @@ G, ALICE, BOB = 10, 1, 2
 
 async def ask(store: object, clock: ManualClock, pace: MemberPace, user: int = ALICE) -> Job:
     job = Job.new(guild_id=G, channel_id=5, user_id=user, kind=JobKind.IMG2VIDEO,
-                  params={"prompt": "p", "duration": 5}, resolution="720p", duration_seconds=5, now=clock())
+                  params=Img2VideoParams(prompt="p", duration=5), resolution="720p", duration_seconds=5, now=clock())
     return await store.create_job(job, [JobInput(0, "a.png", "image/png", b"x")], pace=pace)  # type: ignore[attr-defined]
 
 

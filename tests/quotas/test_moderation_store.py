@@ -14,6 +14,7 @@ import pytest
 from bot.db import SQLiteStore
 from bot.jobs import Job, JobInput, JobKind, JobState
 from bot.moderation import BlockedTerm
+from bot.params import Img2VideoParams
 from bot.pricing import BUILT_IN
 from bot.quotas import GuildSettings, Limit, Period, Scope, Usage, charge_for
 from tests.store.backends import BACKENDS, ManualClock, backend_params
@@ -60,7 +61,7 @@ async def test_limits_set_replaced_and_cleared_are_audited_with_before_and_after
 
 
 async def test_a_grant_is_audited_and_gives_only_what_it_names(store: SQLiteStore) -> None:
-    job = Job.new(guild_id=G, channel_id=5, user_id=ALICE, kind=JobKind.IMG2VIDEO, params={"prompt": "p"},
+    job = Job.new(guild_id=G, channel_id=5, user_id=ALICE, kind=JobKind.IMG2VIDEO, params=Img2VideoParams(prompt="p"),
                   resolution="720p", duration_seconds=5, now=NOON)
     charge = charge_for(G, ALICE, kind="img2video", resolution="720p", seconds=5, settings=GuildSettings(),
                         prices=BUILT_IN)
@@ -139,8 +140,8 @@ async def test_the_audit_shows_the_latest_20_changes_newest_first(store: SQLiteS
 
 async def test_usage_by_member_lists_the_ten_who_spent_most(store: SQLiteStore) -> None:
     for user in range(1, 13):  # member n asks for n seconds at 720p: 40 + 10 n credits
-        job = Job.new(guild_id=G, channel_id=5, user_id=user, kind=JobKind.IMG2VIDEO, params={"prompt": "p"},
-                      resolution="720p", duration_seconds=user, now=NOON)
+        job = Job.new(guild_id=G, channel_id=5, user_id=user, kind=JobKind.IMG2VIDEO,
+                      params=Img2VideoParams(prompt="p"), resolution="720p", duration_seconds=user, now=NOON)
         charge = charge_for(G, user, kind="img2video", resolution="720p", seconds=user, settings=GuildSettings(),
                             prices=BUILT_IN)
         created = await store.create_job(job, [], charge=charge, checks=[])

@@ -6,6 +6,7 @@ from collections import deque
 from dataclasses import replace
 
 from bot.jobs import ALLOWED_TRANSITIONS, Job, JobInput, JobKind, JobState, JobStore
+from bot.params import MultiframeParams
 from tests.store.backends import ManualClock
 
 GUILD = 111_111_111_111_111_111
@@ -20,7 +21,7 @@ def make_job(clock: ManualClock, *, guild_id: int = GUILD, user_id: int = ALICE,
         channel_id=555,
         user_id=user_id,
         kind=JobKind.MULTIFRAME,
-        params={"prompts": ["一只猫在跳舞", "zoom out"], "durations": [4, 5], "seed": 7},
+        params=MultiframeParams(prompts=("一只猫在跳舞", "zoom out"), durations=(4, 5)),
         resolution="720p",
         duration_seconds=9,
         locale="zh-CN",

@@ -15,6 +15,7 @@ import pytest
 from bot.db import PostgresStore, open_store
 from bot.db.pg_store import MIGRATIONS_DIR, pg_dsn_from_url
 from bot.jobs import JobState, StoreError
+from bot.params import MultiframeParams
 from tests.store.backends import ManualClock, pg_server_url, pg_url
 from tests.store.factories import make_inputs, make_job
 
@@ -207,5 +208,5 @@ async def test_text_with_a_nul_character_is_refused_naming_the_field(url: str, c
         with pytest.raises(ValueError, match=rf"job {job.id}, field 'reason'.*NUL"):
             await store.transition(job.id, from_states={JobState.ACCEPTED}, to=JobState.CANCELLED, reason="a\x00b")
         with pytest.raises(ValueError, match=r"field 'params'.*NUL"):
-            await store.create_job(make_job(clock, params={"prompt": "cat\x00"}), [])
+            await store.create_job(make_job(clock, params=MultiframeParams(("cat\x00", None), (4, 5))), [])
         assert await store.get_job(job.id) == job

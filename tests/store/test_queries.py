@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.jobs import JobInput, JobState, JobStore
+from bot.params import MultiframeParams
 from tests.store.backends import ManualClock
 from tests.store.factories import ALICE, BOB, GUILD, OTHER_GUILD, drive_to, make_inputs, make_job
 
@@ -43,7 +44,7 @@ async def test_a_new_job_must_start_accepted(store: JobStore, clock: ManualClock
 
 
 async def test_params_that_are_not_json_are_refused_naming_the_field(store: JobStore, clock: ManualClock) -> None:
-    job = make_job(clock, params={"seed": {1, 2}})
+    job = make_job(clock, params=MultiframeParams(prompts=({1, 2}, None), durations=(4, 5)))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="params"):
         await store.create_job(job, [])
     assert await store.get_job(job.id) is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.params import Img2VideoParams, MultiframeParams, params_from_json
 from bot.provider import MultiframeRequest, RequestValidationError
 from bot.provider.client import _encode_json
 from bot.requests import (
@@ -14,8 +15,6 @@ from bot.requests import (
     InputProblem,
     check_keyframe_count,
     image_budget,
-    img2video_params,
-    multiframe_params,
     multiframe_request,
     provider_request,
     split_durations,
@@ -157,11 +156,12 @@ def test_the_documented_body_cap_is_still_20_mb() -> None:
 
 # ------------------------------------------------------------------ stored parameters <-> the provider's request
 def test_a_stored_img2video_job_asks_the_provider_for_what_the_member_chose() -> None:
-    params = img2video_params(prompt="a cat yawns", duration=7, resolution="1080p", movement="small", seed=42,
-                              audio=True, bgm=True, off_peak=True)
-    assert params == {"prompt": "a cat yawns", "duration": 7, "resolution": "1080p", "movement": "small",
-                      "seed": 42, "audio": True, "bgm": True, "off_peak": True}
-    request = provider_request("img2video", params, [URL])
+    params = Img2VideoParams(prompt="a cat yawns", duration=7, resolution="1080p", movement="small", seed=42,
+                             audio=True, bgm=True, off_peak=True)
+    stored = {"prompt": "a cat yawns", "duration": 7, "resolution": "1080p", "movement": "small",
+              "seed": 42, "audio": True, "bgm": True, "off_peak": True}
+    assert params.to_json() == stored and params_from_json("img2video", stored) == params
+    request = provider_request(params, [URL])
     assert request.ENDPOINT == "async/vidu-q2-pro-fast-img2video"
     assert request.to_json() == {"images": [URL], "prompt": "a cat yawns", "duration": 7, "resolution": "1080p",
                                  "movement_amplitude": "small", "seed": 42, "audio": True, "bgm": True,
@@ -169,22 +169,23 @@ def test_a_stored_img2video_job_asks_the_provider_for_what_the_member_chose() ->
 
 
 def test_an_img2video_job_with_the_defaults_and_one_stored_before_audio_existed() -> None:
-    params = img2video_params(prompt="waves")
-    assert params == {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto", "seed": None,
-                      "audio": False, "bgm": False, "off_peak": False}
+    params = Img2VideoParams(prompt="waves")
+    assert params.to_json() == {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto",
+                                "seed": None, "audio": False, "bgm": False, "off_peak": False}
     expected = {"images": [URL], "prompt": "waves", "duration": 5, "resolution": "720p",
                 "movement_amplitude": "auto", "audio": False, "bgm": False, "off_peak": False, "watermark": False}
-    assert provider_request("img2video", params, [URL]).to_json() == expected
+    assert provider_request(params, [URL]).to_json() == expected
     old = {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto"}  # no seed, audio, bgm, off_peak
-    assert provider_request("img2video", old, [URL]).to_json() == expected
+    assert provider_request(params_from_json("img2video", old), [URL]).to_json() == expected
 
 
 def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
     request = multiframe_request(URL, [URL + "?1", URL + "?2"], prompts="zoom in | pan left", durations="3,6",
                                  resolution="540p", watermark=True)
-    params = multiframe_params(prompts=["zoom in", "pan left"], durations=[3, 6], resolution="540p", watermark=True)
-    assert params == {"prompts": ["zoom in", "pan left"], "durations": [3, 6], "resolution": "540p", "watermark": True}
-    rebuilt = provider_request("multiframe", params, [URL, URL + "?1", URL + "?2"])
+    params = MultiframeParams(prompts=("zoom in", "pan left"), durations=(3, 6), resolution="540p", watermark=True)
+    stored = {"prompts": ["zoom in", "pan left"], "durations": [3, 6], "resolution": "540p", "watermark": True}
+    assert params.to_json() == stored and params_from_json("multiframe", stored) == params
+    rebuilt = provider_request(params, [URL, URL + "?1", URL + "?2"])
     assert rebuilt == request
     assert rebuilt.ENDPOINT == "async/vidu-q2-pro-multiframe"
     assert rebuilt.to_json() == {
@@ -196,19 +197,32 @@ def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
 def test_multiframe_defaults_and_one_stored_before_watermarks_existed() -> None:
     request = multiframe_request(URL, [URL, URL], prompts=None, durations=None)
     assert (request.resolution, request.watermark) == ("720p", False)
-    params = multiframe_params(prompts=[None, None], durations=[5, 5])
-    assert params == {"prompts": [None, None], "durations": [5, 5], "resolution": "720p", "watermark": False}
+    params = MultiframeParams(prompts=(None, None), durations=(5, 5))
+    assert params.to_json() == {"prompts": [None, None], "durations": [5, 5], "resolution": "720p",
+                                "watermark": False}
     old = {"prompts": [None, None], "durations": [5, 5], "resolution": "720p"}
-    assert provider_request("multiframe", old, [URL, URL, URL]) == request
+    assert provider_request(params_from_json("multiframe", old), [URL, URL, URL]) == request
 
 
 def test_an_unknown_job_kind_is_named() -> None:
     with pytest.raises(ValueError, match=r"^unknown job kind 'txt2video'$"):
-        provider_request("txt2video", {}, [URL])
+        params_from_json("txt2video", {})
+
+
+@pytest.mark.parametrize(("kind", "stored", "named"), [
+    ("img2video", {"duration": 5, "resolution": "720p", "movement": "auto"}, "'prompt' is not text"),
+    ("img2video", {"prompt": "p", "duration": "5", "resolution": "720p", "movement": "auto"}, "'duration'"),
+    ("multiframe", {"prompts": "a|b", "durations": [5, 5], "resolution": "720p"}, "'prompts'"),
+    ("multiframe", {"prompts": ["a", "b"], "durations": [5, 5.5], "resolution": "720p"}, "'durations'"),
+])
+def test_stored_settings_that_are_not_what_their_kind_holds_are_named(kind: str, stored: dict[str, object],
+                                                                       named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        params_from_json(kind, stored)
 
 
 def test_a_stored_job_whose_pictures_do_not_match_its_segments_is_never_sent_short() -> None:
-    params = multiframe_params(prompts=["a", "b", "c"], durations=[4, 4, 4])
+    params = MultiframeParams(prompts=("a", "b", "c"), durations=(4, 4, 4))
     # three segments, two keyframes: no segment silently dropped
     with pytest.raises(RequestValidationError, match="3 prompts for 2 keyframes"):
-        provider_request("multiframe", params, [URL, URL + "?1", URL + "?2"])
+        provider_request(params, [URL, URL + "?1", URL + "?2"])
