@@ -23,7 +23,6 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.db import open_store
 from bot.health import BotProbes, MetricsServer
-from bot.i18n import locale_of, t
 from bot.i18n.translator import ViduTranslator
 from bot.jobs import JobStore
 from bot.jobs.worker import JobWorker
@@ -33,7 +32,7 @@ from bot.pricing import use_price_table
 from bot.ui.buttons import CancelButton
 from bot.ui.client import ServiceBot
 from bot.ui.delivery import DiscordJobListener
-from bot.ui.replies import reply_privately, tell_error
+from bot.ui.replies import answer_error
 from bot.ui.stale import answer_if_nobody_does
 from bot.ui.video_actions import ExtendButton, RerollButton
 from bot.wiring import provider_client, worker_settings
@@ -41,7 +40,6 @@ from bot.wiring import provider_client, worker_settings
 log = logging.getLogger("bot.app")
 
 COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation", "cogs.help")
-UNKNOWN_INTERACTION = 10062
 STOP_TASK_SECONDS = 30  # the job loop hands its jobs back on the way out: a few database writes
 
 
@@ -57,19 +55,10 @@ class ViduTree(app_commands.CommandTree["ViduBot"]):
     async def on_error(
         self, interaction: discord.Interaction[ViduBot], error: app_commands.AppCommandError
     ) -> None:
-        original = getattr(error, "original", error)
-        if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
-            # Acknowledged too late (a gateway hiccup): nobody is waiting for an answer any more.
-            log.warning("interaction %s expired before it was acknowledged", interaction.id)
-            return
-        if isinstance(error, app_commands.NoPrivateMessage):
-            await reply_privately(interaction, t("error.dm_only", locale_of(interaction)))
-            return
-        if isinstance(error, app_commands.CheckFailure):
-            await reply_privately(interaction, t("error.not_allowed", locale_of(interaction)))
-            return
+        """Every command's one error handler: refusals, failed checks (moderators only, not in DMs) and
+        unexpected errors are answered as our views, forms and buttons answer theirs (bot/ui/replies.py)."""
         command = interaction.command.qualified_name if interaction.command else "?"
-        await tell_error(interaction, original, f"/{command}")
+        await answer_error(interaction, error, f"/{command}")
 
 
 class ViduBot(ServiceBot):

@@ -18,7 +18,8 @@ from bot.requests import (
     split_durations,
     split_prompts,
 )
-from bot.ui.intake import Intake, Refused, admit, check_images, problem_message, start_job, validate_request
+from bot.ui.intake import Intake, admit, check_images, start_job, validate_request
+from bot.ui.replies import Refused
 
 Interaction = discord.Interaction[ViduBot]
 
@@ -29,18 +30,15 @@ class Generate(commands.Cog):
 
     async def _run(self, interaction: Interaction, attachments: list[discord.Attachment],
                    intake: Intake) -> None:
-        """Acknowledge at once, then check everything, then start the job; one private answer."""
+        """Acknowledge at once, then check everything, then start the job; one private answer (a Refused on the
+        way is answered by the command tree's error handler)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         locale = locale_of(interaction)
-        try:
-            # The server's rules first: a blocked member, a closed channel or a used-up quota costs no download.
-            admission = await admit(self.bot, interaction, intake)
-            images = await check_images(self.bot, attachments, locale)
-            validate_request(intake, images, locale)
-            job = await start_job(self.bot, interaction, intake, images, admission=admission)
-        except Refused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
-            return
+        # The server's rules first: a blocked member, a closed channel or a used-up quota costs no download.
+        admission = await admit(self.bot, interaction, intake)
+        images = await check_images(self.bot, attachments, locale)
+        validate_request(intake, images, locale)
+        job = await start_job(self.bot, interaction, intake, images, admission=admission)
         await interaction.followup.send(t("answer.started", locale, job_id=job.id, thread_id=job.thread_id),
                                         ephemeral=True)
 
@@ -115,8 +113,7 @@ class Generate(commands.Cog):
             segment_durations = split_durations(durations, len(frames))
         except InputProblem as problem:
             locale = locale_of(interaction)
-            await interaction.response.send_message(problem_message([problem.text(locale)], locale), ephemeral=True)
-            return
+            raise Refused.listing([problem.text(locale)], locale) from None
         params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations),
                                   resolution=resolution, watermark=watermark)
         title = (next((p for p in segment_prompts if p), None)

@@ -15,10 +15,12 @@ from bot.params import Img2VideoParams
 from bot.ui.buttons import may_manage
 from bot.ui.moderators import require_moderator
 from bot.ui.status import job_headline, status_text
-from bot.ui.text import prompt_lines, shorten
+from bot.ui.text import request_lines
 from bot.ui.video_actions import status_view
 
 RECENT = 10
+# The detail's prompts share what a message holds after the status card's lines and the two links.
+DETAIL_PROMPT_BUDGET = 1400
 IN_FLIGHT = [JobState.ACCEPTED, JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED]
 
 
@@ -39,18 +41,11 @@ def job_line(job: Job, locale: str) -> str:
 
 
 def job_details(job: Job) -> str:
-    """One job again, in the language of its requester (the only member, with moderators, who may see it)."""
+    """One job again, in the language of its requester (the only member, with moderators, who may see it):
+    its status card's lines, then what was asked as its request card shows it, then links to both."""
     locale = job.locale
-    lines = [status_text(job), ""]
-    p = job.params
-    if isinstance(p, Img2VideoParams):
-        lines.append(f"> {discord.utils.escape_markdown(shorten(p.prompt, 1500))}")
-        seed = t("jobs.seed", locale, seed=p.seed) if p.seed is not None else ""
-        lines.append(t("jobs.img2video_settings", locale, seconds=p.duration, resolution=p.resolution,
-                       movement=p.movement, seed=seed))
-    else:
-        lines += prompt_lines(p.prompts, p.durations, budget=1400, locale=locale)
-        lines.append(t("jobs.multiframe_settings", locale, seconds=job.duration_seconds, resolution=p.resolution))
+    lines = [status_text(job), "",
+             *request_lines(job.params, job.duration_seconds, locale, budget=DETAIL_PROMPT_BUDGET)]
     for key, message_id in (("jobs.inputs_link", job.card_message_id), ("jobs.video_link", job.delivered_message_id)):
         link = _link(job, message_id)
         if link:
@@ -89,8 +84,7 @@ class Jobs(commands.Cog):
 
     async def _all(self, interaction: discord.Interaction[ViduBot]) -> None:
         """Moderators: every queued and running job in this server, with its requester and prompt."""
-        if not await require_moderator(interaction):
-            return
+        require_moderator(interaction)  # /jobs itself is for everyone: only this answer is the moderators'
         assert interaction.guild_id is not None
         locale = locale_of(interaction)
         jobs = await self.bot.store.guild_jobs(interaction.guild_id, IN_FLIGHT)

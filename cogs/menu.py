@@ -19,18 +19,9 @@ from bot.jobs.models import JobKind
 from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem
-from bot.ui.intake import (
-    Admission,
-    CheckedImage,
-    Intake,
-    Refused,
-    admit,
-    check_images,
-    problem_message,
-    start_job,
-    validate_request,
-)
-from bot.ui.replies import tell_error
+from bot.ui.base import ViduModal
+from bot.ui.intake import Admission, CheckedImage, Intake, admit, check_images, start_job, validate_request
+from bot.ui.replies import Refused
 from cogs.storyboard import (
     MAX_IMAGES,
     MIN_IMAGES,
@@ -79,17 +70,15 @@ def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int:
 
 async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake,
                           images: Sequence[CheckedImage], admission: Admission | None = None) -> None:
-    try:
-        job = await start_job(bot, interaction, intake, images, admission=admission)
-    except Refused as refusal:
-        await interaction.followup.send(str(refusal), ephemeral=True)
-        return
+    job = await start_job(bot, interaction, intake, images, admission=admission)  # Refused: the form's on_error
     await interaction.followup.send(t("answer.started", locale_of(interaction), job_id=job.id,
                                       thread_id=job.thread_id), ephemeral=True)
 
 
-class AnimatePictureForm(discord.ui.Modal):
+class AnimatePictureForm(ViduModal):
     """One picture: a prompt, a duration and a resolution, as /animate asks."""
+
+    what = "the Animate form"
 
     def __init__(self, bot: ViduBot, picture: discord.Attachment, locale: str = DEFAULT_LOCALE) -> None:
         super().__init__(title=t("menu.picture_title", locale), custom_id="vidu:menu:animate", timeout=30 * 60)
@@ -125,24 +114,18 @@ class AnimatePictureForm(discord.ui.Modal):
             if not problems:  # the server's rules before the picture is read (a blocked member costs nothing)
                 admission = await admit(self.bot, interaction, intake)
             images = await check_images(self.bot, [self.picture], self.locale)
-        except Refused as refusal:
+        except Refused as refusal:  # listed with the form's own problems, in one answer
             problems += refusal.problems
         if problems:
-            await interaction.followup.send(problem_message(problems, self.locale), ephemeral=True)
-            return
-        try:
-            validate_request(intake, images, self.locale)
-        except Refused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
-            return
+            raise Refused.listing(problems, self.locale)
+        validate_request(intake, images, self.locale)
         await answer_with_job(self.bot, interaction, intake, images, admission)
 
-    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
-        await tell_error(interaction, error, "the Animate form")
 
-
-class AnimateSegmentsForm(discord.ui.Modal):
+class AnimateSegmentsForm(ViduModal):
     """Three or more pictures: one prompt line and one duration per segment, in attachment order."""
+
+    what = "the Animate form"
 
     def __init__(self, bot: ViduBot, pictures: Sequence[discord.Attachment], locale: str = DEFAULT_LOCALE) -> None:
         super().__init__(title=t("menu.pictures_title", locale, count=len(pictures)),
@@ -163,18 +146,11 @@ class AnimateSegmentsForm(discord.ui.Modal):
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            intake, images, admission = await check_segment_request(
-                self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
-                resolution=chosen(self.resolution), private=False, locale=self.locale,
-            )
-        except Refused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
-            return
+        intake, images, admission = await check_segment_request(
+            self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
+            resolution=chosen(self.resolution), private=False, locale=self.locale,
+        )
         await answer_with_job(self.bot, interaction, intake, images, admission)
-
-    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
-        await tell_error(interaction, error, "the Animate form")
 
 
 class MessageMenu(commands.Cog):
@@ -195,7 +171,7 @@ class MessageMenu(commands.Cog):
         if refusal is not None:
             await interaction.response.send_message(refusal, ephemeral=True)
             return
-        form: discord.ui.Modal = (AnimatePictureForm(self.bot, pictures[0], locale) if len(pictures) == 1
+        form: ViduModal = (AnimatePictureForm(self.bot, pictures[0], locale) if len(pictures) == 1
                                   else AnimateSegmentsForm(self.bot, pictures, locale))
         await interaction.response.send_modal(form)
 

@@ -14,7 +14,7 @@ from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.moderation import BlockedTerm, check_new_term
 from bot.quotas import GuildSettings, zone
-from bot.ui.moderators import mod_log, require_moderator
+from bot.ui.moderators import mod_log, moderators_only
 
 Interaction = discord.Interaction[ViduBot]
 
@@ -55,33 +55,31 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         await mod_log(self.bot, interaction, f"config {what}", old, new)
 
     @app_commands.command(name="show", description="This server's settings")
+    @moderators_only()
     async def show(self, interaction: Interaction) -> None:
-        if await require_moderator(interaction):
-            assert interaction.guild_id is not None
-            settings = await self.bot.store.guild_settings(interaction.guild_id)
-            await interaction.response.send_message(describe(settings, locale_of(interaction)), ephemeral=True)
+        assert interaction.guild_id is not None
+        settings = await self.bot.store.guild_settings(interaction.guild_id)
+        await interaction.response.send_message(describe(settings, locale_of(interaction)), ephemeral=True)
 
     @app_commands.command(name="channel", description="Allow or stop the bot in a channel (none allowed: all)")
+    @moderators_only()
     async def channel(self, interaction: Interaction, channel: discord.TextChannel | discord.ForumChannel,
                       allowed: bool) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         current = (await self.bot.store.guild_settings(interaction.guild_id)).channel_ids
         ids = sorted({*current, channel.id} if allowed else set(current) - {channel.id})
         await self._change(interaction, "channel_ids", channel_ids=tuple(ids))
 
     @app_commands.command(name="modlog", description="Where moderator changes are reported (empty: nowhere)")
+    @moderators_only()
     async def modlog(self, interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
-        if await require_moderator(interaction):
-            await self._change(interaction, "modlog_channel_id", modlog_channel_id=channel.id if channel else None)
+        await self._change(interaction, "modlog_channel_id", modlog_channel_id=channel.id if channel else None)
 
     @app_commands.command(name="limits", description="Jobs in flight and queued per member, cooldown")
+    @moderators_only()
     async def limits(self, interaction: Interaction, in_flight: app_commands.Range[int, 1, 20] | None = None,
                      queue: app_commands.Range[int, 0, 50] | None = None,
                      cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         current = await self.bot.store.guild_settings(interaction.guild_id)
         changes = {"max_active": in_flight if in_flight is not None else current.max_active,
@@ -92,9 +90,8 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
 
     @app_commands.command(name="timezone", description="The time zone quota days, weeks and months follow")
     @app_commands.describe(name="e.g. Europe/Paris, Asia/Shanghai, America/New_York")
+    @moderators_only()
     async def timezone(self, interaction: Interaction, name: str) -> None:
-        if not await require_moderator(interaction):
-            return
         try:
             zone(name)
         except ValueError as problem:
@@ -104,10 +101,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         await self._change(interaction, "timezone", timezone=name)
 
     @app_commands.command(name="weight", description="How much a second at a resolution counts against quotas")
+    @moderators_only()
     async def weight(self, interaction: Interaction, resolution: Literal["540p", "720p", "1080p"],
                      weight: app_commands.Range[float, 0.1, 10.0]) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         weights = dict((await self.bot.store.guild_settings(interaction.guild_id)).weights)
         weights[resolution] = float(weight)
@@ -125,8 +121,6 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
 
     async def _set_block(self, interaction: Interaction, member: discord.Member, blocked: bool,
                          reason: str | None) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         before = await self.bot.store.set_blocked(interaction.guild_id, member.id, blocked,
                                                   actor_id=interaction.user.id, reason=reason)
@@ -139,35 +133,36 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
         await mod_log(self.bot, interaction, f"video requests of {member.mention}", state[before], state[blocked])
 
     @app_commands.command(name="block", description="Stop a member from making videos here")
+    @moderators_only()
     async def block(self, interaction: Interaction, member: discord.Member, reason: str | None = None) -> None:
         await self._set_block(interaction, member, True, reason)
 
     @app_commands.command(name="unblock", description="Let a member make videos here again")
+    @moderators_only()
     async def unblock(self, interaction: Interaction, member: discord.Member) -> None:
         await self._set_block(interaction, member, False, None)
 
     @blocklist.command(name="add", description="Refuse prompts containing a word (or a regular expression)")
+    @moderators_only()
     async def blocklist_add(self, interaction: Interaction, term: app_commands.Range[str, 1, 200],
                             regex: bool = False) -> None:
         await self._blocklist(interaction, BlockedTerm(term, regex), True)
 
     @blocklist.command(name="remove", description="Stop refusing a word or pattern")
+    @moderators_only()
     async def blocklist_remove(self, interaction: Interaction, term: app_commands.Range[str, 1, 200],
                                regex: bool = False) -> None:
         await self._blocklist(interaction, BlockedTerm(term, regex), False)
 
     @blocklist.command(name="show", description="The words and patterns refused in prompts")
+    @moderators_only()
     async def blocklist_show(self, interaction: Interaction) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         terms = await self.bot.store.blocklist(interaction.guild_id)
         text = "\n".join(f"• {term.shown()}" for term in terms) or t("mod.blocklist_empty", locale_of(interaction))
         await interaction.response.send_message(text, ephemeral=True)
 
     async def _blocklist(self, interaction: Interaction, term: BlockedTerm, present: bool) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         locale = locale_of(interaction)
         problem = check_new_term(term) if present else None
@@ -183,9 +178,8 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
         await mod_log(self.bot, interaction, f"blocklist {term.shown()}", state[before], state[present])
 
     @app_commands.command(name="audit", description="The latest moderator changes in this server")
+    @moderators_only()
     async def audit(self, interaction: Interaction) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         rows = await self.bot.store.audit(interaction.guild_id, limit=15)
         lines = [f"<t:{row['at'] // 1000}:f> <@{row['actor_id']}> {row['action']}: {row['before'] or '—'} → "

@@ -18,7 +18,7 @@ from bot.media.charts import Bar, usage_chart
 from bot.pricing import credits_from_number, format_credits
 from bot.quotas import Limit, Period, QuotaCheck, Scope, Usage, checks_for, window
 from bot.quotas.text import describe_limit
-from bot.ui.moderators import mod_log, require_moderator
+from bot.ui.moderators import mod_log, moderators_only
 
 Interaction = discord.Interaction[ViduBot]
 ScopeName = Literal["default", "server", "role", "member"]
@@ -117,13 +117,12 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
                            seconds="Seconds of video per window (empty: no seconds limit)",
                            credits="Estimated cost in US dollars per window, e.g. 5.00 (empty: no credits limit)",
                            role="For scope role", member="For scope member")
+    @moderators_only()
     async def set_(self, interaction: Interaction, scope: ScopeName, period: PeriodName,
                    videos: app_commands.Range[int, 0, 100000] | None = None,
                    seconds: app_commands.Range[int, 0, 10000000] | None = None,
                    credits: app_commands.Range[float, 0, 1000000] | None = None,
                    role: discord.Role | None = None, member: discord.Member | None = None) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         locale = locale_of(interaction)
         if videos is None and seconds is None and credits is None:
@@ -148,10 +147,9 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
 
     @app_commands.command(name="clear", description="Moderators: remove a limit")
     @app_commands.guild_only()
+    @moderators_only()
     async def clear(self, interaction: Interaction, scope: ScopeName, period: PeriodName,
                     role: discord.Role | None = None, member: discord.Member | None = None) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         locale = locale_of(interaction)
         try:
@@ -177,10 +175,9 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
 
     @app_commands.command(name="show", description="Moderators: the limits of the server, a role or a member")
     @app_commands.guild_only()
+    @moderators_only()
     async def show(self, interaction: Interaction, member: discord.Member | None = None,
                    role: discord.Role | None = None) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         if member is not None:
             checks = await member_checks(self.bot, interaction.guild_id, member.id, [r.id for r in member.roles])
@@ -200,11 +197,10 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
     @app_commands.command(name="grant", description="Moderators: a one-off extra allowance for a member")
     @app_commands.guild_only()
     @app_commands.describe(credits="Extra estimated cost in US dollars, e.g. 1.50")
+    @moderators_only()
     async def grant(self, interaction: Interaction, member: discord.Member,
                     seconds: app_commands.Range[int, 0, 100000] = 0, videos: app_commands.Range[int, 0, 1000] = 0,
                     credits: app_commands.Range[float, 0, 100000] = 0) -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None
         extra = credits_from_number(credits)
         await self.bot.store.grant(interaction.guild_id, member.id, videos=videos, seconds=seconds, credits=extra,
@@ -219,9 +215,8 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
 
     @app_commands.command(name="usage", description="Moderators: who used what, as a chart")
     @app_commands.guild_only()
+    @moderators_only()
     async def usage(self, interaction: Interaction, period: PeriodName = "month") -> None:
-        if not await require_moderator(interaction):
-            return
         assert interaction.guild_id is not None and interaction.guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         settings = await self.bot.store.guild_settings(interaction.guild_id)

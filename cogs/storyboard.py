@@ -30,9 +30,10 @@ from bot.requests import (
     split_durations,
     split_prompts,
 )
-from bot.ui.intake import Admission, Intake, Refused, admit, check_images, validate_request
+from bot.ui.base import ViduModal
+from bot.ui.intake import Admission, Intake, admit, check_images, validate_request
 from bot.ui.preview import StoryboardPreview
-from bot.ui.replies import tell_error
+from bot.ui.replies import Refused
 
 log = logging.getLogger("cogs.storyboard")
 Interaction = discord.Interaction[ViduBot]
@@ -115,7 +116,7 @@ async def check_segment_request(
     if MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
         try:
             images = await check_images(bot, attachments, locale)
-        except Refused as refusal:
+        except Refused as refusal:  # listed with the form's own problems, in one answer
             problems += refusal.problems
     if intake is None or problems:
         raise Refused.listing(problems, locale)
@@ -124,7 +125,9 @@ async def check_segment_request(
 
 
 # ------------------------------------------------------------------ /storyboard
-class StoryboardForm(discord.ui.Modal):
+class StoryboardForm(ViduModal):
+    what = "the /storyboard form"
+
     def __init__(self, bot: ViduBot, *, private: bool, locale: str = DEFAULT_LOCALE) -> None:
         super().__init__(title=t("form.storyboard_title", locale), custom_id="vidu:storyboard", timeout=30 * 60)
         self.bot = bot
@@ -147,22 +150,15 @@ class StoryboardForm(discord.ui.Modal):
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         started = time.monotonic()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            intake, images, _ = await check_segment_request(  # (Start admits again: time passes in between)
-                self.bot, interaction, self.frames.values, prompts=self.prompts.value,
-                durations=self.durations.value, resolution=chosen(self.resolution), private=self.private,
-                locale=self.locale,
-            )
-        except Refused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
-            return
+        intake, images, _ = await check_segment_request(  # (Start admits again: time passes in between)
+            self.bot, interaction, self.frames.values, prompts=self.prompts.value,
+            durations=self.durations.value, resolution=chosen(self.resolution), private=self.private,
+            locale=self.locale,
+        )
         preview = StoryboardPreview(self.bot, interaction.user.id, intake, images, locale=self.locale)
         await preview.send(interaction)
         log.info("storyboard preview for user %s: %d frames, shown after %.0f ms", interaction.user.id,
                  len(images), (time.monotonic() - started) * 1000)
-
-    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
-        await tell_error(interaction, error, "the /storyboard form")
 
 
 class Storyboard(commands.Cog):

@@ -13,6 +13,8 @@ from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
+from bot.ui.base import ViduView
+from bot.ui.moderators import is_moderator
 from bot.ui.replies import answers_errors
 from bot.ui.status import status_text
 
@@ -27,7 +29,7 @@ def may_manage(interaction: discord.Interaction[Any], job: Job) -> bool:
     """The requester, or a moderator (Manage Server) of the job's own server."""
     if interaction.guild_id != job.guild_id:
         return False
-    return interaction.user.id == job.user_id or interaction.permissions.manage_guild
+    return interaction.user.id == job.user_id or is_moderator(interaction)
 
 
 async def load_managed_job(interaction: discord.Interaction[ServiceBot], job_id: str) -> Job | None:
@@ -72,11 +74,11 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         bot.worker.wake()
 
 
-def queue_view(job: Job) -> discord.ui.View | None:
+def queue_view(job: Job) -> ViduView | None:
     """Cancel, while the job waits in the bot's queue."""
     if job.state is not JobState.ACCEPTED:
         return None
-    view = discord.ui.View(timeout=None)
+    view = ViduView(timeout=None)
     view.add_item(CancelButton(job.id, job.locale))
     return view
 

@@ -47,9 +47,9 @@ from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.discord_retry import retrying_unavailable
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
-from bot.ui.replies import JOB_STARTED
+from bot.ui.replies import JOB_STARTED, Refused
 from bot.ui.status import status_text
-from bot.ui.text import prompt_lines, shorten
+from bot.ui.text import request_lines
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
@@ -72,19 +72,6 @@ class CheckedImage(Protocol):
 
     @property
     def mime_type(self) -> str: ...
-
-
-class Refused(Exception):
-    """The request cannot be taken; the message (one or several lines) goes to the member privately.
-    `problems`: the separate problems it lists, when it lists several (forms merge them with their own)."""
-
-    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.problems = list(problems) or [message]
-
-    @classmethod
-    def listing(cls, problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> Refused:
-        return cls(problem_message(problems, locale), problems)
 
 
 @dataclass(frozen=True)
@@ -189,11 +176,6 @@ async def _storyboard(panels: list[Panel]) -> bytes:
         return await image_pool().run(render_storyboard, panels)
     except WorkerLost:  # a picture of our own re-encoded images, not the member's request: draw it here
         return await asyncio.to_thread(render_storyboard, panels)
-
-
-def problem_message(problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> str:
-    head = t("problems.one", locale) if len(problems) <= 1 else t("problems.many", locale, count=len(problems))
-    return "\n".join([head, *(f"• {p}" for p in problems)])
 
 
 def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> None:
@@ -382,22 +364,11 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
 
 
 def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:
-    p = intake.params
-    lines = [t("card.request_by", locale, mention=user.mention)]
-    if isinstance(p, Img2VideoParams):
-        lines.append(f"> {discord.utils.escape_markdown(shorten(p.prompt, CARD_PROMPT_BUDGET))}")
-        extras = [t("card.seconds", locale, seconds=p.duration), p.resolution,
-                  t("card.movement", locale, movement=p.movement)]
-        extras += [t(label, locale) for on, label in ((p.audio, "card.audio"), (p.bgm, "card.music"),
-                                                      (p.off_peak, "card.off_peak")) if on]
-        if p.seed is not None:
-            extras.append(t("card.seed", locale, seed=p.seed))
-    else:
-        lines += prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)
-        extras = [t("card.total", locale, seconds=intake.duration_seconds), p.resolution]
-    extras.append(format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds)))
-    lines.append(" · ".join(extras))
-    return "\n".join(lines)
+    """Who asked, what (the same lines /jobs shows), and the estimated cost."""
+    cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
+    return "\n".join([t("card.request_by", locale, mention=user.mention),
+                      *request_lines(intake.params, intake.duration_seconds, locale,
+                                     budget=CARD_PROMPT_BUDGET, cost=cost)])
 
 
 def _panels(intake: Intake, images: Sequence[CheckedImage]) -> list[Panel]:

@@ -1,27 +1,55 @@
-"""What every moderator command shares: the permission check at run time and the mod-log line."""
+"""Who is a moderator, the check every moderator command carries, and the mod-log line."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
-
-from bot.i18n import locale_of, t
+from discord import app_commands
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.moderators")
+T = TypeVar("T")
 
 
-async def require_moderator(interaction: discord.Interaction[Any]) -> bool:
-    """Checked again when the command runs: Discord's default permissions can be changed by the server,
-    and a member's roles can change after the command list was drawn."""
-    if interaction.guild_id is not None and interaction.permissions.manage_guild:
-        return True
-    await interaction.response.send_message(t("error.moderators_only", locale_of(interaction)), ephemeral=True)
-    return False
+class NotModerator(app_commands.CheckFailure):
+    """A member who is not a moderator asked for something only moderators may do. The command tree's error
+    handler answers it (bot/ui/replies.py answer_error: "This is for moderators (Manage Server).")."""
+
+
+def is_moderator(interaction: discord.Interaction[Any]) -> bool:
+    """The one rule: Manage Server in this server (the member's permissions as Discord sent them with this
+    interaction). Checked when the command runs, not only by Discord's default permissions: a server can
+    change those, and a member's roles can change after the command list was drawn."""
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+
+def require_moderator(interaction: discord.Interaction[Any]) -> None:
+    """Inside a command whose moderator part depends on what was asked (/jobs all): raise NotModerator."""
+    if not is_moderator(interaction):
+        raise NotModerator()
+
+
+def _moderator_check(interaction: discord.Interaction[Any]) -> bool:
+    require_moderator(interaction)
+    return True
+
+
+def moderators_only() -> Callable[[T], T]:
+    """The app_commands.check on every moderator command (a failed one raises NotModerator). Each command
+    carries it: discord.py would silently ignore a check put on a Group or GroupCog class, so that is refused."""
+    check: Callable[[T], T] = app_commands.check(_moderator_check)
+
+    def decorate(command: T) -> T:
+        if isinstance(command, type):
+            raise TypeError(f"moderators_only() goes on each command of {command.__name__}, not on the class")
+        return check(command)
+
+    return decorate
 
 
 async def mod_log(bot: ServiceBot, interaction: discord.Interaction[Any], what: str, before: str, after: str) -> None:

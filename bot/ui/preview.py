@@ -17,15 +17,15 @@ from bot.i18n import DEFAULT_LOCALE, t
 from bot.media.storyboard import panels_for, render_storyboard
 from bot.params import MultiframeParams
 from bot.pricing import estimate_usd, format_usd
-from bot.ui.intake import CheckedImage, Intake, Refused, start_job
-from bot.ui.replies import tell_error
+from bot.ui.base import ViduView
+from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
+from bot.ui.text import prompt_lines
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
 
 log = logging.getLogger("bot.ui.preview")
 PREVIEW_TIMEOUT_SECONDS = 10 * 60  # well inside the 15-minute interaction token that edits the preview
-PROMPT_PREVIEW_CHARS = 150  # nine long prompts must still fit one 2000-character message
 START_ID, CANCEL_ID = "vidu:preview:start", "vidu:preview:cancel"
 # Open previews hold their checked pictures in memory (up to ten each): a member keeps this many at most.
 # Opening one more closes their oldest, which they have most likely left anyway, rather than refusing.
@@ -35,20 +35,15 @@ MAX_OPEN_PREVIEWS_PER_MEMBER = 2
 def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
     p = intake.params
     assert isinstance(p, MultiframeParams)  # a storyboard is a multiframe request
-    lines = [t("preview.head", locale)]
-    for n, (prompt, duration) in enumerate(zip(p.prompts, p.durations, strict=True), start=1):
-        shown = discord.utils.escape_markdown(_shorten(prompt) if prompt else t("card.no_prompt", locale))
-        lines.append(f"{n}. {t('card.seconds', locale, seconds=duration)} — {shown}")
+    # The prompts as the request card will show them (nine long ones still fit one 2000-character message).
+    lines = [t("preview.head", locale),
+             *prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)]
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     where = t("preview.private_thread", locale) if intake.private else ""
     lines.append(t("preview.summary", locale, frames=p.segments + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
     lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
     return "\n".join(lines)
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= PROMPT_PREVIEW_CHARS else text[: PROMPT_PREVIEW_CHARS - 1] + "…"
 
 
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
@@ -59,8 +54,10 @@ async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage])
     return await asyncio.to_thread(render_storyboard, panels)
 
 
-class StoryboardPreview(discord.ui.View):
+class StoryboardPreview(ViduView):
     """Start / Cancel under a preview; only the member who asked may press them."""
+
+    what = "the storyboard preview"
 
     def __init__(self, bot: ServiceBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
                  *, timeout: float = PREVIEW_TIMEOUT_SECONDS, locale: str = DEFAULT_LOCALE) -> None:
@@ -108,12 +105,9 @@ class StoryboardPreview(discord.ui.View):
             return
         async with self._busy:
             await interaction.response.defer()  # thread, card and job take longer than Discord's 3 s allow
-            try:
-                job = await start_job(self.bot, interaction, self.intake, self.images)
-            except Refused as refusal:
-                # e.g. the member's queue is full: keep the preview so they can press Start again later
-                await interaction.followup.send(str(refusal), ephemeral=True)
-                return
+            # Refused (e.g. the member's queue is full): on_error tells them why, and the preview stays open
+            # (only a started job finishes it) so they can press Start again later.
+            job = await start_job(self.bot, interaction, self.intake, self.images)
             self._finish()
             await interaction.edit_original_response(
                 content=t("preview.started", self.locale, job_id=job.id, thread_id=job.thread_id),
@@ -142,10 +136,6 @@ class StoryboardPreview(discord.ui.View):
             await self.message.edit(content=text, attachments=[], view=None)
         except discord.HTTPException:
             log.warning("could not close a storyboard preview for user %s", self.owner_id)
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
-                       item: discord.ui.Item[Any], /) -> None:
-        await tell_error(interaction, error, "the storyboard preview", self.locale)
 
     def _finish(self) -> None:
         self._forget()

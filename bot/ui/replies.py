@@ -1,24 +1,47 @@
-"""Answering a member privately whatever state their interaction is in, and reporting unexpected errors."""
+"""Answering a member privately whatever state their interaction is in: refusals, check failures and
+unexpected errors, from every entry point (the command tree, our views and forms, persistent buttons)."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import discord
+from discord import app_commands
 
-from bot.i18n import locale_of, t
+from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.outage import is_database_outage
+from bot.ui.moderators import NotModerator
 from bot.ui.status import job_headline
 
 log = logging.getLogger("bot.ui")
 # Interaction.extras key: the id of the job this interaction created (set by start_job once it is stored).
 JOB_STARTED = "vidu_job_started"
+UNKNOWN_INTERACTION = 10062
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[None]])
+
+
+class Refused(Exception):
+    """The request cannot be taken; the message (one or several lines, in the member's language) goes to the
+    member privately. Raise it from anywhere in a command, form or button: answer_error answers it.
+    `problems`: the separate problems it lists, when it lists several (forms merge them with their own)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems) or [message]
+
+    @classmethod
+    def listing(cls, problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> Refused:
+        return cls(problem_message(problems, locale), problems)
+
+
+def problem_message(problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> str:
+    head = t("problems.one", locale) if len(problems) <= 1 else t("problems.many", locale, count=len(problems))
+    return "\n".join([head, *(f"• {p}" for p in problems)])
 
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> bool:
@@ -66,9 +89,32 @@ async def tell_error(interaction: discord.Interaction[Any], error: BaseException
                                          state=state))
 
 
+async def answer_error(interaction: discord.Interaction[Any], error: BaseException, what: str) -> None:
+    """The one answer to whatever a command, a form or a button raised (the command tree's error handler, the
+    views' and forms' base in bot/ui/base.py and `answers_errors` all end here): a refusal or a failed check
+    is told to the member privately, in their language, whether or not the interaction was answered yet; an
+    interaction that expired before it was acknowledged is only logged; anything else is tell_error's."""
+    error = getattr(error, "original", error)  # app_commands wraps what a command raised (CommandInvokeError)
+    locale = locale_of(interaction)
+    match error:
+        case Refused():
+            await reply_privately(interaction, str(error))
+        case discord.NotFound() if error.code == UNKNOWN_INTERACTION:
+            # Acknowledged too late (a gateway hiccup): nobody is waiting for an answer any more.
+            log.warning("interaction %s expired before it was acknowledged", interaction.id)
+        case app_commands.NoPrivateMessage():
+            await reply_privately(interaction, t("error.dm_only", locale))
+        case NotModerator():
+            await reply_privately(interaction, t("error.moderators_only", locale))
+        case app_commands.CheckFailure():
+            await reply_privately(interaction, t("error.not_allowed", locale))
+        case _:
+            await tell_error(interaction, error, what, locale)
+
+
 def answers_errors(what: str) -> Callable[[Handler], Handler]:
-    """For a button's callback or a form's submit: discord.py only logs what a persistent button raises, and
-    the member reads "This interaction failed". With this, they get tell_error's answer instead."""
+    """For a persistent button's callback (discord.DynamicItem): discord.py only logs what it raises, and the
+    member reads "This interaction failed". With this, answer_error answers it, as for any other entry point."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -76,7 +122,7 @@ def answers_errors(what: str) -> Callable[[Handler], Handler]:
             try:
                 await handler(self, interaction)
             except Exception as error:
-                await tell_error(interaction, error, what)
+                await answer_error(interaction, error, what)
 
         return answered  # type: ignore[return-value]
 

@@ -1,4 +1,5 @@
-"""Fitting member-written text into Discord's limits (2000 characters a message) without losing the shape."""
+"""Fitting member-written text into Discord's limits (2000 characters a message) without losing the shape,
+and how a request reads wherever it is shown (its card in the thread, the storyboard preview, /jobs)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
+from bot.params import Img2VideoParams, JobParams
 
 MESSAGE_LIMIT = 2000
 
@@ -31,3 +33,25 @@ def prompt_lines(prompts: Sequence[str | None], durations: Sequence[int], *, bud
     return [f"{n}. {t('card.seconds', locale, seconds=duration)} — "
             f"{discord.utils.escape_markdown(shorten(prompt or no_prompt, per_line))}"
             for n, (prompt, duration) in enumerate(zip(prompts, durations, strict=True), start=1)]
+
+
+def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
+                  cost: str | None = None) -> list[str]:
+    """What was asked, as the request card in the thread and a job's detail in /jobs both show it: the prompt
+    (quoted) or one numbered line per segment, within `budget` characters, then the settings on one line
+    ("5 s · 720p · movement auto · audio · seed 7"), with `cost` last when given."""
+    p = params
+    if isinstance(p, Img2VideoParams):
+        lines = [f"> {discord.utils.escape_markdown(shorten(p.prompt, budget))}"]
+        settings = [t("card.seconds", locale, seconds=p.duration), p.resolution,
+                    t("card.movement", locale, movement=p.movement)]
+        settings += [t(label, locale) for on, label in ((p.audio, "card.audio"), (p.bgm, "card.music"),
+                                                        (p.off_peak, "card.off_peak")) if on]
+        if p.seed is not None:
+            settings.append(t("card.seed", locale, seed=p.seed))
+    else:
+        lines = prompt_lines(p.prompts, p.durations, budget=budget, locale=locale)
+        settings = [t("card.total", locale, seconds=seconds), p.resolution]
+    if cost is not None:
+        settings.append(cost)
+    return [*lines, " · ".join(settings)]

@@ -21,9 +21,10 @@ from bot.media.video import last_frame
 from bot.params import Img2VideoParams
 from bot.provider import ProviderError
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
+from bot.ui.base import ViduModal, ViduView
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
-from bot.ui.intake import Admission, Intake, Refused, admit, start_job, validate_request
-from bot.ui.replies import answers_errors, tell_error
+from bot.ui.intake import Admission, Intake, admit, start_job, validate_request
+from bot.ui.replies import Refused, answers_errors
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
@@ -88,9 +89,11 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         await interaction.response.send_modal(ExtendModal(job, locale_of(interaction)))
 
 
-class ExtendModal(discord.ui.Modal):
+class ExtendModal(ViduModal):
+    what = "the Extend form"
+
     def __init__(self, job: Job, locale: str = DEFAULT_LOCALE) -> None:
-        super().__init__(title=t("extend.title", locale), timeout=15 * 60)
+        super().__init__(title=t("extend.title", locale), custom_id="vidu:extend-form", timeout=15 * 60)
         self.job = job
         self.locale = locale
         previous = next((p for p in reversed(job.params.prompts) if p), "")  # the last segment's prompt
@@ -100,9 +103,6 @@ class ExtendModal(discord.ui.Modal):
             custom_id="duration", default="5", max_length=2)
         self.add_item(discord.ui.Label(text=t("extend.prompt_label", locale), component=self.prompt))
         self.add_item(discord.ui.Label(text=t("extend.seconds_label", locale), component=self.duration))
-
-    async def on_error(self, interaction: discord.Interaction[ServiceBot], error: Exception, /) -> None:  # type: ignore[override]
-        await tell_error(interaction, error, "the Extend form")  # (a form has its own error hook; buttons do not)
 
     async def on_submit(self, interaction: discord.Interaction[ServiceBot]) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -117,13 +117,9 @@ class ExtendModal(discord.ui.Modal):
         params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, int(text), job.private,
                         title=t("title.extension", locale, job_id=job.id))
-        try:
-            # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
-            admission = await admit(bot, interaction, intake)
-            frame = await _last_frame_of(bot, job, locale)
-        except Refused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
-            return
+        # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
+        admission = await admit(bot, interaction, intake)
+        frame = await _last_frame_of(bot, job, locale)
         await _start(interaction, intake, [frame], parent=job, verb="Extending", admission=admission)
 
 
@@ -172,32 +168,28 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
                  verb: str, admission: Admission | None = None) -> None:
     bot = interaction.client
     locale = locale_of(interaction)
-    try:
-        validate_request(intake, images, locale)
-        new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id, admission=admission)
-    except Refused as refusal:
-        await interaction.followup.send(str(refusal), ephemeral=True)
-        return
+    validate_request(intake, images, locale)  # a Refused here or in start_job: answer_error tells the member
+    new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id, admission=admission)
     log.info("job %s: %s of job %s by user %s", new.id, verb.lower(), parent.id, interaction.user.id)
     key = "reroll.started" if verb == "Re-rolling" else "extend.started"
     await interaction.followup.send(t(key, locale, parent_id=parent.id, job_id=new.id, thread_id=new.thread_id),
                                     ephemeral=True)
 
 
-def video_view(job: Job) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+def video_view(job: Job) -> ViduView:
+    view = ViduView(timeout=None)
     view.add_item(RerollButton(job.id, label=t("button.reroll", job.locale)))
     view.add_item(ExtendButton(job.id, job.locale))
     return view
 
 
-def status_view(job: Job) -> discord.ui.View | None:
+def status_view(job: Job) -> ViduView | None:
     """The buttons under a status card: Cancel while queued; Try again after a failure or a time-out
     (the same inputs, which are kept for a while; a refused request would only be refused again)."""
     if job.state in (JobState.FAILED, JobState.EXPIRED):
         # After a charged ending the member already paid once: the button says this one is paid again.
         label = "button.try_again_charged" if job.state in CHARGED_ENDINGS else "button.try_again"
-        view = discord.ui.View(timeout=None)
+        view = ViduView(timeout=None)
         view.add_item(RerollButton(job.id, label=t(label, job.locale)))
         return view
     return queue_view(job)

@@ -117,6 +117,36 @@ async def test_members_cannot_use_moderator_commands(
     assert "jobs in this server" not in await run(fake_discord, world.alice, "jobs", job="all")
 
 
+async def test_every_moderator_command_answers_members_through_the_check_in_their_language(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """The moderator check (an app_commands.check, answered by the command tree) on every moderator command,
+    and on /jobs all: the same private sentence, the first answer, in the member's language; nothing changes."""
+    await start_bot()
+    world = fake_discord.world
+    commands: list[tuple[str, dict[str, Any]]] = [
+        ("config show", {}), ("config channel", {"channel": world.general, "allowed": True}),
+        ("config modlog", {}), ("config limits", {"cooldown_seconds": 60}), ("config timezone", {"name": "UTC"}),
+        ("config weight", {"resolution": "1080p", "weight": 3.0}),
+        ("mod block", {"member": world.alice}), ("mod unblock", {"member": world.alice}),
+        ("mod blocklist add", {"term": "cat"}), ("mod blocklist remove", {"term": "cat"}),
+        ("mod blocklist show", {}), ("mod audit", {}),
+        ("quota set", {"scope": "default", "period": "day", "videos": 99}),
+        ("quota clear", {"scope": "default", "period": "day"}), ("quota show", {}),
+        ("quota grant", {"member": world.bob, "videos": 5}), ("quota usage", {}), ("jobs", {"job": "all"}),
+    ]
+    for member, sentence in ((world.alice, "This is for moderators (Manage Server)."),
+                             (world.bob, "此命令仅限管理员（管理服务器权限）使用。")):  # bob reads zh-CN
+        for command, options in commands:
+            ix = await fake_discord.slash(member, command, channel=world.general, options=options)
+            await fake_discord.wait_for_response(ix, timeout=10)
+            (answer,) = ix.responses
+            assert answer.type == 4 and (answer.data or {}).get("flags", 0) & 64, (command, answer)
+            assert (answer.data or {}).get("content") == sentence, (command, answer)
+    assert await run(fake_discord, world.mod, "mod audit") == "No changes yet."
+    assert "on its way" in await animate(fake_discord, world.alice, "a cat")  # nothing was blocked
+
+
 async def test_a_moderator_of_another_server_sees_and_changes_nothing_here(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot, tmp_path: Path
 ) -> None:

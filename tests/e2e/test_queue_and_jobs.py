@@ -76,3 +76,32 @@ async def test_jobs_when_there_are_none(fake_discord: FakeDiscord, provider: Fak
     ix = await fake_discord.slash(fake_discord.world.bob, "jobs", channel=fake_discord.world.general)
     await fake_discord.wait_for(lambda: ix.responses or None, timeout=10, what="/jobs", seen=lambda: "")
     assert "还没有任务" in (ix.responses[0].data or {})["content"]  # bob reads zh-CN
+
+
+async def test_a_jobs_detail_shows_what_was_asked_as_the_request_card_does(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """One rendering of a request (bot/ui/text.py request_lines): the card in the thread and the private detail
+    in /jobs show the same prompt and settings lines; only the card adds who asked and the estimated cost."""
+    await start_bot()
+    world = fake_discord.world
+    frames = {"start": Upload("s.png", png()), "frame1": Upload("1.png", png()), "frame2": Upload("2.png", png())}
+    for command, options in (
+        ("animate", {"image": Upload("a.png", png()), "prompt": "a *fox* runs", "seed": 7, "audio": True,
+                     "movement": "small"}),
+        ("keyframes", {**frames, "prompts": "walks in | sits down", "durations": "3,4"}),
+    ):
+        ix = await fake_discord.slash(world.alice, command, channel=world.general, options=options)
+        answer = (await private_answer(fake_discord, ix)).content
+        thread_id = int(answer.split("<#")[1].split(">")[0])
+        card = await fake_discord.wait_for_message(thread_id, lambda m: "Request by" in m.content, timeout=15)
+        job_id = answer.split("`")[1]
+        detail = await fake_discord.slash(world.alice, "jobs", channel=world.general, options={"job": job_id})
+        await fake_discord.wait_for(lambda d=detail: d.responses or None, timeout=10, what="/jobs id",
+                                    seen=lambda: "")
+        shown = str((detail.responses[0].data or {})["content"]).splitlines()
+        *asked, settings = card.content.splitlines()[1:]
+        settings, cost = settings.rsplit(" · ", 1)
+        assert cost.startswith("about $"), card.content
+        start = shown.index(asked[0])
+        assert shown[start:start + len(asked) + 1] == [*asked, settings], (card.content, shown)

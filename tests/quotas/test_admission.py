@@ -21,7 +21,8 @@ from bot.jobs.models import utcnow
 from bot.moderation import BlockedTerm
 from bot.params import Img2VideoParams
 from bot.quotas import GuildSettings, Limit, Period, Scope
-from bot.ui.intake import Admission, Intake, Refused, admit
+from bot.ui.intake import Admission, Intake, admit
+from bot.ui.replies import Refused
 from tests.fakes.discord import FakeDiscord, Upload, permissions, point_discord_py_at
 from tests.fakes.discord.models import FakeChannel, FakeMember
 from tests.store.factories import drive_to
