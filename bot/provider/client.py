@@ -15,15 +15,15 @@ import math
 import os
 import pathlib
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.provider.body import encode_json
 from bot.provider.errors import (
     OutcomeUnknown,
     ProviderError,
@@ -34,6 +34,7 @@ from bot.provider.errors import (
     error_for_status,
     parse_error_body,
 )
+from bot.provider.files import DOWNLOAD_CHUNK, head_of, is_video, stream_to_file
 from bot.provider.models import Img2VideoRequest, MultiframeRequest, SubmitResult, TaskResult
 from bot.provider.ratelimit import RateLimiter
 
@@ -41,11 +42,10 @@ logger = logging.getLogger("bot.provider")
 
 RESULT_PATH = "async/task-result"
 _MAX_TASK_ID_CHARS = 200
-_DOWNLOAD_CHUNK = 64 * 1024
-_WRITE_BATCH = 1024 * 1024  # one thread hop per MiB, not per network chunk
 _REDACTED = "[redacted]"
 # API answers are a few hundred bytes; a proxy's runaway body must not fill memory.
 _MAX_ANSWER_BYTES = 1024 * 1024
+_CHUNKED_BODY = 1024 * 1024  # larger bodies go out in chunks that yield to the event loop
 # Told of every attempt (operation, seconds, the error or None): how the bot's metrics see the provider
 # without this package importing them (bot/wiring.py hands in bot.metrics.observe_provider_call).
 CallObserver = Callable[[str, float, Exception | None], None]
@@ -148,7 +148,7 @@ class ViduClient:
         if not isinstance(request, Img2VideoRequest | MultiframeRequest):
             raise TypeError(f"cannot submit {type(request).__name__}")
         # A body with data URIs can be megabytes: encode it off the event loop.
-        body = await asyncio.to_thread(_encode_json, request.to_json())
+        body = await asyncio.to_thread(encode_json, request.to_json())
         data = await self._call("submit", "POST", request.ENDPOINT, body=body, paid=True)
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id.strip():
@@ -220,10 +220,10 @@ class ViduClient:
                             f"the video is {resp.content_length} bytes, more than the {max_bytes} allowed"
                         )
                     else:
-                        written = await _stream_to_file(resp, partial, max_bytes)
+                        written = await stream_to_file(resp, partial, max_bytes)
                         if written == 0:
                             error = ProviderError("the video host sent an empty file", status=resp.status)
-                        elif not _is_video(await asyncio.to_thread(_head, partial)):
+                        elif not is_video(await asyncio.to_thread(head_of, partial)):
                             # A 200 with an HTML error page, or anything else: never posted, never counted.
                             kind = resp.content_type or "no content type"
                             error = ProviderError(f"the video host sent something that is not a video ({kind})",
@@ -380,7 +380,7 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
     """The body, cut at `cap` bytes (a cut JSON body then fails to parse, which is handled)."""
     parts: list[bytes] = []
     size = 0
-    async for chunk in resp.content.iter_chunked(_DOWNLOAD_CHUNK):
+    async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
         parts.append(chunk)
         size += len(chunk)
         if size >= cap:
@@ -388,74 +388,6 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
     return b"".join(parts)[:cap]
 
 
-_SPLICE_MIN = 64 * 1024
-_CHUNKED_BODY = 1024 * 1024
-_DATA_URI_PREFIX = re.compile(r"data:image/[a-z0-9.+-]{1,20};base64,")
-
-
-def _encode_json(body: dict[str, Any]) -> bytes:
-    """The request body as JSON bytes.
-
-    Data URIs are megabytes of base64, which JSON never escapes; json.dumps would still scan every
-    character while holding the GIL (88 ms for a 28 MB body, stalling the event loop). So large data URIs
-    are swapped for short placeholders, the small rest is encoded, and the URIs are spliced back in as
-    bytes: the same output, built by copying."""
-    spliced: list[bytes] = []
-
-    def swap(value: Any) -> Any:
-        if isinstance(value, str) and len(value) >= _SPLICE_MIN and _DATA_URI_PREFIX.match(value):
-            spliced.append(value.encode("ascii"))  # models validated it: prefix + base64 alphabet only
-            return f"\x00{len(spliced) - 1}\x00"
-        if isinstance(value, dict):
-            return {k: swap(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [swap(v) for v in value]
-        return value
-
-    skeleton = json.dumps(swap(body), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if not spliced:
-        return skeleton
-    if skeleton.count(b"\\u0000") != 2 * len(spliced):  # a NUL typed by someone: take the plain way
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    parts: list[bytes] = []
-    for n, piece in enumerate(skeleton.split(b"\\u0000")):
-        # Pieces alternate: JSON text, a placeholder number, JSON text, ...
-        parts.append(spliced[int(piece)] if n % 2 else piece)
-    return b"".join(parts)
-
-
 def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
     os_error = exc.os_error
     return os_error.strerror or type(os_error).__name__
-
-
-def _head(path: pathlib.Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(12)
-
-
-def _is_video(head: bytes) -> bool:
-    """What the provider's tasks hand out: MP4 (an ISO media file: `ftyp` box first) or GIF."""
-    return head[4:8] == b"ftyp" or head[:6] in (b"GIF87a", b"GIF89a")
-
-
-async def _stream_to_file(resp: aiohttp.ClientResponse, partial: pathlib.Path, max_bytes: int) -> int:
-    handle: IO[bytes] = await asyncio.to_thread(partial.open, "wb")
-    written = 0
-    pending: list[bytes] = []
-    pending_size = 0
-    try:
-        async for chunk in resp.content.iter_chunked(_DOWNLOAD_CHUNK):
-            written += len(chunk)
-            if written > max_bytes:
-                raise VideoTooLarge(f"the video is more than the {max_bytes} bytes allowed")
-            pending.append(chunk)
-            pending_size += len(chunk)
-            if pending_size >= _WRITE_BATCH:
-                await asyncio.to_thread(handle.write, b"".join(pending))
-                pending, pending_size = [], 0
-        if pending:
-            await asyncio.to_thread(handle.write, b"".join(pending))
-    finally:
-        await asyncio.to_thread(handle.close)
-    return written

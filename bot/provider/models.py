@@ -2,6 +2,7 @@
 
 Requests validate themselves in __post_init__, so an invalid request cannot exist and nothing that the
 provider would refuse is ever paid for. Results parse leniently: every documented field is optional.
+(Both directions of the one API in one file, a little over 400 lines: they share the checks and limits.)
 """
 
 from __future__ import annotations

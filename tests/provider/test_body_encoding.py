@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.provider.client import _encode_json
+from bot.provider.body import encode_json
 
 URI = "data:image/png;base64," + base64.b64encode(os.urandom(100_000)).decode()
 
@@ -27,5 +27,5 @@ URI = "data:image/png;base64," + base64.b64encode(os.urandom(100_000)).decode()
 )
 def test_spliced_body_equals_plain_json(body: dict[str, Any]) -> None:
     plain = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    assert _encode_json(body) == plain
-    assert json.loads(_encode_json(body)) == body
+    assert encode_json(body) == plain
+    assert json.loads(encode_json(body)) == body

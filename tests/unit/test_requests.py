@@ -9,7 +9,7 @@ import pytest
 
 from bot.params import Img2VideoParams, MultiframeParams, params_from_json
 from bot.provider import MultiframeRequest, RequestValidationError
-from bot.provider.client import _encode_json
+from bot.provider.body import encode_json
 from bot.requests import (
     REQUEST_IMAGE_BUDGET,
     InputProblem,
@@ -142,7 +142,7 @@ def test_the_largest_request_a_member_can_make_fits_the_documented_body_cap() ->
     picture = "data:image/png;base64," + "A" * (share - len("data:image/png;base64,"))
     request = MultiframeRequest.build(picture, [picture] * 9, prompts=["\x01" * 2000] * 9, durations=[7] * 9,
                                       resolution="1080p", watermark=True)
-    body = _encode_json(request.to_json())
+    body = encode_json(request.to_json())
     assert len(body) <= BODY_CAP
     assert len(body) > BODY_CAP - 1_200_000  # and the pictures are not kept needlessly small
 
