@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.admission import Admission
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
@@ -20,7 +21,7 @@ from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem
 from bot.ui.base import ViduModal
-from bot.ui.intake import Admission, CheckedImage, Intake, admit, check_images, start_job, validate_request
+from bot.ui.intake import CheckedImage, Intake, admit, check_images, start_job, validate_request
 from bot.ui.replies import Refused
 from cogs.storyboard import (
     MAX_IMAGES,

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.admission import Admission
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
@@ -31,7 +32,7 @@ from bot.requests import (
     split_prompts,
 )
 from bot.ui.base import ViduModal
-from bot.ui.intake import Admission, Intake, admit, check_images, validate_request
+from bot.ui.intake import Intake, admit, check_images, validate_request
 from bot.ui.preview import StoryboardPreview
 from bot.ui.replies import Refused
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import discord
 from discord.utils import MISSING
 
-from bot import metrics
+from bot import admission, metrics
+from bot.admission import Admission, Ask
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind
@@ -28,21 +29,10 @@ from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
-from bot.moderation import blocked_by
 from bot.params import Img2VideoParams, JobParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
-from bot.quotas import (
-    Charge,
-    MemberPace,
-    QueueFull,
-    QuotaCheck,
-    QuotaExceeded,
-    TooSoon,
-    charge_for,
-    first_refusal,
-    request_checks,
-)
+from bot.quotas import QueueFull, QuotaExceeded, TooSoon
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_view
 from bot.ui.discord_retry import retrying_unavailable
@@ -192,21 +182,11 @@ def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str
         raise Refused.listing([str(exc)], locale) from None
 
 
-@dataclass(frozen=True)
-class Admission:
-    """What admitting a request decided: its cost and the limits it must fit when it is stored."""
-
-    charge: Charge
-    checks: list[QuotaCheck]
-    max_active: int
-    queue_position: int | None
-    pace: MemberPace | None = None
-
-
 async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: Intake) -> Admission:
-    """May this member ask for this here, now? Every server rule, in the order a member can act on."""
+    """May this member ask for this here, now? What only Discord knows first (the bot's permissions here, a
+    private request in a forum post), then the server's rules (bot/admission.py), each refusal in the
+    member's language. Runs before any attachment is read."""
     assert interaction.guild_id is not None  # commands are guild-only
-    guild_id, user_id, store = interaction.guild_id, interaction.user.id, bot.store
     locale = locale_of(interaction)
     missing = missing_permissions(interaction, private=intake.private)
     if missing:
@@ -214,40 +194,33 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
     channel = interaction.channel
     if isinstance(channel, discord.Thread) and opens_private_thread_beside(channel, private=intake.private):
         await _parent_for_private(interaction, channel, locale)  # a forum post: refused before any download
-    settings = await store.guild_settings(guild_id)
-    if await store.is_blocked(guild_id, user_id):
-        raise Refused(t("refuse.blocked", locale))
-    if settings.channel_ids and not _channel_allowed(interaction.channel, settings.channel_ids):
-        raise Refused(t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in settings.channel_ids)))
-    term = blocked_by("\n".join(p for p in _prompts(intake) if p), await store.blocklist(guild_id))
-    if term is not None:
-        raise Refused(t("refuse.blocklisted", locale, term=term.shown()))
-    now = store.now()  # job times are the database's (bot/db/clock.py)
-    max_queued = settings.queued_limit(bot.settings.max_queued_jobs_per_member)
-    pace = MemberPace(cooldown_seconds=settings.cooldown_seconds or 0, max_queued=max_queued)
-    # Early, so a refused request opens no thread; create_job checks again, exactly (requests sent at once).
-    recent = await store.recent_jobs(guild_id, user_id, limit=1)
-    if pace.cooldown_seconds and recent:
-        since = (now - recent[0].created_at).total_seconds()
-        if since < pace.cooldown_seconds:
-            raise Refused(pace_refusal(TooSoon(pace.cooldown_seconds, pace.cooldown_seconds - since), locale))
-    queued = await store.queued_for(guild_id, user_id)
-    if len(queued) >= max_queued:
-        raise Refused(pace_refusal(QueueFull(len(queued), max_queued), locale))
-    role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
-    # The member's limits, the server pool's and the operator's budget, with the bot's default limits.
-    checks = await request_checks(store, bot.settings.operator_limits(), settings, guild_id=guild_id,
-                                  user_id=user_id, role_ids=role_ids, now=now)
-    charge = charge_for(guild_id, user_id, kind=intake.kind.value, resolution=intake.resolution,
-                        seconds=intake.duration_seconds, settings=settings, prices=bot.settings.price_table)
-    # Early, so a refused request opens no thread; create_job checks again, atomically.
-    exceeded = await first_refusal(store, checks, charge)
-    if exceeded is not None:
+    ask = Ask(
+        guild_id=interaction.guild_id, user_id=interaction.user.id,
+        role_ids=[role.id for role in getattr(interaction.user, "roles", [])],
+        # A thread counts as its channel for the server's channel list.
+        channel_ids=[i for i in (getattr(channel, "id", None), getattr(channel, "parent_id", None)) if i],
+        kind=intake.kind.value, resolution=intake.resolution, seconds=intake.duration_seconds,
+        prompts=intake.params.prompts,
+    )
+    try:
+        return await admission.admit(bot.store, bot.settings, ask)
+    except admission.REFUSALS as refusal:
+        raise Refused(refusal_text(refusal, locale)) from None
+
+
+def refusal_text(refusal: Exception, locale: str) -> str:
+    """A rule's refusal (bot/admission.py, or create_job's own at the same instant) in the member's words."""
+    if isinstance(refusal, QuotaExceeded):
         metrics.quota_refused()
-        raise Refused(exceeded.message(locale))
-    max_active = settings.active_limit(bot.settings.max_active_jobs_per_member)
-    active = await store.count_active(guild_id, user_id)
-    return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None, pace)
+        return refusal.message(locale)
+    if isinstance(refusal, TooSoon | QueueFull):
+        return pace_refusal(refusal, locale)
+    if isinstance(refusal, admission.ChannelNotAllowed):
+        return t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in refusal.allowed))
+    if isinstance(refusal, admission.Blocklisted):
+        return t("refuse.blocklisted", locale, term=refusal.term.shown())
+    assert isinstance(refusal, admission.Blocked), refusal
+    return t("refuse.blocked", locale)
 
 
 def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:
@@ -286,11 +259,7 @@ async def start_job(
             charge=admission.charge, checks=admission.checks, pace=admission.pace,
         )
     except (QuotaExceeded, TooSoon, QueueFull) as refused:  # another request came first, at the same instant
-        if isinstance(refused, QuotaExceeded):
-            metrics.quota_refused()
-            reason = refused.message(locale)
-        else:
-            reason = pace_refusal(refused, locale)
+        reason = refusal_text(refused, locale)
         await thread.send(t("refuse.not_started", locale, reason=reason),
                           allowed_mentions=discord.AllowedMentions.none())
         raise Refused(reason) from None
@@ -321,11 +290,6 @@ async def start_job(
 
 def _prompts(intake: Intake) -> list[str | None]:
     return list(intake.params.prompts)
-
-
-def _channel_allowed(channel: object, allowed: Sequence[int]) -> bool:
-    ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}  # a thread counts as its channel
-    return bool(ids & set(allowed))
 
 
 async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, locale: str) -> discord.Thread:

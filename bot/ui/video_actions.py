@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.admission import Admission
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job, JobKind
 from bot.jobs.states import CHARGED_ENDINGS, JobState
@@ -23,7 +24,7 @@ from bot.provider import ProviderError
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
 from bot.ui.base import ViduModal, ViduView
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
-from bot.ui.intake import Admission, Intake, admit, start_job, validate_request
+from bot.ui.intake import Intake, admit, start_job, validate_request
 from bot.ui.replies import Refused, answers_errors
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ import discord
 import pytest
 from prometheus_client import REGISTRY
 
+from bot.admission import Admission
 from bot.app import ViduBot
 from bot.config import load_settings
 from bot.db import open_store
@@ -21,7 +22,7 @@ from bot.jobs.models import utcnow
 from bot.moderation import BlockedTerm
 from bot.params import Img2VideoParams
 from bot.quotas import GuildSettings, Limit, Period, Scope
-from bot.ui.intake import Admission, Intake, admit
+from bot.ui.intake import Intake, admit
 from bot.ui.replies import Refused
 from tests.fakes.discord import FakeDiscord, Upload, permissions, point_discord_py_at
 from tests.fakes.discord.models import FakeChannel, FakeMember

@@ -1,0 +1,96 @@
+"""bot/admission.py on its own: the server's rules over ids and numbers, no Discord, a real store (both
+backends). Each rule refuses with its own type, in the order a member can act on them; an admitted request
+says what it will be charged and where it waits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.admission import Ask, Blocked, Blocklisted, ChannelNotAllowed, admit
+from bot.config import Settings, load_settings
+from bot.jobs import Job, JobKind, JobState, JobStore
+from bot.moderation import BlockedTerm
+from bot.params import Img2VideoParams
+from bot.quotas import GuildSettings, Limit, Period, QueueFull, QuotaExceeded, Scope, TooSoon
+from tests.store.backends import BACKENDS, ManualClock, backend_params
+from tests.store.factories import drive_to
+
+G, ALICE, MOD, GENERAL, ART = 10, 1, 99, 500, 600
+ANIMATE = Ask(guild_id=G, user_id=ALICE, role_ids=(), channel_ids=(GENERAL,), kind="img2video",
+              resolution="720p", seconds=5, prompts=("a cat yawns",))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 5, 5, 12, tzinfo=UTC))
+
+
+@pytest.fixture(params=backend_params())
+async def store(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> AsyncIterator[JobStore]:
+    async with await BACKENDS[request.param].open(tmp_path, clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings({"DEFAULT_MEMBER_LIMITS": "none", "DEFAULT_SERVER_LIMITS": "none",
+                          "MAX_ACTIVE_JOBS_PER_MEMBER": "1", "MAX_QUEUED_JOBS_PER_MEMBER": "2"}, env_file=None)
+
+
+async def stored(store: JobStore, ask: Ask = ANIMATE) -> Job:
+    admitted = await admit(store, load_settings({}, env_file=None), ask)
+    job = Job.new(guild_id=ask.guild_id, channel_id=GENERAL, user_id=ask.user_id, kind=JobKind.IMG2VIDEO,
+                  params=Img2VideoParams(prompt="p"), resolution="720p", duration_seconds=5, now=store.now())
+    return await store.create_job(job, [], charge=admitted.charge, checks=admitted.checks, pace=admitted.pace)
+
+
+async def test_an_allowed_request_says_its_charge_and_goes_at_once(store: JobStore, settings: Settings) -> None:
+    admitted = await admit(store, settings, ANIMATE)
+    assert (admitted.charge.guild_id, admitted.charge.user_id, admitted.charge.seconds) == (G, ALICE, 5)
+    assert admitted.charge.credits > 0 and admitted.queue_position is None and admitted.max_active == 1
+
+
+async def test_each_rule_refuses_with_its_own_reason(store: JobStore, settings: Settings) -> None:
+    await store.set_blocklisted(G, BlockedTerm("yawns", is_regex=False), True, actor_id=MOD)
+    with pytest.raises(Blocklisted) as listed:
+        await admit(store, settings, ANIMATE)
+    assert listed.value.term.pattern == "yawns"
+    await store.set_guild_settings(G, GuildSettings(channel_ids=(ART,)), actor_id=MOD, action="channels")
+    with pytest.raises(ChannelNotAllowed) as elsewhere:  # the channel list is checked before the prompts
+        await admit(store, settings, ANIMATE)
+    assert elsewhere.value.allowed == (ART,)
+    in_a_thread_of_art = replace(ANIMATE, channel_ids=(12345, ART), prompts=("a dog",))
+    assert (await admit(store, settings, in_a_thread_of_art)).queue_position is None
+    await store.set_blocked(G, ALICE, True, actor_id=MOD)
+    with pytest.raises(Blocked):  # first of all
+        await admit(store, settings, ANIMATE)
+
+
+async def test_the_queue_limit_and_the_cooldown(store: JobStore, settings: Settings, clock: ManualClock) -> None:
+    await drive_to(store, await stored(store), JobState.SUBMITTED)  # at the provider: the member's one slot
+    assert (await admit(store, settings, ANIMATE)).queue_position == 1
+    await stored(store)
+    await stored(store)  # two waiting: MAX_QUEUED_JOBS_PER_MEMBER
+    with pytest.raises(QueueFull) as full:
+        await admit(store, settings, ANIMATE)
+    assert (full.value.queued, full.value.limit) == (2, 2)
+    await store.set_guild_settings(G, GuildSettings(cooldown_seconds=60, max_queued=10), actor_id=MOD,
+                                   action="pace")
+    with pytest.raises(TooSoon) as soon:
+        await admit(store, settings, ANIMATE)
+    assert soon.value.cooldown_seconds == 60 and 0 < soon.value.wait_seconds <= 60
+    clock.advance(61)
+    assert (await admit(store, settings, ANIMATE)).queue_position == 3
+
+
+async def test_a_used_up_quota_refuses_before_anything_is_read(store: JobStore, settings: Settings) -> None:
+    await store.set_limit(Limit(G, Scope.MEMBER, ALICE, Period.DAY, videos=1, seconds=None), actor_id=MOD)
+    await stored(store)
+    with pytest.raises(QuotaExceeded) as over:
+        await admit(store, settings, ANIMATE)
+    assert over.value.check.limit.videos == 1 and over.value.used.videos == 1
