@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ack, big_videos, blocked, delivery, many_jobs, soak, store_bench
+from benchmarks import ack, big_videos, blocked, delivery, many_jobs, media_bench, soak, store_bench
 from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import load_average
 
@@ -58,6 +58,12 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
                                None),
     "store_cpu_ms_per_transition_pg_1": ("store, PostgreSQL, 1 process: CPU per transition", "ms", "", None),
     "store_cpu_ms_per_transition_pg_4": ("store, PostgreSQL, 4 processes: CPU per transition", "ms", "", None),
+    "keyframe_bytes_720p": ("12 MP phone photo for a 720p video: bytes sent", "MB", "≤ 0.8", lambda v, _: v <= 0.8),
+    "keyframe_bytes_1080p": ("12 MP phone photo for a 1080p video: bytes sent", "MB", "≤ 1.5", lambda v, _: v <= 1.5),
+    "keyframe_ssim_min": ("varied 12 MP pictures sized for the video: lowest SSIM at the video's size", "", "≥ 0.98",
+                          lambda v, _: v >= 0.98),
+    "prep_ms_12mp_jpeg": ("preparing a 12 MP phone JPEG for 720p: median", "ms", "≤ 100", lambda v, _: v <= 100),
+    "prep_ms_12mp_jpeg_1080p": ("preparing a 12 MP phone JPEG for 1080p: median", "ms", "", None),
     "soak_jobs": ("soak: jobs the bots created", "", "", None),
     "soak_delivered_once": ("soak: jobs delivered, exactly one video post", "", "", None),
     "soak_failed_told": ("soak: jobs ended without a video, member told (or cancelled)", "", "", None),
@@ -127,6 +133,7 @@ ITEMS: dict[str, Callable[[Path, bool, float], Awaitable[dict[str, Any]]]] = {
     "many": lambda w, q, _: many_jobs.measure(w, quick=q),
     "big": lambda w, q, _: big_videos.measure(w, quick=q),
     "store": lambda w, q, _: _store(w, quick=q),
+    "media": lambda w, q, _: media_bench.measure(w, quick=q),
     "soak": lambda w, _, minutes: soak.measure(w, minutes=minutes),
 }
 DEFAULT_ITEMS = [name for name in ITEMS if name != "soak"]  # the soak takes half an hour: only when named
@@ -134,6 +141,8 @@ DEFAULT_ITEMS = [name for name in ITEMS if name != "soak"]  # the soak takes hal
 
 def _format(value: Any) -> str:
     if isinstance(value, float):
+        if abs(value) < 1:  # an SSIM of 0.9809 must not read as the 0.98 it misses or meets
+            return f"{value:.4g}"
         return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"

@@ -121,8 +121,10 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-async def _images_as_request_values(sources: Sequence[str], settings: Settings) -> list[str]:
-    """Local files are checked and fixed by the pipeline and sent as data URIs; URLs are sent as they are."""
+async def _images_as_request_values(sources: Sequence[str], settings: Settings, *,
+                                    resolution: str | None = None) -> list[str]:
+    """Local files are checked and fixed by the pipeline and sent as data URIs, scaled down to what a video at
+    `resolution` can use; URLs are sent as they are."""
     files: list[tuple[str, bytes]] = []
     for source in sources:
         if _is_url(source):
@@ -141,6 +143,7 @@ async def _images_as_request_values(sources: Sequence[str], settings: Settings) 
         max_bytes=settings.image_max_bytes,
         max_pixels=settings.image_max_pixels,
         data_uri_budget=image_budget(settings.image_data_uri_budget, len(sources)),
+        video_resolution=resolution,
     )
     prepared, problems = await prepare_images(files, limits)
     if problems:
@@ -245,7 +248,7 @@ async def _submit_and_maybe_follow(
 
 # ------------------------------------------------------------------------------------------ commands
 async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
-    (image,) = await _images_as_request_values([args.image], settings)
+    (image,) = await _images_as_request_values([args.image], settings, resolution=args.resolution)
     request = img2video_request(Img2VideoParams(
         prompt=args.prompt, duration=args.duration, resolution=args.resolution, movement=args.movement,
         seed=args.seed, audio=args.audio, bgm=args.bgm, off_peak=args.off_peak), image)
@@ -257,7 +260,7 @@ async def cmd_keyframes(args: argparse.Namespace, settings: Settings) -> None:
     check_keyframe_count(len(args.keys))
     split_prompts(args.prompts, len(args.keys))
     split_durations(args.durations, len(args.keys))
-    start, *keys = await _images_as_request_values([args.start, *args.keys], settings)
+    start, *keys = await _images_as_request_values([args.start, *args.keys], settings, resolution=args.resolution)
     request = multiframe_request(
         start, keys, prompts=args.prompts, durations=args.durations, resolution=args.resolution,
         watermark=args.watermark,

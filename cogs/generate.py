@@ -36,7 +36,7 @@ class Generate(commands.Cog):
         locale = locale_of(interaction)
         # The server's rules first: a blocked member, a closed channel or a used-up quota costs no download.
         admission = await admit(self.bot, interaction, intake)
-        images = await check_images(self.bot, attachments, locale)
+        images = await check_images(self.bot, attachments, locale, resolution=intake.resolution)
         validate_request(intake, images, locale)
         job = await start_job(self.bot, interaction, intake, images, admission=admission)
         await interaction.followup.send(t("answer.started", locale, job_id=job.id, thread_id=job.thread_id),

@@ -114,7 +114,7 @@ class AnimatePictureForm(ViduModal):
         try:
             if not problems:  # the server's rules before the picture is read (a blocked member costs nothing)
                 admission = await admit(self.bot, interaction, intake)
-            images = await check_images(self.bot, [self.picture], self.locale)
+            images = await check_images(self.bot, [self.picture], self.locale, resolution=resolution)
         except Refused as refusal:  # listed with the form's own problems, in one answer
             problems += refusal.problems
         if problems:

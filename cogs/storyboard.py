@@ -116,7 +116,7 @@ async def check_segment_request(
     images: list[PreparedImage] = []
     if MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
         try:
-            images = await check_images(bot, attachments, locale)
+            images = await check_images(bot, attachments, locale, resolution=resolution)
         except Refused as refusal:  # listed with the form's own problems, in one answer
             problems += refusal.problems
     if intake is None or problems:

@@ -51,7 +51,7 @@ class Encoded:
 _QUALITY_STEPS = (90, 80, 70, 60)
 _DOWNSCALE_QUALITY = 80
 _DOWNSCALE_ATTEMPTS = 8
-# The short side is rounded up (see _scaled_size); from 128 px on that bends the ratio by under 1 %.
+# The short side is rounded up (see scaled_size); from 128 px on that bends the ratio by under 1 %.
 _MIN_SHORT_SIDE = 128
 
 
@@ -113,8 +113,8 @@ def encode_within_budget(im: Image.Image, plan: EncodePlan, budget: int) -> Enco
     for _ in range(_DOWNSCALE_ATTEMPTS):
         # Bytes grow roughly with pixel count, so scale each side by the square root of the overshoot.
         scale *= min(0.9, math.sqrt(raw_budget / len(data)) * 0.95)
-        size = _scaled_size(im.size, scale)
-        if size is None:
+        size = scaled_size(im.size, scale)
+        if min(size) < _MIN_SHORT_SIDE:
             return None
         smaller = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         data = encode(smaller, lossy, _DOWNSCALE_QUALITY)
@@ -124,7 +124,7 @@ def encode_within_budget(im: Image.Image, plan: EncodePlan, budget: int) -> Enco
     return None
 
 
-def _scaled_size(original: tuple[int, int], scale: float) -> tuple[int, int] | None:
+def scaled_size(original: tuple[int, int], scale: float) -> tuple[int, int]:
     """The original size times ``scale``, derived once from the original so the ratio stays true.
 
     The short side is rounded *up*: the ratio can only move towards 1:1, so a 3.99:1 picture never
@@ -137,8 +137,6 @@ def _scaled_size(original: tuple[int, int], scale: float) -> tuple[int, int] | N
     else:
         new_h = round(height * scale)
         new_w = math.ceil(new_h * width / height - 1e-9)
-    if min(new_w, new_h) < _MIN_SHORT_SIDE:
-        return None
     return new_w, new_h
 
 

@@ -39,6 +39,7 @@ from bot.media.problems import (
     human_megapixels,
     ratio_problem,
 )
+from bot.media.sizing import size_for_video, video_frame
 from bot.media.sniff import sniff_format
 
 __all__ = [
@@ -60,6 +61,13 @@ class ImageLimits:
     data_uri_budget: int = 10 * 1024 * 1024  # max length of the result's data URI string
     min_ratio: float = 0.25  # width/height must be strictly inside (min_ratio, max_ratio)
     max_ratio: float = 4.0
+    # The video the picture is for ("540p", "720p", "1080p"): larger pictures are scaled down to what that
+    # video can use (bot.media.sizing). None: sent at their own size (only the budget may shrink them).
+    video_resolution: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.video_resolution is not None:
+            video_frame(self.video_resolution)  # a typo fails here, in the caller, not in a worker
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,12 @@ _TURNED = range(2, 9)  # EXIF orientations other than "upright" (1)
 # Pillow raises these while parsing a damaged or cut-short file, depending on the plugin.
 _DAMAGED = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
 _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
+# JPEG quality of a photo sized for the video: the lowest that keeps SSIM at the video's size at 0.98 or more
+# over benchmarks/photos.py's pictures (tests/media/test_quality.py). Measured (phone photo 720p / 1080p, the
+# dim-light one's worst): q92 0.981 / 0.979, 0.959; q95 0.987 / 0.984, 0.974; q97 0.991 / 0.987, 0.984 for
+# 0.56 / 1.28 MB; q98 0.993 / 0.989, 0.987 for 0.65 / 1.48 MB. A photo shrunk this much needs more quality
+# than at its own size, where the provider's own shrinking hides the JPEG's losses.
+_VIDEO_QUALITY = 97
 
 # iPhone photos are HEIC. libheif applies the file's own rotation while decoding and reports EXIF
 # orientation 1, so nothing is turned twice. Only the main picture: thumbnails, depth maps and auxiliary
@@ -261,6 +275,7 @@ def _prepare_opened(
     subsampling = _jpeg_subsampling(im)
     try:
         im.seek(0)
+        drafted = _draft_for_video(im, orientation, limits.video_resolution)
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _bomb_problem(filename, exc, limits) from None
@@ -273,14 +288,25 @@ def _prepare_opened(
     fixes: list[str] = []
     # A PNG with its eXIf chunk after the pixels only reveals the orientation now, while Pillow's
     # TIFF decoder applies the orientation itself and drops the tag: look both before and after.
-    still_to_turn = _orientation(im, loaded=True) in _TURNED
-    turned = _turn_upright(im) if still_to_turn else orientation in _TURNED
+    turn = _orientation(im, loaded=True)
+    still_to_turn = turn in _TURNED
+    # Sizing for the video is not listed among the fixes: the member's picture had nothing wrong, and the
+    # video cannot show what is left out (bot.media.sizing), like the metadata that is always removed.
+    # Decoded photos (L, RGB, CMYK) are scaled first, so that turning and colour conversion work on the
+    # smaller picture; other modes are scaled once they are brought to L/LA/RGB/RGBA.
+    early = im.mode in ("L", "RGB", "CMYK") and "transparency" not in im.info
+    pixels, resized = im, False
+    if early:
+        pixels, resized = _size_for_video(im, limits.video_resolution, sideways=turn in (5, 6, 7, 8))
+    turned = _turn_upright(pixels) if still_to_turn else orientation in _TURNED
     if turned:
         fixes.append("turned upright (EXIF)")
-    pixels, pixel_fixes = normalise_pixels(im)
+    pixels, pixel_fixes = normalise_pixels(pixels)
     fixes.extend(pixel_fixes)
+    if not early:
+        pixels, resized = _size_for_video(pixels, limits.video_resolution)
 
-    plan = _plan(source_format, lossless_webp, has_alpha(pixels), subsampling)
+    plan = _plan(source_format, lossless_webp, has_alpha(pixels), subsampling, sized=drafted or resized)
     encoded = encode_within_budget(pixels, plan, limits.data_uri_budget)
     if encoded is None:
         budget = human_bytes(limits.data_uri_budget)
@@ -315,12 +341,50 @@ def _readable_plugins(filename: str, kind: str) -> tuple[list[str], str]:
     return available, label
 
 
-def _plan(source_format: str, lossless_webp: bool, alpha: bool, subsampling: int) -> EncodePlan:
+def _draft_for_video(im: Image.Image, orientation: int, resolution: str | None) -> bool:
+    """Let libjpeg decode a JPEG at 1/2, 1/4 or 1/8 of its size (scaled DCT) when it will be scaled down for
+    the video anyway: a 12 MP photo for 720p or 1080p is decoded as 3 MP, a quarter of the memory and about
+    two thirds of the time (reading the compressed data costs the same at any reduction).
+
+    Called after every check of the header (the pixel cap judged the file's own size) and before any pixel
+    is decoded. libjpeg picks the largest reduction that stays at least the requested size, so the exact
+    size is still made by the high-quality resize after (unless the reduction landed within
+    bot.media.sizing's SLACK of it). The request is turned to the file's stored orientation (EXIF 5-8 swap
+    width and height; the picture is turned upright after decoding); the mode is left alone, so CMYK stays
+    CMYK and its ICC profile still applies. Other formats have no such decoder. Returns whether the picture
+    will be decoded smaller than its own size."""
+    if resolution is None or not isinstance(im, JpegImagePlugin.JpegImageFile):
+        return False
+    width, height = im.size
+    turned = orientation in (5, 6, 7, 8)
+    target = size_for_video(*((height, width) if turned else (width, height)), resolution)
+    if target is not None:
+        im.draft(im.mode, (target[1], target[0]) if turned else target)
+    return im.size != (width, height)
+
+
+def _size_for_video(im: Image.Image, resolution: str | None, *, sideways: bool = False) -> tuple[Image.Image, bool]:
+    """The pixels scaled down to what a video at ``resolution`` can use, and whether they were. ``sideways``:
+    they are still to be turned a quarter (EXIF 5-8), so their upright width is their height."""
+    width, height = (im.height, im.width) if sideways else im.size
+    target = size_for_video(width, height, resolution)
+    if target is None:
+        return im, False
+    size = (target[1], target[0]) if sideways else target
+    # Lanczos: sharpest of Pillow's filters (Bicubic cost 0.002-0.004 of SSIM for 25 % less time). The
+    # reducing gap only acts on big reductions (a 40 MP PNG: box-averaged first, Lanczos for the last 3×).
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), True
+
+
+def _plan(source_format: str, lossless_webp: bool, alpha: bool, subsampling: int, *, sized: bool) -> EncodePlan:
     if source_format == "WEBP":
         return EncodePlan(OutputFormat.WEBP, None if lossless_webp else 90)
     if source_format in _LOSSY_SOURCES:
         if alpha:
             return EncodePlan(OutputFormat.WEBP, 90)
+        if sized:
+            # At the video's own size the video's 4:2:0 chroma is as fine as the picture's: finer costs bytes.
+            return EncodePlan(OutputFormat.JPEG, _VIDEO_QUALITY, 2)
         return EncodePlan(OutputFormat.JPEG, 92, subsampling)
     return EncodePlan(OutputFormat.PNG, None)
 

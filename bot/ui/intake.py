@@ -135,14 +135,15 @@ def _intake_gate() -> asyncio.Semaphore:
 
 
 async def check_images(bot: ServiceBot, attachments: Sequence[discord.Attachment],
-                       locale: str = DEFAULT_LOCALE) -> list[PreparedImage]:
-    """Read and check every image; raise Refused listing every problem of every file (in `locale`)."""
+                       locale: str = DEFAULT_LOCALE, *, resolution: str | None = None) -> list[PreparedImage]:
+    """Read and check every image; raise Refused listing every problem of every file (in `locale`).
+    With the video's `resolution`, larger pictures are scaled down to what that video can use."""
     async with _intake_gate():
-        return await _check_images(bot, attachments, locale)
+        return await _check_images(bot, attachments, locale, resolution)
 
 
 async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachment],
-                        locale: str) -> list[PreparedImage]:
+                        locale: str, resolution: str | None) -> list[PreparedImage]:
     settings = bot.settings
     files, problems = await read_attachments(
         attachments, max_bytes=settings.image_max_bytes,
@@ -151,6 +152,7 @@ async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachmen
     limits = ImageLimits(
         max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
         data_uri_budget=image_budget(settings.image_data_uri_budget, len(attachments)),
+        video_resolution=resolution,
     )
     # In a worker process: Pillow's GIL time would otherwise stall this loop (bot.media.pool).
     prepared, image_problems = await prepare_images(files, limits, prepare=image_pool().prepare)

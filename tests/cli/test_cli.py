@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
 import re
@@ -157,6 +158,25 @@ async def test_keyframes_sends_every_segment_with_its_prompt_and_duration(
     assert body["start_image"].startswith("data:image/png")
     assert [(s["prompt"], s["duration"]) for s in body["image_settings"]] == [("in", 4), ("turn", 5), ("out", 3)]
     assert (body["resolution"], body["watermark"]) == ("540p", True)
+
+
+def _sent_size(data_uri: str) -> tuple[int, int]:
+    with Image.open(io.BytesIO(base64.b64decode(data_uri.split(",", 1)[1]))) as im:
+        return im.size
+
+
+async def test_photos_are_sent_at_the_size_the_requested_resolution_can_use(tmp_path: Path, fake: FakeProvider) -> None:
+    photo = str(write_image(tmp_path / "photo.jpg", 4000, 3000, fmt="JPEG"))
+    result = await cli(tmp_path, fake, "animate", photo, "--prompt", "p", "--resolution", "1080p")
+    assert result.code == 0, result.err
+    assert _sent_size(fake.tasks[result.out.strip()].body["images"][0]) == (2000, 1500)  # ≥ 1920×1440, within 10 %
+    small = str(write_image(tmp_path / "small.png"))
+    result = await cli(tmp_path, fake, "keyframes", photo, small, photo, "--resolution", "720p")
+    assert result.code == 0, result.err
+    body = fake.tasks[result.out.strip()].body
+    sizes = [_sent_size(body["start_image"]), *(_sent_size(s["key_image"]) for s in body["image_settings"])]
+    assert sizes == [(1280, 960), (96, 64), (1280, 960)]  # never scaled up
+    assert "scaled" not in result.err  # sizing for the video is not reported as a fix
 
 
 async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path, fake: FakeProvider) -> None:

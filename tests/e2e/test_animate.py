@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import sqlite3
 import time
 
 import pytest
+from PIL import Image
 from pillow_heif import register_heif_opener
 
 from tests.e2e.conftest import png
@@ -112,6 +115,33 @@ async def test_an_iphone_heic_photo_is_animated_as_a_jpeg(
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     (task,) = provider.tasks.values()  # the strict fake takes only PNG, JPEG and WebP
     assert task.body["images"][0].startswith("data:image/jpeg;base64,")
+
+
+def _picture_size(data_uri: str) -> tuple[int, int]:
+    with Image.open(io.BytesIO(base64.b64decode(data_uri.split(",", 1)[1]))) as im:
+        return im.size
+
+
+async def test_phone_photos_are_sent_at_the_size_the_video_can_use(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    # Issue 16: each command passes its resolution to the picture checks (a 12 MP photo is ~7 MB otherwise).
+    await start_bot()
+    world = fake_discord.world
+    photo = png(4000, 3000, fmt="JPEG")
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("IMG_0001.jpg", photo), "prompt": "waves", "resolution": "720p"})
+    await fake_discord.wait_for(lambda: len(provider.tasks) == 1, timeout=30, what="the /animate task",
+                                seen=lambda: f"{len(provider.tasks)} tasks")
+    await fake_discord.slash(world.alice, "keyframes", channel=world.general, options={
+        "start": Upload("a.jpg", photo), "frame1": Upload("b.png", png(4000, 3000)), "frame2": Upload("c.png", png()),
+        "resolution": "540p"})
+    await fake_discord.wait_for(lambda: len(provider.tasks) == 2, timeout=30, what="the /keyframes task",
+                                seen=lambda: f"{len(provider.tasks)} tasks")
+    animate, keyframes = sorted(provider.tasks.values(), key=lambda task: task.created_at)
+    assert _picture_size(animate.body["images"][0]) == (1280, 960)  # covers a 1280×720 frame
+    assert _picture_size(keyframes.body["start_image"]) == (1000, 750)  # a quarter-size decode for 960×540
+    assert [_picture_size(s["key_image"]) for s in keyframes.body["image_settings"]] == [(960, 720), (120, 90)]
 
 
 async def test_bad_input_gets_one_private_message_listing_each_problem_and_sends_nothing(
