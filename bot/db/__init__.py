@@ -1,7 +1,8 @@
 """The SQL stores (SQLite and PostgreSQL) behind bot.jobs.JobStore, the quota ledger's SQL, migrations.
 
 This package implements the interfaces of bot.jobs and bot.quotas; neither imports it. The shared SQL is
-written once (sql_store.py, sql_quotas.py, sql_report.py) over the pieces each dialect provides (dialect.py).
+written once (sql_store.py, sql_leases.py, sql_pause.py, sql_migrate.py, sql_quotas.py, sql_report.py) over
+the pieces each dialect provides (dialect.py, an abstract base); sqlite_store.py and pg_store.py give them.
 """
 
 from __future__ import annotations

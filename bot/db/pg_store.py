@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,16 +27,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from bot.db.clock import DatabaseClock
+from bot.db.dialect import Params
 from bot.db.migration_files import MIGRATIONS_ROOT, load_migrations
-from bot.db.rows import EPOCH, JOB_COLUMNS, check_field, check_job, decode_job, to_ms, to_whole_ms
+from bot.db.rows import EPOCH, JOB_COLUMNS, to_ms, to_whole_ms
+from bot.db.sql_leases import SqlLeases
+from bot.db.sql_migrate import Begin, SqlMigrations
+from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
-from bot.db.sql_store import RETURNING, SqlJobStore
-from bot.jobs.models import Job, JobInput, new_job_id, utcnow
+from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
-from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
-from bot.quotas.models import Charge, MemberPace, QuotaCheck
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,7 @@ CLOSE_TIMEOUT_SECONDS = 10.0
 POOL_MAX_SIZE = 10
 # Worth a line in the log: a host this far off is not synchronised (its own logs' times are off too).
 CLOCK_WARN_OFFSET = timedelta(seconds=5)
-_ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-
-_SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
 
 if TYPE_CHECKING:  # generic only in the stubs
     from asyncpg.pool import PoolConnectionProxy
@@ -92,25 +90,7 @@ def _describe(dsn: str, schema: str | None) -> str:
     return where + (f" schema={schema}" if schema else "")
 
 
-# ------------------------------------------------------------------------------------------- encoding
-
-
-def _pg_value(job_id: str, column: str, value: object) -> object:
-    """A checked value (rows.check_field / check_job) in its PostgreSQL form."""
-    if isinstance(value, datetime):
-        return to_whole_ms(value, f"job {job_id}, field {column!r}")  # the same precision as SQLite keeps
-    if isinstance(value, str) and ("\x00" in value or (column == "params" and "\\u0000" in value)):
-        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, rather than fail in the driver.
-        raise ValueError(f"job {job_id}, field {column!r}: contains a NUL character")
-    return value
-
-
-def _encode_field(job_id: str, column: str, value: object) -> object:
-    return _pg_value(job_id, column, check_field(job_id, column, value))
-
-
-def _encode_job(job: Job) -> dict[str, object]:
-    return {column: _pg_value(job.id, column, value) for column, value in check_job(job).items()}
+# ------------------------------------------------------------------------------------ driver values
 
 
 def _time_from_db(value: Any) -> datetime | None:
@@ -119,10 +99,6 @@ def _time_from_db(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         raise TypeError(f"expected a timestamp, got {type(value).__name__}")
     return value.astimezone(UTC)
-
-
-def _decode_job(row: asyncpg.Record) -> Job:
-    return decode_job(row, _time_from_db)
 
 
 def _whole_file(script: str) -> list[str]:
@@ -146,7 +122,7 @@ _PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
 
 
 @translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
-class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
+class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlMigrations, SqlLeases):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(
@@ -170,9 +146,6 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r})"
-
-    def now(self) -> datetime:
-        return self._clock()
 
     async def sync_clock(self) -> None:
         """Measure the server's clock against this host's now, if it is time to (at most once a minute)."""
@@ -249,18 +222,16 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
             log.warning("%r: connections still busy after %.0f s; closing them", self, CLOSE_TIMEOUT_SECONDS)
             self._pool.terminate()
 
-    # -- the dialect's pieces for SqlJobStore -------------------------------------------------------
+    # -- the dialect's pieces (dialect.py) ---------------------------------------------------------
 
     NUMBERED_PARAMS = True
-
-    async def _fetch_row(self, conn: Connection, sql: str, values: list[object]) -> Job | None:
-        row = await conn.fetchrow(sql, *values)
-        return None if row is None else _decode_job(row)
-
-    def _encode_field(self, job_id: str, column: str, value: object) -> object:
-        return _encode_field(job_id, column, value)
-
     FOR_UPDATE = " FOR UPDATE"
+    NUL_IN_TEXT = False
+
+    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        return await self._pool.fetch(sql, *values)
 
     async def _conn_rows(self, conn: Connection, sql: str, values: Sequence[object]) -> Sequence[Any]:
         return await conn.fetch(sql, *values)
@@ -268,30 +239,44 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     async def _conn_execute(self, conn: Connection, sql: str, values: Sequence[object]) -> None:
         await conn.execute(sql, *values)
 
+    async def _conn_count(self, conn: Connection, sql: str, values: Sequence[object]) -> int:
+        return _rowcount(await conn.execute(sql, *values))
+
+    async def _conn_executemany(self, conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        await conn.executemany(sql, rows)
+
+    def _time(self, value: datetime, what: str) -> object:
+        return to_whole_ms(value, what)  # the same precision as SQLite keeps
+
+    def _time_from_db(self, value: Any) -> datetime | None:
+        return _time_from_db(value)
+
     def _ms_from_db(self, value: Any) -> int:
         return to_ms(_time_from_db(value) or EPOCH, "stored time")
 
     def _flag(self, value: bool) -> object:
         return value
 
-    async def _lock_guild_in(self, conn: Connection, guild_id: int) -> None:
-        # Held until this transaction ends: the next reservation in this server waits, then sees this one.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"vidu-bot quota {guild_id}")
+    async def _lock_in(self, conn: Connection, name: str) -> None:
+        # A transaction-level advisory lock: released by the server when the transaction ends, whichever way.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
 
-    async def _lock_budget_in(self, conn: Connection) -> None:
-        # The operator's budget spans every server (and process): one lock for all, taken before any server's.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "vidu-bot budget")
+    async def _before_lease(self) -> None:
+        await self.sync_clock()  # every tick leases: the natural moment to keep the clock in step
 
-    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
-        if self._closed:
-            raise StoreError(f"{self!r} is closed")
-        return await self._pool.fetch(sql, *values)
-
-    def _decode_row(self, row: Any) -> Job:
-        return _decode_job(row)
-
-    def _time(self, value: datetime, what: str) -> object:
-        return to_whole_ms(value, what)
+    def _lease_sql(self, arg: Params, states: Sequence[str], *, owner: str, now: object, until: object,
+                   limit: int, due_only: bool) -> str:
+        # SKIP LOCKED: rows another process is leasing right now are passed over instead of waited for, so
+        # several processes leasing at once each get their own jobs. NULLS FIRST: as SQLite orders them.
+        due = f" AND (next_poll_at IS NULL OR next_poll_at <= {arg(now)})" if due_only else ""
+        order = "next_poll_at NULLS FIRST, seq" if due_only else "seq"
+        return (
+            f"WITH picked AS (SELECT seq FROM jobs WHERE state {arg.one_of(states)} "  # noqa: S608 - fixed columns
+            f"AND (lease_until IS NULL OR lease_until <= {arg(now)}){due} ORDER BY {order} LIMIT {arg(limit)} "
+            "FOR UPDATE SKIP LOCKED) "
+            f"UPDATE jobs SET lease_owner = {arg(owner)}, lease_until = {arg(until)}, attempt = jobs.attempt + 1 "
+            f"FROM picked WHERE jobs.seq = picked.seq RETURNING jobs.seq, {', '.join(f'jobs.{c}' for c in JOB_COLUMNS)}"
+        )
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -306,7 +291,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
         async with self._pool.acquire() as conn, conn.transaction():
             yield conn
 
-    # -- migrations ------------------------------------------------------------------------------
+    # -- migrations (sql_migrate.py) ------------------------------------------------------------
 
     def _lock_key(self) -> int:
         """The advisory lock guarding this schema's migrations (a signed 64-bit key)."""
@@ -315,10 +300,12 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
 
     async def migrate(self) -> list[int]:
         migrations = await asyncio.to_thread(load_migrations, self._migrations_dir, _whole_file)
-        known = max((m.version for m in migrations), default=0)
+        return await self._apply_migrations(migrations, driver_error=asyncpg.PostgresError, log=log)
+
+    @asynccontextmanager
+    async def _migrating(self) -> AsyncIterator[Begin]:
         if self._closed:
             raise StoreError(f"{self!r} is closed")
-        applied: list[int] = []
         async with self._pool.acquire() as conn:
             # Session-level lock: held across the per-migration transactions, released below (and by the
             # server if this process dies, as the session ends).
@@ -330,151 +317,13 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
                     "CREATE TABLE IF NOT EXISTS schema_version ("
                     " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)"
                 )
-                done = {int(r["version"]) for r in await conn.fetch("SELECT version FROM schema_version")}
-                current = max(done, default=0)
-                if current > known:
-                    raise StoreError(
-                        f"{self!r}: database schema version {current} is newer than this bot knows ({known}); "
-                        "run a newer bot or restore a backup"
-                    )
-                for migration in migrations:
-                    if migration.version in done:
-                        continue
+
+                @asynccontextmanager
+                async def begin() -> AsyncIterator[Connection]:
                     async with conn.transaction():
-                        for statement in migration.statements:
-                            try:
-                                await conn.execute(statement)
-                            except asyncpg.PostgresError as exc:
-                                raise StoreError(f"migration {migration.filename} failed: {exc}") from exc
-                        await conn.execute(
-                            "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
-                            migration.version,
-                            migration.name,
-                            to_whole_ms(self._clock(), "clock"),
-                        )
-                    applied.append(migration.version)
-                    log.info("applied migration %s to %r", migration.filename, self)
+                        yield conn
+
+                yield begin
             finally:
                 if not conn.is_closed():
                     await asyncio.shield(conn.execute("SELECT pg_advisory_unlock($1)", self._lock_key()))
-        return applied
-
-    async def schema_versions(self) -> list[tuple[int, str]]:
-        rows = await self._pool.fetch("SELECT version, name FROM schema_version ORDER BY version")
-        return [(int(r["version"]), str(r["name"])) for r in rows]
-
-    # -- mutations -------------------------------------------------------------------------------
-
-    async def create_job(
-        self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
-        checks: Sequence[QuotaCheck] = (), pace: MemberPace | None = None,
-    ) -> Job:
-        if job.state is not JobState.ACCEPTED:
-            raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
-        positions = [i.position for i in inputs]
-        if len(set(positions)) != len(positions):
-            raise ValueError(f"job {job.id}: two inputs share a position ({sorted(positions)})")
-        for item in inputs:
-            if item.position < 0 or not isinstance(item.data, bytes):
-                raise ValueError(f"job {job.id}, input {item.filename!r}: bad position or data")
-            for column, text in (("filename", item.filename), ("mime_type", item.mime_type)):
-                _pg_value(job.id, f"input {column}", text)
-        row = _encode_job(job)
-        columns = ", ".join(JOB_COLUMNS)
-        marks = ", ".join(f"${n}" for n in range(1, len(JOB_COLUMNS) + 1))
-        # ON CONFLICT ... DO NOTHING: a taken id returns no row instead of aborting the transaction.
-        # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
-        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING {RETURNING}"  # noqa: S608
-        async with self._write() as conn:
-            await self._pace_in(conn, job, pace)
-            for _ in range(_ID_ATTEMPTS):
-                stored = await conn.fetchrow(insert, *[row[c] for c in JOB_COLUMNS])
-                if stored is not None:
-                    break
-                row["id"] = new_job_id()
-            else:  # pragma: no cover - would need eight 40-bit collisions in a row
-                raise StoreError("could not draw an unused job id")
-            if inputs:
-                await conn.executemany(
-                    "INSERT INTO job_inputs (job_id, position, filename, mime_type, data) VALUES ($1, $2, $3, $4, $5)",
-                    [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
-                )
-            if charge is not None:  # same transaction: no job without its reservation, nor the reverse
-                await self._reserve_in(conn, str(row["id"]), charge, checks, self._clock())
-        return _decode_job(stored)
-
-    async def delete_inputs(self, job_id: str) -> int:
-        async with self._write() as conn:
-            return _rowcount(await conn.execute("DELETE FROM job_inputs WHERE job_id = $1", job_id))
-
-    async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
-        delete = (
-            "DELETE FROM job_inputs WHERE job_id IN "
-            "(SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < $1)"
-        )
-        async with self._write() as conn:
-            return _rowcount(await conn.execute(delete, to_whole_ms(cutoff, "cutoff")))
-
-    # -- leases ----------------------------------------------------------------------------------
-
-    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
-        active = sorted(s.value for s in ACTIVE_STATES)
-        async with self._write() as conn:
-            member = await conn.fetchrow("SELECT guild_id, user_id FROM jobs WHERE id = $1 AND state = 'accepted'",
-                                         job_id)
-            if member is None:
-                return None
-            # Held to the end of this transaction: two processes cannot both count the member's last free slot.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                               f"vidu-bot slots {member['guild_id']} {member['user_id']}")
-            running = await conn.fetchval(
-                "SELECT count(*) FROM jobs WHERE guild_id = $1 AND user_id = $2 AND state = ANY($3::text[])",
-                member["guild_id"], member["user_id"], active,
-            )
-            if int(running) >= max_active:
-                return None
-            row = await conn.fetchrow(
-                "UPDATE jobs SET state = 'submitting', attempt = attempt + 1, lease_owner = $2, lease_until = $3 "  # noqa: S608
-                f"WHERE id = $1 AND state = 'accepted' {RETURNING}",
-                job_id, owner, to_whole_ms(until, "claim_submit(until)"),
-            )
-        return None if row is None else _decode_job(row)
-
-    async def lease(
-        self,
-        states: Collection[JobState],
-        *,
-        owner: str,
-        now: datetime,
-        until: datetime,
-        limit: int,
-        due_only: bool = False,
-    ) -> list[Job]:
-        values = sorted(JobState(s).value for s in states)
-        if not values or limit <= 0:
-            return []
-        await self.sync_clock()  # every tick leases: the natural moment to keep the clock in step
-        due = " AND (next_poll_at IS NULL OR next_poll_at <= $3)" if due_only else ""
-        order = "next_poll_at NULLS FIRST, seq" if due_only else "seq"
-        # SKIP LOCKED: rows another process is leasing right now are passed over instead of waited for, so
-        # several processes leasing at once each get their own jobs.
-        sql = (
-            "WITH picked AS (SELECT seq FROM jobs WHERE state = ANY($1::text[]) "  # noqa: S608 - fixed columns
-            f"AND (lease_until IS NULL OR lease_until <= $3){due} ORDER BY {order} LIMIT $2 "
-            "FOR UPDATE SKIP LOCKED) "
-            "UPDATE jobs SET lease_owner = $4, lease_until = $5, attempt = jobs.attempt + 1 FROM picked "
-            f"WHERE jobs.seq = picked.seq RETURNING jobs.seq, {', '.join(f'jobs.{c}' for c in JOB_COLUMNS)}"
-        )
-        async with self._write() as conn:
-            rows = await conn.fetch(sql, values, limit, to_whole_ms(now, "lease(now)"), owner,
-                                    to_whole_ms(until, "lease(until)"))
-        return [_decode_job(row) for row in sorted(rows, key=lambda r: int(r["seq"]))]
-
-    # -- reads -----------------------------------------------------------------------------------
-
-    async def get_inputs(self, job_id: str) -> list[JobInput]:
-        rows = await self._pool.fetch(
-            "SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = $1 ORDER BY position",
-            job_id,
-        )
-        return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]

@@ -79,8 +79,9 @@ class SqlQuotaStore(SqlDialect):
         return _usage(rows)
 
     async def _lock_budget_in(self, conn: Any) -> None:
-        """Serialise reservations of every server until `conn`'s transaction ends (the operator's budget)."""
-        raise NotImplementedError
+        """Serialise reservations of every server until `conn`'s transaction ends (the operator's budget,
+        which spans every server and process: one lock for all, taken before any server's)."""
+        await self._lock_in(conn, "vidu-bot budget")
 
     async def _reserve_in(self, conn: Any, job_id: str, charge: Charge, checks: Sequence[QuotaCheck],
                           now: datetime) -> None:

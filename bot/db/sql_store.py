@@ -1,25 +1,28 @@
-"""What the SQLite and PostgreSQL stores share: the job updates, written once with each dialect's pieces.
+"""What the SQLite and PostgreSQL stores share: the job rows, written and read once with each dialect's pieces.
 
 The two differ in placeholders (`?` against `$1`), in how a value is kept (integer milliseconds against
-timestamptz), in their drivers' calls and in the quota ledger's SQL; what a transition does (which fields,
-the fence, releasing the lease, the ledger moving in the same transaction) is the same, and lives here.
+timestamptz), in their drivers' calls and in how concurrent writers are kept apart (dialect.py); what creating
+a job does (its checks, its inputs, the member's pace and the quota's reservation in one transaction) and what
+a transition does (which fields, the fence, releasing the lease, the ledger moving in the same transaction) is
+the same, and lives here. Leases build on this in sql_leases.py; the provider pause is in sql_pause.py and
+migrations in sql_migrate.py.
 """
 
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from bot.db.dialect import SqlDialect
-from bot.db.rows import EPOCH, JOB_COLUMNS, MS, to_ms
-from bot.jobs.models import Job
-from bot.jobs.pause import PauseKind, ProviderPause
+from bot.db.dialect import Params, SqlDialect
+from bot.db.rows import JOB_COLUMNS, check_field, check_job, decode_job, to_ms
+from bot.jobs.models import Job, JobInput, new_job_id
 from bot.jobs.states import ACTIVE_STATES, TERMINAL_STATES, JobState, check_transition
 from bot.jobs.store import TRANSITION_FIELDS, StoreError
-from bot.quotas.models import MemberPace, QueueFull, TooSoon
+from bot.quotas.models import Charge, MemberPace, QueueFull, QuotaCheck, TooSoon
 
 log = logging.getLogger("bot.jobs.store")
 
@@ -27,10 +30,108 @@ RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
 SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 # A fenced write ends its holder's lease with it.
 RELEASE = ("lease_owner = NULL", "lease_until = NULL")
+_ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
+_INPUT_COLUMNS = ("job_id", "position", "filename", "mime_type", "data")
 
 
 class SqlJobStore(SqlDialect):
     """The job updates and reads of a SQL store."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def _reserve_in(self, conn: Any, job_id: str, charge: Charge, checks: Sequence[QuotaCheck],
+                          now: datetime) -> None:
+        """The quota ledger's reservation for a new job (SqlQuotaStore)."""
+
+    @abstractmethod
+    async def _settle_in(self, conn: Any, job_id: str, to: JobState, now: datetime) -> None:
+        """The quota ledger's step for this transition (SqlQuotaStore)."""
+
+    def now(self) -> datetime:
+        """The store's clock: for SQLite this host's (the file lives on one host, every process using it reads
+        that host's clock); for PostgreSQL the server's (bot/db/clock.py) unless a test gave its own."""
+        return self._clock()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- rows --------------------------------------------------------------------------------------
+
+    def _db_value(self, job_id: str, column: str, value: object) -> object:
+        """A checked value (rows.check_field / check_job) in the dialect's form."""
+        if isinstance(value, datetime):
+            return self._time(value, f"job {job_id}, field {column!r}")  # whole milliseconds on every backend
+        if isinstance(value, bool):
+            return self._flag(value)
+        if not self.NUL_IN_TEXT and isinstance(value, str) and (
+            "\x00" in value or (column == "params" and "\\u0000" in value)
+        ):
+            # PostgreSQL text cannot hold NUL (nor jsonb its escape): refused here, naming the field, not in the driver.
+            raise ValueError(f"job {job_id}, field {column!r}: contains a NUL character")
+        return value
+
+    def _encode_field(self, job_id: str, column: str, value: object) -> object:
+        return self._db_value(job_id, column, check_field(job_id, column, value))
+
+    def _decode_row(self, row: Any) -> Job:
+        return decode_job(row, self._time_from_db)
+
+    async def _fetch_row(self, conn: Any, sql: str, values: list[object]) -> Job | None:
+        """Run `sql` inside `conn`'s transaction; its first row as a Job."""
+        rows = await self._conn_rows(conn, sql, values)
+        return self._decode_row(rows[0]) if rows else None
+
+    # -- mutations ---------------------------------------------------------------------------------
+
+    async def create_job(
+        self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
+        checks: Sequence[QuotaCheck] = (), pace: MemberPace | None = None,
+    ) -> Job:
+        if job.state is not JobState.ACCEPTED:
+            raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
+        positions = [i.position for i in inputs]
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"job {job.id}: two inputs share a position ({sorted(positions)})")
+        for item in inputs:
+            if item.position < 0 or not isinstance(item.data, bytes):
+                raise ValueError(f"job {job.id}, input {item.filename!r}: bad position or data")
+            for column, text in (("filename", item.filename), ("mime_type", item.mime_type)):
+                self._db_value(job.id, f"input {column}", text)
+        row = {column: self._db_value(job.id, column, value) for column, value in check_job(job).items()}
+        columns = ", ".join(JOB_COLUMNS)
+        # ON CONFLICT ... DO NOTHING: a taken id returns no row instead of failing the statement (which would
+        # abort a PostgreSQL transaction). RETURNING: hand back exactly what was stored (times cut to whole
+        # milliseconds, a fresh id).
+        insert = (f"INSERT INTO jobs ({columns}) VALUES ({self._marks(len(JOB_COLUMNS))}) "
+                  f"ON CONFLICT (id) DO NOTHING {RETURNING}")
+        add_input = (f"INSERT INTO job_inputs ({', '.join(_INPUT_COLUMNS)}) "
+                     f"VALUES ({self._marks(len(_INPUT_COLUMNS))})")
+        async with self._write() as conn:
+            await self._pace_in(conn, job, pace)
+            for _ in range(_ID_ATTEMPTS):
+                stored = await self._conn_rows(conn, insert, [row[c] for c in JOB_COLUMNS])
+                if stored:
+                    break
+                row["id"] = new_job_id()
+            else:  # pragma: no cover - would need eight 40-bit collisions in a row
+                raise StoreError("could not draw an unused job id")
+            if inputs:
+                await self._conn_executemany(
+                    conn, add_input, [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs]
+                )
+            if charge is not None:  # same transaction: no job without its reservation, nor the reverse
+                await self._reserve_in(conn, str(row["id"]), charge, checks, self._clock())
+        return self._decode_row(stored[0])
 
     async def _pace_in(self, conn: Any, job: Job, pace: MemberPace | None) -> None:
         """Inside the job-creating transaction, under the server's lock (the quota's): the member's cooldown
@@ -53,32 +154,6 @@ class SqlJobStore(SqlDialect):
             queued = int(rows[0][0])
             if queued >= pace.max_queued:
                 raise QueueFull(queued, pace.max_queued)
-
-    async def _fetch_row(self, conn: Any, sql: str, values: list[object]) -> Job | None:
-        raise NotImplementedError  # run `sql` on `conn`; the first row as a Job
-
-    def _encode_field(self, job_id: str, column: str, value: object) -> object:
-        raise NotImplementedError  # a checked value in the dialect's form
-
-    async def _settle_in(self, conn: Any, job_id: str, to: JobState, now: datetime) -> None:
-        raise NotImplementedError  # the quota ledger's step for this transition (SqlQuotaStore)
-
-    def _decode_row(self, row: Any) -> Job:
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        raise NotImplementedError
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def transition(
         self,
@@ -170,24 +245,6 @@ class SqlJobStore(SqlDialect):
             return await self.get_job(job_id)
         return await self._update_where(job_id, values, only_state=None)
 
-    async def renew_leases(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
-        if not job_ids:
-            return set()
-        arg = self._params()
-        sql = (f"UPDATE jobs SET lease_until = {arg(self._time(until, 'renew(until)'))} WHERE lease_owner = "
-               f"{arg(owner)} AND id {arg.one_of(sorted(job_ids))} RETURNING id")
-        async with self._write() as conn:
-            return {str(row[0]) for row in await self._conn_rows(conn, sql, arg.values)}
-
-    async def release_leases(self, *, host: str, except_owner: str) -> list[str]:
-        prefix = f"{host}:"
-        arg = self._params()
-        sql = (f"UPDATE jobs SET {', '.join(RELEASE)} WHERE lease_owner IS NOT NULL "
-               f"AND substr(lease_owner, 1, {arg(len(prefix))}) = {arg(prefix)} "
-               f"AND lease_owner <> {arg(except_owner)} RETURNING id")
-        async with self._write() as conn:
-            return sorted(str(row[0]) for row in await self._conn_rows(conn, sql, arg.values))
-
     async def _update_where(
         self, job_id: str, values: Mapping[str, object], *, only_state: JobState | None, fence: int | None = None
     ) -> Job | None:
@@ -224,11 +281,7 @@ class SqlJobStore(SqlDialect):
 
     async def count_active(self, guild_id: int, user_id: int) -> int:
         arg = self._params()
-        rows = await self._fetch_rows(
-            f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "
-            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))}",
-            arg.values,
-        )
+        rows = await self._fetch_rows(count_active_sql(arg, guild_id, user_id), arg.values)
         return int(rows[0][0])
 
     async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
@@ -275,69 +328,29 @@ class SqlJobStore(SqlDialect):
                f"AND state {arg.one_of(sorted(JobState(s).value for s in states))} ORDER BY seq")
         return await self._fetch_jobs(sql, arg.values)
 
-    # -- the provider pause (bot/jobs/pause.py) ----------------------------------------------------------
-    # At most one episode in force (ended_at NULL), kept so by a unique index: starting one is an INSERT that
-    # a second process, at the same moment or later, finds done; claiming a probe and ending the pause are
-    # conditional UPDATEs that one caller wins.
+    # -- inputs ----------------------------------------------------------------------------------
 
-    async def start_provider_pause(self, kind: PauseKind, *, now: datetime, next_probe_at: datetime) -> bool:
-        kind = PauseKind(kind)
+    async def get_inputs(self, job_id: str) -> list[JobInput]:
         arg = self._params()
-        start = (f"INSERT INTO provider_pauses (kind, started_at, next_probe_at) VALUES ({arg(kind.value)}, "
-                 f"{arg(self._time(now, 'pause(now)'))}, {arg(self._time(next_probe_at, 'pause(next_probe_at)'))}) "
-                 "ON CONFLICT DO NOTHING RETURNING episode")
-        again = self._params()
-        update = (f"UPDATE provider_pauses SET kind = {again(kind.value)}, "
-                  f"next_probe_at = {again(self._time(next_probe_at, 'pause(next_probe_at)'))} WHERE ended_at IS NULL")
-        async with self._write() as conn:
-            if await self._conn_rows(conn, start, arg.values):
-                return True
-            await self._conn_execute(conn, update, again.values)
-            return False
+        sql = (f"SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = {arg(job_id)} "
+               "ORDER BY position")
+        rows = await self._fetch_rows(sql, arg.values)
+        return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
 
-    async def provider_pause(self) -> ProviderPause | None:
-        rows = await self._fetch_rows(f"{_SELECT_PAUSE} WHERE ended_at IS NULL", ())
-        return self._pause_from_row(rows[0]) if rows else None
-
-    async def claim_provider_probe(self, *, owner: str, due_by: datetime, next_probe_at: datetime) -> bool:
+    async def delete_inputs(self, job_id: str) -> int:
         arg = self._params()
-        sql = (f"UPDATE provider_pauses SET next_probe_at = {arg(self._time(next_probe_at, 'probe(next_probe_at)'))}, "
-               f"probe_owner = {arg(owner)}, probes = probes + 1 WHERE ended_at IS NULL "
-               f"AND next_probe_at <= {arg(self._time(due_by, 'probe(due_by)'))} RETURNING episode")
         async with self._write() as conn:
-            return bool(await self._conn_rows(conn, sql, arg.values))
+            return await self._conn_count(conn, f"DELETE FROM job_inputs WHERE job_id = {arg(job_id)}", arg.values)
 
-    async def end_provider_pause(self, *, now: datetime) -> ProviderPause | None:
+    async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
         arg = self._params()
-        sql = (f"UPDATE provider_pauses SET ended_at = {arg(self._time(now, 'end_pause(now)'))} "
-               f"WHERE ended_at IS NULL RETURNING {_PAUSE_COLUMNS}")
+        delete = ("DELETE FROM job_inputs WHERE job_id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL "
+                  f"AND finished_at < {arg(self._time(cutoff, 'cutoff'))})")
         async with self._write() as conn:
-            rows = await self._conn_rows(conn, sql, arg.values)
-        return self._pause_from_row(rows[0]) if rows else None
-
-    async def note_paused_guilds(self) -> list[int]:
-        sql = ("INSERT INTO provider_pause_guilds (episode, guild_id) SELECT DISTINCT pause.episode, jobs.guild_id "
-               "FROM provider_pauses AS pause, jobs WHERE pause.ended_at IS NULL AND jobs.state = 'accepted' "
-               "ON CONFLICT DO NOTHING RETURNING guild_id")
-        async with self._write() as conn:
-            return sorted(int(row[0]) for row in await self._conn_rows(conn, sql, ()))
-
-    async def paused_guilds(self, episode: int) -> list[int]:
-        arg = self._params()
-        rows = await self._fetch_rows(
-            f"SELECT guild_id FROM provider_pause_guilds WHERE episode = {arg(episode)} ORDER BY guild_id", arg.values)
-        return [int(row[0]) for row in rows]
-
-    def _pause_from_row(self, row: Any) -> ProviderPause:
-        try:
-            return ProviderPause(
-                episode=int(row[0]), kind=PauseKind(str(row[1])),
-                started_at=EPOCH + self._ms_from_db(row[2]) * MS, next_probe_at=EPOCH + self._ms_from_db(row[3]) * MS,
-                probes=int(row[4]),
-            )
-        except (TypeError, ValueError) as exc:
-            raise StoreError(f"provider pause {row[0]}: unreadable ({exc})") from None
+            return await self._conn_count(conn, delete, arg.values)
 
 
-_PAUSE_COLUMNS = "episode, kind, started_at, next_probe_at, probes"
-_SELECT_PAUSE = f"SELECT {_PAUSE_COLUMNS} FROM provider_pauses"
+def count_active_sql(arg: Params, guild_id: int, user_id: int) -> str:
+    """How many jobs of one member hold a slot (ACTIVE_STATES)."""
+    return (f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "
+            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))}")

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -24,25 +24,23 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.dialect import Params
 from bot.db.migration_files import MIGRATIONS_ROOT, Migration
 from bot.db.migration_files import load_migrations as load_sql_files
-from bot.db.rows import JOB_COLUMNS, check_field, check_job, decode_job, from_ms, to_ms
+from bot.db.rows import JOB_COLUMNS, from_ms, to_ms
+from bot.db.sql_leases import SqlLeases
+from bot.db.sql_migrate import Begin, SqlMigrations
+from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
-from bot.db.sql_store import SqlJobStore
-from bot.jobs.models import Job, JobInput, new_job_id, utcnow
+from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
-from bot.jobs.states import ACTIVE_STATES, JobState
 from bot.jobs.store import StoreError
-from bot.quotas.models import Charge, MemberPace, QuotaCheck
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = MIGRATIONS_ROOT / "sqlite"
 BUSY_TIMEOUT_MS = 10_000
-_ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
-
-_SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"  # noqa: S608 - fixed column list
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -63,31 +61,6 @@ def sqlite_path_from_url(path_or_url: str | os.PathLike[str]) -> Path:
     if text == ":memory:" or text.startswith("file:"):
         raise ValueError(f"DATABASE_URL: {text!r} is not a file path; jobs must survive a restart")
     return Path(text)
-
-
-# ------------------------------------------------------------------------------------------- encoding
-
-
-def _sqlite_value(value: object) -> object:
-    """A checked value (rows.check_field / check_job) in its SQLite form: times as integer milliseconds
-    since the epoch, booleans as 0/1."""
-    if isinstance(value, datetime):
-        return to_ms(value, "time")
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def _encode_field(job_id: str, column: str, value: object) -> object:
-    return _sqlite_value(check_field(job_id, column, value))
-
-
-def _encode_job(job: Job) -> dict[str, object]:
-    return {column: _sqlite_value(value) for column, value in check_job(job).items()}
-
-
-def _decode_job(row: sqlite3.Row) -> Job:
-    return decode_job(row, from_ms)
 
 
 # ----------------------------------------------------------------------------------------- migrations
@@ -128,7 +101,7 @@ def _sqlite_outage(error: BaseException) -> bool:
 
 
 @translate_outages(_sqlite_outage)
-class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
+class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlMigrations, SqlLeases):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(
@@ -151,10 +124,6 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
-
-    def now(self) -> datetime:
-        # The file lives on one host: every process using it reads that host's clock.
-        return self._clock()
 
     @classmethod
     async def open(
@@ -201,15 +170,10 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
             await self._writer.close()
         await self._reader.close()
 
-    # -- the dialect's pieces for SqlJobStore -------------------------------------------------------
+    # -- the dialect's pieces (dialect.py) ---------------------------------------------------------
 
-    async def _fetch_row(self, conn: aiosqlite.Connection, sql: str, values: list[object]) -> Job | None:
-        async with conn.execute(sql, values) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _decode_job(row)
-
-    def _encode_field(self, job_id: str, column: str, value: object) -> object:
-        return _encode_field(job_id, column, value)
+    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
+        return list(await self._reader.execute_fetchall(sql, values))
 
     async def _conn_rows(self, conn: aiosqlite.Connection, sql: str, values: Sequence[object]) -> Sequence[Any]:
         async with conn.execute(sql, values) as cursor:
@@ -218,26 +182,42 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
     async def _conn_execute(self, conn: aiosqlite.Connection, sql: str, values: Sequence[object]) -> None:
         await conn.execute(sql, values)
 
+    async def _conn_count(self, conn: aiosqlite.Connection, sql: str, values: Sequence[object]) -> int:
+        async with conn.execute(sql, values) as cursor:
+            return cursor.rowcount
+
+    async def _conn_executemany(self, conn: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        await conn.executemany(sql, rows)
+
+    def _time(self, value: datetime, what: str) -> object:
+        return to_ms(value, what)
+
+    def _time_from_db(self, value: Any) -> datetime | None:
+        return from_ms(value)
+
     def _ms_from_db(self, value: Any) -> int:
         return int(value)
 
     def _flag(self, value: bool) -> object:
         return int(value)
 
-    async def _lock_guild_in(self, conn: aiosqlite.Connection, guild_id: int) -> None:
-        pass  # BEGIN IMMEDIATE already holds SQLite's one write lock
+    async def _lock_in(self, conn: aiosqlite.Connection, name: str) -> None:
+        pass  # BEGIN IMMEDIATE already holds SQLite's one write lock: every writer of the file waits for us
 
-    async def _lock_budget_in(self, conn: aiosqlite.Connection) -> None:
-        pass  # the same: every writer of the file waits for this transaction
-
-    async def _fetch_rows(self, sql: str, values: Sequence[object]) -> Sequence[Any]:
-        return list(await self._reader.execute_fetchall(sql, values))
-
-    def _decode_row(self, row: Any) -> Job:
-        return _decode_job(row)
-
-    def _time(self, value: datetime, what: str) -> object:
-        return to_ms(value, what)
+    def _lease_sql(self, arg: Params, states: Sequence[str], *, owner: str, now: object, until: object,
+                   limit: int, due_only: bool) -> str:
+        # One process per SQLite file is the supported shape, but the same statement keeps several processes
+        # on one file correct too: BEGIN IMMEDIATE serialises them (no SKIP LOCKED needed: nothing is locked
+        # by others while we hold the write lock).
+        # `?` placeholders: the values are added in the order the statement names them.
+        sql = (f"UPDATE jobs SET lease_owner = {arg(owner)}, lease_until = {arg(until)}, attempt = attempt + 1 "  # noqa: S608
+               f"WHERE seq IN (SELECT seq FROM jobs WHERE state {arg.one_of(states)} "
+               f"AND (lease_until IS NULL OR lease_until <= {arg(now)})")
+        if due_only:  # ascending order puts a NULL first in SQLite
+            sql += f" AND (next_poll_at IS NULL OR next_poll_at <= {arg(now)}) ORDER BY next_poll_at, seq"
+        else:
+            sql += " ORDER BY seq"
+        return f"{sql} LIMIT {arg(limit)}) RETURNING seq, {', '.join(JOB_COLUMNS)}"
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -259,164 +239,23 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlJobStore):
                 await asyncio.shield(_rollback(conn))
                 raise
 
-    # -- migrations ------------------------------------------------------------------------------
+    # -- migrations (sql_migrate.py) ------------------------------------------------------------
 
     async def migrate(self) -> list[int]:
         migrations = await asyncio.to_thread(load_migrations, self._migrations_dir)
-        known = max((m.version for m in migrations), default=0)
+        return await self._apply_migrations(migrations, driver_error=sqlite3.Error, log=log)
+
+    @asynccontextmanager
+    async def _migrating(self) -> AsyncIterator[Begin]:
+        # Nothing to hold: each migration's BEGIN IMMEDIATE makes a second process opening the file at once
+        # wait, then find the migration applied.
         async with self._write() as conn:
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
             )
-            async with conn.execute("SELECT max(version) FROM schema_version") as cursor:
-                row = await cursor.fetchone()
-            current = (row[0] if row else None) or 0
-        if current > known:
-            raise StoreError(
-                f"{self.path}: database schema version {current} is newer than this bot knows ({known}); "
-                "run a newer bot or restore a backup"
-            )
-        applied: list[int] = []
-        for migration in migrations:
-            # Each migration in its own transaction, re-checked inside it: two processes opening the
-            # same file at once apply it exactly once.
-            async with self._write() as conn:
-                async with conn.execute(
-                    "SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)
-                ) as cursor:
-                    if await cursor.fetchone() is not None:
-                        continue
-                for statement in migration.statements:
-                    try:
-                        await conn.execute(statement)
-                    except sqlite3.Error as exc:
-                        raise StoreError(f"migration V{migration.version}__{migration.name}.sql failed: {exc}") from exc
-                await conn.execute(
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, to_ms(self._clock(), "clock")),
-                )
-            applied.append(migration.version)
-            log.info("applied migration V%d__%s to %s", migration.version, migration.name, self.path)
-        return applied
+        yield self._write
 
-    async def schema_versions(self) -> list[tuple[int, str]]:
-        rows = await self._reader.execute_fetchall("SELECT version, name FROM schema_version ORDER BY version")
-        return [(int(r[0]), str(r[1])) for r in rows]
-
-    # -- mutations -------------------------------------------------------------------------------
-
-    async def create_job(
-        self, job: Job, inputs: Sequence[JobInput], *, charge: Charge | None = None,
-        checks: Sequence[QuotaCheck] = (), pace: MemberPace | None = None,
-    ) -> Job:
-        if job.state is not JobState.ACCEPTED:
-            raise ValueError(f"job {job.id}: a new job must start in 'accepted', not {job.state.value!r}")
-        positions = [i.position for i in inputs]
-        if len(set(positions)) != len(positions):
-            raise ValueError(f"job {job.id}: two inputs share a position ({sorted(positions)})")
-        for item in inputs:
-            if item.position < 0 or not isinstance(item.data, bytes):
-                raise ValueError(f"job {job.id}, input {item.filename!r}: bad position or data")
-        row = _encode_job(job)
-        columns = ", ".join(JOB_COLUMNS)
-        marks = ", ".join("?" for _ in JOB_COLUMNS)
-        # RETURNING: hand back exactly what was stored (times cut to whole milliseconds, a fresh id).
-        insert = f"INSERT INTO jobs ({columns}) VALUES ({marks}) RETURNING {columns}"  # noqa: S608 - fixed columns
-        stored: sqlite3.Row | None = None
-        async with self._write() as conn:
-            await self._pace_in(conn, job, pace)
-            for _ in range(_ID_ATTEMPTS):
-                try:
-                    async with conn.execute(insert, [row[c] for c in JOB_COLUMNS]) as cursor:
-                        stored = await cursor.fetchone()
-                    break
-                except sqlite3.IntegrityError as exc:
-                    if "jobs.id" not in str(exc):
-                        raise
-                    # Only this statement failed; the transaction is intact, so just draw again.
-                    row["id"] = new_job_id()
-            else:  # pragma: no cover - would need eight 40-bit collisions in a row
-                raise StoreError("could not draw an unused job id")
-            await conn.executemany(
-                "INSERT INTO job_inputs (job_id, position, filename, mime_type, data) VALUES (?, ?, ?, ?, ?)",
-                [(row["id"], i.position, i.filename, i.mime_type, i.data) for i in inputs],
-            )
-            if charge is not None:  # same transaction: no job without its reservation, nor the reverse
-                await self._reserve_in(conn, str(row["id"]), charge, checks, self._clock())
-        if stored is None:  # pragma: no cover - an INSERT ... RETURNING always returns its row
-            raise StoreError(f"job {row['id']}: the database returned nothing for the new row")
-        return _decode_job(stored)
-
-    async def delete_inputs(self, job_id: str) -> int:
-        delete = "DELETE FROM job_inputs WHERE job_id = ?"
-        async with self._write() as conn, conn.execute(delete, (job_id,)) as cursor:
-            return cursor.rowcount
-
-    async def delete_inputs_finished_before(self, cutoff: datetime) -> int:
-        delete = (
-            "DELETE FROM job_inputs WHERE job_id IN "
-            "(SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?)"
-        )
-        async with self._write() as conn, conn.execute(delete, (to_ms(cutoff, "cutoff"),)) as cursor:
-            return cursor.rowcount
-
-    # -- leases ----------------------------------------------------------------------------------
-    # One process per SQLite file is the supported shape, but the same calls keep several processes on one
-    # file correct too: BEGIN IMMEDIATE serialises them (no SKIP LOCKED needed: nothing is locked by others
-    # while we hold the write lock).
-
-    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
-        active = sorted(s.value for s in ACTIVE_STATES)
-        sql = (
-            "UPDATE jobs SET state = 'submitting', attempt = attempt + 1, lease_owner = ?, lease_until = ? "  # noqa: S608
-            "WHERE id = ? AND state = 'accepted' AND (SELECT count(*) FROM jobs AS mine "
-            "WHERE mine.guild_id = jobs.guild_id AND mine.user_id = jobs.user_id "
-            f"AND mine.state IN ({', '.join('?' for _ in active)})) < ? "
-            f"RETURNING {', '.join(JOB_COLUMNS)}"
-        )
-        params = [owner, to_ms(until, "claim_submit(until)"), job_id, *active, max_active]
-        async with self._write() as conn, conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _decode_job(row)
-
-    async def lease(
-        self,
-        states: Collection[JobState],
-        *,
-        owner: str,
-        now: datetime,
-        until: datetime,
-        limit: int,
-        due_only: bool = False,
-    ) -> list[Job]:
-        values = sorted(JobState(s).value for s in states)
-        if not values or limit <= 0:
-            return []
-        now_ms = to_ms(now, "lease(now)")
-        due = " AND (next_poll_at IS NULL OR next_poll_at <= ?)" if due_only else ""
-        order = "next_poll_at, seq" if due_only else "seq"
-        sql = (
-            "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempt = attempt + 1 WHERE seq IN ("  # noqa: S608
-            f"SELECT seq FROM jobs WHERE state IN ({', '.join('?' for _ in values)}) "
-            f"AND (lease_until IS NULL OR lease_until <= ?){due} ORDER BY {order} LIMIT ?) "
-            f"RETURNING seq, {', '.join(JOB_COLUMNS)}"
-        )
-        params: list[object] = [owner, to_ms(until, "lease(until)"),
-                                *values, now_ms, *([now_ms] if due_only else []), limit]
-        async with self._write() as conn, conn.execute(sql, params) as cursor:
-            rows = list(await cursor.fetchall())
-        rows.sort(key=lambda r: int(r["seq"]))  # RETURNING gives no order; callers expect oldest first
-        return [_decode_job(row) for row in rows]
-
-    # -- reads -----------------------------------------------------------------------------------
-
-    async def get_inputs(self, job_id: str) -> list[JobInput]:
-        rows = await self._reader.execute_fetchall(
-            "SELECT position, filename, mime_type, data FROM job_inputs WHERE job_id = ? ORDER BY position",
-            (job_id,),
-        )
-        return [JobInput(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves instead of the module's implicit BEGIN.
