@@ -13,6 +13,10 @@ Choices (documented for review):
 - When the data URI would exceed the budget: lossy quality steps (JPEG, or WebP to keep transparency),
   then downscaling in steps that keep the aspect ratio; if nothing fits, CANNOT_FIT.
 - ICC profiles are converted to sRGB, then dropped (see ``bot.media.pixels``).
+
+A little over 400 lines: one picture's whole path (open, check the header, decode reduced, turn upright, fix,
+size, encode) reads in order here, and its many small guards against damaged files belong to that path.
+Sizing for the video is bot.media.sizing, encoding within a budget bot.media.encode.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from bot.media.problems import (
     human_megapixels,
     ratio_problem,
 )
-from bot.media.sizing import size_for_video, video_frame
+from bot.media.sizing import draft_for_video, resize_for_video, video_frame
 from bot.media.sniff import sniff_format
 
 __all__ = [
@@ -275,7 +279,7 @@ def _prepare_opened(
     subsampling = _jpeg_subsampling(im)
     try:
         im.seek(0)
-        drafted = _draft_for_video(im, orientation, limits.video_resolution)
+        drafted = draft_for_video(im, orientation, limits.video_resolution)
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _bomb_problem(filename, exc, limits) from None
@@ -297,14 +301,14 @@ def _prepare_opened(
     early = im.mode in ("L", "RGB", "CMYK") and "transparency" not in im.info
     pixels, resized = im, False
     if early:
-        pixels, resized = _size_for_video(im, limits.video_resolution, sideways=turn in (5, 6, 7, 8))
+        pixels, resized = resize_for_video(im, limits.video_resolution, sideways=turn in (5, 6, 7, 8))
     turned = _turn_upright(pixels) if still_to_turn else orientation in _TURNED
     if turned:
         fixes.append("turned upright (EXIF)")
     pixels, pixel_fixes = normalise_pixels(pixels)
     fixes.extend(pixel_fixes)
     if not early:
-        pixels, resized = _size_for_video(pixels, limits.video_resolution)
+        pixels, resized = resize_for_video(pixels, limits.video_resolution)
 
     plan = _plan(source_format, lossless_webp, has_alpha(pixels), subsampling, sized=drafted or resized)
     encoded = encode_within_budget(pixels, plan, limits.data_uri_budget)
@@ -339,41 +343,6 @@ def _readable_plugins(filename: str, kind: str) -> tuple[list[str], str]:
     if not available:  # e.g. HEIC without pillow-heif
         raise _unsupported(filename, label)
     return available, label
-
-
-def _draft_for_video(im: Image.Image, orientation: int, resolution: str | None) -> bool:
-    """Let libjpeg decode a JPEG at 1/2, 1/4 or 1/8 of its size (scaled DCT) when it will be scaled down for
-    the video anyway: a 12 MP photo for 720p or 1080p is decoded as 3 MP, a quarter of the memory and about
-    two thirds of the time (reading the compressed data costs the same at any reduction).
-
-    Called after every check of the header (the pixel cap judged the file's own size) and before any pixel
-    is decoded. libjpeg picks the largest reduction that stays at least the requested size, so the exact
-    size is still made by the high-quality resize after (unless the reduction landed within
-    bot.media.sizing's SLACK of it). The request is turned to the file's stored orientation (EXIF 5-8 swap
-    width and height; the picture is turned upright after decoding); the mode is left alone, so CMYK stays
-    CMYK and its ICC profile still applies. Other formats have no such decoder. Returns whether the picture
-    will be decoded smaller than its own size."""
-    if resolution is None or not isinstance(im, JpegImagePlugin.JpegImageFile):
-        return False
-    width, height = im.size
-    turned = orientation in (5, 6, 7, 8)
-    target = size_for_video(*((height, width) if turned else (width, height)), resolution)
-    if target is not None:
-        im.draft(im.mode, (target[1], target[0]) if turned else target)
-    return im.size != (width, height)
-
-
-def _size_for_video(im: Image.Image, resolution: str | None, *, sideways: bool = False) -> tuple[Image.Image, bool]:
-    """The pixels scaled down to what a video at ``resolution`` can use, and whether they were. ``sideways``:
-    they are still to be turned a quarter (EXIF 5-8), so their upright width is their height."""
-    width, height = (im.height, im.width) if sideways else im.size
-    target = size_for_video(width, height, resolution)
-    if target is None:
-        return im, False
-    size = (target[1], target[0]) if sideways else target
-    # Lanczos: sharpest of Pillow's filters (Bicubic cost 0.002-0.004 of SSIM for 25 % less time). The
-    # reducing gap only acts on big reductions (a 40 MP PNG: box-averaged first, Lanczos for the last 3×).
-    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), True
 
 
 def _plan(source_format: str, lossless_webp: bool, alpha: bool, subsampling: int, *, sized: bool) -> EncodePlan:

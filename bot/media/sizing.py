@@ -32,6 +32,8 @@ from __future__ import annotations
 import math
 import re
 
+from PIL import Image, JpegImagePlugin
+
 from bot.media.encode import scaled_size
 
 FRAME_RATIO = (16, 9)  # the widest video frame: 1080p is 1920×1080
@@ -67,3 +69,38 @@ def size_for_video(width: int, height: int, resolution: str | None, margin: floa
     if width <= target[0] * SLACK and height <= target[1] * SLACK:
         return None
     return target
+
+
+def draft_for_video(im: Image.Image, orientation: int, resolution: str | None) -> bool:
+    """Let libjpeg decode a JPEG at 1/2, 1/4 or 1/8 of its size (scaled DCT) when it will be scaled down for
+    the video anyway: a 12 MP photo for 720p or 1080p is decoded as 3 MP, a quarter of the memory and about
+    two thirds of the time (reading the compressed data costs the same at any reduction).
+
+    Called after every check of the header (the pixel cap judged the file's own size) and before any pixel
+    is decoded. libjpeg picks the largest reduction that stays at least the requested size, so the exact
+    size is still made by the high-quality resize after (unless the reduction landed within
+    bot.media.sizing's SLACK of it). The request is turned to the file's stored orientation (EXIF 5-8 swap
+    width and height; the picture is turned upright after decoding); the mode is left alone, so CMYK stays
+    CMYK and its ICC profile still applies. Other formats have no such decoder. Returns whether the picture
+    will be decoded smaller than its own size."""
+    if resolution is None or not isinstance(im, JpegImagePlugin.JpegImageFile):
+        return False
+    width, height = im.size
+    turned = orientation in (5, 6, 7, 8)
+    target = size_for_video(*((height, width) if turned else (width, height)), resolution)
+    if target is not None:
+        im.draft(im.mode, (target[1], target[0]) if turned else target)
+    return im.size != (width, height)
+
+
+def resize_for_video(im: Image.Image, resolution: str | None, *, sideways: bool = False) -> tuple[Image.Image, bool]:
+    """The pixels scaled down to what a video at ``resolution`` can use, and whether they were. ``sideways``:
+    they are still to be turned a quarter (EXIF 5-8), so their upright width is their height."""
+    width, height = (im.height, im.width) if sideways else im.size
+    target = size_for_video(width, height, resolution)
+    if target is None:
+        return im, False
+    size = (target[1], target[0]) if sideways else target
+    # Lanczos: sharpest of Pillow's filters (Bicubic cost 0.002-0.004 of SSIM for 25 % less time). The
+    # reducing gap only acts on big reductions (a 40 MP PNG: box-averaged first, Lanczos for the last 3×).
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), True
