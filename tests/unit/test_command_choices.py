@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from bot.provider.models import FAST_RESOLUTIONS, MOVEMENT_AMPLITUDES, MULTIFRAME_RESOLUTIONS
 from bot.pricing import RESOLUTIONS
+from bot.provider.models import FAST_RESOLUTIONS, MOVEMENT_AMPLITUDES, MULTIFRAME_RESOLUTIONS
 from cogs.generate import Generate
 from cogs.moderation import Config
 
