@@ -15,9 +15,9 @@ import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.jobs.models import JobKind
-from bot.media.storyboard import panels_for, render_storyboard
+from bot.media.storyboard import panels_for
 from bot.pricing import estimate_usd, format_usd
-from bot.ui.intake import CheckedImage, Intake, Refused, start_job
+from bot.ui.intake import CheckedImage, Intake, Refused, draw_storyboard, start_job
 from bot.ui.replies import tell_error
 
 if TYPE_CHECKING:
@@ -48,10 +48,10 @@ def _shorten(text: str) -> str:
 
 
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
-    """The same storyboard picture the request card will show (Pillow, so off the event loop)."""
+    """The same storyboard picture the request card will show, drawn where the card's is."""
     assert intake.kind is JobKind.MULTIFRAME
     panels = panels_for([i.data for i in images], intake.params["prompts"], intake.params["durations"])
-    return await asyncio.to_thread(render_storyboard, panels)
+    return await draw_storyboard(panels)
 
 
 class StoryboardPreview(discord.ui.View):
