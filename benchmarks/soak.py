@@ -424,11 +424,13 @@ async def _postgres_deployment(workdir: Path, url: str) -> Deployment:
     sync = await launch_bot(fakes, workdir / "pg", "sync", **common)  # global commands, as an operator does
     if await asyncio.wait_for(sync.process.wait(), 120) != 0:
         raise RuntimeError(f"python -m bot sync failed:\n{sync.tail()}")
+    # VIDU_SOAK_MEMTRACE_* (benchmarks/memtrace.py): what the never-killed process's memory is made of.
+    memtrace = {k: v for k, v in os.environ.items() if k.startswith(("VIDU_SOAK_MEMTRACE_", "VIDU_SOAK_MALLOC_"))}
     d.slots = [
         Slot("postgresql shard 0", d, workdir / "pg0", {**common, "SHARD_IDS": "0"}),
         Slot(f"postgresql shard 1 (clock {SKEW_SECONDS:+d} s)", d, workdir / "pg1",
-             {**common, "SHARD_IDS": "1", "VIDU_SOAK_CLOCK_SKEW_SECONDS": str(SKEW_SECONDS)},
-             command=("-m", "benchmarks.skewed_clock")),
+             {**common, "SHARD_IDS": "1", "VIDU_SOAK_CLOCK_SKEW_SECONDS": str(SKEW_SECONDS), **memtrace},
+             command=("-m", *(("benchmarks.memtrace",) if memtrace else ()), "benchmarks.skewed_clock")),
     ]
     _add_members(d)
     return d

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.media.storyboard import panels_for, render_storyboard
+from bot.media.storyboard import panels_for
 from bot.params import MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.ui.base import ViduView
-from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
+from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, draw_storyboard, start_job
 from bot.ui.text import prompt_lines
 
 if TYPE_CHECKING:
@@ -47,11 +47,11 @@ def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOC
 
 
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
-    """The same storyboard picture the request card will show (Pillow, so off the event loop)."""
+    """The same storyboard picture the request card will show, drawn where the card's is."""
     p = intake.params
     assert isinstance(p, MultiframeParams)
     panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations))
-    return await asyncio.to_thread(render_storyboard, panels)
+    return await draw_storyboard(panels)
 
 
 class StoryboardPreview(ViduView):

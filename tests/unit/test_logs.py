@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import linecache
 import logging
 
-from bot.logs import REDACTED, RedactingFormatter
+from bot.logs import REDACTED, JsonFormatter, RedactingFormatter
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value"
 KEY = "sk_live_super_secret_provider_key"
@@ -47,3 +48,17 @@ def test_each_event_is_one_line() -> None:
     except ValueError:
         logger.exception("with traceback")
     assert out.getvalue().count("\n") == 1
+
+
+def test_a_logged_traceback_shows_its_source_lines_and_keeps_no_source_file_in_memory() -> None:
+    # linecache would otherwise keep, whole and for good, every file a logged traceback went through (soak).
+    logger, out = _logger()
+    for formatter in (RedactingFormatter("%(message)s", []), JsonFormatter([])):
+        logger.handlers[0].setFormatter(formatter)
+        linecache.clearcache()
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            logger.exception("with traceback")
+        assert 'raise ValueError(\\"bad\\")' in out.getvalue() or 'raise ValueError("bad")' in out.getvalue()
+        assert __file__ not in linecache.cache
