@@ -58,6 +58,9 @@ class Submitter:
         self._pauses = ProviderPauses(steps.store, steps.listener, probe_seconds=settings.provider_pause_probe_seconds,
                                       clock=steps.clock, owner=steps.leases.owner)
         self._paused_until: datetime | None = None  # the provider was busy: this process waits until then
+        # While a created task's id waits for the database, the loop is held up here, not in its own round:
+        # /healthz must still say why (JobWorker.database_outage reads this).
+        self.recording_outage: DatabaseOutage | None = None
 
     async def submit_queued(self) -> None:
         steps, store = self._steps, self._steps.store
@@ -157,7 +160,7 @@ class Submitter:
         now, this waits for it (the task id is only in this process's memory) instead of leaving the job to
         be given up as submit_unknown, for up to SUBMITTED_RECORD_PATIENCE."""
         steps = self._steps
-        outage = DatabaseOutage(f"job {claimed.id}: task {task_id} was created; recording it")
+        outage = self.recording_outage = DatabaseOutage(f"job {claimed.id}: task {task_id} was created; recording it")
         gave_up_at = time.monotonic() + SUBMITTED_RECORD_PATIENCE.total_seconds()
         while True:
             try:
@@ -170,10 +173,12 @@ class Submitter:
                 if not is_database_outage(error) or time.monotonic() >= gave_up_at:
                     log.error("job %s: submitted as task %s but could not record it", claimed.id, task_id,
                               extra=job_ids(claimed))
+                    self.recording_outage = None
                     raise
                 await asyncio.sleep(outage.failed(error))
                 continue
             outage.ended()
+            self.recording_outage = None
             return moved
 
 

@@ -89,8 +89,10 @@ class JobWorker:
         return self._leases.owner
 
     def database_outage(self) -> str | None:
-        """Why the loop's last round could not use the database, while that lasts (for /healthz)."""
-        return self._outage.describe()
+        """Why the loop cannot use the database, while that lasts (for /healthz): its last round failed on it,
+        or a submit is waiting for it to record a task the provider created."""
+        recording = self._submitter.recording_outage
+        return self._outage.describe() or (recording.describe() if recording else None)
 
     def wake(self) -> None:
         """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""

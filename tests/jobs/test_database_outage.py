@@ -66,8 +66,11 @@ async def test_a_task_created_while_the_database_is_away_is_recorded_when_it_is_
                 await asyncio.to_thread(server.stop)  # the provider creates the task while the database is away
                 await asyncio.wait_for(waiting.wait(), 30)  # the worker could not record it: it waits, id in hand
             assert not submitting.done()
+            # /healthz says why meanwhile: the round is held up in the submit, not failed.
+            assert "is unavailable" in (worker.database_outage() or "")
             await asyncio.to_thread(server.start)
             await asyncio.wait_for(submitting, 60)
+            assert worker.database_outage() is None
 
         recorded = await store.get_job(job.id)
         assert recorded is not None and recorded.state is JobState.SUBMITTED
