@@ -11,9 +11,9 @@ VIDU_SOAK_MEMTRACE_DIR, as `<pid>-<seconds since start>.*`:
 
 - `.snap`: a tracemalloc snapshot (VIDU_SOAK_MEMTRACE_FRAMES frames per traceback, default 8), when
   VIDU_SOAK_MEMTRACE_FRAMES is not 0 (tracing costs CPU and memory of its own);
-- `.json` (after a full gc.collect() when VIDU_SOAK_MEMTRACE_COLLECT=1): RSS by kind of mapping, glibc's
-  malloc figures (mallinfo2: bytes in use and free in its heaps, mmapped), pymalloc's (arenas, bytes in
-  use), and the live objects gc tracks, counted by type.
+- `.json` (after a full gc.collect() when VIDU_SOAK_MEMTRACE_COLLECT=1; =garbage also counts what that
+  collection freed, by type): RSS by kind of mapping, glibc's malloc figures (mallinfo2: bytes in use and
+  free in its heaps, mmapped), pymalloc's (arenas, bytes in use), and the live objects gc tracks, by type.
 
 Compare two of them with `python -m benchmarks.memtrace --diff OLD.snap NEW.snap` (top tracebacks by
 growth) and `--diff OLD.json NEW.json` (object counts by growth). VIDU_SOAK_MALLOC_TRIM_EVERY=N also calls
@@ -126,22 +126,45 @@ def _pymalloc() -> dict[str, float]:
     return found
 
 
+def _type_name(o: object) -> str:
+    kind = type(o)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _dump(out: Path, lock: threading.Lock) -> None:
     with lock:
         stem = out / f"{os.getpid()}-{time.monotonic() - STARTED:05.0f}"
-        # Cyclic garbage not yet collected would count as growth: VIDU_SOAK_MEMTRACE_COLLECT=1 collects first.
-        collected = gc.collect() if os.environ.get("VIDU_SOAK_MEMTRACE_COLLECT") == "1" else None
+        # Cyclic garbage not yet collected would count as growth: VIDU_SOAK_MEMTRACE_COLLECT=1 collects first,
+        # and =garbage also says what that garbage was (by type, and the bytes of the objects themselves).
+        collect = os.environ.get("VIDU_SOAK_MEMTRACE_COLLECT", "")
+        collected: int | None = None
+        garbage: dict[str, Any] = {}
+        if collect == "garbage":
+            gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection would free goes to gc.garbage instead
+            try:
+                collected = gc.collect()
+                kinds = Counter(_type_name(o) for o in gc.garbage)
+                garbage = {"garbage_mb": sum(sys.getsizeof(o) for o in gc.garbage) / 2**20,
+                           "garbage_types": dict(kinds.most_common(40))}
+            finally:
+                gc.set_debug(0)
+                gc.garbage.clear()
+            gc.collect()
+        elif collect == "1":
+            collected = gc.collect()
         figures: dict[str, Any] = {"t": time.monotonic() - STARTED, "rss_mb": _status("VmRSS"),
                                    "allocated_blocks": sys.getallocatedblocks(),
                                    "threads": threading.active_count(), "collected": collected,
+                                   "gc_collections": [g["collections"] for g in gc.get_stats()],
+                                   "gc_frozen": gc.get_freeze_count(),
                                    **_mallinfo(), **_smaps(), **_pymalloc()}
         if tracemalloc.is_tracing():
             current, peak = tracemalloc.get_traced_memory()
             figures.update(traced_mb=current / 2**20, traced_peak_mb=peak / 2**20,
                            tracemalloc_overhead_mb=tracemalloc.get_tracemalloc_memory() / 2**20)
             tracemalloc.take_snapshot().dump(str(stem) + ".snap")
-        types = Counter(type(o).__qualname__ if type(o).__module__ == "builtins"
-                        else f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+        figures.update(garbage)
+        types = Counter(_type_name(o) for o in gc.get_objects())
         figures["gc_objects"] = sum(types.values())
         figures["types"] = dict(types.most_common(400))
         (Path(str(stem) + ".json")).write_text(json.dumps(figures, indent=1))

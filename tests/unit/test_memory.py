@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
+import subprocess
+import sys
+import weakref
 from pathlib import Path
 
 import pytest
 
 from bot import memory
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rss_mb() -> float:
@@ -50,7 +56,7 @@ async def test_the_bot_trims_every_interval(monkeypatch: pytest.MonkeyPatch) -> 
         return 1
 
     monkeypatch.setattr(memory, "MALLOC_TRIM", trim)
-    task = asyncio.create_task(memory.release_free_memory_forever(every=0.01))
+    task = asyncio.create_task(memory.release_memory_forever(every=0.01))
     try:
         async with asyncio.timeout(10):
             await third.wait()
@@ -59,8 +65,55 @@ async def test_the_bot_trims_every_interval(monkeypatch: pytest.MonkeyPatch) -> 
     assert set(calls) == {0}  # 0: keep no spare memory at the top of the heap either
 
 
-async def test_without_malloc_trim_the_task_just_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_task_collects_cyclic_garbage_even_without_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory, "MALLOC_TRIM", None)
     assert not memory.release_free_memory()
-    async with asyncio.timeout(5):
-        await memory.release_free_memory_forever(every=0.01)
+
+    class Node:
+        pass
+
+    freed = asyncio.Event()
+    node = Node()
+    node.self = node  # type: ignore[attr-defined]  # a cycle: only the collector frees it
+    ref = weakref.ref(node, lambda _: freed.set())  # (the task collects on the loop's thread)
+    del node
+    gc.disable()  # the collector itself must not get there first
+    task = asyncio.create_task(memory.release_memory_forever(every=0.01))
+    try:
+        async with asyncio.timeout(10):
+            await freed.wait()
+        assert ref() is None
+    finally:
+        gc.enable()
+        task.cancel()
+
+
+_CYCLE_AFTER_START = """
+import gc, sys, weakref
+import bot.app  # the bot's code: some 70,000 objects that live as long as the process
+from bot.memory import freeze_startup_objects
+if sys.argv[1] == "freeze":
+    freeze_startup_objects()
+else:
+    gc.collect()  # as a long-running process has done at some point
+class Node:
+    pass
+node = Node()
+node.self = node  # a cycle: only the collector frees it
+gc.collect(0)
+gc.collect(1)  # it outlived two collections (an interaction's view does): it is in the oldest generation
+ref = weakref.ref(node)
+del node
+for _ in range(500_000):  # traffic: short-lived cycles, freed by the young collections
+    churn = []
+    churn.append(churn)
+print("collected" if ref() is None else "still there")
+"""
+
+
+@pytest.mark.parametrize(("how", "expected"), [("freeze", "collected"), ("as is", "still there")])
+def test_old_garbage_is_collected_once_the_startup_objects_are_frozen(how: str, expected: str) -> None:
+    # In its own interpreter: freezing is for the whole process.
+    done = subprocess.run([sys.executable, "-c", _CYCLE_AFTER_START, how], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT, check=True)
+    assert done.stdout.strip() == expected
