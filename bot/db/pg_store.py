@@ -30,7 +30,7 @@ from bot.db.clock import DatabaseClock
 from bot.db.dialect import Params
 from bot.db.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.db.rows import EPOCH, JOB_COLUMNS, to_ms, to_whole_ms
-from bot.db.sql_leases import SqlLeases
+from bot.db.sql_leases import FAIR_POLLS, SqlLeases
 from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
@@ -268,13 +268,24 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlMigrations
                    limit: int, due_only: bool) -> str:
         # SKIP LOCKED: rows another process is leasing right now are passed over instead of waited for, so
         # several processes leasing at once each get their own jobs. NULLS FIRST: as SQLite orders them.
-        due = f" AND (next_poll_at IS NULL OR next_poll_at <= {arg(now)})" if due_only else ""
-        order = "next_poll_at NULLS FIRST, seq" if due_only else "seq"
+        def free() -> str:  # the row's conditions, in each statement that picks (values added at each use)
+            due = f" AND (jobs.next_poll_at IS NULL OR jobs.next_poll_at <= {arg(now)})" if due_only else ""
+            return (f"jobs.state {arg.one_of(states)} "
+                    f"AND (jobs.lease_until IS NULL OR jobs.lease_until <= {arg(now)}){due}")
+
+        if due_only:
+            # Servers take turns (FAIR_POLLS). A window function cannot sit beside FOR UPDATE, so the turns are
+            # counted first and the rows locked after, their conditions checked again on the locked row.
+            picked = (f"WITH turns AS (SELECT seq, {FAIR_POLLS} AS turn FROM jobs WHERE {free()}), "  # noqa: S608
+                      f"picked AS (SELECT jobs.seq FROM jobs JOIN turns ON jobs.seq = turns.seq WHERE {free()} "
+                      f"ORDER BY turns.turn, jobs.next_poll_at NULLS FIRST, jobs.seq LIMIT {arg(limit)} "
+                      "FOR UPDATE OF jobs SKIP LOCKED) ")
+        else:
+            picked = (f"WITH picked AS (SELECT seq FROM jobs WHERE {free()} ORDER BY seq "  # noqa: S608
+                      f"LIMIT {arg(limit)} FOR UPDATE SKIP LOCKED) ")
         return (
-            f"WITH picked AS (SELECT seq FROM jobs WHERE state {arg.one_of(states)} "  # noqa: S608 - fixed columns
-            f"AND (lease_until IS NULL OR lease_until <= {arg(now)}){due} ORDER BY {order} LIMIT {arg(limit)} "
-            "FOR UPDATE SKIP LOCKED) "
-            f"UPDATE jobs SET lease_owner = {arg(owner)}, lease_until = {arg(until)}, attempt = jobs.attempt + 1 "
+            f"{picked}UPDATE jobs SET lease_owner = {arg(owner)}, lease_until = {arg(until)}, "  # noqa: S608
+            "attempt = jobs.attempt + 1 "
             f"FROM picked WHERE jobs.seq = picked.seq RETURNING jobs.seq, {', '.join(f'jobs.{c}' for c in JOB_COLUMNS)}"
         )
 

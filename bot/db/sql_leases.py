@@ -18,6 +18,11 @@ from bot.db.sql_store import RELEASE, RETURNING, SqlJobStore, count_active_sql
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
 
+# Due polls: servers take turns, each server's longest waiting first (a NULL first: never polled yet). A server's
+# 200 jobs at the provider then cannot hold back a small server's one when polls queue for the rate limit.
+# Members need no turns here: each holds at most the active limit of jobs at the provider.
+FAIR_POLLS = "ROW_NUMBER() OVER (PARTITION BY guild_id ORDER BY next_poll_at NULLS FIRST, seq)"
+
 
 class SqlLeases(SqlJobStore):
     """The job store with its leases: what SQLiteStore and PostgresStore build on."""

@@ -320,6 +320,10 @@ class SqlJobStore(SqlDialect):
             sql += f" LIMIT {arg(limit)}"
         return await self._fetch_jobs(sql, arg.values)
 
+    async def queued_fairly(self, limit: int) -> list[Job]:
+        arg = self._params()
+        return await self._fetch_jobs(f"{FAIR_QUEUE} LIMIT {arg(limit)}", arg.values)
+
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         if not states:
             return []
@@ -348,6 +352,30 @@ class SqlJobStore(SqlDialect):
                   f"AND finished_at < {arg(self._time(cutoff, 'cutoff'))})")
         async with self._write() as conn:
             return await self._conn_count(conn, delete, arg.values)
+
+
+_ACTIVE = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATES, key=lambda s: s.value))
+# The submit queue, fair between servers and between members of a server (docs/DESIGN.md "Fair turns").
+# Each queued job gets a turn number: within its member, its place among their queued jobs plus what the member
+# already has in flight; within its server, jobs take turns member by member in that order; across servers, that
+# place plus what the server already has in flight. Lowest turn first, oldest first among equals. So a server's
+# burst of 200 jobs goes out one job per turn beside everyone else's instead of ahead of them, and a server or
+# member with jobs already running waits behind those with none. Window functions: SQLite 3.25+, PostgreSQL.
+FAIR_QUEUE = f"""WITH queued AS (
+    SELECT seq, guild_id, user_id, ROW_NUMBER() OVER (PARTITION BY guild_id, user_id ORDER BY seq) AS turn
+    FROM jobs WHERE state = 'accepted'),
+running AS (
+    SELECT guild_id, user_id, count(*) AS n FROM jobs
+    WHERE state IN ({_ACTIVE}) AND guild_id IN (SELECT guild_id FROM queued) GROUP BY guild_id, user_id),
+member_turns AS (
+    SELECT q.seq, q.guild_id, q.turn + COALESCE(r.n, 0) AS turn
+    FROM queued q LEFT JOIN running r ON r.guild_id = q.guild_id AND r.user_id = q.user_id),
+server_turns AS (
+    SELECT seq, guild_id, ROW_NUMBER() OVER (PARTITION BY guild_id ORDER BY turn, seq) AS turn FROM member_turns),
+server_running AS (SELECT guild_id, SUM(n) AS n FROM running GROUP BY guild_id)
+SELECT {', '.join(f'jobs.{c}' for c in JOB_COLUMNS)} FROM jobs
+JOIN server_turns t ON jobs.seq = t.seq LEFT JOIN server_running r ON r.guild_id = t.guild_id
+ORDER BY t.turn + COALESCE(r.n, 0), jobs.seq"""
 
 
 def count_active_sql(arg: Params, guild_id: int, user_id: int) -> str:

@@ -28,7 +28,7 @@ from bot.db.dialect import Params
 from bot.db.migration_files import MIGRATIONS_ROOT, Migration
 from bot.db.migration_files import load_migrations as load_sql_files
 from bot.db.rows import JOB_COLUMNS, from_ms, to_ms
-from bot.db.sql_leases import SqlLeases
+from bot.db.sql_leases import FAIR_POLLS, SqlLeases
 from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
@@ -211,12 +211,13 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlMigrations, 
         # by others while we hold the write lock).
         # `?` placeholders: the values are added in the order the statement names them.
         sql = (f"UPDATE jobs SET lease_owner = {arg(owner)}, lease_until = {arg(until)}, attempt = attempt + 1 "  # noqa: S608
-               f"WHERE seq IN (SELECT seq FROM jobs WHERE state {arg.one_of(states)} "
-               f"AND (lease_until IS NULL OR lease_until <= {arg(now)})")
-        if due_only:  # ascending order puts a NULL first in SQLite
-            sql += f" AND (next_poll_at IS NULL OR next_poll_at <= {arg(now)}) ORDER BY next_poll_at, seq"
+               f"WHERE seq IN (SELECT seq FROM ")
+        free = f"state {arg.one_of(states)} AND (lease_until IS NULL OR lease_until <= {arg(now)})"
+        if due_only:  # servers take turns (FAIR_POLLS); ascending order puts a NULL first in SQLite
+            sql += (f"(SELECT seq, next_poll_at, {FAIR_POLLS} AS turn FROM jobs WHERE {free} "  # noqa: S608
+                    f"AND (next_poll_at IS NULL OR next_poll_at <= {arg(now)})) ORDER BY turn, next_poll_at, seq")
         else:
-            sql += " ORDER BY seq"
+            sql += f"jobs WHERE {free} ORDER BY seq"
         return f"{sql} LIMIT {arg(limit)}) RETURNING seq, {', '.join(JOB_COLUMNS)}"
 
     # -- transactions ----------------------------------------------------------------------------

@@ -202,6 +202,11 @@ class JobStore(QuotaStore, LedgerReportStore, Protocol):
         """Jobs of every guild in `states`, oldest first (the worker's queue and delivery sweeps)."""
         ...
 
+    async def queued_fairly(self, limit: int) -> list[Job]:
+        """Up to `limit` ACCEPTED jobs of every guild in the order they should be submitted: turns taken server by
+        server and member by member, those with fewer jobs in flight first; a member's own jobs oldest first."""
+        ...
+
     async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
         """How many jobs of every guild are in each of `states` (0 for none), for /metrics."""
         ...

@@ -74,7 +74,7 @@ class Submitter:
         # due: the oldest that may go. The first task created ends the pause and the rest go on in this round.
         probing, probe_claimed, resumed = pause is not None, False, False
         allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
-        for job in await store.jobs_in_states([S.ACCEPTED], limit=100):
+        for job in await store.queued_fairly(limit=100):  # fair between servers and members
             if job.guild_id not in allowed:
                 own = await store.guild_settings(job.guild_id)
                 allowed[job.guild_id] = own.active_limit(steps.settings.max_active_per_member)
