@@ -39,6 +39,8 @@ S = JobState
 # How long a created task's id waits in memory for the database to come back before the job is left to
 # recovery (submit_unknown): longer than a restart or a failover of PostgreSQL takes.
 SUBMITTED_RECORD_PATIENCE = timedelta(minutes=15)
+# Queued jobs submitted between two readings of the fair order (JobStore.queued_fairly).
+SUBMIT_BATCH = 5
 
 
 class Sent(Enum):
@@ -63,7 +65,7 @@ class Submitter:
         self.recording_outage: DatabaseOutage | None = None
 
     async def submit_queued(self) -> None:
-        steps, store = self._steps, self._steps.store
+        steps = self._steps
         pause = await self._pauses.current()  # every tick, in every process: the gauge follows the store
         now = steps.clock()
         if self._paused_until and now < self._paused_until:
@@ -71,41 +73,58 @@ class Submitter:
         if pause is not None and not self._pauses.probe_may_be_due(pause):
             return
         # While submits are paused (credit, key), one process at a time submits one queued job when a probe is
-        # due: the oldest that may go. The first task created ends the pause and the rest go on in this round.
-        probing, probe_claimed, resumed = pause is not None, False, False
-        allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
-        for job in await store.queued_fairly(limit=100):  # fair between servers and members
-            if job.guild_id not in allowed:
-                own = await store.guild_settings(job.guild_id)
-                allowed[job.guild_id] = own.active_limit(steps.settings.max_active_per_member)
-            if await store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
-                continue  # a cheap read first; claim_submit counts again, exactly, under a per-member lock
-            if probing and not probe_claimed:
-                if not await self._pauses.claim_probe():
-                    return  # not due yet, or another process is probing
-                probe_claimed = True
-            claimed = await store.claim_submit(
-                job.id, max_active=allowed[job.guild_id], owner=steps.leases.owner, until=steps.leases.until()
-            )
-            if claimed is None:
-                continue  # cancelled, taken by another process, or the member's slots filled meanwhile
-            sent: Sent | None = None
-            try:
-                with steps.leases.holding(claimed):
-                    sent = await self.submit(claimed)
-            except Exception:
-                log.exception("job %s: submit step failed", job.id)
-            if sent is Sent.BUSY or sent is Sent.PAUSED:
-                break  # leave the rest queued, in order
-            if probing:
-                if sent is Sent.NOT_SENT:
-                    continue  # nothing reached the provider: the probe goes on with the next job
-                if sent is not Sent.CREATED:
-                    break  # no word on the account: the next probe, when due
-                probing = False
-                resumed = await self._pauses.end()
-        if resumed:
+        # due: the first in turn that may go. The first task created ends the pause and the rest go on in this round.
+        if await self._submit_in_turn(probing=pause is not None):
             await self._pauses.show_queued()  # the jobs still waiting: their cards no longer say paused
+
+    async def _submit_in_turn(self, *, probing: bool) -> bool:
+        """Submit queued jobs in their fair turn until none may go or the provider says wait; True when a
+        probe's task ended a pause."""
+        steps, store = self._steps, self._steps.store
+        probe_claimed, resumed = False, False
+        allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
+        passed: set[str] = set()  # jobs that could not go this round (slots full, taken): not asked again
+        while True:
+            # Read the fair order again every few submits: at the default rate cap a hundred submits take minutes,
+            # and a job that arrives meanwhile must take its turn then, not after the whole list read before it.
+            batch = [job for job in await store.queued_fairly(limit=SUBMIT_BATCH + len(passed))
+                     if job.id not in passed][:SUBMIT_BATCH]
+            if not batch:
+                break
+            for job in batch:
+                if job.guild_id not in allowed:
+                    own = await store.guild_settings(job.guild_id)
+                    allowed[job.guild_id] = own.active_limit(steps.settings.max_active_per_member)
+                if await store.count_active(job.guild_id, job.user_id) >= allowed[job.guild_id]:
+                    passed.add(job.id)
+                    continue  # a cheap read first; claim_submit counts again, exactly, under a per-member lock
+                if probing and not probe_claimed:
+                    if not await self._pauses.claim_probe():
+                        return resumed  # not due yet, or another process is probing
+                    probe_claimed = True
+                claimed = await store.claim_submit(
+                    job.id, max_active=allowed[job.guild_id], owner=steps.leases.owner, until=steps.leases.until()
+                )
+                if claimed is None:
+                    passed.add(job.id)
+                    continue  # cancelled, taken by another process, or the member's slots filled meanwhile
+                sent: Sent | None = None
+                try:
+                    with steps.leases.holding(claimed):
+                        sent = await self.submit(claimed)
+                except Exception:
+                    log.exception("job %s: submit step failed", job.id)
+                    passed.add(job.id)  # wherever it was left, not again this round
+                if sent is Sent.BUSY or sent is Sent.PAUSED:
+                    return resumed  # leave the rest queued, in order
+                if probing:
+                    if sent is Sent.NOT_SENT:
+                        continue  # nothing reached the provider: the probe goes on with the next job
+                    if sent is not Sent.CREATED:
+                        return resumed  # no word on the account: the next probe, when due
+                    probing = False
+                    resumed = await self._pauses.end()
+        return resumed
 
     async def submit(self, claimed: Job) -> Sent:
         """Submit one claimed (SUBMITTING, leased) job; what it came to."""

@@ -7,7 +7,7 @@ import asyncio
 import io
 import os
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,9 +54,12 @@ class RecordingListener:
 
     told_moderators: list[tuple[int, str]] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
+    on_change: Callable[[Job], Awaitable[None]] | None = None  # a test's own step when a card would change
 
     async def job_changed(self, job: Job) -> None:
         self.changes.append((job.id, job.state))
+        if self.on_change is not None:
+            await self.on_change(job)
 
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         self.told_moderators.append((guild_id, text))
