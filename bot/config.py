@@ -215,7 +215,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("POLL_FIRST_SECONDS", "poll_first_seconds", _float(0.1), "5",
              "Delay before the first poll of a submitted task."),
     Variable("POLL_MAX_SECONDS", "poll_max_seconds", _float(1), "60",
-             "Longest gap between two polls of one task."),
+             "Longest gap between two polls of one task while the provider names no finish time (one it "
+             "names is followed up to 10 minutes ahead)."),
     Variable("JOB_TIMEOUT_MINUTES", "job_timeout_minutes", _int(1), "120",
              "A task without a final answer after this long is late: its member is told once, and the bot "
              "keeps following it (the provider may still finish and bill it)."),

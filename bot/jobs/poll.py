@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from bot.i18n import reason_code
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
-from bot.jobs.steps import REASON_LATE, REASON_PROVIDER_FAILED, REASON_TASK_LOST, VIDEO_URL_TTL_MAX, StepContext
+from bot.jobs.steps import (
+    REASON_LATE,
+    REASON_PROVIDER_FAILED,
+    REASON_TASK_LOST,
+    VIDEO_URL_TTL_MAX,
+    StepContext,
+    task_shape,
+)
 from bot.logs import job_ids
 from bot.params import Img2VideoParams
 from bot.provider import ProviderError, TaskNotFound, TaskStatus
@@ -73,6 +80,10 @@ class Poller:
             if not await self._gave_up_waiting(job, now):
                 await self._reschedule(job, eta=None)
             return
+        if job.poll_count == 0 and job.submitted_at is not None:  # a first look: when to take the next ones
+            steps.first_look.learn(task_shape(job), elapsed=(now - job.submitted_at).total_seconds(),
+                                   finished=result.status in (TaskStatus.SUCCEED, TaskStatus.FAILED),
+                                   eta_seconds=result.eta)
         if result.status is TaskStatus.SUCCEED and result.videos:
             video = result.videos[0]
             done = await steps.store.transition(

@@ -7,7 +7,7 @@ job. Each step is handed this one object, so none reaches into the loop's or ano
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,9 @@ from bot.jobs.models import Job
 from bot.jobs.states import TERMINAL_STATES, JobState
 from bot.jobs.store import JobStore
 from bot.logs import job_ids
+from bot.params import Img2VideoParams
 from bot.provider import ViduClient
+from bot.schedule import FirstLook
 
 log = logging.getLogger("bot.jobs")
 
@@ -109,6 +111,14 @@ class StepContext:
     clock: Callable[[], datetime]
     leases: Leases
     wake: Callable[[], None]
+    first_look: FirstLook  # learned per task shape, used while calls are scarce (bot/schedule.py)
+
+    def first_poll_delay(self, job: Job) -> float:
+        """Seconds from a job's submit to its first poll: quick while calls are plentiful; while they are what
+        holds work back, when about half the tasks of its shape are done (one look for those, not two)."""
+        if self.client.calls_are_scarce():
+            return max(self.settings.poll_first_seconds, self.first_look.delay(task_shape(job)))
+        return self.settings.poll_first_seconds
 
     async def finish(self, job: Job, from_state: JobState, to: JobState, *, reason: str, **fields: object) -> bool:
         """End a leased job (fenced by its lease); whether this call moved it."""
@@ -133,3 +143,9 @@ class StepContext:
             await self.listener.job_changed(job)
         except Exception:  # a status card that cannot be edited must not stop the job
             log.exception("job %s: status update failed", job.id)
+
+
+def task_shape(job: Job) -> Hashable:
+    """What decides how long the provider takes over a job's task (FirstLook learns per shape)."""
+    off_peak = isinstance(job.params, Img2VideoParams) and job.params.off_peak
+    return (job.kind, job.resolution, job.duration_seconds, off_peak)

@@ -186,7 +186,7 @@ class Submitter:
                 moved = await steps.store.transition(
                     claimed.id, from_states=[S.SUBMITTING], to=S.SUBMITTED, fence=claimed.attempt, task_id=task_id,
                     provider_status=TaskStatus.QUEUED.value,
-                    next_poll_at=steps.clock() + timedelta(seconds=steps.settings.poll_first_seconds),
+                    next_poll_at=steps.clock() + timedelta(seconds=steps.first_poll_delay(claimed)),
                 )
             except Exception as error:
                 if not is_database_outage(error) or time.monotonic() >= gave_up_at:

@@ -46,6 +46,7 @@ from bot.jobs.store import JobStore
 from bot.jobs.submit import Submitter
 from bot.logs import job_ids
 from bot.provider import ViduClient
+from bot.schedule import FirstLook
 
 log = logging.getLogger("bot.jobs")
 S = JobState
@@ -64,6 +65,7 @@ class JobWorker:
         workdir: Path,
         clock: Callable[[], datetime] | None = None,
         owner: str | None = None,
+        first_look: FirstLook | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -77,7 +79,8 @@ class JobWorker:
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
         self._leases = Leases(store, owner=owner or worker_name(), lease_seconds=settings.lease_seconds,
                               clock=self._clock)
-        self._steps = StepContext(store, client, listener, settings, self._clock, self._leases, self.wake)
+        self._steps = StepContext(store, client, listener, settings, self._clock, self._leases, self.wake,
+                                  first_look or FirstLook(shortest=settings.poll_first_seconds))
         self._submitter = Submitter(self._steps)
         self._poller = Poller(self._steps)
         self._deliverer = Deliverer(self._steps, workdir)

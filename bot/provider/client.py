@@ -141,6 +141,10 @@ class ViduClient:
     def __repr__(self) -> str:
         return f"ViduClient(base_url={self._base_url!r}, api_key='***')"
 
+    def calls_are_scarce(self) -> bool:
+        """Whether calls waited for the rate limit in the last half minute: each call saved is then work done."""
+        return self._limiter.waited_within(30.0)
+
     # -- public calls -----------------------------------------------------------------------------
 
     async def submit(self, request: Img2VideoRequest | MultiframeRequest) -> SubmitResult:

@@ -35,6 +35,7 @@ class RateLimiter:
         self._updated = clock()
         # Held while a waiter sleeps for its token, so later callers queue behind it in order.
         self._lock = asyncio.Lock()
+        self._last_wait: float | None = None  # when a caller last had to wait for its token
 
     @property
     def per_minute(self) -> float:
@@ -50,11 +51,16 @@ class RateLimiter:
         async with self._lock:
             self._refill()
             while self._tokens < 1.0 - _EPSILON:
+                self._last_wait = self._clock()
                 # Sleep about as long as the missing fraction of a token takes; re-check after, since the
                 # clock may be a test clock that has not moved. Cancelling here consumes no token.
                 await asyncio.sleep(max(0.001, (1.0 - self._tokens) / self._rate))
                 self._refill()
             self._tokens = max(0.0, self._tokens - 1.0)
+
+    def waited_within(self, seconds: float) -> bool:
+        """Whether a caller had to wait for its token in the last `seconds`: calls are what holds work back."""
+        return self._last_wait is not None and self._clock() - self._last_wait <= seconds
 
     def __repr__(self) -> str:
         return f"RateLimiter(per_minute={self.per_minute:g}, burst={self._capacity:g})"

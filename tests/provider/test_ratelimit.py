@@ -105,3 +105,18 @@ async def test_submits_and_polls_share_one_limiter(fake: FakeProvider, session: 
     result = await asyncio.wait_for(third, timeout=10)
     assert result.task_id == task_id
     assert len(fake.requests) == 3
+
+
+async def test_the_limiter_says_when_callers_waited_for_a_token() -> None:
+    clock = HandClock()
+    limiter = RateLimiter(60, clock=clock)  # 1 a second, burst of 1
+    await limiter.acquire()
+    assert not limiter.waited_within(30)  # the burst covered it: calls are plentiful
+
+    waiting = asyncio.create_task(limiter.acquire())
+    await settle()
+    clock.now += 1.0
+    await asyncio.wait_for(waiting, timeout=10)
+    assert limiter.waited_within(30)
+    clock.now += 31.0
+    assert not limiter.waited_within(30)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from bot.schedule import next_poll_delay
+from bot.schedule import ETA_FOLLOW_MAX_SECONDS, FirstLook, next_poll_delay
 
 
 def test_first_poll_is_quick() -> None:
@@ -13,7 +15,10 @@ def test_first_poll_is_quick() -> None:
 
 def test_follows_the_providers_eta_just_after_it() -> None:
     assert next_poll_delay(1, eta_seconds=40, first=5, cap=60) == 40.5
-    assert next_poll_delay(3, eta_seconds=300, first=5, cap=60) == 60  # capped
+    # A named time is followed past the cap for blind backoff (one more look at a five-minute task, not five)
+    assert next_poll_delay(3, eta_seconds=300, first=5, cap=60) == 300.5
+    assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=60) == ETA_FOLLOW_MAX_SECONDS  # not further
+    assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=3600) == 3600  # an operator's longer cap holds
 
 
 def test_without_eta_backs_off_geometrically_to_the_cap() -> None:
@@ -43,3 +48,46 @@ def test_polls_are_never_closer_than_one_second() -> None:
     assert next_poll_delay(1, eta_seconds=None, first=0.1, cap=60) == 1.0  # 0.16 s of backoff, raised to 1 s
     assert next_poll_delay(4, eta_seconds=None, first=0.1, cap=60) == 1.0  # 0.66 s
     assert next_poll_delay(5, eta_seconds=None, first=0.1, cap=60) == pytest.approx(1.048576)
+
+
+SHAPE = ("img2video", "720p", 5, False)
+
+
+def _settle(look: FirstLook, durations: list[float], rounds: int = 20) -> tuple[float, float]:
+    """Tasks of these durations, in a random order, each first looked at when the learner says. What the looks
+    of the last half were like: the average time they were taken at, and the share that found the task done."""
+    rng = random.Random(16)
+    ats, finished = [], []
+    for n in range(rounds):
+        for d in rng.sample(durations, len(durations)):
+            at = look.delay(SHAPE)
+            look.learn(SHAPE, elapsed=at, finished=d <= at, eta_seconds=None if d <= at else round(d - at))
+            if n >= rounds // 2:
+                ats.append(at)
+                finished.append(d <= at)
+    return sum(ats) / len(ats), sum(finished) / len(finished)
+
+
+def test_the_first_look_settles_near_the_median_duration() -> None:
+    at, finished = _settle(FirstLook(shortest=5), [20 + n for n in range(101)])  # 20..120 s: median 70
+    assert 60 <= at <= 80
+    assert 0.4 <= finished <= 0.6  # about half need no second look
+
+
+def test_a_look_made_late_or_early_still_teaches_the_learned_time() -> None:
+    look = FirstLook(shortest=5)
+    look.learn(SHAPE, elapsed=5, finished=False, eta_seconds=60)  # a quick look (calls were plentiful): 65 > 5
+    assert look.delay(SHAPE) == 6.0
+    before = look.delay(SHAPE)
+    look.learn(SHAPE, elapsed=300, finished=True, eta_seconds=None)  # held back by the rate limit: no word
+    look.learn(SHAPE, elapsed=2, finished=False, eta_seconds=None)  # unfinished before the time: no word
+    assert look.delay(SHAPE) == before
+    look.learn(SHAPE, elapsed=3, finished=True, eta_seconds=None)  # finished by then: earlier
+    assert look.delay(SHAPE) == 5.0  # never below the shortest
+
+
+def test_each_shape_learns_its_own_time() -> None:
+    look = FirstLook(shortest=5)
+    at, _ = _settle(look, [100.0], rounds=60)
+    assert 80 <= at <= 120
+    assert look.delay(("multiframe", "1080p", 20, False)) == 5  # nothing learned for it yet
