@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ack, big_videos, blocked, delivery, many_jobs, media_bench, soak, store_bench
+from benchmarks import ack, big_videos, blocked, capacity, delivery, many_jobs, media_bench, soak, store_bench
 from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import load_average
 
@@ -64,6 +64,13 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
                           lambda v, _: v >= 0.98),
     "prep_ms_12mp_jpeg": ("preparing a 12 MP phone JPEG for 720p: median", "ms", "≤ 100", lambda v, _: v <= 100),
     "prep_ms_12mp_jpeg_1080p": ("preparing a 12 MP phone JPEG for 1080p: median", "ms", "", None),
+    "jobs_per_min_at_60rpm": ("at the default rate cap (60 calls/min), saturated: videos delivered per minute", "/min",
+                              "", None),
+    "provider_calls_per_job": ("saturated, tasks of 20-120 s: provider calls per job (submits, polls, refreshes)", "",
+                               "≤ 2.5", lambda v, _: v <= 2.5),
+    "delivery_s_p50_saturated": ("saturated: task finished → video posted, p50", "s", "", None),
+    "small_server_delay_ratio": ("a one-job server's request → video p99, beside another's queue / alone", "",
+                                 "≤ 2", lambda v, _: v <= 2),
     "soak_jobs": ("soak: jobs the bots created", "", "", None),
     "soak_delivered_once": ("soak: jobs delivered, exactly one video post", "", "", None),
     "soak_failed_told": ("soak: jobs ended without a video, member told (or cancelled)", "", "", None),
@@ -134,6 +141,7 @@ ITEMS: dict[str, Callable[[Path, bool, float], Awaitable[dict[str, Any]]]] = {
     "big": lambda w, q, _: big_videos.measure(w, quick=q),
     "store": lambda w, q, _: _store(w, quick=q),
     "media": lambda w, q, _: media_bench.measure(w, quick=q),
+    "capacity": lambda w, q, _: capacity.measure(w, quick=q),
     "soak": lambda w, _, minutes: soak.measure(w, minutes=minutes),
 }
 DEFAULT_ITEMS = [name for name in ITEMS if name != "soak"]  # the soak takes half an hour: only when named

@@ -279,6 +279,9 @@ class FakeProvider:
         # False: serve videos without Content-Length (chunked), as some CDNs do.
         self.send_video_length = True
         self._plans: deque[TaskPlan] = deque()
+        # Plans a task from its request body when the queue of plans is empty (a benchmark's tasks whose time
+        # follows who asked); None: the defaults above.
+        self.planner: Callable[[dict[str, Any]], TaskPlan] | None = None
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._images: dict[str, bytes] = {}
         self._refused_image_hashes: set[str] = set()
@@ -582,7 +585,7 @@ class FakeProvider:
             raise unreachable from None
 
     def _create_task(self, model: str, body: dict[str, Any]) -> FakeTask:
-        plan = self._plans.popleft() if self._plans else TaskPlan()
+        plan = self._plans.popleft() if self._plans else self.planner(body) if self.planner else TaskPlan()
         task = FakeTask(
             task_id=uuid.uuid4().hex,
             endpoint=model,
