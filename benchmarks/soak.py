@@ -86,6 +86,13 @@ class Request:
     error: str | None = None
 
 
+# A request sent just after a SIGKILL can still reach the dead process's gateway session: the fake Discord (as
+# Discord, until the heartbeat lapses) routes it there until it notices the closed socket. Like one sent just
+# before the kill, it is Discord's "did not respond", not a request the bot lost. (The 30-minute soak of
+# 2026-12-03 had one, sent within a second after its process was killed.)
+KILL_NOTICED_SECONDS = 5.0
+
+
 @dataclass
 class Slot:
     """One bot process of a deployment, restarted after each kill (each run a new pid, a new series)."""
@@ -541,7 +548,7 @@ async def _count(d: Deployment, killed_at: list[float]) -> Count:
     for request in d.requests:
         if request.ix is None or _answered(discord, request.ix):
             continue
-        if any(0 <= kill - request.at <= 30 for kill in killed_at) or request.ix.shard is None:
+        if any(-KILL_NOTICED_SECONDS <= kill - request.at <= 30 for kill in killed_at) or request.ix.shard is None:
             cut += 1  # the process holding its shard was killed before it answered: Discord's "did not respond"
         else:
             unanswered.append(f"{request.kind} ix {request.ix.id} at {request.at:.0f} via {request.slot.name}")
