@@ -41,6 +41,9 @@ S = JobState
 SUBMITTED_RECORD_PATIENCE = timedelta(minutes=15)
 # Queued jobs submitted between two readings of the fair order (JobStore.queued_fairly).
 SUBMIT_BATCH = 5
+# Submits in one round of the loop: then polls that came due meanwhile go first (JobWorker.tick), and the next
+# round comes at once. At the default rate cap 20 submits take 20 s.
+SUBMITS_PER_ROUND = 20
 
 
 class Sent(Enum):
@@ -84,11 +87,15 @@ class Submitter:
         probe_claimed, resumed = False, False
         allowed: dict[int, int] = {}  # per server: moderators may set their own jobs-in-flight limit
         passed: set[str] = set()  # jobs that could not go this round (slots full, taken): not asked again
+        sent_count = 0
         while True:
+            if sent_count >= SUBMITS_PER_ROUND:
+                steps.wake()  # more may be waiting: the next round at once, after the polls due by then
+                break
             # Read the fair order again every few submits: at the default rate cap a hundred submits take minutes,
             # and a job that arrives meanwhile must take its turn then, not after the whole list read before it.
-            batch = [job for job in await store.queued_fairly(limit=SUBMIT_BATCH + len(passed))
-                     if job.id not in passed][:SUBMIT_BATCH]
+            room = min(SUBMIT_BATCH, SUBMITS_PER_ROUND - sent_count)
+            batch = [job for job in await store.queued_fairly(limit=room + len(passed)) if job.id not in passed][:room]
             if not batch:
                 break
             for job in batch:
@@ -109,6 +116,7 @@ class Submitter:
                     passed.add(job.id)
                     continue  # cancelled, taken by another process, or the member's slots filled meanwhile
                 sent: Sent | None = None
+                sent_count += 1
                 try:
                     with steps.leases.holding(claimed):
                         sent = await self.submit(claimed)

@@ -161,9 +161,14 @@ class JobWorker:
 
     async def tick(self) -> None:
         await self.recover()
-        await self._submitter.submit_queued()
+        # What is started is finished first: a task the provider may have done (and billed) waits only for its
+        # poll, so polls and deliveries go before new submits. When the provider's rate limit is what holds
+        # work back, jobs then wait in the queue (where Cancel costs nothing and the card shows their place),
+        # not as finished videos nobody has asked about yet; submits take what calls are left, a round at a
+        # time (Submitter.submit_queued).
         await self._poller.poll_due()
         await self._deliverer.deliver_finished()
+        await self._submitter.submit_queued()
         await self._sweep_inputs()
 
     async def _sweep_inputs(self) -> None:
