@@ -150,11 +150,11 @@ async def _figures(folder: Path, bot: BotProcess, run: Run, provider: FakeProvid
     async with open_store(f"sqlite:///{folder}/bot.db") as store:
         delivered = await store.jobs_in_states([JobState.DELIVERED])
         queued = (await store.count_by_state([JobState.ACCEPTED]))[JobState.ACCEPTED]
-    polls: dict[str, int] = {}
+    polls: dict[str, list[float]] = {}  # task id -> when the bot asked about it (fake clock)
     for request in provider.requests_to("result"):
-        task_id = request.query.get("task_id", "")
-        polls[task_id] = polls.get(task_id, 0) + 1
+        polls.setdefault(request.query.get("task_id", ""), []).append(request.time)
     in_steady, calls, delays = 0, [], []
+    first_look, seen_late, post_after = [], [], []  # where the delay goes, seconds (scaled)
     for job in delivered:
         if job.guild_id != run.big.guild.id or not job.task_id:
             continue
@@ -164,9 +164,15 @@ async def _figures(folder: Path, bot: BotProcess, run: Run, provider: FakeProvid
         if not steady[0] <= posted <= steady[1]:
             continue
         in_steady += 1
-        delays.append(posted - (submitted + task.queue_seconds + task.processing_seconds))
+        done = task.created_at + task.queue_seconds + task.processing_seconds
+        delays.append(posted - wall0 - (done - fake0))
+        asked = polls.get(job.task_id, [])
+        if asked:
+            first_look.append(asked[0] - task.created_at)
+            seen_late.append(asked[-1] - done)
+            post_after.append(posted - wall0 - (asked[-1] - fake0))
         if submitted >= steady[0]:  # its whole life in the steady load: the learned first look was in use
-            calls.append(1 + polls.get(job.task_id, 0))
+            calls.append(1 + len(asked))
     minutes = (steady[1] - steady[0]) / 60
     small_p99, alone_p99 = percentile(run.small_delays, 99), percentile(alone, 99)
     return {
@@ -179,7 +185,10 @@ async def _figures(folder: Path, bot: BotProcess, run: Run, provider: FakeProvid
             f"{SHORTEST / SCALE:.0f}-{LONGEST / SCALE:.0f} s); {run.asked} requests from the big server, "
             f"{in_steady} delivered in {minutes:.1f} steady minutes, {queued} still queued at the end; "
             f"calls per job over {len(calls)} jobs submitted and delivered in the steady load; "
-            f"delivery p99 {percentile(delays, 99) * SCALE:.0f} s (as at the default cap)",
+            f"delivery p99 {percentile(delays, 99) * SCALE:.0f} s (as at the default cap); where it goes, p50 as "
+            f"at the default cap: first look {percentile(first_look, 50) * SCALE:.0f} s after the submit, the "
+            f"look that found it done {percentile(seen_late, 50) * SCALE:.0f} s after it was, posted "
+            f"{percentile(post_after, 50) * SCALE:.1f} s after that look",
             f"small server: request to video, alone {', '.join(f'{d * SCALE:.0f}' for d in alone)} s; beside the "
             f"big server's queue p50 {percentile(run.small_delays, 50) * SCALE:.0f} s, p99 {small_p99 * SCALE:.0f} s "
             f"over {len(run.small_delays)} videos (as at the default cap; its task takes {SMALL_TASK:.0f} s)",

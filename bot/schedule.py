@@ -22,6 +22,8 @@ ETA_MARGIN_SECONDS = 0.5
 # two-minute task is asked about once more, not every minute; not further, so a wrong ETA costs ten minutes
 # at most (the client clamps what it reads to sane ranges already).
 ETA_FOLLOW_MAX_SECONDS = 600.0
+# A first look taken later than this share of the learned time (plus a second) was held back by the rate limit.
+LATE_FACTOR = 1.1
 
 
 def next_poll_delay(poll_count: int, *, eta_seconds: int | None, first: float, cap: float) -> float:
@@ -38,11 +40,13 @@ class FirstLook:
     what decides how long the provider takes, e.g. endpoint, resolution, seconds) as the time by which half
     of them have finished.
 
-    Each first look says whether a look at the learned time would have found the task finished (finished by
-    then; or the ETA it names lands before it), and the time moves a step toward the answer: down when it
-    would have, up when not. Equal steps up and down settle where both answers are equally likely: the
-    median. No durations are stored, and a look made late (the rate limit held it back) still counts
-    correctly, since what it says is about the learned time."""
+    Each first look made on time says whether a look at the learned time would have found the task finished
+    (finished by then; or the ETA it names lands before it), and the time moves a step toward the answer:
+    down when it would have, up when not. Equal steps up and down settle where both answers are equally
+    likely: the median. No durations are stored. A look the rate limit held back well past the learned time
+    teaches nothing: finished, it cannot say whether it was by then; unfinished, it would push the time up
+    only, since its finished twin says nothing. Learning from those drifted the time up to the cap (the
+    capacity benchmark, 2026-12-03: 220 s of delay instead of 25)."""
 
     STEP = 1.2  # a factor: some twelve looks to move tenfold; about ±20 % around the median after
 
@@ -57,13 +61,15 @@ class FirstLook:
     def learn(self, shape: Hashable, *, elapsed: float, finished: bool, eta_seconds: int | None) -> None:
         """What a first look, `elapsed` seconds after the submit, found."""
         at = self.delay(shape)
+        if elapsed > at * LATE_FACTOR + 1.0:
+            return  # held back by the rate limit: no word on `at` either way (see above)
         if finished:
-            done_by_then = True if elapsed <= at else None  # finished later than `at`: no word on `at`
+            done_by_then = True
         elif eta_seconds is not None and eta_seconds > 0:
             done_by_then = elapsed + eta_seconds <= at
+        elif elapsed >= at:
+            done_by_then = False
         else:
-            done_by_then = False if elapsed >= at else None  # unfinished before `at`: no word either
-        if done_by_then is None:
-            return
+            return  # unfinished before `at`, and no ETA: no word
         at = at / self.STEP if done_by_then else at * self.STEP
         self._at[shape] = min(self._longest, max(self._shortest, at))

@@ -80,6 +80,7 @@ def test_a_look_made_late_or_early_still_teaches_the_learned_time() -> None:
     assert look.delay(SHAPE) == 6.0
     before = look.delay(SHAPE)
     look.learn(SHAPE, elapsed=300, finished=True, eta_seconds=None)  # held back by the rate limit: no word
+    look.learn(SHAPE, elapsed=300, finished=False, eta_seconds=20)  # nor when it is still running then
     look.learn(SHAPE, elapsed=2, finished=False, eta_seconds=None)  # unfinished before the time: no word
     assert look.delay(SHAPE) == before
     look.learn(SHAPE, elapsed=3, finished=True, eta_seconds=None)  # finished by then: earlier
@@ -91,3 +92,12 @@ def test_each_shape_learns_its_own_time() -> None:
     at, _ = _settle(look, [100.0], rounds=60)
     assert 80 <= at <= 120
     assert look.delay(("multiframe", "1080p", 20, False)) == 5  # nothing learned for it yet
+
+
+def test_looks_held_back_by_the_rate_limit_do_not_drift_the_time_up() -> None:
+    # Every look an hour late: half find the task done, half still running. Learning from the running ones
+    # alone (their done twins say nothing about the learned time) pushed the time to the cap.
+    look = FirstLook(shortest=5)
+    for n in range(200):
+        look.learn(SHAPE, elapsed=3600, finished=n % 2 == 0, eta_seconds=None if n % 2 == 0 else 30)
+    assert look.delay(SHAPE) == 5
