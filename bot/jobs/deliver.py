@@ -62,7 +62,8 @@ class Deliverer:
         self._steps = steps
         self._workdir = workdir
 
-    async def deliver_finished(self) -> None:
+    async def deliver_finished(self) -> bool:
+        """One round; True when it took as many as a round may (more may be waiting)."""
         steps = self._steps
         # A few at a time (each may take minutes to download and post): with several processes, the rest
         # stay free for the others; a delivery wakes the next round at once, so one process still
@@ -78,6 +79,7 @@ class Deliverer:
                     await self._try(job)
                 except RetryLater as retry:
                     await self._retry_later(job, retry)
+        return len(leased) == DELIVERIES_PER_ROUND
 
     async def _try(self, job: Job) -> None:
         """One try; whatever failed in it, short of the bot stopping, comes out as RetryLater."""

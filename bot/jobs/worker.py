@@ -75,6 +75,7 @@ class JobWorker:
         # hosts' clocks may disagree with this one's (bot/db/clock.py).
         self._clock = clock or store.now
         self._wake = asyncio.Event()
+        self._deliver_wake = asyncio.Event()
         self._last_sweep: datetime | None = None
         self.heartbeat: datetime | None = None  # the last finished tick, for /healthz
         self._leases = Leases(store, owner=owner or worker_name(), lease_seconds=settings.lease_seconds,
@@ -98,8 +99,10 @@ class JobWorker:
         return self._outage.describe() or (recording.describe() if recording else None)
 
     def wake(self) -> None:
-        """Run a tick now (a job was accepted or cancelled) instead of at the next idle tick."""
+        """Run a tick now (a job was accepted or cancelled, a poll found a video) instead of at the next idle
+        tick; the delivery loop too."""
         self._wake.set()
+        self._deliver_wake.set()
 
     async def recover(self) -> None:
         """A job left mid-submit by a process that died (its lease ran out; this one after a restart, or
@@ -133,6 +136,7 @@ class JobWorker:
         if self._settings.sole_worker:
             await self.take_over_leftover_leases()
         renewer = asyncio.create_task(self._leases.renew_forever(), name="job-lease-renewer")
+        delivering = asyncio.create_task(self._deliver_beside(), name="job-deliveries")
         outage = self._outage
         try:
             while True:
@@ -154,10 +158,29 @@ class JobWorker:
                         await self._wake.wait()
                 self._wake.clear()
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            for task in (delivering, renewer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._leases.hand_back_interrupted()
+
+    async def _deliver_beside(self) -> None:
+        """Deliveries spend no provider calls, so they run beside the rounds of polls and submits, which the
+        provider's rate limit can hold up for many seconds: tied to those rounds, a few deliveries a round fell
+        behind the videos the polls found (the capacity benchmark: posted ~50 s after the poll that found the
+        video done). The tick delivers too (tests drive it step by step); leases keep each job to one."""
+        while True:
+            more = False
+            try:
+                more = await self._deliverer.deliver_finished()
+            except Exception as error:  # the database: the tick says so in /healthz; wait and try again
+                if not is_database_outage(error):
+                    log.exception("delivery round failed")
+            if not more:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._settings.idle_tick_seconds):
+                        await self._deliver_wake.wait()
+                self._deliver_wake.clear()
 
     async def tick(self) -> None:
         await self.recover()
