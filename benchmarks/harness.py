@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import math
 import os
 import re
@@ -19,7 +20,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.discord import DiscordAPIError, FakeDiscord, InteractionRecord, Upload, build_test_server
+from PIL import Image
+
+from tests.fakes.discord import LOADING, DiscordAPIError, FakeDiscord, InteractionRecord, Upload, build_test_server
 from tests.fakes.provider import FakeProvider
 
 PROVIDER_KEY = "sk-bench-provider-SECRET-5d1e7b"
@@ -104,6 +107,15 @@ class BotProcess:
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crash would end it; returns once it is gone and its output read."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        await self.process.wait()
+        if self.reader is not None:
+            await asyncio.wait_for(self.reader, 5)
 
     async def stop(self, timeout: float = 20) -> int:
         if self.process.returncode is None:
@@ -233,6 +245,13 @@ async def keyframes_burst_options() -> tuple[dict[str, object], int]:
     return options, sum(len(d) for _, d in images)
 
 
+def still_png() -> bytes:
+    """A small flat picture for /animate, where the picture itself is not what is measured."""
+    out = io.BytesIO()
+    Image.new("RGB", (640, 360), (200, 120, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
 def final_answer(discord: FakeDiscord, record: InteractionRecord) -> str | None:
     """The answer that replaced an interaction's "thinking…" message, once there is one."""
     try:
@@ -240,4 +259,17 @@ def final_answer(discord: FakeDiscord, record: InteractionRecord) -> str | None:
     except DiscordAPIError:
         return None
     return None if message.loading else message.content
+
+
+def final_answer_at(discord: FakeDiscord, record: InteractionRecord) -> float | None:
+    """When (the fake Discord's time.time()) the "thinking…" message was first replaced by an answer: later
+    edits of the same message (a queue position, say) do not move it."""
+    try:
+        message = discord.message(record.original_message_id or 0)
+    except DiscordAPIError:
+        return None
+    # edits[i] holds a revision and when it began; the message as it is now began at edited_at.
+    states = [(rev.at, rev.flags) for rev in message.edits]
+    states.append((message.edited_at or message.created_at, message.flags))
+    return next((at for at, flags in states if not flags & LOADING), None)
 
