@@ -90,6 +90,8 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             f"loop lag: {sum(1 for w in windows if w > 50)} of {len(windows)} one-second windows above 50 ms; "
             f"largest five {sorted(windows, reverse=True)[:5]} ms",
             f"CPU during the burst: machine {share.busy_pct:.0f} % of {os.cpu_count()} cores busy, the bot and its "
-            f"image workers {share.tree_pct:.0f} % (the rest: the fakes in this process and anything else running)",
+            f"image workers {share.tree_pct:.0f} % ({share.tree_cpu_seconds:.0f} s of CPU over {share.seconds:.0f} s, "
+            f"{share.tree_cpu_seconds / max(answered, 1):.2f} s per command answered; the rest: the fakes in this "
+            f"process and anything else running)",
         ],
     }
