@@ -44,6 +44,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         try:
             await asyncio.sleep(1.0)  # let start-up finish so its own lag is not counted
             cpu = CpuSampler(bot.pid, interval=0.5, descendants=True).__enter__()  # the bot and its workers
+            own_cpu = bot.cpu_seconds()  # the bot process alone (its loop and threads), without the workers
             began = time.monotonic()
             began_wall = time.time()
             records = await asyncio.gather(
@@ -60,6 +61,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
                                        what="every final answer", seen=lambda: "")
             ended = time.monotonic()
             cpu.__exit__()
+            own_cpu = bot.cpu_seconds() - own_cpu
             share = cpu.share(began_wall, time.time())
             answers = [final(r) for r in records]
             answered_at = [final_answer_at(discord, r) for r in records]
@@ -91,7 +93,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             f"largest five {sorted(windows, reverse=True)[:5]} ms",
             f"CPU during the burst: machine {share.busy_pct:.0f} % of {os.cpu_count()} cores busy, the bot and its "
             f"image workers {share.tree_pct:.0f} % ({share.tree_cpu_seconds:.0f} s of CPU over {share.seconds:.0f} s, "
-            f"{share.tree_cpu_seconds / max(answered, 1):.2f} s per command answered; the rest: the fakes in this "
-            f"process and anything else running)",
+            f"{share.tree_cpu_seconds / max(answered, 1):.2f} s per command answered, the bot process itself "
+            f"{own_cpu:.0f} s of it; the rest: the fakes in this process and anything else running)",
         ],
     }

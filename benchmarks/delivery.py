@@ -125,6 +125,8 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
                     what=f"{jobs} videos posted", seen=lambda: f"{_videos_posted(discord)} posted",
                 )
                 bot_cpu, bot_seconds = descendants_cpu(bot.pid) - cpu_began, time.monotonic() - began
+                # Posted is not yet recorded: stopping the bot now could leave the last job short of DELIVERED.
+                await bot.wait_for_lines("delivered as message", jobs, timeout=60)
                 with contextlib.suppress(TimeoutError):  # the baseline finishes within one interval
                     await asyncio.wait_for(baseline.wait_until_seen(jobs), timeout=BASELINE_INTERVAL + 10)
                 elapsed = time.monotonic() - began

@@ -16,7 +16,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,15 +63,24 @@ class BotProcess:
         return self.process.pid
 
     async def wait_for_line(self, text: str, *, timeout: float) -> str:
+        found = await self._until(lambda: next((line.text for line in self.lines if text in line.text), None),
+                                  timeout=timeout, what=repr(text))
+        return str(found)
+
+    async def wait_for_lines(self, text: str, count: int, *, timeout: float) -> None:
+        """Until `count` lines hold `text` (e.g. every job's "delivered as message")."""
+        await self._until(lambda: self.count(text) >= count or None, timeout=timeout, what=f"{count} × {text!r}")
+
+    async def _until(self, probe: Callable[[], object], *, timeout: float, what: str) -> object:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = next((line.text for line in self.lines if text in line.text), None)
+            found = probe()
             if found:
                 return found
             if self.process.returncode is not None:
                 break
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"bot never logged {text!r}; its last output:\n{self.tail()}")
+            await asyncio.sleep(0.05)  # (lines arrive from a reader task: nothing to wait on but the list)
+        raise RuntimeError(f"bot never logged {what}; its last output:\n{self.tail()}")
 
     def tail(self, chars: int = 3000) -> str:
         return "\n".join(line.text for line in self.lines)[-chars:]
