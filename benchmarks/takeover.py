@@ -1,7 +1,7 @@
 """A crash while a video is being delivered: how long until the member has it anyway.
 
 Two real bot processes (`python -m bot`) share two Discord shards on one private PostgreSQL server
-(benchmarks/shards.py, as the soak runs them), with the default JOB_LEASE_SECONDS (--quick: 15 s, to keep
+(benchmarks/shards.py, as the soak runs them), with the default JOB_LEASE_SECONDS (--quick: 10 s, to keep
 the quick run short). A member runs /animate; the task finishes; the process that leases the finished job
 (A) downloads the video and sends it to the thread, where the fake Discord holds the request unanswered.
 At that moment, with A's lease just taken or renewed (the worst case: a whole lease left), A is killed
@@ -28,7 +28,7 @@ from tests.fakes.discord.world import TestServer
 from tests.store.pg_server import PrivateServer
 
 LEASE_SECONDS: float = default_setting("job_lease_seconds")
-QUICK_LEASE_SECONDS = 15.0
+QUICK_LEASE_SECONDS = 10.0
 MARGIN_SECONDS = 5.0  # the target: the lease plus this
 
 

@@ -46,7 +46,7 @@ def test_a_missed_target_is_marked_in_the_table() -> None:
 
 
 def test_the_takeover_target_is_the_lease_the_run_used_plus_five_seconds() -> None:
-    # --quick runs with a 15 s lease: 21 s misses its target there, though it is far under the default's 65 s.
+    # A 15 s lease (shorter than the default): 21 s misses its target there, though it is far under the default's 65 s.
     quick = table({"takeover_s": 21.0, "takeover_lease_s": 15.0})
     full = table({"takeover_s": 64.0, "takeover_lease_s": 60.0})
     late = table({"takeover_s": 66.0, "takeover_lease_s": 60.0})
