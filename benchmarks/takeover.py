@@ -60,8 +60,12 @@ async def _run(workdir: Path, server: PrivateServer, lease: float) -> dict[str, 
     hold = None
     try:
         await sync_commands(fakes, workdir / "takeover", **env)
-        bots = list(await asyncio.gather(*(start_bot(fakes, workdir / f"takeover{i}", **env, SHARD_IDS=str(i))
-                                           for i in range(2))))
+        started = await asyncio.gather(*(start_bot(fakes, workdir / f"takeover{i}", **env, SHARD_IDS=str(i))
+                                         for i in range(2)), return_exceptions=True)
+        bots = [bot for bot in started if isinstance(bot, BotProcess)]  # (stopped below even if the other failed)
+        for failed in started:
+            if isinstance(failed, BaseException):
+                raise failed
         await discord.wait_for_shards({(0, 2), (1, 2)}, timeout=60)
         thread_id = await _request(discord, servers[0])
         # The next message to the thread after the cards is the video: held before the fake acts on it.
