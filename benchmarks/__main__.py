@@ -19,7 +19,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ack, big_videos, blocked, capacity, delivery, many_jobs, media_bench, soak, store_bench
+from benchmarks import (
+    ack,
+    big_videos,
+    blocked,
+    capacity,
+    delivery,
+    many_jobs,
+    media_bench,
+    soak,
+    store_bench,
+    takeover,
+)
 from benchmarks.cpu_use import CpuSampler
 from benchmarks.harness import load_average
 
@@ -31,6 +42,8 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
                               lambda v, _: v == 0),
     "ack_ms_p99": ("/keyframes burst: acknowledgement p99", "ms", "≤ 250", lambda v, _: v <= 250),
     "loop_lag_ms_max": ("/keyframes burst: largest event-loop lag", "ms", "≤ 50", lambda v, _: v <= 50),
+    "burst_answered_s": ("/keyframes burst: the last of the 50 final answers (request cards posted)", "s", "≤ 50",
+                         lambda v, _: v <= 50),
     "delivery_s_p50": ("succeeded → posted, p50", "s", "≤ 2", lambda v, _: v <= 2),
     "delivery_s_p99": ("succeeded → posted, p99", "s", "", None),
     "polls_per_job": ("bot polls per job", "", "≤ baseline / 3",
@@ -38,6 +51,13 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
                       and v <= f["baseline_polls_per_job"] / 3),
     "baseline_delivery_s_p50": ("fixed 3 s poller: succeeded → downloaded, p50", "s", "", None),
     "baseline_polls_per_job": ("fixed 3 s poller: polls per job", "", "", None),
+    "cpu_ms_per_job": ("/animate, request → posted video: bot CPU per job (with its image workers)", "ms", "",
+                       None),
+    # The lease the run used (--quick shortens it) is in the figures as takeover_lease_s.
+    "takeover_s": ("SIGKILL mid-delivery → the other process posts the video", "s",
+                   f"≤ lease + {takeover.MARGIN_SECONDS:g} ({takeover.target(takeover.LEASE_SECONDS):g} at the "
+                   f"default {takeover.LEASE_SECONDS:g} s)",
+                   lambda v, f: v <= takeover.target(f.get("takeover_lease_s", takeover.LEASE_SECONDS))),
     "rss_mb_10k_jobs": ("10,000 jobs in flight: peak RSS", "MB", "≤ 200", lambda v, _: v <= 200),
     "poll_loop_cpu_pct": ("10,000 jobs in flight: bot CPU (% of one core)", "%", "", None),
     "polls_per_s_10k_jobs": ("10,000 jobs in flight: polls per second", "/s", "", None),
@@ -139,6 +159,7 @@ ITEMS: dict[str, Callable[[Path, bool, float], Awaitable[dict[str, Any]]]] = {
     "delivery": lambda w, q, _: delivery.measure(w, quick=q),
     "many": lambda w, q, _: many_jobs.measure(w, quick=q),
     "big": lambda w, q, _: big_videos.measure(w, quick=q),
+    "takeover": lambda w, q, _: takeover.measure(w, quick=q),
     "store": lambda w, q, _: _store(w, quick=q),
     "media": lambda w, q, _: media_bench.measure(w, quick=q),
     "capacity": lambda w, q, _: capacity.measure(w, quick=q),

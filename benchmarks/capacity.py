@@ -30,7 +30,8 @@ from typing import Any
 
 from PIL import Image
 
-from benchmarks.harness import BotProcess, Fakes, launch_bot, percentile, running_fakes, start_bot
+from benchmarks.harness import BotProcess, Fakes, percentile, running_fakes, start_bot
+from benchmarks.shards import sync_commands
 from bot.db import open_store
 from bot.jobs import JobState
 from tests.fakes.discord import FakeDiscord, Upload, build_test_server
@@ -101,14 +102,8 @@ def _planner(rng: random.Random) -> Any:
     return plan
 
 
-async def _sync_global_commands(fakes: Fakes, folder: Path, env: dict[str, str]) -> None:
-    sync = await launch_bot(fakes, folder, "sync", **env)  # two servers: global commands, as an operator does
-    if await asyncio.wait_for(sync.process.wait(), 120) != 0:
-        raise RuntimeError(f"python -m bot sync failed:\n{sync.tail()}")
-
-
 async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
-    alone_jobs, steady_s, warmup_s = (2, 40.0, 15.0) if quick else (3, 120.0, 30.0)
+    alone_jobs, steady_s, warmup_s = (1, 16.0, 8.0) if quick else (3, 120.0, 30.0)
     folder = workdir / "capacity"
     env = {
         "PROVIDER_REQUESTS_PER_MINUTE": str(DEFAULT_RATE * SCALE),
@@ -121,7 +116,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         small = build_test_server(discord, name="Small Server")
         run = Run(fakes, discord.world, small, small.guild.add_member("solo"), _still())
         big_members = [run.big.guild.add_member(f"big{n}") for n in range(BIG_MEMBERS)]
-        await _sync_global_commands(fakes, folder, env)
+        await sync_commands(fakes, folder, **env)  # two servers: global commands, as an operator does
         bot = await start_bot(fakes, folder, **env)
         try:
             for _ in range(alone_jobs):  # nothing else running

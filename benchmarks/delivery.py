@@ -8,26 +8,29 @@ ends when the video is downloaded (it posts nothing), so the comparison favours 
 
 The provider's clock runs at real speed (time_scale=1), so the ETA it reports is in the seconds the bot
 waits in; --quick uses 40 jobs of 8-20 s instead of scaling the clock.
+
+CPU per job: the CPU time (user + system, /proc) of the bot process and everything under it (the image
+workers' fork server and workers, live or reaped) from just before the first /animate until the last video
+is posted, divided by the jobs delivered. End to end, so it holds the idle ticks between polls too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from PIL import Image
 
-from benchmarks.harness import Fakes, percentile, running_fakes, start_bot
+from benchmarks.cpu_use import descendants_cpu
+from benchmarks.harness import Fakes, percentile, running_fakes, start_bot, still_png
 from bot.db import open_store
 from bot.jobs import JobState
 from bot.provider import RateLimiter, TaskStatus, ViduClient
-from tests.fakes.discord import Upload
+from tests.fakes.discord import FakeDiscord, Upload
 
 BASELINE_INTERVAL = 3.0
 QUEUE_SHARE = 0.25  # of each task's time spent queued, the rest processing
@@ -43,6 +46,7 @@ class BaselinePoller:
         self._folder = folder
         self.polls = 0
         self.seen_at: dict[str, float] = {}  # task id -> wall time its video was downloaded
+        self._seen_more = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def watch(self) -> None:
@@ -66,9 +70,16 @@ class BaselinePoller:
                 await self._client.download_video(result.videos[0].url, self._folder / f"{task_id}.mp4",
                                                   max_bytes=10**9, timeout=60)
                 self.seen_at[task_id] = time.time()
+                self._seen_more.set()
                 return
             if result.status is TaskStatus.FAILED:
                 return
+
+    async def wait_until_seen(self, count: int) -> None:
+        """Until `count` videos are downloaded (the fake Discord's wait_for would not wake for these)."""
+        while len(self.seen_at) < count:
+            self._seen_more.clear()
+            await self._seen_more.wait()
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -76,10 +87,8 @@ class BaselinePoller:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _still() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (640, 360), (200, 120, 40)).save(out, "PNG")
-    return out.getvalue()
+def _videos_posted(discord: FakeDiscord) -> int:
+    return sum(1 for m in discord.all_messages() if any(name.endswith(".mp4") for name in m.filenames))
 
 
 def _durations(jobs: int, shortest: float, longest: float) -> list[float]:
@@ -89,7 +98,7 @@ def _durations(jobs: int, shortest: float, longest: float) -> list[float]:
 
 async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
     jobs, shortest, longest = (40, 8.0, 20.0) if quick else (200, 20.0, 120.0)
-    picture = _still()
+    picture = still_png()
     async with running_fakes() as fakes, aiohttp.ClientSession() as session:
         discord, provider = fakes.discord, fakes.provider
         world = discord.world
@@ -104,18 +113,22 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
             watcher = asyncio.create_task(baseline.watch())
             try:
                 began = time.monotonic()
+                cpu_began = descendants_cpu(bot.pid)
                 await asyncio.gather(*(
                     discord.slash(m, "animate", channel=world.general,
                                   options={"image": Upload("still.png", picture), "prompt": f"scene {n}"})
                     for n, m in enumerate(members)
                 ))  # fmt: skip
+                # Counted in the fake Discord, whose every change wakes wait_for (a log line does not).
                 await discord.wait_for(
-                    lambda: bot.count("delivered as message") >= jobs, timeout=longest + 120,
-                    what=f"{jobs} videos delivered", seen=lambda: f"{bot.count('delivered as message')} delivered",
+                    lambda: _videos_posted(discord) >= jobs, timeout=longest + 120,
+                    what=f"{jobs} videos posted", seen=lambda: f"{_videos_posted(discord)} posted",
                 )
+                bot_cpu, bot_seconds = descendants_cpu(bot.pid) - cpu_began, time.monotonic() - began
+                # Posted is not yet recorded: stopping the bot now could leave the last job short of DELIVERED.
+                await bot.wait_for_lines("delivered as message", jobs, timeout=60)
                 with contextlib.suppress(TimeoutError):  # the baseline finishes within one interval
-                    await discord.wait_for(lambda: len(baseline.seen_at) >= jobs, timeout=BASELINE_INTERVAL + 10,
-                                           what="the baseline", seen=lambda: "")
+                    await asyncio.wait_for(baseline.wait_until_seen(jobs), timeout=BASELINE_INTERVAL + 10)
                 elapsed = time.monotonic() - began
             finally:
                 watcher.cancel()
@@ -142,7 +155,11 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         "polls_per_job": round(bot_polls / jobs, 2),
         "baseline_delivery_s_p50": round(percentile(baseline_delay, 50), 2),
         "baseline_polls_per_job": round(baseline.polls / jobs, 2),
+        "cpu_ms_per_job": round(1000 * bot_cpu / len(delivered), 1),
         "notes": [
+            f"delivery: the bot and its image workers used {bot_cpu:.1f} s of CPU over {bot_seconds:.0f} s "
+            f"({100 * bot_cpu / bot_seconds:.1f} % of one core) from the first request to the last post: "
+            f"{1000 * bot_cpu / len(delivered):.0f} ms per delivered job, idle ticks included",
             f"delivery: {len(delivered)}/{jobs} jobs of {shortest:.0f}-{longest:.0f} s delivered in {elapsed:.0f} s; "
             f"bot delay max {max(bot_delay):.2f} s; baseline followed {len(baseline.seen_at)} tasks, "
             f"delay p99 {percentile(baseline_delay, 99):.2f} s",

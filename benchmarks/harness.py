@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import math
 import os
 import re
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.discord import DiscordAPIError, FakeDiscord, InteractionRecord, Upload, build_test_server
+from PIL import Image
+
+from tests.fakes.discord import LOADING, DiscordAPIError, FakeDiscord, InteractionRecord, Upload, build_test_server
 from tests.fakes.provider import FakeProvider
 
 PROVIDER_KEY = "sk-bench-provider-SECRET-5d1e7b"
@@ -60,15 +63,24 @@ class BotProcess:
         return self.process.pid
 
     async def wait_for_line(self, text: str, *, timeout: float) -> str:
+        found = await self._until(lambda: next((line.text for line in self.lines if text in line.text), None),
+                                  timeout=timeout, what=repr(text))
+        return str(found)
+
+    async def wait_for_lines(self, text: str, count: int, *, timeout: float) -> None:
+        """Until `count` lines hold `text` (e.g. every job's "delivered as message")."""
+        await self._until(lambda: self.count(text) >= count or None, timeout=timeout, what=f"{count} × {text!r}")
+
+    async def _until(self, probe: Callable[[], object], *, timeout: float, what: str) -> object:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = next((line.text for line in self.lines if text in line.text), None)
+            found = probe()
             if found:
                 return found
             if self.process.returncode is not None:
                 break
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"bot never logged {text!r}; its last output:\n{self.tail()}")
+            await asyncio.sleep(0.05)  # (lines arrive from a reader task: nothing to wait on but the list)
+        raise RuntimeError(f"bot never logged {what}; its last output:\n{self.tail()}")
 
     def tail(self, chars: int = 3000) -> str:
         return "\n".join(line.text for line in self.lines)[-chars:]
@@ -104,6 +116,15 @@ class BotProcess:
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crash would end it; returns once it is gone and its output read."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        await self.process.wait()
+        if self.reader is not None:
+            await asyncio.wait_for(self.reader, 5)
 
     async def stop(self, timeout: float = 20) -> int:
         if self.process.returncode is None:
@@ -233,6 +254,13 @@ async def keyframes_burst_options() -> tuple[dict[str, object], int]:
     return options, sum(len(d) for _, d in images)
 
 
+def still_png() -> bytes:
+    """A small flat picture for /animate, where the picture itself is not what is measured."""
+    out = io.BytesIO()
+    Image.new("RGB", (640, 360), (200, 120, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
 def final_answer(discord: FakeDiscord, record: InteractionRecord) -> str | None:
     """The answer that replaced an interaction's "thinking…" message, once there is one."""
     try:
@@ -240,4 +268,17 @@ def final_answer(discord: FakeDiscord, record: InteractionRecord) -> str | None:
     except DiscordAPIError:
         return None
     return None if message.loading else message.content
+
+
+def final_answer_at(discord: FakeDiscord, record: InteractionRecord) -> float | None:
+    """When (the fake Discord's time.time()) the "thinking…" message was first replaced by an answer: later
+    edits of the same message (a queue position, say) do not move it."""
+    try:
+        message = discord.message(record.original_message_id or 0)
+    except DiscordAPIError:
+        return None
+    # edits[i] holds a revision and when it began; the message as it is now began at edited_at.
+    states = [(rev.at, rev.flags) for rev in message.edits]
+    states.append((message.edited_at or message.created_at, message.flags))
+    return next((at for at, flags in states if not flags & LOADING), None)
 

@@ -11,11 +11,12 @@ from typing import Any
 
 from bot.db import open_store
 from bot.jobs import Job, JobKind, JobState, JobStore, utcnow
+from bot.params import Img2VideoParams
 from tests.fakes.provider import FakeProvider
 
 MODEL = "vidu-q2-pro-fast-img2video"
 BODY: dict[str, Any] = {"images": ["(seeded)"], "prompt": "a seeded task", "duration": 5}
-PARAMS: dict[str, Any] = {"prompt": "a seeded task", "duration": 5, "resolution": "720p", "movement": "auto"}
+PARAMS = Img2VideoParams(prompt="a seeded task", duration=5, resolution="720p", movement="auto")
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,13 @@ from typing import Any
 
 from PIL import Image
 
-from benchmarks.harness import PROVIDER_KEY, BotProcess, Fakes, launch_bot, start_bot
+from benchmarks.harness import BotProcess, Fakes, start_bot
+from benchmarks.shards import private_postgres, sharded_fakes, sync_commands
 from bot.db import open_store
 from bot.jobs import TERMINAL_STATES, Job, JobState
 from bot.jobs.ledger import Settlement
 from tests.fakes.discord import FakeDiscord, FakeMember, InteractionRecord, SentMessage, Upload
-from tests.fakes.discord.world import TestServer, build_test_server
+from tests.fakes.discord.world import TestServer
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.pg_server import PrivateServer
 
@@ -119,10 +120,7 @@ class Slot:
             return
         self.up = False
         self.kills.append(time.monotonic())
-        bot.process.kill()  # SIGKILL
-        await bot.process.wait()
-        if bot.reader is not None:
-            await asyncio.wait_for(bot.reader, 5)
+        await bot.kill()
 
     def sample(self) -> None:
         bot = self.bot
@@ -413,24 +411,16 @@ def _add_members(d: Deployment) -> None:
 
 
 async def _fakes(shards: int) -> tuple[Fakes, list[TestServer]]:
-    discord = FakeDiscord()
-    servers = ([build_test_server(discord)] if shards == 1 else
-               [build_test_server(discord, shard=(i, shards), name=f"Server {i}") for i in range(shards)])
-    discord.world = servers[0]
-    provider = FakeProvider(api_key=PROVIDER_KEY)
-    provider.queue_seconds, provider.processing_seconds = 1.0, 6.0
-    await discord.start()
-    await provider.start()
-    return Fakes(discord, provider), servers
+    fakes, servers = await sharded_fakes(shards)
+    fakes.provider.queue_seconds, fakes.provider.processing_seconds = 1.0, 6.0
+    return fakes, servers
 
 
 async def _postgres_deployment(workdir: Path, url: str) -> Deployment:
     fakes, servers = await _fakes(2)
     d = Deployment("postgresql", fakes, servers, url)
     common = {**SOAK_ENV, "DATABASE_URL": url, "SHARD_COUNT": "2", "DEV_GUILD_ID": ""}
-    sync = await launch_bot(fakes, workdir / "pg", "sync", **common)  # global commands, as an operator does
-    if await asyncio.wait_for(sync.process.wait(), 120) != 0:
-        raise RuntimeError(f"python -m bot sync failed:\n{sync.tail()}")
+    await sync_commands(fakes, workdir / "pg", **common)
     # VIDU_SOAK_MEMTRACE_* (benchmarks/memtrace.py): what the never-killed process's memory is made of.
     memtrace = {k: v for k, v in os.environ.items() if k.startswith(("VIDU_SOAK_MEMTRACE_", "VIDU_SOAK_MALLOC_"))}
     d.slots = [
@@ -647,7 +637,9 @@ def _memory_figures(slots: list[Slot]) -> tuple[dict[str, Any], str]:
 
 async def measure(workdir: Path, *, minutes: float) -> dict[str, Any]:
     duration = minutes * 60
-    server = await asyncio.to_thread(PrivateServer.create)
+    server = await private_postgres()
+    if server is None:
+        raise RuntimeError("the soak needs PostgreSQL's server programs (initdb, pg_ctl; .ci/postgres.sh has them)")
     deployments: list[Deployment] = []
     notes: list[str] = []
     events: list[str] = []
