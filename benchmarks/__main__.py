@@ -65,9 +65,9 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
     "store_tps_sqlite": ("store: transitions/s, SQLite", "/s", "", None),
     "store_tps_pg_1": ("store: transitions/s, PostgreSQL, 1 process", "/s", "", None),
     "store_tps_pg_2": ("store: transitions/s, PostgreSQL, 2 processes", "/s", "", None),
-    "store_tps_pg_4": ("store: transitions/s, PostgreSQL, 4 processes", "/s", "≥ 3 × pg_1",
-                       lambda v, f: isinstance(f.get("store_tps_pg_1"), float | int)
-                       and v >= 3 * f["store_tps_pg_1"]),
+    # No target (retired by issue 16): on 2 cores one process already keeps them 76-99 % busy, and a store's
+    # thousands of transitions a second are far above what the provider's rate cap lets through.
+    "store_tps_pg_4": ("store: transitions/s, PostgreSQL, 4 processes", "/s", "", None),
     "store_cpu_busy_pg_1": ("store, PostgreSQL, 1 process: machine CPU busy (all cores)", "%", "", None),
     "store_cpu_server_pg_1": ("store, PostgreSQL, 1 process: server's CPU (of all cores)", "%", "", None),
     "store_cpu_clients_pg_1": ("store, PostgreSQL, 1 process: client processes' CPU (of all cores)", "%", "", None),
