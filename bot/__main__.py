@@ -39,7 +39,7 @@ from bot.provider import (
     TransientProviderError,
     ViduClient,
 )
-from bot.provider.models import FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
+from bot.provider.models import FAST_RESOLUTIONS, MAX_VOICE_ID_CHARS, MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     InputProblem,
     check_keyframe_count,
@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--audio", action="store_true")
     animate.add_argument("--bgm", action="store_true")
     animate.add_argument("--off-peak", action="store_true", help="cheaper, finished within 48 h")
+    animate.add_argument("--voice-id", help=f"the provider's voice for generated speech (its id, at most "
+                         f"{MAX_VOICE_ID_CHARS} characters)")
+    animate.add_argument("--watermark", action="store_true", help="the provider's mark on the video")
     wait_options(animate)
 
     keyframes = sub.add_parser("keyframes", help="a start image and 2-9 keyframes to one video")
@@ -251,7 +254,8 @@ async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
     (image,) = await _images_as_request_values([args.image], settings, resolution=args.resolution)
     request = img2video_request(Img2VideoParams(
         prompt=args.prompt, duration=args.duration, resolution=args.resolution, movement=args.movement,
-        seed=args.seed, audio=args.audio, bgm=args.bgm, off_peak=args.off_peak), image)
+        seed=args.seed, audio=args.audio, bgm=args.bgm, off_peak=args.off_peak, voice_id=args.voice_id,
+        watermark=args.watermark), image)
     await _submit_and_maybe_follow(request, args, settings)
 
 

@@ -26,6 +26,8 @@ class Img2VideoParams:
     audio: bool = False
     bgm: bool = False
     off_peak: bool = False
+    voice_id: str | None = None  # the provider's voice for generated speech (audio), as its id
+    watermark: bool = False  # the provider's own mark on the video
 
     @property
     def prompts(self) -> list[str | None]:
@@ -37,7 +39,7 @@ class Img2VideoParams:
     def to_json(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "duration": self.duration, "resolution": self.resolution,
                 "movement": self.movement, "seed": self.seed, "audio": self.audio, "bgm": self.bgm,
-                "off_peak": self.off_peak}
+                "off_peak": self.off_peak, "voice_id": self.voice_id, "watermark": self.watermark}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Img2VideoParams:
@@ -45,6 +47,8 @@ class Img2VideoParams:
             prompt=_text(data, "prompt"), duration=_int(data, "duration"), resolution=_text(data, "resolution"),
             movement=_text(data, "movement"), seed=_optional_int(data, "seed"), audio=bool(data.get("audio")),
             bgm=bool(data.get("bgm")), off_peak=bool(data.get("off_peak")),
+            voice_id=None if data.get("voice_id") is None else _text(data, "voice_id"),
+            watermark=bool(data.get("watermark")),  # (jobs stored before these two read as without them)
         )
 
 

@@ -6,6 +6,7 @@ prompts, durations or image budgets lives in one place.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from bot.i18n.catalog import DEFAULT_LOCALE, t
@@ -92,24 +93,32 @@ def img2video_request(params: Img2VideoParams, image: str) -> Img2VideoRequest:
     return Img2VideoRequest(
         image=image, prompt=params.prompt, duration=params.duration, resolution=params.resolution,
         movement_amplitude=params.movement, seed=params.seed, audio=params.audio, bgm=params.bgm,
-        off_peak=params.off_peak,
+        off_peak=params.off_peak, voice_id=params.voice_id, watermark=params.watermark,
     )
 
 
-def multiframe_request_of(params: MultiframeParams, images: Sequence[str]) -> MultiframeRequest:
-    """`images`: the start image, then one key image per segment (an error names the keyframe)."""
+def multiframe_request_of(params: MultiframeParams, images: Sequence[str], *,
+                          job_id: str | None = None) -> MultiframeRequest:
+    """`images`: the start image, then one key image per segment (an error names the keyframe). `job_id`
+    rides along in `meta_data` and `payload`, which the provider keeps with the task: a task seen in the
+    provider's console can be traced back to its job."""
     start, *keys = images
+    traced: dict[str, str] = {} if job_id is None else {
+        "meta_data": json.dumps({"job_id": job_id}), "payload": f"vidu-bot job {job_id}"}
     return MultiframeRequest.build(start, keys, prompts=params.prompts, durations=params.durations,
-                                   resolution=params.resolution, watermark=params.watermark)
+                                   resolution=params.resolution, watermark=params.watermark, **traced)
 
 
-def provider_request(params: JobParams, images: Sequence[str]) -> Img2VideoRequest | MultiframeRequest:
+def provider_request(params: JobParams, images: Sequence[str], *,
+                     job_id: str | None = None) -> Img2VideoRequest | MultiframeRequest:
     """The provider request of a job (stored, or about to be): `images` are its inputs in order, as URLs or
-    data URIs. The one builder: the job loop, the request check at intake and the CLI all come here."""
+    data URIs. The one builder: the job loop, the request check at intake and the CLI all come here. The job
+    loop gives `job_id`: the multiframe endpoint carries it to the task (the fast endpoint documents no such
+    field, and the provider refuses unknown ones)."""
     if isinstance(params, Img2VideoParams):
         (image,) = images
         return img2video_request(params, image)
-    return multiframe_request_of(params, images)
+    return multiframe_request_of(params, images, job_id=job_id)
 
 
 def multiframe_request(

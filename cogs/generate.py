@@ -12,6 +12,7 @@ from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.jobs.models import JobKind
 from bot.params import Img2VideoParams, MultiframeParams
+from bot.provider.models import MAX_VOICE_ID_CHARS
 from bot.requests import (
     InputProblem,
     check_keyframe_count,
@@ -54,6 +55,8 @@ class Generate(commands.Cog):
         audio="Generate sound",
         bgm="Add background music",
         off_peak="Cheaper, but may take up to 48 hours",
+        voice="Voice for generated speech: the provider's voice id",
+        watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
     )
     async def animate(
@@ -68,10 +71,13 @@ class Generate(commands.Cog):
         audio: bool = False,
         bgm: bool = False,
         off_peak: bool = False,
+        voice: app_commands.Range[str, 1, MAX_VOICE_ID_CHARS] | None = None,
+        watermark: bool = False,
         private: bool = False,
     ) -> None:
         params = Img2VideoParams(prompt=prompt, duration=duration, resolution=resolution, movement=movement,
-                                 seed=seed, audio=audio, bgm=bgm, off_peak=off_peak)
+                                 seed=seed, audio=audio, bgm=bgm, off_peak=off_peak,
+                                 voice_id=voice.strip() if voice and voice.strip() else None, watermark=watermark)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt)
         await self._run(interaction, [image], intake)
 

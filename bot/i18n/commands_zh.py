@@ -15,7 +15,7 @@ NAMES: dict[str, str] = {
     # options
     "image": "图片", "prompt": "提示词", "duration": "时长", "resolution": "分辨率", "movement": "运动幅度",
     "seed": "种子", "audio": "音效", "bgm": "背景音乐", "off_peak": "错峰", "private": "私密",
-    "start": "起始帧", "prompts": "分段提示词", "durations": "分段时长", "watermark": "水印",
+    "start": "起始帧", "prompts": "分段提示词", "durations": "分段时长", "watermark": "水印", "voice": "音色",
     **{f"frame{n}": f"关键帧{n}" for n in range(1, 10)},
     "job": "任务编号", "scope": "范围", "period": "周期", "videos": "视频数", "seconds": "秒数", "credits": "费用额度",
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
@@ -70,6 +70,7 @@ DESCRIPTIONS: dict[str, str] = {
         "所有片段一个提示词，或每段一个：“走进来 | 坐下”",
     'Seconds per segment (2-7): one for all, or one each: "4,5"': "每段秒数（2-7）：全部一个值，或每段一个：“4,5”",
     "Add the provider's watermark": "添加视频服务的水印",
+    "Voice for generated speech: the provider's voice id": "生成语音所用的音色：视频服务的音色编号",
     "A job id (the code in the status card), e.g. 7K3QZ2MD; moderators: all": "任务编号（状态卡片中的代码），如 7K3QZ2MD；管理员可填 all",
     "Who the limit is for": "限制的对象",
     "The window it counts over": "统计的时间窗口",

@@ -96,6 +96,8 @@ MESSAGES: dict[str, str] = {
     "card.audio": "audio",
     "card.music": "music",
     "card.off_peak": "off-peak",
+    "card.watermark": "watermark",
+    "card.voice": "voice {voice}",
     "card.seed": "seed {seed}",
     "card.total": "{seconds} s in all",
     "card.no_prompt": "(no prompt)",

@@ -82,6 +82,8 @@ MESSAGES: dict[str, str] = {
     "card.audio": "音效",
     "card.music": "背景音乐",
     "card.off_peak": "错峰",
+    "card.watermark": "水印",
+    "card.voice": "音色 {voice}",
     "card.seed": "种子 {seed}",
     "card.total": "共 {seconds} 秒",
     "card.no_prompt": "（无提示词）",

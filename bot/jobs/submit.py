@@ -141,7 +141,7 @@ class Submitter:
         try:
             # Building the request checks every data URI (megabytes of text): off the event loop too.
             request = await asyncio.to_thread(
-                lambda: provider_request(job.params, [data_uri(i.mime_type, i.data) for i in inputs])
+                lambda: provider_request(job.params, [data_uri(i.mime_type, i.data) for i in inputs], job_id=job.id)
             )
         except (RequestValidationError, ValueError, KeyError) as exc:
             await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))

@@ -94,6 +94,10 @@ def _is_base64_data_uri(value: str) -> bool:
                    for start in range(head.end(), end, _SCAN_PIECE))
 
 
+# The provider documents no list of voices: an id is free text, kept to a sane length.
+MAX_VOICE_ID_CHARS = 64
+
+
 def _check_optional_text(field: str, value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise RequestValidationError(field, "must be non-empty text when given")
@@ -128,6 +132,9 @@ class Img2VideoRequest:
         for name in ("audio", "bgm", "off_peak", "watermark"):
             _check_bool(name, getattr(self, name))
         _check_optional_text("voice_id", self.voice_id)
+        if self.voice_id is not None and len(self.voice_id) > MAX_VOICE_ID_CHARS:
+            raise RequestValidationError("voice_id", f"is {len(self.voice_id)} characters; at most "
+                                         f"{MAX_VOICE_ID_CHARS} allowed")
 
     @property
     def total_duration(self) -> int:

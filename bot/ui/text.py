@@ -47,11 +47,15 @@ def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
                     t("card.movement", locale, movement=p.movement)]
         settings += [t(label, locale) for on, label in ((p.audio, "card.audio"), (p.bgm, "card.music"),
                                                         (p.off_peak, "card.off_peak")) if on]
+        if p.voice_id is not None:
+            settings.append(t("card.voice", locale, voice=discord.utils.escape_markdown(p.voice_id)))
         if p.seed is not None:
             settings.append(t("card.seed", locale, seed=p.seed))
     else:
         lines = prompt_lines(p.prompts, p.durations, budget=budget, locale=locale)
         settings = [t("card.total", locale, seconds=seconds), p.resolution]
+    if p.watermark:
+        settings.append(t("card.watermark", locale))
     if cost is not None:
         settings.append(cost)
     return [*lines, " · ".join(settings)]

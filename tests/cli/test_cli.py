@@ -70,13 +70,15 @@ async def cli(tmp_path: Path, fake: FakeProvider, *args: str, key: str | None = 
 async def test_animate_submits_a_checked_image_and_prints_the_task_id(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "cat.png")
     result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "the cat yawns", "--duration", "4",
-                       "--resolution", "1080p", "--movement", "small", "--seed", "7", "--audio")
+                       "--resolution", "1080p", "--movement", "small", "--seed", "7", "--audio",
+                       "--voice-id", "narrator_01", "--watermark")
     assert result.code == 0, result.err
     (task_id,) = result.out.split()
     body = fake.tasks[task_id].body
     assert body["images"][0].startswith("data:image/png;base64,")
     assert (body["prompt"], body["duration"], body["resolution"]) == ("the cat yawns", 4, "1080p")
     assert (body["movement_amplitude"], body["seed"], body["audio"]) == ("small", 7, True)
+    assert (body["voice_id"], body["watermark"]) == ("narrator_01", True)
 
 
 async def test_animate_wait_saves_the_video_and_shows_progress(tmp_path: Path, fake: FakeProvider) -> None:
@@ -126,8 +128,9 @@ async def test_a_converted_image_is_reported_and_sent_as_png(tmp_path: Path, fak
         (lambda p: write_image(p), ["--duration", "11"], "--duration"),
         (lambda p: write_image(p), ["--seed", "-1"], "--seed"),
         (lambda p: write_image(p), ["--prompt", "x" * 2001], "--prompt"),
+        (lambda p: write_image(p), ["--voice-id", "v" * 65], "--voice-id"),
     ],
-    ids=["text-file", "ratio", "empty", "duration", "seed", "long-prompt"],
+    ids=["text-file", "ratio", "empty", "duration", "seed", "long-prompt", "long-voice"],
 )
 async def test_bad_animate_input_names_the_problem_and_sends_nothing(
     tmp_path: Path, fake: FakeProvider, make: object, args: list[str], message: str

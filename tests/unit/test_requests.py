@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -157,25 +158,26 @@ def test_the_documented_body_cap_is_still_20_mb() -> None:
 # ------------------------------------------------------------------ stored parameters <-> the provider's request
 def test_a_stored_img2video_job_asks_the_provider_for_what_the_member_chose() -> None:
     params = Img2VideoParams(prompt="a cat yawns", duration=7, resolution="1080p", movement="small", seed=42,
-                             audio=True, bgm=True, off_peak=True)
+                             audio=True, bgm=True, off_peak=True, voice_id="narrator_01", watermark=True)
     stored = {"prompt": "a cat yawns", "duration": 7, "resolution": "1080p", "movement": "small",
-              "seed": 42, "audio": True, "bgm": True, "off_peak": True}
+              "seed": 42, "audio": True, "bgm": True, "off_peak": True, "voice_id": "narrator_01", "watermark": True}
     assert params.to_json() == stored and params_from_json("img2video", stored) == params
-    request = provider_request(params, [URL])
+    request = provider_request(params, [URL], job_id="JOB12345")  # the fast endpoint has no field to carry it
     assert request.ENDPOINT == "async/vidu-q2-pro-fast-img2video"
     assert request.to_json() == {"images": [URL], "prompt": "a cat yawns", "duration": 7, "resolution": "1080p",
                                  "movement_amplitude": "small", "seed": 42, "audio": True, "bgm": True,
-                                 "off_peak": True, "watermark": False}
+                                 "off_peak": True, "watermark": True, "voice_id": "narrator_01"}
 
 
 def test_an_img2video_job_with_the_defaults_and_one_stored_before_audio_existed() -> None:
     params = Img2VideoParams(prompt="waves")
     assert params.to_json() == {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto",
-                                "seed": None, "audio": False, "bgm": False, "off_peak": False}
+                                "seed": None, "audio": False, "bgm": False, "off_peak": False, "voice_id": None,
+                                "watermark": False}
     expected = {"images": [URL], "prompt": "waves", "duration": 5, "resolution": "720p",
                 "movement_amplitude": "auto", "audio": False, "bgm": False, "off_peak": False, "watermark": False}
     assert provider_request(params, [URL]).to_json() == expected
-    old = {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto"}  # no seed, audio, bgm, off_peak
+    old = {"prompt": "waves", "duration": 5, "resolution": "720p", "movement": "auto"}  # stored before seed ... voice
     assert provider_request(params_from_json("img2video", old), [URL]).to_json() == expected
 
 
@@ -226,3 +228,17 @@ def test_a_stored_job_whose_pictures_do_not_match_its_segments_is_never_sent_sho
     # three segments, two keyframes: no segment silently dropped
     with pytest.raises(RequestValidationError, match="3 prompts for 2 keyframes"):
         provider_request(params, [URL, URL + "?1", URL + "?2"])
+
+
+def test_a_multiframe_job_carries_its_id_to_the_provider() -> None:
+    params = MultiframeParams(prompts=("a", "b"), durations=(4, 5))
+    request = provider_request(params, [URL, URL + "?1", URL + "?2"], job_id="JOB12345")
+    body = request.to_json()
+    assert json.loads(body["meta_data"]) == {"job_id": "JOB12345"} and "JOB12345" in body["payload"]
+    assert "meta_data" not in provider_request(params, [URL, URL + "?1", URL + "?2"]).to_json()  # the CLI: no job
+
+
+def test_a_voice_id_over_64_characters_is_refused_naming_the_field() -> None:
+    with pytest.raises(RequestValidationError, match=r"voice_id.*65 characters"):
+        provider_request(Img2VideoParams(prompt="hi", voice_id="v" * 65), [URL])
+    assert provider_request(Img2VideoParams(prompt="hi", voice_id="v" * 64), [URL]).to_json()["voice_id"] == "v" * 64
