@@ -219,7 +219,7 @@ async def _follow(client: ViduClient, task_id: str, settings: Settings, out: Pat
                 break
             delay = next_poll_delay(
                 polls, eta_seconds=result.eta, first=settings.poll_first_seconds,
-                cap=settings.poll_max_seconds,
+                cap=settings.poll_max_seconds, eta_past_cap=False,  # someone watches the progress line
             )
             await progress.wait(delay)
     finally:

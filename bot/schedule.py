@@ -26,12 +26,15 @@ ETA_FOLLOW_MAX_SECONDS = 600.0
 LATE_FACTOR = 1.1
 
 
-def next_poll_delay(poll_count: int, *, eta_seconds: int | None, first: float, cap: float) -> float:
+def next_poll_delay(poll_count: int, *, eta_seconds: int | None, first: float, cap: float,
+                    eta_past_cap: bool = True) -> float:
     """Seconds to wait before poll number `poll_count + 1` (`poll_count` polls were made so far)."""
     if poll_count <= 0:
         return first
     if eta_seconds is not None and eta_seconds > 0:
-        return min(max(cap, ETA_FOLLOW_MAX_SECONDS), max(MIN_GAP_SECONDS, eta_seconds + ETA_MARGIN_SECONDS))
+        # (`eta_past_cap=False`: the CLI's --wait, where a person watches the progress line: `cap` holds for all)
+        longest = max(cap, ETA_FOLLOW_MAX_SECONDS) if eta_past_cap else cap
+        return min(longest, max(MIN_GAP_SECONDS, eta_seconds + ETA_MARGIN_SECONDS))
     return min(cap, max(MIN_GAP_SECONDS, first * BACKOFF_FACTOR ** poll_count))
 
 

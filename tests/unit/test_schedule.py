@@ -19,6 +19,7 @@ def test_follows_the_providers_eta_just_after_it() -> None:
     assert next_poll_delay(3, eta_seconds=300, first=5, cap=60) == 300.5
     assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=60) == ETA_FOLLOW_MAX_SECONDS  # not further
     assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=3600) == 3600  # an operator's longer cap holds
+    assert next_poll_delay(3, eta_seconds=300, first=5, cap=60, eta_past_cap=False) == 60  # the CLI's --wait
 
 
 def test_without_eta_backs_off_geometrically_to_the_cap() -> None:
