@@ -86,15 +86,20 @@ def encode(im: Image.Image, fmt: OutputFormat, quality: int | None, subsampling:
     return buf.getvalue()
 
 
-def encode_within_budget(im: Image.Image, plan: EncodePlan, budget: int) -> Encoded | None:
+def encode_within_budget(im: Image.Image, plan: EncodePlan, budget: int, *,
+                         plan_cannot_fit: bool = False) -> Encoded | None:
     """Encode with ``plan``; if the data URI would exceed ``budget``, lower the quality, then scale down.
+    ``plan_cannot_fit``: the caller knows the plan's encoding would not fit (a lossless picture of noise):
+    straight to the lossy steps, the same result without the doomed encoding.
 
     Returns None when even the smallest allowed size does not fit.
     """
     width, height = im.size
-    data, fmt = _encode_plan(im, plan)
-    if fits(len(data), fmt, budget):
-        return Encoded(data, fmt, width, height, ())
+    data, fmt = b"", plan.fmt
+    if not plan_cannot_fit:
+        data, fmt = _encode_plan(im, plan)
+        if fits(len(data), fmt, budget):
+            return Encoded(data, fmt, width, height, ())
 
     # Transparent pictures keep their alpha in lossy WebP; opaque ones go to JPEG.
     lossy = OutputFormat.WEBP if has_alpha(im) else OutputFormat.JPEG

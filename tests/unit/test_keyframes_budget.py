@@ -204,3 +204,28 @@ def test_any_budget_is_met_or_refused_and_the_ratio_survives_shrinking(
     assert abs(result.width / result.height - width / height) <= 0.01 * width / height
     assert 0.25 < result.width / result.height < 4  # still acceptable to the provider
     assert opened(result).size == (result.width, result.height)
+
+
+def test_a_png_that_clearly_cannot_fit_goes_straight_to_jpeg_with_the_same_result() -> None:
+    # Lossless noise: ~3 bytes a pixel, far over the budget as PNG at any size. Its PNG encoding is skipped
+    # (the costliest step, thrown away), and what comes out is what trying it first gave.
+    from bot.media.encode import EncodePlan, OutputFormat, encode_within_budget
+
+    im = noise((800, 600))
+    budget = 500_000
+    tried = encode_within_budget(im, EncodePlan(OutputFormat.PNG, None), budget)
+    skipped = encode_within_budget(im, EncodePlan(OutputFormat.PNG, None), budget, plan_cannot_fit=True)
+    assert tried is not None and skipped == tried
+
+    result = prepare_image(encode(im, "PNG"), "n.png", ImageLimits(data_uri_budget=budget))
+    assert (result.mime_type, result.data) == ("image/jpeg", tried.data)
+    assert any(fix.startswith("re-encoded as JPEG to fit") for fix in result.fixes)
+
+
+def test_a_png_that_compresses_well_stays_a_png() -> None:
+    # A screenshot-like picture: a few flat colours, a few kilobytes as PNG; never judged hopeless.
+    im = solid((1600, 900), RED)
+    im.paste((20, 20, 200), (100, 100, 800, 500))
+    result = prepare_image(encode(im, "PNG"), "screen.png", ImageLimits(data_uri_budget=500_000,
+                                                                       video_resolution="720p"))
+    assert result.mime_type == "image/png"
