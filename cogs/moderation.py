@@ -36,7 +36,7 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
         return t("config.bot_default", locale) if value is None else str(value)
     modlog = f"<#{settings.modlog_channel_id}>" if settings.modlog_channel_id else t("config.none", locale)
     mark = (t("config.none", locale) if settings.watermark_url is None
-            else t("config.watermark_at", locale, position=settings.watermark_position))
+            else t("config.watermark_at", locale, position=t(f"corner.{settings.watermark_position}", locale)))
     return "\n".join([
         t("config.channels", locale, channels=channels),
         t("config.modlog", locale, channel=modlog),
@@ -121,11 +121,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         if not isinstance(channel, discord.TextChannel) or channel.guild.id != interaction.guild_id:
             raise Refused(t("config.watermark_needs_modlog", locale))
         extension = picture.mime_type.removeprefix("image/")
-        kept = await channel.send(
-            f"🖼️ The server's watermark ({position}), set by {interaction.user.mention}. Keep this message: the "
-            "bot fetches the picture from it for every keyframes video.",
-            file=discord.File(io.BytesIO(picture.data), filename=f"watermark.{extension}"),
-            allowed_mentions=discord.AllowedMentions.none())
+        try:
+            kept = await channel.send(
+                f"🖼️ The server's watermark ({position}), set by {interaction.user.mention}. Keep this message: "
+                "the bot fetches the picture from it for every keyframes video.",
+                file=discord.File(io.BytesIO(picture.data), filename=f"watermark.{extension}"),
+                allowed_mentions=discord.AllowedMentions.none())
+        except (discord.Forbidden, discord.NotFound):
+            raise Refused(t("config.watermark_not_kept", locale, channel=channel.mention)) from None
         await self._change(interaction, "watermark", shown=watermark_record, watermark_url=kept.attachments[0].url,
                            watermark_position=position)
 

@@ -327,6 +327,12 @@ MESSAGES: dict[str, str] = {
     "config.watermark_at": "the picture in the mod-log, {position}",
     "config.watermark_needs_modlog": ("Not changed: the watermark picture is kept in the mod-log channel; set one "
                                       "first with /config modlog."),
+    "config.watermark_not_kept": ("Not changed: I could not post the picture in the mod-log channel {channel} "
+                                  "(I need to send messages and attach files there)."),
+    "corner.bottom_left": "bottom left",
+    "corner.bottom_right": "bottom right",
+    "corner.top_left": "top left",
+    "corner.top_right": "top right",
     "help.title": "**Vidu video bot: pictures become short videos**",
     "help.about": ("I send your pictures and prompts to the Vidu video service and post the video in a thread. "
                    "Nothing is charged for a request that is refused."),

@@ -56,7 +56,7 @@ def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
         lines = prompt_lines(p.prompts, p.durations, budget=budget, locale=locale)
         settings = [t("card.total", locale, seconds=seconds), p.resolution]
     if server_mark is not None:
-        settings.append(t("card.server_watermark", locale, position=server_mark.replace("_", " ")))
+        settings.append(t("card.server_watermark", locale, position=t(f"corner.{server_mark}", locale)))
     elif p.watermark:
         settings.append(t("card.watermark", locale))
     if cost is not None:

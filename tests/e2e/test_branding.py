@@ -9,7 +9,7 @@ from typing import Any
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import _is_video
 from tests.e2e.test_moderators import run
-from tests.fakes.discord import FakeChannel, FakeDiscord, SentMessage, Upload
+from tests.fakes.discord import FakeChannel, FakeDiscord, SentMessage, Upload, permissions
 from tests.fakes.provider import FakeProvider
 
 DAY = 24 * 3600
@@ -44,7 +44,7 @@ async def test_a_moderators_watermark_reaches_the_provider_with_a_refreshed_link
     modlog = await started_with_a_mod_log(fake_discord, start_bot)
     said = await set_watermark(fake_discord, image=Upload("logo.png", png(color=(250, 250, 250))),
                                position="top_right")
-    assert "Watermark on keyframes videos: the picture in the mod-log, top_right" in said
+    assert "Watermark on keyframes videos: the picture in the mod-log, top right" in said
     kept = await fake_discord.wait_for_message(modlog, lambda m: bool(m.attachments), timeout=10)
     assert "watermark" in kept.content
     record = await fake_discord.wait_for_message(modlog, lambda m: "config watermark" in m.content, timeout=10)
@@ -82,6 +82,18 @@ async def test_without_a_mod_log_channel_the_watermark_is_refused(
     refused = await run(fake_discord, world.mod, "config watermark", image=Upload("logo.png", png()))
     assert "set one first with /config modlog" in refused
     assert "Watermark on keyframes videos: none" in await run(fake_discord, world.mod, "config show")
+
+
+async def test_a_mod_log_the_bot_cannot_post_the_picture_in_is_named_and_nothing_is_stored(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    modlog = await started_with_a_mod_log(fake_discord, start_bot)
+    await fake_discord.set_overwrite(modlog, fake_discord.bot_role(world.guild), deny=permissions.ATTACH_FILES)
+    refused = await set_watermark(fake_discord, image=Upload("logo.png", png()))
+    assert f"could not post the picture in the mod-log channel <#{modlog.id}>" in refused
+    assert "Watermark on keyframes videos: none" in await run(fake_discord, world.mod, "config show")
+    assert "config.watermark" not in await run(fake_discord, world.mod, "mod audit")
 
 
 async def test_a_cleared_watermark_is_no_longer_sent(
