@@ -97,28 +97,33 @@ def img2video_request(params: Img2VideoParams, image: str) -> Img2VideoRequest:
     )
 
 
-def multiframe_request_of(params: MultiframeParams, images: Sequence[str], *,
-                          job_id: str | None = None) -> MultiframeRequest:
+def multiframe_request_of(params: MultiframeParams, images: Sequence[str], *, job_id: str | None = None,
+                          server_mark: tuple[str, str] | None = None) -> MultiframeRequest:
     """`images`: the start image, then one key image per segment (an error names the keyframe). `job_id`
     rides along in `meta_data` and `payload`, which the provider keeps with the task: a task seen in the
-    provider's console can be traced back to its job."""
+    provider's console can be traced back to its job. `server_mark`: the server's own watermark (/config
+    watermark) as (a URL the provider can fetch now, position); it turns the watermark on."""
     start, *keys = images
     traced: dict[str, str] = {} if job_id is None else {
         "meta_data": json.dumps({"job_id": job_id}), "payload": f"vidu-bot job {job_id}"}
+    marked: dict[str, object] = {"watermark": params.watermark}
+    if server_mark is not None:
+        marked = {"watermark": True, "wm_url": server_mark[0], "wm_position": server_mark[1]}
     return MultiframeRequest.build(start, keys, prompts=params.prompts, durations=params.durations,
-                                   resolution=params.resolution, watermark=params.watermark, **traced)
+                                   resolution=params.resolution, **marked, **traced)
 
 
-def provider_request(params: JobParams, images: Sequence[str], *,
-                     job_id: str | None = None) -> Img2VideoRequest | MultiframeRequest:
+def provider_request(params: JobParams, images: Sequence[str], *, job_id: str | None = None,
+                     server_mark: tuple[str, str] | None = None) -> Img2VideoRequest | MultiframeRequest:
     """The provider request of a job (stored, or about to be): `images` are its inputs in order, as URLs or
     data URIs. The one builder: the job loop, the request check at intake and the CLI all come here. The job
     loop gives `job_id`: the multiframe endpoint carries it to the task (the fast endpoint documents no such
-    field, and the provider refuses unknown ones)."""
+    field, and the provider refuses unknown ones). `server_mark` applies to multiframe jobs only (the fast
+    endpoint documents no wm_url)."""
     if isinstance(params, Img2VideoParams):
         (image,) = images
         return img2video_request(params, image)
-    return multiframe_request_of(params, images, job_id=job_id)
+    return multiframe_request_of(params, images, job_id=job_id, server_mark=server_mark)
 
 
 def multiframe_request(

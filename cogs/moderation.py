@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+from collections.abc import Callable
 from typing import Literal
 
 import discord
@@ -14,9 +16,17 @@ from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.moderation import BlockedTerm, check_new_term
 from bot.quotas import GuildSettings, zone
+from bot.ui.intake import check_images
 from bot.ui.moderators import mod_log, moderators_only
+from bot.ui.replies import Refused
 
 Interaction = discord.Interaction[ViduBot]
+WatermarkPosition = Literal["bottom_left", "bottom_right", "top_left", "top_right"]  # the provider's wm_position
+
+
+def watermark_record(settings: GuildSettings) -> str:
+    """The watermark as the mod-log records it (English, like every mod-log line)."""
+    return "none" if settings.watermark_url is None else f"a picture, {settings.watermark_position}"
 
 
 def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
@@ -25,12 +35,15 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
     def dflt(value: int | None) -> str:
         return t("config.bot_default", locale) if value is None else str(value)
     modlog = f"<#{settings.modlog_channel_id}>" if settings.modlog_channel_id else t("config.none", locale)
+    mark = (t("config.none", locale) if settings.watermark_url is None
+            else t("config.watermark_at", locale, position=t(f"corner.{settings.watermark_position}", locale)))
     return "\n".join([
         t("config.channels", locale, channels=channels),
         t("config.modlog", locale, channel=modlog),
         t("config.jobs", locale, in_flight=dflt(settings.max_active), queue=dflt(settings.max_queued)),
         t("config.cooldown", locale, seconds=settings.cooldown_seconds),
         t("config.zone", locale, zone=settings.timezone, weights=weights),
+        t("config.watermark", locale, watermark=mark),
     ])
 
 
@@ -41,7 +54,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         self.bot = bot
         super().__init__()
 
-    async def _change(self, interaction: Interaction, what: str, **changes: object) -> None:
+    async def _change(self, interaction: Interaction, what: str, *,
+                      shown: Callable[[GuildSettings], str] | None = None, **changes: object) -> None:
+        """Store the change (audited in the same transaction), answer with the settings, tell the mod-log;
+        `shown` words the before and after there (default: the field `what` as JSON)."""
         assert interaction.guild_id is not None
         store = self.bot.store
         current = await store.guild_settings(interaction.guild_id)
@@ -49,9 +65,12 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         before = await store.set_guild_settings(interaction.guild_id, updated, actor_id=interaction.user.id,
                                                 action=f"config.{what}")
         locale = locale_of(interaction)
-        await interaction.response.send_message(f"{t('mod.updated', locale)}\n{describe(updated, locale)}",
-                                                ephemeral=True)
-        old, new = (json.dumps(getattr(s, what)) for s in (before, updated))
+        answer = f"{t('mod.updated', locale)}\n{describe(updated, locale)}"
+        if interaction.response.is_done():
+            await interaction.followup.send(answer, ephemeral=True)
+        else:
+            await interaction.response.send_message(answer, ephemeral=True)
+        old, new = (shown(s) if shown else json.dumps(getattr(s, what)) for s in (before, updated))
         await mod_log(self.bot, interaction, f"config {what}", old, new)
 
     @app_commands.command(name="show", description="This server's settings")
@@ -75,6 +94,44 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
     async def modlog(self, interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
         await self._change(interaction, "modlog_channel_id", modlog_channel_id=channel.id if channel else None)
 
+    @app_commands.command(name="watermark",
+                          description="The server's picture on every keyframes video (no image: none)")
+    @app_commands.describe(image="The watermark picture (png, jpeg or webp), kept in the mod-log channel",
+                           position="Where it goes on the video (default bottom_left)")
+    @moderators_only()
+    async def watermark(self, interaction: Interaction, image: discord.Attachment | None = None,
+                        position: WatermarkPosition = "bottom_left") -> None:
+        assert interaction.guild_id is not None
+        if image is None:
+            await self._change(interaction, "watermark", shown=watermark_record, watermark_url=None)
+            return
+        locale = locale_of(interaction)
+        settings = await self.bot.store.guild_settings(interaction.guild_id)
+        if settings.modlog_channel_id is None:
+            raise Refused(t("config.watermark_needs_modlog", locale))
+        await interaction.response.defer(ephemeral=True, thinking=True)  # reading the picture takes a moment
+        # The same checks as a member's picture (type, size, aspect ratio): a refusal names the problem and
+        # stores nothing.
+        (picture,) = await check_images(self.bot, [image], locale)
+        # The provider fetches wm_url itself, so the picture must stay at a Discord link the bot can refresh
+        # before every submit: a message of the bot's own in the mod-log channel lives until someone deletes
+        # it (an interaction's upload is not promised to), and moderators see there what is applied.
+        channel = self.bot.get_channel(settings.modlog_channel_id) or \
+            await self.bot.fetch_channel(settings.modlog_channel_id)
+        if not isinstance(channel, discord.TextChannel) or channel.guild.id != interaction.guild_id:
+            raise Refused(t("config.watermark_needs_modlog", locale))
+        extension = picture.mime_type.removeprefix("image/")
+        try:
+            kept = await channel.send(
+                f"🖼️ The server's watermark ({position}), set by {interaction.user.mention}. Keep this message: "
+                "the bot fetches the picture from it for every keyframes video.",
+                file=discord.File(io.BytesIO(picture.data), filename=f"watermark.{extension}"),
+                allowed_mentions=discord.AllowedMentions.none())
+        except (discord.Forbidden, discord.NotFound):
+            raise Refused(t("config.watermark_not_kept", locale, channel=channel.mention)) from None
+        await self._change(interaction, "watermark", shown=watermark_record, watermark_url=kept.attachments[0].url,
+                           watermark_position=position)
+
     @app_commands.command(name="limits", description="Jobs in flight and queued per member, cooldown")
     @moderators_only()
     async def limits(self, interaction: Interaction, in_flight: app_commands.Range[int, 1, 20] | None = None,
@@ -82,11 +139,11 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
                      cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
         assert interaction.guild_id is not None
         current = await self.bot.store.guild_settings(interaction.guild_id)
-        changes = {"max_active": in_flight if in_flight is not None else current.max_active,
-                   "max_queued": queue if queue is not None else current.max_queued,
-                   "cooldown_seconds": cooldown_seconds if cooldown_seconds is not None else current.cooldown_seconds}
         await self._change(interaction, "cooldown_seconds" if cooldown_seconds is not None else "max_active",
-                           **changes)
+                           max_active=in_flight if in_flight is not None else current.max_active,
+                           max_queued=queue if queue is not None else current.max_queued,
+                           cooldown_seconds=cooldown_seconds if cooldown_seconds is not None
+                           else current.cooldown_seconds)
 
     @app_commands.command(name="timezone", description="The time zone quota days, weeks and months follow")
     @app_commands.describe(name="e.g. Europe/Paris, Asia/Shanghai, America/New_York")

@@ -20,7 +20,7 @@ NAMES: dict[str, str] = {
     "job": "任务编号", "scope": "范围", "period": "周期", "videos": "视频数", "seconds": "秒数", "credits": "费用额度",
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
-    "regex": "正则",
+    "regex": "正则", "position": "位置",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -82,10 +82,14 @@ DESCRIPTIONS: dict[str, str] = {
     "For scope role": "范围为身份组时填写",
     "For scope member": "范围为成员时填写",
     "e.g. Europe/Paris, Asia/Shanghai, America/New_York": "例如 Europe/Paris、Asia/Shanghai、America/New_York",
+    "The server's picture on every keyframes video (no image: none)": "每个关键帧视频上的服务器图片水印（不传图片：取消）",
+    "The watermark picture (png, jpeg or webp), kept in the mod-log channel": "水印图片（png、jpeg 或 webp），保存在管理日志频道",
+    "Where it goes on the video (default bottom_left)": "水印在视频中的位置（默认左下）",
 }
 
 CHOICES: dict[str, str] = {
     "auto": "自动", "small": "小", "medium": "中", "high": "大",
     "day": "天", "week": "周", "month": "月",
     "default": "默认（每个成员）", "server": "服务器总额度", "role": "身份组", "member": "成员",
+    "bottom_left": "左下", "bottom_right": "右下", "top_left": "左上", "top_right": "右上",
 }

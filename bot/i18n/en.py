@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
     "card.music": "music",
     "card.off_peak": "off-peak",
     "card.watermark": "watermark",
+    "card.server_watermark": "server watermark ({position})",
     "card.voice": "voice {voice}",
     "card.seed": "seed {seed}",
     "card.total": "{seconds} s in all",
@@ -130,6 +131,8 @@ MESSAGES: dict[str, str] = {
                              "it; a moderator can check."),
     "status.late": ("Taking longer than usual at the video service (sent {when}). I'm still following it and will "
                     "post the video here; your quota stays reserved for it."),
+    "status.no_watermark": ("The server's watermark could not be fetched from Discord, so this video was sent "
+                            "without it. Nothing extra is charged for that."),
     "status.link": "The video service's link: [download]({url}), valid until {when}.",
     "status.paused_no_credit": ("⏸️ Sending is paused: the video service account is out of credit. {told} This job "
                                 "keeps its place and starts by itself once the account is topped up; nothing is "
@@ -150,6 +153,7 @@ MESSAGES: dict[str, str] = {
     "reason.video_gone": "the finished video could not be downloaded from the video service",
     "reason.delivery_failed": "the video was made, but posting it here kept failing",
     "reason.late": "taking longer than usual",
+    "reason.no_watermark": "the server's watermark could not be fetched from Discord",
     "reason.undeliverable": ("the video was made, but its thread was deleted or closed to me, and there was "
                              "nowhere else to post it"),
     "reason.video_too_large": "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)",
@@ -319,6 +323,16 @@ MESSAGES: dict[str, str] = {
     "config.bot_default": "bot default",
     "config.cooldown": "Cooldown between requests: {seconds} s",
     "config.zone": "Time zone: {zone} · weights: {weights}",
+    "config.watermark": "Watermark on keyframes videos: {watermark}",
+    "config.watermark_at": "the picture in the mod-log, {position}",
+    "config.watermark_needs_modlog": ("Not changed: the watermark picture is kept in the mod-log channel; set one "
+                                      "first with /config modlog."),
+    "config.watermark_not_kept": ("Not changed: I could not post the picture in the mod-log channel {channel} "
+                                  "(I need to send messages and attach files there)."),
+    "corner.bottom_left": "bottom left",
+    "corner.bottom_right": "bottom right",
+    "corner.top_left": "top left",
+    "corner.top_right": "top right",
     "help.title": "**Vidu video bot: pictures become short videos**",
     "help.about": ("I send your pictures and prompts to the Vidu video service and post the video in a thread. "
                    "Nothing is charged for a request that is refused."),

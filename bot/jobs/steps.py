@@ -37,6 +37,9 @@ REASON_UNKNOWN = reason_code("unknown")
 REASON_PROVIDER_FAILED = reason_code("provider_failed")
 # Not an ending: set on a SUBMITTED job once it runs past its expected time (the card and the video say so).
 REASON_LATE = reason_code("late")
+# Not an ending either: the server's watermark could not be fetched again from Discord, so the job was sent
+# without it (a failure of ours must not hold a member's video back or cost them anything).
+REASON_NO_WATERMARK = reason_code("no_watermark")
 
 # Presigned links say how long they live; a value past this is the provider's mistake, not a promise.
 VIDEO_URL_TTL_MAX = timedelta(days=7)
@@ -55,6 +58,12 @@ class JobListener(Protocol):
 
     async def job_late(self, job: Job) -> None:
         """Tell the member, once, that the task runs past its expected time and is still being followed."""
+        ...
+
+    async def fresh_attachment_url(self, url: str) -> str | None:
+        """A fresh link to a Discord attachment the bot stored the URL of (the server's watermark): Discord's
+        CDN links expire, and the provider fetches it. None when Discord will not refresh it (the picture's
+        message was deleted, Discord is unreachable). Must not raise."""
         ...
 
     async def tell_moderators(self, guild_id: int, text: str) -> None:

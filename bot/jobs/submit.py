@@ -20,9 +20,10 @@ from bot.jobs.models import Job
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
 from bot.jobs.states import JobState
-from bot.jobs.steps import REASON_UNKNOWN, StepContext
+from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, StepContext
 from bot.logs import job_ids
 from bot.media.encode import data_uri
+from bot.params import MultiframeParams
 from bot.provider import (
     OperatorError,
     OutcomeUnknown,
@@ -138,10 +139,12 @@ class Submitter:
         """Submit one claimed (SUBMITTING, leased) job; what it came to."""
         steps, job = self._steps, claimed
         inputs = await steps.store.get_inputs(job.id)
+        mark, mark_lost = await self._server_mark(job)
         try:
             # Building the request checks every data URI (megabytes of text): off the event loop too.
             request = await asyncio.to_thread(
-                lambda: provider_request(job.params, [data_uri(i.mime_type, i.data) for i in inputs], job_id=job.id)
+                lambda: provider_request(job.params, [data_uri(i.mime_type, i.data) for i in inputs], job_id=job.id,
+                                         server_mark=mark)
             )
         except (RequestValidationError, ValueError, KeyError) as exc:
             await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))
@@ -171,7 +174,7 @@ class Submitter:
             await steps.store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
             return Sent.BUSY
         else:
-            submitted = await self._record_submitted(claimed, result.task_id)
+            submitted = await self._record_submitted(claimed, result.task_id, mark_lost=mark_lost)
             if submitted:
                 log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
                 await steps.notify(submitted)
@@ -182,7 +185,29 @@ class Submitter:
                           job.id, result.task_id, extra=job_ids(job))
         return Sent.CREATED
 
-    async def _record_submitted(self, claimed: Job, task_id: str) -> Job | None:
+    async def _server_mark(self, job: Job) -> tuple[tuple[str, str] | None, bool]:
+        """The server's watermark for a multiframe job, as (a fresh URL, position), and whether one is set but
+        could not be had. Its stored Discord link expires, so Discord refreshes it here, just before the
+        provider fetches it. When Discord will not, the job goes without it rather than waiting or failing:
+        the member's video is not held back or charged for a failure of ours; the card and the mod-log say so."""
+        if not isinstance(job.params, MultiframeParams):
+            return None, False
+        steps = self._steps
+        settings = await steps.store.guild_settings(job.guild_id)
+        if settings.watermark_url is None:
+            return None, False
+        fresh = await steps.listener.fresh_attachment_url(settings.watermark_url)
+        if fresh is not None:
+            return (fresh, settings.watermark_position), False
+        log.warning("job %s: the server's watermark could not be refreshed; sent without it", job.id,
+                    extra=job_ids(job))
+        await steps.tell(steps.listener.tell_moderators(
+            job.guild_id, f"⚠️ The server's watermark could not be fetched from Discord (was its message in the "
+                          f"mod-log deleted?): job `{job.id}` was sent without it. /config watermark sets it again."),
+            job)
+        return None, True
+
+    async def _record_submitted(self, claimed: Job, task_id: str, *, mark_lost: bool = False) -> Job | None:
         """Store the new task's id. The provider has created (and will bill) the task: if the database is away
         now, this waits for it (the task id is only in this process's memory) instead of leaving the job to
         be given up as submit_unknown, for up to SUBMITTED_RECORD_PATIENCE."""
@@ -193,7 +218,7 @@ class Submitter:
             try:
                 moved = await steps.store.transition(
                     claimed.id, from_states=[S.SUBMITTING], to=S.SUBMITTED, fence=claimed.attempt, task_id=task_id,
-                    provider_status=TaskStatus.QUEUED.value,
+                    provider_status=TaskStatus.QUEUED.value, **({"reason": REASON_NO_WATERMARK} if mark_lost else {}),
                     next_poll_at=steps.clock() + timedelta(seconds=steps.first_poll_delay(claimed)),
                 )
             except Exception as error:

@@ -61,6 +61,11 @@ class GuildSettings:
     cooldown_seconds: int = 0
     channel_ids: tuple[int, ...] = ()  # empty: every channel
     modlog_channel_id: int | None = None
+    # The server's watermark on every multiframe video (/config watermark): the Discord CDN URL of the
+    # picture as the bot re-posted it in the mod-log channel (refreshed before each submit: such links
+    # expire), and where the provider puts it. None: no watermark.
+    watermark_url: str | None = None
+    watermark_position: str = "bottom_left"
 
     def active_limit(self, default: int) -> int:
         """A member's jobs at the provider at once: the server's own limit, else the operator's `default`."""
@@ -73,7 +78,8 @@ class GuildSettings:
     def to_json(self) -> dict[str, Any]:
         return {"timezone": self.timezone, "weights": self.weights, "max_active": self.max_active,
                 "max_queued": self.max_queued, "cooldown_seconds": self.cooldown_seconds,
-                "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id}
+                "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id,
+                "watermark_url": self.watermark_url, "watermark_position": self.watermark_position}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GuildSettings:
@@ -85,6 +91,8 @@ class GuildSettings:
             cooldown_seconds=int(data.get("cooldown_seconds", 0)),
             channel_ids=tuple(int(c) for c in data.get("channel_ids", ())),
             modlog_channel_id=data.get("modlog_channel_id"),
+            watermark_url=data.get("watermark_url"),
+            watermark_position=str(data.get("watermark_position") or base.watermark_position),
         )
 
     def weighted_seconds(self, seconds: int, resolution: str) -> int:

@@ -75,6 +75,19 @@ class DiscordJobListener:
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
             log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)
 
+    async def fresh_attachment_url(self, url: str) -> str | None:
+        """Discord's `POST /attachments/refresh-urls` (discord.py has no call for it): a CDN link re-signed
+        for another day, as long as its message exists."""
+        route = discord.http.Route("POST", "/attachments/refresh-urls")
+        try:
+            answer = await self._client.http.request(route, json={"attachment_urls": [url]})
+            refreshed = {item["original"]: item["refreshed"] for item in answer["refreshed_urls"]}
+        except (TimeoutError, discord.HTTPException, OSError, KeyError, TypeError):
+            log.warning("could not refresh an attachment link", exc_info=True)
+            return None
+        fresh = refreshed.get(url)
+        return fresh if isinstance(fresh, str) and fresh.startswith(("https://", "http://")) else None
+
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         try:
             settings = await self._store.guild_settings(guild_id)

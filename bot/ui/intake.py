@@ -29,7 +29,7 @@ from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
-from bot.params import Img2VideoParams, JobParams
+from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
@@ -244,8 +244,11 @@ async def start_job(
     locale = locale_of(interaction)
     thread = await _open_thread(interaction, intake, locale)
     storyboard = await draw_storyboard(_panels(intake, images))
+    server = await bot.store.guild_settings(interaction.guild_id)
+    # The server's watermark goes on its multiframe videos (bot/jobs/submit.py adds it at submit).
+    mark = server.watermark_position if server.watermark_url and isinstance(intake.params, MultiframeParams) else None
     card = await retrying_unavailable("posting the request card", lambda: thread.send(
-        content=_request_card(interaction.user, intake, locale),
+        content=_request_card(interaction.user, intake, locale, server_mark=mark),
         file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),  # (a fresh file for each try)
         allowed_mentions=discord.AllowedMentions.none(),
     ))
@@ -330,12 +333,12 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
     return parent
 
 
-def _request_card(user: discord.abc.User, intake: Intake, locale: str) -> str:
+def _request_card(user: discord.abc.User, intake: Intake, locale: str, *, server_mark: str | None = None) -> str:
     """Who asked, what (the same lines /jobs shows), and the estimated cost."""
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     return "\n".join([t("card.request_by", locale, mention=user.mention),
                       *request_lines(intake.params, intake.duration_seconds, locale,
-                                     budget=CARD_PROMPT_BUDGET, cost=cost)])
+                                     budget=CARD_PROMPT_BUDGET, cost=cost, server_mark=server_mark)])
 
 
 def _panels(intake: Intake, images: Sequence[CheckedImage]) -> list[Panel]:

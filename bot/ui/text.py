@@ -36,10 +36,11 @@ def prompt_lines(prompts: Sequence[str | None], durations: Sequence[int], *, bud
 
 
 def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
-                  cost: str | None = None) -> list[str]:
+                  cost: str | None = None, server_mark: str | None = None) -> list[str]:
     """What was asked, as the request card in the thread and a job's detail in /jobs both show it: the prompt
     (quoted) or one numbered line per segment, within `budget` characters, then the settings on one line
-    ("5 s · 720p · movement auto · audio · seed 7"), with `cost` last when given."""
+    ("5 s · 720p · movement auto · audio · seed 7"), with `cost` last when given. `server_mark`: the position
+    of the server's watermark (/config watermark) when it applies to this request."""
     p = params
     if isinstance(p, Img2VideoParams):
         lines = [f"> {discord.utils.escape_markdown(shorten(p.prompt, budget))}"]
@@ -54,7 +55,9 @@ def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
     else:
         lines = prompt_lines(p.prompts, p.durations, budget=budget, locale=locale)
         settings = [t("card.total", locale, seconds=seconds), p.resolution]
-    if p.watermark:
+    if server_mark is not None:
+        settings.append(t("card.server_watermark", locale, position=t(f"corner.{server_mark}", locale)))
+    elif p.watermark:
         settings.append(t("card.watermark", locale))
     if cost is not None:
         settings.append(cost)

@@ -127,7 +127,7 @@ async def test_every_moderator_command_answers_members_through_the_check_in_thei
     commands: list[tuple[str, dict[str, Any]]] = [
         ("config show", {}), ("config channel", {"channel": world.general, "allowed": True}),
         ("config modlog", {}), ("config limits", {"cooldown_seconds": 60}), ("config timezone", {"name": "UTC"}),
-        ("config weight", {"resolution": "1080p", "weight": 3.0}),
+        ("config weight", {"resolution": "1080p", "weight": 3.0}), ("config watermark", {}),
         ("mod block", {"member": world.alice}), ("mod unblock", {"member": world.alice}),
         ("mod blocklist add", {"term": "cat"}), ("mod blocklist remove", {"term": "cat"}),
         ("mod blocklist show", {}), ("mod audit", {}),

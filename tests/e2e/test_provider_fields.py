@@ -8,6 +8,7 @@ import re
 
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import _is_video
+from tests.e2e.test_branding import keyframes
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.provider import FakeProvider
 
@@ -46,12 +47,7 @@ async def test_a_multiframe_task_carries_its_job_id(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
     await start_bot()
-    world = fake_discord.world
-    options = {"start": Upload("s.png", png(color=(200, 30, 30))), "frame1": Upload("a.png", png(color=(30, 200, 30))),
-               "frame2": Upload("b.png", png(color=(30, 30, 200))), "prompts": "walks in | sits down"}
-    await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
-    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    thread, _ = await keyframes(fake_discord)
 
     status = next(m for m in fake_discord.messages(thread) if re.search(r"job `\w+`", m.content))
     job_id = re.search(r"job `(\w+)`", status.content).group(1)  # type: ignore[union-attr]

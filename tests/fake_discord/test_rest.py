@@ -116,3 +116,33 @@ async def test_members_added_later_reach_the_bot(fake_discord: FakeDiscord, tiny
     assert interaction.locale == discord.Locale.chinese and interaction.user.id == carol.id
     assert interaction.permissions.manage_guild and interaction.guild_locale == discord.Locale.american_english
     assert interaction.filesize_limit == 10 * 1024 * 1024 and ix.acknowledged
+
+
+async def test_attachment_links_are_refreshed_only_for_files_the_cdn_still_holds(
+    fake_discord: FakeDiscord, tiny_bot: TinyBot
+) -> None:
+    """POST /attachments/refresh-urls: an expired link comes back re-signed; a link elsewhere, or to a deleted
+    message's file, is refused (400 Invalid Form Body naming the link)."""
+    channel = _channel(tiny_bot, fake_discord.world.general.id)
+    sent = await channel.send(file=discord.File(io.BytesIO(b"logo bytes"), "logo.png"))
+    url = sent.attachments[0].url
+    refresh = discord.http.Route("POST", "/attachments/refresh-urls")
+
+    fake_discord.clock.advance(24 * 3600 + 1)
+    assert (await _get(url))[0] == 404
+    answer = await tiny_bot.http.request(refresh, json={"attachment_urls": [url]})
+    ((original, fresh),) = ((r["original"], r["refreshed"]) for r in answer["refreshed_urls"])
+    assert original == url and fresh != url and await _get(fresh) == (200, b"logo bytes")
+
+    for wrong in ("https://example.com/logo.png", url.replace("logo.png", "other.png")):
+        with pytest.raises(discord.HTTPException) as caught:
+            await tiny_bot.http.request(refresh, json={"attachment_urls": [wrong]})
+        assert caught.value.status == 400 and caught.value.code == 50035
+    with pytest.raises(discord.HTTPException):
+        await tiny_bot.http.request(refresh, json={"attachment_urls": []})
+
+    await fake_discord.delete_message(fake_discord.message(sent.id))
+    with pytest.raises(discord.HTTPException) as caught:
+        await tiny_bot.http.request(refresh, json={"attachment_urls": [url]})
+    assert caught.value.status == 400
+    assert (await _get(fresh))[0] == 404

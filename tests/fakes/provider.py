@@ -530,6 +530,12 @@ class FakeProvider:
         await self._check_image("start_image", body["start_image"])
         for index, setting in enumerate(settings):
             await self._check_image(f"image_settings[{index}].key_image", setting["key_image"])
+        wm_url = body.get("wm_url")
+        if wm_url is not None:
+            # Documented as a URL (only the key images are documented to take data URIs): fetched like them.
+            if not wm_url.startswith(("http://", "https://")):
+                raise _Refused(400, "INVALID_IMAGE_FORMAT", "wm_url must be an http(s) image URL")
+            await self._check_image("wm_url", wm_url)
 
     @staticmethod
     def _check_enums(kind: str, body: dict[str, Any]) -> None:

@@ -115,6 +115,9 @@ class TellingListener:
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         return None
 
+    async def fresh_attachment_url(self, url: str) -> str | None:
+        return url  # (no job here has a server watermark)
+
     async def deliver(self, job: Job, video: Path) -> int:
         if self.history.nowhere_to_post:
             raise Undeliverable("thread 30: 404 10003; no other place for it")

@@ -298,3 +298,17 @@ async def test_requests_are_recorded_without_the_key(fake: FakeProvider, session
     assert [r.status for r in fake.requests] == [200, 401]
     assert fake.requests[0].json == fast_body()
     assert API_KEY not in repr(fake.requests)
+
+
+async def test_wm_url_is_fetched_like_an_image_and_must_be_a_url(
+    fake: FakeProvider, session: aiohttp.ClientSession
+) -> None:
+    """wm_url is documented as a URL (data URIs are documented for the key images only): the fake fetches it
+    and checks the picture, and refuses a data URI there."""
+    logo = fake.add_image("logo.png", image_bytes(64, 64, "PNG"))
+    status, _ = await post(session, fake, MULTI, multi_body(watermark=True, wm_url=logo, wm_position="top_right"))
+    assert status == 200
+    for wm_url, says in ((f"{fake.origin}/images/gone.png", "unreachable"), (data_uri(), "http(s) image URL")):
+        status, answer = await post(session, fake, MULTI, multi_body(watermark=True, wm_url=wm_url))
+        assert status == 400 and answer["reason"] == "INVALID_IMAGE_FORMAT"
+        assert "wm_url" in answer["message"] and says in answer["message"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
 
@@ -28,6 +28,25 @@ class FakeCDN:
 
     def get(self, attachment_id: int) -> StoredAttachment | None:
         return self._files.get(attachment_id)
+
+    def forget(self, attachment_id: int) -> None:
+        """Its message was deleted: Discord no longer serves or refreshes it (links still valid may work a
+        while on the real CDN; here they stop at once, the stricter case)."""
+        self._files.pop(attachment_id, None)
+
+    def attachment_at(self, url: str) -> StoredAttachment | None:
+        """The attachment a CDN link (fresh or expired, signed or not) points to; None for anything else."""
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self.base_url:
+            return None
+        segments = parts.path.split("/")
+        if len(segments) != 5 or segments[1] != "attachments" or not (segments[2] + segments[3]).isdigit():
+            return None
+        attachment = self._files.get(int(segments[3]))
+        if attachment is None or attachment.channel_id != int(segments[2]) or \
+                attachment.filename != unquote(segments[4]):
+            return None
+        return attachment
 
     def _path(self, attachment: StoredAttachment) -> str:
         return f"/attachments/{attachment.channel_id}/{attachment.id}/{quote(attachment.filename)}"

@@ -90,6 +90,7 @@ class FakeDiscord:
         path = find_openapi_document() if openapi_path is _AUTO else openapi_path
         self.openapi = OpenAPIChecker(path if isinstance(path, Path) else None)
         self.violations: list[Violation] = []
+        self.refreshed_urls: list[str] = []  # every link POST /attachments/refresh-urls gave out, in order
         self.requests: list[tuple[str, str, int]] = []  # (method, route template, status): no tokens
         self.rate_limited: list[RateLimitHit] = []
         self._forced_limits: list[ForcedLimit] = []
@@ -277,6 +278,16 @@ class FakeDiscord:
             )  # fmt: skip
         else:
             await self.emit("CHANNEL_DELETE", channel.to_json())  # discord.py drops its threads with it
+        await self.touch()
+
+    async def delete_message(self, message: SentMessage) -> None:
+        """A member with Manage Messages deletes a message: gone for the bot, and its files from the CDN (no
+        longer served, no longer refreshed)."""
+        message.deleted = True
+        for attachment in message.attachments:
+            self.cdn.forget(attachment.id)
+        payload = {"id": str(message.id), "channel_id": str(message.channel_id), "guild_id": str(message.guild_id)}
+        await self.emit("MESSAGE_DELETE", payload)
         await self.touch()
 
     async def drop_gateway(self, code: int = 4000, *, shard: Shard | None = None) -> int:

@@ -70,6 +70,7 @@ def add_routes(app: web.Application, fake: FakeDiscord, prefix: str) -> None:
         ("GET", "/guilds/{guild_id}/roles", r.get_guild_roles),
         ("GET", "/guilds/{guild_id}/threads/active", r.get_active_threads),
         ("GET", "/guilds/{guild_id}/members/{user_id}", r.get_member),
+        ("POST", "/attachments/refresh-urls", r.refresh_attachment_urls),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, prefix + path, _authenticated(fake, handler))
@@ -296,10 +297,32 @@ class _Routes:
         if message.author_id != fake.bot_user.id:
             self._require(channel, perms.MANAGE_MESSAGES, "MANAGE_MESSAGES (others' message)")
         message.deleted = True
+        for attachment in message.attachments:
+            fake.cdn.forget(attachment.id)
         payload = {"id": str(message.id), "channel_id": str(channel.id), "guild_id": str(channel.guild.id)}
         await fake.emit("MESSAGE_DELETE", payload)
         await fake.touch()
         return web.Response(status=204)
+
+    # --- attachments ---------------------------------------------------------------------------------
+
+    async def refresh_attachment_urls(self, request: web.Request) -> web.Response:
+        """`POST /attachments/refresh-urls`: each CDN link re-signed. Strict: 1-50 links, each a link to an
+        attachment the CDN still holds; anything else (another host, a deleted message's file) is refused
+        with Invalid Form Body naming the link."""
+        fake = self.fake
+        payload = json_object(await checked_body(fake, request))
+        urls = payload.get("attachment_urls")
+        if not isinstance(urls, list) or not 1 <= len(urls) <= 50:
+            raise invalid_form_body("attachment_urls", "Must be between 1 and 50 in length.", "BASE_TYPE_BAD_LENGTH")
+        refreshed = []
+        for n, url in enumerate(urls):
+            attachment = fake.cdn.attachment_at(url) if isinstance(url, str) else None
+            if attachment is None:
+                raise invalid_form_body(f"attachment_urls.{n}", "Not a valid attachment URL.", "URL_TYPE_INVALID_URL")
+            refreshed.append({"original": url, "refreshed": fake.cdn.signed_url(attachment)})
+        fake.refreshed_urls.extend(r["refreshed"] for r in refreshed)
+        return json_response({"refreshed_urls": refreshed})
 
     # --- threads -------------------------------------------------------------------------------------
 
