@@ -73,8 +73,13 @@ async def _busy(pid: int, cpu_seconds: float = 0.3) -> None:
 
 
 def _slow_picture() -> bytes:
-    # ~2 s of work: a noisy 2400×1800 PNG re-encoded several times before it fits a small budget.
-    return _encode(_noise((2400, 1800), 7), "PNG", compress_level=1)
+    # ~2 s of work with SLOW_LIMITS: a noisy 4000×3000 PNG, tried as PNG first (its bytes per pixel say it
+    # might fit), then re-encoded as JPEG. (Against a small budget a PNG like it now goes straight to JPEG, in
+    # a fraction of that: too quick to be killed in the middle of.)
+    return _encode(_noise((4000, 3000), 7), "PNG", compress_level=1)
+
+
+SLOW_LIMITS = ImageLimits(data_uri_budget=33_000_000)
 
 
 def _alive(pid: int) -> bool:
@@ -124,7 +129,7 @@ async def test_a_burst_through_the_pool_gives_the_same_answers_as_threads(pool: 
 
 async def test_a_worker_killed_mid_picture_refuses_that_request_and_the_next_one_works(pool: ImagePool) -> None:
     slow = _slow_picture()
-    limits = ImageLimits(data_uri_budget=300_000)
+    limits = SLOW_LIMITS
     await asyncio.wait_for(pool.prepare(_encode(Image.new("RGB", (32, 32)), "PNG"), "warm.png"), 60)
     [victim] = pool.worker_pids()
     files = [("big-scan.png", slow), *_request(4)[:2]]
@@ -151,7 +156,7 @@ async def test_a_worker_killed_mid_picture_refuses_that_request_and_the_next_one
 async def test_with_two_workers_a_killed_one_loses_only_its_own_picture() -> None:
     pool = ImagePool(workers=2)
     try:
-        limits = ImageLimits(data_uri_budget=300_000)
+        limits = SLOW_LIMITS
         slow = _slow_picture()
         burst = asyncio.ensure_future(prepare_images([("left.png", slow), ("right.png", slow)], limits,
                                                      prepare=pool.prepare))
@@ -179,7 +184,7 @@ async def test_close_stops_a_busy_worker_without_waiting_for_its_picture() -> No
     pool = ImagePool(workers=1)
     await asyncio.wait_for(pool.prepare(_encode(Image.new("RGB", (32, 32)), "PNG"), "warm.png"), 60)
     [worker] = pool.worker_pids()
-    busy = asyncio.ensure_future(pool.prepare(_slow_picture(), "big-scan.png", ImageLimits(data_uri_budget=300_000)))
+    busy = asyncio.ensure_future(pool.prepare(_slow_picture(), "big-scan.png", SLOW_LIMITS))
     await asyncio.wait_for(_busy(worker), 60)
 
     await asyncio.wait_for(pool.close(grace=0.1), 30)
@@ -240,3 +245,4 @@ async def _ended(pid: int) -> bool:
                 return True
         await asyncio.sleep(0.1)
     return True
+
