@@ -102,6 +102,9 @@ MESSAGES: dict[str, str] = {
     "card.seed": "seed {seed}",
     "card.total": "{seconds} s in all",
     "card.no_prompt": "(no prompt)",
+    "card.picture_one": "The picture to animate · {seconds} s: {prompt}",
+    "card.picture_start": "Start picture",
+    "card.picture_keyframe": "Keyframe {n}, end of segment {n} ({seconds} s): {prompt}",
     # --- the status card
     "status.marker": "job `{job_id}`",
     "status.accepted": "⏳ Waiting in the queue",

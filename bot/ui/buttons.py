@@ -13,7 +13,7 @@ from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
-from bot.ui.base import ViduView
+from bot.ui.cards import status_card
 from bot.ui.moderators import is_moderator
 from bot.ui.replies import answers_errors
 from bot.ui.status import status_text
@@ -67,18 +67,14 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         if cancelled is None:
             await interaction.response.send_message(t("button.too_late", locale_of(interaction)), ephemeral=True)
             return
-        await interaction.response.edit_message(content=status_text(cancelled), view=None)
+        await interaction.response.edit_message(view=status_card(cancelled, status_text(cancelled)))
         metrics.job_changed(cancelled.state, final=True)
         log.info("job %s: cancelled by user %s", job.id, interaction.user.id)
         await bot.store.delete_inputs(job.id)
         bot.worker.wake()
 
 
-def queue_view(job: Job) -> ViduView | None:
+def queue_buttons(job: Job) -> list[discord.ui.Item[Any]]:
     """Cancel, while the job waits in the bot's queue."""
-    if job.state is not JobState.ACCEPTED:
-        return None
-    view = ViduView(timeout=None)
-    view.add_item(CancelButton(job.id, job.locale))
-    return view
+    return [CancelButton(job.id, job.locale)] if job.state is JobState.ACCEPTED else []
 

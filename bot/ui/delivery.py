@@ -23,8 +23,9 @@ from bot.jobs.states import JobState
 from bot.jobs.steps import REASON_LATE
 from bot.logs import job_ids
 from bot.media.video import fit_video
+from bot.ui.cards import message_text, video_card
 from bot.ui.status import late_text, marker, status_text
-from bot.ui.video_actions import status_view, video_view
+from bot.ui.video_actions import job_status_card, video_buttons
 
 if TYPE_CHECKING:
     from bot.jobs.store import JobStore
@@ -70,8 +71,7 @@ class DiscordJobListener:
         try:
             channel = await self._channel(job.thread_id)
             await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
-                content=status_text(job, queue_position=position, pause=pause), view=status_view(job)
-            )
+                view=job_status_card(job, status_text(job, queue_position=position, pause=pause)))
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
             log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)
 
@@ -117,8 +117,8 @@ class DiscordJobListener:
         for place, message in places:
             try:
                 channel = await self._channel(place)
-                await channel.send(content=message, nonce=nonce or f"vidu-end-{job.id}",
-                                   view=status_view(job) or MISSING, allowed_mentions=_only_requester(job))
+                await channel.send(view=job_status_card(job, message), nonce=nonce or f"vidu-end-{job.id}",
+                                   allowed_mentions=_only_requester(job))
                 return
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.warning("job %s: could not tell its requester it ended in %s (%s %s)", job.id, place,
@@ -170,9 +170,10 @@ class DiscordJobListener:
             if upload is None:
                 content += "\n" + t("delivery.no_preview", job.locale)
         try:
+            file = discord.File(upload, filename=f"{job.id}.mp4") if upload else None
             message = await channel.send(
-                content=content, file=discord.File(upload, filename=f"{job.id}.mp4") if upload else MISSING,
-                nonce=delivery_nonce(job), allowed_mentions=_only_requester(job), view=video_view(job),
+                view=video_card(job, content, file, video_buttons(job)), file=file or MISSING,
+                nonce=delivery_nonce(job), allowed_mentions=_only_requester(job),
             )
         finally:
             if upload is not None and upload != video:
@@ -185,7 +186,7 @@ class DiscordJobListener:
         # The job's language never changes, so the line it was posted with is known exactly.
         needle = t("delivery.ready", job.locale, mention="", marker=marker(job)).strip()
         async for message in thread.history(limit=MARKER_LOOKBACK_MESSAGES):
-            if me is not None and message.author.id == me.id and needle in message.content:
+            if me is not None and message.author.id == me.id and needle in message_text(message):
                 return message.id
         return None
 

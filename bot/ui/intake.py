@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import discord
-from discord.utils import MISSING
 
 from bot import admission, metrics
 from bot.admission import Admission, Ask
@@ -28,13 +27,14 @@ from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
 from bot.media.pool import WorkerLost, image_pool
-from bot.media.storyboard import Panel, panels_for, render_storyboard
+from bot.media.storyboard import Panel, render_storyboard
 from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
 from bot.requests import InputProblem, image_budget, provider_request
-from bot.ui.buttons import queue_view
+from bot.ui.buttons import queue_buttons
+from bot.ui.cards import picture_descriptions, request_card, status_card
 from bot.ui.discord_retry import retrying_unavailable
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED, Refused
@@ -243,15 +243,11 @@ async def start_job(
     admission = admission or await admit(bot, interaction, intake)
     locale = locale_of(interaction)
     thread = await _open_thread(interaction, intake, locale)
-    storyboard = await draw_storyboard(_panels(intake, images))
     server = await bot.store.guild_settings(interaction.guild_id)
     # The server's watermark goes on its multiframe videos (bot/jobs/submit.py adds it at submit).
     mark = server.watermark_position if server.watermark_url and isinstance(intake.params, MultiframeParams) else None
-    card = await retrying_unavailable("posting the request card", lambda: thread.send(
-        content=_request_card(interaction.user, intake, locale, server_mark=mark),
-        file=discord.File(io.BytesIO(storyboard), filename="storyboard.png"),  # (a fresh file for each try)
-        allowed_mentions=discord.AllowedMentions.none(),
-    ))
+    card = await retrying_unavailable("posting the request card", lambda: _post_request_card(  # fresh files each try
+        thread, interaction.user, intake, images, locale, server_mark=mark))
     try:
         job = await bot.store.create_job(
             Job.new(
@@ -281,8 +277,8 @@ async def start_job(
     interaction.extras[JOB_STARTED] = job.id
     try:
         pause = await pause_note(bot.store, job.guild_id)  # submits paused: the card says why from the start
-        status = await thread.send(status_text(job, queue_position=admission.queue_position, pause=pause),
-                                   view=queue_view(job) or MISSING)
+        status = await thread.send(view=status_card(job, status_text(job, queue_position=admission.queue_position,
+                                                                       pause=pause), queue_buttons(job)))
         job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
     except Exception:
         # No status card: the job still runs, is delivered in the thread, and its end pings the member.
@@ -333,16 +329,27 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
     return parent
 
 
-def _request_card(user: discord.abc.User, intake: Intake, locale: str, *, server_mark: str | None = None) -> str:
-    """Who asked, what (the same lines /jobs shows), and the estimated cost."""
+async def _post_request_card(thread: discord.Thread, user: discord.abc.User, intake: Intake,
+                             images: Sequence[CheckedImage], locale: str, *,
+                             server_mark: str | None) -> discord.Message:
+    """Who asked, their pictures as they go to the provider (a media gallery, each described), what they asked
+    (the same lines /jobs shows) and the estimated cost. A picture bigger than this server lets the bot upload
+    is left out of the gallery (the request goes ahead with it all the same)."""
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
-    return "\n".join([t("card.request_by", locale, mention=user.mention),
-                      *request_lines(intake.params, intake.duration_seconds, locale,
-                                     budget=CARD_PROMPT_BUDGET, cost=cost, server_mark=server_mark)])
-
-
-def _panels(intake: Intake, images: Sequence[CheckedImage]) -> list[Panel]:
     p = intake.params
-    if isinstance(p, Img2VideoParams):
-        return [Panel(images[0].data, f"{p.duration} s", p.prompt)]
-    return panels_for([i.data for i in images], list(p.prompts), list(p.durations))
+    durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
+    described = picture_descriptions(locale, list(p.prompts), durations, len(images))
+    limit = thread.guild.filesize_limit
+    pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}"), text)
+                for n, (i, text) in enumerate(zip(images, described, strict=False)) if len(i.data) <= limit]
+    lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,
+                          server_mark=server_mark)
+    card = request_card(t("card.request_by", locale, mention=user.mention), pictures, lines)
+    return await thread.send(view=card, files=[f for f, _ in pictures],
+                             allowed_mentions=discord.AllowedMentions.none())
+
+
+def _extension(mime_type: str) -> str:
+    return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}.get(mime_type, "")
+
+

@@ -23,7 +23,8 @@ from bot.params import Img2VideoParams
 from bot.provider import ProviderError
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
 from bot.ui.base import ViduModal, ViduView
-from bot.ui.buttons import JOB_ID, load_managed_job, queue_view
+from bot.ui.buttons import JOB_ID, load_managed_job, queue_buttons
+from bot.ui.cards import Card, status_card
 from bot.ui.intake import Intake, admit, start_job, validate_request
 from bot.ui.replies import Refused, answers_errors
 
@@ -177,20 +178,32 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
                                     ephemeral=True)
 
 
-def video_view(job: Job) -> ViduView:
-    view = ViduView(timeout=None)
-    view.add_item(RerollButton(job.id, label=t("button.reroll", job.locale)))
-    view.add_item(ExtendButton(job.id, job.locale))
-    return view
+def video_buttons(job: Job) -> list[discord.ui.Item[Any]]:
+    """Under a delivered video: Re-roll and Extend."""
+    return [RerollButton(job.id, label=t("button.reroll", job.locale)), ExtendButton(job.id, job.locale)]
 
 
-def status_view(job: Job) -> ViduView | None:
-    """The buttons under a status card: Cancel while queued; Try again after a failure or a time-out
+def status_buttons(job: Job) -> list[discord.ui.Item[Any]]:
+    """The buttons of a status card: Cancel while queued; Try again after a failure or a time-out
     (the same inputs, which are kept for a while; a refused request would only be refused again)."""
     if job.state in (JobState.FAILED, JobState.EXPIRED):
         # After a charged ending the member already paid once: the button says this one is paid again.
         label = "button.try_again_charged" if job.state in CHARGED_ENDINGS else "button.try_again"
-        view = ViduView(timeout=None)
-        view.add_item(RerollButton(job.id, label=t(label, job.locale)))
-        return view
-    return queue_view(job)
+        return [RerollButton(job.id, label=t(label, job.locale))]
+    return queue_buttons(job)
+
+
+def job_status_card(job: Job, text: str) -> Card:
+    """A job's status card (or its end notice) with the buttons its state offers."""
+    return status_card(job, text, status_buttons(job))
+
+
+def status_view(job: Job) -> ViduView | None:
+    """The status buttons under a text message (/jobs, which answers privately in plain text)."""
+    buttons = status_buttons(job)
+    if not buttons:
+        return None
+    view = ViduView(timeout=None)
+    for button in buttons:
+        view.add_item(button)
+    return view

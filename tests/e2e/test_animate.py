@@ -46,12 +46,12 @@ async def test_animate_delivers_the_video_in_a_thread(
 
     messages = fake_discord.messages(thread)
     card = messages[0]
-    assert "the cat waves" in card.content and card.attachments[0].filename == "storyboard.png"
-    status = next(m for m in messages if "job `" in m.content and m.id != video.id)
-    await fake_discord.wait_for(lambda: "Done" in fake_discord.message(status.id).content, timeout=10,
-                                what="the status card to say Done", seen=lambda: status.content)
+    assert "the cat waves" in card.text() and card.filenames == ["picture-00.png"]
+    status = next(m for m in messages if "job `" in m.text() and m.id != video.id)
+    await fake_discord.wait_for(lambda: "Done" in fake_discord.message(status.id).text(), timeout=10,
+                                what="the status card to say Done", seen=lambda: status.text())
     answer = await private_answer(fake_discord, ix)
-    assert f"<#{thread.id}>" in answer.content
+    assert f"<#{thread.id}>" in answer.text()
     assert answer.ephemeral and answer.visible_to == world.alice.id
 
 
@@ -60,7 +60,7 @@ async def private_answer(fake: FakeDiscord, ix: InteractionRecord, timeout: floa
 
     def probe() -> SentMessage | None:
         ids = [i for i in [ix.original_message_id, *ix.followup_ids] if i]
-        return next((fake.message(i) for i in ids if fake.message(i).content and not fake.message(i).loading), None)
+        return next((fake.message(i) for i in ids if fake.message(i).text() and not fake.message(i).loading), None)
 
     return await fake.wait_for(probe, timeout=timeout, what="the private answer", seen=lambda: str(ix.responses))
 
@@ -87,7 +87,7 @@ async def test_keyframes_with_per_segment_settings_become_one_video(
     assert task.body["resolution"] == "540p"
     assert task.body["image_settings"][1]["key_image"].startswith("data:image/jpeg")
     card = fake_discord.messages(thread)[0]
-    assert "10 s in all" in card.content and "walks in" in card.content
+    assert "10 s in all" in card.text() and "walks in" in card.text()
 
 
 async def test_keyframes_with_nine_frames(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
@@ -154,8 +154,8 @@ async def test_bad_input_gets_one_private_message_listing_each_problem_and_sends
     ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
     answer = await private_answer(fake_discord, ix)
     assert answer.ephemeral and answer.visible_to == world.alice.id
-    assert "wide.png: 9:1 is wider than 4:1" in answer.content
-    assert "notes.jpg:" in answer.content
+    assert "wide.png: 9:1 is wider than 4:1" in answer.text()
+    assert "notes.jpg:" in answer.text()
     assert provider.requests_to("submit") == []
     assert fake_discord.threads(world.general) == []
 
@@ -169,7 +169,7 @@ async def test_a_video_attached_as_a_keyframe_is_refused_from_its_metadata_witho
                "frame2": Upload("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(64))}
     ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
     answer = await private_answer(fake_discord, ix)
-    assert "clip.mp4: Discord says this is video/mp4, not a picture" in answer.content, answer.content
+    assert "clip.mp4: Discord says this is video/mp4, not a picture" in answer.text(), answer.text()
     assert len(fake_discord.cdn.downloads) == 2  # the two pictures, never the video
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
 
@@ -196,12 +196,12 @@ async def test_a_refused_prompt_shows_the_reason_in_the_thread(
     await fake_discord.slash(world.alice, "animate", channel=world.general,
                              options={"image": Upload("a.png", png()), "prompt": "something forbidden"})
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    status = await fake_discord.wait_for_message(thread, lambda m: "Refused" in m.content, timeout=20)
-    assert "Why:" in status.content and "Nothing was counted" in status.content
+    status = await fake_discord.wait_for_message(thread, lambda m: "Refused" in m.text(), timeout=20)
+    assert "Why:" in status.text() and "Nothing was counted" in status.text()
     assert provider.tasks == {}
     # An edited card notifies nobody: a new message pings the member, once.
     pinged = [m for m in fake_discord.messages(thread) if world.alice.id in m.mentions]
-    assert len(pinged) == 1 and "Refused" in pinged[0].content and "Why:" in pinged[0].content
+    assert len(pinged) == 1 and "Refused" in pinged[0].text() and "Why:" in pinged[0].text()
 
 
 async def test_private_true_answers_in_a_private_thread(
@@ -215,7 +215,7 @@ async def test_private_true_answers_in_a_private_thread(
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     assert thread.type == 12 and thread.auto_archive_duration == 10080  # a week: off-peak jobs take 48 h
     assert world.alice.id in thread.thread_member_ids
-    assert not any("secret plan" in m.content for m in fake_discord.messages(world.general))
+    assert not any("secret plan" in m.text() for m in fake_discord.messages(world.general))
 
 
 async def test_a_command_in_a_thread_answers_in_that_thread(
@@ -245,7 +245,7 @@ async def test_a_job_finishing_after_20_minutes_is_delivered_with_the_bot_token(
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "slow one"})
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    await fake_discord.wait_for_message(thread, lambda m: "Generating" in m.content or "Sending" in m.content,
+    await fake_discord.wait_for_message(thread, lambda m: "Generating" in m.text() or "Sending" in m.text(),
                                         timeout=15)
     fake_discord.clock.advance(20 * 60)  # the interaction token is now dead (15 minutes)
     provider.advance(20 * 60 + 5)
@@ -264,9 +264,9 @@ async def test_a_video_over_the_upload_limit_is_fitted_and_linked(
     await fake_discord.slash(world.alice, "animate", channel=world.general,
                              options={"image": Upload("a.png", png()), "prompt": "huge"})
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    posted = await fake_discord.wait_for_message(thread, lambda m: "your video is ready" in m.content, timeout=60)
-    assert "Full quality (12 MB" in posted.content and "download" in posted.content
-    assert "valid until" in posted.content
+    posted = await fake_discord.wait_for_message(thread, lambda m: "your video is ready" in m.text(), timeout=60)
+    assert "Full quality (12 MB" in posted.text() and "download" in posted.text()
+    assert "valid until" in posted.text()
     if posted.attachments:  # ffmpeg was there: a smaller copy to watch in Discord
         assert posted.attachments[0].size <= 10 * 1024 * 1024
 
@@ -287,15 +287,15 @@ async def test_a_database_that_does_not_answer_gives_the_member_an_error_id_and_
         answer = await private_answer(fake_discord, ix, timeout=40)
     finally:
         locker.close()
-    error_id = re.search(r"error id `([0-9a-f]{8})`", answer.content)
-    assert error_id, answer.content
-    assert "database is unavailable" in answer.content and "nothing was charged" in answer.content
+    error_id = re.search(r"error id `([0-9a-f]{8})`", answer.text())
+    assert error_id, answer.text()
+    assert "database is unavailable" in answer.text() and "nothing was charged" in answer.text()
     logged = await bot.wait_for_line(f"error {error_id[1]} in /animate", timeout=10)
     assert "(OperationalError)" in logged  # what failed is in the log, not the chat
-    assert "database is locked" not in answer.content
+    assert "database is locked" not in answer.text()
     # The thread opened for it says it never started (no status card waits there forever); nothing was sent.
     (thread,) = fake_discord.threads(world.general)
-    said = [m.content for m in fake_discord.messages(thread)]
+    said = [m.text() for m in fake_discord.messages(thread)]
     assert said[-1].startswith("Not started: the request could not be saved"), said
     assert not any("job `" in line for line in said)
     assert provider.requests_to("submit") == []
@@ -309,10 +309,10 @@ async def test_a_503_from_discord_while_opening_the_thread_is_tried_again_not_to
     fake_discord.fail_next("POST /channels/*/messages", status=503, times=2)  # the starter, then the card
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "through the storm"})
-    assert "on its way" in (await private_answer(fake_discord, ix, timeout=30)).content
+    assert "on its way" in (await private_answer(fake_discord, ix, timeout=30)).text()
     (thread,) = fake_discord.threads(world.general)
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     starters = [m for m in fake_discord.messages(world.general) if not m.ephemeral]
     assert len(starters) == 1  # tried again, posted once
-    assert sum("through the storm" in m.content for m in fake_discord.messages(thread)) == 1
+    assert sum("through the storm" in m.text() for m in fake_discord.messages(thread)) == 1
     assert bot.output.count("Discord answered 503") == 2

@@ -46,9 +46,9 @@ async def test_a_moderators_watermark_reaches_the_provider_with_a_refreshed_link
                                position="top_right")
     assert "Watermark on keyframes videos: the picture in the mod-log, top right" in said
     kept = await fake_discord.wait_for_message(modlog, lambda m: bool(m.attachments), timeout=10)
-    assert "watermark" in kept.content
-    record = await fake_discord.wait_for_message(modlog, lambda m: "config watermark" in m.content, timeout=10)
-    assert "none → a picture, top_right" in record.content
+    assert "watermark" in kept.text()
+    record = await fake_discord.wait_for_message(modlog, lambda m: "config watermark" in m.text(), timeout=10)
+    assert "none → a picture, top_right" in record.text()
     assert "config.watermark" in await run(fake_discord, world.mod, "mod audit")
 
     fake_discord.clock.advance(2 * DAY)  # the link the bot stored has expired by the time a member asks
@@ -59,7 +59,7 @@ async def test_a_moderators_watermark_reaches_the_provider_with_a_refreshed_link
     # A link Discord refreshed for this submit (the strict fake provider fetched it: the stored one is dead).
     assert task.body["wm_url"] in fake_discord.refreshed_urls
     assert f"/{kept.attachments[0].id}/" in task.body["wm_url"]  # the picture the bot kept in the mod-log
-    assert "server watermark (top right)" in messages[0].content  # the request card
+    assert "server watermark (top right)" in messages[0].text()  # the request card
 
 
 async def test_a_picture_that_fails_the_checks_is_refused_by_name_and_nothing_is_stored(
@@ -104,12 +104,12 @@ async def test_a_cleared_watermark_is_no_longer_sent(
     await set_watermark(fake_discord, image=Upload("logo.png", png()))
     cleared = await run(fake_discord, world.mod, "config watermark")
     assert "Watermark on keyframes videos: none" in cleared
-    await fake_discord.wait_for_message(modlog, lambda m: "a picture, bottom_left → none" in m.content, timeout=10)
+    await fake_discord.wait_for_message(modlog, lambda m: "a picture, bottom_left → none" in m.text(), timeout=10)
 
     _, messages = await keyframes(fake_discord)
     (task,) = provider.tasks.values()
     assert task.body["watermark"] is False and "wm_url" not in task.body and "wm_position" not in task.body
-    assert "server watermark" not in messages[0].content
+    assert "server watermark" not in messages[0].text()
 
 
 async def test_a_watermark_discord_will_not_refresh_is_left_off_and_the_card_and_mod_log_say_so(
@@ -126,6 +126,6 @@ async def test_a_watermark_discord_will_not_refresh_is_left_off_and_the_card_and
     (task,) = provider.tasks.values()
     assert task.body["watermark"] is False and "wm_url" not in task.body
     assert not fake_discord.refreshed_urls
-    await fake_discord.wait_for_message(modlog, lambda m: "was sent without it" in m.content, timeout=10)
-    status_card = next(m for m in fake_discord.messages(thread) if "job `" in m.content)
-    assert "could not be fetched from Discord, so this video was sent without it" in status_card.content
+    await fake_discord.wait_for_message(modlog, lambda m: "was sent without it" in m.text(), timeout=10)
+    status_card = next(m for m in fake_discord.messages(thread) if "job `" in m.text())
+    assert "could not be fetched from Discord, so this video was sent without it" in status_card.text()

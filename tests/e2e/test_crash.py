@@ -17,7 +17,7 @@ async def _ask(fake: FakeDiscord, prompt: str = "crash test") -> FakeChannel:
     await fake.slash(world.alice, "animate", channel=world.general,
                      options={"image": Upload("a.png", png()), "prompt": prompt})
     thread = await fake.wait_for_thread(world.general, timeout=15)
-    await fake.wait_for_message(thread, lambda m: "job `" in m.content, timeout=15)  # the status card
+    await fake.wait_for_message(thread, lambda m: "job `" in m.text(), timeout=15)  # the status card
     return thread
 
 
@@ -27,7 +27,7 @@ async def _crash(bot: BotProcess) -> None:
 
 async def _exactly_one_video(fake: FakeDiscord, thread: FakeChannel) -> None:
     await fake.wait_for_message(thread, _is_video, timeout=30)
-    await fake.wait_for(lambda: any("Done" in m.content for m in fake.messages(thread)) or None, timeout=15,
+    await fake.wait_for(lambda: any("Done" in m.text() for m in fake.messages(thread)) or None, timeout=15,
                         what="the status card to say Done", seen=lambda: fake.describe_messages(fake.messages(thread)))
     assert len([m for m in fake.messages(thread) if _is_video(m)]) == 1
 
@@ -53,9 +53,9 @@ async def test_killed_after_submit_before_the_task_id_is_stored(
     await eventually(lambda: provider.tasks, timeout=15, what="the task")
     await _crash(bot)
     await start_bot()
-    card = await fake_discord.wait_for_message(thread, lambda m: "Unknown whether the job started" in m.content,
+    card = await fake_discord.wait_for_message(thread, lambda m: "Unknown whether the job started" in m.text(),
                                                timeout=20)
-    assert "not sent again" in card.content
+    assert "not sent again" in card.text()
     assert len(provider.tasks) == 1
     assert len(provider.requests_to("submit")) == 1  # never submitted twice
     assert not any(_is_video(m) for m in fake_discord.messages(thread))

@@ -65,26 +65,26 @@ async def test_a_chinese_member_gets_a_bad_picture_refused_in_chinese(
                                            "prompt": "猫在挥手"})
     answer = await private_answer(fake_discord, ix)
     assert answer.ephemeral and answer.visible_to == world.bob.id
-    assert answer.content.startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
-    assert "• notes.png：这不是图片" in answer.content
+    assert answer.text().startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
+    assert "• notes.png：这不是图片" in answer.text()
     assert provider.requests_to("submit") == []
     # The same mistake from an English-speaking member reads as before.
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("notes.png", b"plain text, not a picture"),
                                            "prompt": "the cat waves"})
     answer = await private_answer(fake_discord, ix)
-    assert answer.content.startswith("Nothing was sent and nothing was charged. Please fix this and try again:")
-    assert not CJK.search(answer.content)
+    assert answer.text().startswith("Nothing was sent and nothing was charged. Please fix this and try again:")
+    assert not CJK.search(answer.text())
     # What a member typed wrong is explained in their language too, field and all.
     frames = {"start": Upload("s.png", png()), "frame1": Upload("a.png", png()), "frame2": Upload("b.png", png())}
     ix = await fake_discord.slash(world.bob, "keyframes", channel=world.general,
                                   options={**frames, "durations": "4,5,6"})
     answer = await private_answer(fake_discord, ix)
-    assert "• 时长：2 个片段给了 3 个时长（请只给一个，或每个片段一个）" in answer.content, answer.content
+    assert "• 时长：2 个片段给了 3 个时长（请只给一个，或每个片段一个）" in answer.text(), answer.text()
     ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general,
                                   options={**frames, "durations": "4,5,6"})
     answer = await private_answer(fake_discord, ix)
-    assert "• durations: 3 durations given for 2 segments (give one, or one per segment)" in answer.content
+    assert "• durations: 3 durations given for 2 segments (give one, or one per segment)" in answer.text()
 
 
 async def test_a_chinese_member_sees_chinese_cards_and_delivery(
@@ -97,19 +97,19 @@ async def test_a_chinese_member_sees_chinese_cards_and_delivery(
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     video = await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     answer = await private_answer(fake_discord, ix)
-    assert answer.content.startswith("你的视频正在制作中：任务 `") and f"<#{thread.id}>" in answer.content
+    assert answer.text().startswith("你的视频正在制作中：任务 `") and f"<#{thread.id}>" in answer.text()
 
     card, status = fake_discord.messages(thread)[:2]
-    assert card.content.startswith(f"**<@{world.bob.id}> 的请求**")
-    assert "4 秒" in card.content and "运动幅度 auto" in card.content
-    await fake_discord.wait_for(lambda: "✅ 完成" in fake_discord.message(status.id).content, timeout=10,
-                                what="the status card to say 完成 (done)", seen=lambda: status.content)
-    assert "任务 `" in fake_discord.message(status.id).content
-    assert video.content.startswith(f"<@{world.bob.id}> 你的视频好了 · 任务 `")
+    assert card.text().startswith(f"**<@{world.bob.id}> 的请求**")
+    assert "4 秒" in card.text() and "运动幅度 auto" in card.text()
+    await fake_discord.wait_for(lambda: "✅ 完成" in fake_discord.message(status.id).text(), timeout=10,
+                                what="the status card to say 完成 (done)", seen=lambda: status.text())
+    assert "任务 `" in fake_discord.message(status.id).text()
+    assert video.text().startswith(f"<@{world.bob.id}> 你的视频好了 · 任务 `")
     buttons = [c["label"] for row in video.components for c in row["components"]]
     assert buttons == ["重新生成", "延长"]
     starter = fake_discord.messages(world.general)[-1]
-    assert "正在制作视频" in starter.content
+    assert "正在制作视频" in starter.text()
 
 
 async def test_a_refusal_by_the_provider_is_explained_in_chinese_with_the_provider_words(
@@ -120,10 +120,10 @@ async def test_a_refusal_by_the_provider_is_explained_in_chinese_with_the_provid
     await fake_discord.slash(world.bob, "animate", channel=world.general,
                              options={"image": Upload("a.png", png()), "prompt": "something forbidden"})
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    status = await fake_discord.wait_for_message(thread, lambda m: "被视频服务拒绝" in m.content, timeout=20)
-    why = next(line for line in status.content.splitlines() if line.startswith("原因："))
+    status = await fake_discord.wait_for_message(thread, lambda m: "被视频服务拒绝" in m.text(), timeout=20)
+    why = next(line for line in status.text().splitlines() if line.startswith("原因："))
     assert len(why) > len("原因：")  # the provider's own text, as it was given
-    assert "没有计入你的配额。" in status.content
+    assert "没有计入你的配额。" in status.text()
 
 
 async def test_a_quota_refusal_is_in_the_member_language(
@@ -137,11 +137,11 @@ async def test_a_quota_refusal_is_in_the_member_language(
     ix = await fake_discord.slash(world.bob, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "猫"})
     answer = await private_answer(fake_discord, ix)
-    assert answer.content.startswith("这会超出你的每日限制（每天 0 个视频）：已用 0/0 个视频。")
+    assert answer.text().startswith("这会超出你的每日限制（每天 0 个视频）：已用 0/0 个视频。")
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "cat"})
     answer = await private_answer(fake_discord, ix)
-    assert answer.content.startswith("This would go over your daily limit (0 videos per day): 0 of 0 videos used.")
+    assert answer.text().startswith("This would go over your daily limit (0 videos per day): 0 of 0 videos used.")
     assert provider.requests_to("submit") == []
 
 
@@ -156,13 +156,13 @@ async def test_help_answers_in_each_member_language_with_the_picture(
         answers[member.locale] = await private_answer(fake_discord, ix)
     english, chinese = answers["en-US"], answers["zh-CN"]
     for answer in (english, chinese):
-        assert answer.ephemeral and len(answer.content) <= 2000
+        assert answer.ephemeral and len(answer.text()) <= 2000
         (picture,) = answer.attachments
         assert picture.filename == "keyframes-to-segments.png" and picture.content[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "`/animate`" in english.content and "strictly between 1:4 and 4:1" in english.content
-    assert "No limits are set in this server." in english.content and not CJK.search(english.content)
-    assert "`/图生视频`" in chinese.content and "严格介于 1:4 和 4:1 之间" in chinese.content
-    assert "此服务器没有设置任何限制。" in chinese.content
+    assert "`/animate`" in english.text() and "strictly between 1:4 and 4:1" in english.text()
+    assert "No limits are set in this server." in english.text() and not CJK.search(english.text())
+    assert "`/图生视频`" in chinese.text() and "严格介于 1:4 和 4:1 之间" in chinese.text()
+    assert "此服务器没有设置任何限制。" in chinese.text()
 
 
 async def private_answer_or_response(fake: FakeDiscord, ix: Any) -> str:
@@ -223,14 +223,14 @@ async def test_a_chinese_member_uses_the_storyboard_form_and_the_message_menu_in
     wrong = await fake_discord.submit_modal(world.bob, opened_by=opened, values={
         "frames": frames, "prompts": "一\n二\n三", "durations": "4,5", "resolution": ["720p"]})
     refusal = await private_answer(fake_discord, wrong)
-    assert refusal.content.startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
-    assert "• 提示词: 2 个片段给了 3 行提示词（请只写一行，或每个片段一行）" in refusal.content
+    assert refusal.text().startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
+    assert "• 提示词: 2 个片段给了 3 行提示词（请只写一行，或每个片段一行）" in refusal.text()
 
     opened = await open_form()
     submit = await fake_discord.submit_modal(world.bob, opened_by=opened, values={
         "frames": frames, "prompts": "走进来\n坐下", "durations": "4,6", "resolution": ["540p"]})
     preview = await private_answer(fake_discord, submit)
-    assert preview.content.startswith(
+    assert preview.text().startswith(
         "**预览：尚未发送，也未扣除额度**\n1. 4 秒 — 走进来\n2. 6 秒 — 坐下\n3 帧 · 共 10 秒")
     labels = sorted(c["label"] for row in preview.components for c in row["components"])
     assert labels == ["取消", "开始"]

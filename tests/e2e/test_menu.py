@@ -40,7 +40,7 @@ async def test_one_picture_asks_for_a_prompt_and_makes_a_video(
     answer = await private_answer(fake_discord, submit)
     assert submit.responses[0].type == 5
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    assert f"<#{thread.id}>" in answer.content and answer.visible_to == world.alice.id
+    assert f"<#{thread.id}>" in answer.text() and answer.visible_to == world.alice.id
     video = await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     assert video.mentions == [world.alice.id]  # the member who asked, not the author of the message
     (task,) = provider.tasks.values()
@@ -62,7 +62,7 @@ async def test_three_pictures_ask_for_segments_and_keep_attachment_order(
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     answer = await private_answer(fake_discord, submit)
-    assert f"<#{thread.id}>" in answer.content
+    assert f"<#{thread.id}>" in answer.text()
     (task,) = provider.tasks.values()
     body = task.body
     assert task.endpoint.endswith("multiframe") and body["resolution"] == "720p"
@@ -113,8 +113,8 @@ async def test_bad_fields_and_a_bad_picture_are_listed_together(
     submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
         "prompt": "waves", "duration": "12"})
     answer = await private_answer(fake_discord, submit)
-    assert "duration: '12' is not a whole number of seconds from 1 to 10" in answer.content
-    assert "wide.png: 9:1 is wider than 4:1" in answer.content
+    assert "duration: '12' is not a whole number of seconds from 1 to 10" in answer.text()
+    assert "wide.png: 9:1 is wider than 4:1" in answer.text()
     assert answer.visible_to == world.alice.id
     assert provider.requests_to("submit") == []
     assert fake_discord.threads(world.general) == []
@@ -129,9 +129,9 @@ async def test_a_member_with_a_used_up_quota_is_refused_before_the_pictures_are_
     one = await open_menu(fake_discord, [Upload("cat.png", png())])
     submit = await fake_discord.submit_modal(world.alice, opened_by=one, values={
         "prompt": "the cat jumps", "duration": "4", "resolution": ["720p"]})
-    assert "your daily limit" in (await private_answer(fake_discord, submit)).content
+    assert "your daily limit" in (await private_answer(fake_discord, submit)).text()
     three = await open_menu(fake_discord, [Upload(f"{n}.png", png()) for n in range(3)])
     submit = await fake_discord.submit_modal(world.alice, opened_by=three, values={
         "prompts": "a\nb", "durations": "3,3", "resolution": ["720p"]})
-    assert "your daily limit" in (await private_answer(fake_discord, submit)).content
+    assert "your daily limit" in (await private_answer(fake_discord, submit)).text()
     assert fake_discord.cdn.downloads == [] and provider.requests_to("submit") == []

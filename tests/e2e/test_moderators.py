@@ -18,7 +18,7 @@ async def answer_of(fake: FakeDiscord, ix: InteractionRecord) -> str:
     await fake.wait_for(lambda: ix.responses or None, timeout=10, what="an answer", seen=lambda: "")
     if ix.responses[0].type == 4:
         return str((ix.responses[0].data or {}).get("content", ""))
-    return (await private_answer(fake, ix)).content
+    return (await private_answer(fake, ix)).text()
 
 
 async def run(fake: FakeDiscord, who: Any, command: str, **options: Any) -> str:
@@ -82,7 +82,7 @@ async def test_a_failed_job_gives_the_quota_back(fake_discord: FakeDiscord, prov
     provider.plan_next_task(fail_reason="internal error")
     await animate(fake_discord, world.alice)
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
-    await fake_discord.wait_for_message(thread, lambda m: "Failed" in m.content, timeout=30)
+    await fake_discord.wait_for_message(thread, lambda m: "Failed" in m.text(), timeout=30)
     assert "1 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
 
 
@@ -207,8 +207,8 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
     # The worker submits in the background: wait for the calm lake, then check nothing else went.
     await eventually(lambda: provider.requests_to("submit"), timeout=15, what="the calm lake's submit")
     assert len(provider.requests_to("submit")) == 1  # only the calm lake reached the provider
-    log = await fake_discord.wait_for_message(modlog, lambda m: "blocklist" in m.content, timeout=10)
-    assert world.mod.mention in log.content and "allowed → refused" in log.content
+    log = await fake_discord.wait_for_message(modlog, lambda m: "blocklist" in m.text(), timeout=10)
+    assert world.mod.mention in log.text() and "allowed → refused" in log.text()
     audit = await run(fake_discord, world.mod, "mod audit")
     for action in ("config.modlog_channel_id", "mod.blocklist", "mod.block", "config.timezone"):
         assert action in audit
@@ -233,6 +233,6 @@ async def test_usage_chart(fake_discord: FakeDiscord, provider: FakeProvider, st
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     ix = await fake_discord.slash(world.mod, "quota usage", channel=world.general, options={"period": "week"})
     answer = await private_answer(fake_discord, ix)
-    assert f"{world.alice.mention}: 1 videos, 4 s" in answer.content
+    assert f"{world.alice.mention}: 1 videos, 4 s" in answer.text()
     assert answer.attachments[0].filename == "usage.png"
     assert answer.attachments[0].content.startswith(b"\x89PNG")

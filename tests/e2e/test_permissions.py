@@ -63,7 +63,7 @@ async def test_a_thread_deleted_while_the_video_is_made_gets_it_in_the_channel_a
 
     video = await fake_discord.wait_for_message(world.general, _is_video, timeout=30)
     assert video.mentions == [world.alice.id]
-    assert f"I can no longer post in its thread <#{thread.id}>" in video.content
+    assert f"I can no longer post in its thread <#{thread.id}>" in video.text()
     assert len([m for m in fake_discord.messages(world.general) if _is_video(m)]) == 1
     listing = await until_answer(fake_discord, world.alice, "jobs", "✅ Done")
     assert f"<#{world.general.id}>" in listing  # the job's link leads to its video, not the deleted thread
@@ -81,8 +81,8 @@ async def test_a_job_failing_after_its_thread_was_deleted_is_reported_in_the_cha
     await fake_discord.delete_channel(thread)
     provider.advance(3600)
 
-    told = await fake_discord.wait_for_message(world.general, lambda m: "GPU node crashed" in m.content, timeout=30)
-    assert told.mentions == [world.alice.id] and f"its thread <#{thread.id}>" in told.content
+    told = await fake_discord.wait_for_message(world.general, lambda m: "GPU node crashed" in m.text(), timeout=30)
+    assert told.mentions == [world.alice.id] and f"its thread <#{thread.id}>" in told.text()
     assert any(c.startswith("vidu:reroll:") for c in told.custom_ids())  # Try again works from here too
 
 
@@ -127,9 +127,9 @@ async def test_a_private_request_in_a_public_thread_gets_a_private_thread_beside
     private = await fake_discord.wait_for_thread(world.general, lambda c: c.type == PRIVATE_THREAD, timeout=15)
     await fake_discord.wait_for_message(private, _is_video, timeout=30)
     assert world.alice.id in private.thread_member_ids
-    assert any("my secret garden" in m.content for m in fake_discord.messages(private))
+    assert any("my secret garden" in m.text() for m in fake_discord.messages(private))
     assert everyones(public) == seen_in_public  # nothing of it in the thread everyone reads
-    assert not any("my secret garden" in fake_discord.message(i).content for i in everyones(world.general))
+    assert not any("my secret garden" in fake_discord.message(i).text() for i in everyones(world.general))
     assert answer_visible_only_to_alice(fake_discord, ix, world.alice.id)
 
 
@@ -150,7 +150,7 @@ async def test_try_again_on_a_private_job_pressed_in_a_public_thread_stays_priva
         "image": Upload("s.png", png()), "prompt": "my secret garden", "private": True})
     assert "on its way" in await answer_of(fake_discord, ix)
     secret = await fake_discord.wait_for_thread(world.general, lambda c: c.type == PRIVATE_THREAD, timeout=15)
-    failed = await fake_discord.wait_for_message(secret, lambda m: "Failed" in m.content, timeout=30)
+    failed = await fake_discord.wait_for_message(secret, lambda m: "Failed" in m.text(), timeout=30)
     (retry_id,) = [c for c in failed.custom_ids() if c.startswith("vidu:reroll:")]
     job_id = retry_id.removeprefix("vidu:reroll:")
 
@@ -170,9 +170,9 @@ async def test_try_again_on_a_private_job_pressed_in_a_public_thread_stays_priva
     retried = await fake_discord.wait_for_thread(
         world.general, lambda c: c.type == PRIVATE_THREAD and c.id != secret.id, timeout=15)
     await fake_discord.wait_for_message(retried, _is_video, timeout=30)
-    assert any("my secret garden" in m.content for m in fake_discord.messages(retried))
+    assert any("my secret garden" in m.text() for m in fake_discord.messages(retried))
     assert [m.id for m in fake_discord.messages(public) if not m.ephemeral] == seen_in_public
-    assert not any("my secret garden" in m.content for m in fake_discord.messages(world.general))
+    assert not any("my secret garden" in m.text() for m in fake_discord.messages(world.general))
 
 
 async def test_a_private_request_in_a_forum_post_is_refused_before_its_picture_is_read(

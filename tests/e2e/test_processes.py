@@ -75,7 +75,7 @@ async def ask(cluster: Cluster, server: TestServer, prompt: str) -> FakeChannel:
     thread = await fake.wait_for(
         lambda: next((t for t in fake.threads(server.general) if t.id not in known), None),
         timeout=20, what=f"a thread for {prompt!r}", seen=lambda: str(fake.threads(server.general)))
-    await fake.wait_for_message(thread, lambda m: "job `" in m.content, timeout=20)
+    await fake.wait_for_message(thread, lambda m: "job `" in m.text(), timeout=20)
     return thread
 
 
@@ -102,7 +102,7 @@ async def test_a_killed_process_hands_its_job_to_another_and_nothing_happens_twi
         threads = [first, *others]
         for thread in threads:
             await fake.wait_for(
-                lambda thread=thread: any("Done" in m.content for m in fake.messages(thread)) or None,
+                lambda thread=thread: any("Done" in m.text() for m in fake.messages(thread)) or None,
                 timeout=60, what=f"the status card in {thread.name} to say Done",
                 seen=lambda thread=thread: fake.describe_messages(fake.messages(thread)))
         for thread in threads:

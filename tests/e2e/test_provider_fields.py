@@ -27,7 +27,7 @@ async def test_animate_sends_the_voice_and_the_watermark_and_the_card_shows_them
     (task,) = provider.tasks.values()
     assert task.body["voice_id"] == "narrator_en_01" and task.body["watermark"] is True
     card = fake_discord.messages(thread)[0]
-    assert "voice narrator\\_en\\_01" in card.content and "watermark" in card.content
+    assert "voice narrator\\_en\\_01" in card.text() and "watermark" in card.text()
 
 
 async def test_animate_without_them_sends_no_voice_and_no_watermark(
@@ -49,8 +49,8 @@ async def test_a_multiframe_task_carries_its_job_id(
     await start_bot()
     thread, _ = await keyframes(fake_discord)
 
-    status = next(m for m in fake_discord.messages(thread) if re.search(r"job `\w+`", m.content))
-    job_id = re.search(r"job `(\w+)`", status.content).group(1)  # type: ignore[union-attr]
+    status = next(m for m in fake_discord.messages(thread) if re.search(r"job `\w+`", m.text()))
+    job_id = re.search(r"job `(\w+)`", status.text()).group(1)  # type: ignore[union-attr]
     (task,) = provider.tasks.values()
     assert json.loads(task.body["meta_data"]) == {"job_id": job_id}
     assert job_id in task.body["payload"]

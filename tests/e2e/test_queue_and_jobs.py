@@ -21,7 +21,7 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
                                   options={"image": Upload("b.png", png()), "prompt": "second"})
     await private_answer(fake_discord, ix)
     second = next(t for t in fake_discord.threads(world.general) if t.name == "second")
-    card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.content, timeout=10)
+    card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.text(), timeout=10)
     (cancel,) = [c for c in card.custom_ids() if c.startswith("vidu:cancel:")]
 
     refused = await fake_discord.press_button(world.bob, card, cancel)
@@ -30,9 +30,9 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
     assert "只有发起这个视频的成员或管理员" in (answer[0].data or {}).get("content", "")  # bob reads zh-CN
 
     await fake_discord.press_button(world.alice, card, cancel)
-    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).content or None,
+    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).text() or None,
                                 timeout=10, what="the card to say Cancelled",
-                                seen=lambda: fake_discord.message(card.id).content)
+                                seen=lambda: fake_discord.message(card.id).text())
     assert fake_discord.message(card.id).custom_ids() == []  # the button is gone
     await eventually(lambda: provider.requests_to("submit"), timeout=15, what="the first job's submit")
     assert len(provider.requests_to("submit")) == 1  # the cancelled job was never sent
@@ -48,7 +48,7 @@ async def test_jobs_lists_my_jobs_and_shows_one_in_detail_but_not_to_others(
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     await fake_discord.wait_for(  # the status card is edited once the delivery is recorded
-        lambda: any("Done" in m.content for m in fake_discord.messages(thread)) or None, timeout=10,
+        lambda: any("Done" in m.text() for m in fake_discord.messages(thread)) or None, timeout=10,
         what="Done", seen=lambda: fake_discord.describe_messages(fake_discord.messages(thread)))
 
     listing = await fake_discord.slash(world.alice, "jobs", channel=world.general)
@@ -92,16 +92,16 @@ async def test_a_jobs_detail_shows_what_was_asked_as_the_request_card_does(
         ("keyframes", {**frames, "prompts": "walks in | sits down", "durations": "3,4"}),
     ):
         ix = await fake_discord.slash(world.alice, command, channel=world.general, options=options)
-        answer = (await private_answer(fake_discord, ix)).content
+        answer = (await private_answer(fake_discord, ix)).text()
         thread_id = int(answer.split("<#")[1].split(">")[0])
-        card = await fake_discord.wait_for_message(thread_id, lambda m: "Request by" in m.content, timeout=15)
+        card = await fake_discord.wait_for_message(thread_id, lambda m: "Request by" in m.text(), timeout=15)
         job_id = answer.split("`")[1]
         detail = await fake_discord.slash(world.alice, "jobs", channel=world.general, options={"job": job_id})
         await fake_discord.wait_for(lambda d=detail: d.responses or None, timeout=10, what="/jobs id",
                                     seen=lambda: "")
         shown = str((detail.responses[0].data or {})["content"]).splitlines()
-        *asked, settings = card.content.splitlines()[1:]
+        *asked, settings = card.text().splitlines()[1:]
         settings, cost = settings.rsplit(" · ", 1)
-        assert cost.startswith("about $"), card.content
+        assert cost.startswith("about $"), card.text()
         start = shown.index(asked[0])
-        assert shown[start:start + len(asked) + 1] == [*asked, settings], (card.content, shown)
+        assert shown[start:start + len(asked) + 1] == [*asked, settings], (card.text(), shown)

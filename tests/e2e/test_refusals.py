@@ -23,14 +23,14 @@ async def only_answer(fake: FakeDiscord, ix: InteractionRecord, member: FakeMemb
 
     def told() -> list[SentMessage]:
         ids = [i for i in [ix.original_message_id, *ix.followup_ids] if i]
-        return [fake.message(i) for i in ids if fake.message(i).content and not fake.message(i).loading]
+        return [fake.message(i) for i in ids if fake.message(i).text() and not fake.message(i).loading]
 
     await fake.wait_for(lambda: told() or None, timeout=15, what="an answer", seen=lambda: str(ix.responses))
     await asyncio.sleep(UNANSWERED_AFTER_SECONDS + 0.5)
     assert len(ix.responses) == 1, ix.responses
     (answer,) = told()
     assert answer.ephemeral and answer.visible_to == member.id
-    assert not any(word in answer.content for word in ("error id", "错误编号", "no longer active", "已失效"))
+    assert not any(word in answer.text() for word in ("error id", "错误编号", "no longer active", "已失效"))
     assert [r for r in fake.requests if r[1].endswith("/callback") and r[2] >= 400] == []
     return answer
 
@@ -45,7 +45,7 @@ async def test_a_refused_re_roll_is_answered_privately_once(
     assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.alice)
     pressed = await fake_discord.press_button(world.alice, video, _button(video, "vidu:reroll:"))
     answer = await only_answer(fake_discord, pressed, world.alice)
-    assert "paused your video requests" in answer.content, answer.content
+    assert "paused your video requests" in answer.text(), answer.text()
     assert pressed.responses[0].type == 5  # acknowledged first, then refused: the followup fills it in
     assert len(provider.tasks) == 1
 
@@ -61,7 +61,7 @@ async def test_a_refused_form_is_answered_privately_once_in_the_members_language
     await fake_discord.wait_for(lambda: opened.modal, timeout=10, what="the Animate form", seen=lambda: "")
     submit = await fake_discord.submit_modal(world.bob, opened_by=opened, values={"prompt": "the cat jumps"})
     answer = await only_answer(fake_discord, submit, world.bob)
-    assert "管理员已暂停你在此服务器中的视频请求" in answer.content  # bob reads zh-CN
+    assert "管理员已暂停你在此服务器中的视频请求" in answer.text()  # bob reads zh-CN
     assert fake_discord.cdn.downloads == [] and provider.requests_to("submit") == []
 
 
@@ -75,12 +75,12 @@ async def test_slash_command_refusals_before_and_after_the_command_is_acknowledg
     early = await fake_discord.slash(world.alice, "keyframes", channel=world.general,
                                      options={**frames, "durations": "4,5,6"})
     answer = await only_answer(fake_discord, early, world.alice)
-    assert early.responses[0].type == 4 and "3 durations given for 2 segments" in answer.content, answer.content
+    assert early.responses[0].type == 4 and "3 durations given for 2 segments" in answer.text(), answer.text()
     await run(fake_discord, world.mod, "quota set", scope="default", period="day", videos=0)
     late = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                     options={"image": Upload("a.png", png()), "prompt": "a cat"})
     answer = await only_answer(fake_discord, late, world.alice)
-    assert late.responses[0].type == 5 and "your daily limit" in answer.content, answer.content
+    assert late.responses[0].type == 5 and "your daily limit" in answer.text(), answer.text()
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
 
 

@@ -80,8 +80,8 @@ def stored_rows(tmp_path: Path) -> tuple[int, int]:
 async def started(fake: FakeDiscord, preview: SentMessage) -> SentMessage:
     """The preview once Start has turned it into "Started: job X in <#thread>"."""
     return await fake.wait_for(
-        lambda: fake.message(preview.id) if "Started" in fake.message(preview.id).content else None,
-        timeout=15, what="the preview to say Started", seen=lambda: fake.message(preview.id).content)
+        lambda: fake.message(preview.id) if "Started" in fake.message(preview.id).text() else None,
+        timeout=15, what="the preview to say Started", seen=lambda: fake.message(preview.id).text())
 
 
 async def test_storyboard_previews_then_start_makes_the_multiframe_video(
@@ -103,8 +103,8 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     assert preview.filenames == ["storyboard.png"]
     with Image.open(io.BytesIO(preview.attachments[0].content)) as picture:
         assert picture.width > picture.height  # three panels side by side
-    assert "1. 4 s — walks in" in preview.content and "2. 6 s — sits down" in preview.content
-    assert "10 s in all" in preview.content and "540p" in preview.content and "$" in preview.content
+    assert "1. 4 s — walks in" in preview.text() and "2. 6 s — sits down" in preview.text()
+    assert "10 s in all" in preview.text() and "540p" in preview.text() and "$" in preview.text()
     assert set(preview.custom_ids()) == {START, CANCEL}
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []  # nothing yet
     assert stored_rows(tmp_path) == (0, 0)
@@ -113,7 +113,7 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, lambda m: any(f.endswith(".mp4") for f in m.filenames), timeout=30)
     done = await started(fake_discord, preview)
-    assert f"<#{thread.id}>" in done.content and "job `" in done.content
+    assert f"<#{thread.id}>" in done.text() and "job `" in done.text()
     assert done.custom_ids() == [] and done.attachments == []
     assert stored_rows(tmp_path)[0] == 1  # Start stored exactly one job
 
@@ -124,7 +124,7 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     colors = [color_of(body["start_image"]), *(color_of(s["key_image"]) for s in body["image_settings"])]
     assert [close_to(c, e) for c, e in zip(colors, (RED, GREEN, BLUE), strict=True)] == [True, True, True]
     card = fake_discord.messages(thread)[0]
-    assert "walks in" in card.content and card.filenames == ["storyboard.png"]
+    assert "walks in" in card.text() and card.filenames == ["storyboard.png"]
 
 
 async def test_ten_pictures_with_one_prompt_line_and_no_durations(
@@ -134,8 +134,8 @@ async def test_ten_pictures_with_one_prompt_line_and_no_durations(
     frames = [Upload(f"{n:02}.png", png(1280, 720, color=(n * 25, 120, 255 - n * 25))) for n in range(10)]
     preview, took = await preview_of(fake_discord, {"frames": frames, "prompts": "slow pan"})
     print(f"preview of 10 frames of 1280x720 after {took:.2f} s")
-    assert "9. 5 s — slow pan" in preview.content and "45 s in all" in preview.content
-    assert "720p" in preview.content  # the default resolution
+    assert "9. 5 s — slow pan" in preview.text() and "45 s in all" in preview.text()
+    assert "720p" in preview.text()  # the default resolution
     with Image.open(io.BytesIO(preview.attachments[0].content)) as picture:
         assert picture.height > picture.width / 3  # two rows of five panels
     await fake_discord.press_button(fake_discord.world.alice, preview, START)
@@ -158,7 +158,7 @@ async def test_cancel_on_the_preview_sends_nothing(
     press = await fake_discord.press_button(world.alice, preview, CANCEL)
     await fake_discord.wait_for_response(press, timeout=10)
     cancelled = fake_discord.message(preview.id)
-    assert "Cancelled" in cancelled.content and "nothing was charged" in cancelled.content
+    assert "Cancelled" in cancelled.text() and "nothing was charged" in cancelled.text()
     assert cancelled.custom_ids() == []  # no Start left to press
     with pytest.raises(FakeUsageError):
         await fake_discord.press_button(world.alice, cancelled, START)
@@ -179,9 +179,9 @@ async def test_a_third_open_preview_closes_the_members_oldest(
     def oldest() -> SentMessage:
         return fake_discord.message(previews[0].id)
 
-    first = await fake_discord.wait_for(lambda: oldest() if "Closed" in oldest().content else None, timeout=15,
-                                        what="the oldest preview to close", seen=lambda: oldest().content)
-    assert "at most 2 stay open" in first.content and "Nothing was sent or charged" in first.content
+    first = await fake_discord.wait_for(lambda: oldest() if "Closed" in oldest().text() else None, timeout=15,
+                                        what="the oldest preview to close", seen=lambda: oldest().text())
+    assert "at most 2 stay open" in first.text() and "Nothing was sent or charged" in first.text()
     assert first.custom_ids() == [] and first.attachments == []
     with pytest.raises(FakeUsageError):
         await fake_discord.press_button(world.alice, first, START)
@@ -204,11 +204,11 @@ async def test_bad_counts_and_a_bad_image_are_listed_in_one_private_message(
         "frames": frames, "prompts": "one\ntwo\nthree", "durations": "4,9"})
     answer = await private_answer(fake_discord, submit)
     assert answer.ephemeral and answer.visible_to == world.alice.id
-    assert "3 prompt lines given for 2 segments" in answer.content
-    assert "durations: 9 s is outside 2–7 s" in answer.content
-    assert "wide.png: 9:1 is wider than 4:1" in answer.content
-    assert "notes.jpg:" in answer.content
-    assert "4 problems" in answer.content and "nothing was charged" in answer.content
+    assert "3 prompt lines given for 2 segments" in answer.text()
+    assert "durations: 9 s is outside 2–7 s" in answer.text()
+    assert "wide.png: 9:1 is wider than 4:1" in answer.text()
+    assert "notes.jpg:" in answer.text()
+    assert "4 problems" in answer.text() and "nothing was charged" in answer.text()
     assert answer.custom_ids() == []  # no preview, no Start
     assert len([i for i in [submit.original_message_id, *submit.followup_ids] if i]) == 1  # one message
     assert provider.requests_to("submit") == []
@@ -241,10 +241,10 @@ async def test_start_refused_by_a_full_queue_says_why_and_keeps_the_preview(
     await run(fake_discord, world.mod, "config limits", queue=0)
     press = await fake_discord.press_button(world.alice, preview, START)
     refusal = await fake_discord.wait_for(
-        lambda: next((fake_discord.message(i) for i in press.followup_ids if fake_discord.message(i).content), None),
+        lambda: next((fake_discord.message(i) for i in press.followup_ids if fake_discord.message(i).text()), None),
         timeout=15, what="a private refusal", seen=lambda: str(press.responses))
     assert refusal.ephemeral and refusal.visible_to == world.alice.id
-    assert "waiting in the queue" in refusal.content
+    assert "waiting in the queue" in refusal.text()
     assert set(fake_discord.message(preview.id).custom_ids()) == {START, CANCEL}  # may press Start again later
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
 
@@ -255,12 +255,12 @@ async def test_private_storyboard_answers_in_a_private_thread(
     await start_bot()
     world = fake_discord.world
     preview, _ = await preview_of(fake_discord, {"frames": three_frames(), "prompts": "a secret"}, private=True)
-    assert "private thread" in preview.content
+    assert "private thread" in preview.text()
     await fake_discord.press_button(world.alice, preview, START)
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await started(fake_discord, preview)
     assert thread.type == 12 and world.alice.id in thread.thread_member_ids
-    assert not any("a secret" in m.content for m in fake_discord.messages(world.general))
+    assert not any("a secret" in m.text() for m in fake_discord.messages(world.general))
 
 
 class PreviewOnlyBot(commands.Bot):
@@ -300,11 +300,11 @@ async def test_an_unanswered_preview_expires_and_loses_its_buttons(
         await asyncio.wait_for(bot.ready.wait(), 15)
         ix = await fake_discord.slash(world.alice, "preview", channel=world.general)
         preview = await private_answer(fake_discord, ix)
-        assert set(preview.custom_ids()) == {START, CANCEL} and "expires <t:" in preview.content
+        assert set(preview.custom_ids()) == {START, CANCEL} and "expires <t:" in preview.text()
         expired = await fake_discord.wait_for(
-            lambda: fake_discord.message(preview.id) if "expired" in fake_discord.message(preview.id).content
-            else None, timeout=15, what="the preview to expire", seen=lambda: fake_discord.message(preview.id).content)
-        assert "nothing was sent or charged" in expired.content
+            lambda: fake_discord.message(preview.id) if "expired" in fake_discord.message(preview.id).text()
+            else None, timeout=15, what="the preview to expire", seen=lambda: fake_discord.message(preview.id).text())
+        assert "nothing was sent or charged" in expired.text()
         assert expired.custom_ids() == [] and expired.attachments == []
         with pytest.raises(FakeUsageError):
             await fake_discord.press_button(world.alice, expired, START)
@@ -328,12 +328,12 @@ async def test_long_prompts_still_fit_the_preview_and_the_request_card(
     world = fake_discord.world
     prompts = "\n".join([("a slow walk across the bridge at dusk " * 40)[:1500], "sits down " * 100])
     preview, _ = await preview_of(fake_discord, {"frames": three_frames(), "prompts": prompts})
-    assert len(preview.content) <= 2000 and "…" in preview.content
+    assert len(preview.text()) <= 2000 and "…" in preview.text()
     press = await fake_discord.press_button(world.alice, preview, START)
 
     def outcome() -> str | None:
-        followups = [fake_discord.message(i).content for i in press.followup_ids]
-        started = fake_discord.message(preview.id).content
+        followups = [fake_discord.message(i).text() for i in press.followup_ids]
+        started = fake_discord.message(preview.id).text()
         return started if "Started" in started else next((f for f in followups if f), None)
 
     answer = await fake_discord.wait_for(outcome, timeout=15, what="Started or an error",
@@ -355,5 +355,5 @@ async def test_a_blocked_member_is_refused_before_any_of_their_pictures_is_read(
     submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
         "frames": three_frames(), "prompts": "walks in\nsits down", "durations": "4,6", "resolution": ["540p"]})
     refused = await private_answer(fake_discord, submit)
-    assert "paused your video requests" in refused.content, refused.content
+    assert "paused your video requests" in refused.text(), refused.text()
     assert fake_discord.cdn.downloads == []  # the three pictures were never fetched

@@ -181,13 +181,13 @@ async def test_a_job_cancelled_in_the_queue_is_counted_as_an_outcome(
     await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="the first job at the provider")
     await moderators.animate(fake_discord, world.alice, "second")
     second = next(t for t in fake_discord.threads(world.general) if t.name == "second")
-    card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.content, timeout=10)
+    card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.text(), timeout=10)
     (cancel,) = [c for c in card.custom_ids() if c.startswith("vidu:cancel:")]
     before = samples((await get(bot, "/metrics"))[1])
     assert value(before, "vidu_queue_depth") == 1
 
     await fake_discord.press_button(world.alice, card, cancel)
-    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).content or None,
+    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).text() or None,
                                 timeout=10, what="the card to say Cancelled", seen=lambda: "")
     page = samples((await get(bot, "/metrics"))[1])
     assert value(page, "vidu_jobs_finished_total", outcome="cancelled") == 1

@@ -15,6 +15,7 @@ from .models import (
     SentMessage,
     StoredAttachment,
     iso,
+    component_texts,
     walk_components,
 )
 
@@ -157,7 +158,9 @@ async def build_message(
     attachments = await _store_files(fake, channel_id, payload, files)
     channel = fake.channel(channel_id)
     allowed = payload.get("allowed_mentions")
-    users, roles, everyone = resolve_mentions(fake, channel.guild.id, str(content), allowed)
+    # Mentions in a V2 message's text displays ping like those in content do.
+    mentionable = "\n".join([str(content), *component_texts(components)])
+    users, roles, everyone = resolve_mentions(fake, channel.guild.id, mentionable, allowed)
     return SentMessage(
         id=fake.new_id(), channel_id=channel_id, guild_id=channel.guild.id, author_id=author_id,
         content=str(content), embeds=list(embeds), components=list(components), flags=flags,
@@ -211,7 +214,8 @@ async def apply_edit(
     message.attachments = kept + new
     if "allowed_mentions" in payload:
         message.allowed_mentions = payload["allowed_mentions"]
-    users, roles, everyone = resolve_mentions(fake, message.guild_id, message.content, message.allowed_mentions)
+    mentionable = "\n".join([message.content, *component_texts(message.components)])
+    users, roles, everyone = resolve_mentions(fake, message.guild_id, mentionable, message.allowed_mentions)
     message.mentions, message.mention_roles, message.mention_everyone = users, roles, everyone
     message.edited_at = fake.clock.now()
 

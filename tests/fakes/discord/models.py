@@ -520,3 +520,8 @@ def _component_texts(components: list[dict[str, Any]]) -> list[str]:
         elif c.get("label"):
             texts.append(str(c["label"]))
     return texts
+
+
+def component_texts(components: list[dict[str, Any]]) -> list[str]:
+    """The text displays' contents (where mentions ping, as in content)."""
+    return [str(c["content"]) for c in walk_components(components) if c.get("type") == 10 and c.get("content")]
