@@ -304,7 +304,7 @@ def _components_json(fake: FakeDiscord, m: SentMessage) -> list[dict[str, Any]]:
     """V2 components come back with attachment:// media resolved to the CDN and ids filled in; V1 as sent."""
     if not m.flags & IS_COMPONENTS_V2:
         return m.components
-    by_name = {}
+    by_name: dict[str, StoredAttachment] = {}
     for a in m.attachments:
         by_name.setdefault(a.filename, a)
     return resolved_components(m.components, by_name.get, fake.cdn.signed_url)
