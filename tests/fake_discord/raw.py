@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -36,15 +37,31 @@ async def callback(http: aiohttp.ClientSession, ix: InteractionRecord, body: dic
 
 
 async def post_message(
-    http: aiohttp.ClientSession, channel_id: int, payload: dict[str, Any], files: list[tuple[str, bytes]] = ()
+    http: aiohttp.ClientSession, channel_id: int, payload: dict[str, Any], files: Sequence[tuple[str, bytes]] = ()
 ) -> tuple[int, Any]:
     url = f"{API}/channels/{channel_id}/messages"
     if not files:
         async with http.post(url, json=payload) as resp:
             return await answer(resp)
+    async with http.post(url, data=_form(payload, list(files))) as resp:
+        return await answer(resp)
+
+
+def _form(payload: dict[str, Any], files: list[tuple[str, bytes]]) -> aiohttp.FormData:
     form = aiohttp.FormData(quote_fields=False)
     form.add_field("payload_json", json.dumps(payload), content_type="application/json")
     for i, (name, content) in enumerate(files):
         form.add_field(f"files[{i}]", content, filename=name, content_type="application/octet-stream")
-    async with http.post(url, data=form) as resp:
+    return form
+
+
+async def edit_message(
+    http: aiohttp.ClientSession,
+    channel_id: int,
+    message_id: int,
+    payload: dict[str, Any],
+    files: Sequence[tuple[str, bytes]] = (),
+) -> tuple[int, Any]:
+    url = f"{API}/channels/{channel_id}/messages/{message_id}"
+    async with http.patch(url, data=_form(payload, list(files))) as resp:
         return await answer(resp)

@@ -111,7 +111,7 @@ class MemberActions:
             "entitlement_sku_ids": [],
             "authorizing_integration_owners": {"0": str(guild.id)},
             "context": 0,
-            "attachment_size_limit": guild.upload_limit,
+            "attachment_size_limit": member.attachment_size_limit,  # max(Nitro, server)
         }
         if message is not None:
             payload["message"] = message_json(fake, message)

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .bodies import UploadedFile, image_size
+from .components_v2 import Attachments, check_components, resolved_components
 from .errors import REQUEST_TOO_LARGE, DiscordAPIError, invalid_form_body
 from .models import (
     EPHEMERAL,
@@ -26,7 +27,6 @@ MAX_CONTENT = 2000
 MAX_FILES = 10
 MAX_EMBEDS = 10
 MAX_COMPONENTS_V2 = 40
-ACTION_ROW = 1
 USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 # Flags a sender may set; others (LOADING, crossposted, ...) are Discord's to set.
@@ -41,8 +41,12 @@ def check_files(files: list[UploadedFile], kept: int, upload_limit: int) -> None
             raise DiscordAPIError(413, REQUEST_TOO_LARGE, "Request entity too large")
 
 
-def check_message_state(content: str, embeds: list[Any], components: list[Any], flags: int) -> None:
-    """The rules on what a message may hold, checked on create and on the result of every edit."""
+def check_message_state(
+    content: str, embeds: list[Any], components: list[Any], flags: int, attachments: Attachments | None = None
+) -> None:
+    """The rules on what a message may hold, checked on create and on the result of every edit.
+    ``attachments``: filename -> content type of the files the message holds after the request (kept
+    ones and new uploads), which V2 components may show by ``attachment://filename``."""
     if len(content) > MAX_CONTENT:
         raise invalid_form_body("content", "Must be 2000 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
     if len(embeds) > MAX_EMBEDS:
@@ -58,22 +62,15 @@ def check_message_state(content: str, embeds: list[Any], components: list[Any], 
                 "embeds", "The 'embeds' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
                 "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
             )  # fmt: skip
+        check_components(components, v2=True, attachments=attachments or {})
         total = len(walk_components(components))
         if total > MAX_COMPONENTS_V2:
             raise invalid_form_body(
                 "components", f"Must be {MAX_COMPONENTS_V2} or fewer in total; got {total}.",
                 "BASE_TYPE_MAX_LENGTH",
             )  # fmt: skip
-    else:
-        for i, component in enumerate(components):
-            if component.get("type") != ACTION_ROW:
-                raise invalid_form_body(
-                    f"components.{i}.type",
-                    f"Component type {component.get('type')} needs MessageFlags.IS_COMPONENTS_V2.",
-                    "UNION_TYPE_CHOICES",
-                )
-        if len(components) > 5:
-            raise invalid_form_body("components", "Must be 5 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+    else:  # action rows only (at most 5), with the same row and button rules
+        check_components(components, v2=False, attachments=attachments or {})
 
 
 def resolve_mentions(
@@ -97,20 +94,39 @@ def resolve_mentions(
     return users, roles, everyone
 
 
-async def _store_files(
-    fake: FakeDiscord, channel_id: int, payload: dict[str, Any], files: list[UploadedFile]
-) -> list[StoredAttachment]:
-    """New attachments from the uploaded files, named/described by payload.attachments entries (id = n)."""
+def _described(payload: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """payload.attachments entries by id (a file index for new uploads, an attachment id for kept ones)."""
     described = {}
     for i, entry in enumerate(payload.get("attachments") or []):
         try:
             described[int(entry["id"])] = entry
         except (KeyError, TypeError, ValueError):
             raise invalid_form_body(f"attachments.{i}.id", "Must be a file index or attachment id.") from None
+    return described
+
+
+def _upload_name(f: UploadedFile, described: dict[int, dict[str, Any]]) -> str:
+    return str(described.get(f.index, {}).get("filename") or f.filename)
+
+
+def _attachment_types(payload: dict[str, Any], files: list[UploadedFile], kept: list[StoredAttachment]) -> Attachments:
+    """filename -> content type of what the message will hold: kept attachments, then the new uploads."""
+    described = _described(payload)
+    types = {a.filename: a.content_type for a in kept}
+    for f in sorted(files, key=lambda f: f.index):
+        types.setdefault(_upload_name(f, described), f.content_type)
+    return types
+
+
+async def _store_files(
+    fake: FakeDiscord, channel_id: int, payload: dict[str, Any], files: list[UploadedFile]
+) -> list[StoredAttachment]:
+    """New attachments from the uploaded files, named/described by payload.attachments entries (id = n)."""
+    described = _described(payload)
     stored = []
     for f in sorted(files, key=lambda f: f.index):
         entry = described.get(f.index, {})
-        filename = entry.get("filename") or f.filename
+        filename = _upload_name(f, described)
         size = await image_size(f.content, f.content_type)
         attachment = StoredAttachment(
             id=fake.new_id(), channel_id=channel_id, filename=filename, content=f.content,
@@ -150,7 +166,7 @@ async def build_message(
         flags &= ~EPHEMERAL  # only interaction responses can be ephemeral; Discord ignores it elsewhere
     if str(content).isspace():
         content = ""
-    check_message_state(str(content), embeds, components, flags)
+    check_message_state(str(content), embeds, components, flags, _attachment_types(payload, files, []))
     check_files(files, 0, upload_limit)
     stickers = payload.get("sticker_ids") or []
     if not (content or embeds or components or files or stickers or payload.get("poll")) and not (flags & LOADING):
@@ -197,7 +213,7 @@ async def apply_edit(
         existing = {a.id: a for a in message.attachments}
         keep_ids = [int(a["id"]) for a in payload["attachments"] if int(a["id"]) in existing]
         kept = [existing[i] for i in keep_ids]
-    check_message_state(str(content), embeds, components, flags)
+    check_message_state(str(content), embeds, components, flags, _attachment_types(payload, files, kept))
     check_files(files, len(kept), upload_limit)
     new = await _store_files(fake, message.channel_id, payload, files)
     previous = MessageRevision(
@@ -261,7 +277,7 @@ def message_json(fake: FakeDiscord, m: SentMessage) -> dict[str, Any]:
         "pinned": m.pinned,
         "type": m.type,
         "flags": m.flags,
-        "components": m.components,
+        "components": _components_json(fake, m),
     }
     if m.author_id in guild.members:
         data["member"] = guild.members[m.author_id].to_json(with_user=False)
@@ -286,6 +302,16 @@ def message_json(fake: FakeDiscord, m: SentMessage) -> dict[str, Any]:
     if channel is not None and channel.is_thread:
         data["position"] = max(0, channel.message_count - 1)
     return data
+
+
+def _components_json(fake: FakeDiscord, m: SentMessage) -> list[dict[str, Any]]:
+    """V2 components come back with attachment:// media resolved to the CDN and ids filled in; V1 as sent."""
+    if not m.flags & IS_COMPONENTS_V2:
+        return m.components
+    by_name: dict[str, StoredAttachment] = {}
+    for a in m.attachments:
+        by_name.setdefault(a.filename, a)
+    return resolved_components(m.components, by_name.get, fake.cdn.signed_url)
 
 
 def reaction_json(fake: FakeDiscord, emoji: str, users: set[int]) -> dict[str, Any]:

@@ -24,6 +24,10 @@ IS_COMPONENTS_V2 = 1 << 15
 
 MIB = 1024 * 1024
 UPLOAD_LIMIT_BY_TIER = {0: 10 * MIB, 1: 10 * MIB, 2: 50 * MIB, 3: 100 * MIB}
+# A member's own upload limit with Nitro Basic / Nitro (Discord uses the larger of it and the server's).
+NITRO_BASIC_UPLOAD_LIMIT = 50 * MIB
+NITRO_UPLOAD_LIMIT = 500 * MIB
+ATTACHMENT_SCHEME = "attachment://"
 
 
 def iso(ts: float) -> str:
@@ -92,10 +96,17 @@ class FakeMember:
     guild: FakeGuild
     role_ids: list[int]
     joined_at: float
+    # The member's own upload limit from Nitro (NITRO_BASIC_UPLOAD_LIMIT, NITRO_UPLOAD_LIMIT); None: no Nitro.
+    nitro_upload_limit: int | None = None
 
     @property
     def id(self) -> int:
         return self.user.id
+
+    @property
+    def attachment_size_limit(self) -> int:
+        """What Discord puts in this member's interactions: the larger of their Nitro and the server's limit."""
+        return max(self.nitro_upload_limit or 0, self.guild.upload_limit)
 
     @property
     def name(self) -> str:
@@ -276,6 +287,8 @@ class FakeGuild:
     owner_id: int
     premium_tier: int = 0
     preferred_locale: str = "en-US"
+    # Replaces the boost tier's upload limit (see ``upload_limit``); None: the tier's.
+    upload_limit_override: int | None = None
     roles: dict[int, FakeRole] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
     channels: dict[int, FakeChannel] = field(default_factory=dict)
@@ -291,7 +304,15 @@ class FakeGuild:
 
     @property
     def upload_limit(self) -> int:
+        """The server's upload limit: its boost tier's, unless a test set one (``guild.upload_limit = n``).
+        discord.py's ``Guild.filesize_limit`` only knows the tier's, so a bot reading it sees the tier's."""
+        if self.upload_limit_override is not None:
+            return self.upload_limit_override
         return UPLOAD_LIMIT_BY_TIER[self.premium_tier]
+
+    @upload_limit.setter
+    def upload_limit(self, value: int | None) -> None:
+        self.upload_limit_override = value
 
     def role(self, name: str) -> FakeRole:
         for role in self.roles.values():
@@ -324,15 +345,17 @@ class FakeGuild:
         permissions: int = 0,
         locale: str = "en-US",
         bot: bool = False,
+        nitro_upload_limit: int | None = None,
     ) -> FakeMember:
-        """A member joins. ``permissions`` are granted through a role of their own, as Discord would."""
+        """A member joins. ``permissions`` are granted through a role of their own, as Discord would.
+        ``nitro_upload_limit``: their Nitro's upload limit (NITRO_UPLOAD_LIMIT...), None for no Nitro."""
         role_ids = [r.id if isinstance(r, FakeRole) else self.role(r).id for r in roles]
         if permissions:
             own = self.add_role(f"{name}'s permissions", permissions)
             own.hidden = True
             role_ids.append(own.id)
         user = FakeUser(self._new_id(), name, bot=bot, locale=locale)
-        member = FakeMember(user, self, role_ids, joined_at=self._now())
+        member = FakeMember(user, self, role_ids, joined_at=self._now(), nitro_upload_limit=nitro_upload_limit)
         self.members[user.id] = member
         self._on_member_added(member)
         return member
@@ -498,6 +521,19 @@ class SentMessage:
     def custom_ids(self) -> list[str]:
         return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
 
+    def media_urls(self) -> list[str]:
+        """The urls of the V2 media gallery items, thumbnails and file components, in reading order, as
+        sent (``attachment://name`` for the message's own files)."""
+        return [str(media.get("url")) for _, media in media_items(self.components)]
+
+    def hidden_attachments(self) -> list[StoredAttachment]:
+        """A V2 message's attachments no component shows (no gallery item, thumbnail or file names them):
+        Discord accepts them, but no reader sees them. Always empty for a message without IS_COMPONENTS_V2."""
+        if not self.flags & IS_COMPONENTS_V2:
+            return []
+        shown = {u[len(ATTACHMENT_SCHEME) :] for u in self.media_urls() if u.startswith(ATTACHMENT_SCHEME)}
+        return [a for a in self.attachments if a.filename not in shown]
+
 
 def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every component in a tree, depth first: rows, containers, sections and their accessories, labels."""
@@ -509,6 +545,19 @@ def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
             child = component.get(key)
             if isinstance(child, dict):
                 found += walk_components([child])
+    return found
+
+
+def media_items(components: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(component, unfurled media item) for every gallery item, thumbnail and file in a tree, in order."""
+    found = []
+    for c in walk_components(components):
+        if c.get("type") == 12:  # media gallery
+            found += [(c, item["media"]) for item in c.get("items") or [] if isinstance(item.get("media"), dict)]
+        elif isinstance(c.get("media"), dict) and c.get("type") == 11:  # thumbnail
+            found.append((c, c["media"]))
+        elif isinstance(c.get("file"), dict) and c.get("type") == 13:  # file
+            found.append((c, c["file"]))
     return found
 
 
