@@ -39,6 +39,7 @@ INT_COLUMNS = frozenset(
         "status_message_id",
         "delivered_message_id",
         "delivery_attempts",
+        "upload_limit",
     }
 )
 NOT_NULL_INT = frozenset(
@@ -90,6 +91,7 @@ JOB_COLUMNS: tuple[str, ...] = (
     "lease_until",
     "succeeded_at",
     "delivery_attempts",
+    "upload_limit",
 )
 
 

@@ -169,7 +169,7 @@ MESSAGES: dict[str, str] = {
     "reason.rejected": "{detail}",
     # --- delivery
     "delivery.ready": "{mention} your video is ready · {marker}",
-    "delivery.full_quality": ("Full quality ({size} MB, over this server's {limit} MB upload limit): "
+    "delivery.full_quality": ("Full quality ({size} MB, over the {limit} MB upload limit here): "
                               "[download]({url}){expires}"),
     "delivery.valid_until": ", valid until {when}",
     "delivery.no_preview": "(A smaller preview could not be made here.)",

@@ -142,7 +142,7 @@ MESSAGES: dict[str, str] = {
     "reason.provider_failed": "视频服务返回：失败",
     "reason.rejected": "{detail}",
     "delivery.ready": "{mention} 你的视频好了 · {marker}",
-    "delivery.full_quality": "原画质（{size} MB，超过此服务器 {limit} MB 的上传上限）：[下载]({url}){expires}",
+    "delivery.full_quality": "原画质（{size} MB，超过此处 {limit} MB 的上传上限）：[下载]({url}){expires}",
     "delivery.valid_until": "，有效期至 {when}",
     "delivery.no_preview": "（无法在此生成较小的预览版。）",
     "delivery.thread_closed": "（发在这里：我已无法在它的子区 {thread} 中发言。）",

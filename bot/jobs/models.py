@@ -89,6 +89,9 @@ class Job:
     # after a deadline and an attempt cap (WorkerSettings), whatever restarts happen meanwhile.
     succeeded_at: datetime | None = None
     delivery_attempts: int = 0
+    # Discord's attachment_size_limit for the interaction that asked (bytes; None from the CLI): the posted
+    # video is fitted to it as well as to the server's limit (bot/ui/delivery.py).
+    upload_limit: int | None = None
 
     @classmethod
     def new(
@@ -105,6 +108,7 @@ class Job:
         private: bool = False,
         thread_id: int | None = None,
         parent_job_id: str | None = None,
+        upload_limit: int | None = None,
         now: datetime | None = None,
     ) -> Job:
         """A fresh job in ACCEPTED with a new id, ready for `JobStore.create_job`."""
@@ -124,6 +128,7 @@ class Job:
             private=private,
             thread_id=thread_id,
             parent_job_id=parent_job_id,
+            upload_limit=upload_limit,
         )
 
     @property

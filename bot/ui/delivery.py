@@ -152,7 +152,7 @@ class DiscordJobListener:
             log.info("job %s: video already posted as %s, not posting again", job.id, already)
             return already
         size = (await asyncio.to_thread(video.stat)).st_size
-        limit = _upload_limit(channel)
+        limit = _upload_limit(channel, job)
         content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
         if job.reason == REASON_LATE and job.submitted_at and job.succeeded_at:
             content += "\n" + t("delivery.late", job.locale, duration=_hours(job.succeeded_at - job.submitted_at,
@@ -165,8 +165,8 @@ class DiscordJobListener:
             upload = await fit_video(video, video.with_suffix(".fit.mp4"), limit - UPLOAD_HEADROOM)
             expires = (t("delivery.valid_until", job.locale, when=f"<t:{int(job.video_expires_at.timestamp())}:f>")
                        if job.video_expires_at else "")
-            content += "\n" + t("delivery.full_quality", job.locale, size=f"{size / MB:.0f}",
-                                 limit=f"{limit / MB:.0f}", url=job.video_url, expires=expires)
+            content += "\n" + t("delivery.full_quality", job.locale, size=_megabytes(size),
+                                 limit=_megabytes(limit), url=job.video_url, expires=expires)
             if upload is None:
                 content += "\n" + t("delivery.no_preview", job.locale)
         try:
@@ -198,6 +198,11 @@ def _hours(elapsed: timedelta, locale: str) -> str:
     return t("status.hours", locale, hours=f"{minutes / 60:.1f}")
 
 
+def _megabytes(size: int) -> str:
+    """12 MB, 2.5 MB: a decimal only where a whole number would hide the difference."""
+    return f"{size / MB:.0f}" if size >= 10 * MB else f"{size / MB:.1f}".removesuffix(".0")
+
+
 def _only_requester(job: Job) -> discord.AllowedMentions:
     return discord.AllowedMentions(users=[discord.Object(job.user_id)], roles=False, everyone=False)
 
@@ -211,6 +216,11 @@ def _fallback(job: Job) -> tuple[int, str] | None:
     return job.channel_id, t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
 
 
-def _upload_limit(channel: discord.abc.Messageable) -> int:
+def _upload_limit(channel: discord.abc.Messageable, job: Job) -> int:
+    """What the bot may upload here: the server's limit (its boost tier, as discord.py knows it; bots have no
+    Nitro), and no more than the interaction's attachment_size_limit, which is Discord's own live figure.
+    That one is the larger of the member's Nitro limit and the server's: it holds for the interaction's own
+    replies, but this post is the bot's, in a thread, so the server's limit still caps it."""
     guild = getattr(channel, "guild", None)
-    return guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+    server = guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+    return min(server, job.upload_limit) if job.upload_limit else server

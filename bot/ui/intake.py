@@ -255,7 +255,8 @@ async def start_job(
                 user_id=interaction.user.id, kind=intake.kind, params=intake.params,
                 resolution=intake.resolution, duration_seconds=intake.duration_seconds,
                 locale=locale, private=intake.private, thread_id=thread.id,
-                parent_job_id=parent_job_id, now=bot.store.now(),
+                parent_job_id=parent_job_id, upload_limit=_interaction_upload_limit(interaction),
+                now=bot.store.now(),
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
             charge=admission.charge, checks=admission.checks, pace=admission.pace,
@@ -347,6 +348,12 @@ async def _post_request_card(thread: discord.Thread, user: discord.abc.User, int
     card = request_card(t("card.request_by", locale, mention=user.mention), pictures, lines)
     return await thread.send(view=card, files=[f for f, _ in pictures],
                              allowed_mentions=discord.AllowedMentions.none())
+
+
+def _interaction_upload_limit(interaction: discord.Interaction[Any]) -> int | None:
+    """Discord's attachment_size_limit for this interaction (discord.py: `filesize_limit`), if it is sane."""
+    limit = getattr(interaction, "filesize_limit", None)
+    return limit if isinstance(limit, int) and limit > 0 else None
 
 
 def _extension(mime_type: str) -> str:

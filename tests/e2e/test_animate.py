@@ -13,7 +13,7 @@ from PIL import Image
 from pillow_heif import register_heif_opener
 
 from tests.e2e.conftest import png
-from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upload
+from tests.fakes.discord import NITRO_UPLOAD_LIMIT, FakeDiscord, InteractionRecord, SentMessage, Upload
 from tests.fakes.provider import FakeProvider
 
 
@@ -260,15 +260,35 @@ async def test_a_video_over_the_upload_limit_is_fitted_and_linked(
 ) -> None:
     await start_bot()
     world = fake_discord.world
-    provider.plan_next_task(video_size=12 * 1024 * 1024)  # tier-0 servers take 10 MiB
+    # Alice has Nitro: her interaction says she may upload 500 MiB. The video is posted by the bot in the
+    # thread, where the server's limit holds (tier 0: 10 MiB): posted at 12 MiB, Discord would refuse it.
+    world.alice.nitro_upload_limit = NITRO_UPLOAD_LIMIT
+    provider.plan_next_task(video_size=12 * 1024 * 1024)
     await fake_discord.slash(world.alice, "animate", channel=world.general,
                              options={"image": Upload("a.png", png()), "prompt": "huge"})
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     posted = await fake_discord.wait_for_message(thread, lambda m: "your video is ready" in m.text(), timeout=60)
-    assert "Full quality (12 MB" in posted.text() and "download" in posted.text()
+    assert "Full quality (12 MB, over the 10 MB upload limit here)" in posted.text() and "download" in posted.text()
     assert "valid until" in posted.text()
-    if posted.attachments:  # ffmpeg was there: a smaller copy to watch in Discord
-        assert posted.attachments[0].size <= 10 * 1024 * 1024
+    assert posted.attachments[0].size <= 10 * 1024 * 1024  # a smaller copy to watch in Discord
+
+
+async def test_a_video_is_fitted_to_the_interactions_small_upload_limit(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """Discord's attachment_size_limit, sent with the interaction, is its live figure: here the server allows
+    2 MiB, which discord.py's boost-tier table (10 MiB) does not know. The job keeps the interaction's limit."""
+    await start_bot()
+    world = fake_discord.world
+    world.guild.upload_limit = 2 * 1024 * 1024
+    provider.plan_next_task(video_size=4 * 1024 * 1024)
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "small server"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    posted = await fake_discord.wait_for_message(thread, lambda m: "your video is ready" in m.text(), timeout=60)
+    assert "Full quality (4 MB, over the 2 MB upload limit here)" in posted.text()
+    assert 0 < posted.attachments[0].size <= 2 * 1024 * 1024
+    assert posted.media_urls() == [f"attachment://{posted.filenames[0]}"] and not posted.hidden_attachments()
 
 
 async def test_a_database_that_does_not_answer_gives_the_member_an_error_id_and_no_job(

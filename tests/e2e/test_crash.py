@@ -97,6 +97,8 @@ async def test_killed_after_posting_before_marking_delivered(
     assert any(_is_video(m) for m in fake_discord.messages(thread))  # posted; the bot never heard back
     await _crash(bot)
     hold.release()
+    # Past Discord's nonce window: only the marker in the posted card's text display can stop a second post.
+    fake_discord.clock.advance(300)
     await start_bot()
     await _exactly_one_video(fake_discord, thread)
     assert len(provider.tasks) == 1

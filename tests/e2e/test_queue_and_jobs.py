@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.jobs.states import JobState
+from bot.ui.cards import ACCENTS
 from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import _is_video, private_answer
-from tests.fakes.discord import FakeDiscord, Upload
+from tests.fakes.discord import IS_COMPONENTS_V2, FakeDiscord, Upload
 from tests.fakes.provider import FakeProvider
 
 
@@ -23,6 +25,7 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
     second = next(t for t in fake_discord.threads(world.general) if t.name == "second")
     card = await fake_discord.wait_for_message(second, lambda m: "Position 1" in m.text(), timeout=10)
     (cancel,) = [c for c in card.custom_ids() if c.startswith("vidu:cancel:")]
+    assert card.components[0]["accent_color"] == ACCENTS[JobState.ACCEPTED]  # a grey Components V2 container
 
     refused = await fake_discord.press_button(world.bob, card, cancel)
     answer = await fake_discord.wait_for(lambda: refused.responses or None, timeout=10, what="bob's answer",
@@ -34,6 +37,7 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
                                 timeout=10, what="the card to say Cancelled",
                                 seen=lambda: fake_discord.message(card.id).text())
     assert fake_discord.message(card.id).custom_ids() == []  # the button is gone
+    assert card.flags & IS_COMPONENTS_V2 and card.components[0]["accent_color"] == ACCENTS[JobState.CANCELLED]
     await eventually(lambda: provider.requests_to("submit"), timeout=15, what="the first job's submit")
     assert len(provider.requests_to("submit")) == 1  # the cancelled job was never sent
 

@@ -124,7 +124,7 @@ async def test_storyboard_previews_then_start_makes_the_multiframe_video(
     colors = [color_of(body["start_image"]), *(color_of(s["key_image"]) for s in body["image_settings"])]
     assert [close_to(c, e) for c, e in zip(colors, (RED, GREEN, BLUE), strict=True)] == [True, True, True]
     card = fake_discord.messages(thread)[0]
-    assert "walks in" in card.text() and card.filenames == ["storyboard.png"]
+    assert "walks in" in card.text() and card.filenames == ["picture-00.png", "picture-01.jpg", "picture-02.png"]
 
 
 async def test_ten_pictures_with_one_prompt_line_and_no_durations(

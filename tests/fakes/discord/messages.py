@@ -15,8 +15,8 @@ from .models import (
     MessageRevision,
     SentMessage,
     StoredAttachment,
-    iso,
     component_texts,
+    iso,
     walk_components,
 )
 

@@ -521,6 +521,10 @@ class SentMessage:
     def custom_ids(self) -> list[str]:
         return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
 
+    def button_labels(self) -> list[str]:
+        """The buttons' labels in reading order, wherever they sit (a row, a container's row, a section)."""
+        return [str(c.get("label", "")) for c in walk_components(self.components) if c.get("type") == 2]
+
     def media_urls(self) -> list[str]:
         """The urls of the V2 media gallery items, thumbnails and file components, in reading order, as
         sent (``attachment://name`` for the message's own files)."""
