@@ -32,7 +32,7 @@ async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         def posted() -> bool:
             # Keep the benchmark's own memory flat: note each posted video's size, then drop its bytes.
             for message in discord.messages(channel):
-                if READY in message.content:
+                if READY in message.text():
                     for attachment in message.attachments:
                         if attachment.content:
                             sizes.append(len(attachment.content))

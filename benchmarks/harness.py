@@ -267,7 +267,7 @@ def final_answer(discord: FakeDiscord, record: InteractionRecord) -> str | None:
         message = discord.message(record.original_message_id or 0)
     except DiscordAPIError:
         return None
-    return None if message.loading else message.content
+    return None if message.loading else message.text()
 
 
 def final_answer_at(discord: FakeDiscord, record: InteractionRecord) -> float | None:

@@ -169,13 +169,13 @@ def _answered(discord: FakeDiscord, ix: InteractionRecord) -> bool:
     if ix.responses[0].type != 5:  # 4 message, 6 deferred update, 7 update, 9 form
         return True
     ids = [i for i in [ix.original_message_id, *ix.followup_ids] if i]
-    return any(discord.message(i).content and not discord.message(i).loading for i in ids)
+    return any(discord.message(i).text() and not discord.message(i).loading for i in ids)
 
 
 async def _answer(discord: FakeDiscord, ix: InteractionRecord, timeout: float) -> SentMessage:
     def probe() -> SentMessage | None:
         ids = [i for i in [ix.original_message_id, *ix.followup_ids] if i]
-        return next((discord.message(i) for i in ids if discord.message(i).content and not discord.message(i).loading),
+        return next((discord.message(i) for i in ids if discord.message(i).text() and not discord.message(i).loading),
                     None)
 
     return await discord.wait_for(probe, timeout=timeout, what="the private answer", seen=lambda: str(ix.responses))
@@ -497,8 +497,8 @@ def _posts(discord: FakeDiscord) -> tuple[Counter[str], Counter[str], dict[str, 
                 videos[attachment.filename.removesuffix(".mp4")] += 1
         if isinstance(message.nonce, str) and message.nonce.startswith("vidu-end-"):
             notices[message.nonce.removeprefix("vidu-end-")] += 1
-        if message.mentions and "job `" in message.content:
-            job_id = message.content.split("job `", 1)[1].split("`", 1)[0]
+        if message.mentions and "job `" in message.text():
+            job_id = message.text().split("job `", 1)[1].split("`", 1)[0]
             pings.setdefault(job_id, []).append(message)
     return videos, notices, pings
 

@@ -133,7 +133,7 @@ async def test_a_database_from_a_newer_bot_is_refused(tmp_path: Path, clock: Man
     path = tmp_path / "jobs.db"
     async with await SQLiteStore.open(path, clock=clock):
         pass
-    await asyncio.to_thread(_sql, path, "INSERT INTO schema_version VALUES (7, 'future', 0)")
+    await asyncio.to_thread(_sql, path, "INSERT INTO schema_version VALUES (99, 'future', 0)")
     with pytest.raises(StoreError, match="newer than this bot knows"):
         await SQLiteStore.open(path, clock=clock)
 
