@@ -16,7 +16,7 @@ Rules (see tests/media/test_pool.py):
   ProcessPoolExecutor fails every call it holds when any of its processes dies.
 - Workers run at niceness 10: on 2 cores a busy worker would otherwise keep the loop's thread waiting
   for a CPU (measured as loop lag just like the GIL).
-- ``run(fn, *args)`` takes other Pillow work too (the request card's storyboard picture); the caller
+- ``run(fn, *args)`` takes other Pillow work too (the storyboard preview's picture); the caller
   decides what a ``WorkerLost`` means for it.
 - ``close()`` stops the workers without waiting for more than ``grace`` seconds; afterwards pictures are
   prepared in a thread, so a command arriving during shutdown still gets an answer.

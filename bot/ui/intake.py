@@ -26,8 +26,7 @@ from bot.jobs.pause import pause_note
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
-from bot.media.pool import WorkerLost, image_pool
-from bot.media.storyboard import Panel, render_storyboard
+from bot.media.pool import image_pool
 from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
@@ -160,15 +159,6 @@ async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachmen
     if problems:
         raise Refused.listing(problems, locale)
     return prepared
-
-
-async def draw_storyboard(panels: Sequence[Panel]) -> bytes:
-    """A storyboard picture (the request card's, the preview's), drawn in an image worker: FreeType and Pillow
-    hold the GIL, and the fonts they load (~10 MB of the bot's RSS, measured in the soak) stay out of the bot."""
-    try:
-        return await image_pool().run(render_storyboard, panels)
-    except WorkerLost:  # a picture of our own re-encoded images, not the member's request: draw it here
-        return await asyncio.to_thread(render_storyboard, panels)
 
 
 def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> None:

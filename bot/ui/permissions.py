@@ -11,7 +11,7 @@ import discord
 
 from bot.i18n import t
 
-# Wherever the bot answers: the thread's cards and storyboard picture, the video, and the history in which
+# Wherever the bot answers: the thread's cards and the member's pictures on them, the video, and the history in which
 # a restarted bot looks for a video it had already posted (so it never posts one twice).
 IN_THREAD = ("view_channel", "send_messages_in_threads", "attach_files", "read_message_history")
 # Opening the thread in a text channel: a public one hangs off a starter message.

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.media.storyboard import panels_for
+from bot.media.pool import WorkerLost, image_pool
+from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.params import MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.ui.base import ViduView
-from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, draw_storyboard, start_job
+from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
 from bot.ui.text import prompt_lines
 
 if TYPE_CHECKING:
@@ -46,8 +47,17 @@ def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOC
     return "\n".join(lines)
 
 
+async def draw_storyboard(panels: Sequence[Panel]) -> bytes:
+    """A storyboard picture (the /storyboard preview's), drawn in an image worker: FreeType and Pillow
+    hold the GIL, and the fonts they load (~10 MB of the bot's RSS, measured in the soak) stay out of the bot."""
+    try:
+        return await image_pool().run(render_storyboard, panels)
+    except WorkerLost:  # a picture of our own re-encoded images, not the member's request: draw it here
+        return await asyncio.to_thread(render_storyboard, panels)
+
+
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
-    """The same storyboard picture the request card will show, drawn where the card's is."""
+    """The storyboard picture: each keyframe with its segment's seconds and prompt, drawn in an image worker."""
     p = intake.params
     assert isinstance(p, MultiframeParams)
     panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations))

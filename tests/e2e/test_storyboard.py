@@ -314,7 +314,7 @@ async def test_an_unanswered_preview_expires_and_loses_its_buttons(
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(running, 10)
         restore()
-        # The preview drew its picture in this process's image pool (bot.ui.intake.draw_storyboard), as the
+        # The preview drew its picture in this process's image pool (bot.ui.preview.draw_storyboard), as the
         # bot's own close() would, stop it: left running, the next in-process bot of this test worker refused
         # to start ("the image pool has already started"; tests/quotas/test_admission.py in CI).
         await asyncio.wait_for(close_image_pool(), 30)
