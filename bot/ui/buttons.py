@@ -13,7 +13,7 @@ from bot import metrics
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
-from bot.ui.cards import status_card
+from bot.ui.cards import edit_card, status_card
 from bot.ui.moderators import is_moderator
 from bot.ui.replies import answers_errors
 from bot.ui.status import status_text
@@ -67,7 +67,8 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         if cancelled is None:
             await interaction.response.send_message(t("button.too_late", locale_of(interaction)), ephemeral=True)
             return
-        await interaction.response.edit_message(view=status_card(cancelled, status_text(cancelled)))
+        text = status_text(cancelled)
+        await edit_card(interaction.response.edit_message, status_card(cancelled, text), text, None)
         metrics.job_changed(cancelled.state, final=True)
         log.info("job %s: cancelled by user %s", job.id, interaction.user.id)
         await bot.store.delete_inputs(job.id)

@@ -8,7 +8,8 @@ TextDisplay, and an attached file shows only where a component names it (`attach
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import discord
@@ -19,7 +20,9 @@ from bot.jobs.states import JobState
 from bot.ui.replies import answer_error
 from bot.ui.text import shorten
 
+log = logging.getLogger("bot.ui")
 S = JobState
+INVALID_FORM_BODY = 50035
 BRAND = 0x7B61FF  # the request card and a job the bot has not yet sent on
 ACCENTS: dict[JobState, int] = {
     S.ACCEPTED: 0x99AAB5,  # waiting in our queue: grey
@@ -104,6 +107,20 @@ def picture_descriptions(locale: str, prompts: Sequence[str | None], durations: 
     for n, (prompt, seconds) in enumerate(zip(prompts, durations, strict=False), start=1):
         found.append(t("card.picture_keyframe", locale, n=n, seconds=seconds, prompt=prompt or no_prompt))
     return found[:count]
+
+
+async def edit_card(edit: Callable[..., Awaitable[Any]], card: Card, text: str,
+                    text_view: discord.ui.View | None) -> None:
+    """Edit a card in place with `edit` (a message's or an interaction's). A card posted as plain text by a bot
+    from before the cards were Components V2 (its job in flight over the upgrade) cannot take a layout beside
+    its text: Discord refuses the form, and the card stays text (`text`, with `text_view`'s buttons)."""
+    try:
+        await edit(view=card)
+    except discord.HTTPException as exc:
+        if exc.status != 400 or exc.code != INVALID_FORM_BODY:
+            raise
+        log.warning("a card refused its Components V2 layout (%s); edited as text", exc.text)
+        await edit(content=text, view=text_view)
 
 
 def message_text(message: discord.Message) -> str:

@@ -23,9 +23,9 @@ from bot.jobs.states import JobState
 from bot.jobs.steps import REASON_LATE
 from bot.logs import job_ids
 from bot.media.video import fit_video
-from bot.ui.cards import message_text, video_card
+from bot.ui.cards import edit_card, message_text, video_card
 from bot.ui.status import late_text, marker, status_text
-from bot.ui.video_actions import job_status_card, video_buttons
+from bot.ui.video_actions import job_status_card, status_view, video_buttons
 
 if TYPE_CHECKING:
     from bot.jobs.store import JobStore
@@ -70,8 +70,9 @@ class DiscordJobListener:
             pause = await pause_note(self._store, job.guild_id)  # submits paused: the card says why
         try:
             channel = await self._channel(job.thread_id)
-            await channel.get_partial_message(job.status_message_id).edit(  # type: ignore[attr-defined]
-                view=job_status_card(job, status_text(job, queue_position=position, pause=pause)))
+            text = status_text(job, queue_position=position, pause=pause)
+            card = channel.get_partial_message(job.status_message_id)  # type: ignore[attr-defined]
+            await edit_card(card.edit, job_status_card(job, text), text, status_view(job))
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show
             log.warning("job %s: its status card cannot be edited (%s %s)", job.id, exc.status, exc.code)
 

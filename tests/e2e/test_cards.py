@@ -95,3 +95,42 @@ async def test_an_english_failed_job_turns_its_card_red_with_try_again(
         assert message.button_labels() == ["Try again"]
     assert pinged.text().startswith(f"<@{world.alice.id}> ")
 
+
+
+def _as_text_card(message: SentMessage) -> None:
+    """Make a card what the bot before Components V2 posted: its text as content, its buttons in a row."""
+    buttons = [c for c in walk_components(message.components) if c["type"] == 2]
+    message.content = message.text().split("\nCancel")[0]
+    message.components = [{"type": 1, "components": buttons}] if buttons else []
+    message.flags &= ~IS_COMPONENTS_V2
+
+
+async def test_text_cards_from_before_the_upgrade_keep_following_their_jobs(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """Jobs in flight while the bot is upgraded: Discord refuses a layout beside a text card's content, so
+    their cards are edited as text, and Cancel on one still answers."""
+    await start_bot(MAX_ACTIVE_JOBS_PER_MEMBER="1")
+    world = fake_discord.world
+    provider.plan_next_task(queue_seconds=600)
+    for prompt in ("first", "second"):
+        await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                 options={"image": Upload("a.png", png()), "prompt": prompt})
+        thread = await fake_discord.wait_for(lambda p=prompt: next(
+            (t for t in fake_discord.threads(world.general) if t.name == p), None), timeout=15, what=prompt, seen=lambda: "")
+        await fake_discord.wait_for_message(thread, lambda m: "job `" in m.text(), timeout=15)
+    first, second = (next(t for t in fake_discord.threads(world.general) if t.name == p) for p in ("first", "second"))
+    generating = await fake_discord.wait_for_message(first, lambda m: "Generating" in m.text(), timeout=15)
+    queued = await fake_discord.wait_for_message(second, lambda m: "Waiting in the queue" in m.text(), timeout=15)
+    _as_text_card(generating)
+    _as_text_card(queued)
+
+    pressed = await fake_discord.press_button(world.alice, queued, next(
+        c for c in queued.custom_ids() if c.startswith("vidu:cancel:")))
+    await fake_discord.wait_for_response(pressed, timeout=10)
+    assert "Cancelled" in queued.content and not queued.flags & IS_COMPONENTS_V2 and queued.custom_ids() == []
+
+    provider.advance(601)
+    await fake_discord.wait_for(lambda: "Done" in generating.content or None, timeout=30,
+                                what="the text card to say Done", seen=lambda: generating.text())
+    assert not generating.flags & IS_COMPONENTS_V2
