@@ -170,8 +170,9 @@ class Submitter:
             # the job goes back to the queue and submitting pauses for a while.
             pause = max(steps.settings.busy_pause_seconds, exc.retry_after or 0.0)
             self._paused_until = steps.clock() + timedelta(seconds=pause)
-            log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
             await steps.store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
+            # Logged once the job is back in the queue (a test that kills the bot waits for this line).
+            log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
             return Sent.BUSY
         else:
             submitted = await self._record_submitted(claimed, result.task_id, mark_lost=mark_lost)

@@ -116,8 +116,9 @@ async def test_text_cards_from_before_the_upgrade_keep_following_their_jobs(
     for prompt in ("first", "second"):
         await fake_discord.slash(world.alice, "animate", channel=world.general,
                                  options={"image": Upload("a.png", png()), "prompt": prompt})
-        thread = await fake_discord.wait_for(lambda p=prompt: next(
-            (t for t in fake_discord.threads(world.general) if t.name == p), None), timeout=15, what=prompt, seen=lambda: "")
+        thread = await fake_discord.wait_for(
+            lambda p=prompt: next((t for t in fake_discord.threads(world.general) if t.name == p), None),
+            timeout=15, what=prompt, seen=lambda: "")
         await fake_discord.wait_for_message(thread, lambda m: "job `" in m.text(), timeout=15)
     first, second = (next(t for t in fake_discord.threads(world.general) if t.name == p) for p in ("first", "second"))
     generating = await fake_discord.wait_for_message(first, lambda m: "Generating" in m.text(), timeout=15)

@@ -37,6 +37,8 @@ async def test_killed_before_submit(fake_discord: FakeDiscord, provider: FakePro
     provider.inject("submit", Fault.status(429, "RATE_LIMIT_EXCEEDED", retry_after=120))
     thread = await _ask(fake_discord)
     await eventually(lambda: provider.requests_to("submit"), timeout=15, what="a refused submit")
+    # Killed before the refusal is stored, the job would be mid-submit, rightly given up as unknown.
+    await bot.wait_for_line("submits paused", timeout=15)
     await _crash(bot)  # the job is back in the bot's queue, nothing exists at the provider
     assert provider.tasks == {}
     await start_bot()
