@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import PIL
 from PIL import Image
 
 from bot.media import ImageLimits, prepare_image, prepare_images
@@ -242,7 +243,7 @@ def main() -> None:
             )
             for path in paths:
                 path.unlink()
-    print(f"Pillow {Image.__version__}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
+    print(f"Pillow {PIL.__version__}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
     print("\n".join(rows))
 
 

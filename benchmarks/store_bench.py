@@ -19,6 +19,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.db import open_store
 from bot.jobs import Job, JobKind, JobState, JobStore, utcnow
@@ -37,7 +38,7 @@ def _job(n: int) -> Job:
 async def _walk(store: JobStore, job_id: str, n: int) -> int:
     moved = 0
     for from_state, to in STEPS:
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}
         if to is S.SUBMITTED:
             fields = {"task_id": f"task-{job_id}-{n}", "next_poll_at": utcnow() + timedelta(seconds=5)}
         elif to is S.SUCCEEDED:

@@ -308,8 +308,8 @@ class FakeProvider:
         await site.start()
         server = site._server
         assert server is not None
-        assert getattr(server, "sockets", None)
-        bound_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server) and server.sockets
+        bound_port = server.sockets[0].getsockname()[1]
         self.origin = f"http://{host}:{bound_port}"
         self.base_url = f"{self.origin}/v3"
         self._fetcher = aiohttp.ClientSession()

@@ -319,7 +319,7 @@ class FakeDiscord:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         try:
             task = asyncio.get_running_loop().create_task(coro)
         except RuntimeError:  # no loop yet (building the world before start): nobody to tell
