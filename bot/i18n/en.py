@@ -157,6 +157,7 @@ MESSAGES: dict[str, str] = {
     "reason.delivery_failed": "the video was made, but posting it here kept failing",
     "reason.late": "taking longer than usual",
     "reason.no_watermark": "the server's watermark could not be fetched from Discord",
+    "reason.late_no_watermark": "taking longer than usual, and sent without the server's watermark",
     "reason.undeliverable": ("the video was made, but its thread was deleted or closed to me, and there was "
                              "nowhere else to post it"),
     "reason.video_too_large": "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)",

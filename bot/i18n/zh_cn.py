@@ -133,6 +133,7 @@ MESSAGES: dict[str, str] = {
     "reason.delivery_failed": "视频已生成，但在这里发布一直失败",
     "reason.late": "比平常耗时更久",
     "reason.no_watermark": "无法从 Discord 获取服务器水印",
+    "reason.late_no_watermark": "比平常耗时更久，且发送时未带服务器水印",
     "reason.undeliverable": "视频已生成，但它的子区已被删除或不再允许我发言，也没有其他地方可以发布",
     "reason.video_too_large": "成品视频超过了此机器人接受的大小（VIDEO_MAX_BYTES）",
     "reason.unknown": "发送任务时连接中断，无法确定任务是否已开始；为避免重复付费，没有再次发送",

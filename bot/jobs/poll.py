@@ -15,11 +15,12 @@ from bot.i18n import reason_code
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
 from bot.jobs.steps import (
-    REASON_LATE,
     REASON_PROVIDER_FAILED,
     REASON_TASK_LOST,
     VIDEO_URL_TTL_MAX,
     StepContext,
+    is_late,
+    late_reason,
     task_shape,
 )
 from bot.logs import job_ids
@@ -119,7 +120,7 @@ class Poller:
             )
             updated = await self._reschedule(
                 job, eta=result.eta, status=result.status.value, progress=result.progress_percent,
-                reason=REASON_LATE if late else None,
+                reason=late_reason(job) if late else None,
             )
             if updated and changed:
                 await steps.notify(updated)
@@ -132,7 +133,7 @@ class Poller:
         settings = self._steps.settings
         off_peak = isinstance(job.params, Img2VideoParams) and job.params.off_peak
         expected = settings.off_peak_timeout if off_peak else settings.job_timeout
-        return job.reason != REASON_LATE and job.submitted_at is not None and now - job.submitted_at > expected
+        return not is_late(job) and job.submitted_at is not None and now - job.submitted_at > expected
 
     async def _gave_up_waiting(self, job: Job, now: datetime) -> bool:
         """After `give_up_after` the bot stops following a task the provider still has: expired, and the

@@ -40,6 +40,23 @@ REASON_LATE = reason_code("late")
 # Not an ending either: the server's watermark could not be fetched again from Discord, so the job was sent
 # without it (a failure of ours must not hold a member's video back or cost them anything).
 REASON_NO_WATERMARK = reason_code("no_watermark")
+# Both notes at once (a job has one reason field): sent without the watermark, then late.
+REASON_LATE_NO_WATERMARK = reason_code("late_no_watermark")
+
+
+def is_late(job: Job) -> bool:
+    """Past its expected time (told once; the card and the video say so)."""
+    return job.reason in (REASON_LATE, REASON_LATE_NO_WATERMARK)
+
+
+def lacks_watermark(job: Job) -> bool:
+    """Sent without the server's watermark (the card says so for good)."""
+    return job.reason in (REASON_NO_WATERMARK, REASON_LATE_NO_WATERMARK)
+
+
+def late_reason(job: Job) -> str:
+    """The note a job gets when it turns late, keeping the one it had."""
+    return REASON_LATE_NO_WATERMARK if job.reason == REASON_NO_WATERMARK else REASON_LATE
 
 # Presigned links say how long they live; a value past this is the provider's mistake, not a promise.
 VIDEO_URL_TTL_MAX = timedelta(days=7)

@@ -20,7 +20,7 @@ from bot.jobs.deliver import Undeliverable
 from bot.jobs.models import Job
 from bot.jobs.pause import pause_note
 from bot.jobs.states import JobState
-from bot.jobs.steps import REASON_LATE
+from bot.jobs.steps import is_late
 from bot.logs import job_ids
 from bot.media.video import fit_video
 from bot.ui.cards import edit_card, message_text, video_card
@@ -155,7 +155,7 @@ class DiscordJobListener:
         size = (await asyncio.to_thread(video.stat)).st_size
         limit = _upload_limit(channel, job)
         content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
-        if job.reason == REASON_LATE and job.submitted_at and job.succeeded_at:
+        if is_late(job) and job.submitted_at and job.succeeded_at:
             content += "\n" + t("delivery.late", job.locale, duration=_hours(job.succeeded_at - job.submitted_at,
                                                                                    job.locale))
         if note:

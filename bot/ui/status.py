@@ -7,7 +7,7 @@ from bot.i18n import render_reason, t
 from bot.jobs.models import Job, utcnow
 from bot.jobs.pause import PauseNote
 from bot.jobs.states import REFUNDED_ENDINGS, JobState
-from bot.jobs.steps import REASON_LATE, REASON_NO_WATERMARK
+from bot.jobs.steps import is_late, lacks_watermark
 
 S = JobState
 
@@ -45,9 +45,9 @@ def status_text(job: Job, *, queue_position: int | None = None, pause: PauseNote
         if job.eta_seconds:
             detail = t("status.eta", locale, detail=detail, left=_duration(job.eta_seconds, locale))
         lines.append(detail)
-        if job.reason == REASON_LATE and job.submitted_at is not None:
+        if is_late(job) and job.submitted_at is not None:
             lines.append(late_text(job))
-    if job.reason == REASON_NO_WATERMARK:  # for good: the video has no watermark (until it is late, say)
+    if lacks_watermark(job):  # for good: the video has no watermark
         lines.append(t("status.no_watermark", locale))
     if job.reason and job.state in (S.REJECTED, S.FAILED, S.SUBMIT_UNKNOWN, S.EXPIRED):
         lines.append(t("status.why", locale, reason=render_reason(job.reason, locale)))

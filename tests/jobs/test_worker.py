@@ -18,6 +18,7 @@ from PIL import Image
 
 from bot.i18n import reason_code, render_reason
 from bot.jobs import Job, JobInput, JobKind, JobState, JobStore
+from bot.jobs.steps import REASON_LATE_NO_WATERMARK, REASON_NO_WATERMARK
 from bot.jobs.worker import (
     REASON_DELIVERY_FAILED,
     REASON_LATE,
@@ -33,6 +34,7 @@ from bot.jobs.worker import (
 from bot.params import Img2VideoParams, MultiframeParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
+from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
 
@@ -275,6 +277,27 @@ async def test_a_late_task_is_still_followed_and_delivered_with_a_word_on_the_de
     assert delivered.state is S.DELIVERED and len(harness.listener.posted[job.id]) == 1
     assert harness.listener.late == [job.id]
     assert await charged(harness.store) == 1
+
+
+async def test_a_job_sent_without_the_watermark_still_says_so_once_it_is_late(harness: Harness) -> None:
+    harness.fake.plan_next_task(queue_seconds=3 * 3600)
+    job = await add_img2video(harness.store)
+    await harness.worker.tick()
+    sent = await harness.store.get_job(job.id)
+    assert sent is not None and sent.state is S.SUBMITTED
+    # What the submit leaves when Discord would not refresh the server's watermark link (bot/jobs/submit.py).
+    await harness.store.update_progress(job.id, provider_status=sent.provider_status, progress_percent=None,
+                                        eta_seconds=None, next_poll_at=sent.next_poll_at, poll_count=sent.poll_count,
+                                        reason=REASON_NO_WATERMARK)
+    await harness.step(2 * 3600 + 1)
+    await harness.step(60)
+    late = await harness.store.get_job(job.id)
+    assert late is not None and late.reason == REASON_LATE_NO_WATERMARK
+    card = status_text(late)
+    assert "Taking longer than usual" in card and "sent without it" in card  # neither note lost
+    await harness.step(3600)
+    delivered = await harness.until(job.id, [S.DELIVERED, S.EXPIRED, S.FAILED])
+    assert delivered.state is S.DELIVERED and harness.listener.late == [job.id]  # told it was late once
 
 
 async def test_the_bot_gives_up_on_a_task_after_72_hours_and_keeps_the_charge(harness: Harness) -> None:
