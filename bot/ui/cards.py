@@ -109,6 +109,15 @@ def picture_descriptions(locale: str, prompts: Sequence[str | None], durations: 
     return found[:count]
 
 
+def upload_limit(guild: discord.Guild | None, interaction_limit: int | None) -> int:
+    """What the bot may upload in a message of its own there (a card's pictures, a video): the server's limit as
+    discord.py knows it (a table by boost tier; bots have no Nitro), and no more than the asking interaction's
+    attachment_size_limit, Discord's live figure (the larger of the member's Nitro limit and the server's), which
+    catches a server whose limit the table does not know."""
+    server = guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+    return min(server, interaction_limit) if interaction_limit else server
+
+
 async def edit_card(edit: Callable[..., Awaitable[Any]], card: Card, text: str,
                     text_view: discord.ui.View | None) -> None:
     """Edit a card in place with `edit` (a message's or an interaction's). A card posted as plain text by a bot

@@ -23,7 +23,7 @@ from bot.jobs.states import JobState
 from bot.jobs.steps import is_late
 from bot.logs import job_ids
 from bot.media.video import fit_video
-from bot.ui.cards import edit_card, message_text, video_card
+from bot.ui.cards import edit_card, message_text, upload_limit, video_card
 from bot.ui.status import late_text, marker, status_text
 from bot.ui.video_actions import job_status_card, status_view, video_buttons
 
@@ -153,7 +153,7 @@ class DiscordJobListener:
             log.info("job %s: video already posted as %s, not posting again", job.id, already)
             return already
         size = (await asyncio.to_thread(video.stat)).st_size
-        limit = _upload_limit(channel, job)
+        limit = upload_limit(getattr(channel, "guild", None), job.upload_limit)
         content = t("delivery.ready", job.locale, mention=f"<@{job.user_id}>", marker=marker(job))
         if is_late(job) and job.submitted_at and job.succeeded_at:
             content += "\n" + t("delivery.late", job.locale, duration=_hours(job.succeeded_at - job.submitted_at,
@@ -215,13 +215,3 @@ def _fallback(job: Job) -> tuple[int, str] | None:
     if job.private or job.channel_id == job.thread_id:
         return None
     return job.channel_id, t("delivery.thread_closed", job.locale, thread=f"<#{job.thread_id}>")
-
-
-def _upload_limit(channel: discord.abc.Messageable, job: Job) -> int:
-    """What the bot may upload here: the server's limit (its boost tier, as discord.py knows it; bots have no
-    Nitro), and no more than the interaction's attachment_size_limit, which is Discord's own live figure.
-    That one is the larger of the member's Nitro limit and the server's: it holds for the interaction's own
-    replies, but this post is the bot's, in a thread, so the server's limit still caps it."""
-    guild = getattr(channel, "guild", None)
-    server = guild.filesize_limit if guild is not None else 10 * 1024 * 1024
-    return min(server, job.upload_limit) if job.upload_limit else server

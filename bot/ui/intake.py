@@ -33,7 +33,7 @@ from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
 from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_buttons
-from bot.ui.cards import picture_descriptions, request_card, status_card
+from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED, Refused
@@ -236,8 +236,10 @@ async def start_job(
     server = await bot.store.guild_settings(interaction.guild_id)
     # The server's watermark goes on its multiframe videos (bot/jobs/submit.py adds it at submit).
     mark = server.watermark_position if server.watermark_url and isinstance(intake.params, MultiframeParams) else None
+    asked_limit = _interaction_upload_limit(interaction)
     card = await retrying_unavailable("posting the request card", lambda: _post_request_card(  # fresh files each try
-        thread, interaction.user, intake, images, locale, server_mark=mark))
+        thread, interaction.user, intake, images, locale, server_mark=mark,
+        limit=upload_limit(thread.guild, asked_limit)))
     try:
         job = await bot.store.create_job(
             Job.new(
@@ -245,8 +247,7 @@ async def start_job(
                 user_id=interaction.user.id, kind=intake.kind, params=intake.params,
                 resolution=intake.resolution, duration_seconds=intake.duration_seconds,
                 locale=locale, private=intake.private, thread_id=thread.id,
-                parent_job_id=parent_job_id, upload_limit=_interaction_upload_limit(interaction),
-                now=bot.store.now(),
+                parent_job_id=parent_job_id, upload_limit=asked_limit, now=bot.store.now(),
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
             charge=admission.charge, checks=admission.checks, pace=admission.pace,
@@ -322,15 +323,14 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
 
 async def _post_request_card(thread: discord.Thread, user: discord.abc.User, intake: Intake,
                              images: Sequence[CheckedImage], locale: str, *,
-                             server_mark: str | None) -> discord.Message:
+                             server_mark: str | None, limit: int) -> discord.Message:
     """Who asked, their pictures as they go to the provider (a media gallery, each described), what they asked
-    (the same lines /jobs shows) and the estimated cost. A picture bigger than this server lets the bot upload
+    (the same lines /jobs shows) and the estimated cost. A picture bigger than the bot may upload here (`limit`)
     is left out of the gallery (the request goes ahead with it all the same)."""
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     p = intake.params
     durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
     described = picture_descriptions(locale, list(p.prompts), durations, len(images))
-    limit = thread.guild.filesize_limit
     pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}"), text)
                 for n, (i, text) in enumerate(zip(images, described, strict=False)) if len(i.data) <= limit]
     lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,

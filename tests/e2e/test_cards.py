@@ -5,14 +5,18 @@ the job, and the delivered video. `bob` reads Chinese, `alice` English."""
 
 from __future__ import annotations
 
+import io
+import random
 from typing import Any
+
+from PIL import Image
 
 from bot.jobs.states import JobState
 from bot.ui.cards import ACCENTS, BRAND
 from tests.e2e.conftest import png
 from tests.e2e.test_animate import _is_video
 from tests.fakes.discord import IS_COMPONENTS_V2, FakeDiscord, SentMessage, Upload
-from tests.fakes.discord.models import walk_components
+from tests.fakes.discord.models import component_texts, walk_components
 from tests.fakes.provider import FakeProvider
 
 
@@ -100,7 +104,7 @@ async def test_an_english_failed_job_turns_its_card_red_with_try_again(
 def _as_text_card(message: SentMessage) -> None:
     """Make a card what the bot before Components V2 posted: its text as content, its buttons in a row."""
     buttons = [c for c in walk_components(message.components) if c["type"] == 2]
-    message.content = message.text().split("\nCancel")[0]
+    message.content = "\n".join(component_texts(message.components))
     message.components = [{"type": 1, "components": buttons}] if buttons else []
     message.flags &= ~IS_COMPONENTS_V2
 
@@ -135,3 +139,24 @@ async def test_text_cards_from_before_the_upgrade_keep_following_their_jobs(
     await fake_discord.wait_for(lambda: "Done" in generating.content or None, timeout=30,
                                 what="the text card to say Done", seen=lambda: generating.text())
     assert not generating.flags & IS_COMPONENTS_V2
+
+
+async def test_a_picture_over_the_servers_small_limit_is_left_out_of_the_card(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """The server allows 64 KiB, which discord.py's boost-tier table (10 MiB) does not know; the interaction's
+    attachment_size_limit says so. The card goes without the picture, instead of Discord refusing the card."""
+    await start_bot()
+    world = fake_discord.world
+    world.guild.upload_limit = 64 * 1024
+    noise = io.BytesIO()
+    Image.frombytes("RGB", (600, 600), random.Random(7).randbytes(600 * 600 * 3)).save(noise, "PNG")
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("noise.png", noise.getvalue()), "prompt": "static"})
+    thread = await fake_discord.wait_for_thread(world.general, timeout=15)
+    await fake_discord.wait_for_message(thread, _is_video, timeout=30)
+    card = fake_discord.messages(thread)[0]
+    assert _is_v2_card(card) and card.filenames == [] and _gallery(card) == []
+    assert "> static" in card.text()
+    (task,) = provider.tasks.values()
+    assert len(task.body["images"][0]) > 64 * 1024  # the provider still got the whole picture
