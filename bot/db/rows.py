@@ -22,7 +22,8 @@ MS = timedelta(milliseconds=1)
 
 # Column kinds, for checking what callers pass and decoding what the database returns.
 TIME_COLUMNS = frozenset(
-    {"next_poll_at", "created_at", "submitted_at", "succeeded_at", "finished_at", "video_expires_at", "lease_until"}
+    {"next_poll_at", "created_at", "submitted_at", "succeeded_at", "finished_at", "video_expires_at", "lease_until",
+     "sent_at"}
 )
 INT_COLUMNS = frozenset(
     {
@@ -92,6 +93,7 @@ JOB_COLUMNS: tuple[str, ...] = (
     "succeeded_at",
     "delivery_attempts",
     "upload_limit",
+    "sent_at",
 )
 
 

@@ -52,7 +52,9 @@ class SqlLeases(SqlJobStore):
             if int(running[0][0]) >= max_active:
                 return None
             claim = self._params()
-            sql = (f"UPDATE jobs SET state = 'submitting', attempt = attempt + 1, lease_owner = {claim(owner)}, "
+            # sent_at cleared: this claim has sent nothing yet (mark_sent sets it just before the paid call).
+            sql = (f"UPDATE jobs SET state = 'submitting', attempt = attempt + 1, sent_at = NULL, "
+                   f"lease_owner = {claim(owner)}, "
                    f"lease_until = {claim(self._time(until, 'claim_submit(until)'))} "
                    f"WHERE id = {claim(job_id)} AND state = 'accepted' {RETURNING}")
             rows = await self._conn_rows(conn, sql, claim.values)

@@ -218,6 +218,14 @@ class SqlJobStore(SqlDialect):
             values["reason"] = reason
         return await self._update_where(job_id, values, only_state=JobState.SUBMITTED, fence=fence)
 
+    async def mark_sent(self, job_id: str, *, fence: int) -> Job | None:
+        arg = self._params()
+        sql = (f"UPDATE jobs SET sent_at = {arg(self._time(self._clock(), 'mark_sent'))} "
+               f"WHERE id = {arg(job_id)} AND state = {arg(JobState.SUBMITTING.value)} AND attempt = {arg(fence)} "
+               f"{RETURNING}")
+        async with self._write() as conn:
+            return await self._fetch_row(conn, sql, arg.values)
+
     async def record_delivery_failure(self, job_id: str, *, fence: int, retry_at: datetime) -> Job | None:
         arg = self._params()
         sql = (f"UPDATE jobs SET delivery_attempts = delivery_attempts + 1, "

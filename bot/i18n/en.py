@@ -163,6 +163,9 @@ MESSAGES: dict[str, str] = {
     "reason.video_too_large": "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)",
     "reason.unknown": ("the connection broke while the job was being sent, so it is unknown whether it started; "
                        "it was not sent again, to avoid paying twice"),
+    "reason.unusable_task_id": ("the video service accepted the job but answered with no task id I can follow, so I "
+                                "cannot fetch the video; it has probably been made and billed, and it was not sent "
+                                "again, to avoid paying twice. The moderators have been told"),
     "reason.invalid_request": "the stored request is invalid: {detail}",
     "reason.provider_said": "the video service said: {detail}",
     "reason.no_video": "the video service said: finished without a video",

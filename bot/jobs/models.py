@@ -92,6 +92,8 @@ class Job:
     # Discord's attachment_size_limit for the interaction that asked (bytes; None from the CLI): the posted
     # video is fitted to it as well as to the server's limit (bot/ui/delivery.py).
     upload_limit: int | None = None
+    # When this claim's submit request left the bot: None while nothing was sent (bot/jobs/submit.py).
+    sent_at: datetime | None = None
 
     @classmethod
     def new(

@@ -78,8 +78,9 @@ class DatabaseOutage:
     """One stretch of the database being away as a loop lives it: told once when it begins and once when it
     ends (not once a second), with the wait before each next try doubling from 1 s to 30 s."""
 
-    def __init__(self, who: str) -> None:
+    def __init__(self, who: str, *, first_retry_seconds: float = FIRST_RETRY_SECONDS) -> None:
         self._who = who
+        self._first_retry = first_retry_seconds
         self._since: float | None = None  # time.monotonic() of the first failure
         self._tries = 0
         self._error = ""
@@ -97,7 +98,7 @@ class DatabaseOutage:
             log.warning("%s: %s; waiting for it, nothing is lost", self._who, error)
         self._error = str(error)
         self._tries += 1
-        return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** (self._tries - 1))
+        return min(LONGEST_RETRY_SECONDS, self._first_retry * 2.0 ** (self._tries - 1))
 
     def ended(self) -> None:
         if self._since is not None:

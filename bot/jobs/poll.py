@@ -76,8 +76,12 @@ class Poller:
             else:
                 await self._reschedule(job, eta=None, status=TASK_NOT_FOUND)
             return
-        except ProviderError as exc:  # busy, refused key, an answer that is not JSON: ask again, later and later
-            log.warning("job %s: poll failed (%s), will retry", job.id, exc.reason or exc, extra=job_ids(job))
+        except Exception as exc:
+            # Busy, a refused key, an answer that is not JSON, a task id the client will not send (stored before
+            # ids were checked at submit), a bug: asked again, later and later, and this path too reaches the
+            # give-up (a failing call must never hold a job, and its member's slot, forever).
+            detail = exc.reason or exc if isinstance(exc, ProviderError) else f"{type(exc).__name__}: {exc}"
+            log.warning("job %s: poll failed (%s), will retry", job.id, detail, extra=job_ids(job))
             if not await self._gave_up_waiting(job, now):
                 await self._reschedule(job, eta=None)
             return

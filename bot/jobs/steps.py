@@ -34,6 +34,8 @@ REASON_VIDEO_TOO_LARGE = reason_code("video_too_large")
 REASON_UNDELIVERABLE = reason_code("undeliverable")
 REASON_DELIVERY_FAILED = reason_code("delivery_failed")
 REASON_UNKNOWN = reason_code("unknown")
+# The provider took the submit but named no task the bot can follow (probably billed; never resubmitted).
+REASON_UNUSABLE_TASK_ID = reason_code("unusable_task_id")
 REASON_PROVIDER_FAILED = reason_code("provider_failed")
 # Not an ending: set on a SUBMITTED job once it runs past its expected time (the card and the video say so).
 REASON_LATE = reason_code("late")

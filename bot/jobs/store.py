@@ -47,6 +47,7 @@ TRANSITION_FIELDS: frozenset[str] = frozenset(
         "card_message_id",
         "status_message_id",
         "delivered_message_id",
+        "sent_at",
     }
 )
 
@@ -121,6 +122,12 @@ class JobStore(QuotaStore, LedgerReportStore, Protocol):
         """ACCEPTED -> SUBMITTING, leased to `owner` until `until`, only while the member holds fewer than
         `max_active` running jobs (ACTIVE_STATES), counted in the same transaction and serialised per member
         across processes. None when the job is no longer ACCEPTED or the member has no free slot."""
+        ...
+
+    async def mark_sent(self, job_id: str, *, fence: int) -> Job | None:
+        """Note, just before the paid submit call, that this claim's request is leaving (`sent_at`), keeping the
+        lease. None when the job is no longer SUBMITTING under `fence` (another process took it): then nothing
+        may be sent. A SUBMITTING job without the note sent nothing, so recovery queues it again."""
         ...
 
     async def lease(

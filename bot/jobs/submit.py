@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import Enum, auto
+from typing import TypeVar
 
 from bot.i18n import reason_code
 from bot.jobs.models import Job
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
 from bot.jobs.states import JobState
-from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, StepContext
+from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, REASON_UNUSABLE_TASK_ID, StepContext
 from bot.logs import job_ids
 from bot.media.encode import data_uri
 from bot.params import MultiframeParams
@@ -31,15 +33,19 @@ from bot.provider import (
     RequestValidationError,
     TaskStatus,
     TransientProviderError,
+    UnusableTaskId,
 )
 from bot.requests import provider_request
 
 log = logging.getLogger("bot.jobs")
 S = JobState
+T = TypeVar("T")
 
-# How long a created task's id waits in memory for the database to come back before the job is left to
-# recovery (submit_unknown): longer than a restart or a failover of PostgreSQL takes.
+# How long a write the provider's answer calls for (a created task's id, a refusal, a job back to the queue)
+# waits in memory for the database to come back before the job is left to recovery (submit_unknown): longer
+# than a restart or a failover of PostgreSQL takes. The first retry comes soon: most outages are blips.
 SUBMITTED_RECORD_PATIENCE = timedelta(minutes=15)
+FIRST_RECORD_RETRY_SECONDS = 0.2
 # Queued jobs submitted between two readings of the fair order (JobStore.queued_fairly).
 SUBMIT_BATCH = 5
 # Submits in one round of the loop: then polls that came due meanwhile go first (JobWorker.tick), and the next
@@ -121,7 +127,9 @@ class Submitter:
                 try:
                     with steps.leases.holding(claimed):
                         sent = await self.submit(claimed)
-                except Exception:
+                except Exception as error:
+                    if is_database_outage(error):
+                        raise  # no job can move without it: the loop waits for it (JobWorker.run)
                     log.exception("job %s: submit step failed", job.id)
                     passed.add(job.id)  # wherever it was left, not again this round
                 if sent is Sent.BUSY or sent is Sent.PAUSED:
@@ -136,10 +144,18 @@ class Submitter:
         return resumed
 
     async def submit(self, claimed: Job) -> Sent:
-        """Submit one claimed (SUBMITTING, leased) job; what it came to."""
+        """Submit one claimed (SUBMITTING, leased) job; what it came to.
+
+        Until `mark_sent` the job provably sent nothing, so whatever fails before it (the database, Discord, a
+        bug) returns the job to the queue, now or by recovery. After it, every write the provider's answer
+        calls for waits for the database (`_after_sending`): left undone, the job would end submit_unknown."""
         steps, job = self._steps, claimed
-        inputs = await steps.store.get_inputs(job.id)
-        mark, mark_lost = await self._server_mark(job)
+        try:
+            inputs = await steps.store.get_inputs(job.id)
+            mark, mark_lost = await self._server_mark(job)
+        except Exception:
+            await self._requeue_unsent(claimed)
+            raise
         try:
             # Building the request checks every data URI (megabytes of text): off the event loop too.
             request = await asyncio.to_thread(
@@ -149,33 +165,49 @@ class Submitter:
         except (RequestValidationError, ValueError, KeyError) as exc:
             await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))
             return Sent.NOT_SENT
+        if not await self._mark_sent(claimed):
+            return Sent.NOT_SENT
         try:
             result = await steps.client.submit(request)
         except RequestRejected as exc:
-            await steps.finish(claimed, S.SUBMITTING, S.REJECTED,
-                               reason=reason_code("rejected", exc.message or exc.reason))
+            refusal = reason_code("rejected", exc.message or exc.reason)
+            await self._after_sending(claimed, "refused; recording it",
+                                      lambda: steps.finish(claimed, S.SUBMITTING, S.REJECTED, reason=refusal))
+            return Sent.ENDED
+        except UnusableTaskId as exc:
+            await self._unusable_task_id(claimed, exc)
             return Sent.ENDED
         except OutcomeUnknown:
+            # (Recovery would end it the same way if this write fails: no need to wait for the database.)
             await steps.finish(claimed, S.SUBMITTING, S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN)
             return Sent.ENDED
         except OperatorError as exc:
             # The operator must act: the account is out of credit (NOT_ENOUGH_BALANCE) or the key is refused.
             # No task was created: the job goes back to the queue with its place and its reservation, and
             # submits pause for every process until a probe gets through (bot/jobs/pause.py). Nothing fails.
-            await steps.store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
+            await self._after_sending(claimed, "not created (the account); back to the queue",
+                                      lambda: self._requeue(claimed))
             await self._pauses.start(exc, job)
             return Sent.PAUSED
         except TransientProviderError as exc:
             # The client retries a submit only while it provably created no task, so none exists:
-            # the job goes back to the queue and submitting pauses for a while.
+            # the job goes back to the queue and submitting pauses for a while (the client bounds Retry-After).
             pause = max(steps.settings.busy_pause_seconds, exc.retry_after or 0.0)
             self._paused_until = steps.clock() + timedelta(seconds=pause)
-            await steps.store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=claimed.attempt)
+            await self._after_sending(claimed, "not created (busy); back to the queue",
+                                      lambda: self._requeue(claimed))
             # Logged once the job is back in the queue (a test that kills the bot waits for this line).
             log.warning("job %s: provider busy (%s); submits paused %.0f s", job.id, exc.reason, pause)
             return Sent.BUSY
         else:
-            submitted = await self._record_submitted(claimed, result.task_id, mark_lost=mark_lost)
+            try:
+                submitted = await self._after_sending(
+                    claimed, f"task {result.task_id} was created; recording it",
+                    lambda: self._record_submitted(claimed, result.task_id, mark_lost=mark_lost))
+            except Exception:
+                log.error("job %s: submitted as task %s but could not record it", claimed.id, result.task_id,
+                          extra=job_ids(claimed))
+                raise
             if submitted:
                 log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
                 await steps.notify(submitted)
@@ -185,6 +217,72 @@ class Submitter:
                 log.error("job %s: submitted as task %s after its lease was lost; the job is not tracking it",
                           job.id, result.task_id, extra=job_ids(job))
         return Sent.CREATED
+
+    async def _mark_sent(self, claimed: Job) -> bool:
+        """Note that the request is leaving; False when the job is no longer this process's to send."""
+        try:
+            marked = await self._steps.store.mark_sent(claimed.id, fence=claimed.attempt)
+        except Exception:
+            # Nothing was sent, but the note's COMMIT may have gone through: the job must go back to the queue
+            # before recovery reads the note, so this waits for the database.
+            await self._after_sending(claimed, "not sent; back to the queue", lambda: self._requeue(claimed))
+            raise
+        if marked is None:
+            log.warning("job %s: taken over by another process before it was sent; not sent", claimed.id,
+                        extra=job_ids(claimed))
+            return False
+        return True
+
+    async def _requeue(self, claimed: Job) -> Job | None:
+        return await self._steps.store.transition(claimed.id, from_states=[S.SUBMITTING], to=S.ACCEPTED,
+                                                  fence=claimed.attempt)
+
+    async def _requeue_unsent(self, claimed: Job) -> None:
+        """Back to the queue after a failure before anything was sent. One try: when the database is away, the
+        job is returned by recovery once its lease runs out (nothing marks it sent)."""
+        try:
+            await self._requeue(claimed)
+        except Exception as error:
+            log.warning("job %s: nothing was sent, and it could not go back to the queue yet (%s); it will when "
+                        "its lease runs out", claimed.id, error, extra=job_ids(claimed))
+        else:
+            log.warning("job %s: nothing was sent; back in the queue", claimed.id, extra=job_ids(claimed))
+
+    async def _unusable_task_id(self, claimed: Job, exc: UnusableTaskId) -> None:
+        """The provider took the request (and probably bills it) but named no task the bot can follow: it ends
+        unknown with its reservation kept, its member told why, the mod-log told what to look up."""
+        steps = self._steps
+        ended = await self._after_sending(claimed, "accepted without a usable task id; recording it",
+                                          lambda: steps.finish(claimed, S.SUBMITTING, S.SUBMIT_UNKNOWN,
+                                                               reason=REASON_UNUSABLE_TASK_ID))
+        if ended:
+            answered = f"`{exc.shown_id.replace('`', '')}`" if exc.shown_id else "none"
+            await steps.tell(steps.listener.tell_moderators(
+                claimed.guild_id, f"⚠️ Job `{claimed.id}` (<@{claimed.user_id}>): the video service accepted it but "
+                f"answered with no task id the bot can follow (it answered: {answered}). It has probably billed "
+                "it; the reservation is kept and the bot cannot follow or post the video. `python -m bot ledger` "
+                "lists the job."), claimed)
+
+    async def _after_sending(self, claimed: Job, what: str, write: Callable[[], Awaitable[T]]) -> T:
+        """A write the provider's answer calls for. Left undone, the job would be given up as submit_unknown
+        (its request went out): if the database is away, this waits for it, for up to SUBMITTED_RECORD_PATIENCE,
+        the loop held up meanwhile (/healthz says why: JobWorker.database_outage)."""
+        outage = self.recording_outage = DatabaseOutage(f"job {claimed.id}: {what}",
+                                                        first_retry_seconds=FIRST_RECORD_RETRY_SECONDS)
+        gave_up_at = time.monotonic() + SUBMITTED_RECORD_PATIENCE.total_seconds()
+        try:
+            while True:
+                try:
+                    done = await write()
+                except Exception as error:
+                    if not is_database_outage(error) or time.monotonic() >= gave_up_at:
+                        raise
+                    await asyncio.sleep(outage.failed(error))
+                    continue
+                outage.ended()
+                return done
+        finally:
+            self.recording_outage = None
 
     async def _server_mark(self, job: Job) -> tuple[tuple[str, str] | None, bool]:
         """The server's watermark for a multiframe job, as (a fresh URL, position), and whether one is set but
@@ -209,30 +307,13 @@ class Submitter:
         return None, True
 
     async def _record_submitted(self, claimed: Job, task_id: str, *, mark_lost: bool = False) -> Job | None:
-        """Store the new task's id. The provider has created (and will bill) the task: if the database is away
-        now, this waits for it (the task id is only in this process's memory) instead of leaving the job to
-        be given up as submit_unknown, for up to SUBMITTED_RECORD_PATIENCE."""
+        """Store the new task's id (the provider has created, and will bill, the task)."""
         steps = self._steps
-        outage = self.recording_outage = DatabaseOutage(f"job {claimed.id}: task {task_id} was created; recording it")
-        gave_up_at = time.monotonic() + SUBMITTED_RECORD_PATIENCE.total_seconds()
-        while True:
-            try:
-                moved = await steps.store.transition(
-                    claimed.id, from_states=[S.SUBMITTING], to=S.SUBMITTED, fence=claimed.attempt, task_id=task_id,
-                    provider_status=TaskStatus.QUEUED.value, **({"reason": REASON_NO_WATERMARK} if mark_lost else {}),
-                    next_poll_at=steps.clock() + timedelta(seconds=steps.first_poll_delay(claimed)),
-                )
-            except Exception as error:
-                if not is_database_outage(error) or time.monotonic() >= gave_up_at:
-                    log.error("job %s: submitted as task %s but could not record it", claimed.id, task_id,
-                              extra=job_ids(claimed))
-                    self.recording_outage = None
-                    raise
-                await asyncio.sleep(outage.failed(error))
-                continue
-            outage.ended()
-            self.recording_outage = None
-            return moved
+        return await steps.store.transition(
+            claimed.id, from_states=[S.SUBMITTING], to=S.SUBMITTED, fence=claimed.attempt, task_id=task_id,
+            provider_status=TaskStatus.QUEUED.value, **({"reason": REASON_NO_WATERMARK} if mark_lost else {}),
+            next_poll_at=steps.clock() + timedelta(seconds=steps.first_poll_delay(claimed)),
+        )
 
 
 __all__ = ["SUBMITTED_RECORD_PATIENCE", "Sent", "Submitter"]

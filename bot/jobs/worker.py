@@ -105,13 +105,21 @@ class JobWorker:
         self._deliver_wake.set()
 
     async def recover(self) -> None:
-        """A job left mid-submit by a process that died (its lease ran out; this one after a restart, or
-        another one) may or may not exist at the provider. It is never submitted again; the member is told.
-        Everything else resumes from its stored state as soon as its lease is free."""
+        """A job left mid-submit by a process that died or lost the database (its lease ran out; this one after
+        a restart, or another one). If its request was sent (`sent_at`), it may or may not exist at the
+        provider: never submitted again, the member is told. If not, nothing was sent: it goes back to the
+        queue, its place and reservation kept. Everything else resumes from its stored state as soon as its
+        lease is free."""
         abandoned = await self._store.lease(
             [S.SUBMITTING], owner=self.owner, now=self._clock(), until=self._leases.until(), limit=50
         )
         for job in abandoned:
+            if job.sent_at is None:
+                if await self._store.transition(job.id, from_states=[S.SUBMITTING], to=S.ACCEPTED, fence=job.attempt):
+                    log.warning("job %s: its submit was interrupted before anything was sent; back in the queue",
+                                job.id, extra=job_ids(job))
+                    self.wake()
+                continue
             moved = await self._store.transition(
                 job.id, from_states=[S.SUBMITTING], to=S.SUBMIT_UNKNOWN, reason=REASON_UNKNOWN, fence=job.attempt
             )

@@ -1,6 +1,6 @@
 """The VIDU Q2 Pro task API over aiohttp. Knows nothing of Discord."""
 
-from bot.provider.client import RetryPolicy, ViduClient, parse_retry_after
+from bot.provider.client import MAX_RETRY_AFTER_SECONDS, RetryPolicy, ViduClient, parse_retry_after
 from bot.provider.errors import (
     InsufficientBalance,
     ModelNotFound,
@@ -13,6 +13,7 @@ from bot.provider.errors import (
     RequestValidationError,
     TaskNotFound,
     TransientProviderError,
+    UnusableTaskId,
     VideoTooLarge,
     VideoUnavailable,
 )
@@ -28,6 +29,7 @@ from bot.provider.models import (
 from bot.provider.ratelimit import RateLimiter
 
 __all__ = [
+    "MAX_RETRY_AFTER_SECONDS",
     "Img2VideoRequest",
     "InsufficientBalance",
     "KeyframeSetting",
@@ -47,6 +49,7 @@ __all__ = [
     "TaskResult",
     "TaskStatus",
     "TransientProviderError",
+    "UnusableTaskId",
     "Video",
     "VideoTooLarge",
     "VideoUnavailable",

@@ -29,19 +29,31 @@ from bot.provider.errors import (
     ProviderError,
     RequestValidationError,
     TransientProviderError,
+    UnusableTaskId,
     VideoTooLarge,
     VideoUnavailable,
     error_for_status,
     parse_error_body,
 )
 from bot.provider.files import DOWNLOAD_CHUNK, head_of, is_video, stream_to_file
-from bot.provider.models import Img2VideoRequest, MultiframeRequest, SubmitResult, TaskResult
+from bot.provider.models import (
+    MAX_TASK_ID_CHARS,
+    Img2VideoRequest,
+    MultiframeRequest,
+    SubmitResult,
+    TaskResult,
+    usable_task_id,
+)
 from bot.provider.ratelimit import RateLimiter
+from bot.provider.text import clean_text
 
 logger = logging.getLogger("bot.provider")
 
 RESULT_PATH = "async/task-result"
-_MAX_TASK_ID_CHARS = 200
+# The longest wait a Retry-After is believed for (issue 26): the provider's limits are per minute, so a longer
+# ask is a mistake (a year would stop every submit of the process for a year; 1e300 overflowed the clock).
+# Clamped to this, and logged; a value that cannot be read is a plain 429 (the usual backoff).
+MAX_RETRY_AFTER_SECONDS = 300.0
 _REDACTED = "[redacted]"
 # API answers are a few hundred bytes; a proxy's runaway body must not fill memory.
 _MAX_ANSWER_BYTES = 1024 * 1024
@@ -76,6 +88,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     text = value.strip()
     if not text:
         return None
+    when = None
     try:
         seconds = float(text)
     except ValueError:
@@ -86,8 +99,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         if when.tzinfo is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
+    if math.isnan(seconds) or math.isinf(seconds) or (seconds < 0 and when is None):
+        return None  # not a wait anyone can keep (a past HTTP-date is "now", a negative number is nonsense)
     return max(0.0, seconds)
 
 
@@ -155,13 +168,18 @@ class ViduClient:
         body = await asyncio.to_thread(encode_json, request.to_json())
         data = await self._call("submit", "POST", request.ENDPOINT, body=body, paid=True)
         task_id = data.get("task_id") if isinstance(data, dict) else None
-        if not isinstance(task_id, str) or not task_id.strip():
-            logger.error("provider.submit.no_task_id endpoint=%s", request.ENDPOINT)
-            raise OutcomeUnknown("provider accepted the request but returned no task_id", status=200)
+        if not usable_task_id(task_id):
+            # Accepted, so probably billed, but nothing the bot could store and poll: never resubmitted.
+            shown = clean_text(task_id, 60)
+            logger.error("provider.submit.unusable_task_id endpoint=%s task_id=%r length=%s", request.ENDPOINT,
+                         shown, len(task_id) if isinstance(task_id, str) else "-")
+            what = "no task id" if not shown else "a task id the bot cannot follow"
+            raise UnusableTaskId(f"the provider accepted the request but answered {what}", shown_id=shown)
+        assert isinstance(task_id, str)
         request_id = data.get("provider_request_id")
         result = SubmitResult(
             task_id=task_id,
-            provider_request_id=request_id if isinstance(request_id, str) and request_id else None,
+            provider_request_id=request_id if usable_task_id(request_id) else None,
         )
         logger.info(
             "provider.submit.ok endpoint=%s task_id=%s video_seconds=%d",
@@ -173,8 +191,9 @@ class ViduClient:
 
     async def get_task(self, task_id: str) -> TaskResult:
         """Current state of a task; transient failures are retried per the policy."""
-        if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > _MAX_TASK_ID_CHARS:
-            raise RequestValidationError("task_id", "must be a non-empty id of at most 200 characters")
+        if not usable_task_id(task_id):
+            raise RequestValidationError(
+                "task_id", f"must be 1-{MAX_TASK_ID_CHARS} printable characters without spaces")
         data = await self._call("result", "GET", RESULT_PATH, params={"task_id": task_id}, paid=False)
         result = TaskResult.from_json(data, default_task_id=task_id)
         logger.debug(
@@ -250,6 +269,18 @@ class ViduClient:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _believable_wait(path: str, header: str | None) -> float | None:
+        """The header's wait, at most MAX_RETRY_AFTER_SECONDS (logged when cut); None when absent or unreadable."""
+        seconds = parse_retry_after(header)
+        if header is not None and seconds is None:
+            logger.warning("provider.retry_after_unreadable path=%s value=%r", path, clean_text(header, 40))
+        if seconds is not None and seconds > MAX_RETRY_AFTER_SECONDS:
+            logger.warning("provider.retry_after_clamped path=%s asked=%s clamped_to=%.0f", path,
+                           clean_text(header, 40), MAX_RETRY_AFTER_SECONDS)
+            seconds = MAX_RETRY_AFTER_SECONDS
+        return seconds
+
     def _scrub(self, text: str) -> str:
         return text.replace(self._api_key, _REDACTED)
 
@@ -278,7 +309,7 @@ class ViduClient:
                 return _Answer(
                     status=resp.status,
                     text=raw.decode("utf-8", errors="replace"),
-                    retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                    retry_after=self._believable_wait(path, resp.headers.get("Retry-After")),
                 )
         except aiohttp.ConnectionTimeoutError:
             return _Broken(sent=False, description=f"timed out connecting to {self._host}")

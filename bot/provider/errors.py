@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# The provider's message is shown to members; keep it to a readable size.
+from bot.provider.text import clean_text
+
+# The provider's message is shown to members; keep it to a readable size. Its reason is a code.
 _MAX_MESSAGE_CHARS = 500
+_MAX_REASON_CHARS = 100
 
 
 class RequestValidationError(ValueError):
@@ -95,6 +98,15 @@ class OutcomeUnknown(ProviderError):
     """A paid submit broke after the body was sent: a task may or may not exist. Never resubmit blindly."""
 
 
+class UnusableTaskId(OutcomeUnknown):
+    """The provider accepted a submit (and has probably created, and will bill, a task) but its answer names no
+    task the bot can follow: the id is missing, too long, or not printable. Never resubmitted; told as such."""
+
+    def __init__(self, message: str, *, shown_id: str) -> None:
+        super().__init__(message, status=200)
+        self.shown_id = shown_id  # the answer's id made safe to show (cleaned, cut), or "" when there was none
+
+
 class VideoUnavailable(ProviderError):
     """The video URL answered 403/404/410: the presigned URL expired or the file is gone."""
 
@@ -114,12 +126,9 @@ def parse_error_body(text: str) -> tuple[str, str]:
         return "", ""
     if not isinstance(body, dict):
         return "", ""
-    reason = body.get("reason")
-    message = body.get("message")
-    return (
-        reason.strip() if isinstance(reason, str) else "",
-        message.strip()[:_MAX_MESSAGE_CHARS] if isinstance(message, str) else "",
-    )
+    # Cleaned: the message is stored as a refused job's reason and shown to its member (a NUL in it made every
+    # write of the refusal fail on PostgreSQL, so the job wedged mid-submit and ended charged).
+    return clean_text(body.get("reason"), _MAX_REASON_CHARS), clean_text(body.get("message"), _MAX_MESSAGE_CHARS)
 
 
 def error_for_status(

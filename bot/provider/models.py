@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from bot.provider.errors import RequestValidationError
+from bot.provider.text import clean_text, is_usable_id
 
 MAX_PROMPT_CHARS = 2000
 MAX_PAYLOAD_CHARS = 1_048_576
@@ -342,13 +343,29 @@ def _lenient_int(value: object) -> int | None:
     return None
 
 
-# Sane ranges for what the provider reports (an off-peak task takes up to 48 h; links live an hour).
+# Sane ranges for what the provider reports (an off-peak task takes up to 48 h; links live an hour). Its texts
+# are kept cleaned and cut (bot/provider/text.py): a reason is shown to members, a link is stored and fetched.
+MAX_REASON_CHARS = 500
+MAX_TASK_TYPE_CHARS = 100
+MAX_VIDEO_URL_CHARS = 8192
+MAX_TASK_ID_CHARS = 200
 MAX_VIDEO_TTL_SECONDS = 7 * 24 * 3600
 MAX_ETA_SECONDS = 72 * 3600
 
 
+def usable_task_id(value: object) -> bool:
+    """A task id the bot can store and poll: 1-200 printable characters without spaces (a NUL, a newline or a
+    kilobyte of id is not one, and must not be stored to fail every poll after)."""
+    return is_usable_id(value, MAX_TASK_ID_CHARS)
+
+
 def _is_http_url(text: str) -> bool:
-    parts = urlsplit(text)
+    if len(text) > MAX_VIDEO_URL_CHARS or not text.isprintable() or " " in text:
+        return False  # a link with a NUL, a line break or a megabyte of query is nothing the bot may store or fetch
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an invalid IPv6 host
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
@@ -373,7 +390,7 @@ class Video:
         # would overflow the datetime arithmetic that schedules the download).
         ttl = min(_lenient_int(obj.get("video_url_ttl")) or DEFAULT_VIDEO_TTL_SECONDS, MAX_VIDEO_TTL_SECONDS)
         video_type = obj.get("video_type")
-        return cls(url=url, ttl_seconds=ttl, video_type=video_type if isinstance(video_type, str) else "mp4")
+        return cls(url=url, ttl_seconds=ttl, video_type=clean_text(video_type, 20) or "mp4")
 
     def __repr__(self) -> str:
         # The query string of a presigned URL is a bearer credential for the file: keep it out of logs.
@@ -409,10 +426,10 @@ class TaskResult:
         items = raw_videos if isinstance(raw_videos, list) else []
         videos = tuple(v for v in (Video.from_json(item) for item in items) if v is not None)
         return cls(
-            task_id=task_id if isinstance(task_id, str) and task_id else default_task_id,
+            task_id=task_id if isinstance(task_id, str) and usable_task_id(task_id) else default_task_id,
             status=TaskStatus.parse(task.get("status")),
-            reason=reason if isinstance(reason, str) else "",
-            task_type=task_type if isinstance(task_type, str) else "",
+            reason=clean_text(reason, MAX_REASON_CHARS),
+            task_type=clean_text(task_type, MAX_TASK_TYPE_CHARS),
             eta=_clamp(_lenient_int(task.get("eta")), MAX_ETA_SECONDS),
             progress_percent=None if progress is None else min(progress, 100),
             videos=videos,

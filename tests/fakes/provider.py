@@ -90,6 +90,9 @@ _ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+_VIDEO_FIELDS = frozenset({"video_url", "video_url_ttl", "video_type"})
+
+
 @dataclass(frozen=True)
 class Fault:
     """One injected misbehaviour. Build with the class methods."""
@@ -101,6 +104,7 @@ class Fault:
     seconds: float = 0.0
     message: str = "injected fault"
     raw_body: str | None = None
+    fields: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def status(
@@ -116,6 +120,14 @@ class Fault:
         `raw_body` replaces the JSON body with text, as a proxy's HTML error page would.
         """
         return cls("status", code=code, reason=reason, retry_after=retry_after, message=message, raw_body=raw_body)
+
+    @classmethod
+    def answer(cls, **fields: Any) -> Fault:
+        """Do the work, then answer with these fields replaced: a submit's `task_id` (the task is created under
+        its real id, as when the answer is garbled on its way), or a result's task fields (`reason`, `status`,
+        `task_id`, ...) and its first video's (`video_url`, `video_url_ttl`, `video_type`). What no real
+        provider should send, but nothing it returns is trusted: NUL, megabytes, junk."""
+        return cls("answer", fields=tuple(fields.items()))
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -462,6 +474,8 @@ class FakeProvider:
         if fault is not None and fault.kind == "drop_after":
             return self._drop(request, record)
         answer = {"task_id": task.task_id, "provider_request_id": f"req-{uuid.uuid4().hex[:16]}"}
+        if fault is not None and fault.kind == "answer":
+            answer.update(dict(fault.fields))
         return self._reply(record, web.json_response(answer))
 
     async def _validate_submit(self, request: web.Request, record: RecordedRequest, raw: bytes) -> dict[str, Any]:
@@ -628,7 +642,15 @@ class FakeProvider:
         task = self.tasks.get(task_id)
         if task is None:
             return self._reply(record, _error_response(404, "TASK_NOT_FOUND", f"task {task_id} not found"))
-        return self._reply(record, web.json_response(self._task_json(task)))
+        answer = self._task_json(task)
+        if fault is not None and fault.kind == "answer":
+            for name, value in fault.fields:
+                if name in _VIDEO_FIELDS:
+                    for video in answer["videos"][:1]:
+                        video[name] = value
+                else:
+                    answer["task"][name] = value
+        return self._reply(record, web.json_response(answer))
 
     def _task_json(self, task: FakeTask) -> dict[str, Any]:
         status, progress, eta = task.state(self.now())

@@ -327,7 +327,9 @@ async def test_off_peak_jobs_get_48_hours(harness: Harness) -> None:
 
 async def test_restart_mid_submit_marks_the_job_unknown_and_never_resubmits(harness: Harness) -> None:
     job = await add_img2video(harness.store)
-    await harness.store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)  # crashed here
+    claimed = await harness.store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)
+    assert claimed is not None
+    assert await harness.store.mark_sent(job.id, fence=claimed.attempt)  # crashed here, the request on its way
     await harness.worker.recover()
     for _ in range(3):
         await harness.step()
@@ -336,6 +338,15 @@ async def test_restart_mid_submit_marks_the_job_unknown_and_never_resubmits(harn
     assert unknown.state is S.SUBMIT_UNKNOWN
     assert harness.fake.requests_to("submit") == []
     assert harness.listener.changes == [(job.id, S.SUBMIT_UNKNOWN)]
+
+
+async def test_restart_after_a_claim_before_sending_puts_the_job_back_in_the_queue(harness: Harness) -> None:
+    job = await add_img2video(harness.store)
+    await harness.store.transition(job.id, from_states=[S.ACCEPTED], to=S.SUBMITTING)  # crashed here: nothing sent
+    await harness.worker.recover()
+    done = await harness.until(job.id, [S.DELIVERED, S.SUBMIT_UNKNOWN])
+    assert done.state is S.DELIVERED
+    assert len(harness.fake.requests_to("submit")) == 1 and await charged(harness.store) == 1
 
 
 async def test_a_failed_post_is_retried_and_the_video_lands_once(harness: Harness) -> None:

@@ -163,7 +163,10 @@ def test_full_jitter_backoff_stays_under_exponential_cap() -> None:
     [
         ("3", 3.0),
         ("0.5", 0.5),
-        ("-4", 0.0),
+        ("-4", None),  # a negative wait is nonsense: a plain 429
+        ("1e300", 1e300),  # read as asked; the client clamps it (test_submit_faults.py)
+        ("1e400", None),
+        ("inf", None),
         ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0),
         ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),
         ("soon", None),
@@ -320,7 +323,7 @@ async def test_submit_refused_then_reachable_creates_exactly_one_task(
 async def test_submit_answered_200_without_task_id_is_outcome_unknown(fake: FakeProvider, client: ViduClient) -> None:
     # Accepted but unnamed: a task may exist that we cannot follow, so it must not be sent again.
     fake.inject("submit", Fault.status(200, "", message="ok"))
-    with pytest.raises(OutcomeUnknown, match="no task_id"):
+    with pytest.raises(OutcomeUnknown, match="no task id"):
         await client.submit(cat())
     assert len(fake.requests_to("submit")) == 1
 
@@ -351,5 +354,5 @@ async def test_non_json_error_pages_still_map_by_status(fake: FakeProvider, clie
     with pytest.raises(RateLimited) as limited:
         await client.get_task(result.task_id)
     assert limited.value.reason == "RATE_LIMIT_EXCEEDED"
-    assert limited.value.retry_after == 500
+    assert limited.value.retry_after == 300  # asked 500: clamped to MAX_RETRY_AFTER_SECONDS
     assert "<html>" not in limited.value.message
