@@ -208,6 +208,9 @@ class Submitter:
                 log.error("job %s: submitted as task %s but could not record it", claimed.id, result.task_id,
                           extra=job_ids(claimed))
                 raise
+            if submitted is None:  # (its write may have landed on a try whose answer the database lost)
+                stored = await steps.store.get_job(job.id)
+                submitted = stored if stored is not None and stored.task_id == result.task_id else None
             if submitted:
                 log.info("job %s: submitted as task %s", job.id, result.task_id, extra=job_ids(job))
                 await steps.notify(submitted)

@@ -15,6 +15,7 @@ ended and every task is final at the provider. Then:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 
 from bot.i18n import reason_code
 from bot.jobs import Job, JobInput, JobKind, JobState
+from bot.jobs.outage import DatabaseUnavailable
 from bot.jobs.states import CHARGED_ENDINGS, REFUNDED_ENDINGS, TERMINAL_STATES
 from bot.jobs.worker import JobWorker, Undeliverable, WorkerSettings
 from bot.params import Img2VideoParams
@@ -37,6 +39,7 @@ from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.jobs.test_worker import png
 from tests.store.backends import ManualClock, chosen_backend, drop_pg_schemas_now
+from tests.store.flaky import FlakyDatabase
 
 S = JobState
 API_KEY = "sk-money-model-0123456789"
@@ -52,8 +55,16 @@ HOUR = 3600.0
 # How long a task takes at the provider: quick, late (past JOB_TIMEOUT: delivered with a word on the delay),
 # or past the bot's patience (it gives up at 72 h with the charge kept; the provider still finishes).
 DURATIONS = st.sampled_from([5.0, 60.0, 3 * HOUR, 80 * HOUR])
+JUNK = "\x00\ud800" + "z" * 30_000  # NUL, a lone surrogate and a long tail: no database stores it as it is
 FAULTS = st.sampled_from([
-    ("submit", Fault.status(400, "ILLEGAL_PROMPT", message="refused")),
+    ("submit", Fault.status(400, "ILLEGAL_PROMPT", message="refused\x00" + JUNK)),
+    ("submit", Fault.status(429, "RATE_LIMIT_EXCEEDED", retry_after="1e300")),
+    ("submit", Fault.status(429, "RATE_LIMIT_EXCEEDED", retry_after="31536000")),
+    ("submit", Fault.status(503, "SERVICE_NOT_AVAILABLE", retry_after="soon")),
+    ("submit", Fault.answer(task_id="t" * 300)),  # created (and billed when it finishes), but not followable
+    ("submit", Fault.answer(task_id="task\x00id")),
+    ("result", Fault.answer(reason=JUNK, task_type=JUNK, status=JUNK, eta=JUNK, progress_percent=JUNK)),
+    ("result", Fault.answer(task_id=JUNK, video_url="http://127.0.0.1/v.mp4?\x00" + JUNK, video_type=JUNK)),
     ("submit", Fault.status(503, "SERVICE_NOT_AVAILABLE")),
     ("submit", Fault.drop_before()),
     ("submit", Fault.drop_after()),
@@ -71,6 +82,13 @@ class JobPlan:
     fails: bool
 
 
+# The store calls of a submit, for the database to go away at (tests/store/flaky.py): before the call reaches
+# the database, or after it committed with the answer lost.
+SUBMIT_STEPS = ("queued_fairly", "claim_submit", "get_inputs", "mark_sent", "transition", "start_provider_pause")
+DB_BLIPS = st.tuples(st.sampled_from(SUBMIT_STEPS), st.booleans(), st.integers(0, 3))
+FAIL_REASONS = st.sampled_from(["content moderation", "moderation\x00 refused " + JUNK])
+
+
 @dataclass
 class History:
     jobs: list[JobPlan]
@@ -83,6 +101,8 @@ class History:
     empty_balance_ticks: int  # the provider's account empty for the first ticks
     restarts: frozenset[int]  # ticks after which the bot restarts (a new loop on the same database)
     step_seconds: float
+    db_blips: list[tuple[str, bool, int]]  # (store call, after its commit, calls of it that go through first)
+    fail_reason: str
 
 
 HISTORIES = st.builds(
@@ -95,6 +115,8 @@ HISTORIES = st.builds(
     empty_balance_ticks=st.sampled_from([0, 0, 3, 40]),
     restarts=st.frozensets(st.integers(0, 30), max_size=3),
     step_seconds=st.sampled_from([1.0, 30.0, 600.0]),
+    db_blips=st.lists(DB_BLIPS, max_size=3),
+    fail_reason=FAIL_REASONS,
 )
 
 
@@ -105,6 +127,7 @@ class TellingListener:
     history: History
     told: dict[str, list[str]] = field(default_factory=dict)
     posted: dict[str, int] = field(default_factory=dict)
+    message_ids: dict[str, int] = field(default_factory=dict)
 
     async def job_changed(self, job: Job) -> None:
         self.told.setdefault(job.id, []).append(status_text(job))
@@ -124,8 +147,13 @@ class TellingListener:
         if self.history.post_failures:
             self.history.post_failures -= 1
             raise RuntimeError("Discord is down")
+        if job.id in self.message_ids:
+            # Idempotent, as the protocol asks: the real listener finds its earlier post by the job's marker
+            # (bot/ui/delivery.py), e.g. when the database lost the write that marked the job delivered.
+            return self.message_ids[job.id]
         self.posted[job.id] = self.posted.get(job.id, 0) + 1
-        return 1000 + len(self.posted)
+        self.message_ids[job.id] = 1000 + len(self.posted)
+        return self.message_ids[job.id]
 
 
 def _worker(store: object, client: ViduClient, listener: TellingListener, clock: ManualClock,
@@ -140,12 +168,13 @@ async def _run(history: History, directory: Path) -> None:
     clock = ManualClock()
     fake = FakeProvider(api_key=API_KEY, time_scale=0.0)
     await fake.start()
-    store = await chosen_backend().open(directory, clock)
+    real_store = await chosen_backend().open(directory, clock)
+    store = FlakyDatabase(real_store)
     listener = TellingListener(history)
     try:
         for plan in history.jobs:
             fake.plan_next_task(queue_seconds=plan.seconds / 2, processing_seconds=plan.seconds / 2,
-                                fail_reason="content moderation" if plan.fails else None)
+                                fail_reason=history.fail_reason if plan.fails else None)
         for (endpoint, fault), times in history.faults:
             fake.inject(endpoint, fault, times=times)
         if history.stray_not_found:
@@ -158,6 +187,8 @@ async def _run(history: History, directory: Path) -> None:
             stored = await store.create_job(job, [JobInput(0, "cat.png", "image/png", png())],
                                             charge=Charge(GUILD, n + 1, 5))
             ids.append(stored.id)
+        for method, after_commit, skip in history.db_blips:
+            store.fail(method, after_commit=after_commit, skip=skip)
         async with aiohttp.ClientSession() as session:
             client = ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=RateLimiter(60_000),
                                 timeout=5.0, retry=RetryPolicy(max_attempts=2, base_delay=0.0, max_delay=0.0))
@@ -167,7 +198,8 @@ async def _run(history: History, directory: Path) -> None:
                 if tick in history.restarts:
                     worker = _worker(store, client, listener, clock, directory)  # a restarted bot: nothing in memory
                     await worker.take_over_leftover_leases()
-                await worker.tick()
+                with contextlib.suppress(DatabaseUnavailable):  # the loop waits it out (JobWorker.run)
+                    await worker.tick()
                 jobs = [await store.get_job(i) for i in ids]
                 settled = all(j is not None and j.state in TERMINAL_STATES for j in jobs)
                 if settled and all(t.status in ("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED")
@@ -188,6 +220,11 @@ async def _run(history: History, directory: Path) -> None:
             task = tasks_by_job.get(job.id)
             billed = task is not None and task.status == "TASK_STATUS_SUCCEED" and task.task_id not in fake.forgotten
             texts = listener.told.get(job.id, [])
+            if job.reason:  # whatever the provider sent, what is kept is readable text
+                assert job.reason.isprintable() and len(job.reason) < 1000, job.reason[:80]
+            if job.state is S.SUBMIT_UNKNOWN:  # only when its request may have reached the provider
+                assert any(r.json and r.json.get("prompt") == job.params.prompts[0]
+                           for r in fake.requests_to("submit")), (job.id, store.failed)
             if job.state is S.SUBMIT_UNKNOWN or (job.reason or "").startswith(GAVE_UP):
                 # The bot cannot know (the submit's answer was lost; it stopped waiting for a task the provider
                 # still had): the reservation is kept, and said so; `python -m bot ledger` tells the operator.
@@ -203,7 +240,7 @@ async def _run(history: History, directory: Path) -> None:
                 assert not any(COUNTED in t for t in texts), texts
                 assert job.id not in listener.posted
     finally:
-        await store.close()
+        await real_store.close()
         await fake.stop()
 
 

@@ -193,3 +193,27 @@ async def test_a_file_that_is_not_a_database_is_named_in_the_error(
     with pytest.raises(StoreError, match=r"jobs\.db.*(not a database|not a usable)"):
         await SQLiteStore.open(path, clock=clock)
     assert path.read_bytes() == content  # nothing overwritten
+
+
+async def test_a_job_mid_submit_across_the_v8_upgrade_keeps_the_unknown_rule(tmp_path: Path, clock: ManualClock) -> None:
+    """V8 adds `sent_at`; a job caught mid-submit by the upgrade may have been sent, so the migration marks it
+    sent, and recovery still ends it submit_unknown instead of sending it a second time."""
+    from bot.jobs import JobState
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    store = await SQLiteStore.open(url, clock=clock)
+    job = await store.create_job(make_job(clock), [])
+    queued = await store.create_job(make_job(clock), [])
+    await store.transition(job.id, from_states=[JobState.ACCEPTED], to=JobState.SUBMITTING)
+    await store.close()
+    with closing(sqlite3.connect(tmp_path / "jobs.db")) as db, db:  # the database as the bot before V8 left it
+        db.execute("ALTER TABLE jobs DROP COLUMN sent_at")
+        db.execute("DELETE FROM schema_version WHERE version = 8")
+    store = await SQLiteStore.open(url, clock=clock)
+    try:
+        assert [v for v, _ in await store.schema_versions()][-1] == 8
+        upgraded, waiting = await store.get_job(job.id), await store.get_job(queued.id)
+        assert upgraded is not None and upgraded.sent_at == upgraded.created_at
+        assert waiting is not None and waiting.sent_at is None
+    finally:
+        await store.close()
