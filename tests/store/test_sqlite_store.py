@@ -195,7 +195,7 @@ async def test_a_file_that_is_not_a_database_is_named_in_the_error(
     assert path.read_bytes() == content  # nothing overwritten
 
 
-async def test_a_job_mid_submit_across_the_v8_upgrade_keeps_the_unknown_rule(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_job_mid_submit_across_the_v8_upgrade_is_marked_sent(tmp_path: Path, clock: ManualClock) -> None:
     """V8 adds `sent_at`; a job caught mid-submit by the upgrade may have been sent, so the migration marks it
     sent, and recovery still ends it submit_unknown instead of sending it a second time."""
     from bot.jobs import JobState
