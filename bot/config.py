@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.numbers import whole_number
 from bot.pricing import BUILT_IN, DEFAULT_PRICE_TABLE, PriceTable, parse_credits, parse_price_table
 from bot.quotas.charging import OperatorLimits, parse_limits
 from bot.quotas.models import Limit, Scope
@@ -57,10 +58,9 @@ def _secret(text: str) -> Secret:
 
 def _int(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text.strip().replace("_", ""))
-        except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
+        value = whole_number(text.strip().replace("_", ""))  # 1_000_000 reads as a million
+        if value is None:
+            raise ValueError(f"{text!r} is not a whole number")
         if value < low or (high is not None and value > high):
             bounds = f"{low}..{high}" if high is not None else f">= {low}"
             raise ValueError(f"{value} is outside {bounds}")
@@ -98,9 +98,9 @@ def _shard_ids(text: str) -> tuple[int, ...] | None:
     ids: list[int] = []
     for part in text.split(","):
         low, dash, high = part.strip().partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
+        first, last = whole_number(low), whole_number(high) if dash else whole_number(low)
+        if first is None or last is None:
             raise ValueError(f"{part.strip()!r} is not a shard number or range like 0-3")
-        first, last = int(low), int(high) if dash else int(low)
         if last < first:
             raise ValueError(f"{part.strip()!r}: the range runs backwards")
         ids.extend(range(first, last + 1))
@@ -112,9 +112,10 @@ def _shard_ids(text: str) -> tuple[int, ...] | None:
 def _snowflake(text: str) -> int | None:
     if not text.strip():
         return None
-    if not text.strip().isdigit():
+    value = whole_number(text.strip())
+    if value is None:
         raise ValueError(f"{text!r} is not a Discord id (digits only)")
-    return int(text)
+    return value
 
 
 def _url(*schemes: str, optional: bool = False) -> Callable[[str], str | None]:

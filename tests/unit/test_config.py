@@ -71,6 +71,12 @@ def test_missing_required_variable_names_it() -> None:
         ("SHARD_IDS", "0,one", "'one' is not a shard number or range like 0-3"),
         ("SHARD_IDS", "3-1", "'3-1': the range runs backwards"),
         ("SHARD_IDS", "0-2,2", "a shard is listed twice"),
+        # Digits int() cannot read (superscripts passed str.isdigit() and int() named nothing useful).
+        ("SHARD_IDS", "0,²", "'²' is not a shard number or range like 0-3"),
+        ("SHARD_IDS", "0-³", "'0-³' is not a shard number or range like 0-3"),
+        ("DEV_GUILD_ID", "12²", "'12²' is not a Discord id (digits only)"),
+        ("PROVIDER_REQUESTS_PER_MINUTE", "²", "'²' is not a whole number"),
+        ("PROVIDER_REQUESTS_PER_MINUTE", "-5", "'-5' is not a whole number"),
         ("JOB_LEASE_SECONDS", "0.5", "0.5 is below 1"),
         ("IMAGE_WORKERS", "0", "0 is outside 1..16"),
     ],
@@ -85,6 +91,14 @@ def test_malformed_variable_stops_with_one_line_naming_it(
     assert "\n" not in message
     if expected:
         assert expected in message
+
+
+def test_numbers_in_any_script_s_decimal_digits_are_read_as_int_reads_them() -> None:
+    """The one rule for typed numbers (bot/numbers.py): Arabic-Indic and full-width digits are digits."""
+    settings = load_settings({"PROVIDER_REQUESTS_PER_MINUTE": "٦٠", "IMAGE_MAX_BYTES": "1_000_000",
+                              "DEV_GUILD_ID": "４２", "SHARD_COUNT": "٤", "SHARD_IDS": "٠-١,３"}, env_file=None)
+    assert settings.provider_requests_per_minute == 60 and settings.image_max_bytes == 1_000_000
+    assert settings.dev_guild_id == 42 and settings.shard_ids == (0, 1, 3)
 
 
 def test_secrets_never_show_in_repr_or_errors() -> None:
