@@ -244,6 +244,15 @@ async def test_a_bad_key_exits_3_without_showing_it(tmp_path: Path, fake: FakePr
     assert "sk-wrong-key-123456" not in result.err
 
 
+async def test_a_key_too_short_to_be_real_stops_with_one_line(tmp_path: Path, fake: FakeProvider) -> None:
+    """Redacted from every log line, a key like `test` made them unreadable: refused before anything runs."""
+    result = await cli(tmp_path, fake, "check", key="test")
+    assert result.code == 3 and result.out == ""
+    assert result.err == ("error: VIDU_API_KEY is malformed: shorter than 16 characters, too short to be a real "
+                          "one (was it copied whole?)\n")
+    assert fake.requests == []  # nothing was sent with it
+
+
 async def test_no_key_at_all_stops_with_one_line(tmp_path: Path, fake: FakeProvider) -> None:
     result = await cli(tmp_path, fake, "task", "abc", key=None)
     assert result.code == 3
