@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.numbers import whole_number
 from bot.pricing import BUILT_IN, DEFAULT_PRICE_TABLE, PriceTable, parse_credits, parse_price_table
 from bot.quotas.charging import OperatorLimits, parse_limits
 from bot.quotas.models import Limit, Scope
@@ -51,16 +52,30 @@ def _str(text: str) -> str:
     return text
 
 
+class ShownProblem(ValueError):
+    """A malformed value whose message never holds the value: shown even for a secret variable."""
+
+
+# The shortest key or token accepted. Real ones are far longer (a provider key is `sk_` and 40-odd characters,
+# a Discord bot token about 70), so a shorter value was mistyped, cut short or is a placeholder. And every
+# log line hides the secrets it holds: a short or common-word key (`e`, `test`) would also be found, and
+# hidden, in ordinary words of ordinary lines (logs hide only whole tokens, but `test` is one); 16 characters
+# are never an ordinary word.
+MIN_SECRET_LENGTH = 16
+
+
 def _secret(text: str) -> Secret:
+    if text and len(text) < MIN_SECRET_LENGTH:
+        raise ShownProblem(f"shorter than {MIN_SECRET_LENGTH} characters, too short to be a real one "
+                           "(was it copied whole?)")
     return Secret(text)
 
 
 def _int(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text.strip().replace("_", ""))
-        except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
+        value = whole_number(text.strip().replace("_", ""))  # 1_000_000 reads as a million
+        if value is None:
+            raise ValueError(f"{text!r} is not a whole number")
         if value < low or (high is not None and value > high):
             bounds = f"{low}..{high}" if high is not None else f">= {low}"
             raise ValueError(f"{value} is outside {bounds}")
@@ -98,9 +113,9 @@ def _shard_ids(text: str) -> tuple[int, ...] | None:
     ids: list[int] = []
     for part in text.split(","):
         low, dash, high = part.strip().partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
+        first, last = whole_number(low), whole_number(high) if dash else whole_number(low)
+        if first is None or last is None:
             raise ValueError(f"{part.strip()!r} is not a shard number or range like 0-3")
-        first, last = int(low), int(high) if dash else int(low)
         if last < first:
             raise ValueError(f"{part.strip()!r}: the range runs backwards")
         ids.extend(range(first, last + 1))
@@ -112,9 +127,10 @@ def _shard_ids(text: str) -> tuple[int, ...] | None:
 def _snowflake(text: str) -> int | None:
     if not text.strip():
         return None
-    if not text.strip().isdigit():
+    value = whole_number(text.strip())
+    if value is None:
         raise ValueError(f"{text!r} is not a Discord id (digits only)")
-    return int(text)
+    return value
 
 
 def _url(*schemes: str, optional: bool = False) -> Callable[[str], str | None]:
@@ -186,10 +202,11 @@ MB = 1024 * 1024
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("DISCORD_TOKEN", "discord_token", _secret, None,
-             "Bot token from the Discord developer portal (needed to run the bot, not for the CLI).",
-             secret=True),
+             "Bot token from the Discord developer portal (needed to run the bot, not for the CLI); "
+             f"one under {MIN_SECRET_LENGTH} characters is refused at start-up.", secret=True),
     Variable("VIDU_API_KEY", "vidu_api_key", _secret, None,
-             "API key of the provider account that pays for the videos.", secret=True),
+             "API key of the provider account that pays for the videos; one under "
+             f"{MIN_SECRET_LENGTH} characters (a real key is far longer) is refused at start-up.", secret=True),
     Variable("VIDU_API_BASE", "vidu_api_base", _url("https", "http"), "https://api.jiekou.ai/v3",
              "Base URL of the task API (Novita and PPIO serve the same API at their own hosts)."),
     Variable("DATABASE_URL", "database_url", _database_url, "sqlite:///data/vidu-bot.db",
@@ -406,7 +423,7 @@ def load_settings(
         try:
             parsed = var.parse(text)
         except ValueError as exc:
-            shown = "(value hidden)" if var.secret else str(exc)
+            shown = "(value hidden)" if var.secret and not isinstance(exc, ShownProblem) else str(exc)
             raise ConfigError(f"{var.name} is malformed: {shown}") from None
         values[var.attr] = Secret(parsed) if var.secret and not isinstance(parsed, Secret) else parsed
     _check_shards(values.get("shard_count"), values.get("shard_ids"))

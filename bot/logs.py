@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-REDACTED = "[redacted]"
+from bot.provider.redaction import REDACTED, hide_secrets
 
 # Interaction tokens travel inside webhook and callback URLs, which discord.py logs at debug level,
 # and inside gateway frames ("token": "...") which discord.gateway logs at debug level.
@@ -38,9 +38,9 @@ TRACE = "trace"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+    """Each known secret where it stands as a whole token (bot/provider/redaction.py), then whatever looks
+    like a token where one goes (URLs, `Bearer `, `Bot `, a "token" field), known or not."""
+    text = hide_secrets(text, secrets)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text

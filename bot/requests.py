@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 
 from bot.i18n.catalog import DEFAULT_LOCALE, t
+from bot.numbers import whole_number
 from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.provider import Img2VideoRequest, MultiframeRequest
 from bot.provider.models import DEFAULT_SEGMENT_SECONDS, KEYFRAME_COUNT_RANGE, SEGMENT_DURATION_RANGE
@@ -64,9 +65,9 @@ def split_durations(text: str | None, segments: int) -> list[int]:
     parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
     values: list[int] = []
     for part in parts:
-        if not part.isdigit():
+        value = whole_number(part)
+        if value is None:
             raise InputProblem.of("durations", "not_seconds", text=repr(part))
-        value = int(part)
         if not SEGMENT_DURATION_MIN <= value <= SEGMENT_DURATION_MAX:
             raise InputProblem.of("durations", "duration_range", value=value, low=SEGMENT_DURATION_MIN,
                                   high=SEGMENT_DURATION_MAX)

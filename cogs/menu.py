@@ -17,6 +17,7 @@ from bot.admission import Admission
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
+from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem
@@ -63,10 +64,11 @@ def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int:
     text = (text or "").strip().removesuffix("s").strip()
     if not text:
         return DEFAULT_DURATION
-    if not text.isdigit() or not low <= int(text) <= high:
+    value = whole_number(text)
+    if value is None or not low <= value <= high:
         raise InputProblem(t("menu.field_duration", locale),
                            t("menu.bad_duration", locale, text=repr(text), low=low, high=high))
-    return int(text)
+    return value
 
 
 async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake,

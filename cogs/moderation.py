@@ -17,7 +17,7 @@ from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.moderation import BlockedTerm, check_new_term
 from bot.quotas import GuildSettings, zone
 from bot.ui.intake import check_images
-from bot.ui.moderators import mod_log, moderators_only
+from bot.ui.moderators import mod_log, mod_log_changes, moderators_only
 from bot.ui.replies import Refused
 
 Interaction = discord.Interaction[ViduBot]
@@ -56,8 +56,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
 
     async def _change(self, interaction: Interaction, what: str, *,
                       shown: Callable[[GuildSettings], str] | None = None, **changes: object) -> None:
-        """Store the change (audited in the same transaction), answer with the settings, tell the mod-log;
-        `shown` words the before and after there (default: the field `what` as JSON)."""
+        """Store the change (audited as "config.<what>" in the same transaction), answer with the settings,
+        tell the mod-log: `shown` words the before and after of `what` there; without it, each field of
+        `changes` whose value changed is named with its before and after as JSON (the audit's words)."""
         assert interaction.guild_id is not None
         store = self.bot.store
         current = await store.guild_settings(interaction.guild_id)
@@ -70,8 +71,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
             await interaction.followup.send(answer, ephemeral=True)
         else:
             await interaction.response.send_message(answer, ephemeral=True)
-        old, new = (shown(s) if shown else json.dumps(getattr(s, what)) for s in (before, updated))
-        await mod_log(self.bot, interaction, f"config {what}", old, new)
+        if shown is not None:
+            said = [(f"config {what}", shown(before), shown(updated))]
+        else:
+            was, now = before.to_json(), updated.to_json()
+            said = [(f"config {name}", json.dumps(was[name]), json.dumps(now[name])) for name in changes
+                    if was[name] != now[name]]
+        await mod_log_changes(self.bot, interaction, said)
 
     @app_commands.command(name="show", description="This server's settings")
     @moderators_only()
@@ -139,7 +145,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
                      cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
         assert interaction.guild_id is not None
         current = await self.bot.store.guild_settings(interaction.guild_id)
-        await self._change(interaction, "cooldown_seconds" if cooldown_seconds is not None else "max_active",
+        await self._change(interaction, "limits",
                            max_active=in_flight if in_flight is not None else current.max_active,
                            max_queued=queue if queue is not None else current.max_queued,
                            cooldown_seconds=cooldown_seconds if cooldown_seconds is not None

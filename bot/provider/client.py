@@ -45,6 +45,7 @@ from bot.provider.models import (
     usable_task_id,
 )
 from bot.provider.ratelimit import RateLimiter
+from bot.provider.redaction import hide_secrets
 from bot.provider.text import clean_text
 
 logger = logging.getLogger("bot.provider")
@@ -54,7 +55,6 @@ RESULT_PATH = "async/task-result"
 # ask is a mistake (a year would stop every submit of the process for a year; 1e300 overflowed the clock).
 # Clamped to this, and logged; a value that cannot be read is a plain 429 (the usual backoff).
 MAX_RETRY_AFTER_SECONDS = 300.0
-_REDACTED = "[redacted]"
 # API answers are a few hundred bytes; a proxy's runaway body must not fill memory.
 _MAX_ANSWER_BYTES = 1024 * 1024
 _CHUNKED_BODY = 1024 * 1024  # larger bodies go out in chunks that yield to the event loop
@@ -282,7 +282,7 @@ class ViduClient:
         return seconds
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, _REDACTED)
+        return hide_secrets(text, (self._api_key,))
 
     async def _send_once(
         self, method: str, path: str, *, body: bytes | None, params: dict[str, str] | None

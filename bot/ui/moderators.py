@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -54,7 +54,16 @@ def moderators_only() -> Callable[[T], T]:
 
 async def mod_log(bot: ServiceBot, interaction: discord.Interaction[Any], what: str, before: str, after: str) -> None:
     """Who changed what, before → after, in the server's mod-log channel (when one is set)."""
+    await mod_log_changes(bot, interaction, [(what, before, after)])
+
+
+async def mod_log_changes(bot: ServiceBot, interaction: discord.Interaction[Any],
+                          changes: Sequence[tuple[str, str, str]]) -> None:
+    """One line for one command: each (what, before, after) it changed, in order; nothing when it changed
+    nothing."""
     assert interaction.guild_id is not None
+    if not changes:
+        return
     settings = await bot.store.guild_settings(interaction.guild_id)
     if settings.modlog_channel_id is None:
         return
@@ -63,7 +72,8 @@ async def mod_log(bot: ServiceBot, interaction: discord.Interaction[Any], what: 
         if not isinstance(channel, discord.abc.Messageable) or getattr(channel, "guild", None) is None \
                 or channel.guild.id != interaction.guild_id:
             return  # never write into another server's channel
-        await channel.send(f"🛠️ {interaction.user.mention} changed **{what}**: {before} → {after}",
+        said = "; ".join(f"**{what}**: {before} → {after}" for what, before, after in changes)
+        await channel.send(f"🛠️ {interaction.user.mention} changed {said}",
                            allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException:
         log.warning("guild %s: could not write to the mod-log channel %s", interaction.guild_id,

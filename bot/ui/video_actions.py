@@ -19,6 +19,7 @@ from bot.jobs.models import Job, JobKind
 from bot.jobs.states import CHARGED_ENDINGS, JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
+from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider import ProviderError
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
@@ -111,13 +112,14 @@ class ExtendModal(ViduModal):
         job, bot, locale = self.job, interaction.client, self.locale
         text = self.duration.value.strip()
         low, high = FAST_DURATION_RANGE
-        if not text.isdigit() or not low <= int(text) <= high:
+        seconds = whole_number(text)
+        if seconds is None or not low <= seconds <= high:
             await interaction.followup.send(t("extend.bad_seconds", locale, text=repr(text), low=low, high=high),
                                             ephemeral=True)
             return
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
-        params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=int(text), resolution=resolution)
-        intake = Intake(JobKind.IMG2VIDEO, params, resolution, int(text), job.private,
+        params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=seconds, resolution=resolution)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, seconds, job.private,
                         title=t("title.extension", locale, job_id=job.id))
         # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
         admission = await admit(bot, interaction, intake)

@@ -198,6 +198,7 @@ async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path
         (4, ["--prompts", "a|b"], "--prompts: 2 prompts given for 3 segments"),
         (4, ["--durations", "4,5"], "--durations: 2 durations given for 3 segments"),
         (3, ["--durations", "9"], "9 s is outside 2–7 s"),
+        (3, ["--durations", "4,²"], "--durations: '²' is not a whole number of seconds"),  # int() refuses ²
     ],
 )
 async def test_bad_keyframes_input_names_the_option_and_sends_nothing(
@@ -242,6 +243,15 @@ async def test_a_bad_key_exits_3_without_showing_it(tmp_path: Path, fake: FakePr
     assert result.code == 3
     assert "VIDU_API_KEY was refused" in result.err
     assert "sk-wrong-key-123456" not in result.err
+
+
+async def test_a_key_too_short_to_be_real_stops_with_one_line(tmp_path: Path, fake: FakeProvider) -> None:
+    """Redacted from every log line, a key like `test` made them unreadable: refused before anything runs."""
+    result = await cli(tmp_path, fake, "check", key="test")
+    assert result.code == 3 and result.out == ""
+    assert result.err == ("error: VIDU_API_KEY is malformed: shorter than 16 characters, too short to be a real "
+                          "one (was it copied whole?)\n")
+    assert fake.requests == []  # nothing was sent with it
 
 
 async def test_no_key_at_all_stops_with_one_line(tmp_path: Path, fake: FakeProvider) -> None:

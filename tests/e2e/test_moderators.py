@@ -214,6 +214,37 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
         assert action in audit
 
 
+async def test_the_mod_log_names_each_limit_that_changed_with_its_before_and_after(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """`/config limits queue:5` was logged as "config max_active: null → null" (issue 26): the line named the
+    field the command did not change and not the one it did."""
+    world = fake_discord.world
+    modlog = world.guild.add_text_channel("mod-log")  # before the bot starts: in its cache from GUILD_CREATE
+    await start_bot()
+    await run(fake_discord, world.mod, "config modlog", channel=modlog)
+    await fake_discord.wait_for_message(modlog, lambda m: "modlog_channel_id" in m.text(), timeout=10)
+
+    async def logged(command: str = "config limits", **options: Any) -> str:
+        """The mod-log's next line after `command`."""
+        seen = {m.id for m in fake_discord.messages(modlog)}
+        await run(fake_discord, world.mod, command, **options)
+        return (await fake_discord.wait_for_message(modlog, lambda m: m.id not in seen, timeout=10)).text()
+
+    line = await logged(queue=5)
+    assert line == f"🛠️ {world.mod.mention} changed **config max_queued**: null → 5", line
+    line = await logged(in_flight=2, queue=5, cooldown_seconds=30)  # the queue is given but stays 5
+    assert line == (f"🛠️ {world.mod.mention} changed **config max_active**: null → 2; "
+                    f"**config cooldown_seconds**: 0 → 30"), line
+    # A command that changes nothing says nothing: the next line is the time zone's.
+    await run(fake_discord, world.mod, "config limits", queue=5)
+    line = await logged("config timezone", name="Europe/Paris")
+    assert line == f'🛠️ {world.mod.mention} changed **config timezone**: "UTC" → "Europe/Paris"', line
+    audit = await run(fake_discord, world.mod, "mod audit")
+    assert audit.count("config.limits") == 3, audit  # the audit table keeps every command, changed or not
+    assert '"max_queued": null' in audit and '"max_queued": 5' in audit and '"cooldown_seconds": 30' in audit
+
+
 async def test_jobs_all_lists_every_running_job_for_moderators(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:

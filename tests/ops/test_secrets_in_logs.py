@@ -103,3 +103,17 @@ async def test_injected_faults_leak_no_secret_and_every_line_is_json(
     print(f"{len(bot_events)} JSON events, {sum('[redacted]' in t for t in text)} with a redaction, "
           f"{len(tracebacks)} tracebacks")
 
+
+
+async def test_a_secret_too_short_to_be_real_stops_the_bot_with_one_line(
+    fake_discord: FakeDiscord, provider: FakeProvider, tmp_path
+) -> None:
+    """With the key `e`, every `e` of every log line read [redacted] (issue 26): such a key is refused before
+    the bot logs anything, naming the variable and not its value. The Discord token likewise."""
+    for name, value in (("VIDU_API_KEY", "test"), ("DISCORD_TOKEN", "e")):
+        bot = await launch_bot(bot_env(fake_discord, provider, tmp_path, **{name: value}), tmp_path)
+        assert await asyncio.wait_for(bot.process.wait(), 30) == 3, bot.output[-3000:]
+        await asyncio.wait_for(bot.reader, 5)  # type: ignore[arg-type]
+        assert bot.lines == [f"error: {name} is malformed: shorter than 16 characters, too short to be a real one "
+                             "(was it copied whole?)"], bot.output[-3000:]
+    assert fake_discord.gateway.identifies == 0 and provider.requests == []  # nothing was sent with them

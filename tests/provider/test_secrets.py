@@ -152,3 +152,15 @@ async def test_a_key_that_looks_like_data_does_not_corrupt_answers(session: aioh
         result = await client.submit(cat())
         assert result.task_id in fake.tasks
         assert (await client.get_task(result.task_id)).task_id == result.task_id
+
+
+async def test_the_key_is_hidden_as_a_whole_token_not_inside_words(session: aiohttp.ClientSession) -> None:
+    """The client does not judge a key's length (the settings do): a key that is a common word still leaves the
+    provider's words that contain it readable."""
+    async with FakeProvider(api_key="test") as fake:
+        client = ViduClient(session, base_url=fake.base_url, api_key="test", limiter=RateLimiter(60_000))
+        fake.inject("submit", Fault.status(400, "INVALID_REQUEST_BODY",
+                                           message="key 'test' refused: testing tests (Bearer test)"))
+        with pytest.raises(ProviderError) as caught:
+            await client.submit(cat())
+        assert caught.value.message == "key '[redacted]' refused: testing tests (Bearer [redacted])"

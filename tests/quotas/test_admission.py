@@ -35,7 +35,7 @@ ANIMATE = Intake(JobKind.IMG2VIDEO, Img2VideoParams(prompt="a cat yawns"), "720p
 
 @pytest.fixture
 async def bot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[ViduBot]:
-    settings = load_settings({"DISCORD_TOKEN": fake_discord.bot_token, "VIDU_API_KEY": "sk-unused",
+    settings = load_settings({"DISCORD_TOKEN": fake_discord.bot_token, "VIDU_API_KEY": "sk-unused-0123456789",
                               "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "DATA_DIR": str(tmp_path / "data"),
                               "DEFAULT_MEMBER_LIMITS": "none", "DEFAULT_SERVER_LIMITS": "none",
                               "MAX_ACTIVE_JOBS_PER_MEMBER": "1", "MAX_QUEUED_JOBS_PER_MEMBER": "2"}, env_file=None)

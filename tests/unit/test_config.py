@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import VARIABLES, ConfigError, load_settings, render_env_example, render_markdown_table
+from bot.config import (
+    MIN_SECRET_LENGTH,
+    VARIABLES,
+    ConfigError,
+    load_settings,
+    render_env_example,
+    render_markdown_table,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value"
@@ -71,6 +78,12 @@ def test_missing_required_variable_names_it() -> None:
         ("SHARD_IDS", "0,one", "'one' is not a shard number or range like 0-3"),
         ("SHARD_IDS", "3-1", "'3-1': the range runs backwards"),
         ("SHARD_IDS", "0-2,2", "a shard is listed twice"),
+        # Digits int() cannot read (superscripts passed str.isdigit() and int() named nothing useful).
+        ("SHARD_IDS", "0,²", "'²' is not a shard number or range like 0-3"),
+        ("SHARD_IDS", "0-³", "'0-³' is not a shard number or range like 0-3"),
+        ("DEV_GUILD_ID", "12²", "'12²' is not a Discord id (digits only)"),
+        ("PROVIDER_REQUESTS_PER_MINUTE", "²", "'²' is not a whole number"),
+        ("PROVIDER_REQUESTS_PER_MINUTE", "-5", "'-5' is not a whole number"),
         ("JOB_LEASE_SECONDS", "0.5", "0.5 is below 1"),
         ("IMAGE_WORKERS", "0", "0 is outside 1..16"),
     ],
@@ -85,6 +98,31 @@ def test_malformed_variable_stops_with_one_line_naming_it(
     assert "\n" not in message
     if expected:
         assert expected in message
+
+
+def test_numbers_in_any_script_s_decimal_digits_are_read_as_int_reads_them() -> None:
+    """The one rule for typed numbers (bot/numbers.py): Arabic-Indic and full-width digits are digits."""
+    settings = load_settings({"PROVIDER_REQUESTS_PER_MINUTE": "٦٠", "IMAGE_MAX_BYTES": "1_000_000",
+                              "DEV_GUILD_ID": "４２", "SHARD_COUNT": "٤", "SHARD_IDS": "٠-١,３"}, env_file=None)
+    assert settings.provider_requests_per_minute == 60 and settings.image_max_bytes == 1_000_000
+    assert settings.dev_guild_id == 42 and settings.shard_ids == (0, 1, 3)
+
+
+@pytest.mark.parametrize("name", ["VIDU_API_KEY", "DISCORD_TOKEN"])
+@pytest.mark.parametrize("value", ["e", "test", "sk_0123456789ab"])
+def test_a_secret_too_short_to_be_real_stops_start_up_naming_it(name: str, value: str) -> None:
+    """A short key would be found inside ordinary words; no real key or token is under 16 characters."""
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: value}, env_file=None)
+    message = str(err.value)
+    assert message == (f"{name} is malformed: shorter than {MIN_SECRET_LENGTH} characters, too short to be "
+                       "a real one (was it copied whole?)")  # the value itself is never shown
+
+
+def test_a_secret_of_16_characters_and_an_unset_one_are_accepted() -> None:
+    assert MIN_SECRET_LENGTH == 16
+    settings = load_settings({"VIDU_API_KEY": "sk_0123456789abc", "DISCORD_TOKEN": ""}, env_file=None)
+    assert settings.vidu_api_key.get() == "sk_0123456789abc" and not settings.discord_token
 
 
 def test_secrets_never_show_in_repr_or_errors() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import linecache
 import logging
 
@@ -62,3 +63,35 @@ def test_a_logged_traceback_shows_its_source_lines_and_keeps_no_source_file_in_m
             logger.exception("with traceback")
         assert 'raise ValueError(\\"bad\\")' in out.getvalue() or 'raise ValueError("bad")' in out.getvalue()
         assert __file__ not in linecache.cache
+
+
+def _formatted(secrets: list[str], *lines: str) -> list[str]:
+    """Each line as the text and the JSON formats write it (the JSON one decoded back to its message)."""
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "%s", None, None)
+    text, jsonf = RedactingFormatter("%(message)s", secrets), JsonFormatter(secrets)
+    out = []
+    for line in lines:
+        record.args = (line,)
+        out += [text.format(record), json.loads(jsonf.format(record))["message"]]
+    return out
+
+
+def test_a_secret_is_hidden_only_as_a_whole_token_not_inside_longer_words() -> None:
+    """A key `e` turned every `e` of every line into [redacted]; `test` every "test" (issue 26)."""
+    line = "every test of the tests passed: e = test, testing-e2e"
+    for shown in _formatted(["e", "test"], line):
+        assert shown == "every [redacted] of the tests passed: [redacted] = [redacted], testing-e2e"
+
+
+def test_a_whole_secret_is_hidden_wherever_it_stands() -> None:
+    places = [
+        "Authorization: Bearer {}", "headers: {{'Authorization': 'Bearer {}'}}", "Bot {}",
+        "GET https://api.example.com/v3/tasks?key={}&page=2", "GET https://api.example.com/v3/{}/status",
+        '{{"api_key": "{}", "next": 1}}', "key '{}' refused", "(key={})", "{}", "the key is {}.", "{},{}",
+        "key:\t{}\nnext line", "a key-{}-suffix",
+    ]
+    for secret in (KEY, TOKEN, "-starts-and-ends-with-dashes-"):
+        lines = [place.format(*[secret] * place.count("{}")) for place in places]
+        for shown, line in zip(_formatted([secret], *lines), [line for line in lines for _ in (0, 1)], strict=True):
+            assert secret not in shown, shown
+            assert shown.count(REDACTED) == line.count(secret), shown

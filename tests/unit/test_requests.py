@@ -46,7 +46,7 @@ def test_prompt_count_mismatch_says_both_counts() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [(None, [5, 5, 5]), ("4", [4, 4, 4]), ("4,5,3", [4, 5, 3]),
-                                                ("2 7 2", [2, 7, 2])])
+                                                ("2 7 2", [2, 7, 2]), ("٣,５,4", [3, 5, 4])])
 def test_durations(text: str | None, expected: list[int]) -> None:
     assert split_durations(text, 3) == expected
 
@@ -54,7 +54,9 @@ def test_durations(text: str | None, expected: list[int]) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [("4,5", "2 durations given for 3 segments"), ("4,x,5", "'x' is not a whole number"),
-     ("8", "8 s is outside 2–7 s"), ("1,5,5", "1 s is outside"), ("4.5", "'4.5' is not a whole number")],
+     ("8", "8 s is outside 2–7 s"), ("1,5,5", "1 s is outside"), ("4.5", "'4.5' is not a whole number"),
+     ("4,²,5", "'²' is not a whole number"), ("½", "'½' is not a whole number"), ("五", "'五' is not a whole number"),
+     ("-4", "'-4' is not a whole number"), ("٣" * 5000, "is not a whole number")],
 )
 def test_bad_durations_name_the_problem(text: str, message: str) -> None:
     with pytest.raises(InputProblem) as err:
@@ -83,6 +85,8 @@ def test_ten_images_share_the_request_body_budget() -> None:
          "提示词：3 个片段给了 2 条提示词（请只给一条，或每个片段一条）"),
         (lambda: split_durations("4,x", 2), "durations: 'x' is not a whole number of seconds",
          "时长：'x' 不是整数秒"),
+        (lambda: split_durations("4,²", 2), "durations: '²' is not a whole number of seconds",
+         "时长：'²' 不是整数秒"),
         (lambda: split_durations("8", 2), "durations: 8 s is outside 2–7 s per segment",
          "时长：8 秒超出了每个片段 2–7 秒的范围"),
         (lambda: split_durations("4,5", 3),
@@ -91,7 +95,7 @@ def test_ten_images_share_the_request_body_budget() -> None:
         (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; a video needs 2 to 9",
          "关键帧：给了 10 个关键帧；一个视频需要 2 到 9 个"),
     ],
-    ids=["prompt-count", "not-seconds", "duration-range", "duration-count", "keyframe-count"],
+    ids=["prompt-count", "not-seconds", "superscript", "duration-range", "duration-count", "keyframe-count"],
 )
 def test_each_problem_reads_in_full_in_english_and_chinese(make: Callable[[], object], english: str,
                                                           chinese: str) -> None:
