@@ -252,6 +252,7 @@ MESSAGES: dict[str, str] = {
     "jobs.inputs_link": "Inputs: {link}",
     "jobs.video_link": "Video: {link}",
     "jobs.all_head": "**{count} queued or running jobs in this server**",
+    "list.more": "…and {count} more",
     # --- quotas
     "quota.line": "**{owner}, per {period}:** {left} · resets {when}",
     "quota.owner_server": "Server pool",

@@ -215,6 +215,7 @@ MESSAGES: dict[str, str] = {
     "jobs.inputs_link": "输入：{link}",
     "jobs.video_link": "视频：{link}",
     "jobs.all_head": "**此服务器中有 {count} 个排队或进行中的任务**",
+    "list.more": "……另有 {count} 项",
     "quota.line": "**{owner}，每{period}：** {left} · {when}重置",
     "quota.owner_server": "服务器总额度",
     "quota.owner_you": "你",

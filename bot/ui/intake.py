@@ -35,6 +35,7 @@ from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_buttons
 from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
+from bot.ui.fit import THREAD_NAME_LIMIT, quote
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED, Refused
 from bot.ui.status import status_text
@@ -45,8 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.intake")
 MB = 1024 * 1024
-THREAD_NAME_LIMIT = 100
-# The card's prompts share what a message holds after its other lines (the full prompts stay in /jobs).
+# The card's prompts, escaped, share what a message holds after its other lines (the full prompts stay with
+# the job); the storyboard preview, a 2000-character message, shows them within the same budget.
 CARD_PROMPT_BUDGET = 1500
 
 
@@ -296,7 +297,7 @@ async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, lo
         channel = await _parent_for_private(interaction, channel, locale)
     if not isinstance(channel, discord.TextChannel):
         raise Refused(t("refuse.channel_type", locale))
-    name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)
+    name = quote(intake.title, THREAD_NAME_LIMIT, markdown=False) or t("thread.default_name", locale)
     text_channel = channel
     if intake.private:
         thread = await retrying_unavailable("opening a private thread", lambda: text_channel.create_thread(
