@@ -328,6 +328,7 @@ MESSAGES: dict[str, str] = {
     "config.bot_default": "bot default",
     "config.cooldown": "Cooldown between requests: {seconds} s",
     "config.zone": "Time zone: {zone} · weights: {weights}",
+    "config.bad_zone": "Not changed: `{zone}` is not a time zone (use a name like Europe/Paris or Asia/Shanghai).",
     "config.watermark": "Watermark on keyframes videos: {watermark}",
     "config.watermark_at": "the picture in the mod-log, {position}",
     "config.watermark_needs_modlog": ("Not changed: the watermark picture is kept in the mod-log channel; set one "

@@ -284,6 +284,7 @@ MESSAGES: dict[str, str] = {
     "config.bot_default": "机器人默认值",
     "config.cooldown": "两次请求的冷却时间：{seconds} 秒",
     "config.zone": "时区：{zone} · 权重：{weights}",
+    "config.bad_zone": "未更改：`{zone}` 不是时区（请用 Europe/Paris 或 Asia/Shanghai 这样的名称）。",
     "config.watermark": "关键帧视频的水印：{watermark}",
     "config.watermark_at": "管理日志中的图片，{position}",
     "config.watermark_needs_modlog": "未更改：水印图片保存在管理日志频道，请先用 /config modlog 设置一个。",

@@ -27,6 +27,7 @@ from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
 from bot.media.pool import image_pool
+from bot.moderation import MAX_PATTERN, BlockedTerm
 from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
@@ -212,9 +213,14 @@ def refusal_text(refusal: Exception, locale: str) -> str:
     if isinstance(refusal, admission.ChannelNotAllowed):
         return t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in refusal.allowed))
     if isinstance(refusal, admission.Blocklisted):
-        return t("refuse.blocklisted", locale, term=refusal.term.shown())
+        return t("refuse.blocklisted", locale, term=term_text(refusal.term))
     assert isinstance(refusal, admission.Blocked), refusal
     return t("refuse.blocked", locale)
+
+
+def term_text(term: BlockedTerm) -> str:
+    """A blocklist term as members and moderators read it: its * and _ are the pattern's, not formatting."""
+    return quote(term.shown(), 2 * MAX_PATTERN + 4)
 
 
 def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.ui.fit import clip
+
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
 
@@ -63,7 +65,7 @@ async def mod_log(bot: ServiceBot, interaction: discord.Interaction[Any], what: 
         if not isinstance(channel, discord.abc.Messageable) or getattr(channel, "guild", None) is None \
                 or channel.guild.id != interaction.guild_id:
             return  # never write into another server's channel
-        await channel.send(f"🛠️ {interaction.user.mention} changed **{what}**: {before} → {after}",
+        await channel.send(clip(f"🛠️ {interaction.user.mention} changed **{what}**: {before} → {after}"),
                            allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException:
         log.warning("guild %s: could not write to the mod-log channel %s", interaction.guild_id,

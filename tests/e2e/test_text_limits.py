@@ -138,3 +138,40 @@ async def test_the_longest_prompt_fits_the_thread_the_card_and_jobs(
     # A job id typed at its longest is echoed, cut, when no job has it.
     echoed = await answer_content(fake_discord, world.alice, "jobs", job=worst(kind, 6000))
     assert len(echoed) <= 2000 and "…" in echoed
+
+
+async def test_moderator_answers_and_refusals_that_quote_member_text_fit(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    typed = worst("markdown", 6000)
+    zone = await answer_content(fake_discord, world.mod, "config timezone", name=typed)
+    assert zone.startswith("Not changed: `") and len(zone) <= 2000 and "…" in zone
+
+    # Twelve terms of 199 markdown characters: shown escaped, the list cut to whole lines.
+    terms = [worst("markdown", 198) + "abcdefghijkl"[n] for n in range(12)]
+    for term in terms:
+        added = await answer_content(fake_discord, world.mod, "mod blocklist add", term=term)
+        assert "→" in added
+    shown = await answer_content(fake_discord, world.mod, "mod blocklist show")
+    listed = shown.splitlines()
+    assert len(shown) <= 2000 and listed[-1].startswith("…and ") and listed[-1].endswith(" more")
+    for line in listed[:-1]:
+        term = line.removeprefix("• “").removesuffix("”")
+        assert regex.sub(r"\\[*_`~|\\]", "", term)[:-1] in "abcdefghijkl", line  # every markdown character escaped
+    audit = await answer_content(fake_discord, world.mod, "mod audit")
+    assert len(audit) <= 2000
+
+    ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
+                                  options={"image": Upload("a.png", png()), "prompt": f"a {terms[0]} b"})
+    refused = (await private_answer(fake_discord, ix, timeout=60)).text()
+    assert "does not allow" in refused and "\\*\\_" in refused and "*_" not in refused.replace("\\*\\_", "")
+
+    # Ten files that are not pictures, each named at length: every problem listed, the list cut to a message.
+    opened = await open_form(fake_discord)
+    names = [f"{n}{'_notes' * 40}.pdf" for n in range(10)]
+    submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
+        "frames": [Upload(name, b"%PDF-1.4") for name in names], "prompts": "walks in"})
+    listing = (await private_answer(fake_discord, submit, timeout=60)).text()
+    assert listing.startswith("Nothing was sent") and len(listing) <= 2000 and listing.endswith("…")
