@@ -17,6 +17,7 @@ from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.provider.models import FAST_DURATION_RANGE, SEGMENT_DURATION_RANGE
 from bot.requests import MAX_KEYFRAMES, MIN_KEYFRAMES
+from bot.ui.fit import clip
 from cogs.quota import describe_checks, member_checks
 
 MB = 1024 * 1024
@@ -53,7 +54,7 @@ def help_text(locale: str, *, max_mb: int, quota_lines: list[str] | None) -> str
         "", t("help.picture", locale),
         t("help.moderators", locale),
     ]
-    return "\n".join(lines)
+    return clip("\n".join(lines))  # a member under many limits has many quota lines
 
 
 @lru_cache(maxsize=1)

@@ -13,14 +13,19 @@ from bot.jobs.models import Job, normalize_job_id
 from bot.jobs.states import JobState
 from bot.params import Img2VideoParams
 from bot.ui.buttons import may_manage
+from bot.ui.fit import MESSAGE_LIMIT, clip, code, fit_lines, quote
 from bot.ui.moderators import require_moderator
 from bot.ui.status import job_headline, status_text
 from bot.ui.text import request_lines
 from bot.ui.video_actions import status_view
 
 RECENT = 10
-# The detail's prompts share what a message holds after the status card's lines and the two links.
+# The detail's prompts, escaped, share what a message holds after the status card's lines and the links
+# (SETTINGS_ROOM: the settings line under them).
 DETAIL_PROMPT_BUDGET = 1400
+SETTINGS_ROOM = 300
+SNIPPET = 80  # a job's prompts in /jobs all
+JOB_ECHO = 40  # a job id typed that matches nothing, echoed
 IN_FLIGHT = [JobState.ACCEPTED, JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED]
 
 
@@ -44,13 +49,13 @@ def job_details(job: Job) -> str:
     """One job again, in the language of its requester (the only member, with moderators, who may see it):
     its status card's lines, then what was asked as its request card shows it, then links to both."""
     locale = job.locale
-    lines = [status_text(job), "",
-             *request_lines(job.params, job.duration_seconds, locale, budget=DETAIL_PROMPT_BUDGET)]
-    for key, message_id in (("jobs.inputs_link", job.card_message_id), ("jobs.video_link", job.delivered_message_id)):
-        link = _link(job, message_id)
-        if link:
-            lines.append(t(key, locale, link=link))
-    return "\n".join(lines)
+    status = status_text(job)
+    links = [t(key, locale, link=link) for key, message_id in (("jobs.inputs_link", job.card_message_id),
+                                                               ("jobs.video_link", job.delivered_message_id))
+             if (link := _link(job, message_id))]
+    room = MESSAGE_LIMIT - len(status) - len("\n".join(links)) - SETTINGS_ROOM
+    asked = request_lines(job.params, job.duration_seconds, locale, budget=max(100, min(DETAIL_PROMPT_BUDGET, room)))
+    return clip("\n".join([status, "", *asked, *links]))
 
 
 class Jobs(commands.Cog):
@@ -68,7 +73,7 @@ class Jobs(commands.Cog):
             if not recent:
                 await interaction.response.send_message(t("jobs.none", locale), ephemeral=True)
                 return
-            text = "\n".join([t("jobs.recent_head", locale), *(job_line(j, locale) for j in recent)])
+            text = fit_lines([t("jobs.recent_head", locale)], [job_line(j, locale) for j in recent], locale)
             await interaction.response.send_message(text, ephemeral=True)
             return
         if job.strip().lower() == "all":
@@ -77,7 +82,8 @@ class Jobs(commands.Cog):
         found = await self.bot.store.get_job(normalize_job_id(job))
         if found is None or not may_manage(interaction, found):
             # The same answer for "does not exist" and "not yours": job ids of others stay private.
-            await interaction.response.send_message(t("jobs.not_found", locale, job=job), ephemeral=True)
+            await interaction.response.send_message(t("jobs.not_found", locale, job=code(job, JOB_ECHO)),
+                                                    ephemeral=True)
             return
         await interaction.response.send_message(job_details(found), view=status_view(found) or MISSING,
                                                 ephemeral=True)
@@ -89,14 +95,12 @@ class Jobs(commands.Cog):
         locale = locale_of(interaction)
         jobs = await self.bot.store.guild_jobs(interaction.guild_id, IN_FLIGHT)
         lines = [f"{job_line(j, locale)} · <@{j.user_id}> · {_prompt_snippet(j)}" for j in jobs]
-        text = "\n".join([t("jobs.all_head", locale, count=len(jobs)), *lines])
-        await interaction.response.send_message(text[:1990], ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        text = fit_lines([t("jobs.all_head", locale, count=len(jobs))], lines, locale)
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
 
 def _prompt_snippet(job: Job) -> str:
-    prompt = " | ".join(p or "-" for p in job.params.prompts)
-    return discord.utils.escape_markdown(prompt[:80] + ("…" if len(prompt) > 80 else ""))
+    return quote(" | ".join(p or "-" for p in job.params.prompts), SNIPPET)
 
 
 async def setup(bot: ViduBot) -> None:

@@ -16,11 +16,15 @@ from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.moderation import BlockedTerm, check_new_term
 from bot.quotas import GuildSettings, zone
-from bot.ui.intake import check_images
+from bot.ui.fit import code, cut, fit_lines, quote
+from bot.ui.intake import check_images, term_text
 from bot.ui.moderators import mod_log, mod_log_changes, moderators_only
 from bot.ui.replies import Refused
 
 Interaction = discord.Interaction[ViduBot]
+ZONE_ECHO = 60  # a time zone name typed that is none, echoed
+PROBLEM = 600  # why a blocklist term was not added (it quotes the term)
+AUDIT_LINE = 400  # one change in /mod audit (settings before and after)
 WatermarkPosition = Literal["bottom_left", "bottom_right", "top_left", "top_right"]  # the provider's wm_position
 
 
@@ -157,9 +161,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
     async def timezone(self, interaction: Interaction, name: str) -> None:
         try:
             zone(name)
-        except ValueError as problem:
-            await interaction.response.send_message(t("mod.not_changed", locale_of(interaction), problem=problem),
-                                                    ephemeral=True)
+        except ValueError:
+            await interaction.response.send_message(t("config.bad_zone", locale_of(interaction),
+                                                      zone=code(name, ZONE_ECHO)), ephemeral=True)
             return
         await self._change(interaction, "timezone", timezone=name)
 
@@ -222,7 +226,9 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
     async def blocklist_show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         terms = await self.bot.store.blocklist(interaction.guild_id)
-        text = "\n".join(f"• {term.shown()}" for term in terms) or t("mod.blocklist_empty", locale_of(interaction))
+        locale = locale_of(interaction)
+        lines = [f"• {term_text(term)}" for term in terms]
+        text = fit_lines([], lines, locale) if lines else t("mod.blocklist_empty", locale)
         await interaction.response.send_message(text, ephemeral=True)
 
     async def _blocklist(self, interaction: Interaction, term: BlockedTerm, present: bool) -> None:
@@ -230,26 +236,27 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
         locale = locale_of(interaction)
         problem = check_new_term(term) if present else None
         if problem:
-            await interaction.response.send_message(t("mod.not_added", locale, problem=problem), ephemeral=True)
+            await interaction.response.send_message(t("mod.not_added", locale, problem=quote(problem, PROBLEM)),
+                                                    ephemeral=True)
             return
         before = await self.bot.store.set_blocklisted(interaction.guild_id, term, present,
                                                       actor_id=interaction.user.id)
         shown = {True: t("mod.refused", locale), False: t("mod.allowed", locale)}
         await interaction.response.send_message(
-            t("mod.change", locale, what=term.shown(), before=shown[before], after=shown[present]), ephemeral=True)
+            t("mod.change", locale, what=term_text(term), before=shown[before], after=shown[present]), ephemeral=True)
         state = {True: "refused", False: "allowed"}  # the mod-log is a record: English
-        await mod_log(self.bot, interaction, f"blocklist {term.shown()}", state[before], state[present])
+        await mod_log(self.bot, interaction, f"blocklist {term_text(term)}", state[before], state[present])
 
     @app_commands.command(name="audit", description="The latest moderator changes in this server")
     @moderators_only()
     async def audit(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         rows = await self.bot.store.audit(interaction.guild_id, limit=15)
-        lines = [f"<t:{row['at'] // 1000}:f> <@{row['actor_id']}> {row['action']}: {row['before'] or '—'} → "
-                 f"{row['after'] or '—'}" for row in rows]
-        text = "\n".join(lines) or t("mod.no_changes", locale_of(interaction))
-        await interaction.response.send_message(text[:1990], ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        lines = [cut(f"<t:{row['at'] // 1000}:f> <@{row['actor_id']}> {row['action']}: {row['before'] or '—'} → "
+                     f"{row['after'] or '—'}", AUDIT_LINE) for row in rows]
+        locale = locale_of(interaction)
+        text = fit_lines([], lines, locale) if lines else t("mod.no_changes", locale)
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
 
 async def setup(bot: ViduBot) -> None:

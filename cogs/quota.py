@@ -18,6 +18,7 @@ from bot.media.charts import Bar, usage_chart
 from bot.pricing import credits_from_number, format_credits
 from bot.quotas import Limit, Period, QuotaCheck, Scope, Usage, checks_for, window
 from bot.quotas.text import describe_limit
+from bot.ui.fit import fit_lines
 from bot.ui.moderators import mod_log, moderators_only
 
 Interaction = discord.Interaction[ViduBot]
@@ -181,16 +182,16 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         assert interaction.guild_id is not None
         if member is not None:
             checks = await member_checks(self.bot, interaction.guild_id, member.id, [r.id for r in member.roles])
-            lines = [f"**{member.mention}**",
-                     *(await describe_checks(self.bot, checks, locale_of(interaction), member=True))]
-            text = "\n".join(lines)
+            locale = locale_of(interaction)
+            text = fit_lines([f"**{member.mention}**"],
+                             await describe_checks(self.bot, checks, locale, member=True), locale)
         else:
             limits = self.bot.settings.operator_limits().limits(await self.bot.store.limits(interaction.guild_id),
                                                                 interaction.guild_id)
             chosen = [x for x in limits if role is None or (x.scope is Scope.ROLE and x.target_id == role.id)]
             locale = locale_of(interaction)
-            text = ("\n".join(f"• {_who(x, locale)}: {_shown(x, locale)}" for x in chosen)
-                    or t("mod.no_limits", locale))
+            text = (fit_lines([], [f"• {_who(x, locale)}: {_shown(x, locale)}" for x in chosen], locale)
+                    if chosen else t("mod.no_limits", locale))
         await interaction.response.send_message(text, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
@@ -229,9 +230,10 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         png = await asyncio.to_thread(usage_chart, t("mod.usage_title", DEFAULT_LOCALE, period=period,
                                                      day=_day(since)), bars)
         title = t("mod.usage_title", locale, period=t(f"period.{period}", locale), day=_day(since))
-        lines = [f"**{title}**", *(t("mod.usage_line", locale, mention=f"<@{user_id}>", videos=u.videos,
-                                     seconds=u.seconds, credits=format_credits(u.credits)) for user_id, u in rows)]
-        await interaction.followup.send("\n".join(lines) if rows else f"**{title}**\n{t('mod.usage_none', locale)}",
+        lines = [t("mod.usage_line", locale, mention=f"<@{user_id}>", videos=u.videos, seconds=u.seconds,
+                   credits=format_credits(u.credits)) for user_id, u in rows]
+        text = fit_lines([f"**{title}**"], lines or [t("mod.usage_none", locale)], locale)  # a big server: many
+        await interaction.followup.send(text,
                                         file=discord.File(io.BytesIO(png), filename="usage.png"), ephemeral=True,
                                         allowed_mentions=discord.AllowedMentions.none())
 

@@ -255,6 +255,7 @@ MESSAGES: dict[str, str] = {
     "jobs.inputs_link": "Inputs: {link}",
     "jobs.video_link": "Video: {link}",
     "jobs.all_head": "**{count} queued or running jobs in this server**",
+    "list.more": "…and {count} more",
     # --- quotas
     "quota.line": "**{owner}, per {period}:** {left} · resets {when}",
     "quota.owner_server": "Server pool",
@@ -330,6 +331,7 @@ MESSAGES: dict[str, str] = {
     "config.bot_default": "bot default",
     "config.cooldown": "Cooldown between requests: {seconds} s",
     "config.zone": "Time zone: {zone} · weights: {weights}",
+    "config.bad_zone": "Not changed: `{zone}` is not a time zone (use a name like Europe/Paris or Asia/Shanghai).",
     "config.watermark": "Watermark on keyframes videos: {watermark}",
     "config.watermark_at": "the picture in the mod-log, {position}",
     "config.watermark_needs_modlog": ("Not changed: the watermark picture is kept in the mod-log channel; set one "

@@ -13,7 +13,7 @@ from bot.quotas.models import Period
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         raise ValueError(f"{name!r} is not a time zone (use a name like Europe/Paris or Asia/Shanghai)") from None
 
 

@@ -17,8 +17,8 @@ import discord
 from bot.i18n import t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
+from bot.ui.fit import DESCRIPTION_LIMIT, TEXT_DISPLAY_LIMIT, clip, quote
 from bot.ui.replies import answer_error
-from bot.ui.text import shorten
 
 log = logging.getLogger("bot.ui")
 S = JobState
@@ -37,8 +37,6 @@ ACCENTS: dict[JobState, int] = {
     S.CANCELLED: 0x4F545C,
 }
 GALLERY_MAX = 10  # Discord's limit of items in a media gallery (and of files in a message)
-DESCRIPTION_MAX = 1024  # a gallery item's description (its alt text)
-TEXT_MAX = 4000  # all TextDisplays of a message together
 
 
 class Card(discord.ui.LayoutView):
@@ -65,7 +63,7 @@ def _row(buttons: Sequence[discord.ui.Item[Any]]) -> list[discord.ui.Item[Any]]:
 def status_card(job: Job, text: str, buttons: Sequence[discord.ui.Item[Any]] = ()) -> Card:
     """The job's state in words (status_text, which starts with the job's marker), coloured by the state."""
     card = Card()
-    card.add_item(discord.ui.Container(discord.ui.TextDisplay(text[:TEXT_MAX]), *_row(buttons),
+    card.add_item(discord.ui.Container(discord.ui.TextDisplay(clip(text, TEXT_DISPLAY_LIMIT)), *_row(buttons),
                                        accent_colour=accent(job)))
     return card
 
@@ -78,7 +76,7 @@ def video_card(job: Job, text: str, video: discord.File | None,
     if video is not None:
         gallery.append(discord.ui.MediaGallery(discord.MediaGalleryItem(video)))
     card = Card()
-    card.add_item(discord.ui.Container(discord.ui.TextDisplay(text[:TEXT_MAX]), *gallery, *_row(buttons),
+    card.add_item(discord.ui.Container(discord.ui.TextDisplay(clip(text, TEXT_DISPLAY_LIMIT)), *gallery, *_row(buttons),
                                        accent_colour=accent(job)))
     return card
 
@@ -87,11 +85,11 @@ def request_card(head: str, pictures: Sequence[tuple[discord.File, str]], lines:
     """Who asked (`head`), their pictures in order with each one's description (its alt text: which keyframe,
     its segment's seconds and prompt), then the request's lines (prompts, settings, estimated cost)."""
     card = Card()
-    items = [discord.MediaGalleryItem(f, description=shorten(d, DESCRIPTION_MAX) or None)
+    items = [discord.MediaGalleryItem(f, description=quote(d, DESCRIPTION_LIMIT, markdown=False) or None)
              for f, d in pictures[:GALLERY_MAX]]
     gallery: list[discord.ui.Item[Any]] = [discord.ui.MediaGallery(*items)] if items else []
     card.add_item(discord.ui.Container(discord.ui.TextDisplay(head), *gallery,
-                                       discord.ui.TextDisplay("\n".join(lines)[:TEXT_MAX - len(head)]),
+                                       discord.ui.TextDisplay(clip("\n".join(lines), TEXT_DISPLAY_LIMIT - len(head))),
                                        accent_colour=BRAND))
     return card
 

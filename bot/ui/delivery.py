@@ -24,6 +24,7 @@ from bot.jobs.steps import is_late
 from bot.logs import job_ids
 from bot.media.video import fit_video
 from bot.ui.cards import edit_card, message_text, upload_limit, video_card
+from bot.ui.fit import clip
 from bot.ui.status import late_text, marker, status_text
 from bot.ui.video_actions import job_status_card, status_view, video_buttons
 
@@ -97,7 +98,7 @@ class DiscordJobListener:
             channel = await self._channel(settings.modlog_channel_id)
             if getattr(getattr(channel, "guild", None), "id", None) != guild_id:
                 return  # never write into another server's channel
-            await channel.send(content=text, allowed_mentions=discord.AllowedMentions.none())
+            await channel.send(content=clip(text), allowed_mentions=discord.AllowedMentions.none())
         except Exception:  # a mod-log that cannot be written must not stop the job loop
             log.warning("guild %s: could not write to the mod-log channel", guild_id, exc_info=True)
 

@@ -27,6 +27,7 @@ from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
 from bot.media.pool import image_pool
+from bot.moderation import MAX_PATTERN, BlockedTerm
 from bot.params import Img2VideoParams, JobParams, MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
@@ -35,6 +36,7 @@ from bot.requests import InputProblem, image_budget, provider_request
 from bot.ui.buttons import queue_buttons
 from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
+from bot.ui.fit import THREAD_NAME_LIMIT, quote
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED, Refused
 from bot.ui.status import status_text
@@ -45,8 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.intake")
 MB = 1024 * 1024
-THREAD_NAME_LIMIT = 100
-# The card's prompts share what a message holds after its other lines (the full prompts stay in /jobs).
+# The card's prompts, escaped, share what a message holds after its other lines (the full prompts stay with
+# the job); the storyboard preview, a 2000-character message, shows them within the same budget.
 CARD_PROMPT_BUDGET = 1500
 
 
@@ -211,9 +213,14 @@ def refusal_text(refusal: Exception, locale: str) -> str:
     if isinstance(refusal, admission.ChannelNotAllowed):
         return t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in refusal.allowed))
     if isinstance(refusal, admission.Blocklisted):
-        return t("refuse.blocklisted", locale, term=refusal.term.shown())
+        return t("refuse.blocklisted", locale, term=term_text(refusal.term))
     assert isinstance(refusal, admission.Blocked), refusal
     return t("refuse.blocked", locale)
+
+
+def term_text(term: BlockedTerm) -> str:
+    """A blocklist term as members and moderators read it: its * and _ are the pattern's, not formatting."""
+    return quote(term.shown(), 2 * MAX_PATTERN + 4)
 
 
 def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:
@@ -296,7 +303,7 @@ async def _open_thread(interaction: discord.Interaction[Any], intake: Intake, lo
         channel = await _parent_for_private(interaction, channel, locale)
     if not isinstance(channel, discord.TextChannel):
         raise Refused(t("refuse.channel_type", locale))
-    name = intake.title[:THREAD_NAME_LIMIT] or t("thread.default_name", locale)
+    name = quote(intake.title, THREAD_NAME_LIMIT, markdown=False) or t("thread.default_name", locale)
     text_channel = channel
     if intake.private:
         thread = await retrying_unavailable("opening a private thread", lambda: text_channel.create_thread(

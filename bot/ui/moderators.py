@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.ui.fit import clip
+
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
 
@@ -73,7 +75,7 @@ async def mod_log_changes(bot: ServiceBot, interaction: discord.Interaction[Any]
                 or channel.guild.id != interaction.guild_id:
             return  # never write into another server's channel
         said = "; ".join(f"**{what}**: {before} → {after}" for what, before, after in changes)
-        await channel.send(f"🛠️ {interaction.user.mention} changed {said}",
+        await channel.send(clip(f"🛠️ {interaction.user.mention} changed {said}"),
                            allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException:
         log.warning("guild %s: could not write to the mod-log channel %s", interaction.guild_id,

@@ -19,6 +19,7 @@ from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.params import MultiframeParams
 from bot.pricing import estimate_usd, format_usd
 from bot.ui.base import ViduView
+from bot.ui.fit import clip
 from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
 from bot.ui.text import prompt_lines
 
@@ -36,7 +37,7 @@ MAX_OPEN_PREVIEWS_PER_MEMBER = 2
 def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
     p = intake.params
     assert isinstance(p, MultiframeParams)  # a storyboard is a multiframe request
-    # The prompts as the request card will show them (nine long ones still fit one 2000-character message).
+    # The prompts as the request card will show them: nine long ones, escaped, still fit one message.
     lines = [t("preview.head", locale),
              *prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)]
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
@@ -44,7 +45,7 @@ def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOC
     lines.append(t("preview.summary", locale, frames=p.segments + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
     lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
-    return "\n".join(lines)
+    return clip("\n".join(lines))
 
 
 async def draw_storyboard(panels: Sequence[Panel]) -> bytes:

@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.outage import is_database_outage
+from bot.ui.fit import clip
 from bot.ui.moderators import NotModerator
 from bot.ui.status import job_headline
 
@@ -46,7 +47,9 @@ def problem_message(problems: Sequence[str], locale: str = DEFAULT_LOCALE) -> st
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> bool:
     """A private message to the member: the first answer, or a follow-up if the interaction was answered.
-    False when Discord refused it (the interaction expired): nothing more can reach them."""
+    False when Discord refused it (the interaction expired): nothing more can reach them. A long list of
+    problems (ten files, each named) is cut to one message."""
+    text = clip(text)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)

@@ -1,5 +1,5 @@
-"""Fitting member-written text into Discord's limits (2000 characters a message) without losing the shape,
-and how a request reads wherever it is shown (its card in the thread, the storyboard preview, /jobs)."""
+"""How a request reads wherever it is shown (its card in the thread, the storyboard preview, /jobs), its
+prompts escaped and cut to a budget (bot/ui/fit.py)."""
 
 from __future__ import annotations
 
@@ -9,29 +9,15 @@ import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.params import Img2VideoParams, JobParams
-
-MESSAGE_LIMIT = 2000
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word when possible, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: max(1, limit - 1)]
-    if text[len(cut)] != " ":  # the cut falls inside a word: go back to the word's start
-        space = cut.rfind(" ")
-        cut = cut[:space] if space > limit // 2 else cut
-    return cut.rstrip() + "…"
+from bot.ui.fit import quote
 
 
 def prompt_lines(prompts: Sequence[str | None], durations: Sequence[int], *, budget: int,
                  locale: str = DEFAULT_LOCALE) -> list[str]:
-    """One numbered line per segment, every prompt shortened so all of them fit `budget` characters."""
+    """One numbered line per segment, every prompt escaped and cut so all of them fit `budget` characters."""
     per_line = max(40, budget // max(1, len(prompts)) - 12)
     no_prompt = t("card.no_prompt", locale)
-    return [f"{n}. {t('card.seconds', locale, seconds=duration)} — "
-            f"{discord.utils.escape_markdown(shorten(prompt or no_prompt, per_line))}"
+    return [f"{n}. {t('card.seconds', locale, seconds=duration)} — {quote(prompt, per_line) if prompt else no_prompt}"
             for n, (prompt, duration) in enumerate(zip(prompts, durations, strict=True), start=1)]
 
 
@@ -43,7 +29,7 @@ def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
     of the server's watermark (/config watermark) when it applies to this request."""
     p = params
     if isinstance(p, Img2VideoParams):
-        lines = [f"> {discord.utils.escape_markdown(shorten(p.prompt, budget))}"]
+        lines = [f"> {quote(p.prompt, budget)}"]
         settings = [t("card.seconds", locale, seconds=p.duration), p.resolution,
                     t("card.movement", locale, movement=p.movement)]
         settings += [t(label, locale) for on, label in ((p.audio, "card.audio"), (p.bgm, "card.music"),

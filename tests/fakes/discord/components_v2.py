@@ -23,6 +23,7 @@ IN_ROW = (BUTTON, *SELECTS)
 MAX_TEXT = 4000  # one text display, and all of a message's text displays together
 MAX_LABEL, MAX_CUSTOM_ID, MAX_DESCRIPTION, MAX_GALLERY_ITEMS, MAX_SECTION_TEXTS = 80, 100, 1024, 10, 3
 MAX_ID = 2**31 - 1
+STRING_SELECT, MAX_OPTIONS, MAX_OPTION_TEXT = 3, 25, 100
 
 # filename -> content type (None when unknown) of the attachments a message will hold after the request.
 Attachments = Mapping[str, str | None]
@@ -226,6 +227,7 @@ class _Checker:
 
     def select(self, c: dict[str, Any], path: str) -> None:
         self.custom_id(c, path)
+        check_select_options(c, path)
 
     def custom_id(self, c: dict[str, Any], path: str) -> None:
         value = c.get("custom_id")
@@ -238,6 +240,22 @@ class _Checker:
                 f"{path}.custom_id", "Component custom id cannot be duplicated", "COMPONENT_CUSTOM_ID_DUPLICATED"
             )
         self.custom_ids.add(value)
+
+
+def check_select_options(c: dict[str, Any], path: str) -> None:
+    """A string select's options: 1-25, each label and value 1-100 characters, description at most 100."""
+    if c.get("type") != STRING_SELECT:
+        return
+    options = c.get("options")
+    if not isinstance(options, list) or not 1 <= len(options) <= MAX_OPTIONS:
+        raise _bad_length(f"{path}.options", 1, MAX_OPTIONS)
+    for i, option in enumerate(options):
+        where = f"{path}.options.{i}"
+        for key in ("label", "value"):
+            value = option.get(key) if isinstance(option, dict) else None
+            if not isinstance(value, str) or not 1 <= len(value) <= MAX_OPTION_TEXT:
+                raise _bad_length(f"{where}.{key}", 1, MAX_OPTION_TEXT)
+        _optional_text(option, "description", where, MAX_OPTION_TEXT)
 
 
 def _kind(component: Any, path: str) -> Any:

@@ -27,6 +27,7 @@ from .interactions import (
     InteractionResponse,
 )
 from .messages import apply_edit, build_message, message_json
+from .modals import check_modal
 from .models import EPHEMERAL, LOADING, SentMessage
 from .requests import checked_body, json_object, snowflake
 
@@ -82,6 +83,7 @@ class _Handlers:
         elif kind == DEFERRED_UPDATE_MESSAGE:
             message = self._component_message(ix)
         elif kind == MODAL:
+            check_modal(data)
             ix.modal = data
         ix.responses.append(InteractionResponse(kind, data, now))
         if message is not None and ix.original_message_id is None:
