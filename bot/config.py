@@ -224,7 +224,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Time limit of one provider call."),
     Variable("PROVIDER_MAX_ATTEMPTS", "provider_max_attempts", _int(1, 20), "5",
              "Attempts for a retryable provider call (429, 5xx, connection); a paid submit is retried only "
-             "when it provably created no task."),
+             "when it provably created no task. A `Retry-After` is honoured up to 300 s (a longer one is cut to "
+             "that and logged as `provider.retry_after_clamped`); one that cannot be read counts as a plain 429."),
     Variable("PROVIDER_PAUSE_PROBE_SECONDS", "provider_pause_probe_seconds", _float(1), "300",
              "While the provider's account is out of credit (or its key is refused), submits pause for every "
              "process and queued jobs wait; one of them is tried this often, and the first that goes through "
