@@ -163,6 +163,10 @@ MESSAGES: dict[str, str] = {
     "reason.video_too_large": "the finished video is larger than this bot accepts (VIDEO_MAX_BYTES)",
     "reason.unknown": ("the connection broke while the job was being sent, so it is unknown whether it started; "
                        "it was not sent again, to avoid paying twice"),
+    "reason.stopped_blocked": ("a moderator paused your video requests in this server while it waited in the "
+                               "queue, so it was not sent"),
+    "reason.stopped_blocklisted": ("while it waited in the queue, the moderators blocked a word or phrase your "
+                                   "prompt contains, so it was not sent"),
     "reason.unusable_task_id": ("the video service accepted the job but answered with no task id I can follow, so I "
                                 "cannot fetch the video; it has probably been made and billed, and it was not sent "
                                 "again, to avoid paying twice. The moderators have been told"),

@@ -25,6 +25,7 @@ from bot.jobs.states import JobState
 from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, REASON_UNUSABLE_TASK_ID, StepContext
 from bot.logs import job_ids
 from bot.media.encode import data_uri
+from bot.moderation import blocked_by
 from bot.params import MultiframeParams
 from bot.provider import (
     OperatorError,
@@ -40,6 +41,9 @@ from bot.requests import provider_request
 log = logging.getLogger("bot.jobs")
 S = JobState
 T = TypeVar("T")
+# A queued job the moderators' rules stopped before it was sent (refunded).
+REASON_STOPPED_BLOCKED = reason_code("stopped_blocked")
+REASON_STOPPED_BLOCKLISTED = reason_code("stopped_blocklisted")
 
 # How long a write the provider's answer calls for (a created task's id, a refusal, a job back to the queue)
 # waits in memory for the database to come back before the job is left to recovery (submit_unknown): longer
@@ -151,11 +155,16 @@ class Submitter:
         calls for waits for the database (`_after_sending`): left undone, the job would end submit_unknown."""
         steps, job = self._steps, claimed
         try:
-            inputs = await steps.store.get_inputs(job.id)
-            mark, mark_lost = await self._server_mark(job)
+            stopped = await self._stopped_by_moderators(job)
+            if stopped is None:
+                inputs = await steps.store.get_inputs(job.id)
+                mark, mark_lost = await self._server_mark(job)
         except Exception:
             await self._requeue_unsent(claimed)
             raise
+        if stopped is not None:
+            await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=stopped)
+            return Sent.NOT_SENT
         try:
             # Building the request checks every data URI (megabytes of text): off the event loop too.
             request = await asyncio.to_thread(
@@ -220,6 +229,17 @@ class Submitter:
                 log.error("job %s: submitted as task %s after its lease was lost; the job is not tracking it",
                           job.id, result.task_id, extra=job_ids(job))
         return Sent.CREATED
+
+    async def _stopped_by_moderators(self, job: Job) -> str | None:
+        """Why the moderators' rules stop a job that waited in the queue, or None. Admission checked them when it
+        was asked; a member blocked or a term added since must stop it too (refunded: nothing is sent). The term
+        is not named: the status card is public, and the term is what the moderators keep out of the server."""
+        store = self._steps.store
+        if await store.is_blocked(job.guild_id, job.user_id):
+            return REASON_STOPPED_BLOCKED
+        if blocked_by("\n".join(p for p in job.params.prompts if p), await store.blocklist(job.guild_id)):
+            return REASON_STOPPED_BLOCKLISTED
+        return None
 
     async def _mark_sent(self, claimed: Job) -> bool:
         """Note that the request is leaving; False when the job is no longer this process's to send."""

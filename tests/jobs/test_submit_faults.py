@@ -282,3 +282,51 @@ async def test_a_stored_task_id_the_client_refuses_reaches_the_give_up(flaky: tu
     assert await charged(harness.store) == 1  # the provider may have made and billed it
     assert any(job.id in line for _, line in harness.listener.told_moderators)
     assert harness.fake.requests_to("result") == []  # the client never sent the id it cannot send
+
+
+# -- issue 25, item 5: the moderators' rules reach jobs waiting in the queue -----------------------------------
+
+async def _queued_behind_two(harness: Harness) -> tuple[list[str], str]:
+    """Two jobs at the provider (the member's two slots, WorkerSettings' default), a third waiting in the queue."""
+    running = [(await add_img2video(harness.store, prompt=f"running {n}")).id for n in range(2)]
+    harness.fake.plan_next_task(queue_seconds=30)
+    harness.fake.plan_next_task(queue_seconds=30)
+    await harness.worker.tick()
+    waiting = await add_img2video(harness.store, prompt="a ｄｒａ\u200bｇｏｎ over 一只猫")
+    await harness.worker.tick()
+    assert (await harness.store.get_job(waiting.id)).state is S.ACCEPTED  # type: ignore[union-attr]
+    return running, waiting.id
+
+
+@pytest.mark.parametrize("term", ["dragon", "猫"])
+async def test_a_term_blocked_while_a_job_waits_stops_it_and_refunds_it(
+    flaky: tuple[Harness, FlakyDatabase], term: str
+) -> None:
+    from bot.jobs.submit import REASON_STOPPED_BLOCKLISTED
+    from bot.moderation import BlockedTerm
+
+    harness, _ = flaky
+    running, waiting = await _queued_behind_two(harness)
+    await harness.store.set_blocklisted(10, BlockedTerm(term, is_regex=False), True, actor_id=99)
+    stopped = await harness.until(waiting, [S.FAILED, S.SUBMITTED, S.DELIVERED], max_steps=120)
+    assert stopped.state is S.FAILED and stopped.reason == REASON_STOPPED_BLOCKLISTED
+    assert len(harness.fake.requests_to("submit")) == 2  # never sent
+    text = status_text(stopped)
+    assert "blocked a word or phrase" in text and "Nothing was counted" in text and term not in text
+    for job_id in running:
+        assert (await harness.until(job_id, [S.DELIVERED])).state is S.DELIVERED
+    assert await charged(harness.store) == 2  # the two videos made; the stopped one refunded
+
+
+async def test_a_member_blocked_while_a_job_waits_has_it_stopped_and_refunded(
+    flaky: tuple[Harness, FlakyDatabase]
+) -> None:
+    from bot.jobs.submit import REASON_STOPPED_BLOCKED
+
+    harness, _ = flaky
+    _, waiting = await _queued_behind_two(harness)
+    await harness.store.set_blocked(10, 1, True, actor_id=99)
+    stopped = await harness.until(waiting, [S.FAILED, S.SUBMITTED, S.DELIVERED], max_steps=120)
+    assert stopped.state is S.FAILED and stopped.reason == REASON_STOPPED_BLOCKED
+    assert len(harness.fake.requests_to("submit")) == 2
+    assert "paused your video requests" in status_text(stopped)
