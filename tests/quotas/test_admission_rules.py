@@ -71,11 +71,11 @@ async def test_each_rule_refuses_with_its_own_reason(store: JobStore, settings: 
     await store.set_blocklisted(G, BlockedTerm("yawns", is_regex=False), True, actor_id=MOD)
     with refused(Blocklisted) as listed:
         await admit(store, settings, ANIMATE)
-    assert listed.value.term.pattern == "yawns" and "yawns" in str(listed.value)  # what a traceback would say
+    assert listed.value.term.pattern == "yawns"
     await store.set_guild_settings(G, GuildSettings(channel_ids=(ART,)), actor_id=MOD, action="channels")
     with refused(ChannelNotAllowed) as elsewhere:  # the channel list is checked before the prompts
         await admit(store, settings, ANIMATE)
-    assert elsewhere.value.allowed == (ART,) and str(ART) in str(elsewhere.value)
+    assert elsewhere.value.allowed == (ART,)
     in_a_thread_of_art = replace(ANIMATE, channel_ids=(12345, ART), prompts=("a dog",))
     assert (await admit(store, settings, in_a_thread_of_art)).queue_position is None
     await store.set_blocked(G, ALICE, True, actor_id=MOD)
