@@ -12,13 +12,15 @@ bot processes that end-to-end tests start inherit it). The copy is deleted at th
     python tools/mutate.py --all --jobs 2             # every listed module, two mutants at a time
     python tools/mutate.py bot/schedule.py --dry-run  # the mutants, without running anything
 
-Mutations (one per mutant): comparisons (`<` to `<=`, `==` to `!=`, `in` to `not in`, ...), arithmetic
-(`+` to `-`, `*` to `/`, `//` to `/`, `**` to `*`, ...), `and`/`or`, dropping `not` or a unary minus,
-numbers n to n+1 and n-1, True/False, strings without whitespace (keys, names, prefixes: not prose or
-SQL) wrapped in XX...XX, min/max and any/all swapped, one element dropped from a literal tuple, list, set
-or dict, a call statement, `raise`, `break` or `continue` replaced by `pass`, a condition that is not a
-comparison negated. Never mutated: docstrings, annotations, f-strings (messages), log calls, asserts,
-`raise NotImplementedError`, `if TYPE_CHECKING:` blocks, `__all__`.
+Mutations (one per mutant): comparisons (`<` to `<=`, `<=` to `<`, `==` to `!=`, `in` to `not in`, ...),
+arithmetic (`+` to `-`, `*` to `/`, `//` to `/`, `**` to `*`, ...), `and` to `or` and back, dropping `not`
+or a unary minus, numbers n to n+1, n-1 and 2n (a float also to n/2), a constant index to the last (`x[0]`,
+`x[1]` to `x[-1]`) and the last to the first (`x[-1]` to `x[0]`), True/False, strings without whitespace
+(keys, names, prefixes: not prose or SQL) wrapped in XX...XX, min/max and any/all swapped, one element
+dropped from a literal tuple, list, set or dict, a call statement, `raise`, `break` or `continue` replaced
+by `pass`, a condition that is not a comparison negated. Never mutated: docstrings, annotations, f-strings
+(messages), log calls, asserts, `raise NotImplementedError`, `if TYPE_CHECKING:` blocks, `__all__`. Two
+changes that make the same program (`x[0]` to `x[-1]` and `0` to `-1`) are one mutant, named by the first.
 
 A mutant is killed when the focused tests fail (or time out), survives when they pass. The score leaves
 out the survivors listed as known equivalents in tools/mutation.toml (each with why no test can tell).
@@ -198,6 +200,31 @@ def _function_span(tree: ast.Module, name: str, source: _Source) -> tuple[int, i
     raise SystemExit(f"no function {name!r} in the module")
 
 
+def _constant_index(node: ast.expr) -> int | None:
+    """The integer a subscript's index spells (`x[2]`, `x[-1]`), else None (a name, a slice, a string key)."""
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    constant = node.operand if isinstance(node, ast.UnaryOp) and negative else node
+    if isinstance(constant, ast.Constant) and type(constant.value) is int:
+        return -constant.value if negative else constant.value
+    return None
+
+
+class _FoldSigns(ast.NodeTransformer):
+    """`-0` is `0`, `-(1)` is `-1`: a negative number literal compares as the number."""
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+                and type(node.operand.value) in (int, float):
+            return ast.Constant(-node.operand.value)
+        return node
+
+
+def _program(tree: ast.Module) -> str:
+    """What two sources that differ only in spelling share (signs folded, positions left out)."""
+    return ast.dump(_FoldSigns().visit(tree))
+
+
 def mutants_of(module: str, text: str, function: str | None = None) -> list[Mutant]:
     """Every mutant of one module's source (of one function of it, when given), in source order."""
     source = _Source(text)
@@ -251,11 +278,15 @@ def mutants_of(module: str, text: str, function: str | None = None) -> list[Muta
             if isinstance(value, bool):
                 add(start, end, str(not value), f"`{value}` -> `{not value}`")
             elif isinstance(value, int | float):
-                for number in (value + 1, value - 1):
+                # n+1, n-1, twice n, and half of a float (a factor, a margin): the new value names the mutant
+                for number in (value + 1, value - 1, value * 2, *([value / 2] if isinstance(value, float) else [])):
                     number = number if isinstance(number, int) else round(number, 9)
                     add(start, end, repr(number), f"`{text[start:end]}` -> `{number!r}`")
             elif isinstance(value, str) and not any(c.isspace() for c in value) and len(value) <= 60:
                 add(start, end, repr(f"XX{value}XX"), f"`{text[start:end]}` -> `{f'XX{value}XX'!r}`")
+        elif isinstance(node, ast.Subscript) and (index := _constant_index(node.slice)) is not None:
+            other = 0 if index == -1 else -1  # the first for the last, the last for any other
+            add(source.start(node.slice), source.end(node.slice), str(other), f"index `{index}` -> `{other}`")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in SWAPPED_NAMES:
             add(source.start(node), source.end(node), SWAPPED_NAMES[node.id],
                 f"`{node.id}` -> `{SWAPPED_NAMES[node.id]}`")
@@ -279,16 +310,18 @@ def mutants_of(module: str, text: str, function: str | None = None) -> list[Muta
                     add(source.start(condition), source.end(condition), f"not ({ast.unparse(condition)})",
                         "negate condition")
 
-    original = ast.dump(tree)
+    programs = {_program(tree)}  # the original's, then each mutant's: a program is tried once
     mutants: list[Mutant] = []
     seen: Counter[tuple[str, str]] = Counter()
     for start, end, replacement, description in sorted(set(found)):
         changed = text[:start] + replacement + text[end:]
         try:
-            if ast.dump(ast.parse(changed)) == original:
-                continue  # the same program: not a mutant
+            program = _program(ast.parse(changed))
         except SyntaxError:
             continue
+        if program in programs:
+            continue  # the original program, or a mutant already made another way (`[0]` -> `[-1]` is `0` -> `-1`)
+        programs.add(program)
         line = source.line_of(start)
         line_text = source.lines[line - 1].strip()
         seen[(line_text, description)] += 1

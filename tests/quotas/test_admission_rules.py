@@ -4,14 +4,16 @@ says what it will be charged and where it waits."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-from bot.admission import Ask, Blocked, Blocklisted, ChannelNotAllowed, admit
+from bot.admission import REFUSALS, Ask, Blocked, Blocklisted, ChannelNotAllowed, admit
 from bot.config import Settings, load_settings
 from bot.jobs import Job, JobKind, JobState, JobStore
 from bot.moderation import BlockedTerm
@@ -21,6 +23,7 @@ from tests.store.backends import BACKENDS, ManualClock, backend_params
 from tests.store.factories import drive_to
 
 G, ALICE, MOD, GENERAL, ART = 10, 1, 99, 500, 600
+E = TypeVar("E", bound=Exception)
 ANIMATE = Ask(guild_id=G, user_id=ALICE, role_ids=(), channel_ids=(GENERAL,), kind="img2video",
               resolution="720p", seconds=5, prompts=("a cat yawns",))
 
@@ -42,6 +45,15 @@ def settings() -> Settings:
                           "MAX_ACTIVE_JOBS_PER_MEMBER": "1", "MAX_QUEUED_JOBS_PER_MEMBER": "2"}, env_file=None)
 
 
+@contextmanager
+def refused(kind: type[E]) -> Iterator[pytest.ExceptionInfo[E]]:
+    """admit() refuses with `kind`, one of the REFUSALS the Discord side catches and words for the member
+    (any other exception would reach them as an error)."""
+    with pytest.raises(REFUSALS) as caught:
+        yield caught
+    assert isinstance(caught.value, kind), caught.value
+
+
 async def stored(store: JobStore, ask: Ask = ANIMATE) -> Job:
     admitted = await admit(store, load_settings({}, env_file=None), ask)
     job = Job.new(guild_id=ask.guild_id, channel_id=GENERAL, user_id=ask.user_id, kind=JobKind.IMG2VIDEO,
@@ -57,17 +69,17 @@ async def test_an_allowed_request_says_its_charge_and_goes_at_once(store: JobSto
 
 async def test_each_rule_refuses_with_its_own_reason(store: JobStore, settings: Settings) -> None:
     await store.set_blocklisted(G, BlockedTerm("yawns", is_regex=False), True, actor_id=MOD)
-    with pytest.raises(Blocklisted) as listed:
+    with refused(Blocklisted) as listed:
         await admit(store, settings, ANIMATE)
     assert listed.value.term.pattern == "yawns"
     await store.set_guild_settings(G, GuildSettings(channel_ids=(ART,)), actor_id=MOD, action="channels")
-    with pytest.raises(ChannelNotAllowed) as elsewhere:  # the channel list is checked before the prompts
+    with refused(ChannelNotAllowed) as elsewhere:  # the channel list is checked before the prompts
         await admit(store, settings, ANIMATE)
     assert elsewhere.value.allowed == (ART,)
     in_a_thread_of_art = replace(ANIMATE, channel_ids=(12345, ART), prompts=("a dog",))
     assert (await admit(store, settings, in_a_thread_of_art)).queue_position is None
     await store.set_blocked(G, ALICE, True, actor_id=MOD)
-    with pytest.raises(Blocked):  # first of all
+    with refused(Blocked):  # first of all
         await admit(store, settings, ANIMATE)
 
 
@@ -76,21 +88,41 @@ async def test_the_queue_limit_and_the_cooldown(store: JobStore, settings: Setti
     assert (await admit(store, settings, ANIMATE)).queue_position == 1
     await stored(store)
     await stored(store)  # two waiting: MAX_QUEUED_JOBS_PER_MEMBER
-    with pytest.raises(QueueFull) as full:
+    with refused(QueueFull) as full:
         await admit(store, settings, ANIMATE)
     assert (full.value.queued, full.value.limit) == (2, 2)
     await store.set_guild_settings(G, GuildSettings(cooldown_seconds=60, max_queued=10), actor_id=MOD,
                                    action="pace")
-    with pytest.raises(TooSoon) as soon:
+    with refused(TooSoon) as soon:
         await admit(store, settings, ANIMATE)
     assert soon.value.cooldown_seconds == 60 and 0 < soon.value.wait_seconds <= 60
     clock.advance(61)
     assert (await admit(store, settings, ANIMATE)).queue_position == 3
 
 
+async def test_a_cooldown_counts_from_the_members_last_request_and_ends_exactly_when_it_says(
+        store: JobStore, settings: Settings, clock: ManualClock) -> None:
+    await store.set_guild_settings(G, GuildSettings(cooldown_seconds=60), actor_id=MOD, action="pace")
+    assert (await admit(store, settings, ANIMATE)).queue_position is None  # no earlier request: nothing to wait
+    await stored(store)
+    clock.advance(45)
+    with refused(TooSoon) as soon:
+        await admit(store, settings, ANIMATE)
+    assert (soon.value.cooldown_seconds, soon.value.wait_seconds) == (60, 15)  # 15 s left, as the member reads
+    clock.advance(15)  # 60 s after: the cooldown is over (create_job draws the same line)
+    assert (await admit(store, settings, ANIMATE)).queue_position is None
+
+
+async def test_without_a_cooldown_a_clock_stepped_back_refuses_nothing(store: JobStore, settings: Settings,
+                                                                        clock: ManualClock) -> None:
+    await stored(store)
+    clock.advance(-30)  # the database's clock set back (NTP): the last request now looks 30 s in the future
+    assert (await admit(store, settings, ANIMATE)).queue_position is None  # no cooldown: no wait, ever
+
+
 async def test_a_used_up_quota_refuses_before_anything_is_read(store: JobStore, settings: Settings) -> None:
     await store.set_limit(Limit(G, Scope.MEMBER, ALICE, Period.DAY, videos=1, seconds=None), actor_id=MOD)
     await stored(store)
-    with pytest.raises(QuotaExceeded) as over:
+    with refused(QuotaExceeded) as over:
         await admit(store, settings, ANIMATE)
     assert over.value.check.limit.videos == 1 and over.value.used.videos == 1

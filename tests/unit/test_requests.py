@@ -246,3 +246,12 @@ def test_a_voice_id_over_64_characters_is_refused_naming_the_field() -> None:
     with pytest.raises(RequestValidationError, match=r"voice_id.*65 characters"):
         provider_request(Img2VideoParams(prompt="hi", voice_id="v" * 65), [URL])
     assert provider_request(Img2VideoParams(prompt="hi", voice_id="v" * 64), [URL]).to_json()["voice_id"] == "v" * 64
+
+
+def test_the_servers_watermark_sends_its_picture_and_its_position_and_turns_the_watermark_on() -> None:
+    logo = "https://cdn.example.com/logo.png?ex=1"
+    params = MultiframeParams(prompts=("a", "b"), durations=(4, 5), watermark=False)  # the member chose none
+    body = provider_request(params, [URL, URL + "?1", URL + "?2"], server_mark=(logo, "bottom_left")).to_json()
+    assert (body["watermark"], body["wm_url"], body["wm_position"]) == (True, logo, "bottom_left")
+    unmarked = provider_request(params, [URL, URL + "?1", URL + "?2"]).to_json()
+    assert unmarked["watermark"] is False and "wm_url" not in unmarked and "wm_position" not in unmarked

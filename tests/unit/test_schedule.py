@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.schedule import ETA_FOLLOW_MAX_SECONDS, FirstLook, next_poll_delay
+from bot.schedule import FirstLook, next_poll_delay
 
 
 def test_first_poll_is_quick() -> None:
@@ -17,7 +17,7 @@ def test_follows_the_providers_eta_just_after_it() -> None:
     assert next_poll_delay(1, eta_seconds=40, first=5, cap=60) == 40.5
     # A named time is followed past the cap for blind backoff (one more look at a five-minute task, not five)
     assert next_poll_delay(3, eta_seconds=300, first=5, cap=60) == 300.5
-    assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=60) == ETA_FOLLOW_MAX_SECONDS  # not further
+    assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=60) == 600  # ten minutes ahead, not further
     assert next_poll_delay(3, eta_seconds=86_400, first=5, cap=3600) == 3600  # an operator's longer cap holds
     assert next_poll_delay(3, eta_seconds=300, first=5, cap=60, eta_past_cap=False) == 60  # the CLI's --wait
 
@@ -102,3 +102,41 @@ def test_looks_held_back_by_the_rate_limit_do_not_drift_the_time_up() -> None:
     for n in range(200):
         look.learn(SHAPE, elapsed=3600, finished=n % 2 == 0, eta_seconds=None if n % 2 == 0 else 30)
     assert look.delay(SHAPE) == 5
+
+
+def test_a_look_up_to_1_1_times_the_learned_time_plus_a_second_teaches_a_later_one_does_not() -> None:
+    # Learned time 20 s: a look at 23 s (20 × 1.1 + 1) was on time; one at 23.5 s or 40 s was held back.
+    on_the_line = FirstLook(shortest=20)
+    on_the_line.learn(SHAPE, elapsed=23.0, finished=False, eta_seconds=None)  # still running at 23 s: later
+    assert on_the_line.delay(SHAPE) == 24.0
+    for late in (23.5, 40.0):
+        for finished in (False, True):
+            held_back = FirstLook(shortest=20)
+            held_back.learn(SHAPE, elapsed=late, finished=finished, eta_seconds=None)
+            assert held_back.delay(SHAPE) == 20, (late, finished)
+
+
+def test_an_unfinished_look_at_or_after_the_learned_time_without_an_eta_moves_it_later() -> None:
+    for elapsed in (20.0, 21.0):
+        look = FirstLook(shortest=20)
+        look.learn(SHAPE, elapsed=elapsed, finished=False, eta_seconds=None)
+        assert look.delay(SHAPE) == 24.0, elapsed
+
+
+def test_an_eta_that_lands_exactly_on_the_learned_time_counts_as_done_by_then() -> None:
+    look = FirstLook(shortest=5)
+    look.learn(SHAPE, elapsed=5, finished=False, eta_seconds=25)  # 30 s > 5 s: later, to 6 s
+    look.learn(SHAPE, elapsed=4, finished=False, eta_seconds=2)  # done at 6 s, the learned time: earlier
+    assert look.delay(SHAPE) == 5.0
+    look.learn(SHAPE, elapsed=5, finished=False, eta_seconds=25)
+    look.learn(SHAPE, elapsed=5, finished=False, eta_seconds=1)  # an ETA of one second is followed too
+    assert look.delay(SHAPE) == 5.0
+
+
+def test_an_eta_of_zero_on_an_unfinished_look_before_the_learned_time_teaches_nothing() -> None:
+    look = FirstLook(shortest=5)
+    look.learn(SHAPE, elapsed=5, finished=False, eta_seconds=25)  # later, to 6 s
+    look.learn(SHAPE, elapsed=3, finished=False, eta_seconds=0)  # "0" names no time: as if there were no ETA
+    assert look.delay(SHAPE) == 6.0
+    look.learn(SHAPE, elapsed=6, finished=False, eta_seconds=0)  # at the learned time, still running: later
+    assert look.delay(SHAPE) == pytest.approx(7.2)
