@@ -15,10 +15,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.i18n import t
 from bot.jobs.store import JobStore
 from bot.moderation import BlockedTerm, blocked_by
 from bot.quotas import Charge, MemberPace, QueueFull, QuotaCheck, QuotaExceeded, TooSoon, charge_for, first_refusal
 from bot.quotas.charging import request_checks
+from bot.strikes import flagged_match
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,26 @@ class Blocked(Refusal):
     """A moderator has paused this member's requests in this server."""
 
 
+class StrikePaused(Blocked):
+    """The provider refused this member's requests for their content too often here (bot/strikes.py): paused
+    until a moderator unblocks them. Words itself (the member's language)."""
+
+    def __init__(self, job_ids: Sequence[str]) -> None:
+        super().__init__(f"paused by {len(job_ids)} content strikes")
+        self.job_ids = tuple(job_ids)
+
+    def text(self, locale: str) -> str:
+        return t("refuse.paused_strikes", locale, count=len(self.job_ids))
+
+
+class FlaggedPrompt(Refusal):
+    """The provider has refused this prompt for its content before, in any server (bot/strikes.py): it is not
+    sent again. Words itself (the member's language)."""
+
+    def text(self, locale: str) -> str:
+        return t("refuse.flagged_prompt", locale)
+
+
 class ChannelNotAllowed(Refusal):
     def __init__(self, allowed: Sequence[int]) -> None:
         super().__init__(f"requests are answered only in channels {list(allowed)}")
@@ -74,12 +96,17 @@ async def admit(store: JobStore, settings: Settings, ask: Ask) -> Admission:
     """May this member ask for this here, now? Raises a Refusal, TooSoon, QueueFull or QuotaExceeded."""
     guild = await store.guild_settings(ask.guild_id)
     if await store.is_blocked(ask.guild_id, ask.user_id):
-        raise Blocked("blocked in this server")
+        strikes = await store.strike_pause(ask.guild_id, ask.user_id)
+        raise Blocked("blocked in this server") if strikes is None else StrikePaused(strikes)
     if guild.channel_ids and not set(ask.channel_ids) & set(guild.channel_ids):
         raise ChannelNotAllowed(guild.channel_ids)
     term = blocked_by("\n".join(p for p in ask.prompts if p), await store.blocklist(ask.guild_id))
     if term is not None:
         raise Blocklisted(term)
+    # A prompt the provider refused for its content, anywhere: not sent again (its pictures are checked once
+    # they are prepared, bot/ui/flagged.py).
+    if await flagged_match(store, ask.prompts, None) is not None:
+        raise FlaggedPrompt("the video service has refused this prompt before")
     now = store.now()  # job times are the database's (bot/db/clock.py)
     max_queued = guild.queued_limit(settings.max_queued_jobs_per_member)
     pace = MemberPace(cooldown_seconds=guild.cooldown_seconds or 0, max_queued=max_queued)

@@ -48,7 +48,15 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
         t("config.cooldown", locale, seconds=settings.cooldown_seconds),
         t("config.zone", locale, zone=settings.timezone, weights=weights),
         t("config.watermark", locale, watermark=mark),
+        strikes_line(settings, locale),
     ])
+
+
+def strikes_line(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
+    """The server's content-strike rule (bot/strikes.py), as /config show says it."""
+    if settings.strike_limit <= 0:
+        return t("config.strikes_off", locale)
+    return t("config.strikes", locale, limit=settings.strike_limit, hours=settings.strike_hours)
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -155,6 +163,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
                            cooldown_seconds=cooldown_seconds if cooldown_seconds is not None
                            else current.cooldown_seconds)
 
+    @app_commands.command(name="strikes",
+                          description="How many content refusals by the video service pause a member here")
+    @app_commands.describe(count="Refusals that pause a member (0: never)", hours="Within how many hours")
+    @moderators_only()
+    async def strikes(self, interaction: Interaction, count: app_commands.Range[int, 0, 20],
+                      hours: app_commands.Range[int, 1, 720] = 24) -> None:
+        await self._change(interaction, "strikes", strike_limit=count, strike_hours=hours)
+
     @app_commands.command(name="timezone", description="The time zone quota days, weeks and months follow")
     @app_commands.describe(name="e.g. Europe/Paris, Asia/Shanghai, America/New_York")
     @moderators_only()
@@ -252,11 +268,16 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
     async def audit(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         rows = await self.bot.store.audit(interaction.guild_id, limit=15)
-        lines = [cut(f"<t:{row['at'] // 1000}:f> <@{row['actor_id']}> {row['action']}: {row['before'] or '—'} → "
-                     f"{row['after'] or '—'}", AUDIT_LINE) for row in rows]
         locale = locale_of(interaction)
+        bot_itself = t("mod.the_bot", locale)  # actor 0: a change the bot made (a pause by content strikes)
+        lines = [cut(f"<t:{row['at'] // 1000}:f> {_actor(row['actor_id'], bot_itself)} {row['action']}: "
+                     f"{row['before'] or '—'} → {row['after'] or '—'}", AUDIT_LINE) for row in rows]
         text = fit_lines([], lines, locale) if lines else t("mod.no_changes", locale)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+
+def _actor(actor_id: int, bot_itself: str) -> str:
+    return f"<@{actor_id}>" if actor_id else bot_itself
 
 
 async def setup(bot: ViduBot) -> None:

@@ -35,6 +35,7 @@ from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
+from bot.db.sql_strikes import SqlStrikeStore
 from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
 from bot.jobs.store import StoreError
@@ -122,7 +123,7 @@ _PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
 
 
 @translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
-class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlMigrations, SqlLeases):
+class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlMigrations, SqlLeases):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(

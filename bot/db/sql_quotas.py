@@ -254,11 +254,20 @@ class SqlQuotaStore(SqlDialect):
                     conn,
                     "INSERT INTO blocked_members (guild_id, user_id, reason) "
                     f"VALUES ({arg(guild_id)}, {arg(user_id)}, {arg(reason)}) "
-                    "ON CONFLICT (guild_id, user_id) DO UPDATE SET reason = excluded.reason",
+                    # A moderator's block replaces a pause by strikes (bot/strikes.py): it is theirs now.
+                    "ON CONFLICT (guild_id, user_id) DO UPDATE SET reason = excluded.reason, strikes = NULL",
                     arg.values,
                 )
             else:
                 await self._conn_execute(conn, f"DELETE FROM blocked_members WHERE {where}", arg.values)
+                # Let go: the content strikes so far no longer count towards a pause (bot/strikes.py).
+                arg = self._params()
+                await self._conn_execute(
+                    conn,
+                    f"UPDATE content_strikes SET lifted_at = {arg(self._time(self._clock(), 'now'))} "
+                    f"WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} AND lifted_at IS NULL",
+                    arg.values,
+                )
             await self._audit_in(conn, guild_id, actor_id, "mod.block" if blocked else "mod.unblock",
                                  json.dumps({"user_id": user_id, "blocked": before}),
                                  json.dumps({"user_id": user_id, "blocked": blocked, "reason": reason}))

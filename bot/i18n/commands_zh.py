@@ -20,12 +20,15 @@ NAMES: dict[str, str] = {
     "job": "任务编号", "scope": "范围", "period": "周期", "videos": "视频数", "seconds": "秒数", "credits": "费用额度",
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
-    "regex": "正则", "position": "位置",
+    "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
 }
 
 DESCRIPTIONS: dict[str, str] = {
     # commands and groups
     "Turn one image into a video": "把一张图片变成视频",
+    "How many content refusals by the video service pause a member here": "被视频服务因内容拒绝多少次后暂停成员",
+    "Refusals that pause a member (0: never)": "暂停成员所需的拒绝次数（0：从不）",
+    "Within how many hours": "在多少小时内",
     "Join a start image and 2-9 keyframes into one video": "把一张起始图片和 2-9 个关键帧连成一个视频",
     "Upload 3-10 pictures at once, one prompt per segment; preview before it starts":
         "一次上传 3-10 张图片，每段一个提示词；开始前先预览",

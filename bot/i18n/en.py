@@ -55,6 +55,14 @@ MESSAGES: dict[str, str] = {
     "refuse.blocked": "A moderator has paused your video requests in this server.",
     "refuse.channels": "I make videos only in {channels}.",
     "refuse.blocklisted": "Your prompt contains {term}, which this server does not allow. Nothing was sent.",
+    "refuse.flagged_prompt": ("The video service has refused this prompt for its content before, so I won't send "
+                              "it again. Nothing was sent."),
+    "refuse.flagged_picture": ("The video service has refused {filename} for its content before, so I won't send "
+                               "it again. Nothing was sent."),
+    "refuse.flagged_request": ("The video service has refused this prompt with these pictures for their content "
+                               "before, so I won't send it again. Nothing was sent."),
+    "refuse.paused_strikes": ("Your video requests in this server are paused: the video service refused {count} of "
+                              "them for their content. A moderator can lift the pause."),
     "refuse.cooldown": "This server asks for {seconds} s between requests: try again {when}.",
     "refuse.queue_full": ("You already have {queued} jobs waiting in the queue (the limit is {limit}). "
                           "Cancel one or wait for them to start."),
@@ -175,6 +183,23 @@ MESSAGES: dict[str, str] = {
     "reason.no_video": "the video service said: finished without a video",
     "reason.provider_failed": "the video service said: failed",
     "reason.rejected": "{detail}",
+    # The provider refused the content (bot/strikes.py): refunded, a strike, the input flagged for good.
+    "reason.refused_prompt": ("the video service refused the prompt for its content; the same prompt is refused "
+                              "before it reaches the service from now on"),
+    "reason.refused_picture": ("the video service refused picture {detail} for its content; the same picture is "
+                               "refused before it reaches the service from now on"),
+    "reason.refused_pictures": ("the video service refused the pictures for their content; the same pictures are "
+                                "refused before they reach the service from now on"),
+    "reason.refused_content": ("the video service refused to make this video for its content; this prompt with "
+                               "these pictures is refused before it reaches the service from now on"),
+    "reason.refused_watermark": "the video service refused the server's watermark picture; the moderators have been told",
+    # A queued job whose input the provider had refused before (another request, any server): not sent.
+    "reason.flagged_prompt": "the video service has refused this prompt before, so it was not sent again",
+    "reason.flagged_picture": "the video service has refused one of these pictures before, so it was not sent again",
+    "reason.flagged_request": ("the video service has refused this prompt with these pictures before, so it was not "
+                               "sent again"),
+    "reason.stopped_strikes": ("your video requests in this server were paused after the video service refused "
+                               "several of them for their content, so it was not sent"),
     # --- delivery
     "delivery.ready": "{mention} your video is ready · {marker}",
     "delivery.full_quality": ("Full quality ({size} MB, over the {limit} MB upload limit here): "
@@ -337,6 +362,9 @@ MESSAGES: dict[str, str] = {
     "config.zone": "Time zone: {zone} · weights: {weights}",
     "config.bad_zone": "Not changed: `{zone}` is not a time zone (use a name like Europe/Paris or Asia/Shanghai).",
     "config.watermark": "Watermark on keyframes videos: {watermark}",
+    "config.strikes": "Content strikes: {limit} refusals by the video service within {hours} h pause a member",
+    "config.strikes_off": "Content strikes: refusals by the video service never pause a member",
+    "mod.the_bot": "the bot",
     "config.watermark_at": "the picture in the mod-log, {position}",
     "config.watermark_needs_modlog": ("Not changed: the watermark picture is kept in the mod-log channel; set one "
                                       "first with /config modlog."),

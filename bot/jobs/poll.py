@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.i18n import reason_code
 from bot.jobs.models import Job
+from bot.jobs.refusals import end_for_content, tell_about
 from bot.jobs.states import JobState
 from bot.jobs.steps import (
     REASON_PROVIDER_FAILED,
@@ -27,6 +28,7 @@ from bot.logs import job_ids
 from bot.params import Img2VideoParams
 from bot.provider import ProviderError, TaskNotFound, TaskStatus
 from bot.schedule import next_poll_delay
+from bot.strikes import failed_for_content
 
 log = logging.getLogger("bot.jobs")
 S = JobState
@@ -105,6 +107,11 @@ class Poller:
             if done:
                 await steps.notify(done)
             steps.wake()  # deliver without waiting for the next idle tick
+        elif result.status is TaskStatus.FAILED and (content := failed_for_content(result.reason)) is not None:
+            # Failed for its content: a strike, its inputs flagged, refunded (bot/jobs/refusals.py).
+            ended = await end_for_content(steps, job, S.SUBMITTED, S.FAILED, content,
+                                          await steps.store.get_inputs(job.id))
+            await tell_about(steps, job, content, ended)
         elif result.status is TaskStatus.FAILED:
             reason = reason_code("provider_said", result.reason) if result.reason else REASON_PROVIDER_FAILED
             await steps.finish(job, S.SUBMITTED, S.FAILED, reason=reason)

@@ -21,6 +21,7 @@ from bot.i18n import reason_code
 from bot.jobs.models import Job
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
+from bot.jobs.refusals import end_for_content, stopped_by_flags, tell_about
 from bot.jobs.states import JobState
 from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, REASON_UNUSABLE_TASK_ID, StepContext
 from bot.logs import job_ids
@@ -37,6 +38,7 @@ from bot.provider import (
     UnusableTaskId,
 )
 from bot.requests import provider_request
+from bot.strikes import refused_at_submit
 
 log = logging.getLogger("bot.jobs")
 S = JobState
@@ -44,6 +46,7 @@ T = TypeVar("T")
 # A queued job the moderators' rules stopped before it was sent (refunded).
 REASON_STOPPED_BLOCKED = reason_code("stopped_blocked")
 REASON_STOPPED_BLOCKLISTED = reason_code("stopped_blocklisted")
+REASON_STOPPED_STRIKES = reason_code("stopped_strikes")  # paused by content strikes (bot/strikes.py)
 
 # How long a write the provider's answer calls for (a created task's id, a refusal, a job back to the queue)
 # waits in memory for the database to come back before the job is left to recovery (submit_unknown): longer
@@ -158,6 +161,9 @@ class Submitter:
             stopped = await self._stopped_by_moderators(job)
             if stopped is None:
                 inputs = await steps.store.get_inputs(job.id)
+                # The provider refused this prompt, a picture or this very request since it was queued (any server).
+                stopped = await stopped_by_flags(steps.store, job, inputs)
+            if stopped is None:
                 mark, mark_lost = await self._server_mark(job)
         except Exception:
             await self._requeue_unsent(claimed)
@@ -179,6 +185,13 @@ class Submitter:
         try:
             result = await steps.client.submit(request)
         except RequestRejected as exc:
+            content = refused_at_submit(exc.reason, exc.message)
+            if content is not None:  # a strike, not a retry: flagged, counted, refunded (bot/jobs/refusals.py)
+                ended = await self._after_sending(
+                    claimed, "refused for its content; recording it",
+                    lambda: end_for_content(steps, claimed, S.SUBMITTING, S.REJECTED, content, inputs))
+                await tell_about(steps, claimed, content, ended)
+                return Sent.ENDED
             refusal = reason_code("rejected", exc.message or exc.reason)
             await self._after_sending(claimed, "refused; recording it",
                                       lambda: steps.finish(claimed, S.SUBMITTING, S.REJECTED, reason=refusal))
@@ -236,7 +249,8 @@ class Submitter:
         is not named: the status card is public, and the term is what the moderators keep out of the server."""
         store = self._steps.store
         if await store.is_blocked(job.guild_id, job.user_id):
-            return REASON_STOPPED_BLOCKED
+            paused = await store.strike_pause(job.guild_id, job.user_id) is not None
+            return REASON_STOPPED_STRIKES if paused else REASON_STOPPED_BLOCKED
         if blocked_by("\n".join(p for p in job.params.prompts if p), await store.blocklist(job.guild_id)):
             return REASON_STOPPED_BLOCKLISTED
         return None

@@ -66,6 +66,10 @@ class GuildSettings:
     # expire), and where the provider puts it. None: no watermark.
     watermark_url: str | None = None
     watermark_position: str = "bottom_left"
+    # Content strikes (bot/strikes.py): this many refusals for content by the provider within `strike_hours`
+    # pause a member in this server (/config strikes; 0: never).
+    strike_limit: int = 3
+    strike_hours: int = 24
 
     def active_limit(self, default: int) -> int:
         """A member's jobs at the provider at once: the server's own limit, else the operator's `default`."""
@@ -79,7 +83,8 @@ class GuildSettings:
         return {"timezone": self.timezone, "weights": self.weights, "max_active": self.max_active,
                 "max_queued": self.max_queued, "cooldown_seconds": self.cooldown_seconds,
                 "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id,
-                "watermark_url": self.watermark_url, "watermark_position": self.watermark_position}
+                "watermark_url": self.watermark_url, "watermark_position": self.watermark_position,
+                "strike_limit": self.strike_limit, "strike_hours": self.strike_hours}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GuildSettings:
@@ -93,6 +98,8 @@ class GuildSettings:
             modlog_channel_id=data.get("modlog_channel_id"),
             watermark_url=data.get("watermark_url"),
             watermark_position=str(data.get("watermark_position") or base.watermark_position),
+            strike_limit=int(data.get("strike_limit", base.strike_limit)),
+            strike_hours=int(data.get("strike_hours", base.strike_hours)),
         )
 
     def weighted_seconds(self, seconds: int, resolution: str) -> int:

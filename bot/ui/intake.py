@@ -37,6 +37,7 @@ from bot.ui.buttons import queue_buttons
 from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
 from bot.ui.fit import THREAD_NAME_LIMIT, quote
+from bot.ui.flagged import refuse_flagged
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED, Refused
 from bot.ui.status import status_text
@@ -205,6 +206,8 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
 
 def refusal_text(refusal: Exception, locale: str) -> str:
     """A rule's refusal (bot/admission.py, or create_job's own at the same instant) in the member's words."""
+    if isinstance(refusal, admission.StrikePaused | admission.FlaggedPrompt):  # content strikes: they word themselves
+        return refusal.text(locale)
     if isinstance(refusal, QuotaExceeded):
         metrics.quota_refused()
         return refusal.message(locale)
@@ -239,6 +242,7 @@ async def start_job(
     assert interaction.guild_id is not None  # commands are guild-only
     admission = admission or await admit(bot, interaction, intake)
     locale = locale_of(interaction)
+    await refuse_flagged(bot.store, intake.params.prompts, images, locale)  # issue 25 item 6: before any re-post
     thread = await _open_thread(interaction, intake, locale)
     server = await bot.store.guild_settings(interaction.guild_id)
     # The server's watermark goes on its multiframe videos (bot/jobs/submit.py adds it at submit).

@@ -196,7 +196,7 @@ async def test_an_unreadable_retry_after_is_a_plain_429(flaky: tuple[Harness, Fl
 
 # -- 3. text a database cannot store -----------------------------------------------------------------------
 
-NASTY = "moderation\x00 refused\ud800 the\u202e picture\n" + "x" * 100_000
+NASTY = "renderer\x00 crashed\ud800 on\u202e picture\n" + "x" * 100_000
 
 
 async def test_a_failure_reason_with_nul_and_a_megabyte_is_stored_readable_and_refunded(
@@ -208,9 +208,9 @@ async def test_a_failure_reason_with_nul_and_a_megabyte_is_stored_readable_and_r
     failed = await harness.until(job.id, [S.FAILED], max_steps=60)
     assert failed.reason is not None
     assert "\x00" not in failed.reason and "\ud800" not in failed.reason and "\u202e" not in failed.reason
-    assert failed.reason.startswith(reason_code("provider_said", "moderation refused the picture x"))
+    assert failed.reason.startswith(reason_code("provider_said", "renderer crashed on picture x"))
     assert len(failed.reason) < 600 and failed.reason.endswith("…")
-    assert "moderation refused the picture" in status_text(failed)
+    assert "renderer crashed on picture" in status_text(failed)
     assert await charged(harness.store) == 0  # the task failed: refunded, and the member's slot is free
 
 

@@ -239,10 +239,10 @@ async def test_a_busy_provider_leaves_the_job_queued_and_pauses_submits(harness:
 
 
 async def test_a_task_failed_at_the_provider_says_why(harness: Harness) -> None:
-    harness.fake.plan_next_task(fail_reason="content moderation")
+    harness.fake.plan_next_task(fail_reason="GPU worker crashed")  # (a failure for content: tests/jobs/test_strikes.py)
     job = await add_img2video(harness.store)
     failed = await harness.until(job.id, [S.FAILED])
-    assert "content moderation" in render_reason(failed.reason or "", "en-US")
+    assert "the video service said: GPU worker crashed" in render_reason(failed.reason or "", "en-US")
     assert job.id not in harness.listener.posted
     assert await charged(harness.store) == 0  # the provider reported FAILED: it billed nothing
 

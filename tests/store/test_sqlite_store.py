@@ -211,7 +211,7 @@ async def test_a_job_mid_submit_across_the_v8_upgrade_is_marked_sent(tmp_path: P
         db.execute("DELETE FROM schema_version WHERE version = 8")
     store = await SQLiteStore.open(url, clock=clock)
     try:
-        assert [v for v, _ in await store.schema_versions()][-1] == 8
+        assert 8 in [v for v, _ in await store.schema_versions()]  # applied again (later ones stay)
         upgraded, waiting = await store.get_job(job.id), await store.get_job(queued.id)
         assert upgraded is not None and upgraded.sent_at == upgraded.created_at
         assert waiting is not None and waiting.sent_at is None
