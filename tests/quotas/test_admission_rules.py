@@ -13,12 +13,13 @@ from typing import TypeVar
 
 import pytest
 
-from bot.admission import REFUSALS, Ask, Blocked, Blocklisted, ChannelNotAllowed, admit
+from bot.admission import REFUSALS, Ask, Blocked, Blocklisted, ChannelNotAllowed, FlaggedPrompt, StrikePaused, admit
 from bot.config import Settings, load_settings
 from bot.jobs import Job, JobKind, JobState, JobStore
 from bot.moderation import BlockedTerm
 from bot.params import Img2VideoParams
 from bot.quotas import GuildSettings, Limit, Period, QueueFull, QuotaExceeded, Scope, TooSoon
+from bot.strikes import Fingerprint, Kind, Part, RecordedRefusal, StrikeRule
 from tests.store.backends import BACKENDS, ManualClock, backend_params
 from tests.store.factories import drive_to
 
@@ -81,6 +82,39 @@ async def test_each_rule_refuses_with_its_own_reason(store: JobStore, settings: 
     await store.set_blocked(G, ALICE, True, actor_id=MOD)
     with refused(Blocked):  # first of all
         await admit(store, settings, ANIMATE)
+
+
+async def test_a_prompt_the_provider_refused_anywhere_is_refused_before_any_download(
+    store: JobStore, settings: Settings, clock: ManualClock
+) -> None:
+    """Issue 25, item 6: flagged in another server, refused here, in the member's words."""
+    await store.record_content_refusal(RecordedRefusal("J1", 77, 5, Part.PROMPT, (Fingerprint(Kind.PROMPT,
+                                                                                               "a cat yawns"),)),
+                                       now=clock(), rule=StrikeRule())
+    with refused(FlaggedPrompt) as flagged:
+        await admit(store, settings, replace(ANIMATE, prompts=("A CAT　 yawns",)))  # the same, normalised
+    assert "refused this prompt for its content before" in flagged.value.text("en-US")
+    assert "之前因内容问题拒绝过这个提示词" in flagged.value.text("zh-CN")
+    multiframe = replace(ANIMATE, kind="multiframe", prompts=("walks in", "a cat yawns"))
+    with refused(FlaggedPrompt):  # one segment is enough
+        await admit(store, settings, multiframe)
+    assert (await admit(store, settings, replace(ANIMATE, prompts=("a cat yawns twice",)))).queue_position is None
+
+
+async def test_strikes_pause_with_their_own_words_and_a_moderators_block_keeps_its_own(
+    store: JobStore, settings: Settings, clock: ManualClock
+) -> None:
+    for job_id in ("J1", "J2", "J3"):
+        await store.record_content_refusal(RecordedRefusal(job_id, G, ALICE, Part.PROMPT, ()), now=clock(),
+                                           rule=StrikeRule(limit=3))
+    with refused(StrikePaused) as paused:
+        await admit(store, settings, ANIMATE)
+    assert paused.value.job_ids == ("J1", "J2", "J3")
+    assert "the video service refused 3 of them for their content" in paused.value.text("en-US")
+    await store.set_blocked(G, ALICE, True, actor_id=MOD)  # now the moderators' own block
+    with refused(Blocked) as blocked:
+        await admit(store, settings, ANIMATE)
+    assert not isinstance(blocked.value, StrikePaused)
 
 
 async def test_the_queue_limit_and_the_cooldown(store: JobStore, settings: Settings, clock: ManualClock) -> None:
