@@ -1,4 +1,4 @@
--- The provider's content refusals are strikes (issue 25, item 6; bot/strikes.py; the same tables as SQLite's V10).
+-- The provider's content refusals are strikes (issue 25, item 6; bot/strikes.py; the same tables as SQLite's V9).
 -- One row per refused job: a strike of its member in its server. Strikes within the server's window pause the
 -- member (a blocked_members row whose `strikes` names them); /mod unblock lifts the pause and sets
 -- `lifted_at` on the strikes before it, which then no longer count.
