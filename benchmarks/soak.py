@@ -619,7 +619,8 @@ async def _count(d: Deployment) -> Count:
         f"calls ({sum(1 for r in submits if r.status is None)} dropped); {len(orphans)} task(s) no job points at, "
         f"{len(unknown_without_task)} submit_unknown job(s) without a task; ledger {dict(verdicts)}; "
         f"{sum(videos.values())} video posts; {len(d.requests)} interactions sent "
-        f"({Counter(r.kind for r in d.requests)}), {cut} cut by a kill, "
+        f"({Counter(r.kind for r in d.requests)}), {cut} cut by a kill (sent to the {len(d.killed_sessions)} gateway "
+        f"session(s) of killed processes, or to none), "
         f"{sum(refused.values())} refused by the fake ({dict(refused)}); "
         f"member actions that did not get far: {dict(d.action_errors)}"
     )
