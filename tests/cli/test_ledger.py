@@ -256,6 +256,13 @@ async def test_an_absurd_since_is_one_line_and_exit_2(
     assert not fake.requests
 
 
+async def test_a_negative_since_given_apart_is_named_too(tmp_path: Path, fake: FakeProvider) -> None:
+    result = await ledger(tmp_path, fake, sqlite_url(tmp_path), "--since", "-3d", "--json")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == ["error: --since: '-3d' is negative: give how far back to look; expected a "
+                                       "time ago such as 7d, 24h, 30m or 2w, or a date such as 2026-11-01"]
+
+
 async def one_delivered_job(tmp_path: Path, fake: FakeProvider) -> tuple[Job, str]:
     clock = ManualClock(utcnow() - timedelta(hours=1))
     store, url = await open_store("sqlite", tmp_path, clock)
