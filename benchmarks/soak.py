@@ -19,10 +19,16 @@ Then the traffic and the faults stop, in-flight jobs get a generous time to end,
 from outside the bot: the fake Discord's messages (videos per job id, the notices that ping the member),
 the fake provider's tasks, the bot's database (jobs and ledger, read through the store API). RSS and open
 fds of every bot process are sampled every 5 s; loop lag is what the bots log (VIDU_LOOP_LAG_LOG=1).
+
+As a check (CI runs it: .ci/run): `python -m benchmarks.soak --minutes 2 [--json FILE]` prints the notes and
+the figures, then one line per counter of MUST_BE_ZERO that is not zero, and exits 1 when there is one (2 when
+the soak itself could not run to its end). `python -m benchmarks --only soak` gives the same figures in the
+benchmarks' table, without a verdict.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import hashlib
@@ -31,7 +37,10 @@ import itertools
 import json
 import os
 import random
+import sys
+import tempfile
 import time
+import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -87,11 +96,16 @@ class Request:
     error: str | None = None
 
 
-# A request sent just after a SIGKILL can still reach the dead process's gateway session: the fake Discord (as
-# Discord, until the heartbeat lapses) routes it there until it notices the closed socket. Like one sent just
-# before the kill, it is Discord's "did not respond", not a request the bot lost. (The 30-minute soak of
-# 2026-12-03 had one, sent within a second after its process was killed.)
-KILL_NOTICED_SECONDS = 5.0
+# An interaction a member sent that no process ever answered is Discord's "did not respond", not a request the
+# bot lost, when the process it went to was killed: the fake Discord (as Discord, until the heartbeat lapses)
+# routes it to the gateway session of the process holding its server's shard, and a process killed by SIGKILL
+# never answers what it held or what still comes to its session until its restart IDENTIFYs anew. So each kill
+# records the sessions of the victim's shard (`Deployment.killed_sessions`), and an unanswered interaction is
+# cut by a kill only when it went to one of those sessions at most CUT_BEFORE_KILL_SECONDS before the kill (or
+# after it), or when no session held its shard. Anything else unanswered went to a live process and is lost.
+# (Until 2026-12-07 the soak told them apart by time alone, 30 s before to 5 s after any kill in any deployment:
+# a short soak with a kill every 40 s would have excused most of its requests.)
+CUT_BEFORE_KILL_SECONDS = 30.0
 
 
 @dataclass
@@ -102,6 +116,7 @@ class Slot:
     deployment: Deployment
     workdir: Path
     overrides: dict[str, str]
+    shard: tuple[int, int]  # (shard id, shard count): the gateway sessions this process holds
     command: tuple[str, ...] = ("-m", "bot")
     bot: BotProcess | None = None
     up: bool = False
@@ -119,7 +134,12 @@ class Slot:
         if bot is None or bot.process.returncode is not None:
             return
         self.up = False
-        self.kills.append(time.monotonic())
+        now = time.monotonic()
+        self.kills.append(now)
+        gateway = self.deployment.discord.gateway
+        for session in gateway.sessions.values():  # its own: only one process holds a shard
+            if session.shard == self.shard and session.active:
+                self.deployment.killed_sessions.setdefault(session.id, now)
         await bot.kill()
 
     def sample(self) -> None:
@@ -144,6 +164,7 @@ class Deployment:
     requests: list[Request] = field(default_factory=list)
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     action_errors: Counter[str] = field(default_factory=Counter)
+    killed_sessions: dict[str, float] = field(default_factory=dict)  # gateway session id -> when its process died
 
     @property
     def discord(self) -> FakeDiscord:
@@ -424,9 +445,9 @@ async def _postgres_deployment(workdir: Path, url: str) -> Deployment:
     # VIDU_SOAK_MEMTRACE_* (benchmarks/memtrace.py): what the never-killed process's memory is made of.
     memtrace = {k: v for k, v in os.environ.items() if k.startswith(("VIDU_SOAK_MEMTRACE_", "VIDU_SOAK_MALLOC_"))}
     d.slots = [
-        Slot("postgresql shard 0", d, workdir / "pg0", {**common, "SHARD_IDS": "0"}),
+        Slot("postgresql shard 0", d, workdir / "pg0", {**common, "SHARD_IDS": "0"}, (0, 2)),
         Slot(f"postgresql shard 1 (clock {SKEW_SECONDS:+d} s)", d, workdir / "pg1",
-             {**common, "SHARD_IDS": "1", "VIDU_SOAK_CLOCK_SKEW_SECONDS": str(SKEW_SECONDS), **memtrace},
+             {**common, "SHARD_IDS": "1", "VIDU_SOAK_CLOCK_SKEW_SECONDS": str(SKEW_SECONDS), **memtrace}, (1, 2),
              command=("-m", *(("benchmarks.memtrace",) if memtrace else ()), "benchmarks.skewed_clock")),
     ]
     _add_members(d)
@@ -437,7 +458,7 @@ async def _sqlite_deployment(workdir: Path) -> Deployment:
     fakes, servers = await _fakes(1)
     url = f"sqlite:///{workdir}/sqlite/bot.db"
     d = Deployment("sqlite", fakes, servers, url)
-    d.slots = [Slot("sqlite", d, workdir / "sqlite", {**SOAK_ENV, "DATABASE_URL": url})]
+    d.slots = [Slot("sqlite", d, workdir / "sqlite", {**SOAK_ENV, "DATABASE_URL": url}, (0, 1))]
     _add_members(d)
     return d
 
@@ -503,7 +524,17 @@ def _posts(discord: FakeDiscord) -> tuple[Counter[str], Counter[str], dict[str, 
     return videos, notices, pings
 
 
-async def _count(d: Deployment, killed_at: list[float]) -> Count:
+def _cut_by_a_kill(d: Deployment, request: Request) -> bool:
+    """Discord's "did not respond" to an interaction nobody answered (see CUT_BEFORE_KILL_SECONDS)."""
+    ix = request.ix
+    assert ix is not None
+    if ix.shard is None or ix.session_id is None:  # no process held its shard: Discord sent it to nobody
+        return True
+    killed = d.killed_sessions.get(ix.session_id)
+    return killed is not None and killed - request.at <= CUT_BEFORE_KILL_SECONDS
+
+
+async def _count(d: Deployment) -> Count:
     c = Count()
     discord, provider = d.discord, d.provider
     async with open_store(d.database_url) as store:
@@ -538,7 +569,7 @@ async def _count(d: Deployment, killed_at: list[float]) -> Count:
     for request in d.requests:
         if request.ix is None or _answered(discord, request.ix):
             continue
-        if any(-KILL_NOTICED_SECONDS <= kill - request.at <= 30 for kill in killed_at) or request.ix.shard is None:
+        if _cut_by_a_kill(d, request):
             cut += 1  # the process holding its shard was killed before it answered: Discord's "did not respond"
         else:
             unanswered.append(f"{request.kind} ix {request.ix.id} at {request.at:.0f} via {request.slot.name}")
@@ -588,7 +619,8 @@ async def _count(d: Deployment, killed_at: list[float]) -> Count:
         f"calls ({sum(1 for r in submits if r.status is None)} dropped); {len(orphans)} task(s) no job points at, "
         f"{len(unknown_without_task)} submit_unknown job(s) without a task; ledger {dict(verdicts)}; "
         f"{sum(videos.values())} video posts; {len(d.requests)} interactions sent "
-        f"({Counter(r.kind for r in d.requests)}), {cut} cut by a kill, "
+        f"({Counter(r.kind for r in d.requests)}), {cut} cut by a kill (sent to the {len(d.killed_sessions)} gateway "
+        f"session(s) of killed processes, or to none), "
         f"{sum(refused.values())} refused by the fake ({dict(refused)}); "
         f"member actions that did not get far: {dict(d.action_errors)}"
     )
@@ -675,8 +707,7 @@ async def measure(workdir: Path, *, minutes: float) -> dict[str, Any]:
         stop_sampling.set()
         await chaos[0]
         ended = time.monotonic()
-        killed_at = [k for slot in slots for k in slot.kills]
-        counts = [await _count(d, killed_at) for d in deployments]
+        counts = [await _count(d) for d in deployments]
         figures: dict[str, Any] = {
             "soak_minutes": minutes,
             "soak_jobs": sum(c.jobs for c in counts),
@@ -730,3 +761,61 @@ async def measure(workdir: Path, *, minutes: float) -> dict[str, Any]:
 def _save(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+# -- as a check ---------------------------------------------------------------------------------------------
+
+# The counters any soak, however short, must end with at zero (what they count: "Chaos soak" in
+# docs/PERFORMANCE.md). RSS, fds and loop lag are figures to read over long runs, not a verdict on two minutes.
+MUST_BE_ZERO = {
+    "soak_lost": "job(s) the bots accepted and neither delivered nor told, or interactions a live process never "
+                 "answered",
+    "soak_duplicate_posts": "extra video post(s) or end notice(s)",
+    "soak_double_submits": "request(s) submitted to the provider as two tasks",
+    "soak_ledger_disagreements": "ledger entries the provider's tasks contradict",
+    "soak_submits_taken_over": "submit(s) sent after another process had taken the job over",
+}
+
+
+def failures(figures: dict[str, Any]) -> list[str]:
+    """One line per MUST_BE_ZERO counter that is not zero (or missing); empty when the soak passed."""
+    lines = []
+    for key, what in MUST_BE_ZERO.items():
+        value = figures.get(key)
+        if value != 0:
+            lines.append(f"{key} = {value}: {what} (the notes above name them)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=(
+        "The chaos soak as a check: exit 1 when a job is lost, a video posted twice, a request submitted "
+        "twice, the ledger contradicted or a submit sent after a takeover; 2 when the soak could not run."))
+    parser.add_argument("--minutes", type=float, default=2.0, help="length of the traffic (default 2)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="vidu-soak-") as tmp:
+            figures = asyncio.run(measure(Path(tmp), minutes=args.minutes))
+    except Exception:
+        traceback.print_exc()
+        print(f"soak FAILED: it did not run to its end ({time.monotonic() - began:.0f} s; traceback above)", flush=True)
+        return 2
+    for note in figures.pop("notes", []):
+        print(note)
+    print("\n".join(f"{key}: {value}" for key, value in figures.items()))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    problems = failures(figures)
+    for problem in problems:
+        print(f"soak FAILED: {problem}")
+    if not problems:
+        print(f"soak passed: {figures['soak_jobs']} jobs in {args.minutes:g} min of traffic, "
+              f"{', '.join(f'{key} 0' for key in MUST_BE_ZERO)} ({time.monotonic() - began:.0f} s in all)")
+    sys.stdout.flush()
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     ledger = sub.add_parser("ledger", help="check the ledger's charges and refunds against the provider's tasks; "
                                            "exit 1 on a disagreement")
     ledger.add_argument("--since", default="7d", metavar="WHEN",
-                        help="jobs from this time on: 7d, 24h, 30m or an ISO date such as 2026-11-01 (default 7d)")
+                        help="jobs from this time on: 7d, 24h, 30m, 2w, 90s or an ISO date such as 2026-11-01 "
+                             "(default 7d; before 1970: everything)")
     ledger.add_argument("--guild", type=int, metavar="ID", help="one server only")
     ledger.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
 
@@ -432,8 +433,25 @@ COMMANDS: dict[str, Command] = {
 REQUIRED = {"run": ("DISCORD_TOKEN", "VIDU_API_KEY"), "sync": ("DISCORD_TOKEN",), "migrate": (), "health": ()}
 
 
+# Options whose value may start with a dash and a digit (`--since -3d`): argparse takes such a value for an
+# option and stops at a usage error; glued to its option it reaches the command, which names the problem.
+_DASHED_VALUES = ("--since",)
+
+
+def _glued(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        value = next(rest, None) if arg in _DASHED_VALUES else None
+        if value is not None and value[:1] == "-" and value[1:2].isdigit():
+            out.append(f"{arg}={value}")
+        else:
+            out += [arg] if value is None else [arg, value]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_glued(sys.argv[1:] if argv is None else argv))
     command = args.command or "run"
     try:
         settings = load_settings(require=REQUIRED.get(command, ("VIDU_API_KEY",)))

@@ -40,31 +40,59 @@ class Answer(StrEnum):
     SUCCEED = "succeeded"  # billed
     FAILED = "failed"  # not billed
     RUNNING = "running"  # queued or processing: not billed yet, may be
-    NOT_FOUND = "not found"  # the provider does not know the task: not billed
+    NOT_FOUND = "not found"  # the provider does not know the task: never made, or made and since purged
     NO_TASK = "no task"  # the job has no task id: never submitted, so never billed
+
+
+class Basis(StrEnum):
+    """What the ledger's side of a job rests on: the rows of `RULES`."""
+
+    MADE = "charged, video made"  # charged, and the provider told the bot the video was made (delivered, or
+    # made and undeliverable): the bot holds its own evidence of the bill
+    GAVE_UP = "charged, given up"  # charged because the bot gave up on a task the provider had accepted
+    REFUNDED = "refunded"  # refused, never sent, cancelled, or the provider reported the task failed or gone
+    UNDECIDED = "undecided"  # submit_unknown: maybe billed
+
+
+def basis(entry: LedgerEntry) -> Basis:
+    if entry.settlement is Settlement.CHARGED:
+        return Basis.MADE if entry.made else Basis.GAVE_UP
+    if entry.settlement is Settlement.REFUNDED:
+        return Basis.REFUNDED
+    if entry.settlement is Settlement.UNDECIDED:
+        return Basis.UNDECIDED
+    raise ValueError(f"job {entry.job_id} is in flight: nothing to judge yet")
 
 
 class Verdict(StrEnum):
     AGREE = "agree"
     DISAGREE = "disagreement"
+    PURGED = "purged by the provider"  # charged on the bot's own evidence of the video; the provider forgot the task
     STILL_RUNNING = "still running at the provider"  # charged or undecided, and the provider may still bill
     BILLED = "undecided and billed"  # submit_unknown: the provider billed it
     NOT_BILLED = "undecided and not billed"
-    UNCHECKABLE = "cannot be checked"  # submit_unknown without a task id
+    UNCHECKABLE = "cannot be checked"  # submit_unknown without a task id, or whose task the provider forgot
     NOT_CHECKED = "not checked"  # the provider did not answer for this task (a transient failure)
     IN_FLIGHT = "in flight"  # not ended in the bot yet: counted, not checked
 
 
-V = Verdict
-# The agreement rules: what the ledger did with a job against what the provider says of its task.
-RULES: dict[Settlement, dict[Answer, Verdict]] = {
-    Settlement.CHARGED: {Answer.SUCCEED: V.AGREE, Answer.RUNNING: V.STILL_RUNNING, Answer.FAILED: V.DISAGREE,
-                         Answer.NOT_FOUND: V.DISAGREE, Answer.NO_TASK: V.DISAGREE},
-    Settlement.REFUNDED: {Answer.FAILED: V.AGREE, Answer.NOT_FOUND: V.AGREE, Answer.NO_TASK: V.AGREE,
-                          Answer.SUCCEED: V.DISAGREE, Answer.RUNNING: V.DISAGREE},
-    Settlement.UNDECIDED: {Answer.SUCCEED: V.BILLED, Answer.RUNNING: V.STILL_RUNNING, Answer.FAILED: V.NOT_BILLED,
-                           Answer.NOT_FOUND: V.NOT_BILLED, Answer.NO_TASK: V.UNCHECKABLE},
+V, A, B = Verdict, Answer, Basis
+# The agreement rules, every pairing of what the ledger's side rests on (row) and what the provider says of the
+# job's task (column). The provider purges old tasks: TASK_NOT_FOUND means "never made, or made and forgotten",
+# so it refutes neither a refund nor a charge the bot saw the video for (MADE: PURGED, exit 0), while a charge
+# resting on nothing but the bot giving up is unproven (a disagreement: check the provider's dashboard). A task
+# that made a video contradicts a refund, and one still running contradicts a video the bot already saw.
+# Charged jobs always have a task (SUBMITTED needs one): without one the ledger is wrong.
+_ANSWER_ORDER = (A.SUCCEED, A.RUNNING, A.FAILED, A.NOT_FOUND, A.NO_TASK)  # the columns of _GRID
+_GRID: dict[Basis, tuple[Verdict, ...]] = {
+    #             SUCCEED     RUNNING          FAILED        NOT_FOUND      NO_TASK
+    B.MADE:      (V.AGREE,    V.DISAGREE,      V.DISAGREE,   V.PURGED,      V.DISAGREE),
+    B.GAVE_UP:   (V.AGREE,    V.STILL_RUNNING, V.DISAGREE,   V.DISAGREE,    V.DISAGREE),
+    B.REFUNDED:  (V.DISAGREE, V.DISAGREE,      V.AGREE,      V.AGREE,       V.AGREE),
+    B.UNDECIDED: (V.BILLED,   V.STILL_RUNNING, V.NOT_BILLED, V.UNCHECKABLE, V.UNCHECKABLE),
 }
+RULES: dict[Basis, dict[Answer, Verdict]] = {row: dict(zip(_ANSWER_ORDER, verdicts, strict=True))
+                                             for row, verdicts in _GRID.items()}
 _ANSWERS = {TaskStatus.SUCCEED: Answer.SUCCEED, TaskStatus.FAILED: Answer.FAILED,
             TaskStatus.QUEUED: Answer.RUNNING, TaskStatus.PROCESSING: Answer.RUNNING}
 
@@ -125,22 +153,47 @@ class Report:
 
 # ---------------------------------------------------------------------------------------------- since
 
-_AGO = re.compile(r"(\d+)\s*([wdhm])", re.IGNORECASE)
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_AGO = re.compile(r"(-?)(\d+)\s*([wdhms])", re.IGNORECASE)
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# No ledger holds anything older: a window reaching further back is "everything" and starts here.
+LEDGER_START = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_MOMENT = datetime.min.replace(tzinfo=UTC)  # the first time a date can hold
+_EXPECTED = "expected a time ago such as 7d, 24h, 30m or 2w, or a date such as 2026-11-01"
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """`7d`, `24h`, `30m`, `2w` before `now`, or an ISO date or time (UTC unless it names its zone)."""
+    """`7d`, `24h`, `30m`, `2w`, `90s` before `now`, or an ISO date or time (UTC unless it names its zone).
+
+    A window reaching back before LEDGER_START is clamped to it (everything); one of no length, a negative
+    one, a time to come, or one further back than any date (`9999999d`) is a ValueError naming the problem."""
     text = text.strip()
+    shown = repr(text if len(text) <= 40 else f"{text[:20]}…{text[-5:]}")  # each error stays one short line
+    if text.isdigit():
+        raise ValueError(f"{shown} has no unit; {_EXPECTED}")
     ago = _AGO.fullmatch(text)
     if ago:
-        return now - timedelta(**{_UNITS[ago[2].lower()]: int(ago[1])})
+        sign, digits, unit = ago.groups()
+        if sign:
+            raise ValueError(f"{shown} is negative: give how far back to look; {_EXPECTED}")
+        if not digits.strip("0"):
+            raise ValueError(f"{shown} is an empty window: give how far back to look; {_EXPECTED}")
+        reach = int((now - _FIRST_MOMENT).total_seconds())
+        # Too many digits to be a date is too far back, without turning a thousand digits into a number.
+        if len(digits.lstrip("0")) > len(str(reach)) or int(digits) * _UNIT_SECONDS[unit.lower()] > reach:
+            raise ValueError(f"{shown} reaches back before the year 1, further than any date: "
+                             f"for everything, give {LEDGER_START.date().isoformat()}")
+        return max(now - timedelta(seconds=int(digits) * _UNIT_SECONDS[unit.lower()]), LEDGER_START)
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"expected a time ago such as 7d, 24h or 30m, or a date such as 2026-11-01; got {text!r}"
-                         ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        raise ValueError(f"{_EXPECTED}; got {shown}") from None
+    try:
+        since = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError:  # within a day of the first or the last date a datetime holds
+        since = LEDGER_START if when.year < LEDGER_START.year else datetime.max.replace(tzinfo=UTC)
+    if since >= now:
+        raise ValueError(f"{shown} is not in the past: nothing would be checked")
+    return max(since, LEDGER_START)
 
 
 # ---------------------------------------------------------------------------------------------- checks
@@ -175,7 +228,7 @@ async def reconcile(
         if entry.settlement is Settlement.IN_FLIGHT:
             checks.append(Check(entry, Verdict.IN_FLIGHT, ""))
         elif entry.task_id is None:
-            checks.append(Check(entry, RULES[entry.settlement][Answer.NO_TASK], NO_TASK_ID))
+            checks.append(Check(entry, RULES[basis(entry)][Answer.NO_TASK], NO_TASK_ID))
         else:
             checks.append(answers[entry.job_id])
     return Report(since, guild_id, checks)
@@ -200,7 +253,7 @@ async def _ask_all(client: ViduClient, entries: list[LedgerEntry], concurrency: 
 
 async def _check(client: ViduClient, entry: LedgerEntry) -> Check:
     assert entry.task_id is not None
-    rules = RULES[entry.settlement]
+    rules = RULES[basis(entry)]
     try:
         result = await client.get_task(entry.task_id)
     except TaskNotFound:
@@ -220,14 +273,16 @@ async def _check(client: ViduClient, entry: LedgerEntry) -> Check:
 
 # ---------------------------------------------------------------------------------------------- output
 
-_NOTES = (Verdict.STILL_RUNNING, Verdict.BILLED, Verdict.NOT_BILLED, Verdict.UNCHECKABLE, Verdict.NOT_CHECKED)
+_NOTES = (Verdict.PURGED, Verdict.STILL_RUNNING, Verdict.BILLED, Verdict.NOT_BILLED, Verdict.UNCHECKABLE,
+          Verdict.NOT_CHECKED)
 # Summary order; disagreements and unchecked tasks are always counted, the rest when there are any.
 _SUMMARY = (Verdict.DISAGREE, Verdict.AGREE, *_NOTES, Verdict.IN_FLIGHT)
 _ALWAYS = (Verdict.DISAGREE, Verdict.NOT_CHECKED)
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    everything = " (everything)" if moment <= LEDGER_START else ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") + everything
 
 
 _COLUMNS = f"{'server':<20}  {'ledger':<9}  {'jobs':>6}  {'videos':>6}  {'seconds':>8}  {'credits':>10}"
@@ -244,13 +299,20 @@ def _check_line(check: Check) -> str:
     task = f"task {entry.task_id}" if entry.task_id else NO_TASK_ID
     head = (f"{check.verdict.value}: job {entry.job_id}, {task}, server {entry.guild_id}: "
             f"ledger {entry.settlement.value} ({entry.state.value})")
-    if check.verdict is Verdict.UNCHECKABLE:
-        return f"{head}; the submit's outcome is unknown and the provider gave no task id"
     if check.verdict is Verdict.NOT_CHECKED:
         return f"{head}; no usable answer from the provider: {check.detail}"
     if entry.task_id is None:
+        if check.verdict is Verdict.UNCHECKABLE:
+            return f"{head}; the submit's outcome is unknown and the provider gave no task id"
         return f"{head}; the job has no task id, so the provider cannot have billed it"
     provider = f"provider {check.provider}" + (f" ({check.detail})" if check.detail else "")
+    if check.provider == TASK_NOT_FOUND:
+        provider += {
+            Verdict.PURGED: ": it has forgotten the task, whose video the bot saw made, so billed",
+            Verdict.DISAGREE: ": it has forgotten the task or never made it, and the bot never saw it made: "
+                              "check the provider's dashboard",
+            Verdict.UNCHECKABLE: ": it has forgotten the task or never made it, so whether it was billed is unknown",
+        }.get(check.verdict, "")
     if check.verdict is Verdict.STILL_RUNNING:
         provider += ": it may still finish and bill"
     return f"{head}; {provider}"

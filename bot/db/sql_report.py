@@ -15,7 +15,7 @@ from bot.jobs.states import JobState
 # A job's reservation, its settlement (one row per (entry, kind), so at most one of each) and its job.
 _ENTRIES = """
 SELECT r.entry, r.guild_id, r.user_id, j.state, j.task_id, r.videos, r.seconds, r.credits, r.at,
-       c.entry IS NOT NULL, f.entry IS NOT NULL
+       c.entry IS NOT NULL, f.entry IS NOT NULL, j.succeeded_at IS NOT NULL
 FROM quota_ledger AS r
 JOIN jobs AS j ON j.id = r.entry
 LEFT JOIN quota_ledger AS c ON c.entry = r.entry AND c.kind = 'consume'
@@ -46,6 +46,7 @@ class SqlLedgerReport(SqlDialect):
                 job_id=str(row[0]), guild_id=int(row[1]), user_id=int(row[2]), state=state,
                 task_id=row[4] or None, videos=int(row[5]), seconds=int(row[6]), credits=int(row[7] or 0),
                 reserved_at=EPOCH + timedelta(milliseconds=self._ms_from_db(row[8])), settlement=settlement,
+                made=state is JobState.DELIVERED or bool(row[11]),
             ))
         return entries
 

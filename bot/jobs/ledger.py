@@ -37,6 +37,9 @@ class LedgerEntry:
     credits: int  # the estimated cost, in thousandths of the price table's currency (bot.pricing)
     reserved_at: datetime
     settlement: Settlement
+    # The provider reported the video made (the job reached SUCCEEDED: `succeeded_at` is set, or it was
+    # delivered): the bot holds its own evidence that the task was billed.
+    made: bool = False
 
 
 class LedgerReportStore(Protocol):

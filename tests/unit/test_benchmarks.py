@@ -4,10 +4,11 @@ quoted in docs/PERFORMANCE.md, so a wrong count is a wrong claim)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
-from benchmarks import store_bench
+from benchmarks import soak, store_bench
 from benchmarks.__main__ import FIGURES, table
-from benchmarks.harness import final_answer_at, percentile
+from benchmarks.harness import Fakes, final_answer_at, percentile
 from tests.fakes.discord import LOADING
 from tests.fakes.discord.interactions import InteractionRecord
 from tests.fakes.discord.models import MessageRevision, SentMessage
@@ -83,3 +84,30 @@ def test_a_final_answer_is_timed_when_it_replaced_thinking_not_at_a_later_edit()
     message.flags = LOADING  # still thinking
     message.edits, message.edited_at = [], None
     assert final_answer_at(_OneMessage(message), record) is None  # type: ignore[arg-type]
+
+
+def test_the_soak_check_fails_on_every_counter_that_must_be_zero() -> None:
+    clean = dict.fromkeys(soak.MUST_BE_ZERO, 0)
+    assert soak.failures({**clean, "soak_jobs": 99, "soak_rss_slope_mb_per_h": 40.0}) == []
+    for key in soak.MUST_BE_ZERO:
+        (line,) = soak.failures({**clean, key: 1})
+        assert line.startswith(f"{key} = 1: ")
+    missing = {k: v for k, v in clean.items() if k != "soak_lost"}  # a soak that never counted has not passed
+    assert [line.split(" =")[0] for line in soak.failures(missing)] == ["soak_lost"]
+
+
+def test_an_unanswered_interaction_is_cut_by_a_kill_only_if_its_process_was_killed() -> None:
+    deployment = soak.Deployment("sqlite", cast(Fakes, None), [], "")
+    deployment.killed_sessions["dead"] = 100.0  # its process was killed at 100 s (time.monotonic)
+
+    def sent(at: float, session: str | None) -> soak.Request:
+        record = InteractionRecord(id=1, type=2, name="animate", guild_id=1, channel_id=1, user_id=1,
+                                   created_at=at, payload={}, token="t", shard=None if session is None else (0, 1),
+                                   session_id=session)
+        return soak.Request("animate", cast(soak.Slot, None), at, record)
+
+    assert soak._cut_by_a_kill(deployment, sent(80.0, "dead"))  # held by the process when it died
+    assert soak._cut_by_a_kill(deployment, sent(103.0, "dead"))  # sent to its session after the kill
+    assert soak._cut_by_a_kill(deployment, sent(50.0, None))  # no process held the shard
+    assert not soak._cut_by_a_kill(deployment, sent(60.0, "dead"))  # 40 s unanswered by a live process: lost
+    assert not soak._cut_by_a_kill(deployment, sent(99.0, "alive"))  # a kill elsewhere excuses nothing
