@@ -66,6 +66,9 @@ class GuildSettings:
     # expire), and where the provider puts it. None: no watermark.
     watermark_url: str | None = None
     watermark_position: str = "bottom_left"
+    # Where members' pictures are screened (/config safety; bot/safety/policy.py reads it): a plain string so
+    # the quotas package needs nothing of bot.safety; an unknown value screens everywhere.
+    safety_pictures: str = "outside_age_restricted"
 
     def active_limit(self, default: int) -> int:
         """A member's jobs at the provider at once: the server's own limit, else the operator's `default`."""
@@ -79,7 +82,8 @@ class GuildSettings:
         return {"timezone": self.timezone, "weights": self.weights, "max_active": self.max_active,
                 "max_queued": self.max_queued, "cooldown_seconds": self.cooldown_seconds,
                 "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id,
-                "watermark_url": self.watermark_url, "watermark_position": self.watermark_position}
+                "watermark_url": self.watermark_url, "watermark_position": self.watermark_position,
+                "safety_pictures": self.safety_pictures}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GuildSettings:
@@ -93,6 +97,7 @@ class GuildSettings:
             modlog_channel_id=data.get("modlog_channel_id"),
             watermark_url=data.get("watermark_url"),
             watermark_position=str(data.get("watermark_position") or base.watermark_position),
+            safety_pictures=str(data.get("safety_pictures") or base.safety_pictures),
         )
 
     def weighted_seconds(self, seconds: int, resolution: str) -> int:
