@@ -318,6 +318,9 @@ def screen_report(configured: tuple[str, ...]) -> list[str]:
     usable, missing = installed_screens(configured)
     lines = [f"ok: screen {name} active: {SCREENS[name].sees}" for name in usable]
     lines += [f"unavailable: screen {name}: {why}" for name, why in missing.items()]
+    if "marker" in usable:
+        lines.append("warning: screen marker is the tests' seam: it flags no real picture, yet request cards "
+                     "show the pictures it passed (use nudenet)")
     if not usable:
         lines.append("warning: no picture screen can run (SAFETY_SCREENS): members' pictures are not screened, "
                      "and request cards leave them out wherever a server asks for screening")

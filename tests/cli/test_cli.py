@@ -299,6 +299,8 @@ async def test_check_says_which_screens_cannot_run_without_failing(tmp_path: Pat
     result = await cli(tmp_path, fake, "check", SAFETY_SCREENS="none", DATABASE_URL=f"sqlite:///{tmp_path}/bot.db")
     assert result.code == 0, result.err
     assert "warning: no picture screen can run (SAFETY_SCREENS)" in result.out
+    seam = await cli(tmp_path, fake, "check", SAFETY_SCREENS="marker", DATABASE_URL=f"sqlite:///{tmp_path}/bot.db")
+    assert "warning: screen marker is the tests' seam" in seam.out and seam.code == 0
     bad = await cli(tmp_path, fake, "check", SAFETY_SCREENS="nudenet,eyeball")
     assert bad.code == 3 and "SAFETY_SCREENS is malformed: unknown screen 'eyeball'" in bad.err
 
