@@ -44,6 +44,8 @@ FIGURES: dict[str, tuple[str, str, str, Callable[[float, dict[str, Any]], bool] 
     "loop_lag_ms_max": ("/keyframes burst: largest event-loop lag", "ms", "≤ 50", lambda v, _: v <= 50),
     "burst_answered_s": ("/keyframes burst: the last of the 50 final answers (request cards posted)", "s", "≤ 50",
                          lambda v, _: v <= 50),
+    "safety_ms_per_picture_p95": ("offline picture screen (NudeNet 320n) on the burst's pictures: CPU p95", "ms",
+                                  "≤ 60", lambda v, _: v <= 60),
     "delivery_s_p50": ("succeeded → posted, p50", "s", "≤ 2", lambda v, _: v <= 2),
     "delivery_s_p99": ("succeeded → posted, p99", "s", "", None),
     "polls_per_job": ("bot polls per job", "", "≤ baseline / 3",

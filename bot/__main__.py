@@ -290,6 +290,8 @@ async def cmd_task(args: argparse.Namespace, settings: Settings) -> None:
 
 async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
     print("ok: configuration")
+    for line in screen_report(settings.safety_screens):
+        print(line)
     from bot.db import open_store  # the store is only needed here and by the bot
 
     try:
@@ -308,6 +310,22 @@ async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
         except ProviderError as exc:
             raise _provider_failure(exc) from None
     print(f"ok: provider key accepted by {settings.vidu_api_base}")
+
+
+def screen_report(configured: tuple[str, ...]) -> list[str]:
+    """Which picture screens run and which cannot: a missing one is reported, never a failure (README "Safety")."""
+    from bot.safety import SCREENS, installed_screens
+
+    usable, missing = installed_screens(configured)
+    lines = [f"ok: screen {name} active: {SCREENS[name].sees}" for name in usable]
+    lines += [f"unavailable: screen {name}: {why}" for name, why in missing.items()]
+    if "marker" in usable:
+        lines.append("warning: screen marker is the tests' seam: it flags no real picture, yet request cards "
+                     "show the pictures it passed (use nudenet)")
+    if not usable:
+        lines.append("warning: no picture screen can run (SAFETY_SCREENS): members' pictures are not screened, "
+                     "and request cards leave them out wherever a server asks for screening")
+    return lines
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

@@ -166,6 +166,17 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _screens(text: str) -> tuple[str, ...]:
+    """SAFETY_SCREENS: known screen names, comma-separated; empty or none: no screen."""
+    from bot.safety.screens import SCREENS
+
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip() and n.strip().lower() != "none")
+    unknown = [n for n in names if n not in SCREENS]
+    if unknown:
+        raise ValueError(f"unknown screen {unknown[0]!r} (known: {', '.join(SCREENS)})")
+    return names
+
+
 def _price_table(text: str) -> PriceTable:
     return parse_price_table(text, BUILT_IN)
 
@@ -288,6 +299,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IMAGE_WORKERS", "image_workers", _int(1, 16), "2",
              "Processes preparing members' pictures (Pillow), so big pictures never stall the bot; each may use "
              "a few hundred MB on a 40-megapixel picture."),
+    Variable("SAFETY_SCREENS", "safety_screens", _screens, "nudenet",
+             "Screens that look at members' pictures before anything is spent or shown, where a server's "
+             "/config safety says so: nudenet (offline, needs pip install 'vidu-bot[safety]'); none: no screen "
+             "(pictures are then never shown on request cards where screening is wanted)."),
     Variable("IMAGE_MAX_BYTES", "image_max_bytes", _int(1), str(50 * MB),
              "Largest image file accepted (the provider's limit is 50 MB)."),
     Variable("IMAGE_MAX_PIXELS", "image_max_pixels", _int(1), "40000000",
@@ -349,6 +364,7 @@ class Settings:
     attachment_read_timeout_seconds: float
     input_retention_hours: int
     image_workers: int
+    safety_screens: tuple[str, ...]
     image_max_bytes: int
     image_max_pixels: int
     image_data_uri_budget: int

@@ -21,6 +21,7 @@ from bot.requests import (
 )
 from bot.ui.intake import Intake, admit, check_images, start_job, validate_request
 from bot.ui.replies import Refused
+from bot.ui.screening import screening_here
 
 Interaction = discord.Interaction[ViduBot]
 
@@ -37,9 +38,10 @@ class Generate(commands.Cog):
         locale = locale_of(interaction)
         # The server's rules first: a blocked member, a closed channel or a used-up quota costs no download.
         admission = await admit(self.bot, interaction, intake)
-        images = await check_images(self.bot, attachments, locale, resolution=intake.resolution)
+        screening = await screening_here(self.bot, interaction)
+        images = await check_images(self.bot, attachments, locale, resolution=intake.resolution, screening=screening)
         validate_request(intake, images, locale)
-        job = await start_job(self.bot, interaction, intake, images, admission=admission)
+        job = await start_job(self.bot, interaction, intake, images, screening=screening, admission=admission)
         await interaction.followup.send(t("answer.started", locale, job_id=job.id, thread_id=job.thread_id),
                                         ephemeral=True)
 

@@ -21,9 +21,11 @@ from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
 from bot.requests import InputProblem
+from bot.safety import Screening
 from bot.ui.base import ViduModal
 from bot.ui.intake import CheckedImage, Intake, admit, check_images, start_job, validate_request
 from bot.ui.replies import Refused
+from bot.ui.screening import screening_here
 from cogs.storyboard import (
     MAX_IMAGES,
     MIN_IMAGES,
@@ -71,9 +73,10 @@ def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int:
     return value
 
 
-async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake,
-                          images: Sequence[CheckedImage], admission: Admission | None = None) -> None:
-    job = await start_job(bot, interaction, intake, images, admission=admission)  # Refused: the form's on_error
+async def answer_with_job(bot: ViduBot, interaction: Interaction, intake: Intake, images: Sequence[CheckedImage],
+                          screening: Screening, admission: Admission | None = None) -> None:
+    job = await start_job(bot, interaction, intake, images, screening=screening,
+                          admission=admission)  # Refused: the form's on_error
     await interaction.followup.send(t("answer.started", locale_of(interaction), job_id=job.id,
                                       thread_id=job.thread_id), ephemeral=True)
 
@@ -113,16 +116,18 @@ class AnimatePictureForm(ViduModal):
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
         admission = None
         images = []
+        screening = await screening_here(self.bot, interaction)
         try:
             if not problems:  # the server's rules before the picture is read (a blocked member costs nothing)
                 admission = await admit(self.bot, interaction, intake)
-            images = await check_images(self.bot, [self.picture], self.locale, resolution=resolution)
+            images = await check_images(self.bot, [self.picture], self.locale, resolution=resolution,
+                                        screening=screening)
         except Refused as refusal:  # listed with the form's own problems, in one answer
             problems += refusal.problems
         if problems:
             raise Refused.listing(problems, self.locale)
         validate_request(intake, images, self.locale)
-        await answer_with_job(self.bot, interaction, intake, images, admission)
+        await answer_with_job(self.bot, interaction, intake, images, screening, admission)
 
 
 class AnimateSegmentsForm(ViduModal):
@@ -149,11 +154,11 @@ class AnimateSegmentsForm(ViduModal):
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
-        intake, images, admission = await check_segment_request(
+        intake, images, admission, screening = await check_segment_request(
             self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
             resolution=chosen(self.resolution), private=False, locale=self.locale,
         )
-        await answer_with_job(self.bot, interaction, intake, images, admission)
+        await answer_with_job(self.bot, interaction, intake, images, screening, admission)
 
 
 class MessageMenu(commands.Cog):

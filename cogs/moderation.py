@@ -20,11 +20,13 @@ from bot.ui.fit import code, cut, fit_lines, quote
 from bot.ui.intake import check_images, term_text
 from bot.ui.moderators import mod_log, mod_log_changes, moderators_only
 from bot.ui.replies import Refused
+from bot.ui.screening import safety_lines, screening_here
 
 Interaction = discord.Interaction[ViduBot]
 ZONE_ECHO = 60  # a time zone name typed that is none, echoed
 PROBLEM = 600  # why a blocklist term was not added (it quotes the term)
 AUDIT_LINE = 400  # one change in /mod audit (settings before and after)
+PicturePolicyChoice = Literal["outside_age_restricted", "everywhere", "off"]  # bot/safety/policy.py
 WatermarkPosition = Literal["bottom_left", "bottom_right", "top_left", "top_right"]  # the provider's wm_position
 
 
@@ -33,7 +35,7 @@ def watermark_record(settings: GuildSettings) -> str:
     return "none" if settings.watermark_url is None else f"a picture, {settings.watermark_position}"
 
 
-def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
+def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: tuple[str, ...] = ()) -> str:
     channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or t("config.every_channel", locale)
     weights = ", ".join(f"{r} ×{w:g}" for r, w in sorted(settings.weights.items()))
     def dflt(value: int | None) -> str:
@@ -49,6 +51,7 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
         t("config.zone", locale, zone=settings.timezone, weights=weights),
         t("config.watermark", locale, watermark=mark),
         strikes_line(settings, locale),
+        *safety_lines(settings.safety_pictures, screens, locale),
     ])
 
 
@@ -78,7 +81,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         before = await store.set_guild_settings(interaction.guild_id, updated, actor_id=interaction.user.id,
                                                 action=f"config.{what}")
         locale = locale_of(interaction)
-        answer = f"{t('mod.updated', locale)}\n{describe(updated, locale)}"
+        answer = f"{t('mod.updated', locale)}\n{describe(updated, locale, screens=self.bot.settings.safety_screens)}"
         if interaction.response.is_done():
             await interaction.followup.send(answer, ephemeral=True)
         else:
@@ -96,7 +99,8 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
     async def show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         settings = await self.bot.store.guild_settings(interaction.guild_id)
-        await interaction.response.send_message(describe(settings, locale_of(interaction)), ephemeral=True)
+        await interaction.response.send_message(
+            describe(settings, locale_of(interaction), screens=self.bot.settings.safety_screens), ephemeral=True)
 
     @app_commands.command(name="channel", description="Allow or stop the bot in a channel (none allowed: all)")
     @moderators_only()
@@ -130,7 +134,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         await interaction.response.defer(ephemeral=True, thinking=True)  # reading the picture takes a moment
         # The same checks as a member's picture (type, size, aspect ratio): a refusal names the problem and
         # stores nothing.
-        (picture,) = await check_images(self.bot, [image], locale)
+        # Screened wherever the server screens at all: the watermark shows on videos in every channel.
+        screening = await screening_here(self.bot, interaction, everywhere=True)
+        (picture,) = await check_images(self.bot, [image], locale, screening=screening)
         # The provider fetches wm_url itself, so the picture must stay at a Discord link the bot can refresh
         # before every submit: a message of the bot's own in the mod-log channel lives until someone deletes
         # it (an interaction's upload is not promised to), and moderators see there what is applied.
@@ -149,6 +155,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
             raise Refused(t("config.watermark_not_kept", locale, channel=channel.mention)) from None
         await self._change(interaction, "watermark", shown=watermark_record, watermark_url=kept.attachments[0].url,
                            watermark_position=position)
+
+    @app_commands.command(name="safety", description="Where members' pictures are screened before anything is shown")
+    @app_commands.describe(pictures="outside_age_restricted (default): every channel that is not age-restricted; "
+                                    "everywhere; off")
+    @moderators_only()
+    async def safety(self, interaction: Interaction, pictures: PicturePolicyChoice) -> None:
+        await self._change(interaction, "safety", safety_pictures=pictures)
 
     @app_commands.command(name="limits", description="Jobs in flight and queued per member, cooldown")
     @moderators_only()

@@ -31,10 +31,12 @@ from bot.requests import (
     split_durations,
     split_prompts,
 )
+from bot.safety import Screening
 from bot.ui.base import ViduModal
 from bot.ui.intake import Intake, admit, check_images, validate_request
 from bot.ui.preview import StoryboardPreview
 from bot.ui.replies import Refused
+from bot.ui.screening import screening_here
 
 log = logging.getLogger("cogs.storyboard")
 Interaction = discord.Interaction[ViduBot]
@@ -107,22 +109,23 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
 async def check_segment_request(
     bot: ViduBot, interaction: Interaction, attachments: Sequence[discord.Attachment], *, prompts: str | None,
     durations: str | None, resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
-) -> tuple[Intake, list[PreparedImage], Admission | None]:
+) -> tuple[Intake, list[PreparedImage], Admission | None, Screening]:
     """Check the form's fields, then the server's rules (before any picture is read: a blocked member or a
     used-up quota costs no download), then every picture; raise Refused listing every problem found."""
     intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
                                       resolution=resolution, private=private, locale=locale)
     admission = await admit(bot, interaction, intake) if intake is not None and not problems else None
     images: list[PreparedImage] = []
+    screening = await screening_here(bot, interaction)  # carried to the card: only screened pictures show there
     if MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
         try:
-            images = await check_images(bot, attachments, locale, resolution=resolution)
+            images = await check_images(bot, attachments, locale, resolution=resolution, screening=screening)
         except Refused as refusal:  # listed with the form's own problems, in one answer
             problems += refusal.problems
     if intake is None or problems:
         raise Refused.listing(problems, locale)
     validate_request(intake, images, locale)
-    return intake, images, admission
+    return intake, images, admission, screening
 
 
 # ------------------------------------------------------------------ /storyboard
@@ -151,12 +154,13 @@ class StoryboardForm(ViduModal):
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         started = time.monotonic()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        intake, images, _ = await check_segment_request(  # (Start admits again: time passes in between)
+        intake, images, _, screening = await check_segment_request(  # (Start admits again: time passes in between)
             self.bot, interaction, self.frames.values, prompts=self.prompts.value,
             durations=self.durations.value, resolution=chosen(self.resolution), private=self.private,
             locale=self.locale,
         )
-        preview = StoryboardPreview(self.bot, interaction.user.id, intake, images, locale=self.locale)
+        preview = StoryboardPreview(self.bot, interaction.user.id, intake, images, screening,
+                                    locale=self.locale)
         await preview.send(interaction)
         log.info("storyboard preview for user %s: %d frames, shown after %.0f ms", interaction.user.id,
                  len(images), (time.monotonic() - started) * 1000)

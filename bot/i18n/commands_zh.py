@@ -10,7 +10,7 @@ NAMES: dict[str, str] = {
     "quota": "配额", "me": "我的", "set": "设置", "clear": "清除", "show": "查看", "grant": "额外额度",
     "usage": "用量", "config": "服务器设置", "channel": "频道", "modlog": "管理日志", "limits": "限制",
     "timezone": "时区", "weight": "权重", "mod": "管理", "block": "禁止", "unblock": "解除禁止",
-    "blocklist": "屏蔽词", "add": "添加", "remove": "移除", "audit": "审计",
+    "blocklist": "屏蔽词", "add": "添加", "remove": "移除", "audit": "审计", "safety": "内容安全",
     "Animate": "做成视频",  # the message menu (context menus may use any case)
     # options
     "image": "图片", "prompt": "提示词", "duration": "时长", "resolution": "分辨率", "movement": "运动幅度",
@@ -21,6 +21,7 @@ NAMES: dict[str, str] = {
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
     "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
+    "pictures": "图片",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -88,6 +89,9 @@ DESCRIPTIONS: dict[str, str] = {
     "The server's picture on every keyframes video (no image: none)": "每个关键帧视频上的服务器图片水印（不传图片：取消）",
     "The watermark picture (png, jpeg or webp), kept in the mod-log channel": "水印图片（png、jpeg 或 webp），保存在管理日志频道",
     "Where it goes on the video (default bottom_left)": "水印在视频中的位置（默认左下）",
+    "Where members' pictures are screened before anything is shown": "在展示任何内容之前，在哪里检查成员的图片",
+    "outside_age_restricted (default): every channel that is not age-restricted; everywhere; off":
+        "outside_age_restricted（默认）：所有未设年龄限制的频道；everywhere：所有频道；off：不检查",
 }
 
 CHOICES: dict[str, str] = {
@@ -95,4 +99,5 @@ CHOICES: dict[str, str] = {
     "day": "天", "week": "周", "month": "月",
     "default": "默认（每个成员）", "server": "服务器总额度", "role": "身份组", "member": "成员",
     "bottom_left": "左下", "bottom_right": "右下", "top_left": "左上", "top_right": "右上",
+    "outside_age_restricted": "未设年龄限制的频道", "everywhere": "所有频道", "off": "不检查",
 }

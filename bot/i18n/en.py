@@ -50,6 +50,8 @@ MESSAGES: dict[str, str] = {
     "image_detail.cannot_fit": "cannot be made smaller than {budget} for the request without losing the picture",
     "image_detail.worker_lost": ("the picture checker stopped while working on this picture; nothing was kept, "
                                  "please send it again"),
+    "safety.flagged": ("this server does not allow this picture here: a content check flagged it as explicit. It "
+                       "was not shown or sent anywhere"),
     "problems.one": "Nothing was sent and nothing was charged. Please fix this and try again:",
     "problems.many": "Nothing was sent and nothing was charged. {count} problems to fix:",
     "refuse.blocked": "A moderator has paused your video requests in this server.",
@@ -99,6 +101,7 @@ MESSAGES: dict[str, str] = {
     "title.reroll": "re-roll of {job_id}",
     "title.extension": "extension of {job_id}",
     "card.request_by": "**Request by {mention}**",
+    "card.pictures_unscreened": "🖼️ Pictures not shown here: no content check looked at them ({count}).",
     "card.seconds": "{seconds} s",
     "card.movement": "movement {movement}",
     "card.audio": "audio",
@@ -370,6 +373,12 @@ MESSAGES: dict[str, str] = {
                                       "first with /config modlog."),
     "config.watermark_not_kept": ("Not changed: I could not post the picture in the mod-log channel {channel} "
                                   "(I need to send messages and attach files there)."),
+    "config.safety": "Picture screening: {where} · screens active: {active} · unavailable: {missing}",
+    "config.safety_where.outside_age_restricted": "in every channel that is not age-restricted (threads follow their channel)",
+    "config.safety_where.everywhere": "in every channel",
+    "config.safety_where.off": "nowhere",
+    "config.safety_unscreened": ("⚠️ No screen can run here: pictures are not checked, and request cards leave them "
+                                 "out where screening is wanted."),
     "corner.bottom_left": "bottom left",
     "corner.bottom_right": "bottom right",
     "corner.top_left": "top left",

@@ -70,6 +70,9 @@ class GuildSettings:
     # pause a member in this server (/config strikes; 0: never).
     strike_limit: int = 3
     strike_hours: int = 24
+    # Where members' pictures are screened (/config safety; bot/safety/policy.py reads it): a plain string so
+    # the quotas package needs nothing of bot.safety; an unknown value screens everywhere.
+    safety_pictures: str = "outside_age_restricted"
 
     def active_limit(self, default: int) -> int:
         """A member's jobs at the provider at once: the server's own limit, else the operator's `default`."""
@@ -84,7 +87,8 @@ class GuildSettings:
                 "max_queued": self.max_queued, "cooldown_seconds": self.cooldown_seconds,
                 "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id,
                 "watermark_url": self.watermark_url, "watermark_position": self.watermark_position,
-                "strike_limit": self.strike_limit, "strike_hours": self.strike_hours}
+                "strike_limit": self.strike_limit, "strike_hours": self.strike_hours,
+                "safety_pictures": self.safety_pictures}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GuildSettings:
@@ -100,6 +104,7 @@ class GuildSettings:
             watermark_position=str(data.get("watermark_position") or base.watermark_position),
             strike_limit=int(data.get("strike_limit", base.strike_limit)),
             strike_hours=int(data.get("strike_hours", base.strike_hours)),
+            safety_pictures=str(data.get("safety_pictures") or base.safety_pictures),
         )
 
     def weighted_seconds(self, seconds: int, resolution: str) -> int:

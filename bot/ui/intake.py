@@ -33,6 +33,7 @@ from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
 from bot.requests import InputProblem, image_budget, provider_request
+from bot.safety import Screening
 from bot.ui.buttons import queue_buttons
 from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
@@ -40,6 +41,7 @@ from bot.ui.fit import THREAD_NAME_LIMIT, quote
 from bot.ui.flagged import refuse_flagged
 from bot.ui.permissions import missing_permissions, missing_permissions_text, opens_private_thread_beside
 from bot.ui.replies import JOB_STARTED, Refused
+from bot.ui.screening import screen_images
 from bot.ui.status import status_text
 from bot.ui.text import request_lines
 
@@ -137,15 +139,17 @@ def _intake_gate() -> asyncio.Semaphore:
 
 
 async def check_images(bot: ServiceBot, attachments: Sequence[discord.Attachment],
-                       locale: str = DEFAULT_LOCALE, *, resolution: str | None = None) -> list[PreparedImage]:
-    """Read and check every image; raise Refused listing every problem of every file (in `locale`).
+                       locale: str = DEFAULT_LOCALE, *, resolution: str | None = None,
+                       screening: Screening) -> list[PreparedImage]:
+    """Read and check every image, then screen it as `screening` says (bot/ui/screening.py: every caller
+    decides, none may forget); raise Refused listing every problem of every file (in `locale`).
     With the video's `resolution`, larger pictures are scaled down to what that video can use."""
     async with _intake_gate():
-        return await _check_images(bot, attachments, locale, resolution)
+        return await _check_images(bot, attachments, locale, resolution, screening)
 
 
 async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachment],
-                        locale: str, resolution: str | None) -> list[PreparedImage]:
+                        locale: str, resolution: str | None, screening: Screening) -> list[PreparedImage]:
     settings = bot.settings
     files, problems = await read_attachments(
         attachments, max_bytes=settings.image_max_bytes,
@@ -159,6 +163,8 @@ async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachmen
     # In a worker process: Pillow's GIL time would otherwise stall this loop (bot.media.pool).
     prepared, image_problems = await prepare_images(files, limits, prepare=image_pool().prepare)
     problems += [image_problem_text(p, locale) for p in image_problems]
+    # The pictures as they would go to the provider and onto the card: in the same workers, off the loop.
+    problems += await screen_images(prepared, screening, locale)
     if problems:
         raise Refused.listing(problems, locale)
     return prepared
@@ -235,10 +241,12 @@ def pace_refusal(refusal: TooSoon | QueueFull, locale: str) -> str:
 
 async def start_job(
     bot: ServiceBot, interaction: discord.Interaction[Any], intake: Intake, images: Sequence[CheckedImage],
-    *, parent_job_id: str | None = None, admission: Admission | None = None,
+    *, screening: Screening, parent_job_id: str | None = None, admission: Admission | None = None,
 ) -> Job:
     """Admit the request (unless the caller did, before reading any picture), open (or reuse) the thread,
-    post the request card, store the job with its quota reservation, post its status card."""
+    post the request card, store the job with its quota reservation, post its status card. The card shows
+    the pictures only when `screening` ran a screen on them (which passed them: a flagged one never gets here);
+    unscreened, they are never shown publicly (README "Safety")."""
     assert interaction.guild_id is not None  # commands are guild-only
     admission = admission or await admit(bot, interaction, intake)
     locale = locale_of(interaction)
@@ -250,7 +258,7 @@ async def start_job(
     asked_limit = _interaction_upload_limit(interaction)
     card = await retrying_unavailable("posting the request card", lambda: _post_request_card(  # fresh files each try
         thread, interaction.user, intake, images, locale, server_mark=mark,
-        limit=upload_limit(thread.guild, asked_limit)))
+        limit=upload_limit(thread.guild, asked_limit), shown=screening.screened))
     try:
         job = await bot.store.create_job(
             Job.new(
@@ -334,18 +342,22 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
 
 async def _post_request_card(thread: discord.Thread, user: discord.abc.User, intake: Intake,
                              images: Sequence[CheckedImage], locale: str, *,
-                             server_mark: str | None, limit: int) -> discord.Message:
+                             server_mark: str | None, limit: int, shown: bool) -> discord.Message:
     """Who asked, their pictures as they go to the provider (a media gallery, each described), what they asked
     (the same lines /jobs shows) and the estimated cost. A picture bigger than the bot may upload here (`limit`)
-    is left out of the gallery (the request goes ahead with it all the same)."""
+    is left out of the gallery (the request goes ahead with it all the same); so is every picture no screen
+    looked at (`shown` False), and a line says why."""
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     p = intake.params
     durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
     described = picture_descriptions(locale, list(p.prompts), durations, len(images))
     pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}"), text)
-                for n, (i, text) in enumerate(zip(images, described, strict=False)) if len(i.data) <= limit]
+                for n, (i, text) in enumerate(zip(images, described, strict=False))
+                if shown and len(i.data) <= limit]
     lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,
                           server_mark=server_mark)
+    if not shown:
+        lines = [*lines, t("card.pictures_unscreened", locale, count=len(images))]
     card = request_card(t("card.request_by", locale, mention=user.mention), pictures, lines)
     return await thread.send(view=card, files=[f for f, _ in pictures],
                              allowed_mentions=discord.AllowedMentions.none())

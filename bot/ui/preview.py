@@ -18,6 +18,7 @@ from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.params import MultiframeParams
 from bot.pricing import estimate_usd, format_usd
+from bot.safety import Screening
 from bot.ui.base import ViduView
 from bot.ui.fit import clip
 from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
@@ -71,7 +72,8 @@ class StoryboardPreview(ViduView):
     what = "the storyboard preview"
 
     def __init__(self, bot: ServiceBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
-                 *, timeout: float = PREVIEW_TIMEOUT_SECONDS, locale: str = DEFAULT_LOCALE) -> None:
+                 screening: Screening, *, timeout: float = PREVIEW_TIMEOUT_SECONDS,
+                 locale: str = DEFAULT_LOCALE) -> None:
         super().__init__(timeout=timeout)
         self.locale = locale
         self.start.label = t("button.start", locale)
@@ -80,6 +82,7 @@ class StoryboardPreview(ViduView):
         self.owner_id = owner_id
         self.intake = intake
         self.images: list[CheckedImage] = list(images)
+        self.screening = screening  # how the pictures were checked: the card shows only screened ones
         self.expires_at = time.time() + timeout
         self.message: discord.WebhookMessage | None = None  # set once the preview is posted
         self._busy = asyncio.Lock()  # a double press must not start two jobs
@@ -118,7 +121,7 @@ class StoryboardPreview(ViduView):
             await interaction.response.defer()  # thread, card and job take longer than Discord's 3 s allow
             # Refused (e.g. the member's queue is full): on_error tells them why, and the preview stays open
             # (only a started job finishes it) so they can press Start again later.
-            job = await start_job(self.bot, interaction, self.intake, self.images)
+            job = await start_job(self.bot, interaction, self.intake, self.images, screening=self.screening)
             self._finish()
             await interaction.edit_original_response(
                 content=t("preview.started", self.locale, job_id=job.id, thread_id=job.thread_id),

@@ -28,6 +28,7 @@ from bot.ui.buttons import JOB_ID, load_managed_job, queue_buttons
 from bot.ui.cards import Card, status_card
 from bot.ui.intake import Intake, admit, start_job, validate_request
 from bot.ui.replies import Refused, answers_errors
+from bot.ui.screening import screen_images, screening_here
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
@@ -124,6 +125,8 @@ class ExtendModal(ViduModal):
         # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
         admission = await admit(bot, interaction, intake)
         frame = await _last_frame_of(bot, job, locale)
+        # The frame is the provider's, from a video that may have been posted unscreened: screened like a
+        # member's picture before it starts anything or shows on a card.
         await _start(interaction, intake, [frame], parent=job, verb="Extending", admission=admission)
 
 
@@ -172,8 +175,15 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
                  verb: str, admission: Admission | None = None) -> None:
     bot = interaction.client
     locale = locale_of(interaction)
+    # Stored pictures are screened again (a few tens of ms each): the server's policy, the channel or the
+    # installed screens may have changed since, and a job from before screening was never looked at.
+    screening = await screening_here(bot, interaction)
+    flagged = await screen_images(images, screening, locale)
+    if flagged:
+        raise Refused.listing(flagged, locale)
     validate_request(intake, images, locale)  # a Refused here or in start_job: answer_error tells the member
-    new = await start_job(bot, interaction, intake, images, parent_job_id=parent.id, admission=admission)
+    new = await start_job(bot, interaction, intake, images, screening=screening, parent_job_id=parent.id,
+                          admission=admission)
     log.info("job %s: %s of job %s by user %s", new.id, verb.lower(), parent.id, interaction.user.id)
     key = "reroll.started" if verb == "Re-rolling" else "extend.started"
     await interaction.followup.send(t(key, locale, parent_id=parent.id, job_id=new.id, thread_id=new.thread_id),

@@ -290,8 +290,19 @@ async def test_check_reports_settings_database_and_key(tmp_path: Path, fake: Fak
     result = await cli(tmp_path, fake, "check", DATABASE_URL=f"sqlite:///{tmp_path}/db/bot.db")
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
-        "ok: configuration", "ok: database writable", f"ok: provider key accepted by {fake.base_url}"]
+        "ok: configuration", "ok: screen nudenet active: exposed nudity in a picture (NudeNet 320n, offline)",
+        "ok: database writable", f"ok: provider key accepted by {fake.base_url}"]
     assert (tmp_path / "db" / "bot.db").is_file()
+
+
+async def test_check_says_which_screens_cannot_run_without_failing(tmp_path: Path, fake: FakeProvider) -> None:
+    result = await cli(tmp_path, fake, "check", SAFETY_SCREENS="none", DATABASE_URL=f"sqlite:///{tmp_path}/bot.db")
+    assert result.code == 0, result.err
+    assert "warning: no picture screen can run (SAFETY_SCREENS)" in result.out
+    seam = await cli(tmp_path, fake, "check", SAFETY_SCREENS="marker", DATABASE_URL=f"sqlite:///{tmp_path}/bot.db")
+    assert "warning: screen marker is the tests' seam" in seam.out and seam.code == 0
+    bad = await cli(tmp_path, fake, "check", SAFETY_SCREENS="nudenet,eyeball")
+    assert bad.code == 3 and "SAFETY_SCREENS is malformed: unknown screen 'eyeball'" in bad.err
 
 
 async def test_check_names_a_refused_key(tmp_path: Path, fake: FakeProvider) -> None:

@@ -95,6 +95,9 @@ def bot_env(fake_discord: FakeDiscord, provider: FakeProvider, tmp_path: Path, *
         # No default limits: each test sets the limits it is about (test_moderators tests the defaults).
         DEFAULT_MEMBER_LIMITS="none", DEFAULT_SERVER_LIMITS="none",
         PYTHONUNBUFFERED="1",
+        # The test seam: flags only pictures a test marked (bot/safety/marker.py), in microseconds; the real
+        # screen (nudenet) runs in tests/safety and in test_safety's benign-picture run.
+        SAFETY_SCREENS="marker",
     )
     env.update(overrides)
     return env

@@ -18,6 +18,7 @@ from PIL import Image
 from bot.jobs.models import JobInput, JobKind
 from bot.media.pool import close_image_pool
 from bot.params import MultiframeParams
+from bot.safety import Screening
 from bot.ui.intake import Intake
 from bot.ui.preview import StoryboardPreview
 from tests.e2e.conftest import png
@@ -279,7 +280,9 @@ class PreviewOnlyBot(commands.Bot):
             params = MultiframeParams(prompts=("walks in", None), durations=(4, 6))
             intake = Intake(JobKind.MULTIFRAME, params, "720p", 10, False, "walks in")
             images = [JobInput(n, f"{n}.png", "image/png", png(color=c)) for n, c in enumerate((RED, GREEN, BLUE))]
-            await StoryboardPreview(self, interaction.user.id, intake, images, timeout=1.0).send(interaction)
+            unscreened = Screening(wanted=False, screens=())
+            await StoryboardPreview(self, interaction.user.id, intake, images, unscreened,
+                                    timeout=1.0).send(interaction)
 
         guild = discord.Object(self.guild_id)
         self.tree.add_command(preview, guild=guild)

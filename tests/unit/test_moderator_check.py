@@ -33,7 +33,7 @@ def test_moderator_commands_and_only_they_carry_the_check() -> None:
     everything = commands_of(Config, Mod, Quota, Jobs, Generate, Storyboard, Help)
     checked = {name for name, command in everything.items() if _moderator_check in command.checks}
     assert checked == set(everything) - FOR_MEMBERS
-    assert len(checked) == 19  # with /config strikes (issue 25, item 6)
+    assert len(checked) == 20  # with /config strikes and /config safety (issue 25)
 
 
 def test_the_check_cannot_be_put_on_a_class_where_discord_py_would_ignore_it() -> None:

@@ -176,6 +176,7 @@ class FakeChannel:
     message_count: int = 0
     total_message_sent: int = 0
     last_message_id: int | None = None
+    nsfw: bool = False  # Discord's "age-restricted channel"; threads follow their parent (not serialised)
 
     @property
     def is_thread(self) -> bool:
@@ -265,7 +266,7 @@ class FakeChannel:
                 position=self.position,
                 permission_overwrites=[o.to_json() for o in self.permission_overwrites],
                 parent_id=None,
-                nsfw=False,
+                nsfw=self.nsfw,
                 topic=None,
                 default_auto_archive_duration=1440,
                 default_thread_rate_limit_per_user=0,
@@ -367,8 +368,9 @@ class FakeGuild:
         self.channels[channel.id] = channel
         return channel
 
-    def add_text_channel(self, name: str) -> FakeChannel:
+    def add_text_channel(self, name: str, *, nsfw: bool = False) -> FakeChannel:
         channel = self._add_channel(TEXT, name)
+        channel.nsfw = nsfw
         self._on_channel_added(channel)
         return channel
 
