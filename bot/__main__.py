@@ -461,7 +461,7 @@ def _glued(argv: Sequence[str]) -> list[str]:
     rest = iter(argv)
     for arg in rest:
         value = next(rest, None) if arg in _DASHED_VALUES else None
-        if value is not None and value[:1] == "-" and value[1:2].isdigit():
+        if value is not None and value[:1] == "-" and value[1:2].isdecimal():
             out.append(f"{arg}={value}")
         else:
             out += [arg] if value is None else [arg, value]

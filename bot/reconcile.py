@@ -168,7 +168,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     one, a time to come, or one further back than any date (`9999999d`) is a ValueError naming the problem."""
     text = text.strip()
     shown = repr(text if len(text) <= 40 else f"{text[:20]}…{text[-5:]}")  # each error stays one short line
-    if text.isdigit():
+    if text.isdecimal():
         raise ValueError(f"{shown} has no unit; {_EXPECTED}")
     ago = _AGO.fullmatch(text)
     if ago:
