@@ -136,7 +136,8 @@ async def test_text_cards_from_before_the_upgrade_keep_following_their_jobs(
     assert "Cancelled" in queued.content and not queued.flags & IS_COMPONENTS_V2 and queued.custom_ids() == []
 
     provider.advance(601)
-    await fake_discord.wait_for(lambda: "Done" in generating.content or None, timeout=30,
+    # Generous: a poll, a download and a post come first, and on two busy cores (CI) that took over 30 s.
+    await fake_discord.wait_for(lambda: "Done" in generating.content or None, timeout=120,
                                 what="the text card to say Done", seen=lambda: generating.text())
     assert not generating.flags & IS_COMPONENTS_V2
 
