@@ -72,8 +72,11 @@ def wrap_to_width(text: str, font: TextFont, width: float, max_lines: int) -> li
         else:
             lines.append(line)
             line = "" if char == " " else char
-    if line:
-        lines.append(line)
+        if len(lines) > max_lines:
+            break  # cut here: the rest is never drawn (measuring it took seconds for a 2000-character prompt)
+    else:
+        if line:
+            lines.append(line)
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
         while last and font.getlength(last + "…") > width:

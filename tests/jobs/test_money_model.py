@@ -86,7 +86,7 @@ class JobPlan:
 # the database, or after it committed with the answer lost.
 SUBMIT_STEPS = ("queued_fairly", "claim_submit", "get_inputs", "mark_sent", "transition", "start_provider_pause")
 DB_BLIPS = st.tuples(st.sampled_from(SUBMIT_STEPS), st.booleans(), st.integers(0, 3))
-FAIL_REASONS = st.sampled_from(["content moderation", "moderation\x00 refused " + JUNK])
+FAIL_REASONS = st.sampled_from(["content moderation", "moderation\x00 refused " + JUNK, "render node lost"])
 
 
 @dataclass

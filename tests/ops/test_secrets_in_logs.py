@@ -52,7 +52,9 @@ async def test_injected_faults_leak_no_secret_and_every_line_is_json(
     # 2. A member pastes the bot token and the key into a prompt (logged with every request); the provider
     #    refuses it and echoes the prompt; then a proxy's HTML page echoes the Authorization header on a poll.
     echo = f"not allowed: {token} {PROVIDER_KEY}"
-    provider.inject("submit", Fault.status(400, reason="ILLEGAL_PROMPT", message=echo))
+    # (A plain refusal, whose message the bot keeps as the job's reason and logs; a content refusal is a strike
+    # and keeps only its own words, bot/strikes.py.)
+    provider.inject("submit", Fault.status(400, reason="INVALID_REQUEST_BODY", message=echo))
     await animate(fake_discord, f"my token is {token} and the key {PROVIDER_KEY}")
     await bot.wait_for_line("not allowed:", timeout=15)
 
