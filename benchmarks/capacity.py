@@ -31,13 +31,13 @@ from typing import Any
 from PIL import Image
 
 from benchmarks.harness import BotProcess, Fakes, percentile, running_fakes, start_bot
-from benchmarks.shards import sync_commands
+from benchmarks.shards import private_postgres, sharded_fakes, sync_commands
 from bot.db import open_store
 from bot.jobs import JobState
-from tests.fakes.discord import FakeDiscord, Upload, build_test_server
+from tests.fakes.discord import Upload, build_test_server
 from tests.fakes.discord.models import FakeMember, SentMessage
 from tests.fakes.discord.world import TestServer
-from tests.fakes.provider import FakeProvider, TaskPlan
+from tests.fakes.provider import TaskPlan
 
 SCALE = 4
 DEFAULT_RATE = 60  # PROVIDER_REQUESTS_PER_MINUTE's default (bot/config.py)
@@ -46,6 +46,7 @@ SMALL_TASK = 60.0  # the small server's task: always the same, so its delay comp
 QUEUE_SHARE = 0.25  # of each task's time spent queued, the rest processing
 BIG_MEMBERS = 10
 SMALL_PROMPT = "small server"
+CAP, CAPPED_PROCESSES = 5, 3  # measure_capped: Vidu's default concurrency per organisation
 
 
 def _still() -> bytes:
@@ -102,47 +103,94 @@ def _planner(rng: random.Random) -> Any:
     return plan
 
 
-async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
-    alone_jobs, steady_s, warmup_s = (1, 16.0, 8.0) if quick else (3, 120.0, 30.0)
-    folder = workdir / "capacity"
-    env = {
+def _env() -> dict[str, str]:
+    return {
         "PROVIDER_REQUESTS_PER_MINUTE": str(DEFAULT_RATE * SCALE),
         "POLL_FIRST_SECONDS": str(5 / SCALE), "POLL_MAX_SECONDS": str(60 / SCALE),
         "DEV_GUILD_ID": "",
     }
+
+
+async def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
+    folder = workdir / "capacity"
+    env = _env()
     async with running_fakes() as fakes:
-        discord, provider = fakes.discord, fakes.provider
-        provider.planner = _planner(random.Random(16))
-        small = build_test_server(discord, name="Small Server")
-        run = Run(fakes, discord.world, small, small.guild.add_member("solo"), _still())
-        big_members = [run.big.guild.add_member(f"big{n}") for n in range(BIG_MEMBERS)]
+        fakes.provider.planner = _planner(random.Random(16))
+        small = build_test_server(fakes.discord, name="Small Server")
+        run = Run(fakes, fakes.discord.world, small, small.guild.add_member("solo"), _still())
         await sync_commands(fakes, folder, **env)  # two servers: global commands, as an operator does
         bot = await start_bot(fakes, folder, **env)
         try:
-            for _ in range(alone_jobs):  # nothing else running
-                await run.ask_small()
-            alone = list(run.small_delays)
-            run.small_delays.clear()
-            wall0, fake0 = time.time(), provider.now()
-            # Capacity is DEFAULT_RATE * SCALE calls a minute, about a third of that in jobs: ask for half as many
-            # again, so the queue grows all along.
-            per_second = DEFAULT_RATE * SCALE / 60 / 3 * 1.5
-            began = time.monotonic()
-            steady_from, ends = began + warmup_s, began + warmup_s + steady_s
-            asking = asyncio.create_task(run.ask_big(big_members, per_second, ends))
-            while time.monotonic() < ends:  # the small server's member, one video at a time, all along
-                await run.ask_small()
-            await asking
-            steady_wall = (wall0 + (steady_from - began), wall0 + (time.monotonic() - began))
+            alone, steady, wall0, fake0 = await _load(run, quick=quick)
         finally:
             await bot.stop()
-        bot.check_no_secret([discord.bot_token, provider.api_key])
-        return await _figures(folder, bot, run, provider, discord, alone, steady_wall, wall0, fake0)
+        bot.check_no_secret([fakes.discord.bot_token, fakes.provider.api_key])
+        return await _figures(f"sqlite:///{folder}/bot.db", run, alone, steady, wall0, fake0)
 
 
-async def _figures(folder: Path, bot: BotProcess, run: Run, provider: FakeProvider, discord: FakeDiscord,
-                   alone: list[float], steady: tuple[float, float], wall0: float, fake0: float) -> dict[str, Any]:
-    async with open_store(f"sqlite:///{folder}/bot.db") as store:
+async def measure_capped(workdir: Path, *, quick: bool) -> dict[str, Any]:
+    """The same load on three processes sharing PostgreSQL (a shard each: the big server on the first, the small
+    one on the second) with PROVIDER_MAX_IN_FLIGHT=CAP: the provider never runs more, the rest wait in the bot's
+    queue in their fair turn. Figures prefixed `capped_`, plus `max_in_flight_seen` (at the provider)."""
+    server = await private_postgres()
+    if server is None:
+        return {"max_in_flight_seen": "n/a", "notes": ["capacity, capped: n/a (no PostgreSQL server programs)"]}
+    folder = workdir / "capacity-capped"
+    env = {**_env(), "DATABASE_URL": server.url, "SHARD_COUNT": str(CAPPED_PROCESSES),
+           "PROVIDER_MAX_IN_FLIGHT": str(CAP)}
+    fakes, servers = await sharded_fakes(CAPPED_PROCESSES)
+    bots: list[BotProcess] = []
+    try:
+        fakes.provider.planner = _planner(random.Random(16))
+        big, small = servers[0], servers[1]
+        run = Run(fakes, big, small, small.guild.add_member("solo"), _still())
+        await sync_commands(fakes, folder / "sync", **env)
+        bots = list(await asyncio.gather(*(start_bot(fakes, folder / f"p{i}", **env, SHARD_IDS=str(i))
+                                           for i in range(CAPPED_PROCESSES))))
+        await fakes.discord.wait_for_shards({(i, CAPPED_PROCESSES) for i in range(CAPPED_PROCESSES)}, timeout=60)
+        alone, steady, wall0, fake0 = await _load(run, quick=quick)
+    finally:
+        await asyncio.gather(*(bot.stop() for bot in bots))
+        await fakes.provider.stop()
+        await fakes.discord.stop()
+    for bot in bots:
+        bot.check_no_secret([fakes.discord.bot_token, fakes.provider.api_key])
+    try:
+        figures = await _figures(server.url, run, alone, steady, wall0, fake0)
+    finally:
+        await asyncio.to_thread(server.destroy)
+    capped = {f"capped_{key}": value for key, value in figures.items() if key != "notes"}
+    notes = [f"capped (PROVIDER_MAX_IN_FLIGHT={CAP}, {CAPPED_PROCESSES} processes on PostgreSQL): {note}"
+             for note in figures["notes"]]
+    return {**capped, "max_in_flight_seen": fakes.provider.max_running_seen, "notes": notes}
+
+
+async def _load(run: Run, *, quick: bool) -> tuple[list[float], tuple[float, float], float, float]:
+    """The small server's member alone, then beside the big server's growing queue: (delays alone, the steady
+    window in wall time, wall and fake-provider clocks at the start of the load)."""
+    alone_jobs, steady_s, warmup_s = (1, 16.0, 8.0) if quick else (3, 120.0, 30.0)
+    big_members = [run.big.guild.add_member(f"big{n}") for n in range(BIG_MEMBERS)]
+    for _ in range(alone_jobs):  # nothing else running
+        await run.ask_small()
+    alone = list(run.small_delays)
+    run.small_delays.clear()
+    wall0, fake0 = time.time(), run.fakes.provider.now()
+    # Capacity is DEFAULT_RATE * SCALE calls a minute, about a third of that in jobs: ask for half as many
+    # again, so the queue grows all along.
+    per_second = DEFAULT_RATE * SCALE / 60 / 3 * 1.5
+    began = time.monotonic()
+    steady_from, ends = began + warmup_s, began + warmup_s + steady_s
+    asking = asyncio.create_task(run.ask_big(big_members, per_second, ends))
+    while time.monotonic() < ends:  # the small server's member, one video at a time, all along
+        await run.ask_small()
+    await asking
+    return alone, (wall0 + (steady_from - began), wall0 + (time.monotonic() - began)), wall0, fake0
+
+
+async def _figures(database_url: str, run: Run, alone: list[float], steady: tuple[float, float], wall0: float,
+                   fake0: float) -> dict[str, Any]:
+    provider, discord = run.fakes.provider, run.fakes.discord
+    async with open_store(database_url) as store:
         delivered = await store.jobs_in_states([JobState.DELIVERED])
         queued = (await store.count_by_state([JobState.ACCEPTED]))[JobState.ACCEPTED]
     polls: dict[str, list[float]] = {}  # task id -> when the bot asked about it (fake clock)

@@ -43,8 +43,7 @@ class Admission:
 
     charge: Charge
     checks: list[QuotaCheck]
-    max_active: int
-    queue_position: int | None  # None: it goes to the provider at once; else its place in the member's queue
+    max_active: int  # the member's running slots here (bot/jobs/queue_place.py says what a queued job waits for)
     pace: MemberPace | None = None
 
 
@@ -127,6 +126,4 @@ async def admit(store: JobStore, settings: Settings, ask: Ask) -> Admission:
     exceeded = await first_refusal(store, checks, charge)  # create_job checks again, atomically
     if exceeded is not None:
         raise exceeded
-    max_active = guild.active_limit(settings.max_active_jobs_per_member)
-    active = await store.count_active(ask.guild_id, ask.user_id)
-    return Admission(charge, checks, max_active, len(queued) + 1 if active >= max_active else None, pace)
+    return Admission(charge, checks, guild.active_limit(settings.max_active_jobs_per_member), pace)

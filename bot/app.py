@@ -88,8 +88,9 @@ class ViduBot(ServiceBot):
         self.provider = provider_client(settings, session)
         workdir = Path(settings.data_dir) / "videos"
         workdir.mkdir(parents=True, exist_ok=True)
-        self.worker = JobWorker(store, self.provider, DiscordJobListener(self, store), worker_settings(settings),
-                                workdir=workdir)
+        listener = DiscordJobListener(self, store, max_active=settings.max_active_jobs_per_member,
+                                      provider_cap=settings.provider_max_in_flight)
+        self.worker = JobWorker(store, self.provider, listener, worker_settings(settings), workdir=workdir)
         self._sync_only = sync_only
         self._worker_task: asyncio.Task[None] | None = None
         self._lag_task: asyncio.Task[None] | None = None

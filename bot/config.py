@@ -231,6 +231,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PROVIDER_REQUESTS_PER_MINUTE", "provider_requests_per_minute", _int(1, 6000), "60",
              "Client-side cap on provider calls (submits and polls share it); with SHARD_IDS, each process "
              "takes its shards' share of it."),
+    Variable("PROVIDER_MAX_IN_FLIGHT", "provider_max_in_flight", _optional_int, "",
+             "Tasks the bot keeps at the provider at once, across every process on the database (empty: no cap). "
+             "Set it to the account's concurrency (Vidu: 5 per organisation by default) so that the rest wait in "
+             "the bot's queue, where Cancel is free and fair turns decide, not in the provider's."),
     Variable("PROVIDER_TIMEOUT_SECONDS", "provider_timeout_seconds", _float(1), "30",
              "Time limit of one provider call."),
     Variable("PROVIDER_MAX_ATTEMPTS", "provider_max_attempts", _int(1, 20), "5",
@@ -340,6 +344,7 @@ class Settings:
     discord_api_base: str | None
     discord_gateway_url: str | None
     provider_requests_per_minute: int
+    provider_max_in_flight: int | None
     provider_timeout_seconds: float
     provider_max_attempts: int
     provider_pause_probe_seconds: float

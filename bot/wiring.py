@@ -28,6 +28,7 @@ def provider_client(settings: Settings, session: aiohttp.ClientSession, *, whole
 def worker_settings(settings: Settings) -> WorkerSettings:
     return WorkerSettings(
         max_active_per_member=settings.max_active_jobs_per_member,
+        provider_max_in_flight=settings.provider_max_in_flight,
         poll_first_seconds=settings.poll_first_seconds,
         poll_max_seconds=settings.poll_max_seconds,
         poll_concurrency=settings.poll_concurrency,

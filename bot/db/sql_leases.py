@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bot.db.dialect import Params
-from bot.db.sql_store import RELEASE, RETURNING, SqlJobStore, count_active_sql
+from bot.db.sql_store import IN_FLIGHT_SQL, RELEASE, RETURNING, SqlJobStore, count_active_sql
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
 
@@ -37,7 +37,8 @@ class SqlLeases(SqlJobStore):
     async def _before_lease(self) -> None:
         """Run by each lease that may take jobs, before its transaction (PostgreSQL: keeps the clock in step)."""
 
-    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
+    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime,
+                           provider_cap: int | None = None) -> Job | None:
         arg = self._params()
         member = f"SELECT guild_id, user_id FROM jobs WHERE id = {arg(job_id)} AND state = 'accepted'"
         async with self._write() as conn:
@@ -51,6 +52,12 @@ class SqlLeases(SqlJobStore):
             running = await self._conn_rows(conn, count_active_sql(count, guild_id, user_id), count.values)
             if int(running[0][0]) >= max_active:
                 return None
+            if provider_cap is not None:
+                # Taken after the member's lock, always in this order: no two claims wait on each other.
+                await self._lock_in(conn, "vidu-bot provider slots")
+                flying = await self._conn_rows(conn, IN_FLIGHT_SQL, [])
+                if int(flying[0][0]) >= provider_cap:
+                    return None
             claim = self._params()
             # sent_at cleared: this claim has sent nothing yet (mark_sent sets it just before the paid call).
             sql = (f"UPDATE jobs SET state = 'submitting', attempt = attempt + 1, sent_at = NULL, "

@@ -20,7 +20,7 @@ from typing import Any, Self
 from bot.db.dialect import Params, SqlDialect
 from bot.db.rows import JOB_COLUMNS, check_field, check_job, decode_job, to_ms
 from bot.jobs.models import Job, JobInput, new_job_id
-from bot.jobs.states import ACTIVE_STATES, TERMINAL_STATES, JobState, check_transition
+from bot.jobs.states import ACTIVE_STATES, IN_FLIGHT_STATES, TERMINAL_STATES, JobState, check_transition
 from bot.jobs.store import TRANSITION_FIELDS, StoreError
 from bot.quotas.models import Charge, MemberPace, QueueFull, QuotaCheck, TooSoon
 
@@ -328,6 +328,11 @@ class SqlJobStore(SqlDialect):
             sql += f" LIMIT {arg(limit)}"
         return await self._fetch_jobs(sql, arg.values)
 
+    async def fair_place(self, job_id: str) -> int | None:
+        # Ids only (the whole queue's, at most a few thousand short strings): cheaper than a window over the order.
+        order = [str(row[0]) for row in await self._fetch_rows(fair_queue_sql("jobs.id"), [])]
+        return order.index(job_id) + 1 if job_id in order else None
+
     async def queued_fairly(self, limit: int) -> list[Job]:
         arg = self._params()
         return await self._fetch_jobs(f"{FAIR_QUEUE} LIMIT {arg(limit)}", arg.values)
@@ -369,7 +374,9 @@ _ACTIVE = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATES, key=lambda s: 
 # place plus what the server already has in flight. Lowest turn first, oldest first among equals. So a server's
 # burst of 200 jobs goes out one job per turn beside everyone else's instead of ahead of them, and a server or
 # member with jobs already running waits behind those with none. Window functions: SQLite 3.25+, PostgreSQL.
-FAIR_QUEUE = f"""WITH queued AS (
+def fair_queue_sql(columns: str) -> str:
+    """The fair order of the queued jobs, selecting `columns` of `jobs`."""
+    return f"""WITH queued AS (
     SELECT seq, guild_id, user_id, ROW_NUMBER() OVER (PARTITION BY guild_id, user_id ORDER BY seq) AS turn
     FROM jobs WHERE state = 'accepted'),
 running AS (
@@ -381,9 +388,17 @@ member_turns AS (
 server_turns AS (
     SELECT seq, guild_id, ROW_NUMBER() OVER (PARTITION BY guild_id ORDER BY turn, seq) AS turn FROM member_turns),
 server_running AS (SELECT guild_id, SUM(n) AS n FROM running GROUP BY guild_id)
-SELECT {', '.join(f'jobs.{c}' for c in JOB_COLUMNS)} FROM jobs
+SELECT {columns} FROM jobs
 JOIN server_turns t ON jobs.seq = t.seq LEFT JOIN server_running r ON r.guild_id = t.guild_id
 ORDER BY t.turn + COALESCE(r.n, 0), jobs.seq"""
+
+
+FAIR_QUEUE = fair_queue_sql(", ".join(f"jobs.{c}" for c in JOB_COLUMNS))
+
+
+# Tasks at the provider, or about to be (PROVIDER_MAX_IN_FLIGHT counts these, across every process).
+IN_FLIGHT_SQL = ("SELECT count(*) FROM jobs WHERE state IN "
+                 f"({', '.join(repr(s.value) for s in sorted(IN_FLIGHT_STATES, key=lambda s: s.value))})")
 
 
 def count_active_sql(arg: Params, guild_id: int, user_id: int) -> str:

@@ -130,6 +130,8 @@ MESSAGES: dict[str, str] = {
     "status.undelivered": "📭 Made, but not delivered",
     "status.cancelled": "✖️ Cancelled",
     "status.position": "Position {position} in your queue: it starts when one of your jobs ends.",
+    "status.position_provider": ("Position {position} in the bot's queue: it starts when the video service has "
+                                 "room for it. Until then Cancel is free."),
     "status.queued_at_service": "queued at the video service",
     "status.in_progress": "in progress",
     "status.percent": "{percent}%",

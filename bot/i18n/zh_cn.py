@@ -110,6 +110,7 @@ MESSAGES: dict[str, str] = {
     "status.undelivered": "📭 视频已生成，但未能发布",
     "status.cancelled": "✖️ 已取消",
     "status.position": "在你的队列中排第 {position} 位：你的某个任务结束后它就会开始。",
+    "status.position_provider": "在机器人的队列中排第 {position} 位：视频服务有空位时就会开始。在此之前取消不收费。",
     "status.queued_at_service": "在视频服务处排队",
     "status.in_progress": "进行中",
     "status.percent": "{percent}%",

@@ -53,6 +53,9 @@ CHARGED_ENDINGS: frozenset[JobState] = frozenset({S.DELIVERED, S.EXPIRED})
 
 # Jobs that hold one of the member's running slots.
 ACTIVE_STATES: frozenset[JobState] = frozenset({S.SUBMITTING, S.SUBMITTED, S.SUCCEEDED})
+# Jobs whose task is at the provider (or whose request is leaving): what PROVIDER_MAX_IN_FLIGHT caps. A finished
+# video waiting to be posted no longer takes the provider's time; a submit_unknown ended in the bot's eyes.
+IN_FLIGHT_STATES: frozenset[JobState] = frozenset({S.SUBMITTING, S.SUBMITTED})
 
 
 def can_transition(from_state: JobState, to: JobState) -> bool:

@@ -97,6 +97,7 @@ class WorkerSettings:
     (bot/config.py), so tests that override a few fields run with what an operator gets."""
 
     max_active_per_member: int = default_setting("max_active_jobs_per_member")
+    provider_max_in_flight: int | None = default_setting("provider_max_in_flight")
     poll_first_seconds: float = default_setting("poll_first_seconds")
     poll_max_seconds: float = default_setting("poll_max_seconds")
     poll_concurrency: int = default_setting("poll_concurrency")

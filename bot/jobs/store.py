@@ -119,10 +119,12 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, Protocol):
         """
         ...
 
-    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime) -> Job | None:
+    async def claim_submit(self, job_id: str, *, max_active: int, owner: str, until: datetime,
+                           provider_cap: int | None = None) -> Job | None:
         """ACCEPTED -> SUBMITTING, leased to `owner` until `until`, only while the member holds fewer than
-        `max_active` running jobs (ACTIVE_STATES), counted in the same transaction and serialised per member
-        across processes. None when the job is no longer ACCEPTED or the member has no free slot."""
+        `max_active` running jobs (ACTIVE_STATES) and, with `provider_cap`, fewer than that many jobs of every
+        server are in flight at the provider (IN_FLIGHT_STATES); both counted in the same transaction and
+        serialised across processes. None when the job is no longer ACCEPTED or no slot is free."""
         ...
 
     async def mark_sent(self, job_id: str, *, fence: int) -> Job | None:
@@ -208,6 +210,10 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, Protocol):
 
     async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
         """Jobs of every guild in `states`, oldest first (the worker's queue and delivery sweeps)."""
+        ...
+
+    async def fair_place(self, job_id: str) -> int | None:
+        """The queued job's place (1 first) in the order `queued_fairly` gives; None when it is not queued."""
         ...
 
     async def queued_fairly(self, limit: int) -> list[Job]:

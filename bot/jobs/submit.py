@@ -22,7 +22,7 @@ from bot.jobs.models import Job
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
 from bot.jobs.refusals import end_for_content, stopped_by_flags, tell_about
-from bot.jobs.states import JobState
+from bot.jobs.states import IN_FLIGHT_STATES, JobState
 from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, REASON_UNUSABLE_TASK_ID, StepContext
 from bot.logs import job_ids
 from bot.media.encode import data_uri
@@ -113,6 +113,8 @@ class Submitter:
             if not batch:
                 break
             for job in batch:
+                if not await self._provider_has_room():
+                    return resumed  # the rest wait in our queue, in their fair turn, until a task ends
                 if job.guild_id not in allowed:
                     own = await store.guild_settings(job.guild_id)
                     allowed[job.guild_id] = own.active_limit(steps.settings.max_active_per_member)
@@ -124,7 +126,8 @@ class Submitter:
                         return resumed  # not due yet, or another process is probing
                     probe_claimed = True
                 claimed = await store.claim_submit(
-                    job.id, max_active=allowed[job.guild_id], owner=steps.leases.owner, until=steps.leases.until()
+                    job.id, max_active=allowed[job.guild_id], owner=steps.leases.owner, until=steps.leases.until(),
+                    provider_cap=steps.settings.provider_max_in_flight,
                 )
                 if claimed is None:
                     passed.add(job.id)
@@ -149,6 +152,15 @@ class Submitter:
                     probing = False
                     resumed = await self._pauses.end()
         return resumed
+
+    async def _provider_has_room(self) -> bool:
+        """Below PROVIDER_MAX_IN_FLIGHT (when set)? A cheap read first; claim_submit counts again, exactly, under
+        a lock every process takes, so two processes cannot both fill the last slot."""
+        cap = self._steps.settings.provider_max_in_flight
+        if cap is None:
+            return True
+        counts = await self._steps.store.count_by_state(IN_FLIGHT_STATES)
+        return sum(counts.values()) < cap
 
     async def submit(self, claimed: Job) -> Sent:
         """Submit one claimed (SUBMITTING, leased) job; what it came to.

@@ -19,6 +19,7 @@ from bot.i18n import t
 from bot.jobs.deliver import Undeliverable
 from bot.jobs.models import Job
 from bot.jobs.pause import pause_note
+from bot.jobs.queue_place import queue_place
 from bot.jobs.states import JobState
 from bot.jobs.steps import is_late
 from bot.logs import job_ids
@@ -47,9 +48,11 @@ def delivery_nonce(job: Job) -> str:
 
 
 class DiscordJobListener:
-    def __init__(self, client: discord.Client, store: JobStore) -> None:
+    def __init__(self, client: discord.Client, store: JobStore, *, max_active: int, provider_cap: int | None) -> None:
         self._client = client
         self._store = store
+        self._max_active = max_active  # the operator's default; a server may set its own
+        self._provider_cap = provider_cap
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self._client.get_channel(channel_id) or await self._client.fetch_channel(channel_id)
@@ -64,14 +67,15 @@ class DiscordJobListener:
             await self._tell_requester(job, status_text(job))
         if job.status_message_id is None:  # its card could not be posted: the ping above is what they get
             return
-        position, pause = None, None
+        place, pause = None, None
         if job.state == "accepted":
-            queued = await self._store.queued_for(job.guild_id, job.user_id)
-            position = next((i + 1 for i, j in enumerate(queued) if j.id == job.id), None)
+            own = await self._store.guild_settings(job.guild_id)
+            place = await queue_place(self._store, job, max_active=own.active_limit(self._max_active),
+                                      provider_cap=self._provider_cap)
             pause = await pause_note(self._store, job.guild_id)  # submits paused: the card says why
         try:
             channel = await self._channel(job.thread_id)
-            text = status_text(job, queue_position=position, pause=pause)
+            text = status_text(job, place=place, pause=pause)
             card = channel.get_partial_message(job.status_message_id)  # type: ignore[attr-defined]
             await edit_card(card.edit, job_status_card(job, text), text, status_view(job))
         except (discord.NotFound, discord.Forbidden) as exc:  # the thread or card is gone: nothing to show

@@ -23,6 +23,7 @@ from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind
 from bot.jobs.pause import pause_note
+from bot.jobs.queue_place import queue_place
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
@@ -288,8 +289,10 @@ async def start_job(
     interaction.extras[JOB_STARTED] = job.id
     try:
         pause = await pause_note(bot.store, job.guild_id)  # submits paused: the card says why from the start
-        status = await thread.send(view=status_card(job, status_text(job, queue_position=admission.queue_position,
-                                                                       pause=pause), queue_buttons(job)))
+        place = await queue_place(bot.store, job, max_active=admission.max_active,
+                                  provider_cap=bot.settings.provider_max_in_flight)
+        status = await thread.send(view=status_card(job, status_text(job, place=place, pause=pause),
+                                                    queue_buttons(job)))
         job = await bot.store.set_message_ids(job.id, card_message_id=card.id, status_message_id=status.id) or job
     except Exception:
         # No status card: the job still runs, is delivered in the thread, and its end pings the member.

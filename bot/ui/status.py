@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.i18n import render_reason, t
 from bot.jobs.models import Job, utcnow
 from bot.jobs.pause import PauseNote
+from bot.jobs.queue_place import QueuePlace, WaitingFor
 from bot.jobs.states import REFUNDED_ENDINGS, JobState
 from bot.jobs.steps import is_late, lacks_watermark
 
@@ -29,12 +30,14 @@ def marker(job: Job) -> str:
     return t("status.marker", job.locale, job_id=job.id)
 
 
-def status_text(job: Job, *, queue_position: int | None = None, pause: PauseNote | None = None) -> str:
-    """`pause`: submits are paused (bot/jobs/pause.py): a queued job's card says why."""
+def status_text(job: Job, *, place: QueuePlace | None = None, pause: PauseNote | None = None) -> str:
+    """`place`: what a queued job waits for (bot/jobs/queue_place.py). `pause`: submits are paused
+    (bot/jobs/pause.py): a queued job's card says why."""
     locale = job.locale
     lines = [f"**{job_headline(job, locale)}** · {marker(job)}"]
-    if job.state is S.ACCEPTED and queue_position:
-        lines.append(t("status.position", locale, position=queue_position))
+    if job.state is S.ACCEPTED and place is not None:
+        key = "status.position" if place.waiting_for is WaitingFor.MEMBER else "status.position_provider"
+        lines.append(t(key, locale, position=place.position))
     if job.state is S.ACCEPTED and pause is not None:
         lines.append(pause_text(pause, locale))
     if job.state is S.SUBMITTED:
@@ -49,6 +52,8 @@ def status_text(job: Job, *, queue_position: int | None = None, pause: PauseNote
             lines.append(late_text(job))
     if lacks_watermark(job):  # for good: the video has no watermark
         lines.append(t("status.no_watermark", locale))
+    if job.state is S.CANCELLED:  # nothing was sent: the member reads that it cost nothing
+        lines.append(money_text(job))
     if job.reason and job.state in (S.REJECTED, S.FAILED, S.SUBMIT_UNKNOWN, S.EXPIRED):
         lines.append(t("status.why", locale, reason=render_reason(job.reason, locale)))
         lines.append(money_text(job))

@@ -42,6 +42,33 @@ async def test_a_member_over_the_running_limit_waits_with_a_position_and_can_can
     assert len(provider.requests_to("submit")) == 1  # the cancelled job was never sent
 
 
+async def test_with_a_provider_cap_a_member_waits_in_the_bots_queue_and_cancels_for_free(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    """PROVIDER_MAX_IN_FLIGHT=1: another member's job holds the provider's only slot, so carol's waits in the
+    bot's queue (her own slots are free), her card says so, and Cancel sends and charges nothing."""
+    await start_bot(PROVIDER_MAX_IN_FLIGHT="1")
+    world = fake_discord.world
+    provider.plan_next_task(queue_seconds=3600)
+    await fake_discord.slash(world.alice, "animate", channel=world.general,
+                             options={"image": Upload("a.png", png()), "prompt": "first"})
+    await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="alice's submit")
+    carol = world.guild.add_member("carol")
+    ix = await fake_discord.slash(carol, "animate", channel=world.general,
+                                  options={"image": Upload("c.png", png()), "prompt": "waits"})
+    await private_answer(fake_discord, ix)
+    thread = next(t for t in fake_discord.threads(world.general) if t.name == "waits")
+    card = await fake_discord.wait_for_message(thread, lambda m: "in the bot's queue" in m.text(), timeout=10)
+    assert "Position 1 in the bot's queue" in card.text() and "Cancel is free" in card.text()
+    (cancel,) = [c for c in card.custom_ids() if c.startswith("vidu:cancel:")]
+    await fake_discord.press_button(carol, card, cancel)
+    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(card.id).text() or None,
+                                timeout=10, what="the card to say Cancelled",
+                                seen=lambda: fake_discord.message(card.id).text())
+    assert "Nothing was counted against your quota" in fake_discord.message(card.id).text()
+    assert [r.json["prompt"] for r in provider.requests_to("submit")] == ["first"]  # carol's never left
+
+
 async def test_jobs_lists_my_jobs_and_shows_one_in_detail_but_not_to_others(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:

@@ -284,6 +284,7 @@ class FakeProvider:
         self.origin = ""
         self.requests: list[RecordedRequest] = []
         self.tasks: dict[str, FakeTask] = {}
+        self.max_running_seen = 0  # the most tasks running at once (running())
         self.forgotten: set[str] = set()
         self.queue_seconds = 1.0
         self.processing_seconds = 2.0
@@ -623,7 +624,14 @@ class FakeProvider:
             clock=self.now,
         )
         self.tasks[task.task_id] = task
+        # Tasks only start here, so the most ever running at once is seen at a creation.
+        self.max_running_seen = max(self.max_running_seen, self.running(task.created_at))
         return task
+
+    def running(self, at: float) -> int:
+        """Tasks created and not finished at fake time `at` (what the provider's concurrency limit counts)."""
+        return sum(1 for task in self.tasks.values()
+                   if task.created_at <= at < task.created_at + task.queue_seconds + task.processing_seconds)
 
     async def _handle_result(self, request: web.Request) -> web.StreamResponse:
         record, _ = await self._record(request, "result")

@@ -4,6 +4,7 @@ that can go wrong. Discord is represented by a listener that records what member
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import time
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -132,6 +134,13 @@ async def charged(store: JobStore, user: int = 1) -> int:
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with open_harness(tmp_path) as opened:
+        yield opened
+
+
+@contextlib.asynccontextmanager
+async def open_harness(tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]:
+    """The loop on a real store and the fake provider; `settings` override the WorkerSettings below."""
     clock = ManualClock()
     fake = FakeProvider(api_key=API_KEY, time_scale=0.0)  # the fake's time moves only with step()
     fake.queue_seconds, fake.processing_seconds = 5.0, 20.0
@@ -141,8 +150,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     async with aiohttp.ClientSession() as session:
         client = ViduClient(session, base_url=fake.base_url, api_key=API_KEY, limiter=RateLimiter(60_000),
                             timeout=5.0, retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05))
-        settings = WorkerSettings(max_active_per_member=2, poll_first_seconds=2, poll_max_seconds=30)
-        worker = JobWorker(store, client, listener, settings, workdir=tmp_path, clock=clock)
+        chosen = WorkerSettings(**{"max_active_per_member": 2, "poll_first_seconds": 2, "poll_max_seconds": 30,
+                                   **settings})
+        worker = JobWorker(store, client, listener, chosen, workdir=tmp_path, clock=clock)
         yield Harness(fake, store, worker, listener, clock)
     await store.close()
     await fake.stop()

@@ -19,6 +19,7 @@ from bot.config import load_settings
 from bot.db import open_store
 from bot.jobs import Job, JobKind, JobState
 from bot.jobs.models import utcnow
+from bot.jobs.queue_place import QueuePlace, WaitingFor, queue_place
 from bot.moderation import BlockedTerm
 from bot.params import Img2VideoParams
 from bot.quotas import GuildSettings, Limit, Period, Scope
@@ -81,7 +82,7 @@ async def test_requests_only_in_the_channels_a_server_chose(fake_discord: FakeDi
     await bot.store.set_guild_settings(world.guild.id, GuildSettings(channel_ids=(world.general.id,)), actor_id=MOD,
                                        action="config")
     assert await refused(fake_discord, bot, world.alice, memes) == f"I make videos only in <#{world.general.id}>."
-    assert (await ask(fake_discord, bot, world.alice)).queue_position is None  # in #general it goes ahead
+    await ask(fake_discord, bot, world.alice)  # in #general it is admitted (a refusal raises)
 
 
 async def test_a_cooldown_refuses_until_it_has_passed_since_the_members_last_request(fake_discord: FakeDiscord,
@@ -107,16 +108,17 @@ async def test_a_full_queue_refuses_and_a_busy_member_waits_with_a_position(fake
     running = await job_of(bot, world.alice, guild_id)
     running = await drive_to(bot.store, running, JobState.SUBMITTED)  # MAX_ACTIVE_JOBS_PER_MEMBER=1: the slot is taken
     admission = await ask(fake_discord, bot, world.alice)
-    assert (admission.max_active, admission.queue_position) == (1, 1)
-    await job_of(bot, world.alice, guild_id)
-    assert (await ask(fake_discord, bot, world.alice)).queue_position == 2
-    await job_of(bot, world.alice, guild_id)  # MAX_QUEUED_JOBS_PER_MEMBER=2: full
+    assert admission.max_active == 1
+    first = await job_of(bot, world.alice, guild_id)
+    assert await queue_place(bot.store, first, max_active=1, provider_cap=None) == QueuePlace(1, WaitingFor.MEMBER)
+    second = await job_of(bot, world.alice, guild_id)  # MAX_QUEUED_JOBS_PER_MEMBER=2: full
+    assert await queue_place(bot.store, second, max_active=1, provider_cap=None) == QueuePlace(2, WaitingFor.MEMBER)
     assert await refused(fake_discord, bot, world.alice) == (
         "You already have 2 jobs waiting in the queue (the limit is 2). Cancel one or wait for them to start.")
     await bot.store.set_guild_settings(guild_id, GuildSettings(max_queued=3, max_active=2), actor_id=MOD,
                                        action="config")  # the server's own numbers win over the bot's
     admission = await ask(fake_discord, bot, world.alice)
-    assert (admission.max_active, admission.queue_position, admission.checks) == (2, None, [])
+    assert (admission.max_active, admission.checks) == (2, [])
 
 
 async def test_a_request_over_a_limit_is_refused_and_counted_for_the_operator(fake_discord: FakeDiscord,

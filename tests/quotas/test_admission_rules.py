@@ -16,6 +16,7 @@ import pytest
 from bot.admission import REFUSALS, Ask, Blocked, Blocklisted, ChannelNotAllowed, FlaggedPrompt, StrikePaused, admit
 from bot.config import Settings, load_settings
 from bot.jobs import Job, JobKind, JobState, JobStore
+from bot.jobs.queue_place import QueuePlace, WaitingFor, queue_place
 from bot.moderation import BlockedTerm
 from bot.params import Img2VideoParams
 from bot.quotas import GuildSettings, Limit, Period, QueueFull, QuotaExceeded, Scope, TooSoon
@@ -65,7 +66,7 @@ async def stored(store: JobStore, ask: Ask = ANIMATE) -> Job:
 async def test_an_allowed_request_says_its_charge_and_goes_at_once(store: JobStore, settings: Settings) -> None:
     admitted = await admit(store, settings, ANIMATE)
     assert (admitted.charge.guild_id, admitted.charge.user_id, admitted.charge.seconds) == (G, ALICE, 5)
-    assert admitted.charge.credits > 0 and admitted.queue_position is None and admitted.max_active == 1
+    assert admitted.charge.credits > 0 and admitted.max_active == 1
 
 
 async def test_each_rule_refuses_with_its_own_reason(store: JobStore, settings: Settings) -> None:
@@ -78,7 +79,7 @@ async def test_each_rule_refuses_with_its_own_reason(store: JobStore, settings: 
         await admit(store, settings, ANIMATE)
     assert elsewhere.value.allowed == (ART,)
     in_a_thread_of_art = replace(ANIMATE, channel_ids=(12345, ART), prompts=("a dog",))
-    assert (await admit(store, settings, in_a_thread_of_art)).queue_position is None
+    await admit(store, settings, in_a_thread_of_art)  # admitted: a refusal raises
     await store.set_blocked(G, ALICE, True, actor_id=MOD)
     with refused(Blocked):  # first of all
         await admit(store, settings, ANIMATE)
@@ -98,7 +99,7 @@ async def test_a_prompt_the_provider_refused_anywhere_is_refused_before_any_down
     multiframe = replace(ANIMATE, kind="multiframe", prompts=("walks in", "a cat yawns"))
     with refused(FlaggedPrompt):  # one segment is enough
         await admit(store, settings, multiframe)
-    assert (await admit(store, settings, replace(ANIMATE, prompts=("a cat yawns twice",)))).queue_position is None
+    await admit(store, settings, replace(ANIMATE, prompts=("a cat yawns twice",)))  # admitted: a refusal raises
 
 
 async def test_strikes_pause_with_their_own_words_and_a_moderators_block_keeps_its_own(
@@ -119,8 +120,8 @@ async def test_strikes_pause_with_their_own_words_and_a_moderators_block_keeps_i
 
 async def test_the_queue_limit_and_the_cooldown(store: JobStore, settings: Settings, clock: ManualClock) -> None:
     await drive_to(store, await stored(store), JobState.SUBMITTED)  # at the provider: the member's one slot
-    assert (await admit(store, settings, ANIMATE)).queue_position == 1
-    await stored(store)
+    first = await stored(store)
+    assert await queue_place(store, first, max_active=1, provider_cap=None) == QueuePlace(1, WaitingFor.MEMBER)
     await stored(store)  # two waiting: MAX_QUEUED_JOBS_PER_MEMBER
     with refused(QueueFull) as full:
         await admit(store, settings, ANIMATE)
@@ -131,27 +132,28 @@ async def test_the_queue_limit_and_the_cooldown(store: JobStore, settings: Setti
         await admit(store, settings, ANIMATE)
     assert soon.value.cooldown_seconds == 60 and 0 < soon.value.wait_seconds <= 60
     clock.advance(61)
-    assert (await admit(store, settings, ANIMATE)).queue_position == 3
+    third = await stored(store)
+    assert await queue_place(store, third, max_active=1, provider_cap=None) == QueuePlace(3, WaitingFor.MEMBER)
 
 
 async def test_a_cooldown_counts_from_the_members_last_request_and_ends_exactly_when_it_says(
         store: JobStore, settings: Settings, clock: ManualClock) -> None:
     await store.set_guild_settings(G, GuildSettings(cooldown_seconds=60), actor_id=MOD, action="pace")
-    assert (await admit(store, settings, ANIMATE)).queue_position is None  # no earlier request: nothing to wait
+    await admit(store, settings, ANIMATE)  # no earlier request: nothing to wait
     await stored(store)
     clock.advance(45)
     with refused(TooSoon) as soon:
         await admit(store, settings, ANIMATE)
     assert (soon.value.cooldown_seconds, soon.value.wait_seconds) == (60, 15)  # 15 s left, as the member reads
     clock.advance(15)  # 60 s after: the cooldown is over (create_job draws the same line)
-    assert (await admit(store, settings, ANIMATE)).queue_position is None
+    await admit(store, settings, ANIMATE)  # admitted: a refusal raises
 
 
 async def test_without_a_cooldown_a_clock_stepped_back_refuses_nothing(store: JobStore, settings: Settings,
                                                                         clock: ManualClock) -> None:
     await stored(store)
     clock.advance(-30)  # the database's clock set back (NTP): the last request now looks 30 s in the future
-    assert (await admit(store, settings, ANIMATE)).queue_position is None  # no cooldown: no wait, ever
+    await admit(store, settings, ANIMATE)  # no cooldown: no wait, ever
 
 
 async def test_a_used_up_quota_refuses_before_anything_is_read(store: JobStore, settings: Settings) -> None:
