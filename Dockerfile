@@ -9,13 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --user-group vidu
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
 COPY cogs ./cogs
 # No system package: `pip install .` brings ffmpeg (imageio-ffmpeg's wheel: smaller copies of videos over a
 # server's upload limit, Extend's last frame) and the fonts of Chinese text in pictures (weblate-fonts), the
-# same way as on a developer's machine and in CI.
-RUN pip install . \
+# same way as on a developer's machine and in CI, at the versions CI tested (requirements.lock).
+RUN pip install -c requirements.lock . \
     && mkdir -p /app/data \
     && chown vidu:vidu /app/data
 

@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jobs from this time on: 7d, 24h, 30m, 2w, 90s or an ISO date such as 2026-11-01 "
                              "(default 7d; before 1970: everything)")
     ledger.add_argument("--guild", type=int, metavar="ID", help="one server only")
-    ledger.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
+    output = ledger.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
+    output.add_argument("--csv", action="store_true", help="one row per job as CSV, for a spreadsheet")
 
     def wait_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--wait", action="store_true", help="follow the task and save the video")
@@ -349,7 +351,7 @@ async def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
     task could not be checked."""
     from bot.db import open_store  # the store is only needed here and by the bot
     from bot.jobs import utcnow
-    from bot.reconcile import Verdict, parse_since, reconcile, render_text, to_json
+    from bot.reconcile import Verdict, parse_since, reconcile, render_text, to_csv, to_json
 
     try:
         since = parse_since(args.since, utcnow())
@@ -375,7 +377,10 @@ async def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
             raise _provider_failure(exc) from None
         except ProviderError as exc:
             raise CliError(f"the provider could not be asked about tasks: {exc}", EXIT_UNCERTAIN) from None
-    print(json.dumps(to_json(report), indent=2) if args.json else "\n".join(render_text(report)))
+    if args.csv:
+        sys.stdout.write(to_csv(report))
+    else:
+        print(json.dumps(to_json(report), indent=2) if args.json else "\n".join(render_text(report)))
     counts = report.counts()
     if counts[Verdict.DISAGREE]:
         jobs = counts[Verdict.DISAGREE]

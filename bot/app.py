@@ -20,6 +20,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot import metrics
 from bot.config import Settings
 from bot.db import open_store
 from bot.health import BotProbes, MetricsServer
@@ -33,7 +34,7 @@ from bot.pricing import use_price_table
 from bot.ui.buttons import CancelButton
 from bot.ui.client import ServiceBot
 from bot.ui.delivery import DiscordJobListener
-from bot.ui.replies import answer_error
+from bot.ui.replies import answer_error, outcome_of
 from bot.ui.stale import answer_if_nobody_does
 from bot.ui.video_actions import ExtendButton, RerollButton
 from bot.wiring import provider_client, worker_settings
@@ -52,6 +53,9 @@ def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+AppCommand = app_commands.Command[Any, ..., Any] | app_commands.ContextMenu
+
+
 class ViduTree(app_commands.CommandTree["ViduBot"]):
     async def on_error(
         self, interaction: discord.Interaction[ViduBot], error: app_commands.AppCommandError
@@ -59,6 +63,7 @@ class ViduTree(app_commands.CommandTree["ViduBot"]):
         """Every command's one error handler: refusals, failed checks (moderators only, not in DMs) and
         unexpected errors are answered as our views, forms and buttons answer theirs (bot/ui/replies.py)."""
         command = interaction.command.qualified_name if interaction.command else "?"
+        metrics.command_used(command, outcome_of(error))
         await answer_error(interaction, error, f"/{command}")
 
 
@@ -121,6 +126,9 @@ class ViduBot(ServiceBot):
         if self.settings.metrics_port is not None:
             self._metrics = await start_metrics(self, self.settings.metrics_host, self.settings.metrics_port)
 
+    async def on_app_command_completion(self, interaction: discord.Interaction[Any], command: AppCommand) -> None:
+        metrics.command_used(command.qualified_name, "ok")
+
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
@@ -149,7 +157,8 @@ async def start_metrics(bot: ViduBot, host: str, port: int) -> MetricsServer:
     server = MetricsServer(
         BotProbes(store=bot.store, ready=bot.is_ready, gateway_latency=lambda: bot.latency,
                   heartbeat=lambda: bot.worker.heartbeat, max_tick_seconds=bot.settings.health_max_tick_seconds,
-                  job_loop_outage=bot.worker.database_outage),
+                  job_loop_outage=bot.worker.database_outage, servers=lambda: len(bot.guilds),
+                  budget=(bot.settings.budget_per_day, bot.settings.budget_per_month)),
         host=host, port=port,
     )
     await server.start()

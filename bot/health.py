@@ -20,7 +20,19 @@ from bot.jobs.models import utcnow
 from bot.jobs.outage import DatabaseUnavailable
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
-from bot.metrics import DATABASE_UP, GATEWAY_LATENCY, HEARTBEAT_AGE, JOBS, QUEUE_DEPTH, provider_paused
+from bot.metrics import (
+    BUDGET,
+    DATABASE_UP,
+    GATEWAY_LATENCY,
+    HEARTBEAT_AGE,
+    JOBS,
+    QUEUE_DEPTH,
+    SERVERS,
+    SPEND,
+    provider_paused,
+)
+from bot.quotas.models import Period
+from bot.quotas.windows import window
 
 log = logging.getLogger("bot.metrics")
 
@@ -50,6 +62,9 @@ class BotProbes:
     # Why the job loop cannot use the database right now (it may still answer the health check's read: a
     # SQLite file locked for writing does), or None.
     job_loop_outage: Callable[[], str | None] = lambda: None
+    servers: Callable[[], int] = lambda: 0
+    # The operator's budget in credits (thousandths of a dollar): BUDGET_PER_DAY, BUDGET_PER_MONTH, or None.
+    budget: tuple[int | None, int | None] = (None, None)
 
 
 async def database_reachable(store: JobStore) -> str | None:
@@ -94,16 +109,30 @@ async def refresh_from_store(probes: BotProbes) -> None:
     GATEWAY_LATENCY.set(latency if math.isfinite(latency) else math.nan)
     age = heartbeat_age(probes.heartbeat())
     HEARTBEAT_AGE.set(math.nan if age is None else age)
+    SERVERS.set(probes.servers())
     try:
         counts = await asyncio.wait_for(probes.store.count_by_state(LIVE_STATES), DATABASE_CHECK_SECONDS)
         for state, count in counts.items():
             JOBS.labels(state.value).set(count)
         QUEUE_DEPTH.set(counts[JobState.ACCEPTED])
         provider_paused(await asyncio.wait_for(probes.store.provider_pause(), DATABASE_CHECK_SECONDS) is not None)
+        await asyncio.wait_for(_spend(probes), DATABASE_CHECK_SECONDS)
         DATABASE_UP.set(1)
     except Exception as exc:  # a scrape must still answer: the gauge says the database is down
         DATABASE_UP.set(0)
         log.warning("metrics: could not count jobs (%s)", type(exc).__name__)
+
+
+async def _spend(probes: BotProbes) -> None:
+    """Spend in the budget's windows (the same reads the budget check makes), and the budget beside it, so an
+    alert can fire before requests are refused (deploy/prometheus/alerts.yml)."""
+    now = probes.store.now()
+    for period, amount in zip((Period.DAY, Period.MONTH), probes.budget, strict=True):
+        start, _ = window(period, now, "UTC")
+        used = await probes.store.budget_usage(start)
+        SPEND.labels(period.value).set(used.credits / 1000)
+        if amount is not None:
+            BUDGET.labels(period.value).set(amount / 1000)
 
 
 def build_app(probes: BotProbes) -> web.Application:

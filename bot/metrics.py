@@ -26,6 +26,18 @@ QUOTA_REFUSALS = Counter("vidu_quota_refusals", "Requests refused because a quot
 GATEWAY_LATENCY = Gauge("vidu_gateway_latency_seconds", "Discord gateway heartbeat latency (NaN until connected).")
 HEARTBEAT_AGE = Gauge("vidu_worker_heartbeat_age_seconds", "Seconds since the job loop last finished a round.")
 DATABASE_UP = Gauge("vidu_database_up", "1 when the database answered the last check, else 0.")
+COMMANDS = Counter("vidu_commands", "Slash commands and Apps-menu entries used, by name and outcome (ok: the "
+                   "command ran; refused: a check or a limit refused the member; expired: acknowledged too late; "
+                   "error: an unexpected error, with an error id).", ["command", "outcome"])
+REQUEST_TO_VIDEO = Histogram(
+    "vidu_request_to_video_seconds", "From a member's request to its video posted in Discord (delivered jobs).",
+    buckets=(30, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800, 3600, 7200, 21600),
+)
+SERVERS = Gauge("vidu_servers", "Discord servers this process serves (the servers on its shards).")
+SPEND = Gauge("vidu_estimated_spend_dollars", "Estimated provider spend of every server in the budget's window "
+              "(UTC day, month): reservations not refunded, priced by PRICE_TABLE.", ["period"])
+BUDGET = Gauge("vidu_budget_dollars", "The operator's budget (BUDGET_PER_DAY, BUDGET_PER_MONTH), by period; "
+               "absent when not set.", ["period"])
 PROVIDER_PAUSED = Gauge("vidu_provider_paused", "1 while submits to the provider are paused for every process "
                         "(its account out of credit, or its key refused), else 0.")
 
@@ -49,3 +61,11 @@ def quota_refused() -> None:
 
 def provider_paused(paused: bool) -> None:
     PROVIDER_PAUSED.set(1 if paused else 0)
+
+
+def command_used(command: str, outcome: str) -> None:
+    COMMANDS.labels(command, outcome).inc()
+
+
+def video_delivered(seconds: float) -> None:
+    REQUEST_TO_VIDEO.observe(max(0.0, seconds))

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -371,3 +374,24 @@ def to_json(report: Report) -> dict[str, Any]:
         ],
         "counts": {v.name.lower(): n for v, n in report.counts().items()},
     }
+
+
+CSV_COLUMNS = ("reserved_at", "job_id", "guild_id", "user_id", "task_id", "state", "ledger", "videos", "seconds",
+               "estimated_cost", "provider", "verdict", "detail")
+
+
+def to_csv(report: Report) -> str:
+    """One row per job, for a spreadsheet: the estimate in the price table's currency as a plain decimal (no
+    symbol, no grouping: spreadsheets read it as a number), times in UTC ISO 8601, ids as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for check in report.checks:
+        entry = check.entry
+        writer.writerow([
+            entry.reserved_at.astimezone(UTC).isoformat(timespec="seconds"), entry.job_id, str(entry.guild_id),
+            str(entry.user_id), entry.task_id or "", entry.state.value, entry.settlement.value, entry.videos,
+            entry.seconds, f"{Decimal(entry.credits) / 1000:.3f}", check.provider, check.verdict.name.lower(),
+            check.detail,
+        ])
+    return out.getvalue()

@@ -168,6 +168,8 @@ class StepContext:
 
     async def notify(self, job: Job) -> None:
         metrics.job_changed(job.state, final=job.state in TERMINAL_STATES)
+        if job.state is JobState.DELIVERED and job.finished_at is not None:
+            metrics.video_delivered((job.finished_at - job.created_at).total_seconds())
         try:
             await self.listener.job_changed(job)
         except Exception:  # a status card that cannot be edited must not stop the job

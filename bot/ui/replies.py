@@ -115,6 +115,18 @@ async def answer_error(interaction: discord.Interaction[Any], error: BaseExcepti
             await tell_error(interaction, error, what, locale)
 
 
+def outcome_of(error: BaseException) -> str:
+    """How a command ended, for the `vidu_commands` counter: the same cases answer_error tells apart."""
+    error = getattr(error, "original", error)
+    match error:
+        case Refused() | app_commands.NoPrivateMessage() | NotModerator() | app_commands.CheckFailure():
+            return "refused"
+        case discord.NotFound() if error.code == UNKNOWN_INTERACTION:
+            return "expired"
+        case _:
+            return "error"
+
+
 def answers_errors(what: str) -> Callable[[Handler], Handler]:
     """For a persistent button's callback (discord.DynamicItem): discord.py only logs what it raises, and the
     member reads "This interaction failed". With this, answer_error answers it, as for any other entry point."""

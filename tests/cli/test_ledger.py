@@ -7,8 +7,11 @@ would run it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -141,6 +144,18 @@ async def test_ledger_lists_totals_and_every_disagreement_with_its_ids(
     assert {c["verdict"] for c in report["checks"]} == {"agree"}
     times = [r.time for r in fake.requests_to("result")]
     assert len(times) == 4 and times[-1] - times[0] >= 0.9
+
+    # The same for a spreadsheet: one row per job, the estimate as a plain number, ids as text.
+    result = await ledger(tmp_path, fake, url, "--guild", str(OTHER_GUILD), "--csv")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert sorted((r["guild_id"], r["ledger"], r["estimated_cost"], r["verdict"]) for r in rows) == [
+        (str(OTHER_GUILD), "charged", "0.150", "agree"), (str(OTHER_GUILD), "charged", "0.150", "agree"),
+        (str(OTHER_GUILD), "refunded", "0.150", "agree")]
+    assert sum(Decimal(r["estimated_cost"]) for r in rows if r["ledger"] == "charged") == Decimal("0.300")
+    (refunded,) = [r for r in rows if r["ledger"] == "refunded"]
+    assert refunded["task_id"] == "gone-task-0001" and refunded["provider"] == "TASK_NOT_FOUND"
+    assert all(datetime.fromisoformat(r["reserved_at"]).utcoffset() == timedelta(0) for r in rows)
 
     # Further back, the old job's disagreement shows too.
     result = await ledger(tmp_path, fake, url, "--since", "30d", "--guild", str(GUILD))

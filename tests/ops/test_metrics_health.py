@@ -44,11 +44,14 @@ async def animate(fake_discord: FakeDiscord, prompt: str = "the cat waves") -> N
 async def test_metrics_count_an_animated_job_and_the_provider_calls(
     fake_discord: FakeDiscord, provider: FakeProvider, start_ops_bot: StartOpsBot
 ) -> None:
-    bot = await start_ops_bot()
+    bot = await start_ops_bot(BUDGET_PER_DAY="10")
     status, before_text = await get(bot, "/metrics")
     assert status == 200
     before = samples(before_text)
     assert value(before, "vidu_jobs_finished_total", outcome="delivered") == 0
+    assert value(before, "vidu_estimated_spend_dollars", period="day") == 0
+    # A member's try at a moderators' command: refused by the check, counted as such.
+    assert "moderators" in await moderators.run(fake_discord, fake_discord.world.alice, "config show")
 
     provider.inject("result", Fault.status(503, reason="SERVICE_BUSY"))  # one failed poll, retried
     await animate(fake_discord)
@@ -81,6 +84,16 @@ async def test_metrics_count_an_animated_job_and_the_provider_calls(
         assert ("vidu_jobs", frozenset({("state", state)})) in page and value(page, "vidu_jobs", state=state) == 0
     assert value(page, "vidu_database_up") == 1
     assert ("vidu_quota_refusals_total", frozenset()) in page
+    # What an operator's dashboard reads (deploy/grafana): commands by outcome, request → video, servers, spend.
+    assert value(page, "vidu_commands_total", command="animate", outcome="ok") == 1
+    assert value(page, "vidu_commands_total", command="config show", outcome="refused") == 1
+    assert value(page, "vidu_request_to_video_seconds_count") == 1
+    assert 0 < value(page, "vidu_request_to_video_seconds_sum") < 60
+    assert value(page, "vidu_servers") == 1
+    assert value(page, "vidu_budget_dollars", period="day") == 10
+    assert ("vidu_budget_dollars", frozenset({("period", "month")})) not in page  # no monthly budget set
+    spent = value(page, "vidu_estimated_spend_dollars", period="day")
+    assert spent > 0 and value(page, "vidu_estimated_spend_dollars", period="month") == spent
     heartbeat_age = value(page, "vidu_worker_heartbeat_age_seconds")
     assert 0 <= heartbeat_age < 30
     latency = value(page, "vidu_gateway_latency_seconds")
