@@ -134,7 +134,3 @@ def format_credits(credits: int) -> str:
 def estimate_usd(kind: str, resolution: str, seconds: int, table: PriceTable | None = None) -> float:
     """The estimate shown on request cards, from the same table as quota credits."""
     return (table or _active).credits(kind, resolution, seconds) / CREDITS_PER_UNIT
-
-
-def format_usd(amount: float) -> str:
-    return f"about ${amount:.2f}"

@@ -125,7 +125,7 @@ class Generate(commands.Cog):
         params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations),
                                   resolution=resolution, watermark=watermark)
         title = (next((p for p in segment_prompts if p), None)
-                 or t("title.keyframes", locale_of(interaction), count=len(frames) + 1))
+                 or t("title.keyframes", locale_of(interaction), count=len(frames)))
         intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title)
         await self._run(interaction, [start, *frames], intake)
 

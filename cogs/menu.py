@@ -20,7 +20,7 @@ from bot.jobs.models import JobKind
 from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS, MULTIFRAME_RESOLUTIONS
-from bot.requests import InputProblem
+from bot.requests import InputProblem, quoted, seconds_typed
 from bot.safety import Screening
 from bot.ui.base import ViduModal
 from bot.ui.intake import CheckedImage, Intake, admit, check_images, start_job, validate_request
@@ -63,13 +63,13 @@ def not_animatable(pictures: int, others: int, locale: str = DEFAULT_LOCALE) -> 
 
 def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int:
     low, high = FAST_DURATION_RANGE
-    text = (text or "").strip().removesuffix("s").strip()
+    text = seconds_typed(text)
     if not text:
         return DEFAULT_DURATION
     value = whole_number(text)
     if value is None or not low <= value <= high:
         raise InputProblem(t("menu.field_duration", locale),
-                           t("menu.bad_duration", locale, text=repr(text), low=low, high=high))
+                           t("menu.bad_duration", locale, text=quoted(text, locale), low=low, high=high))
     return value
 
 

@@ -102,7 +102,8 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
     if problems:
         return None, problems
     params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations), resolution=resolution)
-    title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=images)
+    # The keyframes, as /help counts them (the start picture is not one).
+    title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=images - 1)
     return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
 
 

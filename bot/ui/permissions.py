@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot.i18n import t
+from bot.i18n.formats import join
 
 # Wherever the bot answers: the thread's cards and the member's pictures on them, the video, and the history in which
 # a restarted bot looks for a video it had already posted (so it never posts one twice).
@@ -41,6 +42,4 @@ def missing_permissions(interaction: discord.Interaction[Any], *, private: bool)
 
 def missing_permissions_text(missing: list[str], locale: str) -> str:
     names = [t(f"permission.{name}", locale) for name in missing]
-    listed = names[0] if len(names) == 1 else t("list.and", locale, items=t("list.separator", locale).join(
-        names[:-1]), last=names[-1])
-    return t("refuse.missing_permissions", locale, permissions=listed)
+    return t("refuse.missing_permissions", locale, permissions=join(names, locale))

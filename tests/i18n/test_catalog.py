@@ -51,7 +51,7 @@ def test_the_member_language_then_the_server_then_english(member: str | None, gu
 
 
 def test_a_message_is_formatted_in_the_chosen_language() -> None:
-    assert t("problems.many", "zh-CN", count=3) == "什么都没有发送，也没有扣除额度。有 3 个问题需要修正："
+    assert t("problems.many", "zh-CN", count=3) == "什么都没有发送，未扣除配额。有 3 个问题需要修正："
     assert t("problems.many", "fr", count=3) == "Nothing was sent and nothing was charged. 3 problems to fix:"
 
 
