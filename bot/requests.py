@@ -41,8 +41,8 @@ class InputProblem(ValueError):
         return cls(field, t(f"input.{key}", DEFAULT_LOCALE, **_shown(params, DEFAULT_LOCALE)), key=key, **params)
 
     def text(self, locale: str) -> str:
-        if self.key is None:  # raised with text already in the member's language
-            return str(self)
+        if self.key is None:  # raised with its field and message already in the member's language
+            return t("input.problem", locale, field=self.field, message=self.message)
         return t("input.problem", locale, field=t(f"input.field.{self.field}", locale),
                  message=t(f"input.{self.key}", locale, **_shown(self.params, locale)))
 

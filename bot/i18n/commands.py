@@ -21,6 +21,7 @@ _CHOICES: dict[str, Mapping[str, str]] = {"zh-CN": ZH_CHOICES}
 _COMMAND = re.compile(r"(?<![\w/.:}$])/([a-z][a-z0-9_]*)(?![\w])")
 _SUBCOMMAND = re.compile(r"([ |])([a-z][a-z0-9_]*)(?![\w:])")
 _OPTION = re.compile(r"(?<=\s)([a-z][a-z0-9_]*):")
+_BARE_OPTION = re.compile(r"`([a-z][a-z0-9_]*)`")
 
 
 def localise_commands(template: str, locale: str) -> str:
@@ -44,7 +45,8 @@ def localise_commands(template: str, locale: str) -> str:
             out.append(_OPTION.sub(lambda option: f"{names.get(option[1], option[1])}:", template[done:end]))
             done = end
     out.append(template[done:])
-    return "".join(out)
+    # An option named on its own, as a code span (choose the `role`): its name in the language too.
+    return _BARE_OPTION.sub(lambda bare: f"`{names[bare[1]]}`" if bare[1] in names else bare[0], "".join(out))
 
 
 def choice_label(value: str, locale: str) -> str:

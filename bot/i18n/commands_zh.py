@@ -58,7 +58,7 @@ DESCRIPTIONS: dict[str, str] = {
     "The words and patterns refused in prompts": "查看提示词的屏蔽词",
     "The latest moderator changes in this server": "此服务器最近的管理员变更",
     # options
-    "The picture to animate (png, jpeg, webp; others are converted)": "要做成视频的图片（png、jpeg、webp；其他格式会被转换）",
+    "The picture to animate (png, jpeg, webp; others are converted)": "要做成视频的图片（PNG、JPEG、WebP；其他格式会被转换）",
     "What should happen in the video": "视频中应该发生什么",
     "Length in seconds (1-10, default 5)": "时长，单位秒（1-10，默认 5）",
     "Video resolution (default 720p)": "视频分辨率（默认 720p）",
@@ -87,7 +87,7 @@ DESCRIPTIONS: dict[str, str] = {
     "For scope member": "范围为成员时填写",
     "e.g. Europe/Paris, Asia/Shanghai, America/New_York": "例如 Europe/Paris、Asia/Shanghai、America/New_York",
     "The server's picture on every keyframes video (no image: none)": "每个关键帧视频上的服务器图片水印（不传图片：取消）",
-    "The watermark picture (png, jpeg or webp), kept in the mod-log channel": "水印图片（png、jpeg 或 webp），保存在管理日志频道",
+    "The watermark picture (png, jpeg or webp), kept in the mod-log channel": "水印图片（PNG、JPEG 或 WebP），保存在管理日志频道",
     "Where it goes on the video (default bottom_left)": "水印在视频中的位置（默认左下）",
     "Where members' pictures are screened before anything is shown": "在展示任何内容之前，在哪里检查成员的图片",
     "outside_age_restricted (default): every channel that is not age-restricted; everywhere; off":
