@@ -194,7 +194,8 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
                                                                 interaction.guild_id)
             chosen = [x for x in limits if role is None or (x.scope is Scope.ROLE and x.target_id == role.id)]
             locale = locale_of(interaction)
-            text = (fit_lines([], [f"• {_who(x, locale)}: {_shown(x, locale)}" for x in chosen], locale)
+            text = (fit_lines([], [t("mod.limit_line", locale, who=_who(x, locale), limit=_shown(x, locale))
+                                   for x in chosen], locale)
                     if chosen else t("mod.no_limits", locale))
         await interaction.response.send_message(text, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())

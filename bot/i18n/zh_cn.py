@@ -297,6 +297,7 @@ MESSAGES: dict[str, str] = {
     "mod.limit_changed": "{who}的限制：{before} → {after}。",
     "mod.no_limit_for": "{who}没有{period}限制。",
     "mod.limit_removed": "已移除{who}的限制（{limit}）。",
+    "mod.limit_line": "• {who}：{limit}",
     "mod.no_limits": "没有设置限制。",
     "mod.granted": "已为 {mention} 在当前周期内追加 {given}。",
     "mod.granted_seconds": "{count} 秒",

@@ -105,7 +105,7 @@ async def test_a_private_job_whose_thread_is_gone_ends_plainly_and_keeps_the_cha
     assert "its thread was deleted or closed to me" in detail
     assert not any(_is_video(m) for m in fake_discord.messages(world.general))  # never made public
     assert "counts against your quota" in detail  # the provider made and billed it: no refund
-    assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+    assert "0 of 1 video left" in await run(fake_discord, world.alice, "quota me")
 
 
 async def test_a_private_request_in_a_public_thread_gets_a_private_thread_beside_it(

@@ -49,11 +49,11 @@ ZH = "zh-CN"
 # format names, time zone names, Discord's True, the pictures' start badge S and the menu's "picture N+1".
 ALLOWED = re.compile("|".join([
     r"\d+p", r"[0-9A-Z]{8}", r"US\$[0-9.,]+", r"[\w-]+\.(png|jpe?g|webp|mp4)", r"MB|KB",
-    r"Vidu|Discord|PNG|JPEG|WebP|GIF|BMP|TIFF|AVIF|HEIC", r"nudenet", r"[A-Z][a-z]+/[A-Za-z_]+|UTC", r"True",
+    r"Vidu|Discord|PNG|JPEG|WebP|GIF|BMP|TIFF|AVIF|HEIC", r"nudenet", r"UTC", r"True",
     r"S|N(\+1)?", r"all",  # `all`: what a moderator types for every job (/jobs job:all)
 ]))
-# Discord's own markup is not words: mentions, channels, roles, timestamps, and link targets.
-MARKUP = re.compile(r"<(@[!&]?|#)\d+>|<t:\d+:[a-zA-Z]>|\]\([^)]*\)|https://\S+")
+# Not words: Discord's markup (mentions, channels, roles, timestamps), link targets and time zone names.
+MARKUP = re.compile(r"<(@[!&]?|#)\d+>|<t:\d+:[a-zA-Z]>|\]\([^)]*\)|https://\S+|\b[A-Z][a-z]+/[A-Z][A-Za-z_]+")
 EDGES = "`*_~()[]<>:;,.!?\"'“”‘’|/#+-=…"
 
 
