@@ -60,7 +60,7 @@ async def test_credits_the_bots_default_limits_and_its_overall_budget(
     assert "your daily limit ($0.20 of credits per day): $0.18 of $0.20 used, this request costs about $0.05" in refused
     assert "$0.02 of $0.20 credits left" in await run(fake_discord, world.alice, "quota me")
     refused = await animate(fake_discord, world.bob, duration=5, resolution="1080p")  # bob reads zh-CN
-    assert "机器人在所有服务器共用的每日总预算：$0.30 中还剩 $0.12，本次请求预计花费 $0.18" in refused
+    assert "机器人在所有服务器共用的每日总预算即将用完：总额 US$0.30，剩余 US$0.12，此请求预估费用约 US$0.18" in refused
     assert len(fake_discord.threads(world.general)) == 1  # refused requests open no thread
 
 
@@ -190,7 +190,7 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
     refused = await animate(fake_discord, world.alice, "a red Dragon flies")
     assert "“dragon”, which this server does not allow" in refused
     assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.bob)
-    assert "管理员已暂停你在此服务器中的视频请求" in await animate(fake_discord, world.bob)  # bob reads zh-CN
+    assert "管理员已禁止你在此服务器中发起视频请求" in await animate(fake_discord, world.bob)  # bob reads zh-CN
     # The server's rules come before any picture is read: a blocked member's ten keyframes cost no download.
     downloads = len(fake_discord.cdn.downloads)
     ten = {"start": Upload("start.png", png()), **{f"frame{n}": Upload(f"{n}.png", png()) for n in range(1, 10)}}

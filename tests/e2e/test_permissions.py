@@ -37,7 +37,7 @@ async def test_a_channel_closed_to_the_bot_is_refused_at_once_naming_the_missing
     refused = await animate(fake_discord, world.alice, "a calm lake")
     assert "I'm missing Attach Files and Create Public Threads here" in refused
     assert "nothing was used" in refused
-    assert "“附加文件”、“创建公开子区”" in await animate(fake_discord, world.bob, "湖面")  # bob reads zh-CN
+    assert "缺少“附加文件”和“创建公开子区”权限" in await animate(fake_discord, world.bob, "湖面")  # bob reads zh-CN
     assert fake_discord.threads(world.general) == [] and provider.requests_to("submit") == []
 
     # A private thread needs its own permission; the public one is not asked for.
