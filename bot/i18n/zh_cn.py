@@ -155,7 +155,7 @@ MESSAGES: dict[str, str] = {
     "reason.undeliverable": "视频已生成，但它的子区已被删除或不再允许我发言，也没有其他地方可以发布",
     "reason.video_too_large": "成品视频超过了此机器人在这里可以发布的大小",
     "reason.unknown": "发送任务时连接中断，无法确定任务是否已开始；为避免重复付费，没有再次发送",
-    "reason.stopped_blocked": "在排队期间，管理员暂停了你在本服务器的视频请求，因此没有发送",
+    "reason.stopped_blocked": "在排队期间，管理员禁止了你在此服务器发起视频请求，因此没有发送",
     "reason.stopped_blocklisted": "在排队期间，管理员屏蔽了你的提示词中包含的词语，因此没有发送",
     "reason.unusable_task_id": "视频服务已接受任务，但返回的任务编号无法跟进，因此无法取回视频；该任务很可能已生成并计费。为避免重复付费，没有再次发送。已通知管理员",
     "reason.invalid_request": "保存的请求无效：{detail}",
