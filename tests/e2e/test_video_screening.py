@@ -65,8 +65,8 @@ async def test_a_flagged_video_is_held_and_only_a_moderators_approve_posts_it_on
     assert f"<@{world.alice.id}>" in review.text() and f"<#{thread.id}>" in review.text()
     assert [a.filename for a in review.attachments] == [f"SPOILER_{job_id}.mp4"]
     assert videos_in(fake_discord, thread) == []
-    card = next(m for m in fake_discord.messages(thread) if f"job `{job_id}`" in m.text() and m.edits)
-    assert HELD_EN in card.text()
+    card = await fake_discord.wait_for_message(  # the status card follows the job: held
+        thread, lambda m: bool(m.edits) and f"job `{job_id}`" in m.text() and HELD_EN in m.text(), timeout=15)
     assert "not counted" not in card.text().lower()  # the provider billed it: nothing says otherwise
 
     # A member who is not a moderator cannot decide.
