@@ -54,3 +54,18 @@ async def test_remove_ends_it_expired_charged_and_audited_and_a_stale_lease_cann
     assert await store.decide_review(job_id, approve=True, actor_id=MOD, reason=REASON_NOT_APPROVED) is None
     assert [r["action"] for r in await store.audit(G) if r["action"].startswith("video.")] == ["video.remove"]
     assert await store.record_video_review(job_id, "passed", fence=1) is None  # not SUCCEEDED any more
+
+
+async def test_a_press_before_the_delivery_recorded_the_hold_wins_over_that_record(store: SQLiteStore) -> None:  # noqa: F811
+    job = await ask(store, seconds=7)
+    await drive_to(store, job, S.SUCCEEDED)
+    now = store.now()
+    [leased] = await store.lease([S.SUCCEEDED], owner="a", now=now, until=now + LEASE, limit=1)
+    assert await store.record_video_review(job.id, "hold", fence=leased.attempt) is not None
+    # The mod-log message is out; a moderator approves before the delivery records the video held.
+    assert await store.decide_review(job.id, approve=True, actor_id=MOD, reason=REASON_NOT_APPROVED) is not None
+    assert await store.record_video_review(job.id, VideoReview.HELD, fence=leased.attempt, release=True) is None
+    after = await store.get_job(job.id)
+    assert after is not None and (after.video_review, after.lease_owner) == ("approved", None)
+    [again] = await store.lease([S.SUCCEEDED], owner="b", now=now, until=now + LEASE, limit=1)
+    assert again.id == job.id  # the delivery posts it
