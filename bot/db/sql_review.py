@@ -33,7 +33,7 @@ class SqlReviewStore(SqlJobStore):
             assignments += RELEASE
         # Only over no decision or a hold not yet handed over: never over a moderator's, who may press as soon as
         # the mod-log message is there, before the delivery recorded the video held.
-        undecided = f"(video_review IS NULL OR video_review = {arg(VideoReview.HOLD.value)})"
+        undecided = f"(video_review IS NULL OR video_review = '{VideoReview.HOLD.value}')"
         sql = (f"UPDATE jobs SET {', '.join(assignments)} WHERE id = {arg(job_id)} "
                f"AND state = {arg(JobState.SUCCEEDED.value)} AND attempt = {arg(fence)} AND {undecided} {RETURNING}")
         async with self._write() as conn:
