@@ -203,10 +203,11 @@ class Deliverer:
                 fields = {"video_url": fresh[0], "video_expires_at": fresh[1]}
         await asyncio.to_thread(self._video_path(job).unlink, True)
         if await steps.finish(job, S.SUCCEEDED, S.EXPIRED, reason=reason, **fields):
+            given = ("It was flagged by a content check, so its requester was not given a link to it" if
+                     review.withheld(job) else "Its requester was given the video service's link while it lives")
             await steps.tell(steps.listener.tell_moderators(
                 job.guild_id, f"📭 Job `{job.id}` (<@{job.user_id}>): the video was made (and billed) but could not "
-                f"be delivered ({render_reason(reason, 'en-US')}). Its requester was given the video service's "
-                "link while it lives; the charge is kept."), job)
+                f"be delivered ({render_reason(reason, 'en-US')}). {given}; the charge is kept."), job)
 
     async def _download(self, url: str, path: Path) -> None:
         settings = self._steps.settings
