@@ -35,6 +35,7 @@ from bot.ui.buttons import CancelButton
 from bot.ui.client import ServiceBot
 from bot.ui.delivery import DiscordJobListener
 from bot.ui.replies import answer_error, outcome_of
+from bot.ui.review import ReviewButton
 from bot.ui.stale import answer_if_nobody_does
 from bot.ui.video_actions import ExtendButton, RerollButton
 from bot.wiring import provider_client, worker_settings
@@ -94,7 +95,7 @@ class ViduBot(ServiceBot):
         workdir = Path(settings.data_dir) / "videos"
         workdir.mkdir(parents=True, exist_ok=True)
         listener = DiscordJobListener(self, store, max_active=settings.max_active_jobs_per_member,
-                                      provider_cap=settings.provider_max_in_flight)
+                                      provider_cap=settings.provider_max_in_flight, screens=settings.safety_screens)
         self.worker = JobWorker(store, self.provider, listener, worker_settings(settings), workdir=workdir)
         self._sync_only = sync_only
         self._worker_task: asyncio.Task[None] | None = None
@@ -104,7 +105,7 @@ class ViduBot(ServiceBot):
 
     async def setup_hook(self) -> None:
         configure_image_pool(self.settings.image_workers)  # its processes start with the first picture
-        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
+        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton, ReviewButton)
         self.add_listener(answer_if_nobody_does, "on_interaction")
         await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations
         for cog in COGS:

@@ -20,13 +20,14 @@ from bot.ui.fit import code, cut, fit_lines, quote
 from bot.ui.intake import check_images, term_text
 from bot.ui.moderators import mod_log, mod_log_changes, moderators_only
 from bot.ui.replies import Refused
-from bot.ui.screening import safety_lines, screening_here
+from bot.ui.screening import safety_lines, screening_here, video_lines
 
 Interaction = discord.Interaction[ViduBot]
 ZONE_ECHO = 60  # a time zone name typed that is none, echoed
 PROBLEM = 600  # why a blocklist term was not added (it quotes the term)
 AUDIT_LINE = 400  # one change in /mod audit (settings before and after)
 PicturePolicyChoice = Literal["outside_age_restricted", "everywhere", "off"]  # bot/safety/policy.py
+FlaggedVideoChoice = Literal["hold", "spoiler"]  # bot/safety/policy.py FlaggedVideo
 WatermarkPosition = Literal["bottom_left", "bottom_right", "top_left", "top_right"]  # the provider's wm_position
 
 
@@ -52,6 +53,8 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: 
         t("config.watermark", locale, watermark=mark),
         strikes_line(settings, locale),
         *safety_lines(settings.safety_pictures, screens, locale),
+        *video_lines(settings.safety_videos, settings.safety_flagged_videos,
+                     has_modlog=settings.modlog_channel_id is not None, locale=locale),
     ])
 
 
@@ -156,12 +159,21 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         await self._change(interaction, "watermark", shown=watermark_record, watermark_url=kept.attachments[0].url,
                            watermark_position=position)
 
-    @app_commands.command(name="safety", description="Where members' pictures are screened before anything is shown")
+    @app_commands.command(name="safety", description="Where members' pictures and generated videos are screened")
     @app_commands.describe(pictures="outside_age_restricted (default): every channel that is not age-restricted; "
-                                    "everywhere; off")
+                                    "everywhere; off",
+                           videos="Finished videos before they are posted: the same three choices",
+                           flagged_videos="A flagged video: hold (default: a moderator approves or removes it in "
+                                          "the mod-log) or spoiler (posted behind a spoiler)")
     @moderators_only()
-    async def safety(self, interaction: Interaction, pictures: PicturePolicyChoice) -> None:
-        await self._change(interaction, "safety", safety_pictures=pictures)
+    async def safety(self, interaction: Interaction, pictures: PicturePolicyChoice | None = None,
+                     videos: PicturePolicyChoice | None = None,
+                     flagged_videos: FlaggedVideoChoice | None = None) -> None:
+        assert interaction.guild_id is not None
+        given = {"safety_pictures": pictures, "safety_videos": videos, "safety_flagged_videos": flagged_videos}
+        # Nothing given changes nothing and answers with the settings, as every /config change does.
+        changes = {k: v for k, v in given.items() if v is not None}
+        await self._change(interaction, "safety", **changes)  # type: ignore[arg-type]
 
     @app_commands.command(name="limits", description="Jobs in flight and queued per member, cooldown")
     @moderators_only()

@@ -41,13 +41,15 @@ INT_COLUMNS = frozenset(
         "delivered_message_id",
         "delivery_attempts",
         "upload_limit",
+        "reviewed_by",
     }
 )
 NOT_NULL_INT = frozenset(
     {"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count", "delivery_attempts"}
 )
 TEXT_COLUMNS = frozenset(
-    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner"}
+    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner",
+     "video_review"}
 )
 
 
@@ -94,6 +96,8 @@ JOB_COLUMNS: tuple[str, ...] = (
     "delivery_attempts",
     "upload_limit",
     "sent_at",
+    "video_review",
+    "reviewed_by",
 )
 
 

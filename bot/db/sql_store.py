@@ -30,6 +30,9 @@ RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
 SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 # A fenced write ends its holder's lease with it.
 RELEASE = ("lease_owner = NULL", "lease_until = NULL")
+# A job whose video is held for a moderator (bot/jobs/review.py): no process leases it and it holds none of its
+# member's slots until a moderator decides (they may take days).
+NOT_HELD = "(video_review IS NULL OR video_review <> 'held')"
 _ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
 _INPUT_COLUMNS = ("job_id", "position", "filename", "mime_type", "data")
 
@@ -381,7 +384,8 @@ def fair_queue_sql(columns: str) -> str:
     FROM jobs WHERE state = 'accepted'),
 running AS (
     SELECT guild_id, user_id, count(*) AS n FROM jobs
-    WHERE state IN ({_ACTIVE}) AND guild_id IN (SELECT guild_id FROM queued) GROUP BY guild_id, user_id),
+    WHERE state IN ({_ACTIVE}) AND {NOT_HELD} AND guild_id IN (SELECT guild_id FROM queued)
+    GROUP BY guild_id, user_id),
 member_turns AS (
     SELECT q.seq, q.guild_id, q.turn + COALESCE(r.n, 0) AS turn
     FROM queued q LEFT JOIN running r ON r.guild_id = q.guild_id AND r.user_id = q.user_id),
@@ -404,4 +408,4 @@ IN_FLIGHT_SQL = ("SELECT count(*) FROM jobs WHERE state IN "
 def count_active_sql(arg: Params, guild_id: int, user_id: int) -> str:
     """How many jobs of one member hold a slot (ACTIVE_STATES)."""
     return (f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "
-            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))}")
+            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))} AND {NOT_HELD}")

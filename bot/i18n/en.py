@@ -128,6 +128,10 @@ MESSAGES: dict[str, str] = {
     "status.submit_unknown": "⚠️ Unknown whether the job started",
     "status.expired": "⌛ Stopped waiting",
     "status.undelivered": "📭 Made, but not delivered",
+    "status.held": "⏸️ Waiting for a moderator's review",
+    "status.held_detail": ("A content check flagged the finished video, so it is not posted yet: a moderator will "
+                           "look at it. You will be told here when they decide."),
+    "status.not_approved": "🚫 Not approved by the moderators",
     "status.cancelled": "✖️ Cancelled",
     "status.position": "Position {position} in your queue: it starts when one of your jobs ends.",
     "status.position_provider": ("Position {position} in the bot's queue: it starts when the video service has "
@@ -167,6 +171,7 @@ MESSAGES: dict[str, str] = {
     "reason.timed_out": "no answer from the video service in time",  # jobs stored before reason.gave_up
     "reason.gave_up": "the video service had not finished it after {detail} h, so I stopped waiting",
     "reason.video_gone": "the finished video could not be downloaded from the video service",
+    "reason.not_approved": "a content check flagged the video, and a moderator decided not to post it",
     "reason.delivery_failed": "the video was made, but posting it here kept failing",
     "reason.late": "taking longer than usual",
     "reason.no_watermark": "the server's watermark could not be fetched from Discord",
@@ -213,6 +218,7 @@ MESSAGES: dict[str, str] = {
     "delivery.no_preview": "(A smaller preview could not be made here.)",
     "delivery.thread_closed": "(Posted here: I can no longer post in its thread {thread}.)",
     "delivery.late": "(This took longer than usual: {duration} at the video service.)",
+    "delivery.spoiler_note": "⚠️ Behind a spoiler: a content check flagged this video. Open it only if you want to.",
     # --- buttons
     "button.cancel": "Cancel",
     "button.reroll": "Re-roll",
@@ -379,8 +385,16 @@ MESSAGES: dict[str, str] = {
     "config.safety_where.outside_age_restricted": "in every channel that is not age-restricted (threads follow their channel)",
     "config.safety_where.everywhere": "in every channel",
     "config.safety_where.off": "nowhere",
-    "config.safety_unscreened": ("⚠️ No screen can run here: pictures are not checked, and request cards leave them "
-                                 "out where screening is wanted."),
+    "config.safety_unscreened": ("⚠️ No screen can run here: pictures and videos are not checked, request cards "
+                                 "leave pictures out where screening is wanted, and videos are posted as they are."),
+    "config.safety_videos": "Video screening before posting: {where} · a flagged video is {flagged}",
+    "config.flagged.hold": "held for a moderator (Approve / Remove in the mod-log)",
+    "config.flagged.spoiler": "posted behind a spoiler with a content note",
+    "config.flagged_no_modlog": ("⚠️ No mod-log channel: flagged videos are posted behind a spoiler until one is "
+                                 "set with /config modlog."),
+    "review.already_approved": "This video was already approved by {moderator}.",
+    "review.already_removed": "This video was already removed by {moderator}.",
+    "review.not_held": "This video is not waiting for a review.",
     "corner.bottom_left": "bottom left",
     "corner.bottom_right": "bottom right",
     "corner.top_left": "top left",

@@ -94,6 +94,10 @@ class Job:
     upload_limit: int | None = None
     # When this claim's submit request left the bot: None while nothing was sent (bot/jobs/submit.py).
     sent_at: datetime | None = None
+    # A finished video's screening before it is posted (bot/jobs/review.py VideoReview), and the moderator who
+    # decided a held one.
+    video_review: str | None = None
+    reviewed_by: int | None = None
 
     @classmethod
     def new(

@@ -194,8 +194,23 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, Protocol):
         """Set the given (non-None) Discord ids. None when the job does not exist."""
         ...
 
+    async def record_video_review(self, job_id: str, review: str, *, fence: int, release: bool = False) -> Job | None:
+        """Record a SUCCEEDED job's screening decision (bot/jobs/review.py VideoReview) under its lease (`fence`),
+        keeping the lease unless `release`, over no decision or `hold` only. None when fenced off, no longer
+        SUCCEEDED, or a moderator has decided."""
+        ...
+
+    async def decide_review(self, job_id: str, *, approve: bool, actor_id: int, reason: str) -> Job | None:
+        """A moderator's decision on a held video, once: approve (back to the delivery, a fresh deadline) or
+        remove (EXPIRED with `reason`, charged, in the same transaction as its ledger and its audit row, as is
+        an approval's). Taken from `held`, or from `hold` (the mod-log message is out before the delivery records
+        the video held; the decision's new fencing number keeps that record from overwriting it). None when the
+        job is not held (decided already, or never held)."""
+        ...
+
     async def count_active(self, guild_id: int, user_id: int) -> int:
-        """The member's jobs holding a slot: SUBMITTING + SUBMITTED + SUCCEEDED."""
+        """The member's jobs holding a slot: SUBMITTING + SUBMITTED + SUCCEEDED (but a video held for a
+        moderator: bot/jobs/review.py)."""
         ...
 
     async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:

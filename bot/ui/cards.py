@@ -16,6 +16,7 @@ import discord
 
 from bot.i18n import t
 from bot.jobs.models import Job
+from bot.jobs.review import withheld
 from bot.jobs.states import JobState
 from bot.ui.fit import DESCRIPTION_LIMIT, TEXT_DISPLAY_LIMIT, clip, quote
 from bot.ui.replies import answer_error
@@ -52,8 +53,11 @@ class Card(discord.ui.LayoutView):
         await answer_error(interaction, error, self.what)
 
 
+HELD_ACCENT = 0xFEE75C  # yellow: made, waiting for a moderator (bot/jobs/review.py)
+
+
 def accent(job: Job) -> int:
-    return ACCENTS.get(job.state, BRAND)
+    return HELD_ACCENT if job.state is S.SUCCEEDED and withheld(job) else ACCENTS.get(job.state, BRAND)
 
 
 def _row(buttons: Sequence[discord.ui.Item[Any]]) -> list[discord.ui.Item[Any]]:

@@ -16,6 +16,7 @@ import discord
 from bot.admission import Admission
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job, JobKind
+from bot.jobs.review import was_removed
 from bot.jobs.states import CHARGED_ENDINGS, JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
@@ -197,8 +198,9 @@ def video_buttons(job: Job) -> list[discord.ui.Item[Any]]:
 
 def status_buttons(job: Job) -> list[discord.ui.Item[Any]]:
     """The buttons of a status card: Cancel while queued; Try again after a failure or a time-out
-    (the same inputs, which are kept for a while; a refused request would only be refused again)."""
-    if job.state in (JobState.FAILED, JobState.EXPIRED):
+    (the same inputs, which are kept for a while; a refused request would only be refused again). None after the
+    moderators removed a flagged video: asking again from its card is not offered."""
+    if job.state in (JobState.FAILED, JobState.EXPIRED) and not was_removed(job):
         # After a charged ending the member already paid once: the button says this one is paid again.
         label = "button.try_again_charged" if job.state in CHARGED_ENDINGS else "button.try_again"
         return [RerollButton(job.id, label=t(label, job.locale))]

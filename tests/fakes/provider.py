@@ -22,6 +22,8 @@ import json
 import math
 import re
 import secrets
+import subprocess
+import tempfile
 import time
 import uuid
 from collections import defaultdict, deque
@@ -32,10 +34,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import imageio_ffmpeg
 from aiohttp import web
 from PIL import Image
 
 SAMPLE_VIDEO = Path(__file__).with_name("assets") / "sample.mp4"
+# The test marker (bot/safety/marker.py: magenta, at least an eighth of the shorter side, top-left) drawn into
+# every frame of the sample: the bot's `marker` screen flags such a video, as a real screen would an explicit one.
+_MARK_FILTER = "drawbox=x=0:y=0:w=max(16\\,iw/6):h=max(16\\,iw/6):color=0xff00ff:t=fill"
 
 MODELS = {
     "vidu-q2-pro-fast-img2video": "VIDU_Q2_PRO_FAST_IMG2VIDEO",
@@ -166,6 +172,7 @@ class TaskPlan:
     ttl_seconds: int = 3600
     ttl_as_number: bool = False
     report_eta: bool = True
+    marked: bool | None = None  # None: the provider's `mark_videos`
 
 
 @dataclass
@@ -182,6 +189,7 @@ class FakeTask:
     ttl_as_number: bool
     report_eta: bool
     clock: Callable[[], float] = field(repr=False)
+    marked: bool = False  # its video carries the test marker in every frame
 
     def state(self, now: float) -> tuple[str, int, int]:
         """(status, progress_percent, eta seconds) at fake time `now`."""
@@ -291,6 +299,9 @@ class FakeProvider:
         self.balance_empty = False
         # False: serve videos without Content-Length (chunked), as some CDNs do.
         self.send_video_length = True
+        # True: every finished video carries the test marker (a plan's `marked` decides for its own task).
+        self.mark_videos = False
+        self._marked_sample: bytes | None = None
         self._plans: deque[TaskPlan] = deque()
         # Plans a task from its request body when the queue of plans is empty (a benchmark's tasks whose time
         # follows who asked); None: the defaults above.
@@ -364,8 +375,10 @@ class FakeProvider:
         ttl_seconds: int = 3600,
         ttl_as_number: bool = False,
         report_eta: bool = True,
+        marked: bool | None = None,
     ) -> None:
-        """Shape the next created task (plans are used in order, one per task)."""
+        """Shape the next created task (plans are used in order, one per task). `marked`: its video carries the
+        test marker in every frame (None: as `mark_videos` says)."""
         self._plans.append(
             TaskPlan(
                 fail_reason,
@@ -375,6 +388,7 @@ class FakeProvider:
                 ttl_seconds,
                 ttl_as_number,
                 report_eta,
+                marked,
             )
         )
 
@@ -622,6 +636,7 @@ class FakeProvider:
             ttl_as_number=plan.ttl_as_number,
             report_eta=plan.report_eta,
             clock=self.now,
+            marked=self.mark_videos if plan.marked is None else plan.marked,
         )
         self.tasks[task.task_id] = task
         # Tasks only start here, so the most ever running at once is seen at a creation.
@@ -710,7 +725,8 @@ class FakeProvider:
         task = self.tasks.get(task_id)
         if task is None:
             return self._reply(record, web.Response(status=404, text="NoSuchKey"))
-        size = max(len(self._sample), task.video_size or 0)
+        sample = await self._marked() if task.marked else self._sample
+        size = max(len(sample), task.video_size or 0)
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         if self.send_video_length:
             response.content_length = size
@@ -718,7 +734,7 @@ class FakeProvider:
         record.status = 200
         cut = size // 2 if fault is not None and fault.kind == "drop_after" else None
         sent = 0
-        for chunk in self._video_chunks(size):
+        for chunk in self._video_chunks(sample, size):
             if cut is not None and sent + len(chunk) > cut:
                 record.status = None
                 if request.transport is not None:
@@ -729,10 +745,18 @@ class FakeProvider:
         await response.write_eof()
         return response
 
-    def _video_chunks(self, size: int) -> Any:
+    async def _marked(self) -> bytes:
+        """The sample with the test marker in every frame: a real H.264 MP4, made once by ffmpeg (imageio-ffmpeg's,
+        as the bot's) from the sample, off the loop."""
+        if self._marked_sample is None:
+            self._marked_sample = await asyncio.to_thread(marked_video, self._sample)
+        return self._marked_sample
+
+    @staticmethod
+    def _video_chunks(sample: bytes, size: int) -> Any:
         """The sample MP4, then a `free` box of zeros up to `size` (still a valid MP4), in chunks."""
-        yield self._sample
-        pad = size - len(self._sample)
+        yield sample
+        pad = size - len(sample)
         if pad < 8:
             return
         yield pad.to_bytes(4, "big") + b"free"  # box header: size includes these 8 bytes
@@ -748,6 +772,17 @@ class FakeProvider:
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data, content_type="application/octet-stream")
+
+
+def marked_video(sample: bytes) -> bytes:
+    """`sample` (an MP4) re-encoded with the test marker drawn into every frame."""
+    with tempfile.TemporaryDirectory(prefix="fake-provider-") as folder:
+        source, out = Path(folder) / "sample.mp4", Path(folder) / "marked.mp4"
+        source.write_bytes(sample)
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(source),
+                        "-vf", _MARK_FILTER, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-an", str(out)],
+                       check=True, timeout=60, capture_output=True)
+        return out.read_bytes()
 
 
 async def _serve(port: int, time_scale: float) -> None:

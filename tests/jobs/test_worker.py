@@ -36,6 +36,7 @@ from bot.jobs.worker import (
 from bot.params import Img2VideoParams, MultiframeParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
+from bot.safety import FlaggedVideo, VideoScreening
 from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
@@ -74,7 +75,13 @@ class RecordingListener:
     async def job_late(self, job: Job) -> None:
         self.late.append(job.id)
 
-    async def deliver(self, job: Job, video: Path) -> int:
+    async def video_screening(self, job: Job) -> VideoScreening:
+        return VideoScreening((), FlaggedVideo.HOLD)  # no screen: posted as it is
+
+    async def hold_video(self, job: Job, video: Path) -> bool:
+        raise AssertionError("no screen runs here: nothing is held")
+
+    async def deliver(self, job: Job, video: Path, *, spoiler: bool = False) -> int:
         self.attempts += 1
         if self.nowhere_to_post:
             raise Undeliverable("thread 30: 404 10003; no other place for it")
