@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", help="ask the running bot's /healthz (METRICS_PORT); exit 0 when healthy")
     demo = sub.add_parser("demo", help="watch the bot work without accounts: a scripted session against the bundled "
                                        "fakes, written as one HTML page (needs the dev extra)")
-    demo.add_argument("--out", type=Path, help="where to write the page (default ./vidu-demo.html)")
+    demo.add_argument("--out", type=Path, metavar="PATH", help="where to write the page (default ./vidu-demo.html)")
     ledger = sub.add_parser("ledger", help="check the ledger's charges and refunds against the provider's tasks; "
                                            "exit 1 on a disagreement")
     ledger.add_argument("--since", default="7d", metavar="WHEN",

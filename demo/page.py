@@ -21,6 +21,16 @@ from tests.fakes.discord.models import FakeChannel
 
 STYLE = (Path(__file__).with_name("page.css")).read_text(encoding="utf-8")
 BUTTON_STYLES = {1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link"}
+# Discord's thread icon, drawn (an emoji would need an emoji font on the reader's machine).
+_THREAD_PATH = (
+    "M5.43 21a.5.5 0 0 1-.49-.59L5.7 16H2.2a.5.5 0 0 1-.5-.59l.18-1a.5.5 0 0 1 .5-.41h3.68l1.06-6H3.6a.5."
+    "5 0 0 1-.49-.59l.17-1A.5.5 0 0 1 3.77 6h3.58l.8-4.6a.5.5 0 0 1 .5-.4h1a.5.5 0 0 1 .49.59L9.36 6h6l.8"
+    "-4.6a.5.5 0 0 1 .5-.4h1a.5.5 0 0 1 .49.59L17.36 6h3.5a.5.5 0 0 1 .49.59l-.18 1a.5.5 0 0 1-.49.41h-3."
+    "68l-.36 2h-2.03l.36-2h-6l-1.06 6h3.55v2H7.7l-.8 4.6a.5.5 0 0 1-.5.4h-1Zm11.07-8h2v4h4v2h-4v4h-2v-4h-"
+    "4v-2h4v-4Z"
+)
+THREAD_ICON = ('<svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">'
+               f'<path fill="currentColor" d="{_THREAD_PATH}"/></svg>')
 AVATAR_COLOURS = ["#5865f2", "#eb459e", "#57f287", "#fee75c", "#ed4245", "#3ba55c", "#faa61a"]
 
 
@@ -88,7 +98,8 @@ class Page:
         style = BUTTON_STYLES.get(c.get("style", 2), "secondary")
         label = " ".join(p for p in (_emoji(c), _esc(c.get("label", ""))) if p)
         disabled = " disabled" if c.get("disabled") else ""
-        return f'<button type="button" class="btn {style}"{disabled} title="{_esc(c.get("custom_id", ""))}">{label}</button>'
+        title = _esc(c.get("custom_id", ""))
+        return f'<button type="button" class="btn {style}"{disabled} title="{title}">{label}</button>'
 
     def _component(self, message: SentMessage, c: dict[str, Any], reader: int | None) -> str:
         kind = c.get("type")
@@ -117,7 +128,8 @@ class Page:
         if kind == 13:
             return f'<div class="file">📄 {_esc(c.get("file", {}).get("url", "").removeprefix("attachment://"))}</div>'
         if kind == 1:
-            return '<div class="row">' + "".join(self._component(message, x, reader) for x in c["components"]) + "</div>"
+            buttons = "".join(self._component(message, x, reader) for x in c["components"])
+            return f'<div class="row">{buttons}</div>'
         if kind == 2:
             return self._button(c)
         if kind in (3, 5, 6, 7, 8):
@@ -142,7 +154,7 @@ class Page:
     def _avatar(self, user_id: int, small: bool = False) -> str:
         name = self.users.get(user_id, "?")
         colour = AVATAR_COLOURS[user_id % len(AVATAR_COLOURS)] if user_id != self.fake.bot_user.id else "#f47b67"
-        letter = "🎬" if user_id == self.fake.bot_user.id else name[:1].upper()
+        letter = name[:1].upper()
         return f'<div class="avatar{" small" if small else ""}" style="background:{colour}">{_esc(letter)}</div>'
 
     def _invoked(self, ix: InteractionRecord) -> str:
@@ -196,7 +208,7 @@ class Page:
         if message.thread_id is not None and message.thread_id in self.fake.channels:
             thread = self.fake.channels[message.thread_id]
             count = len(self.fake.messages(thread))
-            body.append(f'<a class="thread-link" href="#c-{thread.id}">🧵 <b>{_esc(thread.name)}</b>'
+            body.append(f'<a class="thread-link" href="#c-{thread.id}">{THREAD_ICON}<b>{_esc(thread.name)}</b>'
                         f"<span>{count} messages ›</span></a>")
         if message.ephemeral:
             body.append(f'<div class="ephemeral-note">👁 Only you can see this · '
@@ -215,7 +227,8 @@ class Page:
 
     def channel(self, channel: FakeChannel) -> str:
         is_thread = channel.parent_id is not None
-        title = (f'🧵 {_esc(channel.name)} <small>thread in # {_esc(self.channels.get(channel.parent_id or 0))}</small>'
+        parent = _esc(self.channels.get(channel.parent_id or 0))
+        title = (f"{THREAD_ICON} {_esc(channel.name)} <small>thread in # {parent}</small>"
                  if is_thread else f"# {_esc(channel.name)}")
         shown = self.fake.messages(channel)
         requester = next((r for m in shown if (r := self._reader(m)) is not None), None) if is_thread else None
@@ -227,7 +240,7 @@ class Page:
     def html(self, intro: str) -> str:
         general = self.world.general
         threads = self.fake.threads(general)
-        nav = "".join(f'<a class="nav-thread" href="#c-{t.id}">{_esc(t.name)}</a>' for t in threads)
+        nav = "".join(f'<a class="nav-thread" href="#c-{t.id}">{THREAD_ICON}{_esc(t.name)}</a>' for t in threads)
         members = "".join(f'<div class="member">{self._avatar(m.id, small=True)}{_esc(m.name)} '
                           f"<small>{_esc(m.locale)}{' · moderator' if self.world.moderators.id in m.role_ids else ''}"
                           f"</small></div>" for m in (self.world.alice, self.world.bob, self.world.mod))

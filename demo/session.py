@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from demo import pictures
 from demo.videos import make_video
@@ -25,6 +25,7 @@ from tests.fakes.discord import FakeDiscord, InteractionRecord, SentMessage, Upl
 from tests.fakes.discord.world import TestServer
 from tests.fakes.provider import FakeProvider, TaskPlan
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 60.0  # generous: every wait is for an event; a loaded machine only makes it slower
 OURS = ("VIDU_", "DISCORD_", "DATABASE_", "METRICS_", "LOG_", "HEALTH_", "SHARD_", "JOB_", "DEFAULT_", "BUDGET_")
@@ -38,6 +39,7 @@ class DemoError(Exception):
 class BotProcess:
     process: asyncio.subprocess.Process
     lines: list[str] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
 
     def tail(self, count: int = 30) -> str:
         return "\n".join(self.lines[-count:])
@@ -51,9 +53,11 @@ async def _start_bot(fake: FakeDiscord, provider: FakeProvider, folder: Path) ->
         DEV_GUILD_ID=str(fake.world.guild.id), DATABASE_URL=f"sqlite:///{folder / 'demo.db'}",
         DATA_DIR=str(folder / "data"), POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="1",
         MAX_ACTIVE_JOBS_PER_MEMBER="1", SAFETY_SCREENS="nudenet", LOG_LEVEL="info", PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
     )  # fmt: skip
+    # Started in the demo's own folder: an operator's .env (read from the working folder) stays out of it.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        sys.executable, "-m", "bot", "run", cwd=folder, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     bot = BotProcess(process)
@@ -63,12 +67,10 @@ async def _start_bot(fake: FakeDiscord, provider: FakeProvider, folder: Path) ->
         async for raw in process.stdout:
             bot.lines.append(raw.decode(errors="replace").rstrip())
 
-    bot.reader = asyncio.create_task(read())  # type: ignore[attr-defined]
+    bot.reader = asyncio.create_task(read())
     guild_id = fake.world.guild.id
-    await _wait(fake, bot, lambda: bool(fake.commands.list(guild_id)) or process.returncode is not None,
-                "the bot to register its commands")
-    await _wait(fake, bot, lambda: any("ready as" in line for line in bot.lines) or process.returncode is not None,
-                "the bot to be ready")
+    await _wait(bot, lambda: bool(fake.commands.list(guild_id)), "the bot to register its commands")
+    await _wait(bot, lambda: any("bot.app: ready as" in line for line in bot.lines), "the bot to be ready")
     if process.returncode is not None:
         raise DemoError(f"the bot stopped at start-up (exit {process.returncode}):\n{bot.tail()}")
     return bot
@@ -83,11 +85,12 @@ async def _stop_bot(bot: BotProcess) -> None:
         except TimeoutError:
             bot.process.kill()
             await bot.process.wait()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(bot.reader, 5)  # type: ignore[attr-defined]
+    if bot.reader is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(bot.reader, 5)
 
 
-async def _wait(fake: FakeDiscord, bot: BotProcess, probe: Callable[[], Any], what: str) -> Any:
+async def _wait(bot: BotProcess, probe: Callable[[], T | None], what: str) -> T:
     """Poll `probe` until it is truthy (it reads the fake Discord and the bot's output, so polling, as
     tests/e2e's `eventually`); a DemoError with the bot's last lines after WAIT seconds."""
     deadline = asyncio.get_running_loop().time() + WAIT
@@ -107,7 +110,7 @@ class Session:
 
     @property
     def world(self) -> TestServer:
-        return self.fake.world  # type: ignore[no-any-return]
+        return cast(TestServer, self.fake.world)
 
     async def answered(self, ix: InteractionRecord, what: str) -> SentMessage:
         """The member's answer to `ix`: the message the bot filled in or sent after it."""
@@ -117,16 +120,16 @@ class Session:
             ready = [self.fake.message(i) for i in ids if not self.fake.message(i).loading]
             return next((m for m in ready if m.text() or m.attachments), None)
 
-        return await _wait(self.fake, self.bot, probe, what)  # type: ignore[no-any-return]
+        return await _wait(self.bot, probe, what)
 
     async def message_in(self, channel_id: int, predicate: Callable[[SentMessage], bool], what: str) -> SentMessage:
         found = lambda: next((m for m in self.fake.messages(channel_id) if predicate(m)), None)  # noqa: E731
-        return await _wait(self.fake, self.bot, found, what)  # type: ignore[no-any-return]
+        return await _wait(self.bot, found, what)
 
     async def thread_named(self, name: str) -> int:
         found = lambda: next((t.id for t in self.fake.threads(self.world.general) if name.startswith(t.name[:20])),  # noqa: E731
                              None)
-        return await _wait(self.fake, self.bot, found, f"the thread {name!r}")  # type: ignore[no-any-return]
+        return await _wait(self.bot, found, f"the thread {name!r}")
 
     async def slash(self, member: Any, command: str, **options: Any) -> InteractionRecord:
         return await self.fake.slash(member, command, channel=self.world.general, options=options)

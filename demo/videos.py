@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ def frames(pictures: list[Image.Image]) -> list[Image.Image]:
     if len(pictures) == 1:
         return [_zoom(pictures[0], n / count) for n in range(count * 2)]
     out: list[Image.Image] = []
-    for first, second in zip(pictures, pictures[1:], strict=False):
+    for first, second in itertools.pairwise(pictures):
         out += [Image.blend(first, second, n / count) for n in range(count)]
     return [*out, *[pictures[-1]] * (FPS // 2)]
 

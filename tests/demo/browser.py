@@ -115,7 +115,8 @@ class Page:
             box = await self.evaluate(
                 f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
                 " return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; })()")
-            params.update(captureBeyondViewport=True, clip={**box, "height": min(box["height"], max_height), "scale": 1})
+            clip = {**box, "height": min(box["height"], max_height), "scale": 1}
+            params.update(captureBeyondViewport=True, clip=clip)
         shot = await self.send("Page.captureScreenshot", **params)
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
