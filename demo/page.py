@@ -165,7 +165,7 @@ class Page:
         elif ix.type == MESSAGE_COMPONENT:
             did = f"pressed {self._pressed_label(ix)}"
         elif ix.type == MODAL_SUBMIT:
-            did = "sent a form"
+            did = f"sent the form {self._form_title(ix)}"
         else:
             did = "interacted"
         return f'<div class="invoked">{self._avatar(ix.user_id, small=True)}{who} {did}</div>'
@@ -180,12 +180,20 @@ class Page:
                     return f'<span class="command">{label}</span>'
         return f'<span class="command">{_esc(ix.name)}</span>'
 
+    def _form_title(self, submitted: InteractionRecord) -> str:
+        """The title of the modal a submission answers (the interaction that opened it, same member)."""
+        opener = next((x for x in self.fake.interactions.values() if x.modal and x.user_id == submitted.user_id
+                       and x.modal.get("custom_id") == submitted.name), None)
+        title = (opener.modal or {}).get("title", "") if opener else ""
+        return f'<span class="command">“{_esc(title)}”</span>' if title else ""
+
     def _presses_on(self, message: SentMessage) -> str:
         """Buttons members pressed on this message whose answer edited it in place (nothing new was posted)."""
         lines = []
         for ix in sorted(self.fake.interactions.values(), key=lambda x: x.id):
             if ix.message_id == message.id and ix.type == MESSAGE_COMPONENT:
-                answered_here = any(r.type in (6, 7) for r in ix.responses)
+                # an edit of this message (6, 7) or a form (9): nothing else in the channel shows the press
+                answered_here = any(r.type in (6, 7, 9) for r in ix.responses)
                 if answered_here:
                     lines.append(f'<div class="pressed">↳ {_esc(self.users.get(ix.user_id, "?"))} pressed '
                                  f"{self._pressed_label(ix)}</div>")
@@ -274,8 +282,8 @@ INTRO = (
     "<p>Everything below was posted by the real bot process (<code>python -m bot</code>) against the bundled fake "
     "Discord and fake video provider, while three members acted through the fake's API: <b>alice</b> (English) "
     "animates a picture, re-rolls the video and then reaches her daily limit; <b>bob</b> (Chinese, zh-CN) makes a "
-    "video from keyframes, cancels a request waiting behind it and has a prompt refused by the video service (the "
-    "fake refuses any prompt with the word “forbidden”); the "
+    "video from keyframes, cancels a request waiting behind it, has a prompt refused by the video service (the "
+    "fake refuses any prompt with the word “forbidden”) and extends his video through the Extend form; the "
     "moderator <b>mod</b> sets the daily limit first and looks at <code>/quota usage</code> last. The videos are "
     "made by the fake provider from the members' own pictures. Buttons are drawn, not live. "
     "Generated {when} by <code>python -m bot demo</code>.</p>"

@@ -2,7 +2,8 @@
 them (as tests/e2e does), and three members acting through the fake's acting API.
 
 alice (en-US) animates a picture, re-rolls the video and then reaches her daily limit; bob (zh-CN) makes a
-keyframes video, cancels a request waiting in the queue behind it, and has a prompt refused by the provider;
+keyframes video, cancels a request waiting in the queue behind it, has a prompt refused by the provider and
+extends his video through the Extend form;
 the moderator sets the limit first and looks at /quota usage last.
 """
 
@@ -106,6 +107,7 @@ async def _wait(bot: BotProcess, probe: Callable[[], T | None], what: str) -> T:
 @dataclass
 class Session:
     fake: FakeDiscord
+    provider: FakeProvider
     bot: BotProcess
 
     @property
@@ -159,13 +161,15 @@ async def _alice(s: Session) -> None:
 
 
 async def _bob(s: Session) -> None:
-    """/keyframes (slow at the provider), a second request that waits behind it and is cancelled, then a prompt
-    the provider refuses; all in Chinese."""
+    """/keyframes (slow at the provider), a second request that waits behind it and is cancelled, a prompt the
+    provider refuses, then Extend on the keyframes video (its form filled in); all in Chinese."""
     bob = s.world.bob
     frames = {"start": Upload("dawn-0.jpg", pictures.sunrise(0)), "frame1": Upload("dawn-1.jpg", pictures.sunrise(1)),
               "frame2": Upload("dawn-2.jpg", pictures.sunrise(2))}
-    await s.answered(await s.slash(bob, "keyframes", prompts="太阳从山后升起 | 鸟儿飞过晴朗的天空", durations="3,3",
-                                   **frames), "bob's /keyframes to be answered")
+    prompts = "太阳从山后升起 | 鸟儿飞过晴朗的天空"
+    await s.answered(await s.slash(bob, "keyframes", prompts=prompts, durations="3,3", **frames),
+                     "bob's /keyframes to be answered")
+    keyframes = await s.thread_named(prompts)
     waiting_prompt = "小猫伸懒腰"
     await s.answered(await s.slash(bob, "animate", image=Upload("cat.jpg", pictures.cat()), prompt=waiting_prompt),
                      "bob's second request to be answered")
@@ -174,19 +178,31 @@ async def _bob(s: Session) -> None:
                               "bob's waiting card with Cancel")
     await s.press(bob, card, "vidu:cancel:")
     await s.message_in(waiting, lambda m: m.id == card.id and not m.custom_ids(), "bob's card to be cancelled")
-    keyframes = next(t for t in s.fake.threads(s.world.general) if t.id != waiting)
-    await s.message_in(keyframes.id, lambda m: _videos(m) > 0, "bob's keyframes video")
+    await _wait(s.bot, lambda: any(t.endpoint.endswith("multiframe") for t in s.provider.tasks.values()),
+                "the keyframes task at the provider")
+    s.provider.advance(KEYFRAMES_SECONDS)  # the keyframes task may finish now
+    video = await s.message_in(keyframes, lambda m: _videos(m) > 0, "bob's keyframes video")
     refused_prompt = "forbidden 灯塔的光"
     await s.answered(await s.slash(bob, "animate", image=Upload("lighthouse.jpg", pictures.lighthouse()),
                                    prompt=refused_prompt), "bob's third request to be answered")
     refused = await s.thread_named(refused_prompt)
     await s.message_in(refused, lambda m: "🚫" in m.text(), "the provider's refusal on bob's card")
+    # Extend: a button that opens a form (a modal); the new video starts from the last frame of the first.
+    opened = await s.press(bob, video, "vidu:extend:")
+    await _wait(s.bot, lambda: opened.modal, "the Extend form")
+    sent = await s.fake.submit_modal(bob, opened, {"prompt": "鸟儿飞向远方", "duration": "3"})
+    await s.answered(sent, "bob's Extend form to be answered")
+    await s.message_in(keyframes, lambda m: _videos(m) > 0 and m.id != video.id, "the extended video")
+
+
+KEYFRAMES_SECONDS = 600.0
 
 
 def _plan(body: dict[str, Any]) -> TaskPlan:
-    """Keyframes stay 4 s at the provider, so that bob's next request waits in the bot's queue for Cancel."""
+    """The keyframes task stays queued at the provider until bob has cancelled the request waiting behind it
+    in the bot's queue (then the fake's clock is moved on): the demo waits on events, never on timing."""
     slow = "image_settings" in body
-    return TaskPlan(queue_seconds=4.0 if slow else 0.5, processing_seconds=1.0)
+    return TaskPlan(queue_seconds=KEYFRAMES_SECONDS if slow else 0.5, processing_seconds=1.0)
 
 
 @contextlib.asynccontextmanager
@@ -202,7 +218,7 @@ async def started() -> AsyncIterator[Session]:
         bot: BotProcess | None = None
         try:
             bot = await _start_bot(fake, provider, Path(folder))
-            yield Session(fake, bot)
+            yield Session(fake, provider, bot)
         finally:
             if bot is not None:
                 await _stop_bot(bot)

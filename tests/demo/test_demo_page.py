@@ -62,11 +62,14 @@ async def test_the_demo_page_shows_the_session_as_members_saw_it(tmp_path: Path)
 
         assert seen["violations"] == [] and [u for u in browser.requests if not u.startswith(("file:", "data:"))] == []
         assert sorted(seen["threads"]) == sorted([ALICE_PROMPT, *BOB_PROMPTS])  # alice and bob act at once
-        # Every card: each request has its request card and its status card in its thread; alice's holds the
-        # re-roll's pair too and two videos, bob's keyframes one video; cancelled and refused jobs none.
-        assert seen["cards"] == {ALICE_PROMPT: 6, "太阳从山后升起": 3, "小猫伸懒腰": 2, "forbidden 灯塔的光": 3}
-        assert seen["videos"] == {ALICE_PROMPT: 2, "太阳从山后升起": 1, "小猫伸懒腰": 0, "forbidden 灯塔的光": 0}
-        assert seen["buttons"].count("🎲 Re-roll") == 2 and seen["buttons"].count("🎲 重新生成") == 1
+        # Every card: each request has its request card and its status card in its thread, and a video card when it
+        # made one; alice's thread holds her re-roll, bob's keyframes thread his extension (sent through the Extend
+        # form); the cancelled job has no video, the refused one its refusal instead.
+        assert seen["cards"] == {ALICE_PROMPT: 6, "太阳从山后升起": 6, "小猫伸懒腰": 2, "forbidden 灯塔的光": 3}
+        assert seen["videos"] == {ALICE_PROMPT: 2, "太阳从山后升起": 2, "小猫伸懒腰": 0, "forbidden 灯塔的光": 0}
+        assert seen["buttons"].count("🎲 Re-roll") == 2 and seen["buttons"].count("🎲 重新生成") == 2
+        (form,) = seen["form"]
+        assert form.endswith(f"bob sent the form “{t('extend.title', 'zh-CN')}”"), form
 
         # Private answers are marked; alice's over-the-limit answer and the moderator's chart are among them.
         assert seen["ephemeral"] >= 8 and seen["ephemeral"] == seen["only_you"]
@@ -84,9 +87,10 @@ async def test_the_demo_page_shows_the_session_as_members_saw_it(tmp_path: Path)
         assert {"rgb(87, 242, 135)", "rgb(237, 66, 69)", "rgb(79, 84, 92)"} <= set(seen["accents"])
 
         pictures = await browser.evaluate(PICTURES)
-        assert len(pictures) == 8 and all(width > 0 for width in pictures), pictures  # 7 members' pictures + chart
+        # 7 members' pictures, the frame Extend started from, the usage chart
+        assert len(pictures) == 9 and all(width > 0 for width in pictures), pictures
         durations = await browser.evaluate(VIDEOS)
-        assert len(durations) == 3 and all(0 < d < 60 for d in durations), durations
+        assert len(durations) == 4 and all(0 < d < 60 for d in durations), durations
 
         shots = [await browser.screenshot(tmp_path / "page.png")]
         for n in range(4):
@@ -113,6 +117,8 @@ SEE = r"""(() => {
     alice: texts('alice'),
     bob: texts('bob'),
     usage_chart: !!document.querySelector('article.ephemeral img[alt="usage.png"]'),
+    form: [...document.querySelectorAll('.invoked')].map(e => e.textContent.replace(/\s+/g, ' ').trim())
+      .filter(t => t.includes('form')),
     accents: [...document.querySelectorAll('.container.accented')].map(c => getComputedStyle(c).borderLeftColor),
   };
 })()"""
