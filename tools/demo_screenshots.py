@@ -23,7 +23,7 @@ WIDTH = 1100
 SHOTS = [
     ("demo-general.png", "section.text", 900),
     ("demo-thread-en.png", 'section.thread[data-name^="the lighthouse"]', 1300),
-    ("demo-thread-zh.png", 'section.thread[data-name="太阳从山后升起"]', 1000),
+    ("demo-thread-zh.png", 'section.thread[data-name="太阳从山后升起"]', 1450),
 ]
 
 
