@@ -36,7 +36,7 @@ def test_console_script_is_python_dash_m_bot() -> None:
 def test_readme_shows_the_demo_before_the_set_up_with_its_pictures() -> None:
     readme = (ROOT / "README.md").read_text()
     (demo,) = [c for c in _readme_commands() if c.endswith("python -m bot demo")]
-    assert '[dev]' in demo and readme.index(demo) < readme.index("## Set up")
+    assert "-c requirements.lock" in demo and "[dev]" in demo and readme.index(demo) < readme.index("## Set up")
     pictures = re.findall(r"\]\((docs/demo-[\w-]+\.png)\)", readme)
     assert pictures and all((ROOT / p).is_file() for p in pictures)
     assert sum((ROOT / p).stat().st_size for p in pictures) < 400_000  # small: crops, scaled, a palette
