@@ -223,7 +223,9 @@ class Page:
                         f'<span>shown to {_esc(self.users.get(message.visible_to or 0, "?"))}</span></div>')
         locale = self.locales.get(reader or 0, "")
         attrs = (f'class="message{" ephemeral" if message.ephemeral else ""}" id="m-{message.id}" '
-                 f'data-reader="{_esc(self.users.get(reader or 0, ""))}" data-locale="{_esc(locale)}"')
+                 f'data-reader="{_esc(self.users.get(reader or 0, ""))}" data-locale="{_esc(locale)}"'
+                 # the reader's language: a browser picks Chinese glyphs (not Japanese ones) for zh-CN text
+                 f'{" lang=zh-CN" if locale.startswith("zh") else ""}')
         head = (f'<div class="head"><span class="author">{_esc(author)}</span>'
                 f'{"<span class=bot-tag>APP</span>" if is_bot else ""}'
                 f'<time class="sent" title="{at:%Y-%m-%d %H:%M:%S} UTC">Today at {at:%H:%M:%S}</time>'

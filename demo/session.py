@@ -200,9 +200,11 @@ KEYFRAMES_SECONDS = 600.0
 
 def _plan(body: dict[str, Any]) -> TaskPlan:
     """The keyframes task stays queued at the provider until bob has cancelled the request waiting behind it
-    in the bot's queue (then the fake's clock is moved on): the demo waits on events, never on timing."""
-    slow = "image_settings" in body
-    return TaskPlan(queue_seconds=KEYFRAMES_SECONDS if slow else 0.5, processing_seconds=1.0)
+    in the bot's queue (then the fake's clock is moved on): the demo waits on events, never on timing. It
+    names no ETA, or the bot would follow it and look again only ten minutes later."""
+    if "image_settings" in body:
+        return TaskPlan(queue_seconds=KEYFRAMES_SECONDS, processing_seconds=1.0, report_eta=False)
+    return TaskPlan(queue_seconds=0.5, processing_seconds=1.0)
 
 
 @contextlib.asynccontextmanager

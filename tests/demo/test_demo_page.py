@@ -89,8 +89,10 @@ async def test_the_demo_page_shows_the_session_as_members_saw_it(tmp_path: Path)
         pictures = await browser.evaluate(PICTURES)
         # 7 members' pictures, the frame Extend started from, the usage chart
         assert len(pictures) == 9 and all(width > 0 for width in pictures), pictures
-        durations = await browser.evaluate(VIDEOS)
-        assert len(durations) == 4 and all(0 < d < 60 for d in durations), durations
+        videos = await browser.evaluate(VIDEOS)
+        assert len(videos) == 4, videos
+        for duration, frame_ready, width in videos:  # it loads, and a frame a second in is decoded and shown
+            assert 0 < duration < 60 and frame_ready and width > 0, videos
 
         shots = [await browser.screenshot(tmp_path / "page.png")]
         for n in range(4):
@@ -126,11 +128,13 @@ SEE = r"""(() => {
 # Every picture decoded (naturalWidth > 0 once loaded).
 PICTURES = r"""Promise.all([...document.images].map(i => i.decode().then(() => i.naturalWidth, () => 0)))"""
 
-# Every video's duration once its metadata loaded (0 if it errors: a format the browser cannot play).
+# Every video: its duration once its metadata loaded, then whether the frame one second in was decoded
+# (readyState HAVE_CURRENT_DATA after the seek) and its width; [0, false, 0] when the browser cannot play it.
 VIDEOS = r"""Promise.all([...document.querySelectorAll('video')].map(v => new Promise(done => {
-  const ready = () => done(v.duration);
-  if (v.readyState >= 1) return ready();
-  v.addEventListener('loadedmetadata', ready, {once: true});
-  v.addEventListener('error', () => done(0), {once: true});
-  v.load();
+  const seek = () => {
+    v.addEventListener('seeked', () => done([v.duration, v.readyState >= 2, v.videoWidth]), {once: true});
+    v.currentTime = Math.min(1, v.duration / 2);
+  };
+  v.addEventListener('error', () => done([0, false, 0]), {once: true});
+  if (v.readyState >= 1) seek(); else v.addEventListener('loadedmetadata', seek, {once: true});
 })))"""
