@@ -203,8 +203,8 @@ def _plan(body: dict[str, Any]) -> TaskPlan:
     in the bot's queue (then the fake's clock is moved on): the demo waits on events, never on timing. It
     names no ETA, or the bot would follow it and look again only ten minutes later."""
     if "image_settings" in body:
-        return TaskPlan(queue_seconds=KEYFRAMES_SECONDS, processing_seconds=1.0, report_eta=False)
-    return TaskPlan(queue_seconds=0.5, processing_seconds=1.0)
+        return TaskPlan(queue_seconds=KEYFRAMES_SECONDS, processing_seconds=0.6, report_eta=False)
+    return TaskPlan(queue_seconds=0.2, processing_seconds=0.6)
 
 
 @contextlib.asynccontextmanager

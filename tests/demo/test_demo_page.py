@@ -42,6 +42,7 @@ def _check_self_contained(page: str) -> None:
     assert "default-src 'none'" in page  # the page's own policy forbids any request; the browser checks it below
 
 
+@pytest.mark.timeout(240)  # ~30 s; a demo 49 s under CI-like load was seen, and the browser comes after it
 async def test_the_demo_page_shows_the_session_as_members_saw_it(tmp_path: Path) -> None:
     out = tmp_path / "page" / "demo.html"
     output, seconds = await _run_demo(out)
