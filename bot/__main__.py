@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|check|sync|migrate|health|ledger|animate|keyframes|task]`.
+"""Command line: `python -m bot [run|check|sync|migrate|health|ledger|animate|keyframes|task|demo]`.
 
 The subcommands other than `run` and `sync` work without Discord and use the same validation, pipeline
 and provider client as the bot. Errors are one human line on stderr, never a traceback or a secret.
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check the configuration, the database and the provider key")
     sub.add_parser("migrate", help="apply the database migrations for DATABASE_URL and list what was applied")
     sub.add_parser("health", help="ask the running bot's /healthz (METRICS_PORT); exit 0 when healthy")
+    demo = sub.add_parser("demo", help="watch the bot work without accounts: a scripted session against the bundled "
+                                       "fakes, written as one HTML page (needs the dev extra)")
+    demo.add_argument("--out", type=Path, metavar="PATH", help="where to write the page (default ./vidu-demo.html)")
     ledger = sub.add_parser("ledger", help="check the ledger's charges and refunds against the provider's tasks; "
                                            "exit 1 on a disagreement")
     ledger.add_argument("--since", default="7d", metavar="WHEN",
@@ -473,9 +476,26 @@ def _glued(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _demo(out: Path | None) -> int:
+    """The demo lives beside tests/ in the repository (demo/), not in the installed packages: the bot never
+    imports it. An editable install runs it from any folder."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "demo" / "run.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    try:
+        from demo.run import main as run_demo
+    except ImportError:
+        print("error: the demo runs from a clone of the repository with the dev extra: "
+              "pip install -e '.[dev]'", file=sys.stderr)
+        return EXIT_OPERATOR
+    return run_demo(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_glued(sys.argv[1:] if argv is None else argv))
     command = args.command or "run"
+    if command == "demo":  # no settings: the demo brings its own fakes and configures the bot it starts
+        return _demo(args.out)
     try:
         settings = load_settings(require=REQUIRED.get(command, ("VIDU_API_KEY",)))
     except ConfigError as exc:

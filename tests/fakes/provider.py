@@ -302,6 +302,9 @@ class FakeProvider:
         # True: every finished video carries the test marker (a plan's `marked` decides for its own task).
         self.mark_videos = False
         self._marked_sample: bytes | None = None
+        # The video a finished task serves, made from its request body (run in a thread); None, or a maker
+        # that returns None: the bundled sample. The demo (demo/videos.py) animates the request's pictures.
+        self.video_maker: Callable[[dict[str, Any]], bytes | None] | None = None
         self._plans: deque[TaskPlan] = deque()
         # Plans a task from its request body when the queue of plans is empty (a benchmark's tasks whose time
         # follows who asked); None: the defaults above.
@@ -725,8 +728,12 @@ class FakeProvider:
         task = self.tasks.get(task_id)
         if task is None:
             return self._reply(record, web.Response(status=404, text="NoSuchKey"))
-        sample = await self._marked() if task.marked else self._sample
-        size = max(len(sample), task.video_size or 0)
+        if task.marked:
+            video = await self._marked()
+        else:  # the demo's maker, else the sample
+            made = await asyncio.to_thread(self.video_maker, task.body) if self.video_maker is not None else None
+            video = made or self._sample
+        size = max(len(video), task.video_size or 0)
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         if self.send_video_length:
             response.content_length = size
@@ -734,7 +741,7 @@ class FakeProvider:
         record.status = 200
         cut = size // 2 if fault is not None and fault.kind == "drop_after" else None
         sent = 0
-        for chunk in self._video_chunks(sample, size):
+        for chunk in self._video_chunks(video, size):
             if cut is not None and sent + len(chunk) > cut:
                 record.status = None
                 if request.transport is not None:
@@ -753,10 +760,10 @@ class FakeProvider:
         return self._marked_sample
 
     @staticmethod
-    def _video_chunks(sample: bytes, size: int) -> Any:
-        """The sample MP4, then a `free` box of zeros up to `size` (still a valid MP4), in chunks."""
-        yield sample
-        pad = size - len(sample)
+    def _video_chunks(video: bytes, size: int) -> Any:
+        """The MP4, then a `free` box of zeros up to `size` (still a valid MP4), in chunks."""
+        yield video
+        pad = size - len(video)
         if pad < 8:
             return
         yield pad.to_bytes(4, "big") + b"free"  # box header: size includes these 8 bytes
