@@ -45,6 +45,7 @@ def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOC
     where = t("preview.private_thread", locale) if intake.private else ""
     lines.append(t("preview.summary", locale, frames=p.segments + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
+    lines += intake.notes  # which values are the member's /settings
     lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
     return clip("\n".join(lines))
 
