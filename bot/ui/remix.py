@@ -21,7 +21,7 @@ from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
 from bot.params import Img2VideoParams, JobParams
-from bot.pricing import estimate_usd, format_usd
+from bot.pricing import estimate_usd, format_dollars
 from bot.requests import InputProblem
 from bot.ui.base import ViduModal
 from bot.ui.buttons import JOB_ID
@@ -60,7 +60,7 @@ class RemixButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vi
         if interaction.user.id != job.user_id:
             await interaction.response.send_message(t("remix.not_yours", locale), ephemeral=True)
             return
-        if job.state is not JobState.DELIVERED:
+        if job.state not in (JobState.SUCCEEDED, JobState.DELIVERED):  # (the video shows before it is marked delivered)
             await interaction.response.send_message(t("remix.only_finished", locale), ephemeral=True)
             return
         text = prompts_text(job.params)
@@ -104,7 +104,7 @@ class RemixModal(ViduModal):
         super().__init__(title=t("remix.title", locale), custom_id="vidu:remix-form", timeout=15 * 60)
         self.job = job
         self.locale = locale
-        cost = format_usd(estimate_usd(job.kind.value, job.resolution, job.duration_seconds))
+        cost = format_dollars(estimate_usd(job.kind.value, job.resolution, job.duration_seconds))
         one = isinstance(job.params, Img2VideoParams)
         self.prompts: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
             custom_id="prompts", style=discord.TextStyle.paragraph, default=prompts_text(job.params) or None,
