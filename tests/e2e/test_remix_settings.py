@@ -130,7 +130,7 @@ async def test_settings_1080p_is_used_when_animate_leaves_the_resolution_out_and
     assert "• resolution: 1080p" in shown and "• movement: not set (the bot's default: movement auto)" in shown
     assert "on its way" in await animate(fake_discord, world.alice, "a cat yawns")
     await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="the task")
-    body = list(provider.tasks.values())[0].body
+    body = next(iter(provider.tasks.values())).body
     assert (body["resolution"], body["duration"]) == ("1080p", 8)
     thread = (await fake_discord.wait_for_thread(world.general, timeout=15))
     card = fake_discord.messages(thread)[0]
@@ -156,7 +156,7 @@ async def test_a_default_a_keyframes_request_cannot_take_is_explained_on_its_car
     await fake_discord.slash(world.bob, "keyframes", channel=world.general, options=options)
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="the task")
-    body = list(provider.tasks.values())[0].body
+    body = next(iter(provider.tasks.values())).body
     assert body["resolution"] == "540p" and [s["duration"] for s in body["image_settings"]] == [5, 5]
     card = fake_discord.messages(thread)[0].text()
     assert "来自你的 /个人设置：540p" in card
@@ -177,7 +177,7 @@ async def test_settings_reset_and_show(fake_discord: FakeDiscord, provider: Fake
     assert thread.type == 11  # public: the reset private default no longer applies
     assert "From your /settings" not in fake_discord.messages(thread)[0].text()
     await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="the task")
-    assert list(provider.tasks.values())[0].body["movement_amplitude"] == "auto"
+    assert next(iter(provider.tasks.values())).body["movement_amplitude"] == "auto"
 
 
 async def test_confirm_first_asks_with_the_cost_cancel_reserves_nothing_and_go_starts(
@@ -205,5 +205,5 @@ async def test_confirm_first_asks_with_the_cost_cancel_reserves_nothing_and_go_s
                                 seen=lambda: fake_discord.message(question.id).text())
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
-    assert list(provider.tasks.values())[0].body["prompt"] == "a cat again"
+    assert next(iter(provider.tasks.values())).body["prompt"] == "a cat again"
     assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")

@@ -19,7 +19,6 @@ from cogs.menu import AnimatePictureForm, AnimateSegmentsForm
 from cogs.storyboard import StoryboardForm
 from tests.fakes.discord.modals import check_modal
 
-
 MINE = MemberSettings(resolution="1080p", duration=8)
 NINE = MultiframeParams(prompts=tuple("a segment's prompt, " * 20 for _ in range(9)), durations=(7,) * 9)
 

@@ -37,7 +37,8 @@ def test_a_default_a_kind_cannot_take_is_explained_not_applied() -> None:
 
 
 def test_show_says_which_kinds_do_not_take_a_value() -> None:
-    assert not_taken_by(IMG2VIDEO_RULES, "resolution", "540p") == "(not for a video from one picture: it takes 720p or 1080p)"
+    assert not_taken_by(IMG2VIDEO_RULES, "resolution", "540p") == ("(not for a video from one picture: it takes "
+                                                                    "720p or 1080p)")
     assert not_taken_by(MULTIFRAME_RULES, "resolution", "540p") is None
     assert not_taken_by(MULTIFRAME_RULES, "movement", "high") == "(not used by a keyframes segment)"
 
