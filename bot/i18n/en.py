@@ -459,4 +459,5 @@ MESSAGES: dict[str, str] = {
     "remix.card": "Remix of `{parent_id}`: the same pictures and settings with edited prompts, a new request charged again.",
     "title.remix": "remix of {job_id}",
     "remix.no_inputs": "The pictures of this job are no longer kept, so it cannot be remixed. Nothing was sent or charged.",
+    "help.settings": "`/settings set|show|reset`: your own defaults here, used wherever a request leaves an option out. **Remix** under a finished video edits its prompt for a new request (a new charge).",
 }
