@@ -207,3 +207,27 @@ async def test_confirm_first_asks_with_the_cost_cancel_reserves_nothing_and_go_s
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     assert next(iter(provider.tasks.values())).body["prompt"] == "a cat again"
     assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+
+
+async def test_the_apps_menu_form_opens_on_the_members_defaults_and_uses_what_it_does_not_ask(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    await start_bot()
+    world = fake_discord.world
+    await run(fake_discord, world.alice, "settings set", resolution="1080p", movement="high", private=True, duration=3)
+    message = await fake_discord.member_says(world.bob, world.general, "look", files=[Upload("cat.png", png())])
+    opened = await fake_discord.message_command(world.alice, "Animate", message=message)
+    await fake_discord.wait_for(lambda: opened.modal or None, timeout=10, what="the form", seen=lambda: "")
+    fields = {c["component"]["custom_id"]: c["component"] for c in opened.modal["components"]}
+    assert fields["duration"]["placeholder"] == "3 (1-10 seconds)"  # her default, when left empty
+    select = fields["resolution"]
+    assert [o["value"] for o in select["options"] if o.get("default")] == ["1080p"]  # opened on her default
+    sent = await fake_discord.submit_modal(world.alice, opened, {"prompt": "the cat stretches"})  # left as it opened
+    assert "on its way" in (await private_answer(fake_discord, sent)).text()
+    await eventually(lambda: len(provider.tasks) == 1, timeout=15, what="the task")
+    body = next(iter(provider.tasks.values())).body
+    assert (body["resolution"], body["duration"], body["movement_amplitude"]) == ("1080p", 3, "high")
+    (thread,) = fake_discord.threads(world.general)
+    assert thread.type == 12  # her default: a private thread (the form has no such field)
+    card = fake_discord.messages(thread)[0].text()
+    assert "From your /settings: 1080p · 3 s · movement high · private thread" in card
