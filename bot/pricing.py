@@ -137,4 +137,9 @@ def estimate_usd(kind: str, resolution: str, seconds: int, table: PriceTable | N
 
 
 def format_usd(amount: float) -> str:
-    return f"about ${amount:.2f}"
+    return f"about {format_dollars(amount)}"
+
+
+def format_dollars(amount: float) -> str:
+    """An estimate without its "about", for sentences that say it in the member's own language."""
+    return f"${amount:.2f}"

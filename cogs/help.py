@@ -42,6 +42,7 @@ def help_text(locale: str, *, max_mb: int, quota_lines: list[str] | None) -> str
         "• " + t("help.menu", locale),
         "• " + t("help.jobs", locale),
         "• " + t("help.quota", locale),
+        "• " + t("help.settings", locale),
         "• " + t("help.help", locale),
         "", t("help.limits", locale),
         "• " + t("help.formats", locale, max_mb=max_mb),

@@ -31,6 +31,7 @@ from bot.db.dialect import Params
 from bot.db.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.db.rows import EPOCH, JOB_COLUMNS, to_ms, to_whole_ms
 from bot.db.sql_leases import FAIR_POLLS, SqlLeases
+from bot.db.sql_member_settings import SqlMemberSettings
 from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
@@ -125,8 +126,8 @@ _PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
 
 
 @translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
-class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore, SqlMigrations,
-                    SqlLeases):
+class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore,
+                    SqlMemberSettings, SqlMigrations, SqlLeases):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(

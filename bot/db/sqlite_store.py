@@ -29,6 +29,7 @@ from bot.db.migration_files import MIGRATIONS_ROOT, Migration
 from bot.db.migration_files import load_migrations as load_sql_files
 from bot.db.rows import JOB_COLUMNS, from_ms, to_ms
 from bot.db.sql_leases import FAIR_POLLS, SqlLeases
+from bot.db.sql_member_settings import SqlMemberSettings
 from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
@@ -104,8 +105,8 @@ def _sqlite_outage(error: BaseException) -> bool:
 
 
 @translate_outages(_sqlite_outage)
-class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore, SqlMigrations,
-                  SqlLeases):
+class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore,
+                  SqlMemberSettings, SqlMigrations, SqlLeases):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(

@@ -22,10 +22,20 @@ NAMES: dict[str, str] = {
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
     "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
     "pictures": "图片",
+    "settings": "个人设置", "reset": "重置", "confirm": "确认费用",
 }
 
 DESCRIPTIONS: dict[str, str] = {
     # commands and groups
+    "Your own defaults in this server": "你在此服务器的个人默认值",
+    "Change your defaults here (options you leave out stay as they are)": "更改你在这里的默认值（未填写的选项保持不变）",
+    "Your defaults here, and what each request makes of them": "你在这里的默认值，以及各类请求如何使用它们",
+    "Forget all your defaults here": "清除你在这里的所有默认值",
+    "Video resolution when a request does not say": "请求未指定时使用的视频分辨率",
+    "Seconds when a request does not say (1-10; keyframes segments take 2-7)": "请求未指定时的秒数（1-10；关键帧每段可用 2-7）",
+    "How much things move when a request does not say": "请求未指定时的画面运动幅度",
+    "Answer in a private thread when a request does not say": "请求未指定时在私密子区中回复",
+    "Ask before each paid request, showing its cost": "每次付费请求前先显示费用并询问",
     "Turn one image into a video": "把一张图片变成视频",
     "How many content refusals by the video service pause a member here": "被视频服务因内容拒绝多少次后暂停成员",
     "Refusals that pause a member (0: never)": "暂停成员所需的拒绝次数（0：从不）",
@@ -60,9 +70,9 @@ DESCRIPTIONS: dict[str, str] = {
     # options
     "The picture to animate (png, jpeg, webp; others are converted)": "要做成视频的图片（png、jpeg、webp；其他格式会被转换）",
     "What should happen in the video": "视频中应该发生什么",
-    "Length in seconds (1-10, default 5)": "时长，单位秒（1-10，默认 5）",
-    "Video resolution (default 720p)": "视频分辨率（默认 720p）",
-    "How much things move (default auto)": "画面运动幅度（默认自动）",
+    "Length in seconds (1-10; default 5, or your /settings)": "时长，单位秒（1-10；默认 5，或你的 /个人设置）",
+    "Video resolution (default 720p, or your /settings)": "视频分辨率（默认 720p，或你的 /个人设置）",
+    "How much things move (default auto, or your /settings)": "画面运动幅度（默认自动，或你的 /个人设置）",
     "Same seed, same inputs: a similar video": "相同种子和输入：得到相似的视频",
     "Generate sound": "生成音效",
     "Add background music": "添加背景音乐",

@@ -23,6 +23,7 @@ from bot.jobs.ledger import LedgerReportStore
 from bot.jobs.models import Job, JobInput
 from bot.jobs.pause import PauseKind, ProviderPause
 from bot.jobs.states import JobState
+from bot.member_settings import MemberSettingsStore
 from bot.quotas.models import Charge, MemberPace, QuotaCheck
 from bot.quotas.store import QuotaStore
 from bot.strikes import StrikeStore
@@ -57,7 +58,7 @@ class StoreError(Exception):
     """The database holds something the bot cannot read back (named by job id and column)."""
 
 
-class JobStore(QuotaStore, LedgerReportStore, StrikeStore, Protocol):
+class JobStore(QuotaStore, LedgerReportStore, StrikeStore, MemberSettingsStore, Protocol):
     def now(self) -> datetime:
         """The database's clock (bot/db/clock.py): leases, poll times and job times are judged by it, so
         processes on hosts whose clocks disagree still agree on who holds a job."""

@@ -77,6 +77,9 @@ class Intake:
     duration_seconds: int
     private: bool
     title: str  # the thread's name: the prompt, shortened
+    # Lines for the request card under its settings, in the member's language: which values came from their
+    # /settings (and a default that did not fit), or that this is a Remix.
+    notes: tuple[str, ...] = ()
 
 
 def could_be_a_picture(content_type: str | None) -> bool:
@@ -359,6 +362,7 @@ async def _post_request_card(thread: discord.Thread, user: discord.abc.User, int
                 if shown and len(i.data) <= limit]
     lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,
                           server_mark=server_mark)
+    lines = [*lines, *intake.notes]
     if not shown:
         lines = [*lines, t("card.pictures_unscreened", locale, count=len(images))]
     card = request_card(t("card.request_by", locale, mention=user.mention), pictures, lines)
