@@ -1,4 +1,5 @@
-"""Generating commands: /animate (one image) and /keyframes (a start image and 2-9 keyframes)."""
+"""Generating commands: /animate (one image) and /keyframes (a start image and an end picture, or 2-9
+keyframes)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,10 @@ from discord.ext import commands
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.jobs.models import JobKind
-from bot.params import Img2VideoParams, MultiframeParams
+from bot.params import Img2VideoParams
 from bot.provider.models import MAX_VOICE_ID_CHARS
-from bot.requests import (
-    InputProblem,
-    check_keyframe_count,
-    split_durations,
-    split_prompts,
-)
-from bot.ui.intake import Intake, admit, check_images, start_job, validate_request
+from bot.requests import InputProblem, keyframes_params
+from bot.ui.intake import Intake, admit, check_images, fit_pictures, keyframes_intake, start_job, validate_request
 from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
 
@@ -40,6 +36,7 @@ class Generate(commands.Cog):
         admission = await admit(self.bot, interaction, intake)
         screening = await screening_here(self.bot, interaction)
         images = await check_images(self.bot, attachments, locale, resolution=intake.resolution, screening=screening)
+        intake, images = await fit_pictures(self.bot, intake, images, locale)
         validate_request(intake, images, locale)
         job = await start_job(self.bot, interaction, intake, images, screening=screening, admission=admission)
         await interaction.followup.send(t("answer.started", locale, job_id=job.id, thread_id=job.thread_id),
@@ -83,15 +80,17 @@ class Generate(commands.Cog):
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt)
         await self._run(interaction, [image], intake)
 
-    @app_commands.command(name="keyframes", description="Join a start image and 2-9 keyframes into one video")
+    @app_commands.command(name="keyframes",
+                          description="A video from a start and an end picture, or a start and 2-9 keyframes")
     @app_commands.guild_only()
     @app_commands.describe(
         start="The first frame",
-        frame1="Keyframe 1: where segment 1 ends",
+        frame1="Keyframe 1: where segment 1 ends (alone: the end picture)",
         frame2="Keyframe 2: where segment 2 ends",
         prompts='One prompt for all segments, or one per segment: "walks in | sits down"',
-        durations='Seconds per segment (2-7): one for all, or one each: "4,5"',
+        durations='Seconds per segment (2-7; 1-8 with an end picture alone): one for all, or one each: "4,5"',
         resolution="Video resolution (default 720p)",
+        movement="How much things move, with a start and an end picture only (default auto)",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
     )
@@ -100,7 +99,7 @@ class Generate(commands.Cog):
         interaction: Interaction,
         start: discord.Attachment,
         frame1: discord.Attachment,
-        frame2: discord.Attachment,
+        frame2: discord.Attachment | None = None,
         frame3: discord.Attachment | None = None,
         frame4: discord.Attachment | None = None,
         frame5: discord.Attachment | None = None,
@@ -111,23 +110,18 @@ class Generate(commands.Cog):
         prompts: app_commands.Range[str, 0, 4000] | None = None,
         durations: str | None = None,
         resolution: Literal["540p", "720p", "1080p"] = "720p",
+        movement: Literal["auto", "small", "medium", "high"] | None = None,
         watermark: bool = False,
         private: bool = False,
     ) -> None:
         frames = [f for f in (frame1, frame2, frame3, frame4, frame5, frame6, frame7, frame8, frame9) if f]
+        locale = locale_of(interaction)
         try:
-            check_keyframe_count(len(frames))
-            segment_prompts = split_prompts(prompts, len(frames))
-            segment_durations = split_durations(durations, len(frames))
+            params = keyframes_params(len(frames), prompts=prompts, durations=durations, resolution=resolution,
+                                      movement=movement, watermark=watermark)
         except InputProblem as problem:
-            locale = locale_of(interaction)
             raise Refused.listing([problem.text(locale)], locale) from None
-        params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations),
-                                  resolution=resolution, watermark=watermark)
-        title = (next((p for p in segment_prompts if p), None)
-                 or t("title.keyframes", locale_of(interaction), count=len(frames) + 1))
-        intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title)
-        await self._run(interaction, [start, *frames], intake)
+        await self._run(interaction, [start, *frames], keyframes_intake(params, private, locale))
 
 
 async def setup(bot: ViduBot) -> None:

@@ -1,7 +1,8 @@
 """The message menu "Apps → Animate": the pictures of any message become a video.
 
-One picture asks for a prompt (img2video); three or more ask for one prompt line per segment (multiframe,
-in attachment order). The pictures are read when the form is submitted, as the slash commands do.
+One picture asks for a prompt (img2video); two are a start and an end picture (start-end: a prompt line, a
+duration and how much things move); three or more ask for one prompt line per segment (multiframe, in
+attachment order). The pictures are read when the form is submitted, as the slash commands do.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
 from cogs.storyboard import (
     MAX_IMAGES,
-    MIN_IMAGES,
+    MOVEMENTS,
     check_segment_request,
+    choice_select,
     chosen,
     durations_input,
     prompts_input,
@@ -54,8 +56,6 @@ def not_animatable(pictures: int, others: int, locale: str = DEFAULT_LOCALE) -> 
                    else t("menu.skipped_many", locale, count=others, other=other))
     if pictures == 0:
         return t("menu.no_pictures", locale, skipped=skipped)
-    if pictures == 2:
-        return t("menu.two_pictures", locale, skipped=skipped, low=MIN_IMAGES)
     if pictures > MAX_IMAGES:
         return t("menu.too_many", locale, count=pictures, skipped=skipped, high=MAX_IMAGES)
     return None
@@ -144,6 +144,8 @@ class AnimateSegmentsForm(ViduModal):
         self.prompts = prompts_input(locale)
         self.durations = durations_input(locale)
         self.resolution = resolution_select(MULTIFRAME_RESOLUTIONS)
+        # Two pictures (a start and an end) also choose how much things move: the start-end endpoint's own field.
+        self.movement = choice_select("movement", MOVEMENTS, "auto") if len(pictures) == 2 else None
         segments = len(pictures) - 1
         self.add_item(discord.ui.Label(
             text=t("menu.segments_label", locale, segments=segments), component=self.prompts,
@@ -151,12 +153,15 @@ class AnimateSegmentsForm(ViduModal):
         self.add_item(discord.ui.Label(text=t("form.durations_label", locale), component=self.durations,
                                        description=t("form.durations_help", locale)))
         self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
+        if self.movement is not None:
+            self.add_item(discord.ui.Label(text=t("form.movement_label", locale), component=self.movement))
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         intake, images, admission, screening = await check_segment_request(
             self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
             resolution=chosen(self.resolution), private=False, locale=self.locale,
+            movement=None if self.movement is None else chosen(self.movement, "auto"),
         )
         await answer_with_job(self.bot, interaction, intake, images, screening, admission)
 

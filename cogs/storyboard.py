@@ -1,5 +1,5 @@
-"""/storyboard: a form (modal) for 3-10 images with one prompt line and one duration per segment, then a
-private preview; only its Start button spends anything.
+"""/storyboard: a form (modal) for 2-10 images (two: a start and an end picture) with one prompt line and one
+duration per segment, then a private preview; only its Start button spends anything.
 
 The segment fields (prompt lines, durations, resolution) and their checks are shared with the message
 menu "Apps → Animate" (cogs/menu.py), so both forms read and refuse the same way.
@@ -19,21 +19,20 @@ from discord.ext import commands
 from bot.admission import Admission
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
-from bot.jobs.models import JobKind
 from bot.media import PreparedImage
-from bot.params import MultiframeParams
 from bot.provider.models import MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     MAX_KEYFRAMES,
-    MIN_KEYFRAMES,
+    STARTEND_KEYFRAMES,
     InputProblem,
     check_keyframe_count,
+    segment_params,
     split_durations,
     split_prompts,
 )
 from bot.safety import Screening
 from bot.ui.base import ViduModal
-from bot.ui.intake import Intake, admit, check_images, validate_request
+from bot.ui.intake import Intake, admit, check_images, fit_pictures, keyframes_intake, validate_request
 from bot.ui.preview import StoryboardPreview
 from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
@@ -41,7 +40,8 @@ from bot.ui.screening import screening_here
 log = logging.getLogger("cogs.storyboard")
 Interaction = discord.Interaction[ViduBot]
 
-MIN_IMAGES, MAX_IMAGES = MIN_KEYFRAMES + 1, MAX_KEYFRAMES + 1  # a start frame, then the keyframes
+# A start frame, then the keyframes: one (the end picture: start-end) to MAX_KEYFRAMES.
+MIN_IMAGES, MAX_IMAGES = STARTEND_KEYFRAMES + 1, MAX_KEYFRAMES + 1
 DEFAULT_RESOLUTION = "720p"
 PROMPTS_MAX_CHARS = 4000
 
@@ -59,9 +59,16 @@ def durations_input(locale: str = DEFAULT_LOCALE) -> discord.ui.TextInput[Any]:
                                 placeholder=t("form.durations_placeholder", locale))
 
 
+MOVEMENTS = ("auto", "small", "medium", "high")  # the bot's words, as /animate offers them
+
+
+def choice_select(custom_id: str, choices: Sequence[str], default: str) -> discord.ui.Select[Any]:
+    options = [discord.SelectOption(label=c, value=c, default=c == default) for c in choices]
+    return discord.ui.Select(custom_id=custom_id, options=options, required=False)
+
+
 def resolution_select(choices: Sequence[str], default: str = DEFAULT_RESOLUTION) -> discord.ui.Select[Any]:
-    options = [discord.SelectOption(label=r, value=r, default=r == default) for r in choices]
-    return discord.ui.Select(custom_id="resolution", options=options, required=False)
+    return choice_select("resolution", choices, default)
 
 
 def chosen(select: discord.ui.Select[Any], default: str = DEFAULT_RESOLUTION) -> str:
@@ -80,15 +87,17 @@ def prompt_lines(text: str | None, segments: int, locale: str = DEFAULT_LOCALE) 
 
 
 def segment_intake(*, images: int, prompts: str | None, durations: str | None, resolution: str,
-                   private: bool, locale: str = DEFAULT_LOCALE) -> tuple[Intake | None, list[str]]:
-    """The multiframe request a form describes, or every problem with its fields (all of them, at once)."""
+                   private: bool, movement: str | None = None,
+                   locale: str = DEFAULT_LOCALE) -> tuple[Intake | None, list[str]]:
+    """The request a form describes (two pictures: start-end; more: multiframe), or every problem with its
+    fields (all of them, at once)."""
     segments = images - 1
     problems: list[str] = []
     try:
         check_keyframe_count(segments)
     except InputProblem:
         return None, [t("form.picture_count", locale, given=images, low=MIN_IMAGES, high=MAX_IMAGES,
-                        low_keys=MIN_KEYFRAMES, high_keys=MAX_KEYFRAMES)]
+                        low_keys=STARTEND_KEYFRAMES, high_keys=MAX_KEYFRAMES)]
     segment_prompts: list[str | None] = []
     segment_durations: list[int] = []
     try:
@@ -101,19 +110,18 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
         problems.append(problem.text(locale))
     if problems:
         return None, problems
-    params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations), resolution=resolution)
-    title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=images)
-    return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
+    params = segment_params(segment_prompts, segment_durations, resolution=resolution, movement=movement)
+    return keyframes_intake(params, private, locale), problems
 
 
 async def check_segment_request(
     bot: ViduBot, interaction: Interaction, attachments: Sequence[discord.Attachment], *, prompts: str | None,
-    durations: str | None, resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
+    durations: str | None, resolution: str, private: bool, movement: str | None = None, locale: str = DEFAULT_LOCALE,
 ) -> tuple[Intake, list[PreparedImage], Admission | None, Screening]:
     """Check the form's fields, then the server's rules (before any picture is read: a blocked member or a
     used-up quota costs no download), then every picture; raise Refused listing every problem found."""
     intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
-                                      resolution=resolution, private=private, locale=locale)
+                                      resolution=resolution, private=private, movement=movement, locale=locale)
     admission = await admit(bot, interaction, intake) if intake is not None and not problems else None
     images: list[PreparedImage] = []
     screening = await screening_here(bot, interaction)  # carried to the card: only screened pictures show there
@@ -124,6 +132,7 @@ async def check_segment_request(
             problems += refusal.problems
     if intake is None or problems:
         raise Refused.listing(problems, locale)
+    intake, images = await fit_pictures(bot, intake, images, locale)
     validate_request(intake, images, locale)
     return intake, images, admission, screening
 
@@ -171,7 +180,7 @@ class Storyboard(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="storyboard",
-                          description="Upload 3-10 pictures at once, one prompt per segment; preview before it starts")
+                          description="Upload 2-10 pictures at once, one prompt per segment; preview before it starts")
     @app_commands.guild_only()
     @app_commands.describe(private="Answer in a private thread (you and the moderators)")
     async def storyboard(self, interaction: Interaction, private: bool = False) -> None:
