@@ -193,7 +193,8 @@ async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path
 @pytest.mark.parametrize(
     ("count", "args", "message"),
     [
-        (2, [], "1 keyframes given; a video needs 2 to 9"),
+        (2, ["--durations", "9"], "--durations: 9 s is outside 1–8 s"),  # a start and an end: the endpoint's range
+        (3, ["--movement", "high"], "--movement: applies only to a start and an end picture"),
         (11, [], "10 keyframes given"),
         (4, ["--prompts", "a|b"], "--prompts: 2 prompts given for 3 segments"),
         (4, ["--durations", "4,5"], "--durations: 2 durations given for 3 segments"),
