@@ -41,13 +41,15 @@ async def test_migrate_applies_every_migration_once_and_says_which(backend: str,
     url = database_url(backend, tmp_path)
     files = shipped(backend)
 
-    code, out, err = await migrate(tmp_path, url)
-    assert code == 0, err
-    assert out.splitlines() == [*(f"applied {name}" for name in files), f"schema version {len(files)}: up to date"]
+    newest = int(files[-1][1:].split("__")[0])  # numbers may skip (each branch takes its own)
 
     code, out, err = await migrate(tmp_path, url)
     assert code == 0, err
-    assert out.splitlines() == [f"schema version {len(files)}: up to date (nothing to apply)"]
+    assert out.splitlines() == [*(f"applied {name}" for name in files), f"schema version {newest}: up to date"]
+
+    code, out, err = await migrate(tmp_path, url)
+    assert code == 0, err
+    assert out.splitlines() == [f"schema version {newest}: up to date (nothing to apply)"]
 
 
 @pytest.mark.parametrize("backend", backend_params())
