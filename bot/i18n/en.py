@@ -414,6 +414,7 @@ MESSAGES: dict[str, str] = {
     "help.animate": "`/animate` one picture → one video. Example: `/animate image:cat.png prompt:the cat waves duration:5`",
     "help.keyframes": ("`/keyframes` a start picture and {low_keys}-{high_keys} keyframes → one video. Example: "
                        "`/keyframes start:a.png frame1:b.png frame2:c.png prompts:walks in | sits down durations:4,5`"),
+    "help.startend": "`/keyframes` with one keyframe: a start and an end picture → one video. Example: `/keyframes start:a.png frame1:b.png`",
     "help.storyboard": ("`/storyboard` upload {low}-{high} pictures in a form, one prompt line per segment, see a preview, "
                         "then press Start. Example: `/storyboard private:True`"),
     "help.menu": "Apps → **Animate** on any message with pictures: the same, without retyping.",
@@ -423,7 +424,7 @@ MESSAGES: dict[str, str] = {
     "help.limits": "**Limits**",
     "help.formats": "Pictures: png, jpeg or webp (gif, bmp, tiff, avif and heic are converted), up to {max_mb} MB each.",
     "help.ratio": "Shape: width to height strictly between 1:4 and 4:1.",
-    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard.",
+    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard; {se_low}-{se_high} s for a start and an end picture.",
     "help.counts": "Storyboards: {low}-{high} pictures (a start frame and {low_keys}-{high_keys} keyframes).",
     "help.your_quota": "**Your quota here**",
     "help.no_quota_in_dms": "Your quota depends on the server: run /help there to see it.",

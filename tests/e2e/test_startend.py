@@ -40,7 +40,8 @@ async def test_keyframes_with_a_start_and_an_end_picture_makes_a_start_end_video
     await start_bot()
     world = fake_discord.world
     ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options={
-        "start": Upload("start.png", png(960, 720, color=RED)), "frame1": Upload("end.jpg", png(320, 240, BLUE, "JPEG")),
+        "start": Upload("start.png", png(960, 720, color=RED)),
+        "frame1": Upload("end.jpg", png(320, 240, BLUE, "JPEG")),
         "prompts": "the sun goes down", "durations": "8", "movement": "high", "resolution": "720p"})
     thread, messages = await delivered(fake_discord)
 

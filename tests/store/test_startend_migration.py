@@ -12,7 +12,7 @@ import pytest
 
 from bot.db import PostgresStore, SQLiteStore
 from bot.db.migration_files import MIGRATIONS_ROOT
-from bot.jobs import Job, JobKind, JobState
+from bot.jobs import JobKind, JobState
 from bot.params import Img2VideoParams, StartEndParams
 from bot.quotas import Charge
 from tests.store.backends import ManualClock, backend_params, pg_url, sqlite_url
@@ -25,10 +25,11 @@ Store = SQLiteStore | PostgresStore
 SCHEMA = {
     "sqlite": ("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('jobs') ORDER BY cid",
                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' ORDER BY name"),
-    "postgresql": ("SELECT column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns "
-                   "WHERE table_schema = current_schema() AND table_name = 'jobs' ORDER BY ordinal_position",
-                   "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'jobs' "
-                   "ORDER BY indexname"),
+    "postgresql": ("SELECT column_name, data_type, is_nullable, column_default, is_identity "
+                   "FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'jobs' "
+                   "ORDER BY ordinal_position",
+                   "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                   "AND tablename = 'jobs' ORDER BY indexname"),
 }
 
 
@@ -84,7 +85,7 @@ async def test_a_v9_database_with_jobs_comes_through_v14_whole(backend: str, tmp
         assert await old.mark_sent(ids[1], fence=(await old.get_job(ids[1]) or created).attempt) is not None
         before = await snapshot(old, backend, ids)
         refused = make_job(clock, kind=JobKind.STARTEND, duration_seconds=5, params=StartEndParams(prompt="walk"))
-        with pytest.raises(Exception, match="(?i)check"):  # V9's schema knows no such kind
+        with pytest.raises(Exception, match=r"(?i)check"):  # V9's schema knows no such kind
             await old.create_job(refused, make_inputs(2))
     finally:
         await old.close()
@@ -103,7 +104,7 @@ async def test_a_v9_database_with_jobs_comes_through_v14_whole(backend: str, tmp
         assert [i.data for i in await new.get_inputs(startend.id)] == [i.data for i in make_inputs(2)]
         (seq,) = (s for i, s in await rows(new, "SELECT id, seq FROM jobs") if i == startend.id)
         assert seq > last_seq  # the counter went on
-        with pytest.raises(Exception, match="(?i)check"):  # and the database still refuses an unknown kind
+        with pytest.raises(Exception, match=r"(?i)check"):  # and the database still refuses an unknown kind
             await rows(new, "UPDATE jobs SET kind = 'teleport' WHERE seq = 1 RETURNING id")
     finally:
         await new.close()

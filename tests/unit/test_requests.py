@@ -120,7 +120,8 @@ def test_two_and_nine_keyframes_are_accepted(count: int) -> None:
 
 @pytest.mark.parametrize("count", [0, 10])
 def test_no_keyframe_or_ten_is_an_input_problem_naming_the_count(count: int) -> None:
-    with pytest.raises(InputProblem, match=rf"^keyframes: {count} keyframes given; give 1 \(an end picture\) or 2 to 9$"):
+    expected = rf"^keyframes: {count} keyframes given; give 1 \(an end picture\) or 2 to 9$"
+    with pytest.raises(InputProblem, match=expected):
         keyframes_request(URL, [URL] * count, prompts=None, durations=None)
 
 
