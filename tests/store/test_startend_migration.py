@@ -1,6 +1,8 @@
 """V14 widens the jobs table's kind to "startend" (issue 28 item 1): SQLite rebuilds the table, PostgreSQL swaps
-its CHECK. A database the bot left at V9, holding jobs in every state with their pictures, comes through with
-every row, every value, every `seq`, every picture, every index and every column default as they were."""
+its CHECK. A database as the bot left it before V14 (every earlier migration: V1-V10 today, whose columns and
+indexes V14 must all keep), holding jobs in every state with their pictures, comes through V14 with every row,
+every value, every `seq`, every picture, every index and every column (type, constraint, default, order) as
+they were."""
 
 from __future__ import annotations
 
@@ -63,10 +65,10 @@ async def snapshot(store: Store, backend: str, ids: list[str]) -> dict[str, Any]
 
 
 @pytest.mark.parametrize("backend", backend_params())
-async def test_a_v9_database_with_jobs_comes_through_v14_whole(backend: str, tmp_path: Path) -> None:
+async def test_a_database_with_jobs_comes_through_v14_whole(backend: str, tmp_path: Path) -> None:
     clock = ManualClock()
     everything = MIGRATIONS_ROOT / backend
-    old = await open_store(backend, tmp_path, clock, migrations_before(10, backend, tmp_path / "v9"))
+    old = await open_store(backend, tmp_path, clock, migrations_before(14, backend, tmp_path / "before"))
     try:
         ids: list[str] = []
         for n, state in enumerate([JobState.ACCEPTED, JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED,
@@ -83,18 +85,23 @@ async def test_a_v9_database_with_jobs_comes_through_v14_whole(backend: str, tmp
             ids.append(moved.id)
         clock.advance(60)
         assert await old.mark_sent(ids[1], fence=(await old.get_job(ids[1]) or created).attempt) is not None
-        before = await snapshot(old, backend, ids)
         refused = make_job(clock, kind=JobKind.STARTEND, duration_seconds=5, params=StartEndParams(prompt="walk"))
-        with pytest.raises(Exception, match=r"(?i)check"):  # V9's schema knows no such kind
+        with pytest.raises(Exception, match=r"(?i)check"):  # the schema before V14 knows no such kind
             await old.create_job(refused, make_inputs(2))
+        async with old._write() as conn:  # a value in V10's columns, which V14 must keep as well
+            await old._conn_execute(conn, "UPDATE jobs SET video_review = 'held', reviewed_by = 42 "
+                                          "WHERE kind = 'img2video'", ())
+        before = await snapshot(old, backend, ids)
+        before["review"] = await rows(old, "SELECT id, video_review, reviewed_by FROM jobs ORDER BY seq")
     finally:
         await old.close()
-    assert len(before["indexes"]) >= 5 and all(before["inputs"])
+    assert len(before["indexes"]) >= 5 and all(before["inputs"]) and ("held" in str(before["review"]))
 
     new = await open_store(backend, tmp_path, clock, everything)
     try:
         assert 14 in [v for v, _ in await new.schema_versions()]
         after = await snapshot(new, backend, ids)
+        after["review"] = await rows(new, "SELECT id, video_review, reviewed_by FROM jobs ORDER BY seq")
         assert after == before  # every row, value, seq, picture, column (and default) and index
         last_seq = max(seq for _, seq in before["seq"])
         startend = await new.create_job(
@@ -104,7 +111,10 @@ async def test_a_v9_database_with_jobs_comes_through_v14_whole(backend: str, tmp
         assert [i.data for i in await new.get_inputs(startend.id)] == [i.data for i in make_inputs(2)]
         (seq,) = (s for i, s in await rows(new, "SELECT id, seq FROM jobs") if i == startend.id)
         assert seq > last_seq  # the counter went on
-        with pytest.raises(Exception, match=r"(?i)check"):  # and the database still refuses an unknown kind
-            await rows(new, "UPDATE jobs SET kind = 'teleport' WHERE seq = 1 RETURNING id")
+        # The constraints stay: an unknown kind and an unknown review (V10's CHECK) are still refused.
+        for update in ("UPDATE jobs SET kind = 'teleport'", "UPDATE jobs SET video_review = 'maybe'"):
+            with pytest.raises(Exception, match=r"(?i)check"):
+                async with new._write() as conn:
+                    await new._conn_execute(conn, update, ())
     finally:
         await new.close()

@@ -1,7 +1,8 @@
 -- A third kind of job, "startend": a video from a start and an end picture (issue 28, item 1). SQLite cannot
--- change a CHECK constraint in place, so the jobs table is rebuilt with the wider one: every column of V1-V9
--- (the same types, defaults and constraints), every row with its `seq`, the AUTOINCREMENT counter, and every
--- index. This runs inside the migration's transaction with foreign keys on: dropping the old table deletes its
+-- change a CHECK constraint in place, so the jobs table is rebuilt with the wider one: every column of V1-V10
+-- (the same types, defaults and constraints, in the same order), every row with its `seq`, the AUTOINCREMENT
+-- counter, and every index. A later migration numbered below 14 that adds a column to jobs must add it here too
+-- (tests/store/test_startend_migration.py fails until it does). This runs inside the migration's transaction with foreign keys on: dropping the old table deletes its
 -- rows first, which cascades to job_inputs, so the inputs (only those of unfinished jobs are kept) are set
 -- aside in a temporary table and put back.
 CREATE TEMP TABLE v14_job_inputs AS SELECT job_id, position, filename, mime_type, data FROM job_inputs;
@@ -44,18 +45,23 @@ CREATE TABLE jobs_v14 (
     succeeded_at         INTEGER,
     delivery_attempts    INTEGER NOT NULL DEFAULT 0,
     upload_limit         INTEGER,
-    sent_at              INTEGER
+    sent_at              INTEGER,
+    video_review         TEXT CHECK (video_review IN ('passed', 'spoiler', 'hold', 'held',
+    'approved', 'removed')),
+    reviewed_by          INTEGER
 );
 INSERT INTO jobs_v14 (seq, id, guild_id, channel_id, thread_id, user_id, locale, kind, params, resolution,
                       duration_seconds, private, state, task_id, provider_status, progress_percent, eta_seconds,
                       reason, attempt, poll_count, next_poll_at, created_at, submitted_at, finished_at, video_url,
                       video_expires_at, card_message_id, status_message_id, delivered_message_id, parent_job_id,
-                      lease_owner, lease_until, succeeded_at, delivery_attempts, upload_limit, sent_at)
+                      lease_owner, lease_until, succeeded_at, delivery_attempts, upload_limit, sent_at,
+                      video_review, reviewed_by)
 SELECT seq, id, guild_id, channel_id, thread_id, user_id, locale, kind, params, resolution,
        duration_seconds, private, state, task_id, provider_status, progress_percent, eta_seconds,
        reason, attempt, poll_count, next_poll_at, created_at, submitted_at, finished_at, video_url,
        video_expires_at, card_message_id, status_message_id, delivered_message_id, parent_job_id,
-       lease_owner, lease_until, succeeded_at, delivery_attempts, upload_limit, sent_at
+       lease_owner, lease_until, succeeded_at, delivery_attempts, upload_limit, sent_at,
+       video_review, reviewed_by
 FROM jobs;
 DROP TABLE jobs;
 ALTER TABLE jobs_v14 RENAME TO jobs;
