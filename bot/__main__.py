@@ -23,14 +23,14 @@ from bot.cli_progress import TaskProgress
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging, redact
 from bot.media import ImageLimits, PreparedImage, prepare_images
+from bot.media.pair import fit_pair
 from bot.params import Img2VideoParams
 from bot.provider import (
-    Img2VideoRequest,
     InsufficientBalance,
-    MultiframeRequest,
     OperatorError,
     OutcomeUnknown,
     ProviderError,
+    ProviderRequest,
     RequestRejected,
     RequestValidationError,
     TaskNotFound,
@@ -42,12 +42,10 @@ from bot.provider import (
 from bot.provider.models import FAST_RESOLUTIONS, MAX_VOICE_ID_CHARS, MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     InputProblem,
-    check_keyframe_count,
     image_budget,
     img2video_request,
-    multiframe_request,
-    split_durations,
-    split_prompts,
+    keyframes_params,
+    keyframes_request,
 )
 from bot.schedule import next_poll_delay
 
@@ -110,12 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--watermark", action="store_true", help="the provider's mark on the video")
     wait_options(animate)
 
-    keyframes = sub.add_parser("keyframes", help="a start image and 2-9 keyframes to one video")
+    keyframes = sub.add_parser("keyframes", help="a start and an end image, or a start image and 2-9 keyframes, "
+                               "to one video")
     keyframes.add_argument("start", help="the first frame (file or URL)")
-    keyframes.add_argument("keys", nargs="+", metavar="KEY", help="2 to 9 keyframes, in order")
+    keyframes.add_argument("keys", nargs="+", metavar="KEY",
+                           help="the end frame alone (start-end), or 2 to 9 keyframes, in order")
     keyframes.add_argument("--prompts", help='one prompt, or one per segment: "p1|p2|p3"')
-    keyframes.add_argument("--durations", help='one duration, or one per segment: "4,5,3" (2-7 s)')
+    keyframes.add_argument("--durations", help='one duration, or one per segment: "4,5,3" (2-7 s; 1-8 s with an '
+                           'end frame alone)')
     keyframes.add_argument("--resolution", choices=MULTIFRAME_RESOLUTIONS, default="720p")
+    keyframes.add_argument("--movement", choices=["auto", "small", "medium", "high"],
+                           help="how much things move (with an end frame alone; default auto)")
     keyframes.add_argument("--watermark", action="store_true")
     wait_options(keyframes)
 
@@ -131,9 +134,10 @@ def _is_url(text: str) -> bool:
 
 
 async def _images_as_request_values(sources: Sequence[str], settings: Settings, *,
-                                    resolution: str | None = None) -> list[str]:
+                                    resolution: str | None = None, start_end: bool = False) -> list[str]:
     """Local files are checked and fixed by the pipeline and sent as data URIs, scaled down to what a video at
-    `resolution` can use; URLs are sent as they are."""
+    `resolution` can use; URLs are sent as they are. `start_end`: two local pictures are also fitted to each
+    other's pixel count, as the start-end endpoint asks (bot/media/pair.py)."""
     files: list[tuple[str, bytes]] = []
     for source in sources:
         if _is_url(source):
@@ -157,6 +161,9 @@ async def _images_as_request_values(sources: Sequence[str], settings: Settings, 
     prepared, problems = await prepare_images(files, limits)
     if problems:
         raise CliError("\n".join(str(p) for p in problems), EXIT_BAD_INPUT)
+    if start_end and len(prepared) == 2:
+        start, end, _ = await asyncio.to_thread(fit_pair, prepared[0], prepared[1], limits.data_uri_budget)
+        prepared = [start, end]
     by_order: list[PreparedImage] = list(prepared)
     values: list[str] = []
     for source in sources:
@@ -242,7 +249,7 @@ async def _follow(client: ViduClient, task_id: str, settings: Settings, out: Pat
 
 
 async def _submit_and_maybe_follow(
-    request: Img2VideoRequest | MultiframeRequest, args: argparse.Namespace, settings: Settings
+    request: ProviderRequest, args: argparse.Namespace, settings: Settings
 ) -> None:
     async with aiohttp.ClientSession() as session:
         client = _client(session, settings)
@@ -267,13 +274,13 @@ async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
 
 async def cmd_keyframes(args: argparse.Namespace, settings: Settings) -> None:
     # Counts and numbers first: a typo should not cost the time of checking ten images.
-    check_keyframe_count(len(args.keys))
-    split_prompts(args.prompts, len(args.keys))
-    split_durations(args.durations, len(args.keys))
-    start, *keys = await _images_as_request_values([args.start, *args.keys], settings, resolution=args.resolution)
-    request = multiframe_request(
+    keyframes_params(len(args.keys), prompts=args.prompts, durations=args.durations, resolution=args.resolution,
+                     movement=args.movement, watermark=args.watermark)
+    start, *keys = await _images_as_request_values([args.start, *args.keys], settings, resolution=args.resolution,
+                                                   start_end=len(args.keys) == 1)
+    request = keyframes_request(
         start, keys, prompts=args.prompts, durations=args.durations, resolution=args.resolution,
-        watermark=args.watermark,
+        movement=args.movement, watermark=args.watermark,
     )
     await _submit_and_maybe_follow(request, args, settings)
 

@@ -269,7 +269,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Jobs one member may have waiting in the bot's queue; beyond that a request is refused."),
     Variable("PRICE_TABLE", "price_table", _price_table, DEFAULT_PRICE_TABLE,
              "Estimated provider cost in US dollars, the one table behind request cards, credit limits and the "
-             "budget: kind=BASE+PER_SECOND/s (img2video, multiframe) and resolution=xFACTOR (540p, 720p, 1080p), "
+             "budget: kind=BASE+PER_SECOND/s (img2video, multiframe, startend) and resolution=xFACTOR "
+             "(540p, 720p, 1080p), "
              "comma-separated; an entry left out keeps its default. Credits count thousandths of a dollar."),
     Variable("BUDGET_PER_DAY", "budget_per_day", _optional_money, "",
              "The bot's overall budget per UTC day across every server, in dollars of PRICE_TABLE (e.g. 50 or "

@@ -19,6 +19,8 @@ from bot.provider.models import (
     MOVEMENT_AMPLITUDES,
     MULTIFRAME_RESOLUTIONS,
     SEGMENT_DURATION_RANGE,
+    STARTEND_DURATION_RANGE,
+    STARTEND_RESOLUTIONS,
 )
 
 # What /settings offers, as the commands do (bot/provider/models.py): every resolution and movement a kind
@@ -86,6 +88,17 @@ IMG2VIDEO_RULES = KindRules("settings.kind_img2video", FAST_RESOLUTIONS, FAST_DU
                             MOVEMENT_AMPLITUDES)
 MULTIFRAME_RULES = KindRules("settings.kind_multiframe", MULTIFRAME_RESOLUTIONS, SEGMENT_DURATION_RANGE, True, None,
                              default_duration=DEFAULT_SEGMENT_SECONDS)
+# A start and an end picture: the start-end endpoint's range; its movement is the bot's word (`high` is sent as
+# the endpoint's `large`, bot/requests.py).
+STARTEND_RULES = KindRules("settings.kind_startend", STARTEND_RESOLUTIONS, STARTEND_DURATION_RANGE, False,
+                           MOVEMENT_AMPLITUDES, default_duration=DEFAULT_SEGMENT_SECONDS)
+
+
+def keyframe_rules(key_count: int) -> KindRules:
+    """A start and one end picture is a start-end request; more keyframes a multiframe one."""
+    return STARTEND_RULES if key_count == 1 else MULTIFRAME_RULES
+
+
 BUILT_IN = MemberSettings(resolution="720p", duration=5, movement="auto", private=False, confirm_cost=False)
 
 

@@ -1,4 +1,5 @@
-"""Generating commands: /animate (one image) and /keyframes (a start image and 2-9 keyframes)."""
+"""Generating commands: /animate (one image) and /keyframes (a start image and an end picture, or 2-9
+keyframes)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,12 @@ from discord.ext import commands
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.jobs.models import JobKind
-from bot.member_settings import IMG2VIDEO_RULES, MULTIFRAME_RULES, MemberSettings, choose
-from bot.params import Img2VideoParams, MultiframeParams
+from bot.member_settings import IMG2VIDEO_RULES, MemberSettings, choose
+from bot.params import Img2VideoParams
 from bot.provider.models import MAX_VOICE_ID_CHARS
-from bot.requests import (
-    InputProblem,
-    check_keyframe_count,
-    split_durations,
-    split_prompts,
-)
+from bot.requests import InputProblem, check_keyframe_count, split_durations, split_prompts
 from bot.ui.confirm import start_or_confirm
-from bot.ui.intake import Intake, admit, check_images, validate_request
+from bot.ui.intake import Intake, admit, check_images, fit_pictures, keyframes_with_defaults, validate_request
 from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
 
@@ -47,6 +43,7 @@ class Generate(commands.Cog):
         admission = await admit(self.bot, interaction, intake)
         screening = await screening_here(self.bot, interaction)
         images = await check_images(self.bot, attachments, locale, resolution=intake.resolution, screening=screening)
+        intake, images = await fit_pictures(self.bot, intake, images, locale)
         validate_request(intake, images, locale)
         await start_or_confirm(self.bot, interaction, intake, images, screening=screening, admission=admission,
                                confirm=mine.confirms,
@@ -97,15 +94,17 @@ class Generate(commands.Cog):
 
         await self._run(interaction, [image], intake)
 
-    @app_commands.command(name="keyframes", description="Join a start image and 2-9 keyframes into one video")
+    @app_commands.command(name="keyframes",
+                          description="A video from a start and an end picture, or a start and 2-9 keyframes")
     @app_commands.guild_only()
     @app_commands.describe(
         start="The first frame",
-        frame1="Keyframe 1: where segment 1 ends",
+        frame1="Keyframe 1: where segment 1 ends (alone: the end picture)",
         frame2="Keyframe 2: where segment 2 ends",
         prompts='One prompt for all segments, or one per segment: "walks in | sits down"',
-        durations='Seconds per segment (2-7): one for all, or one each: "4,5"',
+        durations='Seconds per segment (2-7; 1-8 with an end picture alone): one for all, or one each: "4,5"',
         resolution="Video resolution (default 720p, or your /settings)",
+        movement="How much things move, with a start and an end picture only (default auto, or your /settings)",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
     )
@@ -114,7 +113,7 @@ class Generate(commands.Cog):
         interaction: Interaction,
         start: discord.Attachment,
         frame1: discord.Attachment,
-        frame2: discord.Attachment,
+        frame2: discord.Attachment | None = None,
         frame3: discord.Attachment | None = None,
         frame4: discord.Attachment | None = None,
         frame5: discord.Attachment | None = None,
@@ -125,6 +124,7 @@ class Generate(commands.Cog):
         prompts: app_commands.Range[str, 0, 4000] | None = None,
         durations: str | None = None,
         resolution: Literal["540p", "720p", "1080p"] | None = None,
+        movement: Literal["auto", "small", "medium", "high"] | None = None,
         watermark: bool = False,
         private: bool | None = None,
     ) -> None:
@@ -134,18 +134,14 @@ class Generate(commands.Cog):
             check_keyframe_count(len(frames))
             segment_prompts = split_prompts(prompts, len(frames))
             typed_durations = split_durations(durations, len(frames)) if durations and durations.strip() else None
+            keyframes_with_defaults(MemberSettings(), segment_prompts, typed_durations, resolution=resolution,
+                                    movement=movement, private=private, locale=locale)  # refused before any read
         except InputProblem as problem:
             raise Refused.listing([problem.text(locale)], locale) from None
 
         def intake(mine: MemberSettings) -> Intake:
-            c = choose(MULTIFRAME_RULES, mine, locale=locale, given={
-                "resolution": resolution, "duration": typed_durations and typed_durations[0], "private": private})
-            segment_durations = typed_durations or [c.duration] * len(frames)
-            params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations),
-                                      resolution=c.resolution, watermark=watermark)
-            title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=len(frames) + 1)
-            return Intake(JobKind.MULTIFRAME, params, c.resolution, sum(segment_durations), c.private, title,
-                          notes=c.notes())
+            return keyframes_with_defaults(mine, segment_prompts, typed_durations, resolution=resolution,
+                                           movement=movement, private=private, locale=locale, watermark=watermark)
 
         await self._run(interaction, [start, *frames], intake)
 

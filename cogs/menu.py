@@ -1,7 +1,8 @@
 """The message menu "Apps → Animate": the pictures of any message become a video.
 
-One picture asks for a prompt (img2video); three or more ask for one prompt line per segment (multiframe,
-in attachment order). The pictures are read when the form is submitted, as the slash commands do.
+One picture asks for a prompt (img2video); two are a start and an end picture (start-end: a prompt line, a
+duration and how much things move); three or more ask for one prompt line per segment (multiframe, in
+attachment order). The pictures are read when the form is submitted, as the slash commands do.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot.admission import Admission
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import JobKind
-from bot.member_settings import IMG2VIDEO_RULES, MemberSettings, choose
+from bot.member_settings import IMG2VIDEO_RULES, STARTEND_RULES, MemberSettings, choose
 from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
@@ -30,8 +31,9 @@ from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
 from cogs.storyboard import (
     MAX_IMAGES,
-    MIN_IMAGES,
+    MOVEMENTS,
     check_segment_request,
+    choice_select,
     durations_input,
     left_to_default,
     prompts_input,
@@ -56,8 +58,6 @@ def not_animatable(pictures: int, others: int, locale: str = DEFAULT_LOCALE) -> 
                    else t("menu.skipped_many", locale, count=others, other=other))
     if pictures == 0:
         return t("menu.no_pictures", locale, skipped=skipped)
-    if pictures == 2:
-        return t("menu.two_pictures", locale, skipped=skipped, low=MIN_IMAGES)
     if pictures > MAX_IMAGES:
         return t("menu.too_many", locale, count=pictures, skipped=skipped, high=MAX_IMAGES)
     return None
@@ -158,6 +158,10 @@ class AnimateSegmentsForm(ViduModal):
         self.prompts = prompts_input(locale)
         self.durations = durations_input(locale)
         self.resolution, self.shown_resolution = segment_resolution_select(mine)
+        # Two pictures (a start and an end) also choose how much things move: the start-end endpoint's own field,
+        # opened on the member's default movement (/settings) when they have one.
+        self.shown_movement = choose(STARTEND_RULES, mine).movement
+        self.movement = choice_select("movement", MOVEMENTS, self.shown_movement) if len(pictures) == 2 else None
         segments = len(pictures) - 1
         self.add_item(discord.ui.Label(
             text=t("menu.segments_label", locale, segments=segments), component=self.prompts,
@@ -165,12 +169,15 @@ class AnimateSegmentsForm(ViduModal):
         self.add_item(discord.ui.Label(text=t("form.durations_label", locale), component=self.durations,
                                        description=t("form.durations_help", locale)))
         self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
+        if self.movement is not None:
+            self.add_item(discord.ui.Label(text=t("form.movement_label", locale), component=self.movement))
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         intake, images, admission, screening = await check_segment_request(
             self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
             resolution=left_to_default(self.resolution, self.shown_resolution), private=None, mine=self.mine,
+            movement=None if self.movement is None else left_to_default(self.movement, self.shown_movement),
             locale=self.locale,
         )
         await answer_with_job(self.bot, interaction, intake, images, screening, admission, confirm=self.mine.confirms)

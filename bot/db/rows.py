@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from bot.jobs.models import Job, JobKind
 from bot.jobs.states import JobState
 from bot.jobs.store import StoreError
-from bot.params import Img2VideoParams, MultiframeParams, params_from_json
+from bot.params import is_params_of, params_from_json
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
@@ -147,7 +147,7 @@ def check_job(job: Job) -> dict[str, object]:
     for column in JOB_COLUMNS:
         value = getattr(job, column)
         if column == "params":
-            if not isinstance(value, Img2VideoParams | MultiframeParams) or job.kind != value.KIND:
+            if not is_params_of(JobKind(job.kind).value, value):
                 raise ValueError(f"job {job.id}, field 'params': expected the settings of a {job.kind} job, "
                                  f"got {type(value).__name__}")
             try:

@@ -40,9 +40,10 @@ DESCRIPTIONS: dict[str, str] = {
     "How many content refusals by the video service pause a member here": "被视频服务因内容拒绝多少次后暂停成员",
     "Refusals that pause a member (0: never)": "暂停成员所需的拒绝次数（0：从不）",
     "Within how many hours": "在多少小时内",
-    "Join a start image and 2-9 keyframes into one video": "把一张起始图片和 2-9 个关键帧连成一个视频",
-    "Upload 3-10 pictures at once, one prompt per segment; preview before it starts":
-        "一次上传 3-10 张图片，每段一个提示词；开始前先预览",
+    "A video from a start and an end picture, or a start and 2-9 keyframes":
+        "用起始和结束两张图片，或一张起始图片和 2-9 个关键帧，制作一个视频",
+    "Upload 2-10 pictures at once, one prompt per segment; preview before it starts":
+        "一次上传 2-10 张图片，每段一个提示词；开始前先预览",
     "Your recent videos in this server, or one job in detail": "你在此服务器最近的视频，或某个任务的详情",
     "What the bot does, its commands and limits, and your quota": "机器人的功能、命令、限制和你的配额",
     "Video quotas": "视频配额",
@@ -82,7 +83,10 @@ DESCRIPTIONS: dict[str, str] = {
     **{f"Keyframe {n}: where segment {n} ends": f"关键帧 {n}：第 {n} 段结束的画面" for n in range(1, 10)},
     'One prompt for all segments, or one per segment: "walks in | sits down"':
         "所有片段一个提示词，或每段一个：“走进来 | 坐下”",
-    'Seconds per segment (2-7): one for all, or one each: "4,5"': "每段秒数（2-7）：全部一个值，或每段一个：“4,5”",
+    "Keyframe 1: where segment 1 ends (alone: the end picture)": "关键帧 1：第 1 段结束的画面（只给它：结束图片）",
+    'Seconds per segment (2-7; 1-8 with an end picture alone): one for all, or one each: "4,5"':
+        "每段秒数（2-7；只有结束图片时 1-8）：全部一个值，或每段一个：“4,5”",
+    "How much things move, with a start and an end picture only (default auto)": "画面运动幅度，仅用于起始和结束两张图片（默认自动）",
     "Add the provider's watermark": "添加视频服务的水印",
     "Voice for generated speech: the provider's voice id": "生成语音所用的音色：视频服务的音色编号",
     "A job id (the code in the status card), e.g. 7K3QZ2MD; moderators: all": "任务编号（状态卡片中的代码），如 7K3QZ2MD；管理员可填 all",

@@ -90,7 +90,9 @@ MESSAGES: dict[str, str] = {
     "input.not_seconds": "{text} is not a whole number of seconds",
     "input.duration_range": "{value} s is outside {low}–{high} s per segment",
     "input.duration_count": "{given} durations given for {segments} segments (give one, or one per segment)",
-    "input.keyframe_count": "{count} keyframes given; a video needs {low} to {high}",
+    "input.keyframe_count": "{count} keyframes given; give {low} (an end picture) or 2 to {high}",
+    "input.field.movement": "movement",
+    "input.movement_startend_only": "applies only to a start and an end picture (one keyframe)",
     "refuse.not_stored": "the request could not be saved (a problem on our side). Nothing was charged; please "
                          "try again in a moment.",
     "answer.started": "Your video is on its way: job `{job_id}` in <#{thread_id}>.",
@@ -98,6 +100,7 @@ MESSAGES: dict[str, str] = {
     "thread.starter": "🎬 {mention} is making a video: **{name}**",
     "thread.default_name": "video",
     "title.keyframes": "{count} keyframes",
+    "title.startend": "start and end",
     "title.reroll": "re-roll of {job_id}",
     "title.extension": "extension of {job_id}",
     "card.request_by": "**Request by {mention}**",
@@ -116,6 +119,12 @@ MESSAGES: dict[str, str] = {
     "card.picture_one": "The picture to animate · {seconds} s: {prompt}",
     "card.picture_start": "Start picture",
     "card.picture_keyframe": "Keyframe {n}, end of segment {n} ({seconds} s): {prompt}",
+    "card.picture_end": "End picture ({seconds} s): {prompt}",
+    "card.startend": "🎞️ Start and end frames",
+    "card.which_start": "start",
+    "card.which_end": "end",
+    "card.fitted": ("📐 The {which} picture was scaled from {before} to {after}: for a start-and-end video both "
+                    "pictures must have about as many pixels (within {low}–{high}×)."),
     # --- the status card
     "status.marker": "job `{job_id}`",
     "status.accepted": "⏳ Waiting in the queue",
@@ -249,11 +258,12 @@ MESSAGES: dict[str, str] = {
     "form.prompts_placeholder": ("walks into the room\nsits down at the table\n"
                                  "(one line = the same prompt for every segment)"),
     "form.durations_label": "Durations in seconds",
-    "form.durations_help": '"5" for every segment, or one each: "4,5,3" (2-7 s)',
+    "form.durations_help": '"5" for every segment, or one each: "4,5,3" (2-7 s; 1-8 s for two pictures)',
     "form.durations_placeholder": "5   or one per segment: 4,5,3   (2-7 s each)",
     "form.resolution_label": "Resolution",
+    "form.movement_label": "Movement",
     "form.picture_count": ("pictures: {given} given; a storyboard needs {low} to {high} "
-                           "(a start frame and {low_keys}-{high_keys} keyframes)"),
+                           "(a start frame and {low_keys}-{high_keys} keyframes; two: a start and an end)"),
     "form.field_prompts": "prompts",
     "form.prompt_line_count": "{lines} prompt lines given for {segments} segments (give one line, or one line per segment)",
     "preview.head": "**Preview: nothing has been sent or charged yet**",
@@ -271,9 +281,6 @@ MESSAGES: dict[str, str] = {
     "menu.skipped_many": " (its {count}{other} attachments are not pictures)",
     "menu.other": " other",
     "menu.no_pictures": "This message has no pictures{skipped}, so there is nothing to animate.",
-    "menu.two_pictures": ("This message has 2 pictures{skipped}. Keyframes need a start picture and at least 2 "
-                          "keyframes ({low} or more pictures). To animate one of these two, use /animate "
-                          "with that picture."),
     "menu.too_many": "This message has {count} pictures{skipped}; a video can join at most {high}.",
     "menu.field_duration": "duration",
     "menu.bad_duration": "{text} is not a whole number of seconds from {low} to {high}",
@@ -291,6 +298,7 @@ MESSAGES: dict[str, str] = {
     "jobs.not_found": "No job `{job}` of yours in this server.",
     "jobs.one_image": "1 image",
     "jobs.frames": "{count} frames",
+    "jobs.startend": "start and end",
     "jobs.line": "`{job_id}` · {headline} · {kind}, {seconds} s {resolution}{where} · {when}",
     "jobs.inputs_link": "Inputs: {link}",
     "jobs.video_link": "Video: {link}",
@@ -406,6 +414,7 @@ MESSAGES: dict[str, str] = {
     "help.animate": "`/animate` one picture → one video. Example: `/animate image:cat.png prompt:the cat waves duration:5`",
     "help.keyframes": ("`/keyframes` a start picture and {low_keys}-{high_keys} keyframes → one video. Example: "
                        "`/keyframes start:a.png frame1:b.png frame2:c.png prompts:walks in | sits down durations:4,5`"),
+    "help.startend": "`/keyframes` with one keyframe: a start and an end picture → one video. Example: `/keyframes start:a.png frame1:b.png`",
     "help.storyboard": ("`/storyboard` upload {low}-{high} pictures in a form, one prompt line per segment, see a preview, "
                         "then press Start. Example: `/storyboard private:True`"),
     "help.menu": "Apps → **Animate** on any message with pictures: the same, without retyping.",
@@ -415,7 +424,7 @@ MESSAGES: dict[str, str] = {
     "help.limits": "**Limits**",
     "help.formats": "Pictures: png, jpeg or webp (gif, bmp, tiff, avif and heic are converted), up to {max_mb} MB each.",
     "help.ratio": "Shape: width to height strictly between 1:4 and 4:1.",
-    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard.",
+    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard; {se_low}-{se_high} s for a start and an end picture.",
     "help.counts": "Storyboards: {low}-{high} pictures (a start frame and {low_keys}-{high_keys} keyframes).",
     "help.your_quota": "**Your quota here**",
     "help.no_quota_in_dms": "Your quota depends on the server: run /help there to see it.",
@@ -433,6 +442,7 @@ MESSAGES: dict[str, str] = {
     "settings.confirm_cost_off": "start at once",
     "settings.kind_img2video": "a video from one picture",
     "settings.kind_multiframe": "a keyframes segment",
+    "settings.kind_startend": "a video from a start and an end picture",
     "settings.or": " or ",
     "settings.seconds_range": "{low}–{high} s",
     "settings.allowed_in": "{kind} takes {allowed}",

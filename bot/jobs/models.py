@@ -32,6 +32,7 @@ def utcnow() -> datetime:
 class JobKind(StrEnum):
     IMG2VIDEO = "img2video"
     MULTIFRAME = "multiframe"
+    STARTEND = "startend"
 
 
 @dataclass(frozen=True, slots=True)

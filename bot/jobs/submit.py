@@ -27,7 +27,7 @@ from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, REASON_UNUSABLE_
 from bot.logs import job_ids
 from bot.media.encode import data_uri
 from bot.moderation import blocked_by
-from bot.params import MultiframeParams
+from bot.params import Img2VideoParams
 from bot.provider import (
     OperatorError,
     OutcomeUnknown,
@@ -334,11 +334,11 @@ class Submitter:
             self.recording_outage = None
 
     async def _server_mark(self, job: Job) -> tuple[tuple[str, str] | None, bool]:
-        """The server's watermark for a multiframe job, as (a fresh URL, position), and whether one is set but
-        could not be had. Its stored Discord link expires, so Discord refreshes it here, just before the
+        """The server's watermark for a multiframe or start-end job, as (a fresh URL, position), and whether one is
+        set but could not be had. Its stored Discord link expires, so Discord refreshes it here, just before the
         provider fetches it. When Discord will not, the job goes without it rather than waiting or failing:
         the member's video is not held back or charged for a failure of ours; the card and the mod-log say so."""
-        if not isinstance(job.params, MultiframeParams):
+        if isinstance(job.params, Img2VideoParams):  # the fast endpoint documents no wm_url
             return None, False
         steps = self._steps
         settings = await steps.store.guild_settings(job.guild_id)

@@ -15,11 +15,11 @@ import discord
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
-from bot.params import MultiframeParams
+from bot.params import Img2VideoParams, StartEndParams
 from bot.pricing import estimate_usd, format_usd
 from bot.safety import Screening
 from bot.ui.fit import clip
-from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
+from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, fitted_text, start_job
 from bot.ui.pending import PendingRequest
 from bot.ui.text import prompt_lines
 
@@ -36,13 +36,16 @@ MAX_OPEN_PREVIEWS_PER_MEMBER = 2
 
 def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
     p = intake.params
-    assert isinstance(p, MultiframeParams)  # a storyboard is a multiframe request
+    assert not isinstance(p, Img2VideoParams)  # a storyboard is a multiframe or a start-end request
     # The prompts as the request card will show them: nine long ones, escaped, still fit one message.
     lines = [t("preview.head", locale),
+             *([t("card.startend", locale)] if isinstance(p, StartEndParams) else []),
              *prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)]
+    if intake.fitted is not None:
+        lines.append(fitted_text(intake.fitted, locale))
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     where = t("preview.private_thread", locale) if intake.private else ""
-    lines.append(t("preview.summary", locale, frames=p.segments + 1, seconds=intake.duration_seconds,
+    lines.append(t("preview.summary", locale, frames=len(p.durations) + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
     lines += intake.notes  # which values are the member's /settings
     lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
@@ -61,7 +64,7 @@ async def draw_storyboard(panels: Sequence[Panel]) -> bytes:
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
     """The storyboard picture: each keyframe with its segment's seconds and prompt, drawn in an image worker."""
     p = intake.params
-    assert isinstance(p, MultiframeParams)
+    assert not isinstance(p, Img2VideoParams)
     panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations))
     return await draw_storyboard(panels)
 

@@ -20,7 +20,7 @@ import discord
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
-from bot.params import Img2VideoParams, JobParams
+from bot.params import Img2VideoParams, JobParams, StartEndParams
 from bot.pricing import estimate_usd, format_dollars
 from bot.requests import InputProblem
 from bot.ui.base import ViduModal
@@ -85,6 +85,8 @@ def edited_params(params: JobParams, text: str, locale: str = DEFAULT_LOCALE) ->
         if not prompt:
             raise InputProblem(t("remix.prompt_label", locale), t("remix.empty_prompt", locale))
         return replace(params, prompt=prompt)  # the same seed, if it had one: only the words change
+    if isinstance(params, StartEndParams):  # one prompt, which the start-end endpoint lets be empty
+        return replace(params, prompt=text.strip() or None)
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     while len(lines) > 1 and not lines[-1]:
         lines.pop()  # a trailing newline is no segment
@@ -105,10 +107,10 @@ class RemixModal(ViduModal):
         self.job = job
         self.locale = locale
         cost = format_dollars(estimate_usd(job.kind.value, job.resolution, job.duration_seconds))
-        one = isinstance(job.params, Img2VideoParams)
+        one = isinstance(job.params, Img2VideoParams | StartEndParams)
         self.prompts: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
             custom_id="prompts", style=discord.TextStyle.paragraph, default=prompts_text(job.params) or None,
-            max_length=PROMPT_LIMIT if one else FORM_TEXT_LIMIT, required=one)
+            max_length=PROMPT_LIMIT if one else FORM_TEXT_LIMIT, required=isinstance(job.params, Img2VideoParams))
         label = (t("remix.prompt_label", locale) if one
                  else t("remix.prompts_label", locale, segments=len(job.params.prompts)))
         help_text = t("remix.help" if one else "remix.prompts_help", locale, cost=cost)

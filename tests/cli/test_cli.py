@@ -193,7 +193,8 @@ async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path
 @pytest.mark.parametrize(
     ("count", "args", "message"),
     [
-        (2, [], "1 keyframes given; a video needs 2 to 9"),
+        (2, ["--durations", "9"], "--durations: 9 s is outside 1–8 s"),  # a start and an end: the endpoint's range
+        (3, ["--movement", "high"], "--movement: applies only to a start and an end picture"),
         (11, [], "10 keyframes given"),
         (4, ["--prompts", "a|b"], "--prompts: 2 prompts given for 3 segments"),
         (4, ["--durations", "4,5"], "--durations: 2 durations given for 3 segments"),
@@ -322,3 +323,25 @@ async def test_malformed_setting_stops_with_one_line(tmp_path: Path, fake: FakeP
     result = await cli(tmp_path, fake, "check", PROVIDER_REQUESTS_PER_MINUTE="lots")
     assert result.code == 3
     assert result.err.strip() == "error: PROVIDER_REQUESTS_PER_MINUTE is malformed: 'lots' is not a whole number"
+
+
+async def test_keyframes_with_a_start_and_an_end_makes_a_start_end_video_with_the_pictures_fitted(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """`keyframes START END`: the start-end endpoint, the end picture enlarged to the start's pixel count (the
+    strict fake refuses a pair outside 0.8-1.25), said on stderr, and the video saved."""
+    start = write_image(tmp_path / "start.png", 960, 720)
+    end = write_image(tmp_path / "end.png", 320, 240)
+    result = await cli(tmp_path, fake, "keyframes", str(start), str(end), "--prompts", "the sun sets",
+                       "--durations", "8", "--movement", "high", "--resolution", "540p", "--wait",
+                       "--out", str(tmp_path / "video.mp4"))
+    assert result.code == 0, result.err
+    (task,) = fake.tasks.values()
+    assert task.endpoint == "vidu-q2-turbo-startend2video"
+    body = task.body
+    assert (body["prompt"], body["duration"], body["movement_amplitude"], body["resolution"]) == (
+        "the sun sets", 8, "large", "540p")
+    sizes = [Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size for uri in body["images"]]
+    assert sizes == [(960, 720), (960, 720)]
+    assert "end.png: scaled from 320×240 to 960×720 to match the other picture" in result.err
+    assert (tmp_path / "video.mp4").stat().st_size > 0
