@@ -260,7 +260,8 @@ class Submitter:
     async def _stopped_by_moderators(self, job: Job) -> str | None:
         """Why the moderators' rules stop a job that waited in the queue, or None. Admission checked them when it
         was asked; a member blocked, a term or an AutoMod rule added since must stop it too (refunded: nothing is
-        sent). The term is not named: the status card is public, and the term is what the moderators keep out of the server."""
+        sent). The term is not named: the status card is public, and the term is what the moderators keep out of
+        the server."""
         store = self._steps.store
         if await store.is_blocked(job.guild_id, job.user_id):
             paused = await store.strike_pause(job.guild_id, job.user_id) is not None

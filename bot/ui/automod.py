@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import discord
+from discord.ext import commands
 
 from bot.safety.automod import KeywordRule, Where, channel_chain
 
@@ -124,7 +125,7 @@ def where_of(member: discord.abc.User | None, channel: Any) -> Where:
     )
 
 
-def add_listeners(bot: discord.Client, rules: AutoModRules) -> None:
+def add_listeners(bot: commands.AutoShardedBot, rules: AutoModRules) -> None:
     """Keep `rules` current from the gateway (intent AUTO_MODERATION_CONFIGURATION)."""
 
     async def created(rule: discord.AutoModRule) -> None:

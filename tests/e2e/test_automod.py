@@ -7,6 +7,7 @@ from tests.e2e.conftest import eventually, png
 from tests.e2e.test_animate import private_answer
 from tests.e2e.test_menu import open_menu
 from tests.e2e.test_moderators import animate, run
+from tests.e2e.test_storyboard import open_form, three_frames
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.discord import permissions as perms
 from tests.fakes.provider import FakeProvider
@@ -100,7 +101,8 @@ async def test_rules_created_changed_and_deleted_while_the_bot_runs_apply_at_onc
     assert "AutoMod rule" in await animate(fake_discord, world.alice, f"a {WORD}")
     await fake_discord.update_automod_rule(rule, world.mod, enabled=False)
     assert "on its way" in await animate(fake_discord, world.alice, f"a {WORD}")
-    await fake_discord.update_automod_rule(rule, world.mod, enabled=True, trigger_metadata={"keyword_filter": ["dragon"]})
+    await fake_discord.update_automod_rule(rule, world.mod, enabled=True,
+                                           trigger_metadata={"keyword_filter": ["dragon"]})
     assert "AutoMod rule" in await animate(fake_discord, world.alice, "a dragon")
     await fake_discord.delete_automod_rule(rule, world.mod)
     assert "on its way" in await animate(fake_discord, world.alice, "a dragon")
@@ -145,3 +147,17 @@ async def test_a_queued_job_a_new_rule_matches_is_stopped_before_submit_and_refu
                                 seen=lambda: fake_discord.message(card.id).text())
     assert "Nothing was counted" in fake_discord.message(card.id).text()
     assert len(provider.requests_to("submit")) == 1  # the waiting job never reached the provider
+
+
+async def test_a_storyboard_caption_meets_the_rules_before_any_frame_is_read(
+    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
+) -> None:
+    world = fake_discord.world
+    grant_manage_server(fake_discord)
+    await start_bot()
+    await fake_discord.create_automod_rule(world.guild, world.mod, "Creature filter", keywords=[WORD])
+    opened = await open_form(fake_discord)
+    submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
+        "frames": three_frames(), "prompts": f"walks in\na {WORD} lands", "durations": "4,6"})
+    assert "AutoMod rule “Creature filter”" in (await private_answer(fake_discord, submit)).text()
+    assert echoed_anywhere(fake_discord) == [] and fake_discord.cdn.downloads == []
