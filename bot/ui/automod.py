@@ -78,6 +78,11 @@ class AutoModRules:
                 except discord.Forbidden:
                     self._unreadable(guild.id)
                     return None
+                except (discord.HTTPException, OSError, TimeoutError) as exc:
+                    # Discord failing this one call: prompts go ahead on the blocklist; the next one reads again.
+                    log.warning("guild %s: AutoMod rules could not be read (%s); not applied to this prompt",
+                                guild.id, exc)
+                    return None
                 rules = {r.id: r for r in (keyword_rule(f) for f in fetched) if r is not None}
                 if server.generation != generation:  # an event came meanwhile: use this read, keep none
                     return tuple(rules.values())

@@ -131,7 +131,9 @@ async def test_a_queued_job_a_new_rule_matches_is_stopped_before_submit_and_refu
     world = fake_discord.world
     grant_manage_server(fake_discord)
     await start_bot(MAX_ACTIVE_JOBS_PER_MEMBER="1")
-    provider.plan_next_task(queue_seconds=3600)  # alice's first job stays busy at the provider
+    # alice's first job stays busy at the provider; without an ETA, so the bot keeps looking every 2 s (an ETA
+    # of an hour would put its next look 10 minutes away, past the provider's `advance` below)
+    provider.plan_next_task(queue_seconds=3600, report_eta=False)
     assert "on its way" in await animate(fake_discord, world.alice, "a calm lake")
     await eventually(lambda: len(provider.tasks) == 1, timeout=20, what="the first submit")
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
