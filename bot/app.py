@@ -31,6 +31,8 @@ from bot.looplag import loop_lag_enabled, watch_loop_lag
 from bot.media.pool import close_image_pool, configure_image_pool
 from bot.memory import freeze_startup_objects, release_memory_forever
 from bot.pricing import use_price_table
+from bot.ui.automod import AutoModRules
+from bot.ui.automod import add_listeners as add_automod_listeners
 from bot.ui.buttons import CancelButton
 from bot.ui.client import ServiceBot
 from bot.ui.delivery import DiscordJobListener
@@ -84,7 +86,8 @@ class ViduBot(ServiceBot):
             shards["shard_ids"] = list(settings.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents(guilds=True),
+            # AutoMod rule events keep each server's rules current (not a privileged intent).
+            intents=discord.Intents(guilds=True, auto_moderation_configuration=True),
             tree_cls=ViduTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
@@ -94,10 +97,12 @@ class ViduBot(ServiceBot):
         use_price_table(settings.price_table)  # request cards estimate from the table quotas charge by
         self.store = store
         self.provider = provider_client(settings, session)
+        self.automod = AutoModRules()
         workdir = Path(settings.data_dir) / "videos"
         workdir.mkdir(parents=True, exist_ok=True)
         listener = DiscordJobListener(self, store, max_active=settings.max_active_jobs_per_member,
-                                      provider_cap=settings.provider_max_in_flight, screens=settings.safety_screens)
+                                      provider_cap=settings.provider_max_in_flight, screens=settings.safety_screens,
+                                      automod=self.automod)
         self.worker = JobWorker(store, self.provider, listener, worker_settings(settings), workdir=workdir)
         self._sync_only = sync_only
         self._worker_task: asyncio.Task[None] | None = None
@@ -109,6 +114,7 @@ class ViduBot(ServiceBot):
         configure_image_pool(self.settings.image_workers)  # its processes start with the first picture
         self.add_dynamic_items(CancelButton, RerollButton, ExtendButton, RemixButton, ReviewButton)
         self.add_listener(answer_if_nobody_does, "on_interaction")
+        add_automod_listeners(self, self.automod)
         await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations
         for cog in COGS:
             await self.load_extension(cog)

@@ -36,7 +36,10 @@ def watermark_record(settings: GuildSettings) -> str:
     return "none" if settings.watermark_url is None else f"a picture, {settings.watermark_position}"
 
 
-def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: tuple[str, ...] = ()) -> str:
+def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: tuple[str, ...] = (),
+             automod_rules: int | None = 0) -> str:
+    """The server's settings as /config shows them; `automod_rules`: how many of the server's AutoMod keyword
+    rules apply to prompts, None when the bot cannot read them."""
     channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or t("config.every_channel", locale)
     weights = ", ".join(f"{r} ×{w:g}" for r, w in sorted(settings.weights.items()))
     def dflt(value: int | None) -> str:
@@ -55,7 +58,12 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: 
         *safety_lines(settings.safety_pictures, screens, locale),
         *video_lines(settings.safety_videos, settings.safety_flagged_videos,
                      has_modlog=settings.modlog_channel_id is not None, locale=locale),
+        automod_line(automod_rules, locale),
     ])
+
+
+def automod_line(rules: int | None, locale: str) -> str:
+    return t("config.automod_unreadable", locale) if rules is None else t("config.automod", locale, count=rules)
 
 
 def strikes_line(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
@@ -84,7 +92,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         before = await store.set_guild_settings(interaction.guild_id, updated, actor_id=interaction.user.id,
                                                 action=f"config.{what}")
         locale = locale_of(interaction)
-        answer = f"{t('mod.updated', locale)}\n{describe(updated, locale, screens=self.bot.settings.safety_screens)}"
+        settings = describe(updated, locale, screens=self.bot.settings.safety_screens,
+                            automod_rules=await self._automod_rules(interaction))
+        answer = f"{t('mod.updated', locale)}\n{settings}"
         if interaction.response.is_done():
             await interaction.followup.send(answer, ephemeral=True)
         else:
@@ -102,8 +112,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
     async def show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         settings = await self.bot.store.guild_settings(interaction.guild_id)
-        await interaction.response.send_message(
-            describe(settings, locale_of(interaction), screens=self.bot.settings.safety_screens), ephemeral=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # reading AutoMod's rules may take a call
+        await interaction.followup.send(
+            describe(settings, locale_of(interaction), screens=self.bot.settings.safety_screens,
+                     automod_rules=await self._automod_rules(interaction)), ephemeral=True)
+
+    async def _automod_rules(self, interaction: Interaction) -> int | None:
+        rules = await self.bot.automod.rules_for(interaction.guild) if interaction.guild is not None else None
+        return None if rules is None else len(rules)
 
     @app_commands.command(name="channel", description="Allow or stop the bot in a channel (none allowed: all)")
     @moderators_only()

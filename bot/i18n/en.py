@@ -57,6 +57,9 @@ MESSAGES: dict[str, str] = {
     "refuse.blocked": "A moderator has paused your video requests in this server.",
     "refuse.channels": "I make videos only in {channels}.",
     "refuse.blocklisted": "Your prompt contains {term}, which this server does not allow. Nothing was sent.",
+    "refuse.automod": ("This server's AutoMod rule “{rule}” does not allow this prompt, so I will not post it. "
+                       "Nothing was sent or charged."),
+    "refuse.automod_message": "The server's message: {message}",
     "refuse.flagged_prompt": ("The video service has refused this prompt for its content before, so I won't send "
                               "it again. Nothing was sent."),
     "refuse.flagged_picture": ("The video service has refused {filename} for its content before, so I won't send "
@@ -192,6 +195,8 @@ MESSAGES: dict[str, str] = {
                        "it was not sent again, to avoid paying twice"),
     "reason.stopped_blocked": ("a moderator paused your video requests in this server while it waited in the "
                                "queue, so it was not sent"),
+    "reason.stopped_automod": ("while it waited in the queue, the server's AutoMod rules came to refuse your "
+                               "prompt, so it was not sent"),
     "reason.stopped_blocklisted": ("while it waited in the queue, the moderators blocked a word or phrase your "
                                    "prompt contains, so it was not sent"),
     "reason.unusable_task_id": ("the video service accepted the job but answered with no task id I can follow, so I "
@@ -403,6 +408,11 @@ MESSAGES: dict[str, str] = {
     "review.already_approved": "This video was already approved by {moderator}.",
     "review.already_removed": "This video was already removed by {moderator}.",
     "review.not_held": "This video is not waiting for a review.",
+    "config.automod": ("AutoMod: {count} of this server's keyword rules also apply to prompts (Discord's own "
+                       "keyword presets cannot be read by bots)"),
+    "config.automod_unreadable": ("⚠️ AutoMod: I cannot read this server's AutoMod rules, so prompts are checked "
+                                  "against the bot's blocklist only. Grant my role the Manage Server permission "
+                                  "to apply them."),
     "corner.bottom_left": "bottom left",
     "corner.bottom_right": "bottom right",
     "corner.top_left": "top left",

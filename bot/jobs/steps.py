@@ -7,7 +7,7 @@ job. Each step is handed this one object, so none reaches into the loop's or ano
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from bot.logs import job_ids
 from bot.params import Img2VideoParams
 from bot.provider import ViduClient
 from bot.safety import VideoScreening
+from bot.safety.automod import KeywordRule, Where
 from bot.schedule import FirstLook
 
 log = logging.getLogger("bot.jobs")
@@ -102,6 +103,16 @@ class JobListener(Protocol):
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         """One line in the server's mod-log channel, when it has one (English, like every mod-log line).
         Must not raise: a mod-log that cannot be written is logged and skipped."""
+        ...
+
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        """The server's AutoMod keyword rules, as kept current from Discord; none when they cannot be read.
+        Must not raise."""
+        ...
+
+    async def automod_where(self, job: Job) -> Where | None:
+        """Who asked for the job, where, as AutoMod's exemptions read it (the member's roles now; the channel,
+        a thread's parent, the category); None when Discord cannot say. Must not raise."""
         ...
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ from bot.jobs.steps import is_late
 from bot.logs import job_ids
 from bot.media.video import fit_video
 from bot.safety import VideoScreening, plan_video_screening
+from bot.safety.automod import KeywordRule, Where
+from bot.ui.automod import AutoModRules, where_of
 from bot.ui.cards import edit_card, message_text, upload_limit, video_card
 from bot.ui.fit import clip
 from bot.ui.review import post_for_review
@@ -52,12 +55,13 @@ def delivery_nonce(job: Job) -> str:
 
 class DiscordJobListener:
     def __init__(self, client: discord.Client, store: JobStore, *, max_active: int, provider_cap: int | None,
-                 screens: tuple[str, ...] = ()) -> None:
+                 screens: tuple[str, ...] = (), automod: AutoModRules | None = None) -> None:
         self._client = client
         self._store = store
         self._max_active = max_active  # the operator's default; a server may set its own
         self._provider_cap = provider_cap
         self._screens = screens  # SAFETY_SCREENS: finished videos go through those installed
+        self._automod = automod or AutoModRules()  # the servers' AutoMod rules, kept current (bot/ui/automod.py)
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self._client.get_channel(channel_id) or await self._client.fetch_channel(channel_id)
@@ -148,6 +152,27 @@ class DiscordJobListener:
         if job.thread_id is not None:
             await self._tell_requester(job, status_text(job), nonce=f"vidu-held-{job.id}")
         return True
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        guild = self._client.get_guild(guild_id)
+        try:
+            return (await self._automod.rules_for(guild) or ()) if guild is not None else ()
+        except (discord.HTTPException, OSError, TimeoutError) as exc:  # Discord away: checked at admission
+            log.warning("guild %s: AutoMod rules could not be read (%s)", guild_id, exc)
+            return ()
+
+    async def automod_where(self, job: Job) -> Where | None:
+        guild = self._client.get_guild(job.guild_id)
+        if guild is None:
+            return None
+        try:
+            member: discord.abc.User | None = guild.get_member(job.user_id) or await guild.fetch_member(job.user_id)
+        except discord.NotFound:
+            member = None  # gone from the server: no role exempts them any more
+        except (discord.HTTPException, OSError, TimeoutError) as exc:
+            log.warning("job %s: its member's roles could not be read (%s); AutoMod not checked again", job.id, exc)
+            return None
+        channel = guild.get_channel_or_thread(job.channel_id) or guild.get_channel_or_thread(job.thread_id or 0)
+        return where_of(member, channel or discord.Object(job.channel_id))
 
     async def job_late(self, job: Job) -> None:
         await self._tell_requester(job, late_text(job), nonce=f"vidu-late-{job.id}")

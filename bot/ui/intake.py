@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import discord
 
 from bot import admission, metrics
-from bot.admission import Admission, Ask
+from bot.admission import Admission, Ask, ServerAutoMod
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind
@@ -37,6 +37,8 @@ from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
 from bot.requests import InputProblem, image_budget, provider_request, segment_params
 from bot.safety import Screening
+from bot.safety.automod import KeywordRule
+from bot.ui.automod import where_of
 from bot.ui.buttons import queue_buttons
 from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
@@ -56,6 +58,8 @@ MB = 1024 * 1024
 # The card's prompts, escaped, share what a message holds after its other lines (the full prompts stay with
 # the job); the storyboard preview, a 2000-character message, shows them within the same budget.
 CARD_PROMPT_BUDGET = 1500
+# An AutoMod rule's name (Discord: up to 100 characters) and its message for members (up to 150), escaped.
+AUTOMOD_NAME, AUTOMOD_MESSAGE = 220, 320
 
 
 class CheckedImage(Protocol):
@@ -251,12 +255,19 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
         # A thread counts as its channel for the server's channel list.
         channel_ids=[i for i in (getattr(channel, "id", None), getattr(channel, "parent_id", None)) if i],
         kind=intake.kind.value, resolution=intake.resolution, seconds=intake.duration_seconds,
-        prompts=intake.params.prompts,
+        prompts=intake.params.prompts, automod=await server_automod(bot, interaction),
     )
     try:
         return await admission.admit(bot.store, bot.settings, ask)
     except admission.REFUSALS as refusal:
         raise Refused(refusal_text(refusal, locale)) from None
+
+
+async def server_automod(bot: ServiceBot, interaction: discord.Interaction[Any]) -> ServerAutoMod | None:
+    """The server's AutoMod keyword rules as they apply to this member here; None when the bot cannot read them
+    (it lacks Manage Server: /config show says so)."""
+    rules = await bot.automod.rules_for(interaction.guild) if interaction.guild is not None else None
+    return None if rules is None else ServerAutoMod(rules, where_of(interaction.user, interaction.channel))
 
 
 def refusal_text(refusal: Exception, locale: str) -> str:
@@ -272,8 +283,18 @@ def refusal_text(refusal: Exception, locale: str) -> str:
         return t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in refusal.allowed))
     if isinstance(refusal, admission.Blocklisted):
         return t("refuse.blocklisted", locale, term=term_text(refusal.term))
+    if isinstance(refusal, admission.AutoModRefused):
+        return automod_refusal(refusal.rule, locale)
     assert isinstance(refusal, admission.Blocked), refusal
     return t("refuse.blocked", locale)
+
+
+def automod_refusal(rule: KeywordRule, locale: str) -> str:
+    """The rule by its name, and its own message for members when it has one; never the words it matched."""
+    text = t("refuse.automod", locale, rule=quote(rule.name, AUTOMOD_NAME))
+    if rule.custom_message:
+        text += "\n" + t("refuse.automod_message", locale, message=quote(rule.custom_message, AUTOMOD_MESSAGE))
+    return text
 
 
 def term_text(term: BlockedTerm) -> str:

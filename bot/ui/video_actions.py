@@ -180,6 +180,8 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
     the member's answer."""
     bot = interaction.client
     locale = locale_of(interaction)
+    # The server's rules (quota, blocklist, AutoMod) first: the cheapest refusal, before the pictures are screened.
+    admission = admission or await admit(bot, interaction, intake)
     # Stored pictures are screened again (a few tens of ms each): the server's policy, the channel or the
     # installed screens may have changed since, and a job from before screening was never looked at.
     screening = await screening_here(bot, interaction)

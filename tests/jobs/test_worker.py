@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +37,7 @@ from bot.params import Img2VideoParams, MultiframeParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
 from bot.safety import FlaggedVideo, VideoScreening
+from bot.safety.automod import KeywordRule, Where
 from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
@@ -71,6 +72,12 @@ class RecordingListener:
 
     async def fresh_attachment_url(self, url: str) -> str | None:
         return url  # (no job here has a server watermark)
+
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        return ()  # (no server here has AutoMod rules: tests/e2e/test_automod.py has them)
+
+    async def automod_where(self, job: Job) -> Where | None:
+        return None
 
     async def job_late(self, job: Job) -> None:
         self.late.append(job.id)
