@@ -32,7 +32,7 @@ from bot.cli.common import (
     provider_failure,
 )
 from bot.cli.discord_token import check_discord
-from bot.cli.follow import describe, follow
+from bot.cli.follow import describe, follow, resumable
 from bot.cli.images import images_as_request_values
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.logs import configure_logging, redact
@@ -161,7 +161,8 @@ async def cmd_task(args: argparse.Namespace, settings: Settings) -> None:
         ledger = await OperatorLedger.of_task(store, args.task_id)
         try:
             if args.wait:
-                await follow(client, args.task_id, settings, args.out, ledger)
+                with resumable(args.task_id, args.out):
+                    await follow(client, args.task_id, settings, args.out, ledger)
                 return
             result = await client.get_task(args.task_id)
         except ProviderError as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,20 +39,21 @@ def resume_command(task_id: str, out: Path | None) -> str:
     return f"python -m bot task {shlex.quote(task_id)} --wait" + (f" --out {shlex.quote(str(out))}" if out else "")
 
 
-async def follow(client: ViduClient, task_id: str, settings: Settings, out: Path | None,
-                 ledger: OperatorLedger | None = None) -> None:
-    """Poll until the task is final, show progress on stderr (live on a terminal), save the video. Interrupted
-    (Ctrl-C), it says the task goes on and how to follow it again."""
+@contextmanager
+def resumable(task_id: str, out: Path | None) -> Iterator[None]:
+    """Interrupted (Ctrl-C) while a task is followed: it goes on, and is billed; say how to follow it again."""
     try:
-        await _follow(client, task_id, settings, out, ledger)
+        yield
     except asyncio.CancelledError:
         print(f"interrupted: task {task_id} goes on at the provider, which bills it when it finishes; follow it "
               f"again with: {resume_command(task_id, out)}", file=sys.stderr)
         raise
 
 
-async def _follow(client: ViduClient, task_id: str, settings: Settings, out: Path | None,
-                  ledger: OperatorLedger | None) -> None:
+async def follow(client: ViduClient, task_id: str, settings: Settings, out: Path | None,
+                 ledger: OperatorLedger | None = None) -> None:
+    """Poll until the task is final, show progress on stderr (live on a terminal), save the video, tell the
+    ledger (the command line's own jobs). Callers wrap it in `resumable`."""
     polls = 0
     progress = TaskProgress(task_id, sys.stderr)
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_OPERATOR, CliError, provider_client, provider_failure
-from bot.cli.follow import follow
+from bot.cli.follow import follow, resumable
 from bot.config import Settings
 from bot.jobs import Job, JobKind, JobSource, JobState, JobStore
 from bot.params import JobParams
@@ -221,13 +221,14 @@ async def spend(paid: PaidRequest, settings: Settings, *, yes: bool, wait: bool,
         async with aiohttp.ClientSession() as session:
             client = provider_client(session, settings)
             task_id = await submit_once(store, client, job, paid, settings)
-            print(task_id)
+            print(task_id, flush=True)
             if not wait:
                 print(f"{task_id}: submitted (about {format_credits(charge.credits)}, job {job.id} in the ledger); "
                       f"follow it: python -m bot task {task_id} --wait", file=sys.stderr)
                 return
-            ledger = await OperatorLedger.of_task(store, task_id)
-            try:
-                await follow(client, task_id, settings, out, ledger)
-            except ProviderError as exc:
-                raise provider_failure(exc, settings) from None
+            with resumable(task_id, out):  # (from here on, an interruption leaves a task that goes on)
+                ledger = await OperatorLedger.of_task(store, task_id)
+                try:
+                    await follow(client, task_id, settings, out, ledger)
+                except ProviderError as exc:
+                    raise provider_failure(exc, settings) from None
