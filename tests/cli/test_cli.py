@@ -47,7 +47,8 @@ def write_image(path: Path, width: int = 96, height: int = 64, fmt: str = "PNG")
 def cli_environ(fake: FakeProvider, key: str | None = API_KEY, **env: str) -> dict[str, str]:
     """The CLI's environment: this one without the bot's settings, pointed at the fake."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
-    environ.update(VIDU_API_BASE=fake.base_url, POLL_FIRST_SECONDS="0.2", PROVIDER_MAX_ATTEMPTS="2", **env)
+    environ.update(VIDU_API_BASE=fake.base_url, POLL_FIRST_SECONDS="0.2", PROVIDER_MAX_ATTEMPTS="2")
+    environ.update(env)
     if key is not None:
         environ["VIDU_API_KEY"] = key
     return environ

@@ -40,7 +40,8 @@ async def test_on_a_terminal_progress_is_one_line_redrawn_in_place(tmp_path: Pat
     env = cli_environ(fake, PROVIDER_REQUESTS_PER_MINUTE="6000", POLL_MAX_SECONDS="1")
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "animate", "--yes", str(image), "--prompt", "waves", "--wait", "--out", "v.mp4",
+            sys.executable, "-m", "bot", "animate", "--yes", str(image), "--prompt", "waves", "--wait", "--out",
+            "v.mp4",
             cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=terminal, stderr=terminal,
         )
         os.close(terminal)
