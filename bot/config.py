@@ -228,7 +228,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", "database_url", _database_url, "sqlite:///data/vidu-bot.db",
              "sqlite:///relative.db, sqlite:////absolute.db or postgresql://user:pass@host/db.", secret=True),
     Variable("DEV_GUILD_ID", "dev_guild_id", _snowflake, "",
-             "Server id whose commands are synced at start-up (instant); empty: run `python -m bot sync`."),
+             "Server id whose commands are synced at every start (shown there at once); empty: global commands, "
+             "registered by the first start and by `python -m bot sync`."),
     Variable("DISCORD_API_BASE", "discord_api_base", _url("https", "http", optional=True), "",
              "REST proxy base, e.g. http://proxy/api/v10; empty: Discord itself."),
     Variable("DISCORD_GATEWAY_URL", "discord_gateway_url", _url("wss", "ws", optional=True), "",
