@@ -325,3 +325,26 @@ async def test_malformed_setting_stops_with_one_line(tmp_path: Path, fake: FakeP
     result = await cli(tmp_path, fake, "check", PROVIDER_REQUESTS_PER_MINUTE="lots")
     assert result.code == 3
     assert result.err.strip() == "error: PROVIDER_REQUESTS_PER_MINUTE is malformed: 'lots' is not a whole number"
+
+
+async def test_a_url_the_command_does_not_take_is_named_as_one(tmp_path: Path, fake: FakeProvider) -> None:
+    result = await cli(tmp_path, fake, "animate", "--yes", "ftp://example.com/cat.png", "--prompt", "p")
+    assert (result.code, result.err) == (
+        2, "error: ftp://example.com/cat.png: ftp:// is not taken: give a local file or an http(s) URL\n")
+    assert fake.requests_to("submit") == []
+
+
+async def test_an_unsupported_format_asks_for_another_file(tmp_path: Path, fake: FakeProvider) -> None:
+    image = write_image(tmp_path / "old.tga", fmt="TGA")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p")
+    assert (result.code, result.err) == (
+        2, "error: old.tga: TGA (Targa) images can't be read here; export it as PNG or JPEG and give that file\n")
+
+
+async def test_a_small_video_is_measured_in_kilobytes(tmp_path: Path, fake: FakeProvider) -> None:
+    image = write_image(tmp_path / "cat.png")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p", "--wait", "--out", "v.mp4")
+    assert result.code == 0, result.err
+    size = (tmp_path / "v.mp4").stat().st_size
+    assert size < 1024 * 1024  # the fake's clip: a few kilobytes
+    assert result.err.splitlines()[-1].endswith(f": saved v.mp4 ({max(1, round(size / 1024))} KB)")
