@@ -15,7 +15,7 @@ from bot.provider import (
     TransientProviderError,
     ViduClient,
 )
-from bot.provider.errors import ModelNotFound
+from bot.provider.errors import is_wrong_path
 
 EXIT_OK = 0
 EXIT_TASK_FAILED = 1  # the provider refused the request or the task failed; ledger: a disagreement
@@ -44,8 +44,7 @@ def provider_failure(exc: ProviderError, settings: Settings) -> CliError:
         return CliError(f"the provider refused the request: {exc.message or exc.reason}", EXIT_TASK_FAILED)
     if isinstance(exc, InsufficientBalance):
         return CliError("the provider account has no balance left (NOT_ENOUGH_BALANCE)", EXIT_OPERATOR)
-    if isinstance(exc, ModelNotFound) and not exc.reason:
-        # A bare 404 is no answer of the task API (it names its errors): the base URL's path is wrong.
+    if is_wrong_path(exc):
         return CliError(f"VIDU_API_BASE: {settings.vidu_api_base} answered 404 (not found): check the path "
                         "(the task API's base ends in /v3, e.g. https://api.jiekou.ai/v3)", EXIT_OPERATOR)
     if isinstance(exc, OperatorError):
