@@ -301,7 +301,7 @@ class SqlJobStore(SqlDialect):
         if wanted:
             arg = self._params()
             rows = await self._fetch_rows(
-                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} GROUP BY state",
+                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} AND {LOOP_JOBS} GROUP BY state",
                 arg.values,
             )
             counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
@@ -410,8 +410,10 @@ FAIR_QUEUE = fair_queue_sql(", ".join(f"jobs.{c}" for c in JOB_COLUMNS))
 
 
 # Tasks at the provider, or about to be (PROVIDER_MAX_IN_FLIGHT counts these, across every process).
+# The command line's own tasks are left out: one never followed stays submitted here, and would hold a slot for good.
 IN_FLIGHT_SQL = ("SELECT count(*) FROM jobs WHERE state IN "
-                 f"({', '.join(repr(s.value) for s in sorted(IN_FLIGHT_STATES, key=lambda s: s.value))})")
+                 f"({', '.join(repr(s.value) for s in sorted(IN_FLIGHT_STATES, key=lambda s: s.value))}) "
+                 f"AND {LOOP_JOBS}")
 
 
 def count_active_sql(arg: Params, guild_id: int, user_id: int) -> str:

@@ -238,7 +238,8 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, Protocol):
         ...
 
     async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
-        """How many jobs of every guild are in each of `states` (0 for none), for /metrics."""
+        """How many of the job loop's jobs (not the command line's) of every guild are in each of `states` (0 for
+        none), for /metrics and the provider cap."""
         ...
 
     async def operator_job(self, task_id: str) -> Job | None:
