@@ -12,7 +12,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from bot.cli.common import EXIT_BAD_INPUT, EXIT_OPERATOR, CliError, provider_cli
 from bot.cli.follow import follow, resumable
 from bot.config import Settings
 from bot.jobs import Job, JobKind, JobSource, JobState, JobStore
-from bot.params import JobParams
+from bot.params import JobParams, MultiframeParams
 from bot.pricing import format_credits
 from bot.provider import (
     OperatorError,
@@ -57,8 +57,9 @@ class PaidRequest:
 
     @property
     def seconds(self) -> int:
-        durations = getattr(self.params, "durations", None)
-        return sum(durations) if durations is not None else int(getattr(self.params, "duration", 0))
+        if isinstance(self.params, MultiframeParams):
+            return sum(self.params.durations)
+        return self.params.duration
 
     def charge(self, settings: Settings) -> Charge:
         return charge_for(NO_SERVER, NO_SERVER, kind=self.kind.value, resolution=self.params.resolution,
@@ -68,18 +69,17 @@ class PaidRequest:
 # ------------------------------------------------------------------------------------ the ledger's job
 @asynccontextmanager
 async def ledger_store(settings: Settings) -> AsyncIterator[JobStore]:
+    """The bot's store (DATABASE_URL); a store that cannot be opened is one line (exit 3), an error inside the
+    block is the block's own."""
     from bot.db import open_store  # the store is only needed by the commands that use it
 
-    try:
-        store_cm = open_store(settings.database_url.get())
-        store = await store_cm.__aenter__()
-    except Exception as exc:  # bad URL, unreachable server, failing migration: say which and stop
-        raise CliError(f"DATABASE_URL: the ledger is not usable ({type(exc).__name__}: {exc}); nothing was "
-                       "submitted", EXIT_OPERATOR) from None
-    try:
+    async with AsyncExitStack() as stack:
+        try:
+            store = await stack.enter_async_context(open_store(settings.database_url.get()))
+        except Exception as exc:  # bad URL, unreachable server, failing migration: say which and stop
+            raise CliError(f"DATABASE_URL: the ledger is not usable ({type(exc).__name__}: {exc})",
+                           EXIT_OPERATOR) from None
         yield store
-    finally:
-        await store_cm.__aexit__(None, None, None)
 
 
 def _budget_line(exc: QuotaExceeded) -> str:
