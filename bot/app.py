@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot import metrics
 from bot.config import Settings
 from bot.db import open_store
+from bot.discord_app import INTENTS, invite_link
 from bot.health import BotProbes, MetricsServer
 from bot.i18n.translator import ViduTranslator
 from bot.jobs import JobStore
@@ -86,8 +87,7 @@ class ViduBot(ServiceBot):
             shards["shard_ids"] = list(settings.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            # AutoMod rule events keep each server's rules current (not a privileged intent).
-            intents=discord.Intents(guilds=True, auto_moderation_configuration=True),
+            intents=discord.Intents(**dict.fromkeys(INTENTS, True)),
             tree_cls=ViduTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
@@ -120,12 +120,8 @@ class ViduBot(ServiceBot):
             await self.load_extension(cog)
         if self._sync_only:
             return
-        if self.settings.dev_guild_id and (self.settings.shard_ids is None or 0 in self.settings.shard_ids):
-            # (one process syncs: the one holding shard 0)
-            guild = discord.Object(self.settings.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        if self.settings.shard_ids is None or 0 in self.settings.shard_ids:
+            await self._commands_where_the_bot_runs()  # (one process syncs: the one holding shard 0)
         # Without these two RSS grew 30-45 MB/h under the soak's steady traffic (bot/memory.py).
         freeze_startup_objects()  # last thing before any work: the code and settings are all loaded by now
         self._trim_task = asyncio.create_task(release_memory_forever(), name="memory-release")
@@ -138,11 +134,28 @@ class ViduBot(ServiceBot):
     async def on_app_command_completion(self, interaction: discord.Interaction[Any], command: AppCommand) -> None:
         metrics.command_used(command.qualified_name, "ok")
 
+    async def _commands_where_the_bot_runs(self) -> None:
+        """DEV_GUILD_ID's server is synced at every start (instant there); without it, the global commands are
+        synced once when Discord has none registered, so a first run has commands (later changes: `sync`)."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+            return
+        if await self.tree.fetch_commands():
+            return
+        synced = await self.tree.sync()
+        log.info("no global commands were registered: synced %d (Discord may take up to an hour to show them; "
+                 "after an update run `python -m bot sync`)", len(synced))
+
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        if not self.guilds and self.application_id is not None:
+            log.warning("the bot is in no server yet: invite it with %s", invite_link(self.application_id))
 
     async def close(self) -> None:
-        if not self.is_closed():
+        if not self.is_closed() and self._worker_task is not None:
             log.info("stopping: the job loop hands its jobs back, then the connections close")
         started = time.monotonic()
         for task in (self._worker_task, self._lag_task, self._trim_task):
@@ -192,9 +205,25 @@ async def _run(settings: Settings, sync_only: bool) -> None:
 
 
 def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
+    """0 after a graceful stop; 3 when Discord refuses the token; 4 when Discord cannot be reached (as the CLI
+    exits when the provider cannot), each told in one line."""
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never joins a voice channel
     try:
         asyncio.run(_run(settings, sync_only))
     except discord.LoginFailure:
         log.error("DISCORD_TOKEN was refused by Discord")
         return 3
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound, TimeoutError) as exc:
+        log.error("cannot reach Discord at %s (%s): check the network or DISCORD_API_BASE",
+                  settings.discord_api_base or "https://discord.com/api", _reason(exc))
+        return 4
+    except discord.DiscordServerError as exc:
+        log.error("Discord is failing (HTTP %s): try again later", exc.status)
+        return 4
     return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what went wrong, without the traceback."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

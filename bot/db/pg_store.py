@@ -37,7 +37,7 @@ from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
 from bot.db.sql_review import SqlReviewStore
-from bot.db.sql_store import NOT_HELD
+from bot.db.sql_store import LOOP_JOBS, NOT_HELD
 from bot.db.sql_strikes import SqlStrikeStore
 from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
@@ -275,7 +275,7 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStor
         # several processes leasing at once each get their own jobs. NULLS FIRST: as SQLite orders them.
         def free() -> str:  # the row's conditions, in each statement that picks (values added at each use)
             due = f" AND (jobs.next_poll_at IS NULL OR jobs.next_poll_at <= {arg(now)})" if due_only else ""
-            return (f"jobs.state {arg.one_of(states)} "
+            return (f"jobs.state {arg.one_of(states)} AND jobs.{LOOP_JOBS} "
                     f"AND (jobs.lease_until IS NULL OR jobs.lease_until <= {arg(now)}) AND {NOT_HELD}{due}")
 
         if due_only:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.jobs.models import Job, JobKind
+from bot.jobs.models import Job, JobKind, JobSource
 from bot.jobs.states import JobState
 from bot.jobs.store import StoreError
 from bot.params import is_params_of, params_from_json
@@ -49,7 +49,7 @@ NOT_NULL_INT = frozenset(
 )
 TEXT_COLUMNS = frozenset(
     {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner",
-     "video_review"}
+     "video_review", "source"}
 )
 
 
@@ -59,7 +59,7 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-_NOT_NULL_TEXT = frozenset({"id", "locale", "resolution"})
+_NOT_NULL_TEXT = frozenset({"id", "locale", "resolution", "source"})
 JOB_COLUMNS: tuple[str, ...] = (
     "id",
     "guild_id",
@@ -98,6 +98,7 @@ JOB_COLUMNS: tuple[str, ...] = (
     "sent_at",
     "video_review",
     "reviewed_by",
+    "source",
 )
 
 
@@ -158,6 +159,8 @@ def check_job(job: Job) -> dict[str, object]:
             row[column] = JobKind(value).value
         elif column == "state":
             row[column] = JobState(value).value
+        elif column == "source":
+            row[column] = JobSource(value).value
         elif column == "private":
             if not isinstance(value, bool):
                 raise ValueError(f"job {job.id}, field 'private': expected a bool")
@@ -188,6 +191,8 @@ def decode_job(row: Row, time_from_db: Callable[[Any], datetime | None]) -> Job:
                 values[column] = JobKind(raw)
             elif column == "state":
                 values[column] = JobState(raw)
+            elif column == "source":
+                values[column] = JobSource(raw)
             elif column == "private":
                 values[column] = bool(raw)
             elif column in TIME_COLUMNS:

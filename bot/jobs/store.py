@@ -225,7 +225,8 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, MemberSettingsStore, 
         ...
 
     async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
-        """Jobs of every guild in `states`, oldest first (the worker's queue and delivery sweeps)."""
+        """The job loop's jobs (not the command line's) of every guild in `states`, oldest first (the worker's
+        queue and delivery sweeps). `lease` and `queued_fairly` pass over the command line's jobs too."""
         ...
 
     async def fair_place(self, job_id: str) -> int | None:
@@ -238,7 +239,12 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, MemberSettingsStore, 
         ...
 
     async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
-        """How many jobs of every guild are in each of `states` (0 for none), for /metrics."""
+        """How many of the job loop's jobs (not the command line's) of every guild are in each of `states` (0 for
+        none), for /metrics and the provider cap."""
+        ...
+
+    async def operator_job(self, task_id: str) -> Job | None:
+        """The command line's job (JobSource.OPERATOR) that submitted this task, or None."""
         ...
 
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
