@@ -335,7 +335,7 @@ async def test_keyframes_with_a_start_and_an_end_makes_a_start_end_video_with_th
     strict fake refuses a pair outside 0.8-1.25), said on stderr, and the video saved."""
     start = write_image(tmp_path / "start.png", 960, 720)
     end = write_image(tmp_path / "end.png", 320, 240)
-    result = await cli(tmp_path, fake, "keyframes", str(start), str(end), "--prompts", "the sun sets",
+    result = await cli(tmp_path, fake, "keyframes", "--yes", str(start), str(end), "--prompts", "the sun sets",
                        "--durations", "8", "--movement", "high", "--resolution", "540p", "--wait",
                        "--out", str(tmp_path / "video.mp4"))
     assert result.code == 0, result.err
