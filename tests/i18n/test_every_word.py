@@ -48,9 +48,10 @@ from cogs.quota import chart_words, granted_text, usage_bar
 ZH = "zh-CN"
 # Latin allowed in Chinese text: resolutions, job ids, money (CLDR's US$), example file names, units, brand and
 # format names, time zone names, Discord's True, the pictures' start badge S and the menu's "picture N+1".
+# AutoMod is the name of Discord's own feature, which its Chinese clients show untranslated (server settings).
 ALLOWED = re.compile("|".join([
     r"\d+p", r"[0-9A-Z]{8}", r"US\$[0-9.,]+", r"[\w-]+\.(png|jpe?g|webp|mp4)", r"MB|KB",
-    r"Vidu|Discord|PNG|JPEG|WebP|GIF|BMP|TIFF|AVIF|HEIC", r"nudenet", r"UTC", r"True",
+    r"Vidu|Discord|AutoMod|PNG|JPEG|WebP|GIF|BMP|TIFF|AVIF|HEIC", r"nudenet", r"UTC", r"True",
     r"S|N(\+1)?", r"all",  # `all`: what a moderator types for every job (/jobs job:all)
 ]))
 # Not words: Discord's markup (mentions, channels, roles, timestamps), link targets and time zone names.
@@ -150,7 +151,7 @@ def _typed_problems() -> list[str]:
     problems: list[InputProblem] = []
     for attempt in (lambda: split_durations("四秒", 2), lambda: split_durations("4,5,3", 2),
                     lambda: split_durations("99", 2), lambda: split_prompts("a|b|c", 2),
-                    lambda: check_keyframe_count(1), lambda: parse_duration("五", ZH)):
+                    lambda: check_keyframe_count(10), lambda: parse_duration("五", ZH)):
         with pytest.raises(InputProblem) as raised:
             attempt()
         problems.append(raised.value)
@@ -207,7 +208,8 @@ PLURAL_NOUNS = {word for text in catalog("en-US").values() for word in re.findal
 # The placeholders that hold a number in some message; every other one gets a word.
 NUMBERS = {"count", "given", "segments", "lines", "frames", "queued", "limit", "videos", "seconds", "used", "left",
            "needed", "low", "high", "low_keys", "high_keys", "position", "percent", "hours", "minutes", "n", "total",
-           "weight", "max_mb", "size", "most", "fast_low", "fast_high", "seg_low", "seg_high", "value", "default"}
+           "weight", "max_mb", "size", "most", "fast_low", "fast_high", "seg_low", "seg_high", "se_low", "se_high",
+           "value", "default"}
 
 
 def _wrong_for(text: str, count: int) -> list[str]:
@@ -238,5 +240,6 @@ def test_the_counting_check_sees_a_wrong_plural() -> None:
     assert _wrong_for("1 videos left", 1) == ["videos"] and _wrong_for("2 keyframe given", 2) == ["keyframe"]
     assert t("limit.videos", "en-US", count=1) == "1 video" and t("limit.videos", "en-US", count=1000) == "1,000 videos"
     assert t("jobs.all_head", "en-US", count=1) == "**1 queued or running job in this server**"
-    assert t("input.keyframe_count", "en-US", count=1, low=2, high=9) == "1 keyframe given; a video needs 2 to 9"
+    assert t("input.keyframe_count", "en-US", count=1, low=1, high=9) == \
+        "1 keyframe given; give 1 (an end picture) or 2 to 9"
     assert t("limit.videos", ZH, count=1) == "1 个视频"

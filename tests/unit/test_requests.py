@@ -16,7 +16,7 @@ from bot.requests import (
     InputProblem,
     check_keyframe_count,
     image_budget,
-    multiframe_request,
+    keyframes_request,
     provider_request,
     split_durations,
     split_prompts,
@@ -74,9 +74,9 @@ def test_prompts_split_on_the_full_width_bar_too() -> None:
     assert split_prompts("walks in | sits down", 2) == ["walks in", "sits down"]
 
 
-@pytest.mark.parametrize(("count", "given"), [(0, "0 keyframes"), (1, "1 keyframe"), (10, "10 keyframes")])
-def test_keyframe_count_outside_2_to_9_is_refused(count: int, given: str) -> None:
-    with pytest.raises(InputProblem, match=f"^keyframes: {given} given; a video needs 2 to 9$"):
+@pytest.mark.parametrize(("count", "given"), [(0, "0 keyframes"), (10, "10 keyframes")])
+def test_keyframe_count_other_than_1_or_2_to_9_is_refused(count: int, given: str) -> None:
+    with pytest.raises(InputProblem, match=rf"{given} given; give 1 \(an end picture\) or 2 to 9"):
         check_keyframe_count(count)
 
 
@@ -101,8 +101,8 @@ def test_ten_images_share_the_request_body_budget() -> None:
         (lambda: split_durations("4,5", 3),
          "durations: 2 durations given for 3 segments (give one, or one per segment)",
          "时长：有 3 个片段，但填写了 2 个时长（请只填一个，或每个片段各填一个）"),
-        (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; a video needs 2 to 9",
-         "关键帧：填写了 10 个关键帧；一个视频需要 2 到 9 个"),
+        (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; give 1 (an end picture) or 2 to 9",
+         "关键帧：填写了 10 个关键帧；请填写 1 个（结束帧）或 2 到 9 个"),
     ],
     ids=["prompt-count", "not-seconds", "superscript", "duration-range", "duration-count", "keyframe-count"],
 )
@@ -124,13 +124,15 @@ def test_a_problem_raised_in_the_members_language_reads_as_it_was_written() -> N
 @pytest.mark.parametrize("count", [2, 9])
 def test_two_and_nine_keyframes_are_accepted(count: int) -> None:
     check_keyframe_count(count)
-    request = multiframe_request(URL, [URL] * count, prompts=None, durations=None)
+    request = keyframes_request(URL, [URL] * count, prompts=None, durations=None)
     assert len(request.image_settings) == count
 
 
-def test_a_multiframe_request_with_one_keyframe_is_an_input_problem_naming_the_count() -> None:
-    with pytest.raises(InputProblem, match=r"^keyframes: 1 keyframe given; a video needs 2 to 9$"):
-        multiframe_request(URL, [URL], prompts=None, durations=None)
+@pytest.mark.parametrize("count", [0, 10])
+def test_no_keyframe_or_ten_is_an_input_problem_naming_the_count(count: int) -> None:
+    expected = rf"^keyframes: {count} keyframes given; give 1 \(an end picture\) or 2 to 9$"
+    with pytest.raises(InputProblem, match=expected):
+        keyframes_request(URL, [URL] * count, prompts=None, durations=None)
 
 
 # ------------------------------------------------------------------ the request body's size
@@ -196,7 +198,7 @@ def test_an_img2video_job_with_the_defaults_and_one_stored_before_audio_existed(
 
 
 def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
-    request = multiframe_request(URL, [URL + "?1", URL + "?2"], prompts="zoom in | pan left", durations="3,6",
+    request = keyframes_request(URL, [URL + "?1", URL + "?2"], prompts="zoom in | pan left", durations="3,6",
                                  resolution="540p", watermark=True)
     params = MultiframeParams(prompts=("zoom in", "pan left"), durations=(3, 6), resolution="540p", watermark=True)
     stored = {"prompts": ["zoom in", "pan left"], "durations": [3, 6], "resolution": "540p", "watermark": True}
@@ -211,7 +213,7 @@ def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
 
 
 def test_multiframe_defaults_and_one_stored_before_watermarks_existed() -> None:
-    request = multiframe_request(URL, [URL, URL], prompts=None, durations=None)
+    request = keyframes_request(URL, [URL, URL], prompts=None, durations=None)
     assert (request.resolution, request.watermark) == ("720p", False)
     params = MultiframeParams(prompts=(None, None), durations=(5, 5))
     assert params.to_json() == {"prompts": [None, None], "durations": [5, 5], "resolution": "720p",
