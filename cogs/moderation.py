@@ -182,8 +182,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
     @app_commands.describe(pictures="outside_age_restricted (default): every channel that is not age-restricted; "
                                     "everywhere; off",
                            videos="Finished videos before they are posted: the same three choices",
-                           flagged_videos="A flagged video: hold (default: a moderator approves or removes it in "
-                                          "the mod-log) or spoiler (posted behind a spoiler)")
+                           flagged_videos="A flagged video: hold for a moderator (default) or post it behind a spoiler")
     @moderators_only()
     async def safety(self, interaction: Interaction, pictures: PicturePolicyChoice | None = None,
                      videos: PicturePolicyChoice | None = None,

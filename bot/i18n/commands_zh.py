@@ -21,7 +21,7 @@ NAMES: dict[str, str] = {
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行数",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
     "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
-    "pictures": "图片",
+    "pictures": "图片", "flagged_videos": "被标记的视频",
     "settings": "个人设置", "reset": "重置", "confirm": "确认费用",
 }
 
@@ -106,6 +106,11 @@ DESCRIPTIONS: dict[str, str] = {
     "Where members' pictures are screened before anything is shown": "在展示任何内容之前，在哪里检查成员的图片",
     "outside_age_restricted (default): every channel that is not age-restricted; everywhere; off":
         "未设年龄限制的频道（默认）、所有频道，或不检查",
+    "How much things move, with a start and an end picture only (default auto, or your /settings)":
+        "画面运动幅度，仅用于起始帧和结束帧两张图片（默认自动，或你的 /个人设置）",
+    "Where members' pictures and generated videos are screened": "在哪些频道检查成员的图片和生成的视频",
+    "Finished videos before they are posted: the same three choices": "生成的视频在发布前：选项与图片相同",
+    "A flagged video: hold for a moderator (default) or post it behind a spoiler": "被标记的视频：等待管理员审核（默认），或以剧透遮罩发布",
 }
 
 CHOICES: dict[str, str] = {
@@ -114,4 +119,5 @@ CHOICES: dict[str, str] = {
     "default": "默认（每个成员）", "server": "全服共享配额", "role": "身份组", "member": "成员",
     "bottom_left": "左下", "bottom_right": "右下", "top_left": "左上", "top_right": "右上",
     "outside_age_restricted": "未设年龄限制的频道", "everywhere": "所有频道", "off": "不检查",
+    "hold": "等待管理员审核", "spoiler": "以剧透遮罩发布",
 }

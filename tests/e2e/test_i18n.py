@@ -48,7 +48,7 @@ async def test_synced_commands_carry_zh_cn_names_descriptions_and_choices(
     synced = {c.name: c.data for c in fake_discord.commands.list(fake_discord.world.guild.id)}
     assert {"animate", "keyframes", "storyboard", "jobs", "quota", "help", "Animate"} <= set(synced)
     missing = [line for data in synced.values() for line in _missing_localizations(data)]
-    assert missing == []
+    assert missing == [], '\n'.join(missing)
     animate = synced["animate"]
     assert animate["name_localizations"]["zh-CN"] == "图生视频"
     assert animate["description_localizations"]["zh-CN"] == "把一张图片变成视频"
