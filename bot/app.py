@@ -35,13 +35,16 @@ from bot.ui.buttons import CancelButton
 from bot.ui.client import ServiceBot
 from bot.ui.delivery import DiscordJobListener
 from bot.ui.replies import answer_error, outcome_of
+from bot.ui.reports import ReportButton
 from bot.ui.stale import answer_if_nobody_does
+from bot.ui.takedown import TakeDownButton
 from bot.ui.video_actions import ExtendButton, RerollButton
 from bot.wiring import provider_client, worker_settings
 
 log = logging.getLogger("bot.app")
 
-COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation", "cogs.help")
+COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.posts", "cogs.quota", "cogs.moderation",
+        "cogs.help")
 STOP_TASK_SECONDS = 30  # the job loop hands its jobs back on the way out: a few database writes
 
 
@@ -104,7 +107,7 @@ class ViduBot(ServiceBot):
 
     async def setup_hook(self) -> None:
         configure_image_pool(self.settings.image_workers)  # its processes start with the first picture
-        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton)
+        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton, TakeDownButton, ReportButton)
         self.add_listener(answer_if_nobody_does, "on_interaction")
         await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations
         for cog in COGS:

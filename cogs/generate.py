@@ -22,6 +22,7 @@ from bot.requests import (
 from bot.ui.intake import Intake, admit, check_images, start_job, validate_request
 from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
+from cogs.storyboard import SPOILER_HELP
 
 Interaction = discord.Interaction[ViduBot]
 
@@ -60,6 +61,7 @@ class Generate(commands.Cog):
         voice="Voice for generated speech: the provider's voice id",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
+        spoiler=SPOILER_HELP,
     )
     async def animate(
         self,
@@ -76,11 +78,12 @@ class Generate(commands.Cog):
         voice: app_commands.Range[str, 1, MAX_VOICE_ID_CHARS] | None = None,
         watermark: bool = False,
         private: bool = False,
+        spoiler: bool = False,
     ) -> None:
         params = Img2VideoParams(prompt=prompt, duration=duration, resolution=resolution, movement=movement,
                                  seed=seed, audio=audio, bgm=bgm, off_peak=off_peak,
                                  voice_id=voice.strip() if voice and voice.strip() else None, watermark=watermark)
-        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt, spoiler=spoiler)
         await self._run(interaction, [image], intake)
 
     @app_commands.command(name="keyframes", description="Join a start image and 2-9 keyframes into one video")
@@ -94,6 +97,7 @@ class Generate(commands.Cog):
         resolution="Video resolution (default 720p)",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
+        spoiler=SPOILER_HELP,
     )
     async def keyframes(
         self,
@@ -113,6 +117,7 @@ class Generate(commands.Cog):
         resolution: Literal["540p", "720p", "1080p"] = "720p",
         watermark: bool = False,
         private: bool = False,
+        spoiler: bool = False,
     ) -> None:
         frames = [f for f in (frame1, frame2, frame3, frame4, frame5, frame6, frame7, frame8, frame9) if f]
         try:
@@ -126,7 +131,7 @@ class Generate(commands.Cog):
                                   resolution=resolution, watermark=watermark)
         title = (next((p for p in segment_prompts if p), None)
                  or t("title.keyframes", locale_of(interaction), count=len(frames) + 1))
-        intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title)
+        intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title, spoiler)
         await self._run(interaction, [start, *frames], intake)
 
 

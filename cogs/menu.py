@@ -34,6 +34,8 @@ from cogs.storyboard import (
     durations_input,
     prompts_input,
     resolution_select,
+    spoiler_checkbox,
+    ticked,
 )
 
 Interaction = discord.Interaction[ViduBot]
@@ -101,6 +103,8 @@ class AnimatePictureForm(ViduModal):
         self.add_item(discord.ui.Label(text=t("menu.prompt_label", locale), component=self.prompt))
         self.add_item(discord.ui.Label(text=t("menu.duration_label", locale), component=self.duration))
         self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
+        self.spoiler = spoiler_checkbox(locale)
+        self.add_item(self.spoiler)
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -113,7 +117,8 @@ class AnimatePictureForm(ViduModal):
         resolution = chosen(self.resolution)
         prompt = self.prompt.value.strip()
         params = Img2VideoParams(prompt=prompt, duration=duration, resolution=resolution)
-        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt)
+        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, False, title=prompt,
+                        spoiler=ticked(self.spoiler))
         admission = None
         images = []
         screening = await screening_here(self.bot, interaction)
@@ -151,12 +156,14 @@ class AnimateSegmentsForm(ViduModal):
         self.add_item(discord.ui.Label(text=t("form.durations_label", locale), component=self.durations,
                                        description=t("form.durations_help", locale)))
         self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
+        self.spoiler = spoiler_checkbox(locale)
+        self.add_item(self.spoiler)
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         intake, images, admission, screening = await check_segment_request(
             self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
-            resolution=chosen(self.resolution), private=False, locale=self.locale,
+            resolution=chosen(self.resolution), private=False, locale=self.locale, spoiler=ticked(self.spoiler),
         )
         await answer_with_job(self.bot, interaction, intake, images, screening, admission)
 

@@ -44,6 +44,7 @@ Interaction = discord.Interaction[ViduBot]
 MIN_IMAGES, MAX_IMAGES = MIN_KEYFRAMES + 1, MAX_KEYFRAMES + 1  # a start frame, then the keyframes
 DEFAULT_RESOLUTION = "720p"
 PROMPTS_MAX_CHARS = 4000
+SPOILER_HELP = "Post your pictures and the video behind a spoiler"
 
 
 # ------------------------------------------------------------------ form fields shared with the menu
@@ -64,6 +65,16 @@ def resolution_select(choices: Sequence[str], default: str = DEFAULT_RESOLUTION)
     return discord.ui.Select(custom_id="resolution", options=options, required=False)
 
 
+def spoiler_checkbox(locale: str = DEFAULT_LOCALE) -> discord.ui.Label[Any]:
+    """The forms' "behind a spoiler" box (unticked), in a label; its value is the Checkbox's."""
+    return discord.ui.Label(text=t("form.spoiler_label", locale), description=t("form.spoiler_help", locale),
+                            component=discord.ui.Checkbox(custom_id="spoiler"))
+
+
+def ticked(label: discord.ui.Label[Any]) -> bool:
+    return isinstance(label.component, discord.ui.Checkbox) and label.component.value
+
+
 def chosen(select: discord.ui.Select[Any], default: str = DEFAULT_RESOLUTION) -> str:
     return select.values[0] if select.values else default
 
@@ -79,8 +90,8 @@ def prompt_lines(text: str | None, segments: int, locale: str = DEFAULT_LOCALE) 
     return list(lines)
 
 
-def segment_intake(*, images: int, prompts: str | None, durations: str | None, resolution: str,
-                   private: bool, locale: str = DEFAULT_LOCALE) -> tuple[Intake | None, list[str]]:
+def segment_intake(*, images: int, prompts: str | None, durations: str | None, resolution: str, private: bool,
+                   locale: str = DEFAULT_LOCALE, spoiler: bool = False) -> tuple[Intake | None, list[str]]:
     """The multiframe request a form describes, or every problem with its fields (all of them, at once)."""
     segments = images - 1
     problems: list[str] = []
@@ -103,17 +114,17 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
         return None, problems
     params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations), resolution=resolution)
     title = next((p for p in segment_prompts if p), None) or t("title.keyframes", locale, count=images)
-    return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title), problems
+    return Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title, spoiler), problems
 
 
 async def check_segment_request(
     bot: ViduBot, interaction: Interaction, attachments: Sequence[discord.Attachment], *, prompts: str | None,
-    durations: str | None, resolution: str, private: bool, locale: str = DEFAULT_LOCALE,
+    durations: str | None, resolution: str, private: bool, locale: str = DEFAULT_LOCALE, spoiler: bool = False,
 ) -> tuple[Intake, list[PreparedImage], Admission | None, Screening]:
     """Check the form's fields, then the server's rules (before any picture is read: a blocked member or a
     used-up quota costs no download), then every picture; raise Refused listing every problem found."""
     intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
-                                      resolution=resolution, private=private, locale=locale)
+                                      resolution=resolution, private=private, locale=locale, spoiler=spoiler)
     admission = await admit(bot, interaction, intake) if intake is not None and not problems else None
     images: list[PreparedImage] = []
     screening = await screening_here(bot, interaction)  # carried to the card: only screened pictures show there
@@ -132,10 +143,11 @@ async def check_segment_request(
 class StoryboardForm(ViduModal):
     what = "the /storyboard form"
 
-    def __init__(self, bot: ViduBot, *, private: bool, locale: str = DEFAULT_LOCALE) -> None:
+    def __init__(self, bot: ViduBot, *, private: bool, locale: str = DEFAULT_LOCALE, spoiler: bool = False) -> None:
         super().__init__(title=t("form.storyboard_title", locale), custom_id="vidu:storyboard", timeout=30 * 60)
         self.bot = bot
         self.private = private
+        self.spoiler = spoiler
         self.locale = locale
         self.frames = discord.ui.FileUpload[StoryboardForm](
             custom_id="frames", min_values=MIN_IMAGES, max_values=MAX_IMAGES)
@@ -157,7 +169,7 @@ class StoryboardForm(ViduModal):
         intake, images, _, screening = await check_segment_request(  # (Start admits again: time passes in between)
             self.bot, interaction, self.frames.values, prompts=self.prompts.value,
             durations=self.durations.value, resolution=chosen(self.resolution), private=self.private,
-            locale=self.locale,
+            locale=self.locale, spoiler=self.spoiler,
         )
         preview = StoryboardPreview(self.bot, interaction.user.id, intake, images, screening,
                                     locale=self.locale)
@@ -173,11 +185,11 @@ class Storyboard(commands.Cog):
     @app_commands.command(name="storyboard",
                           description="Upload 3-10 pictures at once, one prompt per segment; preview before it starts")
     @app_commands.guild_only()
-    @app_commands.describe(private="Answer in a private thread (you and the moderators)")
-    async def storyboard(self, interaction: Interaction, private: bool = False) -> None:
+    @app_commands.describe(private="Answer in a private thread (you and the moderators)", spoiler=SPOILER_HELP)
+    async def storyboard(self, interaction: Interaction, private: bool = False, spoiler: bool = False) -> None:
         # A modal can only be the first answer to an interaction: nothing may be deferred before it.
         await interaction.response.send_modal(StoryboardForm(self.bot, private=private,
-                                                             locale=locale_of(interaction)))
+                                                             locale=locale_of(interaction), spoiler=spoiler))
 
 
 async def setup(bot: ViduBot) -> None:

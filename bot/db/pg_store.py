@@ -36,6 +36,7 @@ from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
 from bot.db.sql_strikes import SqlStrikeStore
+from bot.db.sql_takedowns import SqlTakedownStore
 from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
 from bot.jobs.store import StoreError
@@ -123,7 +124,8 @@ _PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
 
 
 @translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
-class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlMigrations, SqlLeases):
+class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlTakedownStore,
+                    SqlMigrations, SqlLeases):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(

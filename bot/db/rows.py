@@ -46,6 +46,7 @@ INT_COLUMNS = frozenset(
 NOT_NULL_INT = frozenset(
     {"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count", "delivery_attempts"}
 )
+BOOL_COLUMNS = frozenset({"private", "spoiler"})
 TEXT_COLUMNS = frozenset(
     {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner"}
 )
@@ -94,6 +95,7 @@ JOB_COLUMNS: tuple[str, ...] = (
     "delivery_attempts",
     "upload_limit",
     "sent_at",
+    "spoiler",
 )
 
 
@@ -138,7 +140,7 @@ def check_field(job_id: str, column: str, value: object) -> object:
 
 
 def check_job(job: Job) -> dict[str, object]:
-    """Every column of a new job, checked: params as JSON text, kind/state as text, private as bool."""
+    """Every column of a new job, checked: params as JSON text, kind/state as text, private and spoiler as bools."""
     row: dict[str, object] = {}
     for column in JOB_COLUMNS:
         value = getattr(job, column)
@@ -154,9 +156,9 @@ def check_job(job: Job) -> dict[str, object]:
             row[column] = JobKind(value).value
         elif column == "state":
             row[column] = JobState(value).value
-        elif column == "private":
+        elif column in BOOL_COLUMNS:
             if not isinstance(value, bool):
-                raise ValueError(f"job {job.id}, field 'private': expected a bool")
+                raise ValueError(f"job {job.id}, field {column!r}: expected a bool")
             row[column] = value
         elif column == "created_at":
             if not isinstance(value, datetime):
@@ -184,7 +186,7 @@ def decode_job(row: Row, time_from_db: Callable[[Any], datetime | None]) -> Job:
                 values[column] = JobKind(raw)
             elif column == "state":
                 values[column] = JobState(raw)
-            elif column == "private":
+            elif column in BOOL_COLUMNS:
                 values[column] = bool(raw)
             elif column in TIME_COLUMNS:
                 values[column] = time_from_db(raw)

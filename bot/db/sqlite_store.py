@@ -34,6 +34,7 @@ from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
 from bot.db.sql_strikes import SqlStrikeStore
+from bot.db.sql_takedowns import SqlTakedownStore
 from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
 from bot.jobs.store import StoreError
@@ -102,7 +103,8 @@ def _sqlite_outage(error: BaseException) -> bool:
 
 
 @translate_outages(_sqlite_outage)
-class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlMigrations, SqlLeases):
+class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlTakedownStore, SqlMigrations,
+                  SqlLeases):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(

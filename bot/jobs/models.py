@@ -94,6 +94,8 @@ class Job:
     upload_limit: int | None = None
     # When this claim's submit request left the bot: None while nothing was sent (bot/jobs/submit.py).
     sent_at: datetime | None = None
+    # Posted behind a spoiler (the member asked): the request card's pictures and the video.
+    spoiler: bool = False
 
     @classmethod
     def new(
@@ -112,6 +114,7 @@ class Job:
         parent_job_id: str | None = None,
         upload_limit: int | None = None,
         now: datetime | None = None,
+        spoiler: bool = False,
     ) -> Job:
         """A fresh job in ACCEPTED with a new id, ready for `JobStore.create_job`."""
         if kind != params.KIND:
@@ -131,6 +134,7 @@ class Job:
             thread_id=thread_id,
             parent_job_id=parent_job_id,
             upload_limit=upload_limit,
+            spoiler=spoiler,
         )
 
     @property

@@ -77,6 +77,7 @@ class Intake:
     duration_seconds: int
     private: bool
     title: str  # the thread's name: the prompt, shortened
+    spoiler: bool = False  # the request card's pictures and the video behind a spoiler (the member asked)
 
 
 def could_be_a_picture(content_type: str | None) -> bool:
@@ -268,6 +269,7 @@ async def start_job(
                 resolution=intake.resolution, duration_seconds=intake.duration_seconds,
                 locale=locale, private=intake.private, thread_id=thread.id,
                 parent_job_id=parent_job_id, upload_limit=asked_limit, now=bot.store.now(),
+                spoiler=intake.spoiler,
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
             charge=admission.charge, checks=admission.checks, pace=admission.pace,
@@ -354,7 +356,8 @@ async def _post_request_card(thread: discord.Thread, user: discord.abc.User, int
     p = intake.params
     durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
     described = picture_descriptions(locale, list(p.prompts), durations, len(images))
-    pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}"), text)
+    pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}",
+                              spoiler=intake.spoiler), text)
                 for n, (i, text) in enumerate(zip(images, described, strict=False))
                 if shown and len(i.data) <= limit]
     lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,

@@ -28,7 +28,9 @@ from bot.ui.buttons import JOB_ID, load_managed_job, queue_buttons
 from bot.ui.cards import Card, status_card
 from bot.ui.intake import Intake, admit, start_job, validate_request
 from bot.ui.replies import Refused, answers_errors
+from bot.ui.reports import ReportButton
 from bot.ui.screening import screen_images, screening_here
+from bot.ui.takedown import TakeDownButton, refuse_if_removed
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
@@ -56,8 +58,9 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = interaction.client
-        inputs = await bot.store.get_inputs(job.id)
         locale = locale_of(interaction)
+        await refuse_if_removed(bot, job, locale)  # (before its inputs: a take-down dropped them)
+        inputs = await bot.store.get_inputs(job.id)
         if not inputs:
             await interaction.followup.send(t("reroll.no_inputs", locale), ephemeral=True)
             return
@@ -65,7 +68,7 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         if isinstance(params, Img2VideoParams):
             params = params.with_seed(random.randint(0, MAX_SEED))  # multiframe has no seed: the provider varies
         intake = Intake(job.kind, params, job.resolution, job.duration_seconds, job.private,
-                        title=t("title.reroll", locale, job_id=job.id))
+                        title=t("title.reroll", locale, job_id=job.id), spoiler=job.spoiler)
         await _start(interaction, intake, inputs, parent=job, verb="Re-rolling")
 
 
@@ -86,6 +89,7 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
             return
+        await refuse_if_removed(interaction.client, job, locale_of(interaction))
         if job.state is not JobState.DELIVERED:
             await interaction.response.send_message(t("extend.only_finished", locale_of(interaction)),
                                                     ephemeral=True)
@@ -121,7 +125,7 @@ class ExtendModal(ViduModal):
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
         params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=seconds, resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, seconds, job.private,
-                        title=t("title.extension", locale, job_id=job.id))
+                        title=t("title.extension", locale, job_id=job.id), spoiler=job.spoiler)
         # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
         admission = await admit(bot, interaction, intake)
         frame = await _last_frame_of(bot, job, locale)
@@ -175,6 +179,7 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
                  verb: str, admission: Admission | None = None) -> None:
     bot = interaction.client
     locale = locale_of(interaction)
+    await refuse_if_removed(bot, parent, locale)  # its posts were taken down: never posted again this way
     # Stored pictures are screened again (a few tens of ms each): the server's policy, the channel or the
     # installed screens may have changed since, and a job from before screening was never looked at.
     screening = await screening_here(bot, interaction)
@@ -191,8 +196,9 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
 
 
 def video_buttons(job: Job) -> list[discord.ui.Item[Any]]:
-    """Under a delivered video: Re-roll and Extend."""
-    return [RerollButton(job.id, label=t("button.reroll", job.locale)), ExtendButton(job.id, job.locale)]
+    """Under a delivered video: Re-roll and Extend; Remove and Report (bot/ui/takedown.py, reports.py)."""
+    return [RerollButton(job.id, label=t("button.reroll", job.locale)), ExtendButton(job.id, job.locale),
+            TakeDownButton(job.id, job.locale), ReportButton(job.id, job.locale)]
 
 
 def status_buttons(job: Job) -> list[discord.ui.Item[Any]]:
