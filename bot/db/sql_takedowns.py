@@ -60,10 +60,10 @@ class SqlTakedownStore(SqlDialect):
 
     async def job_for_message(self, guild_id: int, message_id: int) -> str | None:
         arg = self._params()
+        server = f"guild_id = {arg(guild_id)}"  # (placeholders in the order they are written: SQLite's are `?`)
         where = " OR ".join(f"{column} = {arg(message_id)}"
                             for column in ("card_message_id", "delivered_message_id", "status_message_id"))
-        rows = await self._fetch_rows(f"SELECT id FROM jobs WHERE guild_id = {arg(guild_id)} AND ({where}) LIMIT 1",
-                                      arg.values)
+        rows = await self._fetch_rows(f"SELECT id FROM jobs WHERE {server} AND ({where}) LIMIT 1", arg.values)
         return str(rows[0][0]) if rows else None
 
     async def record_report(self, guild_id: int, job_id: str, reporter_id: int, reason: str, *,
