@@ -22,7 +22,7 @@ NAMES: dict[str, str] = {
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
     "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
-    "pictures": "图片", "spoiler": "防剧透",
+    "pictures": "图片", "spoiler": "剧透遮挡",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -69,7 +69,7 @@ DESCRIPTIONS: dict[str, str] = {
     "Add background music": "添加背景音乐",
     "Cheaper, but may take up to 48 hours": "更便宜，但可能需要最多 48 小时",
     "Answer in a private thread (you and the moderators)": "在私密子区中回复（仅你和管理员可见）",
-    "Post your pictures and the video behind a spoiler": "把你的图片和视频以防剧透（遮挡）方式发布",
+    "Post your pictures and the video behind a spoiler": "把你的图片和视频标记为剧透（遮挡）后发布",
     "The first frame": "第一帧",
     **{f"Keyframe {n}: where segment {n} ends": f"关键帧 {n}：第 {n} 段结束的画面" for n in range(1, 10)},
     'One prompt for all segments, or one per segment: "walks in | sits down"':

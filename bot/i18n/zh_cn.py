@@ -364,6 +364,6 @@ MESSAGES: dict[str, str] = {
     "report.recorded": "谢谢：你对任务 `{job_id}` 的举报已记录。此服务器没有设置管理日志频道，因此没有通知到管理员。",
     "report.repeat": "你已经举报过任务 `{job_id}`，管理员已收到。",
     "report.too_many": "你在过去一小时内发送了太多举报；{when}可以再次举报。",
-    "form.spoiler_label": "防剧透遮挡",
-    "form.spoiler_help": "你的图片和视频会被遮挡，点击后才显示。",
+    "form.spoiler_label": "标记为剧透（遮挡）",
+    "form.spoiler_help": "你的图片和视频会被遮挡，有人点击后才显示。",
 }
