@@ -394,7 +394,8 @@ MESSAGES: dict[str, str] = {
                        "`/keyframes start:a.png frame1:b.png frame2:c.png prompts:walks in | sits down durations:4,5`"),
     "help.storyboard": ("`/storyboard` upload {low}-{high} pictures in a form, one prompt line per segment, see a preview, "
                         "then press Start. Example: `/storyboard private:True`"),
-    "help.menu": "Apps → **Animate** on any message with pictures: the same, without retyping.",
+    "help.menu": ("Apps → **Animate** on any message with pictures: the same, without retyping. On a video: **Report** "
+                  "tells the moderators; **Remove** takes your own down; `spoiler:True` posts yours behind a spoiler."),
     "help.jobs": "`/jobs` your recent videos; `/jobs job:7K3QZ2MD` one of them again, with its buttons.",
     "help.quota": "`/quota me` what you may still make here.",
     "help.help": "`/help` this message.",

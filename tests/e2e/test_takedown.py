@@ -218,7 +218,7 @@ async def test_a_spoiler_request_posts_its_card_and_video_behind_spoilers_after_
     assert _card(fake_discord, plain.channel_id).gallery_spoilers() == [False]
 
 
-async def test_the_apps_menu_form_and_storyboard_take_the_spoiler_option(
+async def test_the_apps_menu_form_keyframes_and_storyboard_take_the_spoiler_option(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:
     world = fake_discord.world
@@ -236,3 +236,21 @@ async def test_the_apps_menu_form_and_storyboard_take_the_spoiler_option(
     await eventually(lambda: len(provider.tasks) == 1, timeout=5, what="one task")
     body = next(iter(provider.tasks.values())).body
     assert "spoiler" not in json.dumps(body)  # a display choice of ours: never sent to the provider
+    # /keyframes: every picture of the card.
+    seen = {thread.id}
+    await fake_discord.slash(world.alice, "keyframes", channel=world.general, options={
+        "start": Upload("s.png", png()), "frame1": Upload("a.png", png()), "frame2": Upload("b.png", png()),
+        "spoiler": True})
+    keyframes = await fake_discord.wait_for_thread(world.general, lambda t: t.id not in seen, timeout=15)
+    card = await fake_discord.wait_for_message(keyframes, lambda m: bool(m.attachments), timeout=15)
+    assert card.gallery_spoilers() == [True] * 3 and all(a.spoiler for a in card.attachments)
+    # /storyboard: the option on the command, carried through the form and the preview's Start.
+    seen.add(keyframes.id)
+    opened = await _form(fake_discord, await fake_discord.slash(world.alice, "storyboard", channel=world.general,
+                                                                options={"spoiler": True}))
+    preview = await private_answer(fake_discord, await fake_discord.submit_modal(world.alice, opened, {
+        "frames": [Upload(f"{n}.png", png()) for n in range(3)], "prompts": "in\nout"}))
+    await fake_discord.press_button(world.alice, preview, "vidu:preview:start")
+    storyboard = await fake_discord.wait_for_thread(world.general, lambda t: t.id not in seen, timeout=15)
+    card = await fake_discord.wait_for_message(storyboard, lambda m: bool(m.attachments), timeout=15)
+    assert card.gallery_spoilers() == [True] * 3 and all(a.spoiler for a in card.attachments)
