@@ -9,7 +9,7 @@ cancelled first (refunded, as Cancel does); a job the video service is making ca
 video is posted (its video would otherwise arrive after the removal).
 
 Who may: the requester, or a moderator: Manage Server (the bot's moderators, bot/ui/moderators.py) or
-Manage Messages in the channel (Discord's own right to delete others' messages there).
+Manage Messages where the job's messages are (Discord's own right to delete others' messages there).
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ def removal_role(interaction: discord.Interaction[Any], job: Job) -> Role | None
         return None
     if interaction.user.id == job.user_id:
         return Role.REQUESTER
-    if is_moderator(interaction) or interaction.permissions.manage_messages:
+    if is_moderator(interaction):
+        return Role.MODERATOR
+    # Manage Messages counts where the job's messages are (its thread, or the channel it was asked in), as
+    # Discord's own right to delete them does: not from another channel (the mod-log) where a member has it.
+    if interaction.permissions.manage_messages and interaction.channel_id in (job.thread_id, job.channel_id):
         return Role.MODERATOR
     return None
 

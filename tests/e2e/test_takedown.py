@@ -182,6 +182,11 @@ async def test_reports_reach_the_mod_log_once_however_often_they_are_sent(
                                 timeout=10, what="the edited report", seen=lambda: logged.text())
     assert len([m for m in fake_discord.messages(modlog) if "🚩" in m.text()]) == 1
     assert "not for this channel" in fake_discord.message(logged.id).text()
+    # Manage Messages counts where the video is, not in the mod-log: there only a moderator removes it.
+    dave = world.guild.add_member("dave", permissions=perms.MANAGE_MESSAGES, locale="en-US")
+    refused = await _refusal(fake_discord, await fake_discord.press_button(
+        dave, fake_discord.message(logged.id), f"vidu:takedown:{job_id}"))
+    assert "Only the member who asked for this video, or a moderator" in refused and not video.deleted
     # The moderator removes it from the report itself.
     said = await _remove(fake_discord, world.mod, await fake_discord.press_button(
         world.mod, fake_discord.message(logged.id), f"vidu:takedown:{job_id}"))
