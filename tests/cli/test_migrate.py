@@ -40,14 +40,15 @@ async def migrate(tmp_path: Path, url: str) -> tuple[int, str, str]:
 async def test_migrate_applies_every_migration_once_and_says_which(backend: str, tmp_path: Path) -> None:
     url = database_url(backend, tmp_path)
     files = shipped(backend)
+    latest = int(files[-1].split("__", 1)[0].removeprefix("V"))  # (branches take numbers: there may be gaps)
 
     code, out, err = await migrate(tmp_path, url)
     assert code == 0, err
-    assert out.splitlines() == [*(f"applied {name}" for name in files), f"schema version {len(files)}: up to date"]
+    assert out.splitlines() == [*(f"applied {name}" for name in files), f"schema version {latest}: up to date"]
 
     code, out, err = await migrate(tmp_path, url)
     assert code == 0, err
-    assert out.splitlines() == [f"schema version {len(files)}: up to date (nothing to apply)"]
+    assert out.splitlines() == [f"schema version {latest}: up to date (nothing to apply)"]
 
 
 @pytest.mark.parametrize("backend", backend_params())
