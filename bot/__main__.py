@@ -1,10 +1,10 @@
-"""Command line: `python -m bot [run|check|sync|migrate|health|ledger|animate|keyframes|task]`.
+"""Command line: `python -m bot [run|check|sync|migrate|health|ledger|animate|keyframes|task|demo]`.
 
 The subcommands other than `run` and `sync` work without Discord and use the same validation, pipeline
 and provider client as the bot. Errors are one human line on stderr, never a traceback or a secret.
 
-Over 400 lines because it holds every subcommand's parser and its short body side by side (each a few
-lines over bot services), which reads better in one file than nine small ones.
+The parser and each subcommand's short body live here; the larger parts are in bot/cli/ (paid submits in the
+ledger, following a task, the pictures, the Discord token check).
 """
 
 from __future__ import annotations
@@ -14,70 +14,69 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bot.cli_progress import TaskProgress
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_OPERATOR,
+    EXIT_TASK_FAILED,
+    EXIT_UNCERTAIN,
+    KEY_CHECK_TASK_ID,
+    CliError,
+    provider_client,
+    provider_failure,
+)
+from bot.cli.discord_token import check_discord
+from bot.cli.follow import describe, follow, resumable
+from bot.cli.images import images_as_request_values
+from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.logs import configure_logging, redact
-from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.params import Img2VideoParams
 from bot.provider import (
-    Img2VideoRequest,
-    InsufficientBalance,
-    MultiframeRequest,
     OperatorError,
-    OutcomeUnknown,
     ProviderError,
-    RequestRejected,
     RequestValidationError,
     TaskNotFound,
-    TaskResult,
-    TaskStatus,
     TransientProviderError,
-    ViduClient,
 )
 from bot.provider.models import FAST_RESOLUTIONS, MAX_VOICE_ID_CHARS, MULTIFRAME_RESOLUTIONS
 from bot.requests import (
     InputProblem,
-    check_keyframe_count,
-    image_budget,
-    img2video_request,
-    multiframe_request,
-    split_durations,
-    split_prompts,
+    keyframes_params,
+    provider_request,
 )
-from bot.schedule import next_poll_delay
 
-EXIT_OK = 0
-EXIT_TASK_FAILED = 1  # the provider refused the request or the task failed; ledger: a disagreement
-EXIT_BAD_INPUT = 2  # a file or a field is wrong (also argparse's usage errors)
-EXIT_OPERATOR = 3  # configuration, key, balance, database
-EXIT_UNCERTAIN = 4  # provider unreachable, or a submit whose outcome is unknown
-
-KEY_CHECK_TASK_ID = "vidu-bot-key-check-00000000"
-
+__all__ = ["EXIT_OK", "EXIT_UNCERTAIN", "main"]
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, None]]
 
 
-class CliError(Exception):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+def package_version() -> str:
+    try:
+        return metadata.version("vidu-bot")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 # ------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="VIDU Q2 Pro Discord bot.")
+    parser.add_argument("--version", action="version", version=f"vidu-bot {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the Discord bot (the default)")
     sub.add_parser("sync", help="sync the slash commands globally with Discord")
-    sub.add_parser("check", help="check the configuration, the database and the provider key")
+    sub.add_parser("check", help="check the configuration, the database, the provider key and the Discord token "
+                                 "(and print the invite link)")
     sub.add_parser("migrate", help="apply the database migrations for DATABASE_URL and list what was applied")
     sub.add_parser("health", help="ask the running bot's /healthz (METRICS_PORT); exit 0 when healthy")
+    demo = sub.add_parser("demo", help="watch the bot work without accounts: a scripted session against the bundled "
+                                       "fakes, written as one HTML page (needs the dev extra)")
+    demo.add_argument("--out", type=Path, metavar="PATH", help="where to write the page (default ./vidu-demo.html)")
     ledger = sub.add_parser("ledger", help="check the ledger's charges and refunds against the provider's tasks; "
                                            "exit 1 on a disagreement")
     ledger.add_argument("--since", default="7d", metavar="WHEN",
@@ -92,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--wait", action="store_true", help="follow the task and save the video")
         p.add_argument("--out", type=Path, help="where to save the video (default ./<task_id>.mp4)")
 
+    def paid_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--yes", action="store_true",
+                       help="submit without asking to confirm the estimated cost (needed without a terminal)")
+        wait_options(p)
+
     animate = sub.add_parser("animate", help="one image to a video (fast img2video)")
     animate.add_argument("image", help="a local image file or an http(s) URL")
     animate.add_argument("--prompt", required=True)
@@ -105,16 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--voice-id", help=f"the provider's voice for generated speech (its id, at most "
                          f"{MAX_VOICE_ID_CHARS} characters)")
     animate.add_argument("--watermark", action="store_true", help="the provider's mark on the video")
-    wait_options(animate)
+    paid_options(animate)
 
-    keyframes = sub.add_parser("keyframes", help="a start image and 2-9 keyframes to one video")
+    keyframes = sub.add_parser("keyframes", help="a start and an end image, or a start image and 2-9 keyframes, "
+                               "to one video")
     keyframes.add_argument("start", help="the first frame (file or URL)")
-    keyframes.add_argument("keys", nargs="+", metavar="KEY", help="2 to 9 keyframes, in order")
+    keyframes.add_argument("keys", nargs="+", metavar="KEY",
+                           help="the end frame alone (start-end), or 2 to 9 keyframes, in order")
     keyframes.add_argument("--prompts", help='one prompt, or one per segment: "p1|p2|p3"')
-    keyframes.add_argument("--durations", help='one duration, or one per segment: "4,5,3" (2-7 s)')
+    keyframes.add_argument("--durations", help='one duration, or one per segment: "4,5,3" (2-7 s; 1-8 s with an '
+                           'end frame alone)')
     keyframes.add_argument("--resolution", choices=MULTIFRAME_RESOLUTIONS, default="720p")
+    keyframes.add_argument("--movement", choices=["auto", "small", "medium", "high"],
+                           help="how much things move (with an end frame alone; default auto)")
     keyframes.add_argument("--watermark", action="store_true")
-    wait_options(keyframes)
+    paid_options(keyframes)
 
     task = sub.add_parser("task", help="show a task's state")
     task.add_argument("task_id")
@@ -122,170 +131,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ------------------------------------------------------------------------------------------ images
-def _is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://"))
-
-
-async def _images_as_request_values(sources: Sequence[str], settings: Settings, *,
-                                    resolution: str | None = None) -> list[str]:
-    """Local files are checked and fixed by the pipeline and sent as data URIs, scaled down to what a video at
-    `resolution` can use; URLs are sent as they are."""
-    files: list[tuple[str, bytes]] = []
-    for source in sources:
-        if _is_url(source):
-            continue
-        path = Path(source)
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            raise CliError(f"{source}: no such file", EXIT_BAD_INPUT) from None
-        except IsADirectoryError:
-            raise CliError(f"{source}: is a folder, not an image", EXIT_BAD_INPUT) from None
-        except OSError as exc:
-            raise CliError(f"{source}: cannot read ({exc.strerror})", EXIT_BAD_INPUT) from None
-        files.append((path.name, data))
-    limits = ImageLimits(
-        max_bytes=settings.image_max_bytes,
-        max_pixels=settings.image_max_pixels,
-        data_uri_budget=image_budget(settings.image_data_uri_budget, len(sources)),
-        video_resolution=resolution,
-    )
-    prepared, problems = await prepare_images(files, limits)
-    if problems:
-        raise CliError("\n".join(str(p) for p in problems), EXIT_BAD_INPUT)
-    by_order: list[PreparedImage] = list(prepared)
-    values: list[str] = []
-    for source in sources:
-        values.append(source if _is_url(source) else by_order.pop(0).data_uri())
-    for image in prepared:
-        for fix in image.fixes:
-            print(f"{image.filename}: {fix}", file=sys.stderr)
-    return values
-
-
-# ------------------------------------------------------------------------------------------ provider
-def _client(session: aiohttp.ClientSession, settings: Settings) -> ViduClient:
-    from bot.wiring import provider_client  # lazy, like every CLI import that pulls in the job loop
-
-    return provider_client(settings, session, whole_rate=True)
-
-
-def _provider_failure(exc: ProviderError) -> CliError:
-    """Map a provider error to the line and exit code an operator needs."""
-    if isinstance(exc, RequestRejected):
-        return CliError(f"the provider refused the request: {exc.message or exc.reason}", EXIT_TASK_FAILED)
-    if isinstance(exc, InsufficientBalance):
-        return CliError("the provider account has no balance left (NOT_ENOUGH_BALANCE)", EXIT_OPERATOR)
-    if isinstance(exc, OperatorError):
-        return CliError(f"VIDU_API_KEY was refused by the provider ({exc.reason})", EXIT_OPERATOR)
-    if isinstance(exc, OutcomeUnknown):
-        return CliError(
-            "the submit's outcome is unknown (the connection broke after the request was sent); "
-            "it was not repeated, to avoid paying twice: check your provider dashboard",
-            EXIT_UNCERTAIN,
-        )
-    if isinstance(exc, TaskNotFound):
-        return CliError("the provider does not know this task (TASK_NOT_FOUND)", EXIT_TASK_FAILED)
-    if isinstance(exc, TransientProviderError):
-        return CliError(f"the provider is unreachable or busy: {exc}", EXIT_UNCERTAIN)
-    return CliError(f"provider error: {exc}", EXIT_TASK_FAILED)
-
-
-def _describe(result: TaskResult) -> str:
-    if result.status is TaskStatus.PROCESSING:
-        parts = ["generating"]
-        if result.progress_percent:
-            parts.append(f"{result.progress_percent}%")
-        if result.eta:
-            parts.append(f"(ETA {result.eta} s)")
-        return " ".join(parts)
-    return {
-        TaskStatus.QUEUED: "queued at the provider",
-        TaskStatus.SUCCEED: "done",
-        TaskStatus.FAILED: f"failed: {result.reason or 'no reason given'}",
-    }.get(result.status, result.status.value)
-
-
-async def _follow(client: ViduClient, task_id: str, settings: Settings, out: Path | None) -> None:
-    """Poll until the task is final, show progress on stderr (live on a terminal), save the video."""
-    polls = 0
-    progress = TaskProgress(task_id, sys.stderr)
-    try:
-        while True:
-            result = await client.get_task(task_id)
-            polls += 1
-            progress.show(result)
-            if result.status is TaskStatus.FAILED:
-                raise CliError(f"task {task_id} failed: {result.reason or 'no reason given'}", EXIT_TASK_FAILED)
-            if result.status is TaskStatus.SUCCEED:
-                break
-            delay = next_poll_delay(
-                polls, eta_seconds=result.eta, first=settings.poll_first_seconds,
-                cap=settings.poll_max_seconds, eta_past_cap=False,  # someone watches the progress line
-            )
-            await progress.wait(delay)
-    finally:
-        progress.close()
-    if not result.videos:
-        raise CliError(f"task {task_id} succeeded without a video", EXIT_TASK_FAILED)
-    dest = out or Path(f"{task_id}.mp4")
-    size = await client.download_video(
-        result.videos[0].url, dest, max_bytes=settings.video_max_bytes,
-        timeout=settings.video_download_timeout_seconds,
-    )
-    print(f"{task_id}: saved {dest} ({size / 1024 / 1024:.1f} MB)", file=sys.stderr)
-    print(dest)
-
-
-async def _submit_and_maybe_follow(
-    request: Img2VideoRequest | MultiframeRequest, args: argparse.Namespace, settings: Settings
-) -> None:
-    async with aiohttp.ClientSession() as session:
-        client = _client(session, settings)
-        try:
-            submitted = await client.submit(request)
-            print(submitted.task_id)
-            if args.wait:
-                await _follow(client, submitted.task_id, settings, args.out)
-        except ProviderError as exc:
-            raise _provider_failure(exc) from None
-
-
 # ------------------------------------------------------------------------------------------ commands
 async def cmd_animate(args: argparse.Namespace, settings: Settings) -> None:
-    (image,) = await _images_as_request_values([args.image], settings, resolution=args.resolution)
-    request = img2video_request(Img2VideoParams(
+    from bot.cli.paid import PaidRequest, spend  # the store and the job loop's pieces: lazy
+
+    params = Img2VideoParams(
         prompt=args.prompt, duration=args.duration, resolution=args.resolution, movement=args.movement,
         seed=args.seed, audio=args.audio, bgm=args.bgm, off_peak=args.off_peak, voice_id=args.voice_id,
-        watermark=args.watermark), image)
-    await _submit_and_maybe_follow(request, args, settings)
+        watermark=args.watermark)
+    images = await images_as_request_values([args.image], settings, resolution=args.resolution)
+    provider_request(params, images)  # every field checked before the estimate is shown
+    await spend(PaidRequest(params, images), settings, yes=args.yes, wait=args.wait, out=args.out)
 
 
 async def cmd_keyframes(args: argparse.Namespace, settings: Settings) -> None:
+    from bot.cli.paid import PaidRequest, spend  # the store and the job loop's pieces: lazy
+
     # Counts and numbers first: a typo should not cost the time of checking ten images.
-    check_keyframe_count(len(args.keys))
-    split_prompts(args.prompts, len(args.keys))
-    split_durations(args.durations, len(args.keys))
-    start, *keys = await _images_as_request_values([args.start, *args.keys], settings, resolution=args.resolution)
-    request = multiframe_request(
-        start, keys, prompts=args.prompts, durations=args.durations, resolution=args.resolution,
-        watermark=args.watermark,
-    )
-    await _submit_and_maybe_follow(request, args, settings)
+    params = keyframes_params(len(args.keys), prompts=args.prompts, durations=args.durations,
+                              resolution=args.resolution, movement=args.movement, watermark=args.watermark)
+    images = await images_as_request_values([args.start, *args.keys], settings, resolution=args.resolution,
+                                            start_end=len(args.keys) == 1)
+    provider_request(params, images)
+    await spend(PaidRequest(params, images), settings, yes=args.yes, wait=args.wait, out=args.out)
 
 
 async def cmd_task(args: argparse.Namespace, settings: Settings) -> None:
-    async with aiohttp.ClientSession() as session:
-        client = _client(session, settings)
+    """A task's state; with --wait followed to its end. A task the command line submitted has its ledger job
+    settled here too (refunded when it failed, charged once its video is saved)."""
+    from bot.cli.paid import OperatorLedger, ledger_store
+
+    async with ledger_store(settings) as store, aiohttp.ClientSession() as session:
+        client = provider_client(session, settings)
+        ledger = await OperatorLedger.of_task(store, args.task_id)
         try:
             if args.wait:
-                await _follow(client, args.task_id, settings, args.out)
+                with resumable(args.task_id, args.out):
+                    await follow(client, args.task_id, settings, args.out, ledger)
                 return
             result = await client.get_task(args.task_id)
         except ProviderError as exc:
-            raise _provider_failure(exc) from None
-    print(f"{args.task_id}: {_describe(result)}")
+            raise provider_failure(exc, settings) from None
+        if ledger is not None:
+            await ledger.seen(result)
+    print(f"{args.task_id}: {describe(result)}")
     for video in result.videos:
         print(f"video: {video.url} (link valid {video.ttl_seconds} s)")
 
@@ -304,14 +193,16 @@ async def cmd_check(args: argparse.Namespace, settings: Settings) -> None:
                        EXIT_OPERATOR) from None
     print("ok: database writable")
     async with aiohttp.ClientSession() as session:
-        client = _client(session, settings)
+        client = provider_client(session, settings)
         try:
             await client.get_task(KEY_CHECK_TASK_ID)
         except TaskNotFound:
             pass  # an authenticated "no such task": the key works
         except ProviderError as exc:
-            raise _provider_failure(exc) from None
+            raise provider_failure(exc, settings) from None
     print(f"ok: provider key accepted by {settings.vidu_api_base}")
+    for line in await check_discord(settings):
+        print(line)
 
 
 def screen_report(configured: tuple[str, ...]) -> list[str]:
@@ -371,10 +262,10 @@ async def cmd_ledger(args: argparse.Namespace, settings: Settings) -> None:
 
     async with aiohttp.ClientSession() as session:
         try:
-            report = await reconcile(entries, _client(session, settings), since=since, guild_id=args.guild,
+            report = await reconcile(entries, provider_client(session, settings), since=since, guild_id=args.guild,
                                      probe_task_id=KEY_CHECK_TASK_ID, announce=announce)
         except (OperatorError, TransientProviderError) as exc:
-            raise _provider_failure(exc) from None
+            raise provider_failure(exc, settings) from None
         except ProviderError as exc:
             raise CliError(f"the provider could not be asked about tasks: {exc}", EXIT_UNCERTAIN) from None
     if args.csv:
@@ -432,6 +323,9 @@ def _run_async(command: Command,
 def _field_line(exc: RequestValidationError | InputProblem) -> str:
     """Name the option the operator typed, not the JSON path inside the request."""
     field = exc.field
+    if isinstance(exc, InputProblem) and exc.key == "keyframe_count":  # (the member's words name no argument)
+        count, low, high = (exc.params.get(k) for k in ("count", "low", "high"))
+        return f"KEY: {count} keyframe{'' if count == 1 else 's'} given after START; it takes {low} to {high}"
     option = {"images": "IMAGE", "start_image": "START", "movement_amplitude": "--movement"}.get(field)
     if option is None and field.startswith("image_settings["):
         index = int(field[len("image_settings["):field.index("]")])
@@ -473,9 +367,28 @@ def _glued(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _demo(out: Path | None) -> int:
+    """The demo lives beside tests/ in the repository (demo/), not in the installed packages: the bot never
+    imports it. An editable install runs it from any folder."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "demo" / "run.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    try:
+        from demo.run import main as run_demo
+    except ImportError:
+        print("error: the demo runs from a clone of the repository with the dev extra: "
+              "pip install -e '.[dev]'", file=sys.stderr)
+        return EXIT_OPERATOR
+    return run_demo(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_glued(sys.argv[1:] if argv is None else argv))
     command = args.command or "run"
+    if command == "demo":  # no settings: the demo brings its own fakes and configures the bot it starts
+        return _demo(args.out)
+    for warning in unknown_variables():  # before a missing variable stops start-up: it may be the misspelt one
+        print(warning, file=sys.stderr)
     try:
         settings = load_settings(require=REQUIRED.get(command, ("VIDU_API_KEY",)))
     except ConfigError as exc:

@@ -10,6 +10,7 @@ it whole is the point.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.looplag import ENV_FLAG as LOOP_LAG_FLAG
 from bot.numbers import whole_number
 from bot.pricing import BUILT_IN, DEFAULT_PRICE_TABLE, PriceTable, parse_credits, parse_price_table
 from bot.quotas.charging import OperatorLimits, parse_limits
@@ -153,7 +155,10 @@ def _database_url(text: str) -> str:
         return text
     if scheme == "sqlite" or "://" not in text:
         return text
-    raise ValueError(f"scheme {scheme!r} is not supported (use sqlite:///path or postgresql://...)")
+    # The scheme only (the rest may hold a password): it is shown although the variable is a secret.
+    shown = scheme if scheme.replace("+", "").isalnum() and len(scheme) <= 20 else "this"
+    raise ShownProblem(f"the scheme {shown!r} is not supported: it takes sqlite:///path/to/file.db or "
+                       "postgresql://user:password@host/database")
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
@@ -223,7 +228,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", "database_url", _database_url, "sqlite:///data/vidu-bot.db",
              "sqlite:///relative.db, sqlite:////absolute.db or postgresql://user:pass@host/db.", secret=True),
     Variable("DEV_GUILD_ID", "dev_guild_id", _snowflake, "",
-             "Server id whose commands are synced at start-up (instant); empty: run `python -m bot sync`."),
+             "Server id whose commands are synced at every start (shown there at once); empty: global commands, "
+             "registered by the first start and by `python -m bot sync`."),
     Variable("DISCORD_API_BASE", "discord_api_base", _url("https", "http", optional=True), "",
              "REST proxy base, e.g. http://proxy/api/v10; empty: Discord itself."),
     Variable("DISCORD_GATEWAY_URL", "discord_gateway_url", _url("wss", "ws", optional=True), "",
@@ -269,7 +275,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Jobs one member may have waiting in the bot's queue; beyond that a request is refused."),
     Variable("PRICE_TABLE", "price_table", _price_table, DEFAULT_PRICE_TABLE,
              "Estimated provider cost in US dollars, the one table behind request cards, credit limits and the "
-             "budget: kind=BASE+PER_SECOND/s (img2video, multiframe) and resolution=xFACTOR (540p, 720p, 1080p), "
+             "budget: kind=BASE+PER_SECOND/s (img2video, multiframe, startend) and resolution=xFACTOR "
+             "(540p, 720p, 1080p), "
              "comma-separated; an entry left out keeps its default. Credits count thousandths of a dollar."),
     Variable("BUDGET_PER_DAY", "budget_per_day", _optional_money, "",
              "The bot's overall budget per UTC day across every server, in dollars of PRICE_TABLE (e.g. 50 or "
@@ -450,6 +457,35 @@ def load_settings(
         values[var.attr] = Secret(parsed) if var.secret and not isinstance(parsed, Secret) else parsed
     _check_shards(values.get("shard_count"), values.get("shard_ids"))
     return Settings(**values)
+
+
+# Variables starting so are taken for ours: one that is not in VARIABLES is a typo worth a warning (the
+# environment holds other programs' variables too, so only these prefixes; a .env file holds only ours).
+OUR_PREFIXES = ("VIDU_", "DISCORD_", "DATABASE_", "DEV_GUILD", "PROVIDER_", "POLL_", "JOB_", "OFF_PEAK", "DELIVERY_",
+                "MAX_ACTIVE", "MAX_QUEUED", "PRICE_", "BUDGET_", "DEFAULT_MEMBER", "DEFAULT_SERVER", "SHARD_",
+                "ATTACHMENT_", "INPUT_RETENTION", "IMAGE_", "SAFETY_", "VIDEO_", "LOG_LEVEL", "LOG_FORMAT",
+                "METRICS_", "HEALTH_")
+
+# Read outside this table: benchmarks' loop-lag probe (bot/looplag.py).
+OTHER_VARIABLES = (LOOP_LAG_FLAG,)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None, *,
+                      env_file: Path | None = Path(".env")) -> list[str]:
+    """One warning line per variable that looks like ours but is not one (`VIDU_API_KEYS`), naming the closest
+    known name: a misspelt setting is otherwise silently ignored and its default used."""
+    environ = os.environ if environ is None else environ
+    dotenv = dotenv_values(env_file) if env_file is not None and env_file.is_file() else {}
+    known = {v.name for v in VARIABLES}
+    known |= {name + "_FILE" for name in known} | set(OTHER_VARIABLES)
+    names = {n for n in environ if n.upper().startswith(OUR_PREFIXES)} | set(dotenv)
+    lines = []
+    for name in sorted(names - known):
+        where = "in .env" if name in dotenv and name not in environ else "in the environment"
+        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+        hint = f": did you mean {close[0]}?" if close else " (see .env.example for the settings)"
+        lines.append(f"warning: {name} {where} is not a setting and is ignored{hint}")
+    return lines
 
 
 def _check_shards(count: int | None, ids: tuple[int, ...] | None) -> None:

@@ -1,4 +1,4 @@
-"""Logging set-up: one event per line (text or JSON), with every secret redacted.
+"""Logging set-up: one event per line (JSON; text: a traceback follows indented), with every secret redacted.
 
 Redaction works on the finished text (message, arguments and traceback together), so a secret that
 reaches a log call by any path, including a library's own debug lines, is replaced before it is written.
@@ -58,19 +58,32 @@ class _Formatter(logging.Formatter):
 
 
 class RedactingFormatter(_Formatter):
-    """`LOG_FORMAT=text`: the classic line, with a traceback's newlines escaped."""
+    """`LOG_FORMAT=text`: the classic line; a traceback follows on its own lines, each indented, as Python prints it."""
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
         self._secrets = tuple(s for s in secrets if s)
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        # The event's own line first, without the traceback (logging would append it after a newline).
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            line = super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
         context = " ".join(f"{k}={getattr(record, k)}" for k in CONTEXT_KEYS if hasattr(record, k))
         if context:
             line = f"{line} [{context}]"
-        # One event per line: a traceback's newlines are escaped so log shippers keep it as one event.
-        return redact(line, self._secrets).replace("\n", "\\n")
+        # A newline inside the message (a member's prompt) is escaped: it must not forge a line of its own.
+        line = line.replace("\n", "\\n")
+        details = [self.formatException(record.exc_info) if record.exc_info else record.exc_text or "",
+                   record.stack_info or ""]
+        # The traceback stays readable: every line of it indented, so a shipper's "indented lines continue
+        # the event" rule keeps it with its event.
+        for text in filter(None, details):
+            line += "\n" + "\n".join("    " + part for part in text.splitlines())
+        return redact(line, self._secrets)
 
 
 class JsonFormatter(_Formatter):

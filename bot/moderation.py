@@ -37,7 +37,8 @@ class BlockedTerm:
 
 
 # Scripts written without spaces between words: a term's edge in one of them needs no word boundary.
-_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
+UNSPACED_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+UNSPACED = regex.compile(f"[{UNSPACED_SCRIPTS}]")
 # Invisible characters: format characters (zero-width space and joiners, soft hyphen, word joiner, BOM,
 # bidirectional controls), variation selectors and the combining grapheme joiner.
 _INVISIBLE = regex.compile(r"[\p{Cf}\p{Variation_Selector}\u034f]")
@@ -62,8 +63,8 @@ def compile_term(term: BlockedTerm) -> regex.Pattern[str]:
         return regex.compile(term.pattern, regex.IGNORECASE | regex.V1)
     word = normalise(term.pattern)
     # Whole words, except at an edge in a script without spaces, where a word runs on into the next.
-    before = "" if _UNSPACED.match(word[:1]) else r"(?<!\w)"
-    after = "" if _UNSPACED.match(word[-1:]) else r"(?!\w)"
+    before = "" if UNSPACED.match(word[:1]) else r"(?<!\w)"
+    after = "" if UNSPACED.match(word[-1:]) else r"(?!\w)"
     return regex.compile(before + regex.escape(word) + after, regex.IGNORECASE)
 
 

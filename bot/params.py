@@ -84,16 +84,56 @@ class MultiframeParams:
                    watermark=bool(data.get("watermark")))
 
 
-JobParams = Img2VideoParams | MultiframeParams
-_BY_KIND: dict[str, type[Img2VideoParams] | type[MultiframeParams]] = {
-    Img2VideoParams.KIND: Img2VideoParams, MultiframeParams.KIND: MultiframeParams}
+@dataclass(frozen=True)
+class StartEndParams:
+    """A start and an end picture to one video (VIDU Q2 Turbo start-end). `movement` is the member's choice
+    in the bot's words (auto|small|medium|high, as on /animate): the request builder says it in the endpoint's."""
+
+    KIND: ClassVar[str] = "startend"
+
+    prompt: str | None = None
+    duration: int = 5
+    resolution: str = "720p"
+    movement: str = "auto"
+    watermark: bool = False
+
+    @property
+    def prompts(self) -> list[str | None]:
+        return [self.prompt]
+
+    @property
+    def durations(self) -> tuple[int, ...]:
+        return (self.duration,)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "duration": self.duration, "resolution": self.resolution,
+                "movement": self.movement, "watermark": self.watermark}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StartEndParams:
+        return cls(prompt=None if data.get("prompt") is None else _text(data, "prompt"),
+                   duration=_int(data, "duration"), resolution=_text(data, "resolution"),
+                   movement=_text(data, "movement"), watermark=bool(data.get("watermark")))
+
+
+JobParams = Img2VideoParams | MultiframeParams | StartEndParams
+# The params registry: every kind of job and the class of its settings (the stores check against it).
+PARAMS_BY_KIND: dict[str, type[JobParams]] = {
+    Img2VideoParams.KIND: Img2VideoParams, MultiframeParams.KIND: MultiframeParams,
+    StartEndParams.KIND: StartEndParams}
 
 
 def params_from_json(kind: str, data: Mapping[str, Any]) -> JobParams:
     """The settings of a stored job of `kind`; ValueError names what is missing or malformed."""
-    if kind not in _BY_KIND:
+    if kind not in PARAMS_BY_KIND:
         raise ValueError(f"unknown job kind {kind!r}")
-    return _BY_KIND[kind].from_json(data)
+    return PARAMS_BY_KIND[kind].from_json(data)
+
+
+def is_params_of(kind: str, value: object) -> bool:
+    """Whether `value` is the settings class the registry names for `kind` (what a store may write)."""
+    cls = PARAMS_BY_KIND.get(kind)
+    return cls is not None and type(value) is cls
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

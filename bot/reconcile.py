@@ -297,10 +297,19 @@ def _rows(name: str, server: ServerTotals) -> list[str]:
             for s, t in server.by.items() if t.jobs]
 
 
+# Server 0 holds the command line's own jobs (`animate`, `keyframes`: bot/cli/paid.py).
+COMMAND_LINE = "command line"
+
+
+def server_name(guild_id: int | None) -> str:
+    return COMMAND_LINE if guild_id == 0 else str(guild_id)
+
+
 def _check_line(check: Check) -> str:
     entry = check.entry
     task = f"task {entry.task_id}" if entry.task_id else NO_TASK_ID
-    head = (f"{check.verdict.value}: job {entry.job_id}, {task}, server {entry.guild_id}: "
+    where = COMMAND_LINE if entry.guild_id == 0 else f"server {entry.guild_id}"
+    head = (f"{check.verdict.value}: job {entry.job_id}, {task}, {where}: "
             f"ledger {entry.settlement.value} ({entry.state.value})")
     if check.verdict is Verdict.NOT_CHECKED:
         return f"{head}; no usable answer from the provider: {check.detail}"
@@ -341,7 +350,7 @@ def render_text(report: Report) -> list[str]:
     if servers:
         lines.append(_COLUMNS)
         for server in servers:
-            lines += _rows(str(server.guild_id), server)
+            lines += _rows(server_name(server.guild_id), server)
         if len(servers) > 1:
             lines += _rows("all servers", report.total())
     else:

@@ -1,7 +1,9 @@
-"""Generating commands: /animate (one image) and /keyframes (a start image and 2-9 keyframes)."""
+"""Generating commands: /animate (one image) and /keyframes (a start image and an end picture, or 2-9
+keyframes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import discord
@@ -11,15 +13,12 @@ from discord.ext import commands
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.jobs.models import JobKind
-from bot.params import Img2VideoParams, MultiframeParams
+from bot.member_settings import IMG2VIDEO_RULES, MemberSettings, choose
+from bot.params import Img2VideoParams
 from bot.provider.models import MAX_VOICE_ID_CHARS
-from bot.requests import (
-    InputProblem,
-    check_keyframe_count,
-    split_durations,
-    split_prompts,
-)
-from bot.ui.intake import Intake, admit, check_images, start_job, validate_request
+from bot.requests import InputProblem, check_keyframe_count, split_durations, split_prompts
+from bot.ui.confirm import start_or_confirm
+from bot.ui.intake import Intake, admit, check_images, fit_pictures, keyframes_with_defaults, validate_request
 from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
 from cogs.storyboard import SPOILER_HELP
@@ -32,28 +31,33 @@ class Generate(commands.Cog):
         self.bot = bot
 
     async def _run(self, interaction: Interaction, attachments: list[discord.Attachment],
-                   intake: Intake) -> None:
-        """Acknowledge at once, then check everything, then start the job; one private answer (a Refused on the
-        way is answered by the command tree's error handler)."""
+                   make_intake: Callable[[MemberSettings], Intake]) -> None:
+        """Acknowledge at once, then read the member's defaults (/settings) and build the request from them
+        (`make_intake`), check everything, then start the job, or ask to confirm its cost first; one private
+        answer (a Refused on the way is answered by the command tree's error handler)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         locale = locale_of(interaction)
+        assert interaction.guild_id is not None  # guild-only commands
+        mine = await self.bot.store.member_settings(interaction.guild_id, interaction.user.id)
+        intake = make_intake(mine)
         # The server's rules first: a blocked member, a closed channel or a used-up quota costs no download.
         admission = await admit(self.bot, interaction, intake)
         screening = await screening_here(self.bot, interaction)
         images = await check_images(self.bot, attachments, locale, resolution=intake.resolution, screening=screening)
+        intake, images = await fit_pictures(self.bot, intake, images, locale)
         validate_request(intake, images, locale)
-        job = await start_job(self.bot, interaction, intake, images, screening=screening, admission=admission)
-        await interaction.followup.send(t("answer.started", locale, job_id=job.id, thread_id=job.thread_id),
-                                        ephemeral=True)
+        await start_or_confirm(self.bot, interaction, intake, images, screening=screening, admission=admission,
+                               confirm=mine.confirms,
+                               answer=lambda job: t("answer.started", locale, job_id=job.id, thread_id=job.thread_id))
 
     @app_commands.command(name="animate", description="Turn one image into a video")
     @app_commands.guild_only()
     @app_commands.describe(
         image="The picture to animate (png, jpeg, webp; others are converted)",
         prompt="What should happen in the video",
-        duration="Length in seconds (1-10, default 5)",
-        resolution="Video resolution (default 720p)",
-        movement="How much things move (default auto)",
+        duration="Length in seconds (1-10; default 5, or your /settings)",
+        resolution="Video resolution (default 720p, or your /settings)",
+        movement="How much things move (default auto, or your /settings)",
         seed="Same seed, same inputs: a similar video",
         audio="Generate sound",
         bgm="Add background music",
@@ -68,33 +72,42 @@ class Generate(commands.Cog):
         interaction: Interaction,
         image: discord.Attachment,
         prompt: app_commands.Range[str, 1, 2000],
-        duration: app_commands.Range[int, 1, 10] = 5,
-        resolution: Literal["720p", "1080p"] = "720p",
-        movement: Literal["auto", "small", "medium", "high"] = "auto",
+        duration: app_commands.Range[int, 1, 10] | None = None,
+        resolution: Literal["720p", "1080p"] | None = None,
+        movement: Literal["auto", "small", "medium", "high"] | None = None,
         seed: app_commands.Range[int, 0, 2147483647] | None = None,
         audio: bool = False,
         bgm: bool = False,
         off_peak: bool = False,
         voice: app_commands.Range[str, 1, MAX_VOICE_ID_CHARS] | None = None,
         watermark: bool = False,
-        private: bool = False,
+        private: bool | None = None,
         spoiler: bool = False,
     ) -> None:
-        params = Img2VideoParams(prompt=prompt, duration=duration, resolution=resolution, movement=movement,
-                                 seed=seed, audio=audio, bgm=bgm, off_peak=off_peak,
-                                 voice_id=voice.strip() if voice and voice.strip() else None, watermark=watermark)
-        intake = Intake(JobKind.IMG2VIDEO, params, resolution, duration, private, title=prompt, spoiler=spoiler)
+        locale = locale_of(interaction)
+
+        def intake(mine: MemberSettings) -> Intake:
+            c = choose(IMG2VIDEO_RULES, mine, locale=locale, given={
+                "resolution": resolution, "duration": duration, "movement": movement, "private": private})
+            params = Img2VideoParams(prompt=prompt, duration=c.duration, resolution=c.resolution,
+                                     movement=c.movement, seed=seed, audio=audio, bgm=bgm, off_peak=off_peak,
+                                     voice_id=voice.strip() if voice and voice.strip() else None, watermark=watermark)
+            return Intake(JobKind.IMG2VIDEO, params, c.resolution, c.duration, c.private, title=prompt,
+                          spoiler=spoiler, notes=c.notes())
+
         await self._run(interaction, [image], intake)
 
-    @app_commands.command(name="keyframes", description="Join a start image and 2-9 keyframes into one video")
+    @app_commands.command(name="keyframes",
+                          description="A video from a start and an end picture, or a start and 2-9 keyframes")
     @app_commands.guild_only()
     @app_commands.describe(
         start="The first frame",
-        frame1="Keyframe 1: where segment 1 ends",
+        frame1="Keyframe 1: where segment 1 ends (alone: the end picture)",
         frame2="Keyframe 2: where segment 2 ends",
         prompts='One prompt for all segments, or one per segment: "walks in | sits down"',
-        durations='Seconds per segment (2-7): one for all, or one each: "4,5"',
-        resolution="Video resolution (default 720p)",
+        durations='Seconds per segment (2-7; 1-8 with an end picture alone): one for all, or one each: "4,5"',
+        resolution="Video resolution (default 720p, or your /settings)",
+        movement="How much things move, with a start and an end picture only (default auto, or your /settings)",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
         spoiler=SPOILER_HELP,
@@ -104,7 +117,7 @@ class Generate(commands.Cog):
         interaction: Interaction,
         start: discord.Attachment,
         frame1: discord.Attachment,
-        frame2: discord.Attachment,
+        frame2: discord.Attachment | None = None,
         frame3: discord.Attachment | None = None,
         frame4: discord.Attachment | None = None,
         frame5: discord.Attachment | None = None,
@@ -114,24 +127,28 @@ class Generate(commands.Cog):
         frame9: discord.Attachment | None = None,
         prompts: app_commands.Range[str, 0, 4000] | None = None,
         durations: str | None = None,
-        resolution: Literal["540p", "720p", "1080p"] = "720p",
+        resolution: Literal["540p", "720p", "1080p"] | None = None,
+        movement: Literal["auto", "small", "medium", "high"] | None = None,
         watermark: bool = False,
-        private: bool = False,
+        private: bool | None = None,
         spoiler: bool = False,
     ) -> None:
         frames = [f for f in (frame1, frame2, frame3, frame4, frame5, frame6, frame7, frame8, frame9) if f]
+        locale = locale_of(interaction)
         try:
             check_keyframe_count(len(frames))
             segment_prompts = split_prompts(prompts, len(frames))
-            segment_durations = split_durations(durations, len(frames))
+            typed_durations = split_durations(durations, len(frames)) if durations and durations.strip() else None
+            keyframes_with_defaults(MemberSettings(), segment_prompts, typed_durations, resolution=resolution,
+                                    movement=movement, private=private, locale=locale)  # refused before any read
         except InputProblem as problem:
-            locale = locale_of(interaction)
             raise Refused.listing([problem.text(locale)], locale) from None
-        params = MultiframeParams(prompts=tuple(segment_prompts), durations=tuple(segment_durations),
-                                  resolution=resolution, watermark=watermark)
-        title = (next((p for p in segment_prompts if p), None)
-                 or t("title.keyframes", locale_of(interaction), count=len(frames) + 1))
-        intake = Intake(JobKind.MULTIFRAME, params, resolution, sum(segment_durations), private, title, spoiler)
+
+        def intake(mine: MemberSettings) -> Intake:
+            return keyframes_with_defaults(mine, segment_prompts, typed_durations, resolution=resolution,
+                                           movement=movement, private=private, locale=locale, watermark=watermark,
+                                           spoiler=spoiler)
+
         await self._run(interaction, [start, *frames], intake)
 
 

@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.app import ViduBot
 from bot.i18n import locale_of, t
-from bot.provider.models import FAST_DURATION_RANGE, SEGMENT_DURATION_RANGE
-from bot.requests import MAX_KEYFRAMES, MIN_KEYFRAMES
+from bot.provider.models import FAST_DURATION_RANGE, SEGMENT_DURATION_RANGE, STARTEND_DURATION_RANGE
+from bot.requests import MAX_KEYFRAMES, MIN_KEYFRAMES, STARTEND_KEYFRAMES
 from bot.ui.fit import clip
 from cogs.quota import describe_checks, member_checks
 
@@ -31,24 +31,27 @@ SEGMENTS = ((1, 4), (2, 5))
 
 
 def help_text(locale: str, *, max_mb: int, quota_lines: list[str] | None) -> str:
-    low, high = MIN_KEYFRAMES + 1, MAX_KEYFRAMES + 1
+    low, high = STARTEND_KEYFRAMES + 1, MAX_KEYFRAMES + 1  # a storyboard: a start and an end, up to ten
     keys = {"low_keys": MIN_KEYFRAMES, "high_keys": MAX_KEYFRAMES}
     lines = [
         t("help.title", locale), t("help.about", locale), "",
         t("help.commands", locale),
         "• " + t("help.animate", locale),
         "• " + t("help.keyframes", locale, **keys),
+        "• " + t("help.startend", locale),
         "• " + t("help.storyboard", locale, low=low, high=high),
         "• " + t("help.menu", locale),
         "• " + t("help.jobs", locale),
         "• " + t("help.quota", locale),
+        "• " + t("help.settings", locale),
         "• " + t("help.help", locale),
         "", t("help.limits", locale),
         "• " + t("help.formats", locale, max_mb=max_mb),
         "• " + t("help.ratio", locale),
         "• " + t("help.durations", locale, fast_low=FAST_DURATION_RANGE[0], fast_high=FAST_DURATION_RANGE[1],
-                 seg_low=SEGMENT_DURATION_RANGE[0], seg_high=SEGMENT_DURATION_RANGE[1]),
-        "• " + t("help.counts", locale, low=low, high=high, **keys),
+                 seg_low=SEGMENT_DURATION_RANGE[0], seg_high=SEGMENT_DURATION_RANGE[1],
+                 se_low=STARTEND_DURATION_RANGE[0], se_high=STARTEND_DURATION_RANGE[1]),
+        "• " + t("help.counts", locale, low=low, high=high, low_keys=STARTEND_KEYFRAMES, high_keys=MAX_KEYFRAMES),
         "", t("help.your_quota", locale),
         *(quota_lines if quota_lines is not None else [t("help.no_quota_in_dms", locale)]),
         "", t("help.picture", locale),

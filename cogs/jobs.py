@@ -11,7 +11,7 @@ from bot.app import ViduBot
 from bot.i18n import locale_of, t
 from bot.jobs.models import Job, normalize_job_id
 from bot.jobs.states import JobState
-from bot.params import Img2VideoParams
+from bot.params import Img2VideoParams, StartEndParams
 from bot.ui.buttons import may_manage
 from bot.ui.fit import MESSAGE_LIMIT, clip, code, fit_lines, quote
 from bot.ui.moderators import require_moderator
@@ -39,6 +39,7 @@ def job_line(job: Job, locale: str) -> str:
     where = f" · <#{job.thread_id}>" if job.thread_id else ""
     p = job.params
     kind = (t("jobs.one_image", locale) if isinstance(p, Img2VideoParams)
+            else t("jobs.startend", locale) if isinstance(p, StartEndParams)
             else t("jobs.frames", locale, count=p.segments + 1))
     return t("jobs.line", locale, job_id=job.id, headline=job_headline(job, locale), kind=kind,
              seconds=job.duration_seconds, resolution=job.resolution, where=where,

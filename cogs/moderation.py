@@ -20,13 +20,14 @@ from bot.ui.fit import code, cut, fit_lines, quote
 from bot.ui.intake import check_images, term_text
 from bot.ui.moderators import mod_log, mod_log_changes, moderators_only
 from bot.ui.replies import Refused
-from bot.ui.screening import safety_lines, screening_here
+from bot.ui.screening import safety_lines, screening_here, video_lines
 
 Interaction = discord.Interaction[ViduBot]
 ZONE_ECHO = 60  # a time zone name typed that is none, echoed
 PROBLEM = 600  # why a blocklist term was not added (it quotes the term)
 AUDIT_LINE = 400  # one change in /mod audit (settings before and after)
 PicturePolicyChoice = Literal["outside_age_restricted", "everywhere", "off"]  # bot/safety/policy.py
+FlaggedVideoChoice = Literal["hold", "spoiler"]  # bot/safety/policy.py FlaggedVideo
 WatermarkPosition = Literal["bottom_left", "bottom_right", "top_left", "top_right"]  # the provider's wm_position
 
 
@@ -35,7 +36,10 @@ def watermark_record(settings: GuildSettings) -> str:
     return "none" if settings.watermark_url is None else f"a picture, {settings.watermark_position}"
 
 
-def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: tuple[str, ...] = ()) -> str:
+def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: tuple[str, ...] = (),
+             automod_rules: int | None = 0) -> str:
+    """The server's settings as /config shows them; `automod_rules`: how many of the server's AutoMod keyword
+    rules apply to prompts, None when the bot cannot read them."""
     channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or t("config.every_channel", locale)
     weights = ", ".join(f"{r} ×{w:g}" for r, w in sorted(settings.weights.items()))
     def dflt(value: int | None) -> str:
@@ -52,7 +56,14 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: 
         t("config.watermark", locale, watermark=mark),
         strikes_line(settings, locale),
         *safety_lines(settings.safety_pictures, screens, locale),
+        *video_lines(settings.safety_videos, settings.safety_flagged_videos,
+                     has_modlog=settings.modlog_channel_id is not None, locale=locale),
+        automod_line(automod_rules, locale),
     ])
+
+
+def automod_line(rules: int | None, locale: str) -> str:
+    return t("config.automod_unreadable", locale) if rules is None else t("config.automod", locale, count=rules)
 
 
 def strikes_line(settings: GuildSettings, locale: str = DEFAULT_LOCALE) -> str:
@@ -81,7 +92,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         before = await store.set_guild_settings(interaction.guild_id, updated, actor_id=interaction.user.id,
                                                 action=f"config.{what}")
         locale = locale_of(interaction)
-        answer = f"{t('mod.updated', locale)}\n{describe(updated, locale, screens=self.bot.settings.safety_screens)}"
+        settings = describe(updated, locale, screens=self.bot.settings.safety_screens,
+                            automod_rules=await self._automod_rules(interaction))
+        answer = f"{t('mod.updated', locale)}\n{settings}"
         if interaction.response.is_done():
             await interaction.followup.send(answer, ephemeral=True)
         else:
@@ -99,8 +112,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
     async def show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         settings = await self.bot.store.guild_settings(interaction.guild_id)
-        await interaction.response.send_message(
-            describe(settings, locale_of(interaction), screens=self.bot.settings.safety_screens), ephemeral=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # reading AutoMod's rules may take a call
+        await interaction.followup.send(
+            describe(settings, locale_of(interaction), screens=self.bot.settings.safety_screens,
+                     automod_rules=await self._automod_rules(interaction)), ephemeral=True)
+
+    async def _automod_rules(self, interaction: Interaction) -> int | None:
+        rules = await self.bot.automod.rules_for(interaction.guild) if interaction.guild is not None else None
+        return None if rules is None else len(rules)
 
     @app_commands.command(name="channel", description="Allow or stop the bot in a channel (none allowed: all)")
     @moderators_only()
@@ -156,12 +175,20 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         await self._change(interaction, "watermark", shown=watermark_record, watermark_url=kept.attachments[0].url,
                            watermark_position=position)
 
-    @app_commands.command(name="safety", description="Where members' pictures are screened before anything is shown")
+    @app_commands.command(name="safety", description="Where members' pictures and generated videos are screened")
     @app_commands.describe(pictures="outside_age_restricted (default): every channel that is not age-restricted; "
-                                    "everywhere; off")
+                                    "everywhere; off",
+                           videos="Finished videos before they are posted: the same three choices",
+                           flagged_videos="A flagged video: hold for a moderator (default) or post it behind a spoiler")
     @moderators_only()
-    async def safety(self, interaction: Interaction, pictures: PicturePolicyChoice) -> None:
-        await self._change(interaction, "safety", safety_pictures=pictures)
+    async def safety(self, interaction: Interaction, pictures: PicturePolicyChoice | None = None,
+                     videos: PicturePolicyChoice | None = None,
+                     flagged_videos: FlaggedVideoChoice | None = None) -> None:
+        assert interaction.guild_id is not None
+        given = {"safety_pictures": pictures, "safety_videos": videos, "safety_flagged_videos": flagged_videos}
+        # Nothing given changes nothing and answers with the settings, as every /config change does.
+        changes = {k: v for k, v in given.items() if v is not None}
+        await self._change(interaction, "safety", **changes)  # type: ignore[arg-type]
 
     @app_commands.command(name="limits", description="Jobs in flight and queued per member, cooldown")
     @moderators_only()

@@ -31,10 +31,13 @@ from bot.db.dialect import Params
 from bot.db.migration_files import MIGRATIONS_ROOT, load_migrations
 from bot.db.rows import EPOCH, JOB_COLUMNS, to_ms, to_whole_ms
 from bot.db.sql_leases import FAIR_POLLS, SqlLeases
+from bot.db.sql_member_settings import SqlMemberSettings
 from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
+from bot.db.sql_review import SqlReviewStore
+from bot.db.sql_store import LOOP_JOBS, NOT_HELD
 from bot.db.sql_strikes import SqlStrikeStore
 from bot.db.sql_takedowns import SqlTakedownStore
 from bot.jobs.models import utcnow
@@ -124,8 +127,8 @@ _PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
 
 
 @translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
-class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlTakedownStore,
-                    SqlMigrations, SqlLeases):
+class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore,
+                    SqlMemberSettings, SqlTakedownStore, SqlMigrations, SqlLeases):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(
@@ -273,8 +276,8 @@ class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStor
         # several processes leasing at once each get their own jobs. NULLS FIRST: as SQLite orders them.
         def free() -> str:  # the row's conditions, in each statement that picks (values added at each use)
             due = f" AND (jobs.next_poll_at IS NULL OR jobs.next_poll_at <= {arg(now)})" if due_only else ""
-            return (f"jobs.state {arg.one_of(states)} "
-                    f"AND (jobs.lease_until IS NULL OR jobs.lease_until <= {arg(now)}){due}")
+            return (f"jobs.state {arg.one_of(states)} AND jobs.{LOOP_JOBS} "
+                    f"AND (jobs.lease_until IS NULL OR jobs.lease_until <= {arg(now)}) AND {NOT_HELD}{due}")
 
         if due_only:
             # Servers take turns (FAIR_POLLS). A window function cannot sit beside FOR UPDATE, so the turns are

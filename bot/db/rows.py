@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.jobs.models import Job, JobKind
+from bot.jobs.models import Job, JobKind, JobSource
 from bot.jobs.states import JobState
 from bot.jobs.store import StoreError
-from bot.params import Img2VideoParams, MultiframeParams, params_from_json
+from bot.params import is_params_of, params_from_json
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
@@ -41,6 +41,7 @@ INT_COLUMNS = frozenset(
         "delivered_message_id",
         "delivery_attempts",
         "upload_limit",
+        "reviewed_by",
     }
 )
 NOT_NULL_INT = frozenset(
@@ -48,7 +49,8 @@ NOT_NULL_INT = frozenset(
 )
 BOOL_COLUMNS = frozenset({"private", "spoiler"})
 TEXT_COLUMNS = frozenset(
-    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner"}
+    {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner",
+     "video_review", "source"}
 )
 
 
@@ -58,7 +60,7 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-_NOT_NULL_TEXT = frozenset({"id", "locale", "resolution"})
+_NOT_NULL_TEXT = frozenset({"id", "locale", "resolution", "source"})
 JOB_COLUMNS: tuple[str, ...] = (
     "id",
     "guild_id",
@@ -95,6 +97,9 @@ JOB_COLUMNS: tuple[str, ...] = (
     "delivery_attempts",
     "upload_limit",
     "sent_at",
+    "video_review",
+    "reviewed_by",
+    "source",
     "spoiler",
 )
 
@@ -145,7 +150,7 @@ def check_job(job: Job) -> dict[str, object]:
     for column in JOB_COLUMNS:
         value = getattr(job, column)
         if column == "params":
-            if not isinstance(value, Img2VideoParams | MultiframeParams) or job.kind != value.KIND:
+            if not is_params_of(JobKind(job.kind).value, value):
                 raise ValueError(f"job {job.id}, field 'params': expected the settings of a {job.kind} job, "
                                  f"got {type(value).__name__}")
             try:
@@ -156,6 +161,8 @@ def check_job(job: Job) -> dict[str, object]:
             row[column] = JobKind(value).value
         elif column == "state":
             row[column] = JobState(value).value
+        elif column == "source":
+            row[column] = JobSource(value).value
         elif column in BOOL_COLUMNS:
             if not isinstance(value, bool):
                 raise ValueError(f"job {job.id}, field {column!r}: expected a bool")
@@ -186,6 +193,8 @@ def decode_job(row: Row, time_from_db: Callable[[Any], datetime | None]) -> Job:
                 values[column] = JobKind(raw)
             elif column == "state":
                 values[column] = JobState(raw)
+            elif column == "source":
+                values[column] = JobSource(raw)
             elif column in BOOL_COLUMNS:
                 values[column] = bool(raw)
             elif column in TIME_COLUMNS:

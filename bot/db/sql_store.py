@@ -30,6 +30,9 @@ RETURNING = f"RETURNING {', '.join(JOB_COLUMNS)}"
 SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 # A fenced write ends its holder's lease with it.
 RELEASE = ("lease_owner = NULL", "lease_until = NULL")
+# A job whose video is held for a moderator (bot/jobs/review.py): no process leases it and it holds none of its
+# member's slots until a moderator decides (they may take days).
+NOT_HELD = "(video_review IS NULL OR video_review <> 'held')"
 _ID_ATTEMPTS = 8  # fresh ids to draw when one is taken; 40-bit ids make a second clash near impossible
 _INPUT_COLUMNS = ("job_id", "position", "filename", "mime_type", "data")
 
@@ -298,7 +301,7 @@ class SqlJobStore(SqlDialect):
         if wanted:
             arg = self._params()
             rows = await self._fetch_rows(
-                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} GROUP BY state",
+                f"SELECT state, count(*) FROM jobs WHERE state {arg.one_of(wanted)} AND {LOOP_JOBS} GROUP BY state",
                 arg.values,
             )
             counts.update({JobState(str(r[0])): int(r[1]) for r in rows})
@@ -323,7 +326,8 @@ class SqlJobStore(SqlDialect):
         if not states:
             return []
         arg = self._params()
-        sql = f"{SELECT_JOB} WHERE state {arg.one_of(sorted(JobState(s).value for s in states))} ORDER BY seq"
+        sql = (f"{SELECT_JOB} WHERE state {arg.one_of(sorted(JobState(s).value for s in states))} AND {LOOP_JOBS} "
+               "ORDER BY seq")
         if limit is not None:
             sql += f" LIMIT {arg(limit)}"
         return await self._fetch_jobs(sql, arg.values)
@@ -336,6 +340,12 @@ class SqlJobStore(SqlDialect):
     async def queued_fairly(self, limit: int) -> list[Job]:
         arg = self._params()
         return await self._fetch_jobs(f"{FAIR_QUEUE} LIMIT {arg(limit)}", arg.values)
+
+    async def operator_job(self, task_id: str) -> Job | None:
+        arg = self._params()
+        jobs = await self._fetch_jobs(f"{SELECT_JOB} WHERE task_id = {arg(task_id)} AND source = 'operator' "
+                                      "ORDER BY seq DESC LIMIT 1", arg.values)
+        return jobs[0] if jobs else None
 
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:
         if not states:
@@ -367,6 +377,8 @@ class SqlJobStore(SqlDialect):
             return await self._conn_count(conn, delete, arg.values)
 
 
+# The job loop's jobs: the command line submits and follows its own (JobSource.OPERATOR), in the ledger beside them.
+LOOP_JOBS = "source = 'discord'"
 _ACTIVE = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATES, key=lambda s: s.value))
 # The submit queue, fair between servers and between members of a server (docs/DESIGN.md "Fair turns").
 # Each queued job gets a turn number: within its member, its place among their queued jobs plus what the member
@@ -378,10 +390,11 @@ def fair_queue_sql(columns: str) -> str:
     """The fair order of the queued jobs, selecting `columns` of `jobs`."""
     return f"""WITH queued AS (
     SELECT seq, guild_id, user_id, ROW_NUMBER() OVER (PARTITION BY guild_id, user_id ORDER BY seq) AS turn
-    FROM jobs WHERE state = 'accepted'),
+    FROM jobs WHERE state = 'accepted' AND {LOOP_JOBS}),
 running AS (
     SELECT guild_id, user_id, count(*) AS n FROM jobs
-    WHERE state IN ({_ACTIVE}) AND guild_id IN (SELECT guild_id FROM queued) GROUP BY guild_id, user_id),
+    WHERE state IN ({_ACTIVE}) AND {NOT_HELD} AND guild_id IN (SELECT guild_id FROM queued)
+    GROUP BY guild_id, user_id),
 member_turns AS (
     SELECT q.seq, q.guild_id, q.turn + COALESCE(r.n, 0) AS turn
     FROM queued q LEFT JOIN running r ON r.guild_id = q.guild_id AND r.user_id = q.user_id),
@@ -397,11 +410,13 @@ FAIR_QUEUE = fair_queue_sql(", ".join(f"jobs.{c}" for c in JOB_COLUMNS))
 
 
 # Tasks at the provider, or about to be (PROVIDER_MAX_IN_FLIGHT counts these, across every process).
+# The command line's own tasks are left out: one never followed stays submitted here, and would hold a slot for good.
 IN_FLIGHT_SQL = ("SELECT count(*) FROM jobs WHERE state IN "
-                 f"({', '.join(repr(s.value) for s in sorted(IN_FLIGHT_STATES, key=lambda s: s.value))})")
+                 f"({', '.join(repr(s.value) for s in sorted(IN_FLIGHT_STATES, key=lambda s: s.value))}) "
+                 f"AND {LOOP_JOBS}")
 
 
 def count_active_sql(arg: Params, guild_id: int, user_id: int) -> str:
     """How many jobs of one member hold a slot (ACTIVE_STATES)."""
     return (f"SELECT count(*) FROM jobs WHERE guild_id = {arg(guild_id)} AND user_id = {arg(user_id)} "
-            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))}")
+            f"AND state {arg.one_of(sorted(s.value for s in ACTIVE_STATES))} AND {NOT_HELD}")

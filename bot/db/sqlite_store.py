@@ -29,10 +29,13 @@ from bot.db.migration_files import MIGRATIONS_ROOT, Migration
 from bot.db.migration_files import load_migrations as load_sql_files
 from bot.db.rows import JOB_COLUMNS, from_ms, to_ms
 from bot.db.sql_leases import FAIR_POLLS, SqlLeases
+from bot.db.sql_member_settings import SqlMemberSettings
 from bot.db.sql_migrate import Begin, SqlMigrations
 from bot.db.sql_pause import SqlPauseStore
 from bot.db.sql_quotas import SqlQuotaStore
 from bot.db.sql_report import SqlLedgerReport
+from bot.db.sql_review import SqlReviewStore
+from bot.db.sql_store import LOOP_JOBS, NOT_HELD
 from bot.db.sql_strikes import SqlStrikeStore
 from bot.db.sql_takedowns import SqlTakedownStore
 from bot.jobs.models import utcnow
@@ -103,8 +106,8 @@ def _sqlite_outage(error: BaseException) -> bool:
 
 
 @translate_outages(_sqlite_outage)
-class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlTakedownStore, SqlMigrations,
-                  SqlLeases):
+class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore,
+                  SqlMemberSettings, SqlTakedownStore, SqlMigrations, SqlLeases):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(
@@ -215,7 +218,8 @@ class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore,
         # `?` placeholders: the values are added in the order the statement names them.
         sql = (f"UPDATE jobs SET lease_owner = {arg(owner)}, lease_until = {arg(until)}, attempt = attempt + 1 "  # noqa: S608
                f"WHERE seq IN (SELECT seq FROM ")
-        free = f"state {arg.one_of(states)} AND (lease_until IS NULL OR lease_until <= {arg(now)})"
+        free = (f"state {arg.one_of(states)} AND {LOOP_JOBS} AND (lease_until IS NULL OR lease_until <= {arg(now)}) "
+                f"AND {NOT_HELD}")
         if due_only:  # servers take turns (FAIR_POLLS); ascending order puts a NULL first in SQLite
             sql += (f"(SELECT seq, next_poll_at, {FAIR_POLLS} AS turn FROM jobs WHERE {free} "  # noqa: S608
                     f"AND (next_poll_at IS NULL OR next_poll_at <= {arg(now)})) ORDER BY turn, next_poll_at, seq")

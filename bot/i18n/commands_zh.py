@@ -22,18 +22,29 @@ NAMES: dict[str, str] = {
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
     "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
-    "pictures": "图片", "spoiler": "剧透遮挡",
+    "pictures": "图片", "spoiler": "剧透遮挡", "flagged_videos": "被标记的视频",
+    "settings": "个人设置", "reset": "重置", "confirm": "确认费用",
 }
 
 DESCRIPTIONS: dict[str, str] = {
     # commands and groups
+    "Your own defaults in this server": "你在此服务器的个人默认值",
+    "Change your defaults here (options you leave out stay as they are)": "更改你在这里的默认值（未填写的选项保持不变）",
+    "Your defaults here, and what each request makes of them": "你在这里的默认值，以及各类请求如何使用它们",
+    "Forget all your defaults here": "清除你在这里的所有默认值",
+    "Video resolution when a request does not say": "请求未指定时使用的视频分辨率",
+    "Seconds when a request does not say (1-10; keyframes segments take 2-7)": "请求未指定时的秒数（1-10；关键帧每段可用 2-7）",
+    "How much things move when a request does not say": "请求未指定时的画面运动幅度",
+    "Answer in a private thread when a request does not say": "请求未指定时在私密子区中回复",
+    "Ask before each paid request, showing its cost": "每次付费请求前先显示费用并询问",
     "Turn one image into a video": "把一张图片变成视频",
     "How many content refusals by the video service pause a member here": "被视频服务因内容拒绝多少次后暂停成员",
     "Refusals that pause a member (0: never)": "暂停成员所需的拒绝次数（0：从不）",
     "Within how many hours": "在多少小时内",
-    "Join a start image and 2-9 keyframes into one video": "把一张起始图片和 2-9 个关键帧连成一个视频",
-    "Upload 3-10 pictures at once, one prompt per segment; preview before it starts":
-        "一次上传 3-10 张图片，每段一个提示词；开始前先预览",
+    "A video from a start and an end picture, or a start and 2-9 keyframes":
+        "用起始和结束两张图片，或一张起始图片和 2-9 个关键帧，制作一个视频",
+    "Upload 2-10 pictures at once, one prompt per segment; preview before it starts":
+        "一次上传 2-10 张图片，每段一个提示词；开始前先预览",
     "Your recent videos in this server, or one job in detail": "你在此服务器最近的视频，或某个任务的详情",
     "What the bot does, its commands and limits, and your quota": "机器人的功能、命令、限制和你的配额",
     "Video quotas": "视频配额",
@@ -61,9 +72,9 @@ DESCRIPTIONS: dict[str, str] = {
     # options
     "The picture to animate (png, jpeg, webp; others are converted)": "要做成视频的图片（png、jpeg、webp；其他格式会被转换）",
     "What should happen in the video": "视频中应该发生什么",
-    "Length in seconds (1-10, default 5)": "时长，单位秒（1-10，默认 5）",
-    "Video resolution (default 720p)": "视频分辨率（默认 720p）",
-    "How much things move (default auto)": "画面运动幅度（默认自动）",
+    "Length in seconds (1-10; default 5, or your /settings)": "时长，单位秒（1-10；默认 5，或你的 /个人设置）",
+    "Video resolution (default 720p, or your /settings)": "视频分辨率（默认 720p，或你的 /个人设置）",
+    "How much things move (default auto, or your /settings)": "画面运动幅度（默认自动，或你的 /个人设置）",
     "Same seed, same inputs: a similar video": "相同种子和输入：得到相似的视频",
     "Generate sound": "生成音效",
     "Add background music": "添加背景音乐",
@@ -74,7 +85,10 @@ DESCRIPTIONS: dict[str, str] = {
     **{f"Keyframe {n}: where segment {n} ends": f"关键帧 {n}：第 {n} 段结束的画面" for n in range(1, 10)},
     'One prompt for all segments, or one per segment: "walks in | sits down"':
         "所有片段一个提示词，或每段一个：“走进来 | 坐下”",
-    'Seconds per segment (2-7): one for all, or one each: "4,5"': "每段秒数（2-7）：全部一个值，或每段一个：“4,5”",
+    "Keyframe 1: where segment 1 ends (alone: the end picture)": "关键帧 1：第 1 段结束的画面（只给它：结束图片）",
+    'Seconds per segment (2-7; 1-8 with an end picture alone): one for all, or one each: "4,5"':
+        "每段秒数（2-7；只有结束图片时 1-8）：全部一个值，或每段一个：“4,5”",
+    "How much things move, with a start and an end picture only (default auto)": "画面运动幅度，仅用于起始和结束两张图片（默认自动）",
     "Add the provider's watermark": "添加视频服务的水印",
     "Voice for generated speech: the provider's voice id": "生成语音所用的音色：视频服务的音色编号",
     "A job id (the code in the status card), e.g. 7K3QZ2MD; moderators: all": "任务编号（状态卡片中的代码），如 7K3QZ2MD；管理员可填 all",
@@ -94,6 +108,11 @@ DESCRIPTIONS: dict[str, str] = {
     "Where members' pictures are screened before anything is shown": "在展示任何内容之前，在哪里检查成员的图片",
     "outside_age_restricted (default): every channel that is not age-restricted; everywhere; off":
         "outside_age_restricted（默认）：所有未设年龄限制的频道；everywhere：所有频道；off：不检查",
+    "How much things move, with a start and an end picture only (default auto, or your /settings)":
+        "画面运动幅度，仅用于起始和结束两张图片（默认自动，或你的 /个人设置）",
+    "Where members' pictures and generated videos are screened": "在哪些频道检查成员的图片和生成的视频",
+    "Finished videos before they are posted: the same three choices": "生成的视频在发布前：选项与图片相同",
+    "A flagged video: hold for a moderator (default) or post it behind a spoiler": "被标记的视频：等待管理员审核（默认），或以剧透遮罩发布",
 }
 
 CHOICES: dict[str, str] = {
@@ -102,4 +121,5 @@ CHOICES: dict[str, str] = {
     "default": "默认（每个成员）", "server": "服务器总额度", "role": "身份组", "member": "成员",
     "bottom_left": "左下", "bottom_right": "右下", "top_left": "左上", "top_right": "右上",
     "outside_age_restricted": "未设年龄限制的频道", "everywhere": "所有频道", "off": "不检查",
+    "hold": "等待管理员审核", "spoiler": "以剧透遮罩发布",
 }

@@ -57,6 +57,9 @@ MESSAGES: dict[str, str] = {
     "refuse.blocked": "A moderator has paused your video requests in this server.",
     "refuse.channels": "I make videos only in {channels}.",
     "refuse.blocklisted": "Your prompt contains {term}, which this server does not allow. Nothing was sent.",
+    "refuse.automod": ("This server's AutoMod rule “{rule}” does not allow this prompt, so I will not post it. "
+                       "Nothing was sent or charged."),
+    "refuse.automod_message": "The server's message: {message}",
     "refuse.flagged_prompt": ("The video service has refused this prompt for its content before, so I won't send "
                               "it again. Nothing was sent."),
     "refuse.flagged_picture": ("The video service has refused {filename} for its content before, so I won't send "
@@ -90,7 +93,9 @@ MESSAGES: dict[str, str] = {
     "input.not_seconds": "{text} is not a whole number of seconds",
     "input.duration_range": "{value} s is outside {low}–{high} s per segment",
     "input.duration_count": "{given} durations given for {segments} segments (give one, or one per segment)",
-    "input.keyframe_count": "{count} keyframes given; a video needs {low} to {high}",
+    "input.keyframe_count": "{count} keyframes given; give {low} (an end picture) or 2 to {high}",
+    "input.field.movement": "movement",
+    "input.movement_startend_only": "applies only to a start and an end picture (one keyframe)",
     "refuse.not_stored": "the request could not be saved (a problem on our side). Nothing was charged; please "
                          "try again in a moment.",
     "answer.started": "Your video is on its way: job `{job_id}` in <#{thread_id}>.",
@@ -98,6 +103,7 @@ MESSAGES: dict[str, str] = {
     "thread.starter": "🎬 {mention} is making a video: **{name}**",
     "thread.default_name": "video",
     "title.keyframes": "{count} keyframes",
+    "title.startend": "start and end",
     "title.reroll": "re-roll of {job_id}",
     "title.extension": "extension of {job_id}",
     "card.request_by": "**Request by {mention}**",
@@ -116,6 +122,12 @@ MESSAGES: dict[str, str] = {
     "card.picture_one": "The picture to animate · {seconds} s: {prompt}",
     "card.picture_start": "Start picture",
     "card.picture_keyframe": "Keyframe {n}, end of segment {n} ({seconds} s): {prompt}",
+    "card.picture_end": "End picture ({seconds} s): {prompt}",
+    "card.startend": "🎞️ Start and end frames",
+    "card.which_start": "start",
+    "card.which_end": "end",
+    "card.fitted": ("📐 The {which} picture was scaled from {before} to {after}: for a start-and-end video both "
+                    "pictures must have about as many pixels (within {low}–{high}×)."),
     # --- the status card
     "status.marker": "job `{job_id}`",
     "status.accepted": "⏳ Waiting in the queue",
@@ -128,6 +140,10 @@ MESSAGES: dict[str, str] = {
     "status.submit_unknown": "⚠️ Unknown whether the job started",
     "status.expired": "⌛ Stopped waiting",
     "status.undelivered": "📭 Made, but not delivered",
+    "status.held": "⏸️ Waiting for a moderator's review",
+    "status.held_detail": ("A content check flagged the finished video, so it is not posted yet: a moderator will "
+                           "look at it. You will be told here when they decide."),
+    "status.not_approved": "🚫 Not approved by the moderators",
     "status.cancelled": "✖️ Cancelled",
     "status.position": "Position {position} in your queue: it starts when one of your jobs ends.",
     "status.position_provider": ("Position {position} in the bot's queue: it starts when the video service has "
@@ -167,6 +183,7 @@ MESSAGES: dict[str, str] = {
     "reason.timed_out": "no answer from the video service in time",  # jobs stored before reason.gave_up
     "reason.gave_up": "the video service had not finished it after {detail} h, so I stopped waiting",
     "reason.video_gone": "the finished video could not be downloaded from the video service",
+    "reason.not_approved": "a content check flagged the video, and a moderator decided not to post it",
     "reason.delivery_failed": "the video was made, but posting it here kept failing",
     "reason.late": "taking longer than usual",
     "reason.no_watermark": "the server's watermark could not be fetched from Discord",
@@ -178,6 +195,8 @@ MESSAGES: dict[str, str] = {
                        "it was not sent again, to avoid paying twice"),
     "reason.stopped_blocked": ("a moderator paused your video requests in this server while it waited in the "
                                "queue, so it was not sent"),
+    "reason.stopped_automod": ("while it waited in the queue, the server's AutoMod rules came to refuse your "
+                               "prompt, so it was not sent"),
     "reason.stopped_blocklisted": ("while it waited in the queue, the moderators blocked a word or phrase your "
                                    "prompt contains, so it was not sent"),
     "reason.unusable_task_id": ("the video service accepted the job but answered with no task id I can follow, so I "
@@ -213,6 +232,7 @@ MESSAGES: dict[str, str] = {
     "delivery.no_preview": "(A smaller preview could not be made here.)",
     "delivery.thread_closed": "(Posted here: I can no longer post in its thread {thread}.)",
     "delivery.late": "(This took longer than usual: {duration} at the video service.)",
+    "delivery.spoiler_note": "⚠️ Behind a spoiler: a content check flagged this video. Open it only if you want to.",
     # --- buttons
     "button.cancel": "Cancel",
     "button.reroll": "Re-roll",
@@ -243,11 +263,12 @@ MESSAGES: dict[str, str] = {
     "form.prompts_placeholder": ("walks into the room\nsits down at the table\n"
                                  "(one line = the same prompt for every segment)"),
     "form.durations_label": "Durations in seconds",
-    "form.durations_help": '"5" for every segment, or one each: "4,5,3" (2-7 s)',
+    "form.durations_help": '"5" for every segment, or one each: "4,5,3" (2-7 s; 1-8 s for two pictures)',
     "form.durations_placeholder": "5   or one per segment: 4,5,3   (2-7 s each)",
     "form.resolution_label": "Resolution",
+    "form.movement_label": "Movement",
     "form.picture_count": ("pictures: {given} given; a storyboard needs {low} to {high} "
-                           "(a start frame and {low_keys}-{high_keys} keyframes)"),
+                           "(a start frame and {low_keys}-{high_keys} keyframes; two: a start and an end)"),
     "form.field_prompts": "prompts",
     "form.prompt_line_count": "{lines} prompt lines given for {segments} segments (give one line, or one line per segment)",
     "preview.head": "**Preview: nothing has been sent or charged yet**",
@@ -265,9 +286,6 @@ MESSAGES: dict[str, str] = {
     "menu.skipped_many": " (its {count}{other} attachments are not pictures)",
     "menu.other": " other",
     "menu.no_pictures": "This message has no pictures{skipped}, so there is nothing to animate.",
-    "menu.two_pictures": ("This message has 2 pictures{skipped}. Keyframes need a start picture and at least 2 "
-                          "keyframes ({low} or more pictures). To animate one of these two, use /animate "
-                          "with that picture."),
     "menu.too_many": "This message has {count} pictures{skipped}; a video can join at most {high}.",
     "menu.field_duration": "duration",
     "menu.bad_duration": "{text} is not a whole number of seconds from {low} to {high}",
@@ -285,6 +303,7 @@ MESSAGES: dict[str, str] = {
     "jobs.not_found": "No job `{job}` of yours in this server.",
     "jobs.one_image": "1 image",
     "jobs.frames": "{count} frames",
+    "jobs.startend": "start and end",
     "jobs.line": "`{job_id}` · {headline} · {kind}, {seconds} s {resolution}{where} · {when}",
     "jobs.inputs_link": "Inputs: {link}",
     "jobs.video_link": "Video: {link}",
@@ -379,8 +398,21 @@ MESSAGES: dict[str, str] = {
     "config.safety_where.outside_age_restricted": "in every channel that is not age-restricted (threads follow their channel)",
     "config.safety_where.everywhere": "in every channel",
     "config.safety_where.off": "nowhere",
-    "config.safety_unscreened": ("⚠️ No screen can run here: pictures are not checked, and request cards leave them "
-                                 "out where screening is wanted."),
+    "config.safety_unscreened": ("⚠️ No screen can run here: pictures and videos are not checked, request cards "
+                                 "leave pictures out where screening is wanted, and videos are posted as they are."),
+    "config.safety_videos": "Video screening before posting: {where} · a flagged video is {flagged}",
+    "config.flagged.hold": "held for a moderator (Approve / Remove in the mod-log)",
+    "config.flagged.spoiler": "posted behind a spoiler with a content note",
+    "config.flagged_no_modlog": ("⚠️ No mod-log channel: flagged videos are posted behind a spoiler until one is "
+                                 "set with /config modlog."),
+    "review.already_approved": "This video was already approved by {moderator}.",
+    "review.already_removed": "This video was already removed by {moderator}.",
+    "review.not_held": "This video is not waiting for a review.",
+    "config.automod": ("AutoMod: {count} of this server's keyword rules also apply to prompts (Discord's own "
+                       "keyword presets cannot be read by bots)"),
+    "config.automod_unreadable": ("⚠️ AutoMod: I cannot read this server's AutoMod rules, so prompts are checked "
+                                  "against the bot's blocklist only. Grant my role the Manage Server permission "
+                                  "to apply them."),
     "corner.bottom_left": "bottom left",
     "corner.bottom_right": "bottom right",
     "corner.top_left": "top left",
@@ -392,6 +424,7 @@ MESSAGES: dict[str, str] = {
     "help.animate": "`/animate` one picture → one video. Example: `/animate image:cat.png prompt:the cat waves duration:5`",
     "help.keyframes": ("`/keyframes` a start picture and {low_keys}-{high_keys} keyframes → one video. Example: "
                        "`/keyframes start:a.png frame1:b.png frame2:c.png prompts:walks in | sits down durations:4,5`"),
+    "help.startend": "`/keyframes` with one keyframe: a start and an end picture → one video. Example: `/keyframes start:a.png frame1:b.png`",
     "help.storyboard": ("`/storyboard` upload {low}-{high} pictures in a form, one prompt line per segment, see a preview, "
                         "then press Start. Example: `/storyboard private:True`"),
     "help.menu": ("Apps → **Animate** on any message with pictures: the same, without retyping. On a video: **Report** "
@@ -402,7 +435,7 @@ MESSAGES: dict[str, str] = {
     "help.limits": "**Limits**",
     "help.formats": "Pictures: png, jpeg or webp (gif, bmp, tiff, avif and heic are converted), up to {max_mb} MB each.",
     "help.ratio": "Shape: width to height strictly between 1:4 and 4:1.",
-    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard.",
+    "help.durations": "Length: {fast_low}-{fast_high} s for /animate; {seg_low}-{seg_high} s per segment for /keyframes and /storyboard; {se_low}-{se_high} s for a start and an end picture.",
     "help.counts": "Storyboards: {low}-{high} pictures (a start frame and {low_keys}-{high_keys} keyframes).",
     "help.your_quota": "**Your quota here**",
     "help.no_quota_in_dms": "Your quota depends on the server: run /help there to see it.",
@@ -423,7 +456,7 @@ MESSAGES: dict[str, str] = {
     "takedown.done_cancelled": "Removed: job `{job_id}` was cancelled before it started (nothing was counted against the quota) and its request card is deleted.",
     "takedown.removed_by_requester": "The member who asked for it removed this video.",
     "takedown.removed_by_moderator": "A moderator removed this video.",
-    "takedown.buttons_gone": "This video was removed, so it can no longer be re-rolled or extended.",
+    "takedown.buttons_gone": "This video was removed, so it can no longer be re-rolled, extended or remixed.",
     "report.title": "Report this video",
     "report.reason_label": "What is wrong with it?",
     "report.reason_help": "The moderators read this with a link to the video.",
@@ -435,4 +468,58 @@ MESSAGES: dict[str, str] = {
     "report.too_many": "You have sent many reports in the last hour; you can report again {when}.",
     "form.spoiler_label": "Behind a spoiler",
     "form.spoiler_help": "Your pictures and the video stay hidden until someone clicks them.",
+    # --- /settings: a member's own defaults (bot/member_settings.py, cogs/settings.py)
+    "settings.name_resolution": "resolution",
+    "settings.name_duration": "duration",
+    "settings.name_movement": "movement",
+    "settings.name_private": "private",
+    "settings.name_confirm_cost": "confirm the cost first",
+    "settings.private_on": "private thread",
+    "settings.private_off": "public thread",
+    "settings.confirm_cost_on": "ask before each paid request",
+    "settings.confirm_cost_off": "start at once",
+    "settings.kind_img2video": "a video from one picture",
+    "settings.kind_multiframe": "a keyframes segment",
+    "settings.kind_startend": "a video from a start and an end picture",
+    "settings.or": " or ",
+    "settings.seconds_range": "{low}–{high} s",
+    "settings.allowed_in": "{kind} takes {allowed}",
+    "settings.card_used": "From your /settings: {values}",
+    "settings.card_unfit": "Your default {setting} ({value}) was not used: {allowed}. {used} instead.",
+    "settings.not_for": "(not for {kind}: it takes {allowed})",
+    "settings.not_for_none": "(not used by {kind})",
+    "settings.not_set": "not set (the bot's default: {value})",
+    "settings.line": "• {setting}: {value}",
+    "settings.show_head": "Your defaults in this server:",
+    "settings.show_none": "You have no defaults of your own in this server; the bot's apply:",
+    "settings.saved": "Saved. Your defaults in this server:",
+    "settings.where": "They apply wherever you leave an option out: /animate, /keyframes, /storyboard and Apps → Animate. `/settings reset` forgets them.",
+    "settings.none_given": "Nothing to change: give at least one option, e.g. `/settings set resolution:1080p`. `/settings show` lists yours.",
+    "settings.reset": "Your defaults in this server are forgotten; the bot's own apply again.",
+    "settings.reset_none": "You had no defaults of your own in this server: nothing to forget.",
+    # --- confirm the cost first (bot/ui/confirm.py)
+    "confirm.ask": "This request costs about {cost} ({seconds} s · {resolution}). Nothing is reserved or charged until you press **Go**.",
+    "confirm.press": "**Go** starts it, **Cancel** drops it; this question expires {when}.",
+    "confirm.go": "Go",
+    "confirm.cancelled": "Cancelled: nothing was sent and nothing was charged.",
+    "confirm.expired": "This question expired: nothing was sent and nothing was charged.",
+    "confirm.replaced": "Closed: you may keep {limit} requests waiting for your Go at a time. Nothing was sent or charged.",
+    "confirm.already_starting": "This request is already being started.",
+    # --- Remix (bot/ui/remix.py)
+    "button.remix": "Remix (new charge)",
+    "remix.title": "Remix this video",
+    "remix.prompt_label": "Prompt",
+    "remix.prompts_label": "Prompts: one line per segment ({segments})",
+    "remix.help": "Same pictures and settings; a new request, charged again (about {cost}).",
+    "remix.prompts_help": "Line n is segment n; an empty line: no prompt. Charged again (about {cost}).",
+    "remix.not_yours": "Only the member who asked for this video can remix it.",
+    "remix.only_finished": "Only a finished video can be remixed.",
+    "remix.too_long": "The prompts of this video are too long to edit in a form ({length} characters; a form holds {limit}). Nothing was sent.",
+    "remix.line_count": "Prompts: {lines} lines for {segments} segments. Write one line per segment (an empty line for a segment without a prompt), or one line for all of them.",
+    "remix.empty_prompt": "Prompt: it is empty. Write what should happen in the video.",
+    "remix.started": "Remixing `{parent_id}`: job `{job_id}` in <#{thread_id}>.",
+    "remix.card": "Remix of `{parent_id}`: the same pictures and settings with edited prompts, a new request charged again.",
+    "title.remix": "remix of {job_id}",
+    "remix.no_inputs": "The pictures of this job are no longer kept, so it cannot be remixed. Nothing was sent or charged.",
+    "help.settings": "`/settings set|show|reset`: your own defaults here, used wherever a request leaves an option out. **Remix** under a finished video edits its prompt for a new request (a new charge).",
 }

@@ -4,7 +4,7 @@ The SQL stores that implement the interface are in bot/db (which imports this pa
 
 from __future__ import annotations
 
-from bot.jobs.models import Job, JobInput, JobKind, new_job_id, normalize_job_id, utcnow
+from bot.jobs.models import Job, JobInput, JobKind, JobSource, new_job_id, normalize_job_id, utcnow
 from bot.jobs.states import (
     ACTIVE_STATES,
     ALLOWED_TRANSITIONS,
@@ -23,6 +23,7 @@ __all__ = [
     "Job",
     "JobInput",
     "JobKind",
+    "JobSource",
     "JobState",
     "JobStore",
     "StoreError",

@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.i18n import render_reason
+from bot.jobs import review
 from bot.jobs.models import Job
+from bot.jobs.review import VideoReview
 from bot.jobs.states import JobState
 from bot.jobs.steps import (
     REASON_DELIVERY_FAILED,
@@ -135,8 +137,21 @@ class Deliverer:
                 return
             except ProviderError as exc:  # a dead link, the video host failing: the video never got here
                 raise RetryLater(REASON_VIDEO_GONE) from exc
+        # Screened (where the server asks for it) before anything is posted; the decision is kept on the job.
+        decided = await review.decide(steps, job, path)
+        if decided is None:  # another process has leased the job since: it delivers it
+            return
+        job = decided
+        if review.review_of(job) is VideoReview.HOLD:
+            if await self._hold(job, path):
+                return
+            spoilered = await steps.store.record_video_review(job.id, VideoReview.SPOILER, fence=job.attempt)
+            if spoilered is None:
+                return
+            job = spoilered
         try:
-            message_id = await steps.listener.deliver(job, path)
+            message_id = await steps.listener.deliver(job, path,
+                                                      spoiler=review.review_of(job) is VideoReview.SPOILER)
         except Undeliverable as exc:
             log.warning("job %s: the video cannot be posted: %s", job.id, exc, extra=job_ids(job))
             await self._give_up(job, REASON_UNDELIVERABLE)
@@ -149,6 +164,21 @@ class Deliverer:
         if delivered:
             await steps.notify(delivered)
             steps.wake()  # a slot is free: the member's next queued job can go
+
+    async def _hold(self, job: Job, path: Path) -> bool:
+        """A flagged video to the moderators; the job then waits for them (held: no process leases it). The
+        video stays in the work folder for an approval to post. False when there is no mod-log to hold it in."""
+        steps = self._steps
+        if not await steps.listener.hold_video(job, path):
+            log.warning("job %s: no mod-log to hold the flagged video in; posting it behind a spoiler", job.id,
+                        extra=job_ids(job))
+            return False
+        held = await steps.store.record_video_review(job.id, VideoReview.HELD, fence=job.attempt, release=True)
+        if held is not None:
+            log.info("job %s: video held for a moderator's review", job.id, extra=job_ids(job))
+            await steps.notify(held)
+            steps.wake()  # its slot is free while it waits: the member's next queued job can go
+        return True
 
     async def _fetch_video(self, job: Job, path: Path) -> None:
         """Download the video; a dead link (presigned links expire: a long outage, a restart) is replaced
@@ -173,10 +203,11 @@ class Deliverer:
                 fields = {"video_url": fresh[0], "video_expires_at": fresh[1]}
         await asyncio.to_thread(self._video_path(job).unlink, True)
         if await steps.finish(job, S.SUCCEEDED, S.EXPIRED, reason=reason, **fields):
+            given = ("It was flagged by a content check, so its requester was not given a link to it" if
+                     review.withheld(job) else "Its requester was given the video service's link while it lives")
             await steps.tell(steps.listener.tell_moderators(
                 job.guild_id, f"📭 Job `{job.id}` (<@{job.user_id}>): the video was made (and billed) but could not "
-                f"be delivered ({render_reason(reason, 'en-US')}). Its requester was given the video service's "
-                "link while it lives; the charge is kept."), job)
+                f"be delivered ({render_reason(reason, 'en-US')}). {given}; the charge is kept."), job)
 
     async def _download(self, url: str, path: Path) -> None:
         settings = self._steps.settings

@@ -32,6 +32,15 @@ def utcnow() -> datetime:
 class JobKind(StrEnum):
     IMG2VIDEO = "img2video"
     MULTIFRAME = "multiframe"
+    STARTEND = "startend"
+
+
+class JobSource(StrEnum):
+    """Who asked: a member through Discord (the job loop's work) or the operator on the command line, whose
+    jobs (server 0, member 0) are in the ledger and the budget but submitted and followed by the command line."""
+
+    DISCORD = "discord"
+    OPERATOR = "operator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,11 @@ class Job:
     upload_limit: int | None = None
     # When this claim's submit request left the bot: None while nothing was sent (bot/jobs/submit.py).
     sent_at: datetime | None = None
+    # A finished video's screening before it is posted (bot/jobs/review.py VideoReview), and the moderator who
+    # decided a held one.
+    video_review: str | None = None
+    reviewed_by: int | None = None
+    source: JobSource = JobSource.DISCORD
     # Posted behind a spoiler (the member asked): the request card's pictures and the video.
     spoiler: bool = False
 
@@ -114,6 +128,7 @@ class Job:
         parent_job_id: str | None = None,
         upload_limit: int | None = None,
         now: datetime | None = None,
+        source: JobSource = JobSource.DISCORD,
         spoiler: bool = False,
     ) -> Job:
         """A fresh job in ACCEPTED with a new id, ready for `JobStore.create_job`."""
@@ -134,6 +149,7 @@ class Job:
             thread_id=thread_id,
             parent_job_id=parent_job_id,
             upload_limit=upload_limit,
+            source=source,
             spoiler=spoiler,
         )
 

@@ -21,6 +21,7 @@ from bot.jobs.pause import PauseKind, ProviderPause, every_text, paused_text, re
 from bot.jobs.states import JobState
 from bot.jobs.store import JobStore
 from bot.provider import InsufficientBalance, OperatorError
+from bot.provider.errors import is_wrong_path
 
 log = logging.getLogger("bot.jobs")
 
@@ -96,6 +97,7 @@ class ProviderPauses:
         metrics.provider_paused(True)
         waiting = (await self._store.count_by_state([JobState.ACCEPTED]))[JobState.ACCEPTED]
         what = ("says the account is out of credit" if kind is PauseKind.NO_CREDIT
+                else "answers 404 (not found): check VIDU_API_BASE's path (it ends in /v3)" if is_wrong_path(error)
                 else "refuses the API key (or the address is wrong)")
         log.error("SUBMITS PAUSED for every server: the video service %s (HTTP %s %s, on job %s). %d queued "
                   "job(s) wait with their quota reserved; none fails. One job is tried every %s "

@@ -7,7 +7,7 @@ job. Each step is handed this one object, so none reaches into the loop's or ano
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,8 @@ from bot.jobs.store import JobStore
 from bot.logs import job_ids
 from bot.params import Img2VideoParams
 from bot.provider import ViduClient
+from bot.safety import VideoScreening
+from bot.safety.automod import KeywordRule, Where
 from bot.schedule import FirstLook
 
 log = logging.getLogger("bot.jobs")
@@ -69,10 +71,23 @@ class JobListener(Protocol):
 
     async def job_changed(self, job: Job) -> None: ...
 
-    async def deliver(self, job: Job, video: Path) -> int:
-        """Post the video in the job's thread; return the message id. Must be idempotent per job.
+    async def deliver(self, job: Job, video: Path, *, spoiler: bool = False) -> int:
+        """Post the video in the job's thread (`spoiler`: behind a spoiler, with a content note); return the message
+        id. Must be idempotent per job.
         Raises Undeliverable when there is nowhere to post it; RetryLater (bot/jobs/deliver.py) when it knows
         a later try may work, with `after=` when it knows when. Any other error is tried again later too."""
+        ...
+
+    async def video_screening(self, job: Job) -> VideoScreening:
+        """What screens the job's video goes through before it is posted where it will be posted, and what a
+        flagged one gets: the server's policy and the channel's age restriction (a thread follows its parent)."""
+        ...
+
+    async def hold_video(self, job: Job, video: Path) -> bool:
+        """Hand a flagged video to the moderators: the mod-log gets it (behind a spoiler) with Approve / Remove,
+        the member is told it waits for review. Idempotent per job (a retry after a crash finds what was posted).
+        False when the server has no mod-log the bot can post in (the video is then posted behind a spoiler).
+        Raises what a try that may work later raises, as `deliver` does."""
         ...
 
     async def job_late(self, job: Job) -> None:
@@ -88,6 +103,16 @@ class JobListener(Protocol):
     async def tell_moderators(self, guild_id: int, text: str) -> None:
         """One line in the server's mod-log channel, when it has one (English, like every mod-log line).
         Must not raise: a mod-log that cannot be written is logged and skipped."""
+        ...
+
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        """The server's AutoMod keyword rules, as kept current from Discord; none when they cannot be read.
+        Must not raise."""
+        ...
+
+    async def automod_where(self, job: Job) -> Where | None:
+        """Who asked for the job, where, as AutoMod's exemptions read it (the member's roles now; the channel,
+        a thread's parent, the category); None when Discord cannot say. Must not raise."""
         ...
 
 

@@ -23,6 +23,7 @@ from bot.jobs.ledger import LedgerReportStore
 from bot.jobs.models import Job, JobInput
 from bot.jobs.pause import PauseKind, ProviderPause
 from bot.jobs.states import JobState
+from bot.member_settings import MemberSettingsStore
 from bot.quotas.models import Charge, MemberPace, QuotaCheck
 from bot.quotas.store import QuotaStore
 from bot.strikes import StrikeStore
@@ -58,7 +59,7 @@ class StoreError(Exception):
     """The database holds something the bot cannot read back (named by job id and column)."""
 
 
-class JobStore(QuotaStore, LedgerReportStore, StrikeStore, TakedownStore, Protocol):
+class JobStore(QuotaStore, LedgerReportStore, StrikeStore, MemberSettingsStore, TakedownStore, Protocol):
     def now(self) -> datetime:
         """The database's clock (bot/db/clock.py): leases, poll times and job times are judged by it, so
         processes on hosts whose clocks disagree still agree on who holds a job."""
@@ -195,8 +196,23 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, TakedownStore, Protoc
         """Set the given (non-None) Discord ids. None when the job does not exist."""
         ...
 
+    async def record_video_review(self, job_id: str, review: str, *, fence: int, release: bool = False) -> Job | None:
+        """Record a SUCCEEDED job's screening decision (bot/jobs/review.py VideoReview) under its lease (`fence`),
+        keeping the lease unless `release`, over no decision or `hold` only. None when fenced off, no longer
+        SUCCEEDED, or a moderator has decided."""
+        ...
+
+    async def decide_review(self, job_id: str, *, approve: bool, actor_id: int, reason: str) -> Job | None:
+        """A moderator's decision on a held video, once: approve (back to the delivery, a fresh deadline) or
+        remove (EXPIRED with `reason`, charged, in the same transaction as its ledger and its audit row, as is
+        an approval's). Taken from `held`, or from `hold` (the mod-log message is out before the delivery records
+        the video held; the decision's new fencing number keeps that record from overwriting it). None when the
+        job is not held (decided already, or never held)."""
+        ...
+
     async def count_active(self, guild_id: int, user_id: int) -> int:
-        """The member's jobs holding a slot: SUBMITTING + SUBMITTED + SUCCEEDED."""
+        """The member's jobs holding a slot: SUBMITTING + SUBMITTED + SUCCEEDED (but a video held for a
+        moderator: bot/jobs/review.py)."""
         ...
 
     async def queued_for(self, guild_id: int, user_id: int) -> list[Job]:
@@ -210,7 +226,8 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, TakedownStore, Protoc
         ...
 
     async def jobs_in_states(self, states: Collection[JobState], limit: int | None = None) -> list[Job]:
-        """Jobs of every guild in `states`, oldest first (the worker's queue and delivery sweeps)."""
+        """The job loop's jobs (not the command line's) of every guild in `states`, oldest first (the worker's
+        queue and delivery sweeps). `lease` and `queued_fairly` pass over the command line's jobs too."""
         ...
 
     async def fair_place(self, job_id: str) -> int | None:
@@ -223,7 +240,12 @@ class JobStore(QuotaStore, LedgerReportStore, StrikeStore, TakedownStore, Protoc
         ...
 
     async def count_by_state(self, states: Collection[JobState]) -> dict[JobState, int]:
-        """How many jobs of every guild are in each of `states` (0 for none), for /metrics."""
+        """How many of the job loop's jobs (not the command line's) of every guild are in each of `states` (0 for
+        none), for /metrics and the provider cap."""
+        ...
+
+    async def operator_job(self, task_id: str) -> Job | None:
+        """The command line's job (JobSource.OPERATOR) that submitted this task, or None."""
         ...
 
     async def guild_jobs(self, guild_id: int, states: Collection[JobState]) -> list[Job]:

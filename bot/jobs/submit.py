@@ -27,7 +27,7 @@ from bot.jobs.steps import REASON_NO_WATERMARK, REASON_UNKNOWN, REASON_UNUSABLE_
 from bot.logs import job_ids
 from bot.media.encode import data_uri
 from bot.moderation import blocked_by
-from bot.params import MultiframeParams
+from bot.params import Img2VideoParams
 from bot.provider import (
     OperatorError,
     OutcomeUnknown,
@@ -38,6 +38,7 @@ from bot.provider import (
     UnusableTaskId,
 )
 from bot.requests import provider_request
+from bot.safety.automod import refusing_rule_later
 from bot.strikes import refused_at_submit
 
 log = logging.getLogger("bot.jobs")
@@ -46,6 +47,7 @@ T = TypeVar("T")
 # A queued job the moderators' rules stopped before it was sent (refunded).
 REASON_STOPPED_BLOCKED = reason_code("stopped_blocked")
 REASON_STOPPED_BLOCKLISTED = reason_code("stopped_blocklisted")
+REASON_STOPPED_AUTOMOD = reason_code("stopped_automod")  # a server's AutoMod rule added or changed since
 REASON_STOPPED_STRIKES = reason_code("stopped_strikes")  # paused by content strikes (bot/strikes.py)
 
 # How long a write the provider's answer calls for (a created task's id, a refusal, a job back to the queue)
@@ -257,14 +259,22 @@ class Submitter:
 
     async def _stopped_by_moderators(self, job: Job) -> str | None:
         """Why the moderators' rules stop a job that waited in the queue, or None. Admission checked them when it
-        was asked; a member blocked or a term added since must stop it too (refunded: nothing is sent). The term
-        is not named: the status card is public, and the term is what the moderators keep out of the server."""
+        was asked; a member blocked, a term or an AutoMod rule added since must stop it too (refunded: nothing is
+        sent). The term is not named: the status card is public, and the term is what the moderators keep out of
+        the server."""
         store = self._steps.store
         if await store.is_blocked(job.guild_id, job.user_id):
             paused = await store.strike_pause(job.guild_id, job.user_id) is not None
             return REASON_STOPPED_STRIKES if paused else REASON_STOPPED_BLOCKED
         if blocked_by("\n".join(p for p in job.params.prompts if p), await store.blocklist(job.guild_id)):
             return REASON_STOPPED_BLOCKLISTED
+        listener = self._steps.listener
+        rules = await listener.automod_rules(job.guild_id)
+        rule = await refusing_rule_later(job.params.prompts, rules, lambda: listener.automod_where(job))
+        if rule is not None:
+            log.info("job %s: stopped before submit by the server's AutoMod rule %r", job.id, rule.name,
+                     extra=job_ids(job))
+            return REASON_STOPPED_AUTOMOD
         return None
 
     async def _mark_sent(self, claimed: Job) -> bool:
@@ -334,11 +344,11 @@ class Submitter:
             self.recording_outage = None
 
     async def _server_mark(self, job: Job) -> tuple[tuple[str, str] | None, bool]:
-        """The server's watermark for a multiframe job, as (a fresh URL, position), and whether one is set but
-        could not be had. Its stored Discord link expires, so Discord refreshes it here, just before the
+        """The server's watermark for a multiframe or start-end job, as (a fresh URL, position), and whether one is
+        set but could not be had. Its stored Discord link expires, so Discord refreshes it here, just before the
         provider fetches it. When Discord will not, the job goes without it rather than waiting or failing:
         the member's video is not held back or charged for a failure of ours; the card and the mod-log say so."""
-        if not isinstance(job.params, MultiframeParams):
+        if isinstance(job.params, Img2VideoParams):  # the fast endpoint documents no wm_url
             return None, False
         steps = self._steps
         settings = await steps.store.guild_settings(job.guild_id)

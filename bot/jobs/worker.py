@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bot.jobs.deliver import Deliverer, RetryLater, Undeliverable
 from bot.jobs.leases import Leases, worker_name
-from bot.jobs.models import utcnow
+from bot.jobs.models import Job, utcnow
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.poll import Poller
 from bot.jobs.states import JobState
@@ -103,6 +103,11 @@ class JobWorker:
         tick; the delivery loop too."""
         self._wake.set()
         self._deliver_wake.set()
+
+    async def job_changed(self, job: Job) -> None:
+        """A job changed outside the loop (a moderator removed its held video): its card and metrics follow,
+        as for a change the loop made. Never raises."""
+        await self._steps.notify(job)
 
     async def recover(self) -> None:
         """A job left mid-submit by a process that died or lost the database (its lease ran out; this one after

@@ -66,12 +66,20 @@ async def probe(path: Path, *, ffmpeg: str | None = None, timeout: float = 30) -
         return None
     # With no output named, ffmpeg describes its input on stderr and exits 1: nothing is decoded.
     _, _, err = await _run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)], timeout)
-    found = _DURATION.search(err)
-    if found is None:  # not a video, or a duration of N/A
+    duration = parse_duration(err)
+    if duration is None:
+        return None
+    return duration, _AUDIO_STREAM.search(err) is not None
+
+
+def parse_duration(described: bytes) -> float | None:
+    """The duration in seconds from what `ffmpeg -i FILE` says of its input; None when it names none (not a
+    video, or a duration of N/A)."""
+    found = _DURATION.search(described)
+    if found is None:
         return None
     hours, minutes, seconds = found.groups()
-    duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    return duration, _AUDIO_STREAM.search(err) is not None
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 async def fit_video(

@@ -40,6 +40,8 @@ from bot.provider.models import (
     MAX_TASK_ID_CHARS,
     Img2VideoRequest,
     MultiframeRequest,
+    ProviderRequest,
+    StartEndRequest,
     SubmitResult,
     TaskResult,
     usable_task_id,
@@ -160,9 +162,9 @@ class ViduClient:
 
     # -- public calls -----------------------------------------------------------------------------
 
-    async def submit(self, request: Img2VideoRequest | MultiframeRequest) -> SubmitResult:
+    async def submit(self, request: ProviderRequest) -> SubmitResult:
         """Create a task (costs money). Raises OutcomeUnknown when a task may exist: never resubmit then."""
-        if not isinstance(request, Img2VideoRequest | MultiframeRequest):
+        if not isinstance(request, Img2VideoRequest | MultiframeRequest | StartEndRequest):
             raise TypeError(f"cannot submit {type(request).__name__}")
         # A body with data URIs can be megabytes: encode it off the event loop.
         body = await asyncio.to_thread(encode_json, request.to_json())

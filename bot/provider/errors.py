@@ -65,6 +65,11 @@ class ModelNotFound(OperatorError):
     """The endpoint or model no longer exists (wrong base URL or a retired model)."""
 
 
+def is_wrong_path(error: ProviderError) -> bool:
+    """A bare 404 (no error of the task API's own): the base URL's path is wrong, not the key."""
+    return isinstance(error, ModelNotFound) and error.status == 404 and not error.reason
+
+
 class TaskNotFound(ProviderError):
     """The provider does not know the task (any more): treat the task as failed."""
 

@@ -31,6 +31,14 @@ FAST_DURATION_RANGE = (1, 10)
 SEGMENT_DURATION_RANGE = (2, 7)
 DEFAULT_SEGMENT_SECONDS = 5
 KEYFRAME_COUNT_RANGE = (2, 9)
+# The start-end endpoint's own rules (provider-api.md, "Start and end frame"): its movement values say
+# `large` where the fast page says `high`, and it places the watermark by number.
+STARTEND_RESOLUTIONS = ("540p", "720p", "1080p")
+STARTEND_DURATION_RANGE = (1, 8)
+STARTEND_MOVEMENTS = ("auto", "small", "medium", "large")
+STARTEND_WM_POSITIONS = (1, 2, 3, 4)  # top-left, top-right, bottom-right, bottom-left
+# start pixels / end pixels must lie within this range (inclusive)
+STARTEND_PIXEL_RATIO = (0.8, 1.25)
 
 _DATA_URI_HEAD = re.compile(r"data:image/(png|jpeg|webp);base64,", re.ASCII)
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -102,6 +110,23 @@ MAX_VOICE_ID_CHARS = 64
 def _check_optional_text(field: str, value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise RequestValidationError(field, "must be non-empty text when given")
+
+
+def _check_trace(payload: object, meta_data: object) -> None:
+    """`payload` (pass-through text) and `meta_data` (a JSON string), which the provider keeps with a task."""
+    if payload is not None:
+        if not isinstance(payload, str):
+            raise RequestValidationError("payload", "must be text")
+        if len(payload) > MAX_PAYLOAD_CHARS:
+            raise RequestValidationError("payload",
+                                         f"is {len(payload)} characters; at most {MAX_PAYLOAD_CHARS} allowed")
+    if meta_data is not None:
+        if not isinstance(meta_data, str):
+            raise RequestValidationError("meta_data", "must be a JSON string")
+        try:
+            json.loads(meta_data)
+        except json.JSONDecodeError as exc:
+            raise RequestValidationError("meta_data", f"is not valid JSON ({exc.msg})") from None
 
 
 @dataclass(frozen=True)
@@ -232,20 +257,7 @@ class MultiframeRequest:
             _check_image("wm_url", self.wm_url)
         if self.wm_position is not None:
             _check_choice("wm_position", self.wm_position, WATERMARK_POSITIONS)
-        if self.payload is not None:
-            if not isinstance(self.payload, str):
-                raise RequestValidationError("payload", "must be text")
-            if len(self.payload) > MAX_PAYLOAD_CHARS:
-                raise RequestValidationError(
-                    "payload", f"is {len(self.payload)} characters; at most {MAX_PAYLOAD_CHARS} allowed"
-                )
-        if self.meta_data is not None:
-            if not isinstance(self.meta_data, str):
-                raise RequestValidationError("meta_data", "must be a JSON string")
-            try:
-                json.loads(self.meta_data)
-            except json.JSONDecodeError as exc:
-                raise RequestValidationError("meta_data", f"is not valid JSON ({exc.msg})") from None
+        _check_trace(self.payload, self.meta_data)
 
     @classmethod
     def build(
@@ -300,6 +312,75 @@ class MultiframeRequest:
             f"keyframes={len(self.image_settings)}, total_duration={self.total_duration}, "
             f"resolution={self.resolution!r})"
         )
+
+
+@dataclass(frozen=True)
+class StartEndRequest:
+    """A start and an end picture to one video (VIDU Q2 Turbo start-end). Whether the two pictures' pixel
+    counts are within STARTEND_PIXEL_RATIO cannot be seen from a data URI here: the image workers fit them
+    (bot/media/pair.py) before a request is built."""
+
+    ENDPOINT: ClassVar[str] = "async/vidu-q2-turbo-startend2video"
+
+    start_image: str
+    end_image: str
+    prompt: str | None = None
+    duration: int = 5
+    resolution: str = "720p"
+    movement_amplitude: str = "auto"
+    seed: int | None = None
+    bgm: bool = False
+    watermark: bool = False
+    wm_url: str | None = None
+    wm_position: int | None = None
+    payload: str | None = None
+    meta_data: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_image("images[0]", self.start_image)
+        _check_image("images[1]", self.end_image)
+        _check_prompt("prompt", self.prompt, required=False)
+        _check_int_range("duration", self.duration, *STARTEND_DURATION_RANGE)
+        _check_choice("resolution", self.resolution, STARTEND_RESOLUTIONS)
+        _check_choice("movement_amplitude", self.movement_amplitude, STARTEND_MOVEMENTS)
+        if self.seed is not None:
+            _check_int_range("seed", self.seed, 0, MAX_SEED)
+        for name in ("bgm", "watermark"):
+            _check_bool(name, getattr(self, name))
+        if self.wm_url is not None:
+            _check_image("wm_url", self.wm_url)
+        if self.wm_position is not None:
+            _check_int_range("wm_position", self.wm_position, min(STARTEND_WM_POSITIONS), max(STARTEND_WM_POSITIONS))
+        _check_trace(self.payload, self.meta_data)
+
+    @property
+    def total_duration(self) -> int:
+        return self.duration
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "images": [self.start_image, self.end_image],
+            "duration": self.duration,
+            "resolution": self.resolution,
+            "movement_amplitude": self.movement_amplitude,
+            "bgm": self.bgm,
+            "watermark": self.watermark,
+        }
+        for name in ("prompt", "seed", "wm_url", "wm_position", "payload", "meta_data"):
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
+
+    def __repr__(self) -> str:
+        prompt = None if self.prompt is None else self.prompt[:40]
+        return (f"StartEndRequest(start_image={_short_image(self.start_image)}, "
+                f"end_image={_short_image(self.end_image)}, prompt={prompt!r}, duration={self.duration}, "
+                f"resolution={self.resolution!r})")
+
+
+# Every request the bot can submit (ViduClient.submit).
+ProviderRequest = Img2VideoRequest | MultiframeRequest | StartEndRequest
 
 
 def _short_image(value: str) -> str:

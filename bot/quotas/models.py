@@ -73,6 +73,10 @@ class GuildSettings:
     # Where members' pictures are screened (/config safety; bot/safety/policy.py reads it): a plain string so
     # the quotas package needs nothing of bot.safety; an unknown value screens everywhere.
     safety_pictures: str = "outside_age_restricted"
+    # Where finished videos are screened before they are posted (the same three choices), and what a flagged one
+    # gets: "hold" (for a moderator, in the mod-log) or "spoiler" (bot/safety/policy.py reads both).
+    safety_videos: str = "outside_age_restricted"
+    safety_flagged_videos: str = "hold"
 
     def active_limit(self, default: int) -> int:
         """A member's jobs at the provider at once: the server's own limit, else the operator's `default`."""
@@ -88,7 +92,8 @@ class GuildSettings:
                 "channel_ids": list(self.channel_ids), "modlog_channel_id": self.modlog_channel_id,
                 "watermark_url": self.watermark_url, "watermark_position": self.watermark_position,
                 "strike_limit": self.strike_limit, "strike_hours": self.strike_hours,
-                "safety_pictures": self.safety_pictures}
+                "safety_pictures": self.safety_pictures, "safety_videos": self.safety_videos,
+                "safety_flagged_videos": self.safety_flagged_videos}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GuildSettings:
@@ -105,6 +110,8 @@ class GuildSettings:
             strike_limit=int(data.get("strike_limit", base.strike_limit)),
             strike_hours=int(data.get("strike_hours", base.strike_hours)),
             safety_pictures=str(data.get("safety_pictures") or base.safety_pictures),
+            safety_videos=str(data.get("safety_videos") or base.safety_videos),
+            safety_flagged_videos=str(data.get("safety_flagged_videos") or base.safety_flagged_videos),
         )
 
     def weighted_seconds(self, seconds: int, resolution: str) -> int:

@@ -45,3 +45,40 @@ def plan_screening(policy: str | None, *, age_restricted: bool, usable: tuple[st
     wanted = chosen is PicturePolicy.EVERYWHERE or (
         chosen is PicturePolicy.OUTSIDE_AGE_RESTRICTED and not age_restricted)
     return Screening(wanted, usable if wanted else ())
+
+
+class FlaggedVideo(StrEnum):
+    """What a generated video a screen flagged gets (/config safety flagged_videos)."""
+
+    HOLD = "hold"  # the default: not posted; the mod-log gets it with Approve / Remove
+    SPOILER = "spoiler"  # posted behind a spoiler, with a content note
+
+
+DEFAULT_FLAGGED_VIDEO = FlaggedVideo.HOLD
+
+
+def flagged_video(value: str | None) -> FlaggedVideo:
+    """A stored value as a choice; an unknown one (written by a newer bot) holds, the safe reading."""
+    try:
+        return FlaggedVideo(value or DEFAULT_FLAGGED_VIDEO)
+    except ValueError:
+        return FlaggedVideo.HOLD
+
+
+@dataclass(frozen=True)
+class VideoScreening:
+    """What happens to a finished video before it is posted in one place."""
+
+    screens: tuple[str, ...]  # the installed screens its frames go through (empty: posted as it is)
+    flagged: FlaggedVideo  # what a flagged one gets there
+
+
+def plan_video_screening(policy: str | None, flagged: str | None, *, age_restricted: bool, usable: tuple[str, ...],
+                         can_hold: bool) -> VideoScreening:
+    """The server's video policy (the same three choices as for pictures) in a channel; a server without a
+    mod-log to hold a video in gets its flagged videos behind a spoiler (never posted plainly)."""
+    screens = plan_screening(policy, age_restricted=age_restricted, usable=usable).screens
+    action = flagged_video(flagged)
+    if action is FlaggedVideo.HOLD and not can_hold:
+        action = FlaggedVideo.SPOILER
+    return VideoScreening(screens, action)

@@ -16,6 +16,7 @@ import discord
 
 from bot.i18n import t
 from bot.jobs.models import Job
+from bot.jobs.review import withheld
 from bot.jobs.states import JobState
 from bot.ui.fit import DESCRIPTION_LIMIT, TEXT_DISPLAY_LIMIT, clip, quote
 from bot.ui.replies import answer_error
@@ -52,8 +53,11 @@ class Card(discord.ui.LayoutView):
         await answer_error(interaction, error, self.what)
 
 
+HELD_ACCENT = 0xFEE75C  # yellow: made, waiting for a moderator (bot/jobs/review.py)
+
+
 def accent(job: Job) -> int:
-    return ACCENTS.get(job.state, BRAND)
+    return HELD_ACCENT if job.state is S.SUCCEEDED and withheld(job) else ACCENTS.get(job.state, BRAND)
 
 
 def _row(buttons: Sequence[discord.ui.Item[Any]]) -> list[discord.ui.Item[Any]]:
@@ -95,13 +99,15 @@ def request_card(head: str, pictures: Sequence[tuple[discord.File, str]], lines:
 
 
 def picture_descriptions(locale: str, prompts: Sequence[str | None], durations: Sequence[int],
-                         count: int) -> list[str]:
+                         count: int, *, start_end: bool = False) -> list[str]:
     """The alt text of each picture of a request: one picture (image to video) carries the prompt; a start
-    picture and keyframes each name their place, keyframe n ending segment n."""
+    picture and keyframes each name their place, keyframe n ending segment n (`start_end`: the end picture)."""
     no_prompt = t("card.no_prompt", locale)
     if count == 1 and len(prompts) == 1:
         return [t("card.picture_one", locale, seconds=durations[0], prompt=prompts[0] or no_prompt)]
     found = [t("card.picture_start", locale)]
+    if start_end:
+        return [*found, t("card.picture_end", locale, seconds=durations[0], prompt=prompts[0] or no_prompt)][:count]
     for n, (prompt, seconds) in enumerate(zip(prompts, durations, strict=False), start=1):
         found.append(t("card.picture_keyframe", locale, n=n, seconds=seconds, prompt=prompt or no_prompt))
     return found[:count]

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.jobs.store import JobStore
 from bot.jobs.worker import JobWorker
 from bot.provider import ViduClient
+from bot.ui.automod import AutoModRules
 
 
 class ServiceBot(commands.AutoShardedBot):
@@ -20,3 +21,4 @@ class ServiceBot(commands.AutoShardedBot):
     store: JobStore
     provider: ViduClient
     worker: JobWorker
+    automod: AutoModRules  # the servers' AutoMod keyword rules, kept current (bot/ui/automod.py)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,8 +25,13 @@ from bot.jobs.states import JobState
 from bot.jobs.steps import is_late
 from bot.logs import job_ids
 from bot.media.video import fit_video
+from bot.safety import VideoScreening, plan_video_screening
+from bot.safety.automod import KeywordRule, Where
+from bot.ui.automod import AutoModRules, where_of
 from bot.ui.cards import edit_card, message_text, upload_limit, video_card
 from bot.ui.fit import clip
+from bot.ui.review import post_for_review
+from bot.ui.screening import age_restricted, usable_screens
 from bot.ui.status import late_text, marker, status_text
 from bot.ui.video_actions import job_status_card, status_view, video_buttons
 
@@ -48,11 +54,14 @@ def delivery_nonce(job: Job) -> str:
 
 
 class DiscordJobListener:
-    def __init__(self, client: discord.Client, store: JobStore, *, max_active: int, provider_cap: int | None) -> None:
+    def __init__(self, client: discord.Client, store: JobStore, *, max_active: int, provider_cap: int | None,
+                 screens: tuple[str, ...] = (), automod: AutoModRules | None = None) -> None:
         self._client = client
         self._store = store
         self._max_active = max_active  # the operator's default; a server may set its own
         self._provider_cap = provider_cap
+        self._screens = screens  # SAFETY_SCREENS: finished videos go through those installed
+        self._automod = automod or AutoModRules()  # the servers' AutoMod rules, kept current (bot/ui/automod.py)
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self._client.get_channel(channel_id) or await self._client.fetch_channel(channel_id)
@@ -106,6 +115,65 @@ class DiscordJobListener:
         except Exception:  # a mod-log that cannot be written must not stop the job loop
             log.warning("guild %s: could not write to the mod-log channel", guild_id, exc_info=True)
 
+    async def video_screening(self, job: Job) -> VideoScreening:
+        """The server's video policy where the video will be posted: its thread (a thread follows its parent's
+        age restriction), else the channel it was asked in; a place that cannot be read counts as not
+        age-restricted (screened: the safe side)."""
+        settings = await self._store.guild_settings(job.guild_id)
+        restricted = False
+        for place in (job.thread_id, job.channel_id):
+            if place is None:
+                continue
+            try:
+                restricted = age_restricted(await self._channel(place))
+                break
+            except (discord.NotFound, discord.Forbidden, TypeError):
+                continue
+        usable, _ = usable_screens(self._screens)
+        return plan_video_screening(settings.safety_videos, settings.safety_flagged_videos, age_restricted=restricted,
+                                    usable=usable, can_hold=settings.modlog_channel_id is not None)
+
+    async def hold_video(self, job: Job, video: Path) -> bool:
+        """The mod-log gets the flagged video with Approve / Remove (bot/ui/review.py), then the member is told
+        it waits for a moderator (once: a deterministic nonce). False when the server has no mod-log the bot can
+        post in; other errors are tried again later."""
+        settings = await self._store.guild_settings(job.guild_id)
+        if settings.modlog_channel_id is None:
+            return False
+        try:
+            modlog = await self._channel(settings.modlog_channel_id)
+            if getattr(getattr(modlog, "guild", None), "id", None) != job.guild_id:
+                return False  # never into another server's channel
+            await post_for_review(modlog, self._client.user, job, video)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.warning("job %s: the mod-log cannot take the held video (%s %s)", job.id, exc.status, exc.code,
+                        extra=job_ids(job))
+            return False
+        if job.thread_id is not None:
+            await self._tell_requester(job, status_text(job), nonce=f"vidu-held-{job.id}")
+        return True
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        guild = self._client.get_guild(guild_id)
+        try:
+            return (await self._automod.rules_for(guild) or ()) if guild is not None else ()
+        except (discord.HTTPException, OSError, TimeoutError) as exc:  # Discord away: checked at admission
+            log.warning("guild %s: AutoMod rules could not be read (%s)", guild_id, exc)
+            return ()
+
+    async def automod_where(self, job: Job) -> Where | None:
+        guild = self._client.get_guild(job.guild_id)
+        if guild is None:
+            return None
+        try:
+            member: discord.abc.User | None = guild.get_member(job.user_id) or await guild.fetch_member(job.user_id)
+        except discord.NotFound:
+            member = None  # gone from the server: no role exempts them any more
+        except (discord.HTTPException, OSError, TimeoutError) as exc:
+            log.warning("job %s: its member's roles could not be read (%s); AutoMod not checked again", job.id, exc)
+            return None
+        channel = guild.get_channel_or_thread(job.channel_id) or guild.get_channel_or_thread(job.thread_id or 0)
+        return where_of(member, channel or discord.Object(job.channel_id))
+
     async def job_late(self, job: Job) -> None:
         await self._tell_requester(job, late_text(job), nonce=f"vidu-late-{job.id}")
 
@@ -130,13 +198,14 @@ class DiscordJobListener:
                 log.warning("job %s: could not tell its requester it ended in %s (%s %s)", job.id, place,
                             exc.status, exc.code)
 
-    async def deliver(self, job: Job, video: Path) -> int:
+    async def deliver(self, job: Job, video: Path, *, spoiler: bool = False) -> int:
         """In the job's thread; if the thread was deleted or closed to the bot meanwhile, in the channel the
-        member asked in (never for a private job: that would make it public)."""
+        member asked in (never for a private job: that would make it public). `spoiler`: a screen flagged it and
+        the server posts such videos behind a spoiler, with a note saying why."""
         if job.thread_id is None:
             raise ValueError(f"job {job.id} has no thread to deliver to")
         try:
-            return await self._post_video(await self._channel(job.thread_id), job, video)
+            return await self._post_video(await self._channel(job.thread_id), job, video, spoiler=spoiler)
         except (discord.NotFound, discord.Forbidden) as exc:
             closed = f"thread {job.thread_id}: {exc.status} {exc.code}"
         elsewhere = _fallback(job)
@@ -144,14 +213,16 @@ class DiscordJobListener:
             raise Undeliverable(f"{closed}; no other place for it")
         log.warning("job %s: posting in the channel it was asked in (%s)", job.id, closed, extra=job_ids(job))
         try:
-            posted = await self._post_video(await self._channel(elsewhere[0]), job, video, note=elsewhere[1])
+            posted = await self._post_video(await self._channel(elsewhere[0]), job, video, note=elsewhere[1],
+                                            spoiler=spoiler)
         except (discord.NotFound, discord.Forbidden) as exc:
             raise Undeliverable(f"{closed}; channel {job.channel_id}: {exc.status} {exc.code}") from None
         # The job lives there now: /jobs links to the video, and a retry after a crash looks there first.
         await self._store.set_message_ids(job.id, thread_id=job.channel_id)
         return posted
 
-    async def _post_video(self, channel: discord.abc.Messageable, job: Job, video: Path, note: str = "") -> int:
+    async def _post_video(self, channel: discord.abc.Messageable, job: Job, video: Path, note: str = "", *,
+                          spoiler: bool = False) -> int:
         """Post the video here, once: a video posted before a crash is found again (by its marker)."""
         already = await self._find_posted(channel, job)
         if already is not None:
@@ -163,6 +234,8 @@ class DiscordJobListener:
         if is_late(job) and job.submitted_at and job.succeeded_at:
             content += "\n" + t("delivery.late", job.locale, duration=_hours(job.succeeded_at - job.submitted_at,
                                                                                    job.locale))
+        if spoiler:
+            content += "\n" + t("delivery.spoiler_note", job.locale)
         if note:
             content += "\n" + note
         upload: Path | None = video
@@ -176,7 +249,8 @@ class DiscordJobListener:
             if upload is None:
                 content += "\n" + t("delivery.no_preview", job.locale)
         try:
-            file = discord.File(upload, filename=f"{job.id}.mp4", spoiler=job.spoiler) if upload else None
+            # vidscreen's spoiler for a flagged video, or the member's own choice (the job's spoiler option)
+            file = discord.File(upload, filename=f"{job.id}.mp4", spoiler=spoiler or job.spoiler) if upload else None
             message = await channel.send(
                 view=video_card(job, content, file, video_buttons(job)), file=file or MISSING,
                 nonce=delivery_nonce(job), allowed_mentions=_only_requester(job),

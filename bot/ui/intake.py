@@ -12,13 +12,13 @@ import logging
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import discord
 
 from bot import admission, metrics
-from bot.admission import Admission, Ask
+from bot.admission import Admission, Ask, ServerAutoMod
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind
@@ -27,14 +27,18 @@ from bot.jobs.queue_place import queue_place
 from bot.logs import job_ids
 from bot.media import ImageLimits, PreparedImage, prepare_images
 from bot.media.encode import data_uri
-from bot.media.pool import image_pool
+from bot.media.pair import HIGH_RATIO, LOW_RATIO, Fitted, fit_pair
+from bot.media.pool import WorkerLost, image_pool
+from bot.member_settings import MemberSettings, choose, keyframe_rules
 from bot.moderation import MAX_PATTERN, BlockedTerm
-from bot.params import Img2VideoParams, JobParams, MultiframeParams
+from bot.params import Img2VideoParams, JobParams, MultiframeParams, StartEndParams
 from bot.pricing import estimate_usd, format_usd
 from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
-from bot.requests import InputProblem, image_budget, provider_request
+from bot.requests import InputProblem, image_budget, provider_request, segment_params
 from bot.safety import Screening
+from bot.safety.automod import KeywordRule
+from bot.ui.automod import where_of
 from bot.ui.buttons import queue_buttons
 from bot.ui.cards import picture_descriptions, request_card, status_card, upload_limit
 from bot.ui.discord_retry import retrying_unavailable
@@ -54,6 +58,8 @@ MB = 1024 * 1024
 # The card's prompts, escaped, share what a message holds after its other lines (the full prompts stay with
 # the job); the storyboard preview, a 2000-character message, shows them within the same budget.
 CARD_PROMPT_BUDGET = 1500
+# An AutoMod rule's name (Discord: up to 100 characters) and its message for members (up to 150), escaped.
+AUTOMOD_NAME, AUTOMOD_MESSAGE = 220, 320
 
 
 class CheckedImage(Protocol):
@@ -78,6 +84,38 @@ class Intake:
     private: bool
     title: str  # the thread's name: the prompt, shortened
     spoiler: bool = False  # the request card's pictures and the video behind a spoiler (the member asked)
+    # Lines for the request card under its settings, in the member's language: which values came from their
+    # /settings (and a default that did not fit), or that this is a Remix.
+    notes: tuple[str, ...] = ()
+    # A start-end request's picture rescaled so the two fit the endpoint's pixel ratio (fit_pictures): the card
+    # says so.
+    fitted: Fitted | None = None
+
+
+def keyframes_intake(params: MultiframeParams | StartEndParams, private: bool, locale: str,
+                     notes: tuple[str, ...] = (), spoiler: bool = False) -> Intake:
+    """The intake of a start picture and keyframes (bot.requests.keyframes_params): kind, length, title."""
+    title = next((p for p in params.prompts if p), None) or (
+        t("title.startend", locale) if isinstance(params, StartEndParams)
+        else t("title.keyframes", locale, count=len(params.prompts) + 1))
+    return Intake(JobKind(params.KIND), params, params.resolution, sum(params.durations), private, title,
+                  spoiler=spoiler, notes=notes)
+
+
+def keyframes_with_defaults(mine: MemberSettings, prompts: Sequence[str | None], typed_durations: Sequence[int] | None,
+                            *, resolution: str | None, movement: str | None, private: bool | None, locale: str,
+                            watermark: bool = False, spoiler: bool = False) -> Intake:
+    """A start picture and one prompt per keyframe: what the member left out (None) comes from their /settings
+    where this kind takes it (one keyframe: start-end, more: multiframe), and the card says which. A movement
+    given with more than one keyframe is refused (bot.requests.segment_params), not dropped."""
+    rules = keyframe_rules(len(prompts))
+    c = choose(rules, mine, locale=locale, given={
+        "resolution": resolution, "duration": typed_durations[0] if typed_durations else None,
+        "movement": movement, "private": private})
+    durations = list(typed_durations) if typed_durations else [c.duration] * len(prompts)
+    params = segment_params(prompts, durations, resolution=c.resolution,
+                            movement=c.movement if rules.movements else movement, watermark=watermark)
+    return keyframes_intake(params, c.private, locale, notes=c.notes(), spoiler=spoiler)
 
 
 def could_be_a_picture(content_type: str | None) -> bool:
@@ -172,6 +210,20 @@ async def _check_images(bot: ServiceBot, attachments: Sequence[discord.Attachmen
     return prepared
 
 
+async def fit_pictures(bot: ServiceBot, intake: Intake, images: list[PreparedImage],
+                       locale: str = DEFAULT_LOCALE) -> tuple[Intake, list[PreparedImage]]:
+    """A start-end request's two pictures made to fit the endpoint's pixel ratio (bot/media/pair.py), in an
+    image worker; the intake then remembers what was changed, for the card. Other requests pass unchanged."""
+    if not isinstance(intake.params, StartEndParams) or len(images) != 2:
+        return intake, images
+    budget = image_budget(bot.settings.image_data_uri_budget, len(images))
+    try:
+        start, end, fitted = await image_pool().run(fit_pair, images[0], images[1], budget)
+    except WorkerLost:
+        raise Refused.listing([t("image_detail.worker_lost", locale)], locale) from None
+    return replace(intake, fitted=fitted), [start, end]
+
+
 def validate_request(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> None:
     """Build the provider request once, as the worker will, so a bad field is refused now.
 
@@ -204,12 +256,19 @@ async def admit(bot: ServiceBot, interaction: discord.Interaction[Any], intake: 
         # A thread counts as its channel for the server's channel list.
         channel_ids=[i for i in (getattr(channel, "id", None), getattr(channel, "parent_id", None)) if i],
         kind=intake.kind.value, resolution=intake.resolution, seconds=intake.duration_seconds,
-        prompts=intake.params.prompts,
+        prompts=intake.params.prompts, automod=await server_automod(bot, interaction),
     )
     try:
         return await admission.admit(bot.store, bot.settings, ask)
     except admission.REFUSALS as refusal:
         raise Refused(refusal_text(refusal, locale)) from None
+
+
+async def server_automod(bot: ServiceBot, interaction: discord.Interaction[Any]) -> ServerAutoMod | None:
+    """The server's AutoMod keyword rules as they apply to this member here; None when the bot cannot read them
+    (it lacks Manage Server: /config show says so)."""
+    rules = await bot.automod.rules_for(interaction.guild) if interaction.guild is not None else None
+    return None if rules is None else ServerAutoMod(rules, where_of(interaction.user, interaction.channel))
 
 
 def refusal_text(refusal: Exception, locale: str) -> str:
@@ -225,8 +284,18 @@ def refusal_text(refusal: Exception, locale: str) -> str:
         return t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in refusal.allowed))
     if isinstance(refusal, admission.Blocklisted):
         return t("refuse.blocklisted", locale, term=term_text(refusal.term))
+    if isinstance(refusal, admission.AutoModRefused):
+        return automod_refusal(refusal.rule, locale)
     assert isinstance(refusal, admission.Blocked), refusal
     return t("refuse.blocked", locale)
+
+
+def automod_refusal(rule: KeywordRule, locale: str) -> str:
+    """The rule by its name, and its own message for members when it has one; never the words it matched."""
+    text = t("refuse.automod", locale, rule=quote(rule.name, AUTOMOD_NAME))
+    if rule.custom_message:
+        text += "\n" + t("refuse.automod_message", locale, message=quote(rule.custom_message, AUTOMOD_MESSAGE))
+    return text
 
 
 def term_text(term: BlockedTerm) -> str:
@@ -255,8 +324,9 @@ async def start_job(
     await refuse_flagged(bot.store, intake.params.prompts, images, locale)  # issue 25 item 6: before any re-post
     thread = await _open_thread(interaction, intake, locale)
     server = await bot.store.guild_settings(interaction.guild_id)
-    # The server's watermark goes on its multiframe videos (bot/jobs/submit.py adds it at submit).
-    mark = server.watermark_position if server.watermark_url and isinstance(intake.params, MultiframeParams) else None
+    # The server's watermark goes on its multiframe and start-end videos (bot/jobs/submit.py adds it at submit).
+    marked = server.watermark_url and not isinstance(intake.params, Img2VideoParams)
+    mark = server.watermark_position if marked else None
     asked_limit = _interaction_upload_limit(interaction)
     card = await retrying_unavailable("posting the request card", lambda: _post_request_card(  # fresh files each try
         thread, interaction.user, intake, images, locale, server_mark=mark,
@@ -355,18 +425,29 @@ async def _post_request_card(thread: discord.Thread, user: discord.abc.User, int
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     p = intake.params
     durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
-    described = picture_descriptions(locale, list(p.prompts), durations, len(images))
+    described = picture_descriptions(locale, list(p.prompts), durations, len(images),
+                                     start_end=isinstance(p, StartEndParams))
     pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}",
                               spoiler=intake.spoiler), text)
                 for n, (i, text) in enumerate(zip(images, described, strict=False))
                 if shown and len(i.data) <= limit]
     lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,
                           server_mark=server_mark)
+    lines = [*lines, *intake.notes]
+    if intake.fitted is not None:
+        lines = [*lines, fitted_text(intake.fitted, locale)]
     if not shown:
         lines = [*lines, t("card.pictures_unscreened", locale, count=len(images))]
     card = request_card(t("card.request_by", locale, mention=user.mention), pictures, lines)
     return await thread.send(view=card, files=[f for f, _ in pictures],
                              allowed_mentions=discord.AllowedMentions.none())
+
+
+def fitted_text(fitted: Fitted, locale: str) -> str:
+    """What fit_pictures changed, in the member's words."""
+    return t("card.fitted", locale, which=t("card.which_end" if fitted.which else "card.which_start", locale),
+             before="×".join(map(str, fitted.before)), after="×".join(map(str, fitted.after)),
+             low=LOW_RATIO, high=HIGH_RATIO)
 
 
 def _interaction_upload_limit(interaction: discord.Interaction[Any]) -> int | None:

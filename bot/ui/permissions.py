@@ -9,14 +9,8 @@ from typing import Any
 
 import discord
 
+from bot.discord_app import IN_THREAD, OPEN_PRIVATE, OPEN_PUBLIC
 from bot.i18n import t
-
-# Wherever the bot answers: the thread's cards and the member's pictures on them, the video, and the history in which
-# a restarted bot looks for a video it had already posted (so it never posts one twice).
-IN_THREAD = ("view_channel", "send_messages_in_threads", "attach_files", "read_message_history")
-# Opening the thread in a text channel: a public one hangs off a starter message.
-OPEN_PUBLIC = ("send_messages", "create_public_threads")
-OPEN_PRIVATE = ("create_private_threads",)
 
 
 def opens_private_thread_beside(thread: discord.Thread, *, private: bool) -> bool:

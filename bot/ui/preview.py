@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +15,12 @@ import discord
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
-from bot.params import MultiframeParams
+from bot.params import Img2VideoParams, StartEndParams
 from bot.pricing import estimate_usd, format_usd
 from bot.safety import Screening
-from bot.ui.base import ViduView
 from bot.ui.fit import clip
-from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, start_job
+from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, fitted_text, start_job
+from bot.ui.pending import PendingRequest
 from bot.ui.text import prompt_lines
 
 if TYPE_CHECKING:
@@ -37,14 +36,18 @@ MAX_OPEN_PREVIEWS_PER_MEMBER = 2
 
 def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
     p = intake.params
-    assert isinstance(p, MultiframeParams)  # a storyboard is a multiframe request
+    assert not isinstance(p, Img2VideoParams)  # a storyboard is a multiframe or a start-end request
     # The prompts as the request card will show them: nine long ones, escaped, still fit one message.
     lines = [t("preview.head", locale),
+             *([t("card.startend", locale)] if isinstance(p, StartEndParams) else []),
              *prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)]
+    if intake.fitted is not None:
+        lines.append(fitted_text(intake.fitted, locale))
     cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
     where = t("preview.private_thread", locale) if intake.private else ""
-    lines.append(t("preview.summary", locale, frames=p.segments + 1, seconds=intake.duration_seconds,
+    lines.append(t("preview.summary", locale, frames=len(p.durations) + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
+    lines += intake.notes  # which values are the member's /settings
     lines.append(t("preview.press", locale, when=f"<t:{int(expires_at)}:R>"))
     return clip("\n".join(lines))
 
@@ -61,31 +64,32 @@ async def draw_storyboard(panels: Sequence[Panel]) -> bytes:
 async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
     """The storyboard picture: each keyframe with its segment's seconds and prompt, drawn in an image worker."""
     p = intake.params
-    assert isinstance(p, MultiframeParams)
+    assert not isinstance(p, Img2VideoParams)
     panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations))
     return await draw_storyboard(panels)
 
 
-class StoryboardPreview(ViduView):
+class StoryboardPreview(PendingRequest):
     """Start / Cancel under a preview; only the member who asked may press them."""
 
     what = "the storyboard preview"
+    max_open_per_member = MAX_OPEN_PREVIEWS_PER_MEMBER
 
     def __init__(self, bot: ServiceBot, owner_id: int, intake: Intake, images: Sequence[CheckedImage],
                  screening: Screening, *, timeout: float = PREVIEW_TIMEOUT_SECONDS,
                  locale: str = DEFAULT_LOCALE) -> None:
-        super().__init__(timeout=timeout)
-        self.locale = locale
+        super().__init__(owner_id, images, timeout=timeout, locale=locale)
         self.start.label = t("button.start", locale)
         self.cancel.label = t("button.cancel", locale)
         self.bot = bot
-        self.owner_id = owner_id
         self.intake = intake
-        self.images: list[CheckedImage] = list(images)
         self.screening = screening  # how the pictures were checked: the card shows only screened ones
-        self.expires_at = time.time() + timeout
-        self.message: discord.WebhookMessage | None = None  # set once the preview is posted
-        self._busy = asyncio.Lock()  # a double press must not start two jobs
+
+    def expired_text(self) -> str:
+        return t("preview.expired", self.locale)
+
+    def replaced_text(self) -> str:
+        return t("preview.replaced", self.locale, limit=MAX_OPEN_PREVIEWS_PER_MEMBER)
 
     async def send(self, interaction: discord.Interaction[Any]) -> discord.WebhookMessage:
         """Post the preview as the private answer to an acknowledged interaction; the member's oldest open
@@ -96,14 +100,7 @@ class StoryboardPreview(ViduView):
             file=discord.File(io.BytesIO(picture), filename="storyboard.png"),
             view=self, ephemeral=True, wait=True,
         )
-        mine = _OPEN.setdefault(self.owner_id, [])
-        mine.append(self)
-        while len(mine) > MAX_OPEN_PREVIEWS_PER_MEMBER:
-            oldest = next((p for p in mine if not p._busy.locked()), None)
-            if oldest is None:  # every other one is starting a job right now: they leave by themselves
-                break
-            oldest._finish()
-            await oldest._close_with(t("preview.replaced", oldest.locale, limit=MAX_OPEN_PREVIEWS_PER_MEMBER))
+        await self.keep_open()
         return self.message
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
@@ -122,7 +119,7 @@ class StoryboardPreview(ViduView):
             # Refused (e.g. the member's queue is full): on_error tells them why, and the preview stays open
             # (only a started job finishes it) so they can press Start again later.
             job = await start_job(self.bot, interaction, self.intake, self.images, screening=self.screening)
-            self._finish()
+            self.finish()
             await interaction.edit_original_response(
                 content=t("preview.started", self.locale, job_id=job.id, thread_id=job.thread_id),
                 attachments=[], view=None,
@@ -133,41 +130,12 @@ class StoryboardPreview(ViduView):
         if self._busy.locked():
             await interaction.response.send_message(t("preview.already_starting", self.locale), ephemeral=True)
             return
-        self._finish()
+        self.finish()
         await interaction.response.edit_message(
             content=t("preview.cancelled", self.locale), attachments=[], view=None
         )
 
-    async def on_timeout(self) -> None:
-        self._forget()
-        await self._close_with(t("preview.expired", self.locale))
-
-    async def _close_with(self, text: str) -> None:
-        """Say why the preview ended, in place of its picture and buttons."""
-        if self.message is None:
-            return
-        try:
-            await self.message.edit(content=text, attachments=[], view=None)
-        except discord.HTTPException:
-            log.warning("could not close a storyboard preview for user %s", self.owner_id)
-
-    def _finish(self) -> None:
-        self._forget()
-        self.stop()
-
-    def _forget(self) -> None:
-        self.images = []  # free the pictures now rather than at the timeout
-        mine = _OPEN.get(self.owner_id, [])
-        if self in mine:
-            mine.remove(self)
-        if not mine:
-            _OPEN.pop(self.owner_id, None)
-
 
 def open_previews(owner_id: int) -> int:
     """How many previews a member has open in this process."""
-    return len(_OPEN.get(owner_id, ()))
-
-
-# Open previews by member, oldest first. Per process: a preview lives in the process that showed it.
-_OPEN: dict[int, list[StoryboardPreview]] = {}
+    return StoryboardPreview.open_for(owner_id)

@@ -19,7 +19,7 @@ from bot.i18n import t
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.problems import display_name
 from bot.safety import Screening, Verdict, installed_screens, plan_screening, screen_picture
-from bot.safety.policy import PicturePolicy, picture_policy
+from bot.safety.policy import FlaggedVideo, PicturePolicy, flagged_video, picture_policy
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
@@ -97,4 +97,15 @@ def safety_lines(policy: str, configured: tuple[str, ...], locale: str) -> list[
                missing=", ".join(f"{name} ({why})" for name, why in missing.items()) or none)]
     if not usable and picture_policy(policy) is not PicturePolicy.OFF:
         lines.append(t("config.safety_unscreened", locale))
+    return lines
+
+
+def video_lines(policy: str, flagged: str, *, has_modlog: bool, locale: str) -> list[str]:
+    """/config show's words on finished videos: where they are screened before posting, what a flagged one gets
+    (without a mod-log to hold it in, a spoiler: said so)."""
+    where = t(f"config.safety_where.{picture_policy(policy).value}", locale)
+    action = flagged_video(flagged)
+    lines = [t("config.safety_videos", locale, where=where, flagged=t(f"config.flagged.{action.value}", locale))]
+    if action is FlaggedVideo.HOLD and not has_modlog and picture_policy(policy) is not PicturePolicy.OFF:
+        lines.append(t("config.flagged_no_modlog", locale))
     return lines

@@ -7,6 +7,7 @@ from bot.i18n import render_reason, t
 from bot.jobs.models import Job, utcnow
 from bot.jobs.pause import PauseNote
 from bot.jobs.queue_place import QueuePlace, WaitingFor
+from bot.jobs.review import VideoReview, review_of, was_removed, withheld
 from bot.jobs.states import REFUNDED_ENDINGS, JobState
 from bot.jobs.steps import is_late, lacks_watermark
 
@@ -21,8 +22,18 @@ def headline(state: JobState, locale: str, *, made: bool = False) -> str:
 
 
 def job_headline(job: Job, locale: str) -> str:
-    """The job's state in `locale` (an expired job whose video was made says so)."""
+    """The job's state in `locale` (an expired job whose video was made says so, and a screened video held for
+    the moderators or removed by them)."""
+    if waits_for_review(job):
+        return t("status.held", locale)
+    if was_removed(job):
+        return t("status.not_approved", locale)
     return headline(job.state, locale, made=job.succeeded_at is not None)
+
+
+def waits_for_review(job: Job) -> bool:
+    """Flagged by a screen and held (or about to be) for a moderator (bot/jobs/review.py)."""
+    return job.state is S.SUCCEEDED and review_of(job) in (VideoReview.HOLD, VideoReview.HELD)
 
 
 def marker(job: Job) -> str:
@@ -50,6 +61,8 @@ def status_text(job: Job, *, place: QueuePlace | None = None, pause: PauseNote |
         lines.append(detail)
         if is_late(job) and job.submitted_at is not None:
             lines.append(late_text(job))
+    if waits_for_review(job):
+        lines.append(t("status.held_detail", locale))
     if lacks_watermark(job):  # for good: the video has no watermark
         lines.append(t("status.no_watermark", locale))
     if job.state is S.CANCELLED:  # nothing was sent: the member reads that it cost nothing
@@ -87,6 +100,8 @@ def money_text(job: Job) -> str:
 def live_link_text(job: Job) -> str | None:
     """A made video that could not be posted: the provider's own link, while it lives."""
     if job.state is not S.EXPIRED or not job.video_url or job.video_expires_at is None:
+        return None
+    if withheld(job):  # a flagged video the moderators hold or removed: never handed out by a link
         return None
     if job.video_expires_at <= utcnow():
         return None

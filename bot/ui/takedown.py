@@ -56,7 +56,7 @@ def removal_role(interaction: discord.Interaction[Any], job: Job) -> Role | None
 
 
 async def refuse_if_removed(bot: ServiceBot, job: Job, locale: str) -> None:
-    """Re-roll and Extend of a removed job would post its pictures (or its video's frame) again: refused."""
+    """Re-roll, Extend and Remix of a removed job would post its pictures (or its video's frame) again: refused."""
     if await bot.store.takedown(job.id) is not None:
         raise Refused(t("takedown.buttons_gone", locale))
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.params import Img2VideoParams, JobParams
+from bot.params import Img2VideoParams, JobParams, StartEndParams
 from bot.ui.fit import quote
 
 
@@ -38,6 +38,11 @@ def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
             settings.append(t("card.voice", locale, voice=discord.utils.escape_markdown(p.voice_id)))
         if p.seed is not None:
             settings.append(t("card.seed", locale, seed=p.seed))
+    elif isinstance(p, StartEndParams):
+        lines = [t("card.startend", locale),
+                 f"> {quote(p.prompt, budget)}" if p.prompt else t("card.no_prompt", locale)]
+        settings = [t("card.seconds", locale, seconds=p.duration), p.resolution,
+                    t("card.movement", locale, movement=p.movement)]
     else:
         lines = prompt_lines(p.prompts, p.durations, budget=budget, locale=locale)
         settings = [t("card.total", locale, seconds=seconds), p.resolution]

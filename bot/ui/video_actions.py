@@ -16,6 +16,7 @@ import discord
 from bot.admission import Admission
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
 from bot.jobs.models import Job, JobKind
+from bot.jobs.review import was_removed
 from bot.jobs.states import CHARGED_ENDINGS, JobState
 from bot.media import ImageLimits, ImageProblem, prepare_image_async
 from bot.media.video import last_frame
@@ -26,7 +27,8 @@ from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
 from bot.ui.base import ViduModal, ViduView
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_buttons
 from bot.ui.cards import Card, status_card
-from bot.ui.intake import Intake, admit, start_job, validate_request
+from bot.ui.confirm import start_or_confirm
+from bot.ui.intake import Intake, admit, validate_request
 from bot.ui.replies import Refused, answers_errors
 from bot.ui.reports import ReportButton
 from bot.ui.screening import screen_images, screening_here
@@ -177,9 +179,14 @@ async def _fetch_video(bot: ServiceBot, job: Job, dest: Path, locale: str) -> No
 
 async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, images: list[Any], *, parent: Job,
                  verb: str, admission: Admission | None = None) -> None:
+    """A new request from a finished (or failed) job's inputs: screened again, checked, then started, or asked
+    to confirm its cost first (the member's /settings). `verb` names it in the log ("Re-rolling") and picks
+    the member's answer."""
     bot = interaction.client
     locale = locale_of(interaction)
     await refuse_if_removed(bot, parent, locale)  # its posts were taken down: never posted again this way
+    # The server's rules (quota, blocklist, AutoMod) first: the cheapest refusal, before the pictures are screened.
+    admission = admission or await admit(bot, interaction, intake)
     # Stored pictures are screened again (a few tens of ms each): the server's policy, the channel or the
     # installed screens may have changed since, and a job from before screening was never looked at.
     screening = await screening_here(bot, interaction)
@@ -187,24 +194,35 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
     if flagged:
         raise Refused.listing(flagged, locale)
     validate_request(intake, images, locale)  # a Refused here or in start_job: answer_error tells the member
-    new = await start_job(bot, interaction, intake, images, screening=screening, parent_job_id=parent.id,
-                          admission=admission)
-    log.info("job %s: %s of job %s by user %s", new.id, verb.lower(), parent.id, interaction.user.id)
-    key = "reroll.started" if verb == "Re-rolling" else "extend.started"
-    await interaction.followup.send(t(key, locale, parent_id=parent.id, job_id=new.id, thread_id=new.thread_id),
-                                    ephemeral=True)
+    key = STARTED[verb]
+    user_id = interaction.user.id
+
+    def answer(new: Job) -> str:
+        log.info("job %s: %s of job %s by user %s", new.id, verb.lower(), parent.id, user_id)
+        return t(key, locale, parent_id=parent.id, job_id=new.id, thread_id=new.thread_id)
+
+    mine = await bot.store.member_settings(parent.guild_id, user_id)
+    await start_or_confirm(bot, interaction, intake, images, screening=screening, admission=admission,
+                           answer=answer, confirm=mine.confirms, parent_job_id=parent.id)
+
+
+STARTED = {"Re-rolling": "reroll.started", "Extending": "extend.started", "Remixing": "remix.started"}
 
 
 def video_buttons(job: Job) -> list[discord.ui.Item[Any]]:
-    """Under a delivered video: Re-roll and Extend; Remove and Report (bot/ui/takedown.py, reports.py)."""
+    """Under a delivered video: Re-roll, Extend and Remix (bot/ui/remix.py); Remove and Report
+    (bot/ui/takedown.py, reports.py). Five buttons: one row of Discord's."""
+    from bot.ui.remix import RemixButton  # (remix.py builds on this module's _start)
+
     return [RerollButton(job.id, label=t("button.reroll", job.locale)), ExtendButton(job.id, job.locale),
-            TakeDownButton(job.id, job.locale), ReportButton(job.id, job.locale)]
+            RemixButton(job.id, job.locale), TakeDownButton(job.id, job.locale), ReportButton(job.id, job.locale)]
 
 
 def status_buttons(job: Job) -> list[discord.ui.Item[Any]]:
     """The buttons of a status card: Cancel while queued; Try again after a failure or a time-out
-    (the same inputs, which are kept for a while; a refused request would only be refused again)."""
-    if job.state in (JobState.FAILED, JobState.EXPIRED):
+    (the same inputs, which are kept for a while; a refused request would only be refused again). None after the
+    moderators removed a flagged video: asking again from its card is not offered."""
+    if job.state in (JobState.FAILED, JobState.EXPIRED) and not was_removed(job):
         # After a charged ending the member already paid once: the button says this one is paid again.
         label = "button.try_again_charged" if job.state in CHARGED_ENDINGS else "button.try_again"
         return [RerollButton(job.id, label=t(label, job.locale))]

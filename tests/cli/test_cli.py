@@ -47,7 +47,8 @@ def write_image(path: Path, width: int = 96, height: int = 64, fmt: str = "PNG")
 def cli_environ(fake: FakeProvider, key: str | None = API_KEY, **env: str) -> dict[str, str]:
     """The CLI's environment: this one without the bot's settings, pointed at the fake."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("VIDU_", "DISCORD_", "DATABASE_"))}
-    environ.update(VIDU_API_BASE=fake.base_url, POLL_FIRST_SECONDS="0.2", PROVIDER_MAX_ATTEMPTS="2", **env)
+    environ.update(VIDU_API_BASE=fake.base_url, POLL_FIRST_SECONDS="0.2", PROVIDER_MAX_ATTEMPTS="2")
+    environ.update(env)
     if key is not None:
         environ["VIDU_API_KEY"] = key
     return environ
@@ -69,7 +70,7 @@ async def cli(tmp_path: Path, fake: FakeProvider, *args: str, key: str | None = 
 
 async def test_animate_submits_a_checked_image_and_prints_the_task_id(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "cat.png")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "the cat yawns", "--duration", "4",
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "the cat yawns", "--duration", "4",
                        "--resolution", "1080p", "--movement", "small", "--seed", "7", "--audio",
                        "--voice-id", "narrator_01", "--watermark")
     assert result.code == 0, result.err
@@ -84,13 +85,14 @@ async def test_animate_submits_a_checked_image_and_prints_the_task_id(tmp_path: 
 async def test_animate_wait_saves_the_video_and_shows_progress(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "cat.jpg", fmt="JPEG")
     out = tmp_path / "clip.mp4"
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "waves", "--wait", "--out", str(out))
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "waves", "--wait", "--out", str(out))
     assert result.code == 0, result.err
     assert out.read_bytes()[4:8] == b"ftyp"
     # Not a terminal: plain lines, one each time the provider's answer changed (test_progress: a terminal).
     assert "\r" not in result.err
     task_id = result.out.split()[0]
-    *progress, saved = result.err.splitlines()
+    estimate, *progress, saved = result.err.splitlines()
+    assert estimate == "estimated cost: $0.09 (img2video, 5 s at 720p; PRICE_TABLE)"  # 0.04 + 5 x 0.01
     assert saved.startswith(f"{task_id}: saved ")
     assert progress and all(line.startswith(f"{task_id}: ") and ELAPSED.search(line) for line in progress)
     assert progress[-1].startswith(f"{task_id}: done · ") and len(progress) == len(set(progress))
@@ -98,7 +100,7 @@ async def test_animate_wait_saves_the_video_and_shows_progress(tmp_path: Path, f
 
 async def test_animate_wait_defaults_to_task_id_mp4(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "cat.png")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "waves", "--wait")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "waves", "--wait")
     assert result.code == 0, result.err
     task_id = result.out.split()[0]
     assert (tmp_path / f"{task_id}.mp4").is_file()
@@ -106,14 +108,14 @@ async def test_animate_wait_defaults_to_task_id_mp4(tmp_path: Path, fake: FakePr
 
 async def test_an_image_url_is_sent_as_it_is(tmp_path: Path, fake: FakeProvider) -> None:
     url = fake.add_image("remote.png", write_image(tmp_path / "r.png").read_bytes())
-    result = await cli(tmp_path, fake, "animate", url, "--prompt", "zoom out")
+    result = await cli(tmp_path, fake, "animate", "--yes", url, "--prompt", "zoom out")
     assert result.code == 0, result.err
     assert fake.tasks[result.out.strip()].body["images"] == [url]
 
 
 async def test_a_converted_image_is_reported_and_sent_as_png(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "old.gif", fmt="GIF")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "zoom out")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "zoom out")
     assert result.code == 0, result.err
     assert "old.gif:" in result.err
     assert fake.tasks[result.out.strip()].body["images"][0].startswith("data:image/png;base64,")
@@ -138,7 +140,7 @@ async def test_bad_animate_input_names_the_problem_and_sends_nothing(
     path = tmp_path / "fake.jpg"
     make(path)  # type: ignore[operator]
     prompt = [] if "--prompt" in args else ["--prompt", "p"]
-    result = await cli(tmp_path, fake, "animate", str(path), *prompt, *args)
+    result = await cli(tmp_path, fake, "animate", "--yes", str(path), *prompt, *args)
     assert result.code == 2
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1
@@ -146,7 +148,7 @@ async def test_bad_animate_input_names_the_problem_and_sends_nothing(
 
 
 async def test_a_missing_file_is_named(tmp_path: Path, fake: FakeProvider) -> None:
-    result = await cli(tmp_path, fake, "animate", "nope.png", "--prompt", "p")
+    result = await cli(tmp_path, fake, "animate", "--yes", "nope.png", "--prompt", "p")
     assert (result.code, result.err.strip()) == (2, "error: nope.png: no such file")
 
 
@@ -154,7 +156,7 @@ async def test_keyframes_sends_every_segment_with_its_prompt_and_duration(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
     paths = [str(write_image(tmp_path / f"{n}.png")) for n in range(4)]
-    result = await cli(tmp_path, fake, "keyframes", *paths, "--prompts", "in|turn|out", "--durations", "4,5,3",
+    result = await cli(tmp_path, fake, "keyframes", "--yes", *paths, "--prompts", "in|turn|out", "--durations", "4,5,3",
                        "--resolution", "540p", "--watermark")
     assert result.code == 0, result.err
     body = fake.tasks[result.out.strip()].body
@@ -170,11 +172,11 @@ def _sent_size(data_uri: str) -> tuple[int, int]:
 
 async def test_photos_are_sent_at_the_size_the_requested_resolution_can_use(tmp_path: Path, fake: FakeProvider) -> None:
     photo = str(write_image(tmp_path / "photo.jpg", 4000, 3000, fmt="JPEG"))
-    result = await cli(tmp_path, fake, "animate", photo, "--prompt", "p", "--resolution", "1080p")
+    result = await cli(tmp_path, fake, "animate", "--yes", photo, "--prompt", "p", "--resolution", "1080p")
     assert result.code == 0, result.err
     assert _sent_size(fake.tasks[result.out.strip()].body["images"][0]) == (2000, 1500)  # ≥ 1920×1440, within 10 %
     small = str(write_image(tmp_path / "small.png"))
-    result = await cli(tmp_path, fake, "keyframes", photo, small, photo, "--resolution", "720p")
+    result = await cli(tmp_path, fake, "keyframes", "--yes", photo, small, photo, "--resolution", "720p")
     assert result.code == 0, result.err
     body = fake.tasks[result.out.strip()].body
     sizes = [_sent_size(body["start_image"]), *(_sent_size(s["key_image"]) for s in body["image_settings"])]
@@ -184,7 +186,7 @@ async def test_photos_are_sent_at_the_size_the_requested_resolution_can_use(tmp_
 
 async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path, fake: FakeProvider) -> None:
     paths = [str(write_image(tmp_path / f"{n}.png")) for n in range(3)]
-    result = await cli(tmp_path, fake, "keyframes", *paths, "--prompts", "drift", "--durations", "2")
+    result = await cli(tmp_path, fake, "keyframes", "--yes", *paths, "--prompts", "drift", "--durations", "2")
     assert result.code == 0, result.err
     settings = fake.tasks[result.out.strip()].body["image_settings"]
     assert [(s["prompt"], s["duration"]) for s in settings] == [("drift", 2), ("drift", 2)]
@@ -193,7 +195,8 @@ async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path
 @pytest.mark.parametrize(
     ("count", "args", "message"),
     [
-        (2, [], "1 keyframes given; a video needs 2 to 9"),
+        (2, ["--durations", "9"], "--durations: 9 s is outside 1–8 s"),  # a start and an end: the endpoint's range
+        (3, ["--movement", "high"], "--movement: applies only to a start and an end picture"),
         (11, [], "10 keyframes given"),
         (4, ["--prompts", "a|b"], "--prompts: 2 prompts given for 3 segments"),
         (4, ["--durations", "4,5"], "--durations: 2 durations given for 3 segments"),
@@ -205,7 +208,7 @@ async def test_bad_keyframes_input_names_the_option_and_sends_nothing(
     tmp_path: Path, fake: FakeProvider, count: int, args: list[str], message: str
 ) -> None:
     paths = [str(write_image(tmp_path / f"{n}.png")) for n in range(count)]
-    result = await cli(tmp_path, fake, "keyframes", *paths, *args)
+    result = await cli(tmp_path, fake, "keyframes", "--yes", *paths, *args)
     assert result.code == 2
     assert message in result.err
     assert fake.requests_to("submit") == []
@@ -216,7 +219,7 @@ async def test_keyframes_lists_every_bad_image_at_once(tmp_path: Path, fake: Fak
     wide = write_image(tmp_path / "wide.png", 900, 100)
     broken = tmp_path / "broken.webp"
     broken.write_bytes(b"RIFF....WEBP")
-    result = await cli(tmp_path, fake, "keyframes", str(start), str(wide), str(broken))
+    result = await cli(tmp_path, fake, "keyframes", "--yes", str(start), str(wide), str(broken))
     assert result.code == 2
     assert "wide.png:" in result.err and "broken.webp:" in result.err
     assert fake.requests_to("submit") == []
@@ -224,7 +227,7 @@ async def test_keyframes_lists_every_bad_image_at_once(tmp_path: Path, fake: Fak
 
 async def test_a_refused_prompt_exits_1_with_the_providers_reason(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "a.png")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "something forbidden")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "something forbidden")
     assert result.code == 1
     assert "refused" in result.err
 
@@ -232,14 +235,14 @@ async def test_a_refused_prompt_exits_1_with_the_providers_reason(tmp_path: Path
 async def test_a_failed_task_exits_1_with_its_reason(tmp_path: Path, fake: FakeProvider) -> None:
     fake.plan_next_task(fail_reason="NSFW content detected")
     image = write_image(tmp_path / "a.png")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "p", "--wait")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p", "--wait")
     assert result.code == 1
     assert "NSFW content detected" in result.err
 
 
 async def test_a_bad_key_exits_3_without_showing_it(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "a.png")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "p", key="sk-wrong-key-123456")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p", key="sk-wrong-key-123456")
     assert result.code == 3
     assert "VIDU_API_KEY was refused" in result.err
     assert "sk-wrong-key-123456" not in result.err
@@ -263,7 +266,7 @@ async def test_no_key_at_all_stops_with_one_line(tmp_path: Path, fake: FakeProvi
 async def test_an_unknown_submit_outcome_is_reported_not_repeated(tmp_path: Path, fake: FakeProvider) -> None:
     fake.inject("submit", Fault.drop_after())
     image = write_image(tmp_path / "a.png")
-    result = await cli(tmp_path, fake, "animate", str(image), "--prompt", "p")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p")
     assert result.code == 4
     assert "not repeated" in result.err
     assert len(fake.tasks) == 1 and len(fake.requests_to("submit")) == 1
@@ -271,7 +274,7 @@ async def test_an_unknown_submit_outcome_is_reported_not_repeated(tmp_path: Path
 
 async def test_task_shows_state_and_unknown_task_exits_1(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "a.png")
-    task_id = (await cli(tmp_path, fake, "animate", str(image), "--prompt", "p")).out.strip()
+    task_id = (await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p")).out.strip()
     shown = await cli(tmp_path, fake, "task", task_id)
     assert shown.code == 0 and task_id in shown.out
     missing = await cli(tmp_path, fake, "task", "no-such-task")
@@ -280,7 +283,7 @@ async def test_task_shows_state_and_unknown_task_exits_1(tmp_path: Path, fake: F
 
 async def test_task_wait_saves_the_video(tmp_path: Path, fake: FakeProvider) -> None:
     image = write_image(tmp_path / "a.png")
-    task_id = (await cli(tmp_path, fake, "animate", str(image), "--prompt", "p")).out.strip()
+    task_id = (await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p")).out.strip()
     result = await cli(tmp_path, fake, "task", task_id, "--wait", "--out", "v.mp4")
     assert result.code == 0, result.err
     assert (tmp_path / "v.mp4").read_bytes()[4:8] == b"ftyp"
@@ -291,7 +294,8 @@ async def test_check_reports_settings_database_and_key(tmp_path: Path, fake: Fak
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "ok: configuration", "ok: screen nudenet active: exposed nudity in a picture (NudeNet 320n, offline)",
-        "ok: database writable", f"ok: provider key accepted by {fake.base_url}"]
+        "ok: database writable", f"ok: provider key accepted by {fake.base_url}",
+        "skipped: DISCORD_TOKEN is not set (the bot needs it; with it, check prints the invite link)"]
     assert (tmp_path / "db" / "bot.db").is_file()
 
 
@@ -322,3 +326,48 @@ async def test_malformed_setting_stops_with_one_line(tmp_path: Path, fake: FakeP
     result = await cli(tmp_path, fake, "check", PROVIDER_REQUESTS_PER_MINUTE="lots")
     assert result.code == 3
     assert result.err.strip() == "error: PROVIDER_REQUESTS_PER_MINUTE is malformed: 'lots' is not a whole number"
+
+
+async def test_keyframes_with_a_start_and_an_end_makes_a_start_end_video_with_the_pictures_fitted(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """`keyframes START END`: the start-end endpoint, the end picture enlarged to the start's pixel count (the
+    strict fake refuses a pair outside 0.8-1.25), said on stderr, and the video saved."""
+    start = write_image(tmp_path / "start.png", 960, 720)
+    end = write_image(tmp_path / "end.png", 320, 240)
+    result = await cli(tmp_path, fake, "keyframes", "--yes", str(start), str(end), "--prompts", "the sun sets",
+                       "--durations", "8", "--movement", "high", "--resolution", "540p", "--wait",
+                       "--out", str(tmp_path / "video.mp4"))
+    assert result.code == 0, result.err
+    (task,) = fake.tasks.values()
+    assert task.endpoint == "vidu-q2-turbo-startend2video"
+    body = task.body
+    assert (body["prompt"], body["duration"], body["movement_amplitude"], body["resolution"]) == (
+        "the sun sets", 8, "large", "540p")
+    sizes = [Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size for uri in body["images"]]
+    assert sizes == [(960, 720), (960, 720)]
+    assert "end.png: scaled from 320×240 to 960×720 to match the other picture" in result.err
+    assert (tmp_path / "video.mp4").stat().st_size > 0
+
+
+async def test_a_url_the_command_does_not_take_is_named_as_one(tmp_path: Path, fake: FakeProvider) -> None:
+    result = await cli(tmp_path, fake, "animate", "--yes", "ftp://example.com/cat.png", "--prompt", "p")
+    assert (result.code, result.err) == (
+        2, "error: ftp://example.com/cat.png: ftp:// is not taken: give a local file or an http(s) URL\n")
+    assert fake.requests_to("submit") == []
+
+
+async def test_an_unsupported_format_asks_for_another_file(tmp_path: Path, fake: FakeProvider) -> None:
+    image = write_image(tmp_path / "old.tga", fmt="TGA")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p")
+    assert (result.code, result.err) == (
+        2, "error: old.tga: TGA (Targa) images can't be read here; export it as PNG or JPEG and give that file\n")
+
+
+async def test_a_small_video_is_measured_in_kilobytes(tmp_path: Path, fake: FakeProvider) -> None:
+    image = write_image(tmp_path / "cat.png")
+    result = await cli(tmp_path, fake, "animate", "--yes", str(image), "--prompt", "p", "--wait", "--out", "v.mp4")
+    assert result.code == 0, result.err
+    size = (tmp_path / "v.mp4").stat().st_size
+    assert size < 1024 * 1024  # the fake's clip: a few kilobytes
+    assert result.err.splitlines()[-1].endswith(f": saved v.mp4 ({max(1, round(size / 1024))} KB)")

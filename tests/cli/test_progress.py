@@ -40,7 +40,8 @@ async def test_on_a_terminal_progress_is_one_line_redrawn_in_place(tmp_path: Pat
     env = cli_environ(fake, PROVIDER_REQUESTS_PER_MINUTE="6000", POLL_MAX_SECONDS="1")
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "animate", str(image), "--prompt", "waves", "--wait", "--out", "v.mp4",
+            sys.executable, "-m", "bot", "animate", "--yes", str(image), "--prompt", "waves", "--wait", "--out",
+            "v.mp4",
             cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=terminal, stderr=terminal,
         )
         os.close(terminal)
@@ -50,8 +51,9 @@ async def test_on_a_terminal_progress_is_one_line_redrawn_in_place(tmp_path: Pat
         os.close(controller)
     text = raw.decode().replace("\r\n", "\n")  # the terminal turns each newline into \r\n
     assert "Traceback" not in text and API_KEY not in text
-    task_id, progress, saved, path = text.split("\n")[:4]
-    assert text.count("\n") == 4, text  # task id, the progress line once it ends, "saved", the path
+    estimate, task_id, progress, saved, path = text.split("\n")[:5]
+    assert text.count("\n") == 5, text  # the estimate, task id, the progress line once it ends, "saved", the path
+    assert estimate.startswith("estimated cost: $")
     assert saved.startswith(f"{task_id}: saved v.mp4") and path == "v.mp4"
     frames = [frame.rstrip() for frame in progress.split("\r") if frame.strip()]
     assert len(frames) >= 3, frames  # redrawn in place, never a new line

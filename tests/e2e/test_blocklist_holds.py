@@ -32,8 +32,10 @@ async def test_a_term_added_or_a_block_while_jobs_wait_stops_them_refunded(
 ) -> None:
     world = fake_discord.world
     await start_bot(MAX_ACTIVE_JOBS_PER_MEMBER="1")
-    provider.plan_next_task(queue_seconds=3600)  # each member's first job stays busy at the provider
-    provider.plan_next_task(queue_seconds=3600)
+    # Each member's first job stays busy at the provider; without an ETA, so the bot keeps looking every 2 s: an
+    # ETA of an hour put the next look 10 minutes away when the first look came before `advance` (a flaky timeout).
+    provider.plan_next_task(queue_seconds=3600, report_eta=False)
+    provider.plan_next_task(queue_seconds=3600, report_eta=False)
     for who, first in ((world.alice, "a calm lake"), (world.bob, "a quiet street")):
         await fake_discord.slash(who, "animate", channel=world.general,
                                  options={"image": Upload("a.png", png()), "prompt": first})

@@ -90,20 +90,6 @@ async def test_a_message_without_pictures_is_explained_privately(
     assert fake_discord.threads(fake_discord.world.general) == []
 
 
-async def test_two_pictures_explain_what_keyframes_need(
-    fake_discord: FakeDiscord, provider: FakeProvider, start_bot
-) -> None:
-    await start_bot()
-    ix = await open_menu(fake_discord, [Upload("a.png", png()), Upload("b.png", png(color=RED)),
-                                        Upload("c.txt", b"notes")])
-    assert ix.responses[0].type == 4 and ix.modal is None
-    text = answer_text(ix)
-    assert "2 pictures" in text and "3 or more pictures" in text and "/animate" in text
-    assert "(its other attachment is not a picture)" in text
-    assert provider.requests_to("submit") == []
-    assert fake_discord.threads(fake_discord.world.general) == []
-
-
 async def test_bad_fields_and_a_bad_picture_are_listed_together(
     fake_discord: FakeDiscord, provider: FakeProvider, start_bot
 ) -> None:

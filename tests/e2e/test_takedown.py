@@ -118,9 +118,16 @@ async def test_moderators_remove_through_the_apps_menu_and_a_removed_job_cannot_
     # A moderator with Manage Server removes a delivered video from its request card.
     video = await _video(fake_discord)
     card = _card(fake_discord, video.channel_id)
+    # Its requester had the Remix form open meanwhile: sending it after the removal posts nothing again.
+    remix = await _form(fake_discord, await fake_discord.press_button(world.alice, video,
+                                                                      _custom_id(video, "vidu:remix:")))
     said = await _remove(fake_discord, world.mod,
                          await fake_discord.message_command(world.mod, "Remove post", message=card), "rule 3")
     assert "are deleted" in said and video.deleted and card.deleted
+    submits = len(provider.requests_to("submit"))
+    sent = await fake_discord.submit_modal(world.alice, remix, {"prompts": "a kite falls"})
+    assert "can no longer be re-rolled, extended or remixed" in (await private_answer(fake_discord, sent)).text()
+    assert len(provider.requests_to("submit")) == submits
     logged = await fake_discord.wait_for_message(modlog, lambda m: "(a moderator) removed" in m.text(), timeout=10)
     assert "rule 3" in logged.text() and f"<@{world.mod.id}>" in logged.text()
     # A member whose role may only Manage Messages removes a failed job's card; its Try again then refuses.
@@ -136,7 +143,7 @@ async def test_moderators_remove_through_the_apps_menu_and_a_removed_job_cannot_
     assert "are deleted" in said and card.deleted
     submits = len(provider.requests_to("submit"))
     again = await fake_discord.press_button(world.alice, ended, _custom_id(ended, "vidu:reroll:"))
-    assert "can no longer be re-rolled or extended" in (await private_answer(fake_discord, again)).text()
+    assert "can no longer be re-rolled, extended or remixed" in (await private_answer(fake_discord, again)).text()
     assert len(provider.requests_to("submit")) == submits  # nothing sent, nothing posted again
     assert not [m for m in fake_discord.messages(thread) if m.attachments and not m.deleted]
     # The Apps-menu entry on a member's own message: not a post of the bot's.
@@ -217,6 +224,14 @@ async def test_a_spoiler_request_posts_its_card_and_video_behind_spoilers_after_
     assert "Re-rolling" in (await private_answer(fake_discord, reroll)).text()
     second = await fake_discord.wait_for_message(thread, lambda m: _is_video(m) and m.id != video.id, timeout=40)
     assert second.gallery_spoilers() == [True] and second.attachments[0].spoiler
+    # A Remix keeps it too.
+    opened = await _form(fake_discord, await fake_discord.press_button(world.alice, video,
+                                                                       _custom_id(video, "vidu:remix:")))
+    remixing = await fake_discord.submit_modal(world.alice, opened, {"prompts": "a kite falls"})
+    assert "Remixing" in (await private_answer(fake_discord, remixing)).text()
+    third = await fake_discord.wait_for_message(
+        thread, lambda m: _is_video(m) and m.id not in (video.id, second.id), timeout=40)
+    assert third.gallery_spoilers() == [True] and third.attachments[0].spoiler
     # Without the option nothing is hidden.
     plain = await _video(fake_discord, prompt="plain")
     assert plain.gallery_spoilers() == [False] and not plain.attachments[0].spoiler
@@ -249,8 +264,19 @@ async def test_the_apps_menu_form_keyframes_and_storyboard_take_the_spoiler_opti
     keyframes = await fake_discord.wait_for_thread(world.general, lambda t: t.id not in seen, timeout=15)
     card = await fake_discord.wait_for_message(keyframes, lambda m: bool(m.attachments), timeout=15)
     assert card.gallery_spoilers() == [True] * 3 and all(a.spoiler for a in card.attachments)
-    # /storyboard: the option on the command, carried through the form and the preview's Start.
     seen.add(keyframes.id)
+    # Two pictures through the Apps menu: the start-end form (with its movement, five fields) has the box too.
+    pair = await fake_discord.member_says(world.alice, world.general, "pair",
+                                          files=[Upload("s.png", png()), Upload("e.png", png())])
+    opened = await _form(fake_discord, await fake_discord.message_command(world.alice, "Animate", message=pair))
+    assert len(opened.modal["components"]) == 5
+    await private_answer(fake_discord, await fake_discord.submit_modal(world.alice, opened, {
+        "prompts": "sunrise to sunset", "spoiler": True}))
+    startend = await fake_discord.wait_for_thread(world.general, lambda t: t.id not in seen, timeout=15)
+    card = await fake_discord.wait_for_message(startend, lambda m: bool(m.attachments), timeout=15)
+    assert card.gallery_spoilers() == [True] * 2 and all(a.spoiler for a in card.attachments)
+    # /storyboard: the option on the command, carried through the form and the preview's Start.
+    seen.add(startend.id)
     opened = await _form(fake_discord, await fake_discord.slash(world.alice, "storyboard", channel=world.general,
                                                                 options={"spoiler": True}))
     preview = await private_answer(fake_discord, await fake_discord.submit_modal(world.alice, opened, {

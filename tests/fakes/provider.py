@@ -22,6 +22,8 @@ import json
 import math
 import re
 import secrets
+import subprocess
+import tempfile
 import time
 import uuid
 from collections import defaultdict, deque
@@ -32,14 +34,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import imageio_ffmpeg
 from aiohttp import web
 from PIL import Image
 
 SAMPLE_VIDEO = Path(__file__).with_name("assets") / "sample.mp4"
+# The test marker (bot/safety/marker.py: magenta, at least an eighth of the shorter side, top-left) drawn into
+# every frame of the sample: the bot's `marker` screen flags such a video, as a real screen would an explicit one.
+_MARK_FILTER = "drawbox=x=0:y=0:w=max(16\\,iw/6):h=max(16\\,iw/6):color=0xff00ff:t=fill"
 
 MODELS = {
     "vidu-q2-pro-fast-img2video": "VIDU_Q2_PRO_FAST_IMG2VIDEO",
     "vidu-q2-pro-multiframe": "VIDU_Q2_PRO_MULTIFRAME",
+    "vidu-q2-turbo-startend2video": "VIDU_Q2_TURBO_STARTEND2VIDEO",
 }
 MAX_BODY_BYTES = 20 * 1024 * 1024  # Vidu's documented cap on a whole request body
 MAX_DATA_URI_IMAGE_BYTES = 10 * 1024 * 1024
@@ -77,16 +84,37 @@ _MULTIFRAME_FIELDS: dict[str, tuple[str, bool]] = {
     "payload": ("string", False),
     "meta_data": ("string", False),
 }
+# The start-end page ("VIDU Q2 Turbo 首尾帧", provider-api.md "Start and end frame").
+_STARTEND_FIELDS: dict[str, tuple[str, bool]] = {
+    "images": ("array", True),
+    "prompt": ("string", False),
+    "is_rec": ("boolean", False),
+    "duration": ("integer", False),
+    "resolution": ("string", False),
+    "movement_amplitude": ("string", False),
+    "seed": ("integer", False),
+    "bgm": ("boolean", False),
+    "off_peak": ("boolean", False),
+    "watermark": ("boolean", False),
+    "wm_url": ("string", False),
+    "wm_position": ("integer", False),
+    "payload": ("string", False),
+    "meta_data": ("string", False),
+}
+STARTEND_PIXEL_RATIO = (0.8, 1.25)  # start pixels / end pixels
 _SETTING_FIELDS: dict[str, tuple[str, bool]] = {
     "key_image": ("string", True),
     "prompt": ("string", False),
     "duration": ("integer", False),
 }
-_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+_ENUMS: dict[tuple[str, str], tuple[str | int, ...]] = {
     ("fast", "resolution"): ("720p", "1080p"),
     ("fast", "movement_amplitude"): ("auto", "small", "medium", "high"),
     ("multiframe", "resolution"): ("540p", "720p", "1080p"),
     ("multiframe", "wm_position"): ("top_left", "top_right", "bottom_right", "bottom_left"),
+    ("startend", "resolution"): ("540p", "720p", "1080p"),
+    ("startend", "movement_amplitude"): ("auto", "small", "medium", "large"),
+    ("startend", "wm_position"): (1, 2, 3, 4),  # numbers here, where the multiframe page takes names
 }
 
 
@@ -166,6 +194,7 @@ class TaskPlan:
     ttl_seconds: int = 3600
     ttl_as_number: bool = False
     report_eta: bool = True
+    marked: bool | None = None  # None: the provider's `mark_videos`
 
 
 @dataclass
@@ -182,6 +211,7 @@ class FakeTask:
     ttl_as_number: bool
     report_eta: bool
     clock: Callable[[], float] = field(repr=False)
+    marked: bool = False  # its video carries the test marker in every frame
 
     def state(self, now: float) -> tuple[str, int, int]:
         """(status, progress_percent, eta seconds) at fake time `now`."""
@@ -257,8 +287,8 @@ def _check_fields(obj: dict[str, Any], spec: dict[str, tuple[str, bool]], prefix
             raise _invalid(f"{prefix}{name} must be {kind}, got {actual}")
 
 
-def _check_image_bytes(path: str, data: bytes, limit: int, refused_hashes: set[str]) -> None:
-    """Pillow decides, as the provider's image service would (runs in a thread)."""
+def _check_image_bytes(path: str, data: bytes, limit: int, refused_hashes: set[str]) -> tuple[int, int]:
+    """Pillow decides, as the provider's image service would (runs in a thread). The picture's size."""
     if len(data) > limit:
         raise _Refused(400, "IMAGE_FILE_EXCEEDS_MAX_SIZE", f"{path}: image is {len(data)} bytes, more than {limit}")
     try:
@@ -274,6 +304,7 @@ def _check_image_bytes(path: str, data: bytes, limit: int, refused_hashes: set[s
         raise _Refused(400, "INVALID_IMAGE_SIZE", f"{path}: {width}x{height} is not strictly inside 1:4..4:1")
     if hashlib.sha256(data).hexdigest() in refused_hashes:
         raise _Refused(400, "ILLEGAL_IMAGE_CONTENT", f"{path}: image content is not allowed")
+    return width, height
 
 
 class FakeProvider:
@@ -291,6 +322,12 @@ class FakeProvider:
         self.balance_empty = False
         # False: serve videos without Content-Length (chunked), as some CDNs do.
         self.send_video_length = True
+        # True: every finished video carries the test marker (a plan's `marked` decides for its own task).
+        self.mark_videos = False
+        self._marked_sample: bytes | None = None
+        # The video a finished task serves, made from its request body (run in a thread); None, or a maker
+        # that returns None: the bundled sample. The demo (demo/videos.py) animates the request's pictures.
+        self.video_maker: Callable[[dict[str, Any]], bytes | None] | None = None
         self._plans: deque[TaskPlan] = deque()
         # Plans a task from its request body when the queue of plans is empty (a benchmark's tasks whose time
         # follows who asked); None: the defaults above.
@@ -364,8 +401,10 @@ class FakeProvider:
         ttl_seconds: int = 3600,
         ttl_as_number: bool = False,
         report_eta: bool = True,
+        marked: bool | None = None,
     ) -> None:
-        """Shape the next created task (plans are used in order, one per task)."""
+        """Shape the next created task (plans are used in order, one per task). `marked`: its video carries the
+        test marker in every frame (None: as `mark_videos` says)."""
         self._plans.append(
             TaskPlan(
                 fail_reason,
@@ -375,6 +414,7 @@ class FakeProvider:
                 ttl_seconds,
                 ttl_as_number,
                 report_eta,
+                marked,
             )
         )
 
@@ -496,6 +536,8 @@ class FakeProvider:
         body: dict[str, Any] = record.json
         if model == "vidu-q2-pro-fast-img2video":
             await self._validate_fast(body)
+        elif model == "vidu-q2-turbo-startend2video":
+            await self._validate_startend(body)
         else:
             await self._validate_multiframe(body)
         return body
@@ -517,6 +559,54 @@ class FakeProvider:
                 raise _invalid(f"images[{index}] must be string, got {_json_type(image)}")
             await self._check_image(f"images[{index}]", image)
 
+    async def _validate_startend(self, body: dict[str, Any]) -> None:
+        _check_fields(body, _STARTEND_FIELDS)
+        self._check_enums("startend", body)
+        images = body["images"]
+        if len(images) != 2:
+            raise _invalid(f"images must hold exactly 2 images (start, end), got {len(images)}")
+        duration = body.get("duration")
+        if duration is not None and not 1 <= duration <= 8:
+            raise _invalid(f"duration must be 1..8, got {duration}")
+        seed = body.get("seed")
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            raise _invalid(f"seed must be 0..{MAX_SEED}, got {seed}")
+        if body.get("prompt") is not None:
+            self._check_prompt("prompt", body["prompt"], required=False)
+        self._check_trace(body)
+        sizes = []
+        for index, image in enumerate(images):
+            if not isinstance(image, str):
+                raise _invalid(f"images[{index}] must be string, got {_json_type(image)}")
+            sizes.append(await self._check_image(f"images[{index}]", image))
+        (start_w, start_h), (end_w, end_h) = sizes
+        ratio = (start_w * start_h) / (end_w * end_h)
+        low, high = STARTEND_PIXEL_RATIO
+        if not low <= ratio <= high:
+            raise _Refused(400, "INVALID_IMAGE_SIZE", f"images: start {start_w}x{start_h} and end {end_w}x{end_h} "
+                           f"pixels are {ratio:.2f} to 1; they must be within {low}..{high}")
+        await self._check_wm_url(body)
+
+    @staticmethod
+    def _check_trace(body: dict[str, Any]) -> None:
+        payload = body.get("payload")
+        if payload is not None and len(payload) > MAX_PAYLOAD_CHARS:
+            raise _invalid(f"payload is {len(payload)} characters, more than {MAX_PAYLOAD_CHARS}")
+        meta = body.get("meta_data")
+        if meta is not None:
+            try:
+                json.loads(meta)
+            except ValueError:
+                raise _invalid("meta_data must be a JSON string") from None
+
+    async def _check_wm_url(self, body: dict[str, Any]) -> None:
+        wm_url = body.get("wm_url")
+        if wm_url is not None:
+            # Documented as a URL (only the key images are documented to take data URIs): fetched like them.
+            if not wm_url.startswith(("http://", "https://")):
+                raise _Refused(400, "INVALID_IMAGE_FORMAT", "wm_url must be an http(s) image URL")
+            await self._check_image("wm_url", wm_url)
+
     async def _validate_multiframe(self, body: dict[str, Any]) -> None:
         _check_fields(body, _MULTIFRAME_FIELDS)
         self._check_enums("multiframe", body)
@@ -533,30 +623,17 @@ class FakeProvider:
                 raise _invalid(f"{path}.duration must be 2..7, got {duration}")
             if setting.get("prompt") is not None:
                 self._check_prompt(f"{path}.prompt", setting["prompt"], required=False)
-        payload = body.get("payload")
-        if payload is not None and len(payload) > MAX_PAYLOAD_CHARS:
-            raise _invalid(f"payload is {len(payload)} characters, more than {MAX_PAYLOAD_CHARS}")
-        meta = body.get("meta_data")
-        if meta is not None:
-            try:
-                json.loads(meta)
-            except ValueError:
-                raise _invalid("meta_data must be a JSON string") from None
+        self._check_trace(body)
         await self._check_image("start_image", body["start_image"])
         for index, setting in enumerate(settings):
             await self._check_image(f"image_settings[{index}].key_image", setting["key_image"])
-        wm_url = body.get("wm_url")
-        if wm_url is not None:
-            # Documented as a URL (only the key images are documented to take data URIs): fetched like them.
-            if not wm_url.startswith(("http://", "https://")):
-                raise _Refused(400, "INVALID_IMAGE_FORMAT", "wm_url must be an http(s) image URL")
-            await self._check_image("wm_url", wm_url)
+        await self._check_wm_url(body)
 
     @staticmethod
     def _check_enums(kind: str, body: dict[str, Any]) -> None:
         for (endpoint, name), allowed in _ENUMS.items():
             if endpoint == kind and body.get(name) is not None and body[name] not in allowed:
-                raise _invalid(f"{name} must be one of {', '.join(allowed)}, got {body[name]!r}")
+                raise _invalid(f"{name} must be one of {', '.join(map(str, allowed))}, got {body[name]!r}")
 
     @staticmethod
     def _check_prompt(path: str, prompt: str, *, required: bool) -> None:
@@ -567,7 +644,7 @@ class FakeProvider:
         if _FORBIDDEN_WORD.search(prompt):
             raise _Refused(400, "ILLEGAL_PROMPT", f"{path} contains content that is not allowed")
 
-    async def _check_image(self, path: str, value: str) -> None:
+    async def _check_image(self, path: str, value: str) -> tuple[int, int]:
         if value.startswith("data:"):
             match = _DATA_URI.fullmatch(value)
             if match is None or match.group(1).lower() not in ("png", "jpeg", "jpg", "webp"):
@@ -582,7 +659,7 @@ class FakeProvider:
         else:
             data = await self._fetch_image(path, value)
             limit = MAX_URL_IMAGE_BYTES
-        await asyncio.to_thread(_check_image_bytes, path, data, limit, self._refused_image_hashes)
+        return await asyncio.to_thread(_check_image_bytes, path, data, limit, self._refused_image_hashes)
 
     async def _fetch_image(self, path: str, url: str) -> bytes:
         unreachable = _Refused(400, "INVALID_IMAGE_FORMAT", f"{path}: image URL unreachable")
@@ -622,6 +699,7 @@ class FakeProvider:
             ttl_as_number=plan.ttl_as_number,
             report_eta=plan.report_eta,
             clock=self.now,
+            marked=self.mark_videos if plan.marked is None else plan.marked,
         )
         self.tasks[task.task_id] = task
         # Tasks only start here, so the most ever running at once is seen at a creation.
@@ -710,7 +788,12 @@ class FakeProvider:
         task = self.tasks.get(task_id)
         if task is None:
             return self._reply(record, web.Response(status=404, text="NoSuchKey"))
-        size = max(len(self._sample), task.video_size or 0)
+        if task.marked:
+            video = await self._marked()
+        else:  # the demo's maker, else the sample
+            made = await asyncio.to_thread(self.video_maker, task.body) if self.video_maker is not None else None
+            video = made or self._sample
+        size = max(len(video), task.video_size or 0)
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         if self.send_video_length:
             response.content_length = size
@@ -718,7 +801,7 @@ class FakeProvider:
         record.status = 200
         cut = size // 2 if fault is not None and fault.kind == "drop_after" else None
         sent = 0
-        for chunk in self._video_chunks(size):
+        for chunk in self._video_chunks(video, size):
             if cut is not None and sent + len(chunk) > cut:
                 record.status = None
                 if request.transport is not None:
@@ -729,10 +812,18 @@ class FakeProvider:
         await response.write_eof()
         return response
 
-    def _video_chunks(self, size: int) -> Any:
-        """The sample MP4, then a `free` box of zeros up to `size` (still a valid MP4), in chunks."""
-        yield self._sample
-        pad = size - len(self._sample)
+    async def _marked(self) -> bytes:
+        """The sample with the test marker in every frame: a real H.264 MP4, made once by ffmpeg (imageio-ffmpeg's,
+        as the bot's) from the sample, off the loop."""
+        if self._marked_sample is None:
+            self._marked_sample = await asyncio.to_thread(marked_video, self._sample)
+        return self._marked_sample
+
+    @staticmethod
+    def _video_chunks(video: bytes, size: int) -> Any:
+        """The MP4, then a `free` box of zeros up to `size` (still a valid MP4), in chunks."""
+        yield video
+        pad = size - len(video)
         if pad < 8:
             return
         yield pad.to_bytes(4, "big") + b"free"  # box header: size includes these 8 bytes
@@ -748,6 +839,17 @@ class FakeProvider:
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data, content_type="application/octet-stream")
+
+
+def marked_video(sample: bytes) -> bytes:
+    """`sample` (an MP4) re-encoded with the test marker drawn into every frame."""
+    with tempfile.TemporaryDirectory(prefix="fake-provider-") as folder:
+        source, out = Path(folder) / "sample.mp4", Path(folder) / "marked.mp4"
+        source.write_bytes(sample)
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(source),
+                        "-vf", _MARK_FILTER, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-an", str(out)],
+                       check=True, timeout=60, capture_output=True)
+        return out.read_bytes()
 
 
 async def _serve(port: int, time_scale: float) -> None:

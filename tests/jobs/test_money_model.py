@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,8 @@ from bot.jobs.worker import JobWorker, Undeliverable, WorkerSettings
 from bot.params import Img2VideoParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
+from bot.safety import FlaggedVideo, VideoScreening
+from bot.safety.automod import KeywordRule, Where
 from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.jobs.test_worker import png
@@ -141,7 +144,19 @@ class TellingListener:
     async def fresh_attachment_url(self, url: str) -> str | None:
         return url  # (no job here has a server watermark)
 
-    async def deliver(self, job: Job, video: Path) -> int:
+    async def video_screening(self, job: Job) -> VideoScreening:
+        return VideoScreening((), FlaggedVideo.HOLD)  # no screen: posted as it is
+
+    async def hold_video(self, job: Job, video: Path) -> bool:
+        raise AssertionError("no screen runs here: nothing is held")
+
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        return ()  # (no server here has AutoMod rules: tests/e2e/test_automod.py has them)
+
+    async def automod_where(self, job: Job) -> Where | None:
+        return None
+
+    async def deliver(self, job: Job, video: Path, *, spoiler: bool = False) -> int:
         if self.history.nowhere_to_post:
             raise Undeliverable("thread 30: 404 10003; no other place for it")
         if self.history.post_failures:

@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +36,8 @@ from bot.jobs.worker import (
 from bot.params import Img2VideoParams, MultiframeParams
 from bot.provider import RateLimiter, RetryPolicy, ViduClient
 from bot.quotas import Charge
+from bot.safety import FlaggedVideo, VideoScreening
+from bot.safety.automod import KeywordRule, Where
 from bot.ui.status import status_text
 from tests.fakes.provider import FakeProvider, Fault
 from tests.store.backends import ManualClock, chosen_backend
@@ -71,10 +73,22 @@ class RecordingListener:
     async def fresh_attachment_url(self, url: str) -> str | None:
         return url  # (no job here has a server watermark)
 
+    async def automod_rules(self, guild_id: int) -> Sequence[KeywordRule]:
+        return ()  # (no server here has AutoMod rules: tests/e2e/test_automod.py has them)
+
+    async def automod_where(self, job: Job) -> Where | None:
+        return None
+
     async def job_late(self, job: Job) -> None:
         self.late.append(job.id)
 
-    async def deliver(self, job: Job, video: Path) -> int:
+    async def video_screening(self, job: Job) -> VideoScreening:
+        return VideoScreening((), FlaggedVideo.HOLD)  # no screen: posted as it is
+
+    async def hold_video(self, job: Job, video: Path) -> bool:
+        raise AssertionError("no screen runs here: nothing is held")
+
+    async def deliver(self, job: Job, video: Path, *, spoiler: bool = False) -> int:
         self.attempts += 1
         if self.nowhere_to_post:
             raise Undeliverable("thread 30: 404 10003; no other place for it")

@@ -53,13 +53,14 @@ def test_json_events_carry_ids_and_redact_every_field() -> None:
         assert secret not in out.getvalue()
 
 
-def test_text_lines_show_the_ids_and_stay_one_line() -> None:
+def test_text_lines_show_the_ids_and_the_traceback_indented_below() -> None:
     logger, out = _logger(RedactingFormatter("%(levelname)s %(name)s: %(message)s", [TOKEN]))
     try:
         raise ValueError(TOKEN)
     except ValueError:
         logger.exception("job %s: poll failed", "AB12CD34", extra=job_ids(_Job()))
-    (line,) = out.getvalue().splitlines()
-    assert line.startswith("ERROR test.ops.RedactingFormatter: job AB12CD34: poll failed")
-    assert "[job_id=AB12CD34 guild_id=111 user_id=222]" in line
-    assert TOKEN not in line and "ValueError: [redacted]" in line
+    line, *traceback = out.getvalue().splitlines()
+    assert line == ("ERROR test.ops.RedactingFormatter: job AB12CD34: poll failed "
+                    "[job_id=AB12CD34 guild_id=111 user_id=222]")
+    assert traceback[-1] == "    ValueError: [redacted]"
+    assert TOKEN not in out.getvalue()

@@ -43,6 +43,9 @@ G = 7
     ("multiframe", "540p", 4, 275),  # $0.075 + $0.05/s
     ("multiframe", "720p", 12, 675),
     ("multiframe", "1080p", 63, 6450),  # 9 keyframes of 7 s at 1080p: $6.45, not "one video"
+    ("startend", "540p", 1, 70),  # $0.05 + $0.02/s: its own kind, not multiframe's price
+    ("startend", "720p", 8, 210),
+    ("startend", "1080p", 5, 300),
 ])
 def test_a_jobs_credits_follow_its_kind_resolution_and_seconds(kind: str, resolution: str, seconds: int,
                                                                credits: int) -> None:
@@ -72,7 +75,7 @@ def test_the_card_estimate_and_the_charge_come_from_the_same_table() -> None:
 @pytest.mark.parametrize(("value", "problem"), [
     ("img2video=0.04+0.01/s,", "an entry is empty (two commas in a row, or one at the end?)"),
     ("img2video", "'img2video' is not name=value (e.g. img2video=0.04+0.01/s or 1080p=x2)"),
-    ("4k=x3", "'4k' is not a kind (img2video, multiframe) or a resolution (540p, 720p, 1080p)"),
+    ("4k=x3", "'4k' is not a kind (img2video, multiframe, startend) or a resolution (540p, 720p, 1080p)"),
     ("1080p=x2,1080p=x3", "1080p is given twice"),
     ("multiframe=0.075", "multiframe: '0.075' is not BASE+PER_SECOND/s (e.g. 0.04+0.01/s)"),
     ("img2video=-1+0.01/s", "img2video: '-1+0.01/s' is not BASE+PER_SECOND/s"),
@@ -168,9 +171,10 @@ def test_the_most_a_price_table_accepts_is_100_a_second_and_a_multiplier_of_100_
 
 
 def test_a_table_without_a_base_must_price_every_kind_and_resolution() -> None:
-    with pytest.raises(ValueError, match=r"^no price for multiframe, 540p, 720p, 1080p$"):
+    with pytest.raises(ValueError, match=r"^no price for multiframe, startend, 540p, 720p, 1080p$"):
         parse_price_table("img2video=0.04+0.01/s")
-    table = parse_price_table("img2video=0.04+0.01/s,multiframe=0.075+0.05/s,540p=x1,720p=x1,1080p=x2")
+    table = parse_price_table("img2video=0.04+0.01/s,multiframe=0.075+0.05/s,startend=0.05+0.02/s,"
+                              "540p=x1,720p=x1,1080p=x2")
     assert table == BUILT_IN
 
 

@@ -13,6 +13,7 @@ from bot.config import (
     load_settings,
     render_env_example,
     render_markdown_table,
+    unknown_variables,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,3 +187,24 @@ def test_the_job_loop_defaults_are_the_configuration_defaults() -> None:
     assert worker_settings(load_settings({}, env_file=None)) == WorkerSettings(sole_worker=True)
     changed = worker_settings(load_settings({"JOB_LEASE_SECONDS": "20", "DELIVERY_MAX_ATTEMPTS": "3"}, env_file=None))
     assert (changed.lease_seconds, changed.delivery_max_attempts) == (20.0, 3)
+
+
+def test_a_variable_that_looks_like_ours_but_is_not_is_named_with_the_closest_one(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("VIDU_API_KEY=sk_0123456789abcdef\nMETRICS_PRT=9100\n")
+    environ = {"VIDU_API_KEYS": "x", "DISCORD_TOKEN_FILE": "/run/secrets/t", "HOME": "/root",
+               "VIDU_COLOUR": "y", "LOG_LEVEL": "info", "VIDU_LOOP_LAG_LOG": "1"}
+    assert unknown_variables(environ, env_file=env_file) == [
+        "warning: METRICS_PRT in .env is not a setting and is ignored: did you mean METRICS_PORT?",
+        "warning: VIDU_API_KEYS in the environment is not a setting and is ignored: did you mean VIDU_API_KEY?",
+        "warning: VIDU_COLOUR in the environment is not a setting and is ignored (see .env.example for the "
+        "settings)",
+    ]
+    assert unknown_variables({"PATH": "/bin", "LOGNAME": "root"}, env_file=None) == []
+
+
+def test_an_unsupported_database_scheme_names_the_two_it_takes_and_never_the_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "mysql://bot:hunter2@db/bot"}, env_file=None)
+    assert str(caught.value) == ("DATABASE_URL is malformed: the scheme 'mysql' is not supported: it takes "
+                                 "sqlite:///path/to/file.db or postgresql://user:password@host/database")

@@ -42,13 +42,16 @@ def test_secrets_in_messages_arguments_and_tracebacks_are_redacted() -> None:
     assert "webhooks/123456/[redacted]/messages" in text
 
 
-def test_each_event_is_one_line() -> None:
+def test_each_event_starts_one_line_and_its_traceback_follows_indented() -> None:
     logger, out = _logger()
     try:
         raise ValueError("bad")
     except ValueError:
-        logger.exception("with traceback")
-    assert out.getvalue().count("\n") == 1
+        logger.exception("a prompt\nthat forges a line")
+    first, *traceback = out.getvalue().splitlines()
+    assert first.endswith("a prompt\\nthat forges a line")  # a newline in the message cannot start a line
+    assert traceback[0] == "    Traceback (most recent call last):" and traceback[-1] == "    ValueError: bad"
+    assert all(line.startswith("    ") for line in traceback)
 
 
 def test_a_logged_traceback_shows_its_source_lines_and_keeps_no_source_file_in_memory() -> None:

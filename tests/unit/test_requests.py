@@ -16,7 +16,7 @@ from bot.requests import (
     InputProblem,
     check_keyframe_count,
     image_budget,
-    multiframe_request,
+    keyframes_request,
     provider_request,
     split_durations,
     split_prompts,
@@ -65,9 +65,9 @@ def test_bad_durations_name_the_problem(text: str, message: str) -> None:
     assert message in str(err.value)
 
 
-@pytest.mark.parametrize("count", [0, 1, 10])
-def test_keyframe_count_outside_2_to_9_is_refused(count: int) -> None:
-    with pytest.raises(InputProblem, match=f"{count} keyframes given; a video needs 2 to 9"):
+@pytest.mark.parametrize("count", [0, 10])
+def test_keyframe_count_other_than_1_or_2_to_9_is_refused(count: int) -> None:
+    with pytest.raises(InputProblem, match=rf"{count} keyframes given; give 1 \(an end picture\) or 2 to 9"):
         check_keyframe_count(count)
 
 
@@ -92,8 +92,8 @@ def test_ten_images_share_the_request_body_budget() -> None:
         (lambda: split_durations("4,5", 3),
          "durations: 2 durations given for 3 segments (give one, or one per segment)",
          "时长：3 个片段给了 2 个时长（请只给一个，或每个片段一个）"),
-        (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; a video needs 2 to 9",
-         "关键帧：给了 10 个关键帧；一个视频需要 2 到 9 个"),
+        (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; give 1 (an end picture) or 2 to 9",
+         "关键帧：给了 10 个关键帧；请给 1 个（结束图片）或 2 到 9 个"),
     ],
     ids=["prompt-count", "not-seconds", "superscript", "duration-range", "duration-count", "keyframe-count"],
 )
@@ -114,13 +114,15 @@ def test_a_problem_raised_in_the_members_language_reads_as_it_was_written() -> N
 @pytest.mark.parametrize("count", [2, 9])
 def test_two_and_nine_keyframes_are_accepted(count: int) -> None:
     check_keyframe_count(count)
-    request = multiframe_request(URL, [URL] * count, prompts=None, durations=None)
+    request = keyframes_request(URL, [URL] * count, prompts=None, durations=None)
     assert len(request.image_settings) == count
 
 
-def test_a_multiframe_request_with_one_keyframe_is_an_input_problem_naming_the_count() -> None:
-    with pytest.raises(InputProblem, match=r"^keyframes: 1 keyframes given; a video needs 2 to 9$"):
-        multiframe_request(URL, [URL], prompts=None, durations=None)
+@pytest.mark.parametrize("count", [0, 10])
+def test_no_keyframe_or_ten_is_an_input_problem_naming_the_count(count: int) -> None:
+    expected = rf"^keyframes: {count} keyframes given; give 1 \(an end picture\) or 2 to 9$"
+    with pytest.raises(InputProblem, match=expected):
+        keyframes_request(URL, [URL] * count, prompts=None, durations=None)
 
 
 # ------------------------------------------------------------------ the request body's size
@@ -186,7 +188,7 @@ def test_an_img2video_job_with_the_defaults_and_one_stored_before_audio_existed(
 
 
 def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
-    request = multiframe_request(URL, [URL + "?1", URL + "?2"], prompts="zoom in | pan left", durations="3,6",
+    request = keyframes_request(URL, [URL + "?1", URL + "?2"], prompts="zoom in | pan left", durations="3,6",
                                  resolution="540p", watermark=True)
     params = MultiframeParams(prompts=("zoom in", "pan left"), durations=(3, 6), resolution="540p", watermark=True)
     stored = {"prompts": ["zoom in", "pan left"], "durations": [3, 6], "resolution": "540p", "watermark": True}
@@ -201,7 +203,7 @@ def test_a_stored_multiframe_job_asks_for_each_segment_as_typed() -> None:
 
 
 def test_multiframe_defaults_and_one_stored_before_watermarks_existed() -> None:
-    request = multiframe_request(URL, [URL, URL], prompts=None, durations=None)
+    request = keyframes_request(URL, [URL, URL], prompts=None, durations=None)
     assert (request.resolution, request.watermark) == ("720p", False)
     params = MultiframeParams(prompts=(None, None), durations=(5, 5))
     assert params.to_json() == {"prompts": [None, None], "durations": [5, 5], "resolution": "720p",

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from . import permissions as perms
 from .acting import MemberActions, Upload
+from .automod import AutoModRules, FakeAutoModRule, rule_body
 from .cdn import FakeCDN
 from .clock import FakeClock
 from .commands import CommandStore
@@ -112,6 +113,7 @@ class FakeDiscord:
         self.base_url = ""
 
         self._actions = MemberActions(self)
+        self.automod = AutoModRules(self)  # the guilds' AutoMod rules (automod.py)
         self.world: Any = None  # the TestServer handles when built by build_test_server / the fixture
 
     def __repr__(self) -> str:  # never the token
@@ -289,6 +291,23 @@ class FakeDiscord:
         payload = {"id": str(message.id), "channel_id": str(message.channel_id), "guild_id": str(message.guild_id)}
         await self.emit("MESSAGE_DELETE", payload)
         await self.touch()
+
+    async def create_automod_rule(self, guild: FakeGuild, by: FakeMember, name: str, **fields: Any) -> FakeAutoModRule:
+        """A moderator adds a keyword rule that blocks messages members send (``rule_body``'s fields:
+        keywords, regex_patterns, allow_list, exempt_roles, exempt_channels, custom_message, enabled); the bot
+        gets AUTO_MODERATION_RULE_CREATE if it asked for the intent."""
+        await self._settle()
+        return await self.automod.create(guild, by, rule_body(name, **fields))
+
+    async def update_automod_rule(self, rule: FakeAutoModRule, by: FakeMember, **changes: Any) -> FakeAutoModRule:
+        """A moderator changes a rule (fields as PATCH sends them: name, enabled, trigger_metadata,
+        exempt_roles, exempt_channels, actions); AUTO_MODERATION_RULE_UPDATE."""
+        await self._settle()
+        return await self.automod.update(rule, by, changes)
+
+    async def delete_automod_rule(self, rule: FakeAutoModRule, by: FakeMember) -> None:
+        await self._settle()
+        await self.automod.delete(rule, by)
 
     async def drop_gateway(self, code: int = 4000, *, shard: Shard | None = None) -> int:
         """Cut every gateway socket (or those holding ``shard``) as a network failure would; the bot should

@@ -70,6 +70,8 @@ def add_routes(app: web.Application, fake: FakeDiscord, prefix: str) -> None:
         ("GET", "/guilds/{guild_id}/roles", r.get_guild_roles),
         ("GET", "/guilds/{guild_id}/threads/active", r.get_active_threads),
         ("GET", "/guilds/{guild_id}/members/{user_id}", r.get_member),
+        ("GET", "/guilds/{guild_id}/auto-moderation/rules", r.list_automod_rules),
+        ("GET", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}", r.get_automod_rule),
         ("POST", "/attachments/refresh-urls", r.refresh_attachment_urls),
     ]
     for method, path, handler in routes:
@@ -521,6 +523,13 @@ class _Routes:
             if self.fake.bot_user.id in t.thread_member_ids
         ]
         return json_response({"threads": [t.to_json() for t in threads], "members": members})
+
+    async def list_automod_rules(self, request: web.Request) -> web.Response:
+        return json_response(await self.fake.automod.list_rules(request, self._guild(request)))
+
+    async def get_automod_rule(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        return json_response(await self.fake.automod.get_rule(request, guild, snowflake(request, "rule_id")))
 
     async def get_member(self, request: web.Request) -> web.Response:
         guild = self._guild(request)

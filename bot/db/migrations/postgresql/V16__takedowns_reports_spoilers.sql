@@ -1,4 +1,4 @@
--- Take-down, reports and spoilers (issue 25, item 7; bot/takedowns.py; the same tables as SQLite's V11).
+-- Take-down, reports and spoilers (issue 25, item 7; bot/takedowns.py; the same tables as SQLite's V16).
 -- A request posted behind a spoiler: its request card's pictures and its video (Re-roll and Extend keep it).
 ALTER TABLE jobs ADD COLUMN spoiler boolean NOT NULL DEFAULT false;
 -- A job's posts are found by message id (the Apps-menu entries name a message, not a job).
