@@ -9,6 +9,7 @@ job over once the lease runs out. Nothing is posted twice, nothing submitted twi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -38,14 +39,15 @@ class Cluster:
     database_url: str
 
 
-@pytest.fixture
-async def cluster(provider: FakeProvider, tmp_path: Path) -> AsyncIterator[Cluster]:
+@contextlib.asynccontextmanager
+async def running_cluster(provider: FakeProvider, tmp_path: Path, **extra: str) -> AsyncIterator[Cluster]:
+    """Three processes, one shard each, on one PostgreSQL database; `extra`: more of their environment."""
     fake = FakeDiscord()
     servers = [build_test_server(fake, shard=(i, SHARDS), name=f"Server {i}") for i in range(SHARDS)]
     fake.world = servers[0]
     await fake.start()
     url = pg_url(tmp_path)  # skips the test without PostgreSQL: several processes need it
-    env = bot_env(fake, provider, tmp_path, DATABASE_URL=url, SHARD_COUNT=str(SHARDS))
+    env = bot_env(fake, provider, tmp_path, DATABASE_URL=url, SHARD_COUNT=str(SHARDS), **extra)
     bots: list[BotProcess] = []
     try:
         sync = await launch_bot(env, tmp_path, "sync")  # global commands, as an operator does once
@@ -64,6 +66,12 @@ async def cluster(provider: FakeProvider, tmp_path: Path) -> AsyncIterator[Clust
     for bot in bots:
         assert_no_secret_in(bot, fake)
     assert not fake.violations, fake.violations
+
+
+@pytest.fixture
+async def cluster(provider: FakeProvider, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with running_cluster(provider, tmp_path) as running:
+        yield running
 
 
 async def ask(cluster: Cluster, server: TestServer, prompt: str) -> FakeChannel:
@@ -124,3 +132,24 @@ async def test_a_killed_process_hands_its_job_to_another_and_nothing_happens_twi
     alive = next(server for i, server in enumerate(cluster.servers) if cluster.bots[i] is not victim)
     late = await ask(cluster, alive, "after the kill")
     await fake.wait_for_message(late, _is_video, timeout=60)
+
+
+async def test_with_a_provider_cap_three_processes_together_never_run_more_tasks_than_it(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    """PROVIDER_MAX_IN_FLIGHT=2 on three processes: six requests from three servers (each process takes its own
+    server's), yet the provider never runs more than two of the bot's tasks at once; every video comes, once."""
+    provider.queue_seconds, provider.processing_seconds = 1.0, 4.0
+    async with running_cluster(provider, tmp_path, PROVIDER_MAX_IN_FLIGHT="2") as cluster:
+        threads = [await ask(cluster, server, f"{server.guild.name} {n}")
+                   for n in range(2) for server in cluster.servers]
+        for thread in threads:
+            await cluster.fake.wait_for_message(thread, _is_video, timeout=120)
+        assert len(provider.requests_to("submit")) == len(provider.tasks) == 6
+        assert provider.max_running_seen == 2  # the cap, reached and never passed
+        async with open_store(cluster.database_url) as store:
+            jobs = [job for server in cluster.servers
+                    for job in await store.recent_jobs(server.guild.id, server.alice.id, limit=10)]
+        assert sorted(job.state.value for job in jobs) == ["delivered"] * 6
+        for thread in threads:
+            assert len([m for m in cluster.fake.messages(thread) if _is_video(m)]) == 1
