@@ -39,15 +39,17 @@ from bot.ui.client import ServiceBot
 from bot.ui.delivery import DiscordJobListener
 from bot.ui.remix import RemixButton
 from bot.ui.replies import answer_error, outcome_of
+from bot.ui.reports import ReportButton
 from bot.ui.review import ReviewButton
 from bot.ui.stale import answer_if_nobody_does
+from bot.ui.takedown import TakeDownButton
 from bot.ui.video_actions import ExtendButton, RerollButton
 from bot.wiring import provider_client, worker_settings
 
 log = logging.getLogger("bot.app")
 
-COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.quota", "cogs.moderation", "cogs.help",
-        "cogs.settings")
+COGS = ("cogs.generate", "cogs.jobs", "cogs.storyboard", "cogs.menu", "cogs.posts", "cogs.quota", "cogs.moderation",
+        "cogs.help", "cogs.settings")
 STOP_TASK_SECONDS = 30  # the job loop hands its jobs back on the way out: a few database writes
 
 
@@ -112,7 +114,8 @@ class ViduBot(ServiceBot):
 
     async def setup_hook(self) -> None:
         configure_image_pool(self.settings.image_workers)  # its processes start with the first picture
-        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton, RemixButton, ReviewButton)
+        self.add_dynamic_items(CancelButton, RerollButton, ExtendButton, RemixButton, ReviewButton, TakeDownButton,
+                               ReportButton)
         self.add_listener(answer_if_nobody_does, "on_interaction")
         add_automod_listeners(self, self.automod)
         await self.tree.set_translator(ViduTranslator())  # zh-CN command names, synced as localizations

@@ -21,6 +21,7 @@ from bot.ui.confirm import start_or_confirm
 from bot.ui.intake import Intake, admit, check_images, fit_pictures, keyframes_with_defaults, validate_request
 from bot.ui.replies import Refused
 from bot.ui.screening import screening_here
+from cogs.storyboard import SPOILER_HELP
 
 Interaction = discord.Interaction[ViduBot]
 
@@ -64,6 +65,7 @@ class Generate(commands.Cog):
         voice="Voice for generated speech: the provider's voice id",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
+        spoiler=SPOILER_HELP,
     )
     async def animate(
         self,
@@ -80,6 +82,7 @@ class Generate(commands.Cog):
         voice: app_commands.Range[str, 1, MAX_VOICE_ID_CHARS] | None = None,
         watermark: bool = False,
         private: bool | None = None,
+        spoiler: bool = False,
     ) -> None:
         locale = locale_of(interaction)
 
@@ -90,7 +93,7 @@ class Generate(commands.Cog):
                                      movement=c.movement, seed=seed, audio=audio, bgm=bgm, off_peak=off_peak,
                                      voice_id=voice.strip() if voice and voice.strip() else None, watermark=watermark)
             return Intake(JobKind.IMG2VIDEO, params, c.resolution, c.duration, c.private, title=prompt,
-                          notes=c.notes())
+                          spoiler=spoiler, notes=c.notes())
 
         await self._run(interaction, [image], intake)
 
@@ -107,6 +110,7 @@ class Generate(commands.Cog):
         movement="How much things move, with a start and an end picture only (default auto, or your /settings)",
         watermark="Add the provider's watermark",
         private="Answer in a private thread (you and the moderators)",
+        spoiler=SPOILER_HELP,
     )
     async def keyframes(
         self,
@@ -127,6 +131,7 @@ class Generate(commands.Cog):
         movement: Literal["auto", "small", "medium", "high"] | None = None,
         watermark: bool = False,
         private: bool | None = None,
+        spoiler: bool = False,
     ) -> None:
         frames = [f for f in (frame1, frame2, frame3, frame4, frame5, frame6, frame7, frame8, frame9) if f]
         locale = locale_of(interaction)
@@ -141,7 +146,8 @@ class Generate(commands.Cog):
 
         def intake(mine: MemberSettings) -> Intake:
             return keyframes_with_defaults(mine, segment_prompts, typed_durations, resolution=resolution,
-                                           movement=movement, private=private, locale=locale, watermark=watermark)
+                                           movement=movement, private=private, locale=locale, watermark=watermark,
+                                           spoiler=spoiler)
 
         await self._run(interaction, [start, *frames], intake)
 

@@ -39,6 +39,8 @@ from cogs.storyboard import (
     prompts_input,
     resolution_select,
     segment_resolution_select,
+    spoiler_checkbox,
+    ticked,
 )
 
 Interaction = discord.Interaction[ViduBot]
@@ -109,6 +111,8 @@ class AnimatePictureForm(ViduModal):
         self.add_item(discord.ui.Label(text=t("menu.prompt_label", locale), component=self.prompt))
         self.add_item(discord.ui.Label(text=t("menu.duration_label", locale), component=self.duration))
         self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
+        self.spoiler = spoiler_checkbox(locale)
+        self.add_item(self.spoiler)
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -125,7 +129,7 @@ class AnimatePictureForm(ViduModal):
         prompt = self.prompt.value.strip()
         params = Img2VideoParams(prompt=prompt, duration=c.duration, resolution=resolution, movement=c.movement)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, c.duration, c.private, title=prompt,
-                        notes=c.notes())
+                        spoiler=ticked(self.spoiler), notes=c.notes())
         admission = None
         images = []
         screening = await screening_here(self.bot, interaction)
@@ -171,6 +175,8 @@ class AnimateSegmentsForm(ViduModal):
         self.add_item(discord.ui.Label(text=t("form.resolution_label", locale), component=self.resolution))
         if self.movement is not None:
             self.add_item(discord.ui.Label(text=t("form.movement_label", locale), component=self.movement))
+        self.spoiler = spoiler_checkbox(locale)  # (with two pictures' movement: five, a form's most)
+        self.add_item(self.spoiler)
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -178,7 +184,7 @@ class AnimateSegmentsForm(ViduModal):
             self.bot, interaction, self.pictures, prompts=self.prompts.value, durations=self.durations.value,
             resolution=left_to_default(self.resolution, self.shown_resolution), private=None, mine=self.mine,
             movement=None if self.movement is None else left_to_default(self.movement, self.shown_movement),
-            locale=self.locale,
+            locale=self.locale, spoiler=ticked(self.spoiler),
         )
         await answer_with_job(self.bot, interaction, intake, images, screening, admission, confirm=self.mine.confirms)
 

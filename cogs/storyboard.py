@@ -44,6 +44,7 @@ Interaction = discord.Interaction[ViduBot]
 MIN_IMAGES, MAX_IMAGES = STARTEND_KEYFRAMES + 1, MAX_KEYFRAMES + 1
 DEFAULT_RESOLUTION = "720p"
 PROMPTS_MAX_CHARS = 4000
+SPOILER_HELP = "Post your pictures and the video behind a spoiler"
 NO_SETTINGS = MemberSettings()
 
 
@@ -72,6 +73,16 @@ def resolution_select(choices: Sequence[str], default: str = DEFAULT_RESOLUTION)
     return choice_select("resolution", choices, default)
 
 
+def spoiler_checkbox(locale: str = DEFAULT_LOCALE) -> discord.ui.Label[Any]:
+    """The forms' "behind a spoiler" box (unticked), in a label; its value is the Checkbox's."""
+    return discord.ui.Label(text=t("form.spoiler_label", locale), description=t("form.spoiler_help", locale),
+                            component=discord.ui.Checkbox(custom_id="spoiler"))
+
+
+def ticked(label: discord.ui.Label[Any]) -> bool:
+    return isinstance(label.component, discord.ui.Checkbox) and label.component.value
+
+
 def chosen(select: discord.ui.Select[Any], default: str = DEFAULT_RESOLUTION) -> str:
     return select.values[0] if select.values else default
 
@@ -89,7 +100,7 @@ def prompt_lines(text: str | None, segments: int, locale: str = DEFAULT_LOCALE) 
 
 def segment_intake(*, images: int, prompts: str | None, durations: str | None, resolution: str | None,
                    private: bool | None, movement: str | None = None, mine: MemberSettings = NO_SETTINGS,
-                   locale: str = DEFAULT_LOCALE) -> tuple[Intake | None, list[str]]:
+                   locale: str = DEFAULT_LOCALE, spoiler: bool = False) -> tuple[Intake | None, list[str]]:
     """The request a form describes (two pictures: start-end; more: multiframe), or every problem with its
     fields (all of them, at once). `resolution`, `movement`, `private` and empty `durations` left out (None)
     take the member's defaults (`mine`) where the kind takes them."""
@@ -114,7 +125,7 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
         return None, problems
     try:
         intake = keyframes_with_defaults(mine, segment_prompts, typed, resolution=resolution, movement=movement,
-                                         private=private, locale=locale)
+                                         private=private, locale=locale, spoiler=spoiler)
     except InputProblem as problem:
         return None, [problem.text(locale)]
     return intake, problems
@@ -123,13 +134,13 @@ def segment_intake(*, images: int, prompts: str | None, durations: str | None, r
 async def check_segment_request(
     bot: ViduBot, interaction: Interaction, attachments: Sequence[discord.Attachment], *, prompts: str | None,
     durations: str | None, resolution: str | None, private: bool | None, mine: MemberSettings,
-    movement: str | None = None, locale: str = DEFAULT_LOCALE,
+    movement: str | None = None, locale: str = DEFAULT_LOCALE, spoiler: bool = False,
 ) -> tuple[Intake, list[PreparedImage], Admission | None, Screening]:
     """Check the form's fields, then the server's rules (before any picture is read: a blocked member or a
     used-up quota costs no download), then every picture; raise Refused listing every problem found."""
     intake, problems = segment_intake(images=len(attachments), prompts=prompts, durations=durations,
                                       resolution=resolution, private=private, movement=movement, mine=mine,
-                                      locale=locale)
+                                      locale=locale, spoiler=spoiler)
     admission = await admit(bot, interaction, intake) if intake is not None and not problems else None
     images: list[PreparedImage] = []
     screening = await screening_here(bot, interaction)  # carried to the card: only screened pictures show there
@@ -163,10 +174,11 @@ class StoryboardForm(ViduModal):
     what = "the /storyboard form"
 
     def __init__(self, bot: ViduBot, *, private: bool | None, mine: MemberSettings,
-                 locale: str = DEFAULT_LOCALE) -> None:
+                 locale: str = DEFAULT_LOCALE, spoiler: bool = False) -> None:
         super().__init__(title=t("form.storyboard_title", locale), custom_id="vidu:storyboard", timeout=30 * 60)
         self.bot = bot
         self.private = private
+        self.spoiler = spoiler
         self.mine = mine
         self.locale = locale
         self.frames = discord.ui.FileUpload[StoryboardForm](
@@ -189,7 +201,7 @@ class StoryboardForm(ViduModal):
         intake, images, _, screening = await check_segment_request(  # (Start admits again: time passes in between)
             self.bot, interaction, self.frames.values, prompts=self.prompts.value,
             durations=self.durations.value, resolution=left_to_default(self.resolution, self.shown_resolution),
-            private=self.private, mine=self.mine, locale=self.locale,
+            private=self.private, mine=self.mine, locale=self.locale, spoiler=self.spoiler,
         )
         preview = StoryboardPreview(self.bot, interaction.user.id, intake, images, screening,
                                     locale=self.locale)
@@ -205,14 +217,14 @@ class Storyboard(commands.Cog):
     @app_commands.command(name="storyboard",
                           description="Upload 2-10 pictures at once, one prompt per segment; preview before it starts")
     @app_commands.guild_only()
-    @app_commands.describe(private="Answer in a private thread (you and the moderators)")
-    async def storyboard(self, interaction: Interaction, private: bool | None = None) -> None:
+    @app_commands.describe(private="Answer in a private thread (you and the moderators)", spoiler=SPOILER_HELP)
+    async def storyboard(self, interaction: Interaction, private: bool | None = None, spoiler: bool = False) -> None:
         assert interaction.guild_id is not None
         # A modal can only be the first answer to an interaction: nothing may be deferred before it (the
         # member's defaults are one indexed read, well inside Discord's 3 seconds).
         mine = await self.bot.store.member_settings(interaction.guild_id, interaction.user.id)
         await interaction.response.send_modal(StoryboardForm(self.bot, private=private, mine=mine,
-                                                             locale=locale_of(interaction)))
+                                                             locale=locale_of(interaction), spoiler=spoiler))
 
 
 async def setup(bot: ViduBot) -> None:

@@ -39,6 +39,7 @@ from bot.db.sql_report import SqlLedgerReport
 from bot.db.sql_review import SqlReviewStore
 from bot.db.sql_store import LOOP_JOBS, NOT_HELD
 from bot.db.sql_strikes import SqlStrikeStore
+from bot.db.sql_takedowns import SqlTakedownStore
 from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
 from bot.jobs.store import StoreError
@@ -127,7 +128,7 @@ _PG_OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
 
 @translate_outages(lambda error: isinstance(error, _PG_OUTAGE_ERRORS))
 class PostgresStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore,
-                    SqlMemberSettings, SqlMigrations, SqlLeases):
+                    SqlMemberSettings, SqlTakedownStore, SqlMigrations, SqlLeases):
     """Open with `await PostgresStore.open(url)` (or `async with await PostgresStore.open(url) as store`)."""
 
     def __init__(

@@ -47,6 +47,7 @@ INT_COLUMNS = frozenset(
 NOT_NULL_INT = frozenset(
     {"guild_id", "channel_id", "user_id", "duration_seconds", "attempt", "poll_count", "delivery_attempts"}
 )
+BOOL_COLUMNS = frozenset({"private", "spoiler"})
 TEXT_COLUMNS = frozenset(
     {"id", "locale", "resolution", "task_id", "provider_status", "reason", "video_url", "parent_job_id", "lease_owner",
      "video_review", "source"}
@@ -99,6 +100,7 @@ JOB_COLUMNS: tuple[str, ...] = (
     "video_review",
     "reviewed_by",
     "source",
+    "spoiler",
 )
 
 
@@ -143,7 +145,7 @@ def check_field(job_id: str, column: str, value: object) -> object:
 
 
 def check_job(job: Job) -> dict[str, object]:
-    """Every column of a new job, checked: params as JSON text, kind/state as text, private as bool."""
+    """Every column of a new job, checked: params as JSON text, kind/state as text, private and spoiler as bools."""
     row: dict[str, object] = {}
     for column in JOB_COLUMNS:
         value = getattr(job, column)
@@ -161,9 +163,9 @@ def check_job(job: Job) -> dict[str, object]:
             row[column] = JobState(value).value
         elif column == "source":
             row[column] = JobSource(value).value
-        elif column == "private":
+        elif column in BOOL_COLUMNS:
             if not isinstance(value, bool):
-                raise ValueError(f"job {job.id}, field 'private': expected a bool")
+                raise ValueError(f"job {job.id}, field {column!r}: expected a bool")
             row[column] = value
         elif column == "created_at":
             if not isinstance(value, datetime):
@@ -193,7 +195,7 @@ def decode_job(row: Row, time_from_db: Callable[[Any], datetime | None]) -> Job:
                 values[column] = JobState(raw)
             elif column == "source":
                 values[column] = JobSource(raw)
-            elif column == "private":
+            elif column in BOOL_COLUMNS:
                 values[column] = bool(raw)
             elif column in TIME_COLUMNS:
                 values[column] = time_from_db(raw)

@@ -37,6 +37,7 @@ from bot.db.sql_report import SqlLedgerReport
 from bot.db.sql_review import SqlReviewStore
 from bot.db.sql_store import LOOP_JOBS, NOT_HELD
 from bot.db.sql_strikes import SqlStrikeStore
+from bot.db.sql_takedowns import SqlTakedownStore
 from bot.jobs.models import utcnow
 from bot.jobs.outage import translate_outages
 from bot.jobs.store import StoreError
@@ -106,7 +107,7 @@ def _sqlite_outage(error: BaseException) -> bool:
 
 @translate_outages(_sqlite_outage)
 class SQLiteStore(SqlQuotaStore, SqlLedgerReport, SqlPauseStore, SqlStrikeStore, SqlReviewStore,
-                  SqlMemberSettings, SqlMigrations, SqlLeases):
+                  SqlMemberSettings, SqlTakedownStore, SqlMigrations, SqlLeases):
     """Open with `await SQLiteStore.open(url)` (or `async with await SQLiteStore.open(url) as store`)."""
 
     def __init__(

@@ -12,6 +12,7 @@ NAMES: dict[str, str] = {
     "timezone": "时区", "weight": "倍率", "mod": "管理", "block": "禁止", "unblock": "解除禁止",
     "blocklist": "屏蔽词", "add": "添加", "remove": "移除", "audit": "操作记录", "safety": "内容安全",
     "Animate": "做成视频",  # the message menu (context menus may use any case)
+    "Remove post": "删除帖子", "Report video": "举报视频",
     # options
     "image": "图片", "prompt": "提示词", "duration": "时长", "resolution": "分辨率", "movement": "运动幅度",
     "seed": "种子", "audio": "音效", "bgm": "背景音乐", "off_peak": "错峰", "private": "私密",
@@ -21,7 +22,7 @@ NAMES: dict[str, str] = {
     "role": "身份组", "member": "成员", "allowed": "允许", "in_flight": "同时进行数",
     "queue": "排队数", "cooldown_seconds": "冷却秒数", "name": "名称", "reason": "原因", "term": "词语",
     "regex": "正则", "position": "位置", "strikes": "内容警告", "count": "次数", "hours": "小时数",
-    "pictures": "图片", "flagged_videos": "被标记的视频",
+    "pictures": "图片", "spoiler": "剧透遮挡", "flagged_videos": "被标记的视频",
     "settings": "个人设置", "reset": "重置", "confirm": "确认费用",
 }
 
@@ -79,6 +80,7 @@ DESCRIPTIONS: dict[str, str] = {
     "Add background music": "添加背景音乐",
     "Cheaper, but may take up to 48 hours": "更便宜，但最长可能需要 48 小时",
     "Answer in a private thread (you and the moderators)": "在私密子区中回复（仅你和管理员可见）",
+    "Post your pictures and the video behind a spoiler": "把你的图片和视频标记为剧透（遮挡）后发布",
     "The first frame": "起始帧：视频的第一帧",
     **{f"Keyframe {n}: where segment {n} ends": f"关键帧 {n}：第 {n} 段结束的画面" for n in range(1, 10)},
     'One prompt for all segments, or one per segment: "walks in | sits down"':

@@ -108,6 +108,8 @@ class Job:
     video_review: str | None = None
     reviewed_by: int | None = None
     source: JobSource = JobSource.DISCORD
+    # Posted behind a spoiler (the member asked): the request card's pictures and the video.
+    spoiler: bool = False
 
     @classmethod
     def new(
@@ -127,6 +129,7 @@ class Job:
         upload_limit: int | None = None,
         now: datetime | None = None,
         source: JobSource = JobSource.DISCORD,
+        spoiler: bool = False,
     ) -> Job:
         """A fresh job in ACCEPTED with a new id, ready for `JobStore.create_job`."""
         if kind != params.KIND:
@@ -147,6 +150,7 @@ class Job:
             parent_job_id=parent_job_id,
             upload_limit=upload_limit,
             source=source,
+            spoiler=spoiler,
         )
 
     @property

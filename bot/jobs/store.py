@@ -27,6 +27,7 @@ from bot.member_settings import MemberSettingsStore
 from bot.quotas.models import Charge, MemberPace, QuotaCheck
 from bot.quotas.store import QuotaStore
 from bot.strikes import StrikeStore
+from bot.takedowns import TakedownStore
 
 # Columns `transition(..., **fields)` may set alongside the new state. `state`, the identity columns
 # and the request itself (params, inputs) are never rewritten after creation.
@@ -58,7 +59,7 @@ class StoreError(Exception):
     """The database holds something the bot cannot read back (named by job id and column)."""
 
 
-class JobStore(QuotaStore, LedgerReportStore, StrikeStore, MemberSettingsStore, Protocol):
+class JobStore(QuotaStore, LedgerReportStore, StrikeStore, MemberSettingsStore, TakedownStore, Protocol):
     def now(self) -> datetime:
         """The database's clock (bot/db/clock.py): leases, poll times and job times are judged by it, so
         processes on hosts whose clocks disagree still agree on who holds a job."""

@@ -249,7 +249,8 @@ class DiscordJobListener:
             if upload is None:
                 content += "\n" + t("delivery.no_preview", job.locale)
         try:
-            file = discord.File(upload, filename=f"{job.id}.mp4", spoiler=spoiler) if upload else None
+            # vidscreen's spoiler for a flagged video, or the member's own choice (the job's spoiler option)
+            file = discord.File(upload, filename=f"{job.id}.mp4", spoiler=spoiler or job.spoiler) if upload else None
             message = await channel.send(
                 view=video_card(job, content, file, video_buttons(job)), file=file or MISSING,
                 nonce=delivery_nonce(job), allowed_mentions=_only_requester(job),

@@ -84,6 +84,7 @@ class Intake:
     duration_seconds: int
     private: bool
     title: str  # the thread's name: the prompt, shortened
+    spoiler: bool = False  # the request card's pictures and the video behind a spoiler (the member asked)
     # Lines for the request card under its settings, in the member's language: which values came from their
     # /settings (and a default that did not fit), or that this is a Remix.
     notes: tuple[str, ...] = ()
@@ -93,19 +94,19 @@ class Intake:
 
 
 def keyframes_intake(params: MultiframeParams | StartEndParams, private: bool, locale: str,
-                     notes: tuple[str, ...] = ()) -> Intake:
+                     notes: tuple[str, ...] = (), spoiler: bool = False) -> Intake:
     """The intake of a start picture and keyframes (bot.requests.keyframes_params): kind, length, title."""
     title = next((p for p in params.prompts if p), None) or (
         t("title.startend", locale) if isinstance(params, StartEndParams)
         # The keyframes, as /help counts them (the start picture is not one): one per segment.
         else t("title.keyframes", locale, count=len(params.prompts)))
     return Intake(JobKind(params.KIND), params, params.resolution, sum(params.durations), private, title,
-                  notes=notes)
+                  spoiler=spoiler, notes=notes)
 
 
 def keyframes_with_defaults(mine: MemberSettings, prompts: Sequence[str | None], typed_durations: Sequence[int] | None,
                             *, resolution: str | None, movement: str | None, private: bool | None, locale: str,
-                            watermark: bool = False) -> Intake:
+                            watermark: bool = False, spoiler: bool = False) -> Intake:
     """A start picture and one prompt per keyframe: what the member left out (None) comes from their /settings
     where this kind takes it (one keyframe: start-end, more: multiframe), and the card says which. A movement
     given with more than one keyframe is refused (bot.requests.segment_params), not dropped."""
@@ -116,7 +117,7 @@ def keyframes_with_defaults(mine: MemberSettings, prompts: Sequence[str | None],
     durations = list(typed_durations) if typed_durations else [c.duration] * len(prompts)
     params = segment_params(prompts, durations, resolution=c.resolution,
                             movement=c.movement if rules.movements else movement, watermark=watermark)
-    return keyframes_intake(params, c.private, locale, notes=c.notes())
+    return keyframes_intake(params, c.private, locale, notes=c.notes(), spoiler=spoiler)
 
 
 def could_be_a_picture(content_type: str | None) -> bool:
@@ -348,6 +349,7 @@ async def start_job(
                 resolution=intake.resolution, duration_seconds=intake.duration_seconds,
                 locale=locale, private=intake.private, thread_id=thread.id,
                 parent_job_id=parent_job_id, upload_limit=asked_limit, now=bot.store.now(),
+                spoiler=intake.spoiler,
             ),
             [JobInput(n, i.filename, i.mime_type, i.data) for n, i in enumerate(images)],
             charge=admission.charge, checks=admission.checks, pace=admission.pace,
@@ -440,7 +442,8 @@ async def _post_request_card(thread: discord.Thread, user: discord.abc.User, int
     durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
     described = picture_descriptions(locale, list(p.prompts), durations, len(images),
                                      start_end=isinstance(p, StartEndParams))
-    pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}"), text)
+    pictures = [(discord.File(io.BytesIO(i.data), filename=f"picture-{n:02d}{_extension(i.mime_type)}",
+                              spoiler=intake.spoiler), text)
                 for n, (i, text) in enumerate(zip(images, described, strict=False))
                 if shown and len(i.data) <= limit]
     lines = request_lines(p, intake.duration_seconds, locale, budget=CARD_PROMPT_BUDGET, cost=cost,

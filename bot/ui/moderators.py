@@ -66,17 +66,37 @@ async def mod_log_changes(bot: ServiceBot, interaction: discord.Interaction[Any]
     assert interaction.guild_id is not None
     if not changes:
         return
-    settings = await bot.store.guild_settings(interaction.guild_id)
+    said = "; ".join(f"**{what}**: {before} → {after}" for what, before, after in changes)
+    await post_mod_log(bot, interaction.guild_id, f"🛠️ {interaction.user.mention} changed {said}")
+
+
+async def modlog_channel(bot: ServiceBot, guild_id: int) -> discord.abc.Messageable | None:
+    """The server's mod-log channel, or None (none set, gone, or not in this server: never another server's)."""
+    settings = await bot.store.guild_settings(guild_id)
     if settings.modlog_channel_id is None:
-        return
+        return None
     try:
         channel = bot.get_channel(settings.modlog_channel_id) or await bot.fetch_channel(settings.modlog_channel_id)
-        if not isinstance(channel, discord.abc.Messageable) or getattr(channel, "guild", None) is None \
-                or channel.guild.id != interaction.guild_id:
-            return  # never write into another server's channel
-        said = "; ".join(f"**{what}**: {before} → {after}" for what, before, after in changes)
-        await channel.send(clip(f"🛠️ {interaction.user.mention} changed {said}"),
-                           allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException:
-        log.warning("guild %s: could not write to the mod-log channel %s", interaction.guild_id,
-                    settings.modlog_channel_id)
+        log.warning("guild %s: the mod-log channel %s cannot be read", guild_id, settings.modlog_channel_id)
+        return None
+    if not isinstance(channel, discord.abc.Messageable) or getattr(channel, "guild", None) is None \
+            or channel.guild.id != guild_id:
+        return None
+    return channel
+
+
+async def post_mod_log(bot: ServiceBot, guild_id: int, text: str,
+                       view: discord.ui.View | None = None) -> discord.Message | None:
+    """One message in the server's mod-log channel (when one is set), mentioning nobody; None when there is
+    none or Discord refused it (logged: a mod-log that cannot be written never fails what was done)."""
+    channel = await modlog_channel(bot, guild_id)
+    if channel is None:
+        return None
+    try:
+        if view is None:
+            return await channel.send(clip(text), allowed_mentions=discord.AllowedMentions.none())
+        return await channel.send(clip(text), allowed_mentions=discord.AllowedMentions.none(), view=view)
+    except discord.HTTPException:
+        log.warning("guild %s: could not write to the mod-log channel", guild_id)
+        return None

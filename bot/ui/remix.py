@@ -28,6 +28,7 @@ from bot.ui.base import ViduModal
 from bot.ui.buttons import JOB_ID
 from bot.ui.intake import Intake, admit
 from bot.ui.replies import Refused, answers_errors
+from bot.ui.takedown import refuse_if_removed
 from bot.ui.video_actions import _start
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class RemixButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"vi
         if interaction.user.id != job.user_id:
             await interaction.response.send_message(t("remix.not_yours", locale), ephemeral=True)
             return
+        await refuse_if_removed(interaction.client, job, locale)  # its posts were taken down
         if job.state not in (JobState.SUCCEEDED, JobState.DELIVERED):  # (the video shows before it is marked delivered)
             await interaction.response.send_message(t("remix.only_finished", locale), ephemeral=True)
             return
@@ -126,7 +128,8 @@ class RemixModal(ViduModal):
             raise Refused.listing([problem.text(locale)], locale) from None
         title = next((p for p in params.prompts if p), None) or t("title.remix", locale, job_id=job.id)
         intake = Intake(job.kind, params, job.resolution, job.duration_seconds, job.private, title=title,
-                        notes=(t("remix.card", locale, parent_id=job.id),))
+                        spoiler=job.spoiler, notes=(t("remix.card", locale, parent_id=job.id),))
+        await refuse_if_removed(bot, job, locale)  # (removed while the form was open: its pictures are dropped)
         # The member's rights and limits first: a refused Remix reads no stored picture.
         admission = await admit(bot, interaction, intake)
         inputs = await bot.store.get_inputs(job.id)

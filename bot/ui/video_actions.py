@@ -32,7 +32,9 @@ from bot.ui.cards import Card, status_card
 from bot.ui.confirm import start_or_confirm
 from bot.ui.intake import Intake, admit, validate_request
 from bot.ui.replies import Refused, answers_errors
+from bot.ui.reports import ReportButton
 from bot.ui.screening import screen_images, screening_here
+from bot.ui.takedown import TakeDownButton, refuse_if_removed
 
 if TYPE_CHECKING:
     from bot.ui.client import ServiceBot
@@ -60,8 +62,9 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = interaction.client
-        inputs = await bot.store.get_inputs(job.id)
         locale = locale_of(interaction)
+        await refuse_if_removed(bot, job, locale)  # (before its inputs: a take-down dropped them)
+        inputs = await bot.store.get_inputs(job.id)
         if not inputs:
             await interaction.followup.send(t("reroll.no_inputs", locale), ephemeral=True)
             return
@@ -69,7 +72,7 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         if isinstance(params, Img2VideoParams):
             params = params.with_seed(random.randint(0, MAX_SEED))  # multiframe has no seed: the provider varies
         intake = Intake(job.kind, params, job.resolution, job.duration_seconds, job.private,
-                        title=t("title.reroll", locale, job_id=job.id))
+                        title=t("title.reroll", locale, job_id=job.id), spoiler=job.spoiler)
         await _start(interaction, intake, inputs, parent=job, verb="Re-rolling")
 
 
@@ -90,6 +93,7 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"v
         job = await load_managed_job(interaction, self.job_id)
         if job is None:
             return
+        await refuse_if_removed(interaction.client, job, locale_of(interaction))
         if job.state is not JobState.DELIVERED:
             await interaction.response.send_message(t("extend.only_finished", locale_of(interaction)),
                                                     ephemeral=True)
@@ -125,7 +129,7 @@ class ExtendModal(ViduModal):
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
         params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=seconds, resolution=resolution)
         intake = Intake(JobKind.IMG2VIDEO, params, resolution, seconds, job.private,
-                        title=t("title.extension", locale, job_id=job.id))
+                        title=t("title.extension", locale, job_id=job.id), spoiler=job.spoiler)
         # The member's rights and limits first: a refused Extend reads no video and runs no ffmpeg.
         admission = await admit(bot, interaction, intake)
         frame = await _last_frame_of(bot, job, locale)
@@ -184,6 +188,7 @@ async def _start(interaction: discord.Interaction[ServiceBot], intake: Intake, i
     the member's answer."""
     bot = interaction.client
     locale = locale_of(interaction)
+    await refuse_if_removed(bot, parent, locale)  # its posts were taken down: never posted again this way
     # The server's rules (quota, blocklist, AutoMod) first: the cheapest refusal, before the pictures are screened.
     admission = admission or await admit(bot, interaction, intake)
     # Stored pictures are screened again (a few tens of ms each): the server's policy, the channel or the
@@ -209,11 +214,12 @@ STARTED = {"Re-rolling": "reroll.started", "Extending": "extend.started", "Remix
 
 
 def video_buttons(job: Job) -> list[discord.ui.Item[Any]]:
-    """Under a delivered video: Re-roll, Extend and Remix (bot/ui/remix.py)."""
+    """Under a delivered video: Re-roll, Extend and Remix (bot/ui/remix.py); Remove and Report
+    (bot/ui/takedown.py, reports.py). Five buttons: one row of Discord's."""
     from bot.ui.remix import RemixButton  # (remix.py builds on this module's _start)
 
     return [RerollButton(job.id, label=t("button.reroll", job.locale)), ExtendButton(job.id, job.locale),
-            RemixButton(job.id, job.locale)]
+            RemixButton(job.id, job.locale), TakeDownButton(job.id, job.locale), ReportButton(job.id, job.locale)]
 
 
 def status_buttons(job: Job) -> list[discord.ui.Item[Any]]:

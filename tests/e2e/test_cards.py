@@ -73,7 +73,8 @@ async def test_chinese_keyframes_cards_show_the_pictures_the_state_and_the_video
     job_id = video.filenames[0].removesuffix(".mp4")
     assert _gallery(video) == [(f"attachment://{job_id}.mp4", "")]
     assert video.text().startswith(f"<@{world.bob.id}>，你的视频好了 · 任务 `{job_id}`")
-    assert video.mentions == [world.bob.id] and video.button_labels() == ["重新生成", "延长", "重混（重新计费）"]
+    assert video.mentions == [world.bob.id]
+    assert video.button_labels() == ["重新生成", "延长", "重混（重新计费）", "删除", "举报"]
 
 
 async def test_an_english_failed_job_turns_its_card_red_with_try_again(

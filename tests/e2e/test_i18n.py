@@ -108,7 +108,7 @@ async def test_a_chinese_member_sees_chinese_cards_and_delivery(
                                 what="the status card to say 完成 (done)", seen=lambda: status.text())
     assert "任务 `" in fake_discord.message(status.id).text()
     assert video.text().startswith(f"<@{world.bob.id}>，你的视频好了 · 任务 `")
-    assert video.button_labels() == ["重新生成", "延长", "重混（重新计费）"]
+    assert video.button_labels() == ["重新生成", "延长", "重混（重新计费）", "删除", "举报"]
     starter = fake_discord.messages(world.general)[-1]
     assert "正在制作视频" in starter.text()
 

@@ -388,6 +388,8 @@ class MemberActions:
             text = value or ""
             if not isinstance(text, str):
                 raise FakeUsageError(f"{where} is a text input: give a str")
+            if required and not text:  # Discord keeps the form's Submit disabled
+                raise FakeUsageError(f"{where} is required: it cannot be sent empty")
             if text and not component.get("min_length", 0) <= len(text) <= component.get("max_length", 4000):
                 raise FakeUsageError(f"{where}: length {len(text)} outside min_length/max_length")
             out["value"] = text

@@ -11,6 +11,7 @@ from .errors import REQUEST_TOO_LARGE, DiscordAPIError, invalid_form_body
 from .models import (
     EPHEMERAL,
     IS_COMPONENTS_V2,
+    IS_SPOILER,
     LOADING,
     MessageRevision,
     SentMessage,
@@ -244,6 +245,8 @@ def attachment_json(fake: FakeDiscord, a: StoredAttachment, *, ephemeral: bool =
     }  # fmt: skip
     if a.description is not None:
         data["description"] = a.description
+    if a.spoiler:
+        data["flags"] = IS_SPOILER
     if a.width is not None:
         data.update(width=a.width, height=a.height)
     if ephemeral:

@@ -437,6 +437,10 @@ class FakeGuild:
         return data
 
 
+SPOILER_PREFIX = "SPOILER_"
+IS_SPOILER = 1 << 3  # attachment flag
+
+
 @dataclass
 class StoredAttachment:
     """A file held by the fake CDN: uploaded by the bot in a message or by a member for an interaction."""
@@ -453,6 +457,12 @@ class StoredAttachment:
     @property
     def size(self) -> int:
         return len(self.content)
+
+    @property
+    def spoiler(self) -> bool:
+        """Uploaded as ``SPOILER_<name>`` (discord.py's ``File(spoiler=True)``): Discord flags it IS_SPOILER and
+        hides it until clicked."""
+        return self.filename.startswith(SPOILER_PREFIX)
 
 
 @dataclass
@@ -531,6 +541,11 @@ class SentMessage:
         """The urls of the V2 media gallery items, thumbnails and file components, in reading order, as
         sent (``attachment://name`` for the message's own files)."""
         return [str(media.get("url")) for _, media in media_items(self.components)]
+
+    def gallery_spoilers(self) -> list[bool]:
+        """For each V2 media gallery item, in reading order: whether the item itself is flagged as a spoiler."""
+        return [bool(item.get("spoiler")) for c in walk_components(self.components) if c.get("type") == 12
+                for item in c.get("items") or []]
 
     def hidden_attachments(self) -> list[StoredAttachment]:
         """A V2 message's attachments no component shows (no gallery item, thumbnail or file names them):
