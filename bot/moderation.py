@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import regex
 
@@ -75,18 +75,27 @@ def _forms(prompt: str, term: BlockedTerm) -> tuple[str, ...]:
     return (normalise(prompt, keep_accents=_has_accents(normalise(term.pattern))),)
 
 
-def check_new_term(term: BlockedTerm) -> str | None:
+@dataclass(frozen=True)
+class TermProblem:
+    """Why a new term cannot be used: a catalog key ("mod.term_*") and its values, worded in the moderator's
+    language where it is shown."""
+
+    key: str
+    params: dict[str, str | int] = field(hash=False)
+
+
+def check_new_term(term: BlockedTerm) -> TermProblem | None:
     """Why a moderator's new term cannot be used, or None when it is fine."""
     if not term.pattern.strip() or len(term.pattern) > MAX_PATTERN:
-        return f"a term must have 1 to {MAX_PATTERN} characters"
+        return TermProblem("mod.term_length", {"most": MAX_PATTERN})
     try:
         compiled = compile_term(term)
-    except regex.error as exc:
-        return f"{term.shown()} is not a valid regular expression ({exc})"
+    except regex.error as exc:  # the regex library's own words (English) follow ours, as a detail
+        return TermProblem("mod.term_invalid", {"term": term.shown(), "detail": str(exc)})
     try:
         compiled.search(PROBE, timeout=MATCH_SECONDS)
     except TimeoutError:
-        return f"{term.shown()} is too slow to check (it backtracks without end); simplify it"
+        return TermProblem("mod.term_slow", {"term": term.shown()})
     return None
 
 

@@ -137,12 +137,3 @@ def format_credits(credits: int) -> str:
 def estimate_usd(kind: str, resolution: str, seconds: int, table: PriceTable | None = None) -> float:
     """The estimate shown on request cards, from the same table as quota credits."""
     return (table or _active).credits(kind, resolution, seconds) / CREDITS_PER_UNIT
-
-
-def format_usd(amount: float) -> str:
-    return f"about {format_dollars(amount)}"
-
-
-def format_dollars(amount: float) -> str:
-    """An estimate without its "about", for sentences that say it in the member's own language."""
-    return f"${amount:.2f}"

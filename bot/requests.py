@@ -7,6 +7,7 @@ prompts, durations or image budgets lives in one place.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from bot.i18n.catalog import DEFAULT_LOCALE, t
@@ -50,20 +51,46 @@ class InputProblem(ValueError):
 
     @classmethod
     def of(cls, field: str, key: str, **params: object) -> InputProblem:
-        return cls(field, t(f"input.{key}", DEFAULT_LOCALE, **params), key=key, **params)
+        return cls(field, t(f"input.{key}", DEFAULT_LOCALE, **_shown(params, DEFAULT_LOCALE)), key=key, **params)
 
     def text(self, locale: str) -> str:
-        if self.key is None:  # raised with text already in the member's language
-            return str(self)
+        if self.key is None:  # raised with its field and message already in the member's language
+            return t("input.problem", locale, field=self.field, message=self.message)
         return t("input.problem", locale, field=t(f"input.field.{self.field}", locale),
-                 message=t(f"input.{self.key}", locale, **self.params))
+                 message=t(f"input.{self.key}", locale, **_shown(self.params, locale)))
+
+
+def _shown(params: dict[str, object], locale: str) -> dict[str, object]:
+    """A problem's values as its message shows them: what the member typed (`text`) quoted in their language."""
+    return {name: quoted(str(value), locale) if name == "text" else value for name, value in params.items()}
+
+
+# What separates typed items on an English and a Chinese keyboard: `4,5,3`, `4，5，3`, `4、5`, `4；5`, spaces
+# (str.split also splits on the ideographic space); prompts are split on `|` and the full-width `｜`.
+_LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_PROMPT_SEPARATORS = re.compile(r"[|｜]")
+
+
+def list_items(text: str) -> list[str]:
+    """The items of a list a member typed, whatever their keyboard's separators."""
+    return [item for item in _LIST_SEPARATORS.split(text) if item]
+
+
+def quoted(text: str, locale: str) -> str:
+    """What a member typed, quoted as the language quotes (“4x”), never as Python's repr ('4x')."""
+    return t("input.quoted", locale, text=text)
+
+
+def seconds_typed(text: str | None) -> str:
+    """A number of seconds as typed, without its unit: "5", "5 s", "5秒" and "５ 秒" are all "5"-like."""
+    return (text or "").strip().removesuffix("s").removesuffix("秒").strip()
 
 
 def split_prompts(text: str | None, segments: int) -> list[str | None]:
-    """`"a|b|c"` gives one prompt per segment; a single prompt applies to every segment."""
+    """`"a|b|c"` (or `a｜b｜c`) gives one prompt per segment; a single prompt applies to every segment."""
     if text is None or not text.strip():
         return [None] * segments
-    parts = [p.strip() for p in text.split("|")]
+    parts = [p.strip() for p in _PROMPT_SEPARATORS.split(text)]
     if len(parts) == 1:
         return [parts[0]] * segments
     if len(parts) != segments:
@@ -72,18 +99,17 @@ def split_prompts(text: str | None, segments: int) -> list[str | None]:
 
 
 def split_durations(text: str | None, segments: int) -> list[int]:
-    """`"4,5,3"` gives one duration per segment; a single number applies to every segment. One segment (a start
-    and an end picture) takes the start-end endpoint's range."""
+    """`"4,5,3"` (or `4，5，3`, `4、5、3`) gives one duration per segment; a single number applies to every segment.
+    One segment (a start and an end picture) takes the start-end endpoint's range."""
     if text is None or not text.strip():
         return [SEGMENT_DURATION_DEFAULT] * segments
     low, high = ((STARTEND_DURATION_MIN, STARTEND_DURATION_MAX) if segments == STARTEND_KEYFRAMES
                  else (SEGMENT_DURATION_MIN, SEGMENT_DURATION_MAX))
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
     values: list[int] = []
-    for part in parts:
+    for part in list_items(text):
         value = whole_number(part)
         if value is None:
-            raise InputProblem.of("durations", "not_seconds", text=repr(part))
+            raise InputProblem.of("durations", "not_seconds", text=part)
         if not low <= value <= high:
             raise InputProblem.of("durations", "duration_range", value=value, low=low, high=high)
         values.append(value)

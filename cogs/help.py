@@ -11,10 +11,11 @@ from functools import lru_cache
 import discord
 from discord import app_commands
 from discord.ext import commands
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from bot.app import ViduBot
-from bot.i18n import locale_of, t
+from bot.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, locale_of, t
+from bot.media.fonts import text_font
 from bot.provider.models import FAST_DURATION_RANGE, SEGMENT_DURATION_RANGE, STARTEND_DURATION_RANGE
 from bot.requests import MAX_KEYFRAMES, MIN_KEYFRAMES, STARTEND_KEYFRAMES
 from bot.ui.fit import clip
@@ -26,7 +27,7 @@ PICTURE_NAME = "keyframes-to-segments.png"
 # The picture's colours follow bot/media/storyboard.py, so /help looks like the request cards.
 BACKGROUND, CARD, TEXT, MUTED, ACCENT = (32, 34, 37), (47, 49, 54), (230, 230, 230), (160, 165, 170), (88, 101, 242)
 FRAME_COLOURS = ((52, 120, 200), (70, 150, 110), (200, 120, 60))
-# (segment number, seconds) under each arrow; the text is ASCII on purpose: no CJK font is needed.
+# (segment number, seconds) under each arrow, in the reader's words (bot/media/fonts.py draws Chinese too).
 SEGMENTS = ((1, 4), (2, 5))
 
 
@@ -60,34 +61,37 @@ def help_text(locale: str, *, max_mb: int, quota_lines: list[str] | None) -> str
     return clip("\n".join(lines))  # a member under many limits has many quota lines
 
 
-@lru_cache(maxsize=1)
-def segments_picture() -> bytes:
+@lru_cache(maxsize=len(SUPPORTED_LOCALES))
+def segments_picture(locale: str = DEFAULT_LOCALE) -> bytes:
     """Start → keyframe 1 → keyframe 2, each arrow a segment with its number and seconds (Pillow: run it in a
-    thread). The same for every member and language, so it is drawn once."""
+    thread). The same for every member who reads `locale`, so it is drawn once per language."""
     frame_w, frame_h, gap, pad = 200, 130, 150, 24
     width = pad * 2 + len(FRAME_COLOURS) * frame_w + (len(FRAME_COLOURS) - 1) * gap
     height = pad * 2 + frame_h + 70
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    big, small = ImageFont.load_default(size=26), ImageFont.load_default(size=20)
+    big, small = text_font(26), text_font(20)
     for index, colour in enumerate(FRAME_COLOURS):
         x = pad + index * (frame_w + gap)
         draw.rounded_rectangle((x, pad, x + frame_w, pad + frame_h), radius=10, fill=CARD, outline=colour, width=4)
         _figure(draw, x, pad, frame_w, frame_h, colour, step=index)
         badge = "S" if index == 0 else str(index)
         draw.rectangle((x, pad, x + 40, pad + 36), fill=ACCENT)
-        draw.text((x + 20, pad + 18), badge, font=big, fill=TEXT, anchor="mm")
+        big.draw(draw, (x + 20, pad + 18), badge, fill=TEXT, centred=True)
         if index < len(SEGMENTS):
             number, seconds = SEGMENTS[index]
             start, end = x + frame_w + 10, x + frame_w + gap - 10
             middle = pad + frame_h // 2
             draw.line((start, middle, end - 4, middle), fill=MUTED, width=5)
             draw.polygon(((end, middle), (end - 16, middle - 10), (end - 16, middle + 10)), fill=MUTED)
-            draw.text(((start + end) // 2, middle - 22), f"#{number}", font=big, fill=TEXT, anchor="mm")
-            draw.text(((start + end) // 2, middle + 24), f"{seconds} s", font=small, fill=MUTED, anchor="mm")
+            big.draw(draw, ((start + end) // 2, middle - 22), t("picture.segment_number", locale, n=number),
+                     fill=TEXT, centred=True)
+            small.draw(draw, ((start + end) // 2, middle + 24), t("picture.seconds", locale, seconds=seconds),
+                       fill=MUTED, centred=True)
     total = sum(seconds for _, seconds in SEGMENTS)
-    parts = " + ".join(f"#{n} ({s} s)" for n, s in SEGMENTS)
-    draw.text((width // 2, pad + frame_h + 40), f"{parts} = {total} s", font=small, fill=TEXT, anchor="mm")
+    parts = " + ".join(t("picture.total_part", locale, n=n, seconds=s) for n, s in SEGMENTS)
+    small.draw(draw, (width // 2, pad + frame_h + 40), t("picture.total", locale, parts=parts, total=total),
+               fill=TEXT, centred=True)
     out = io.BytesIO()
     sheet.save(out, "PNG", optimize=True)
     return out.getvalue()
@@ -116,7 +120,7 @@ class Help(commands.Cog):
             checks = await member_checks(self.bot, interaction.guild_id, interaction.user.id, role_ids)
             quota_lines = await describe_checks(self.bot, checks, locale) or [t("quota.none_set", locale)]
         text = help_text(locale, max_mb=self.bot.settings.image_max_bytes // MB, quota_lines=quota_lines)
-        picture = await asyncio.to_thread(segments_picture)
+        picture = await asyncio.to_thread(segments_picture, locale)
         await interaction.followup.send(text, file=discord.File(io.BytesIO(picture), filename=PICTURE_NAME),
                                         ephemeral=True)
 

@@ -22,7 +22,7 @@ from bot.member_settings import IMG2VIDEO_RULES, STARTEND_RULES, MemberSettings,
 from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
-from bot.requests import InputProblem
+from bot.requests import InputProblem, quoted, seconds_typed
 from bot.safety import Screening
 from bot.ui.base import ViduModal
 from bot.ui.confirm import start_or_confirm
@@ -68,13 +68,13 @@ def not_animatable(pictures: int, others: int, locale: str = DEFAULT_LOCALE) -> 
 def parse_duration(text: str | None, locale: str = DEFAULT_LOCALE) -> int | None:
     """The seconds typed in the form; None when left empty (the member's default, else the bot's)."""
     low, high = FAST_DURATION_RANGE
-    text = (text or "").strip().removesuffix("s").strip()
+    text = seconds_typed(text)
     if not text:
         return None
     value = whole_number(text)
     if value is None or not low <= value <= high:
         raise InputProblem(t("menu.field_duration", locale),
-                           t("menu.bad_duration", locale, text=repr(text), low=low, high=high))
+                           t("menu.bad_duration", locale, text=quoted(text, locale), low=low, high=high))
     return value
 
 

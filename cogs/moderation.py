@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.formats import join
 from bot.moderation import BlockedTerm, check_new_term
 from bot.quotas import GuildSettings, zone
 from bot.ui.fit import code, cut, fit_lines, quote
@@ -40,8 +41,10 @@ def describe(settings: GuildSettings, locale: str = DEFAULT_LOCALE, *, screens: 
              automod_rules: int | None = 0) -> str:
     """The server's settings as /config shows them; `automod_rules`: how many of the server's AutoMod keyword
     rules apply to prompts, None when the bot cannot read them."""
-    channels = ", ".join(f"<#{c}>" for c in settings.channel_ids) or t("config.every_channel", locale)
-    weights = ", ".join(f"{r} ×{w:g}" for r, w in sorted(settings.weights.items()))
+    channels = (join([f"<#{c}>" for c in settings.channel_ids], locale) if settings.channel_ids
+                else t("config.every_channel", locale))
+    weights = join([t("config.weight", locale, resolution=r, weight=f"{w:g}")
+                    for r, w in sorted(settings.weights.items())], locale)
     def dflt(value: int | None) -> str:
         return t("config.bot_default", locale) if value is None else str(value)
     modlog = f"<#{settings.modlog_channel_id}>" if settings.modlog_channel_id else t("config.none", locale)
@@ -291,8 +294,9 @@ class Mod(commands.GroupCog, group_name="mod", group_description="Moderators: me
         assert interaction.guild_id is not None
         locale = locale_of(interaction)
         problem = check_new_term(term) if present else None
-        if problem:
-            await interaction.response.send_message(t("mod.not_added", locale, problem=quote(problem, PROBLEM)),
+        if problem is not None:
+            problem_text = quote(t(problem.key, locale, **problem.params), PROBLEM)
+            await interaction.response.send_message(t("mod.not_added", locale, problem=problem_text),
                                                     ephemeral=True)
             return
         before = await self.bot.store.set_blocklisted(interaction.guild_id, term, present,

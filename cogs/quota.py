@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime
 from typing import Literal
 
 import discord
@@ -13,11 +12,14 @@ from discord.ext import commands
 
 from bot.app import ViduBot
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.commands import choice_label
+from bot.i18n.formats import day, join, money
 from bot.jobs.models import utcnow
-from bot.media.charts import Bar, usage_chart
-from bot.pricing import credits_from_number, format_credits
+from bot.media.charts import Bar, ChartWords, usage_chart
+from bot.pricing import credits_from_number
 from bot.quotas import Limit, Period, QuotaCheck, Scope, Usage, checks_for, window
 from bot.quotas.text import describe_limit
+from bot.quotas.windows import zone
 from bot.ui.fit import fit_lines
 from bot.ui.moderators import mod_log, moderators_only
 
@@ -34,21 +36,23 @@ def _left(limit: Limit, used: Usage, locale: str) -> str:
     if limit.seconds is not None:
         parts.append(t("quota.seconds_left", locale, left=max(0, limit.seconds - used.seconds), limit=limit.seconds))
     if limit.credits is not None:
-        parts.append(t("quota.credits_left", locale, left=format_credits(max(0, limit.credits - used.credits)),
-                       limit=format_credits(limit.credits)))
+        parts.append(t("quota.credits_left", locale, left=money(max(0, limit.credits - used.credits), locale),
+                       limit=money(limit.credits, locale)))
     return " · ".join(parts) or t("limit.none", locale)
 
 
 async def describe_checks(bot: ViduBot, checks: list[QuotaCheck], locale: str = DEFAULT_LOCALE, *,
                           member: bool = False) -> list[str]:
-    """One line per limit: what is left and when it resets ("You", or "Member" for a moderator's view)."""
+    """One line per limit: whose quota, which period, what is left and when it resets ("Your daily quota", or
+    "The member's daily quota" for a moderator's view)."""
     lines = []
-    you = t("quota.owner_member" if member else "quota.owner_you", locale)
+    you = "quota.owner_member" if member else "quota.owner_you"
     for check in checks:
         used = await bot.store.usage(check.limit.guild_id, check.user_id, check.since)
-        owner = t("quota.owner_server", locale) if check.user_id is None else you
-        lines.append(t("quota.line", locale, owner=owner, period=t(f"period.{check.limit.period.value}", locale),
-                       left=_left(check.limit, used, locale), when=f"<t:{int(check.resets_at.timestamp())}:R>"))
+        owner = t("quota.owner_server" if check.user_id is None else you, locale,
+                  adjective=t(f"adjective.{check.limit.period.value}", locale))
+        lines.append(t("quota.line", locale, owner=owner, left=_left(check.limit, used, locale),
+                       when=f"<t:{int(check.resets_at.timestamp())}:R>"))
     if any(check.limit.credits is not None for check in checks):
         lines.append(t("quota.credits_note", locale))
     return lines
@@ -86,7 +90,7 @@ def _target(scope: ScopeName, role: discord.Role | None, member: discord.Member 
             raise ValueError(t("mod.choose_member", locale))
         return Scope.MEMBER, member.id, t("mod.who_member", locale, mention=member.mention)
     if role is not None or member is not None:
-        raise ValueError(t("mod.scope_takes_nothing", locale, scope=scope))
+        raise ValueError(t("mod.scope_takes_nothing", locale, scope=choice_label(scope, locale)))
     if scope == "server":
         return Scope.SERVER, 0, t("mod.who_server", locale)
     return Scope.DEFAULT, 0, t("mod.who_default", locale)
@@ -162,7 +166,7 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
                                                   actor_id=interaction.user.id)
         default = _bot_default(self.bot, kind, target_id, Period(period))
         if before is None:
-            text = t("mod.no_limit_for", locale, period=t(f"period.{period}", locale), who=who)
+            text = t("mod.no_limit_for", locale, period=t(f"adjective.{period}", locale), who=who)
             if default is not None:
                 text += " " + t("mod.only_bot_default", locale, limit=describe_limit(default, locale))
             await interaction.response.send_message(text, ephemeral=True)
@@ -190,7 +194,8 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
                                                                 interaction.guild_id)
             chosen = [x for x in limits if role is None or (x.scope is Scope.ROLE and x.target_id == role.id)]
             locale = locale_of(interaction)
-            text = (fit_lines([], [f"• {_who(x, locale)}: {_shown(x, locale)}" for x in chosen], locale)
+            text = (fit_lines([], [t("mod.limit_line", locale, who=_who(x, locale), limit=_shown(x, locale))
+                                   for x in chosen], locale)
                     if chosen else t("mod.no_limits", locale))
         await interaction.response.send_message(text, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
@@ -207,12 +212,11 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         await self.bot.store.grant(interaction.guild_id, member.id, videos=videos, seconds=seconds, credits=extra,
                                    actor_id=interaction.user.id)
         locale = locale_of(interaction)
-        given = t("mod.granted_amount", locale, seconds=seconds, videos=videos, credits=format_credits(extra))
+        given = granted_text(locale, seconds=seconds, videos=videos, credits=extra)
         await interaction.response.send_message(t("mod.granted", locale, mention=member.mention, given=given),
                                                 ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
         await mod_log(self.bot, interaction, f"grant for {member.mention}", "—",
-                      t("mod.granted_amount", DEFAULT_LOCALE, seconds=seconds, videos=videos,
-                        credits=format_credits(extra)))
+                      granted_text(DEFAULT_LOCALE, seconds=seconds, videos=videos, credits=extra))
 
     @app_commands.command(name="usage", description="Moderators: who used what, as a chart")
     @app_commands.guild_only()
@@ -223,15 +227,13 @@ class Quota(commands.GroupCog, group_name="quota", group_description="Video quot
         settings = await self.bot.store.guild_settings(interaction.guild_id)
         since, _ = window(Period(period), utcnow(), settings.timezone)
         rows = await self.bot.store.usage_by_member(interaction.guild_id, since)
-        bars = [Bar(await _name(interaction.guild, user_id), u.videos, u.seconds, u.credits, format_credits(u.credits))
-                for user_id, u in rows]
         locale = locale_of(interaction)
-        # The chart's own title stays English: Pillow's built-in font has no CJK glyphs.
-        png = await asyncio.to_thread(usage_chart, t("mod.usage_title", DEFAULT_LOCALE, period=period,
-                                                     day=_day(since)), bars)
-        title = t("mod.usage_title", locale, period=t(f"period.{period}", locale), day=_day(since))
+        bars = [usage_bar(await _name(interaction.guild, user_id), u, locale) for user_id, u in rows]
+        # The settings' time zone: the day the period started where the server lives.
+        title = t(f"mod.usage_title.{period}", locale, day=day(since.astimezone(zone(settings.timezone)), locale))
+        png = await asyncio.to_thread(usage_chart, title, bars, chart_words(locale))
         lines = [t("mod.usage_line", locale, mention=f"<@{user_id}>", videos=u.videos, seconds=u.seconds,
-                   credits=format_credits(u.credits)) for user_id, u in rows]
+                   credits=money(u.credits, locale)) for user_id, u in rows]
         text = fit_lines([f"**{title}**"], lines or [t("mod.usage_none", locale)], locale)  # a big server: many
         await interaction.followup.send(text,
                                         file=discord.File(io.BytesIO(png), filename="usage.png"), ephemeral=True,
@@ -246,8 +248,25 @@ def _who(limit: Limit, locale: str) -> str:
     return t("mod.list_server" if limit.scope is Scope.SERVER else "mod.who_default", locale)
 
 
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
+def granted_text(locale: str, *, seconds: int, videos: int, credits: int) -> str:
+    """What a grant added, only the units it added ("+10 s and +1 video")."""
+    parts = [t(key, locale, **{name: value}) for key, name, value, given in (
+        ("mod.granted_seconds", "count", seconds, seconds),
+        ("mod.granted_videos", "count", videos, videos),
+        ("mod.granted_credits", "amount", money(credits, locale), credits)) if given]
+    return join(parts, locale) if parts else t("mod.granted_nothing", locale)
+
+
+def usage_bar(name: str, used: Usage, locale: str) -> Bar:
+    """One member's row of the usage chart, its figures written in `locale`."""
+    return Bar(name, used.videos, used.seconds, used.credits, money(used.credits, locale),
+               t("chart.seconds_value", locale, count=used.seconds),
+               t("chart.videos_value", locale, count=used.videos))
+
+
+def chart_words(locale: str) -> ChartWords:
+    return ChartWords(credits=t("chart.credits", locale), seconds=t("chart.seconds", locale),
+                      videos=t("chart.videos", locale), empty=t("chart.empty", locale))
 
 
 async def _name(guild: discord.Guild, user_id: int) -> str:

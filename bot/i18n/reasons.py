@@ -18,6 +18,21 @@ def reason_code(key: str, detail: str | None = None) -> str:
     return f"{PREFIX}{key}" if detail is None else f"{PREFIX}{key}:{detail}"
 
 
+# The provider's refusal codes that name what was wrong (provider-api.md, "Errors"): each has our own sentence
+# in every language, with the provider's words after it. Other codes read "the video service refused: <words>".
+_PROVIDER_REFUSALS = {
+    "INVALID_IMAGE_FORMAT": "rejected_image_format",
+    "INVALID_IMAGE_SIZE": "rejected_image_size",
+    "IMAGE_FILE_EXCEEDS_MAX_SIZE": "rejected_image_file",
+    "INVALID_REQUEST_BODY": "rejected_request",
+}
+
+
+def provider_refusal(code: str, message: str) -> str:
+    """The stored reason of a request the provider refused with `code` (and its own `message`)."""
+    return reason_code(_PROVIDER_REFUSALS.get(code, "rejected"), message or code)
+
+
 def render_reason(stored: str, locale: str) -> str:
     if not stored.startswith(PREFIX):
         return stored

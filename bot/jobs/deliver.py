@@ -129,7 +129,9 @@ class Deliverer:
         if not await asyncio.to_thread(path.exists):
             try:
                 await self._fetch_video(job, path)
-            except VideoTooLarge:
+            except VideoTooLarge as exc:  # the member reads that it is too large; the operator, which setting
+                log.warning("job %s: the finished video is over VIDEO_MAX_BYTES (%s); raise it to deliver such "
+                            "videos", job.id, exc)
                 await self._give_up(job, REASON_VIDEO_TOO_LARGE)
                 return
             except TaskNotFound:  # the provider no longer has the task: no fresh link will ever come

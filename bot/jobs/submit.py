@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import Enum, auto
 from typing import TypeVar
 
-from bot.i18n import reason_code
+from bot.i18n import provider_refusal, reason_code
 from bot.jobs.models import Job
 from bot.jobs.outage import DatabaseOutage, is_database_outage
 from bot.jobs.pause_control import ProviderPauses
@@ -191,8 +191,9 @@ class Submitter:
                 lambda: provider_request(job.params, [data_uri(i.mime_type, i.data) for i in inputs], job_id=job.id,
                                          server_mark=mark)
             )
-        except (RequestValidationError, ValueError, KeyError) as exc:
-            await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("invalid_request", str(exc)))
+        except (RequestValidationError, ValueError, KeyError) as exc:  # our fault: the detail is the operator's
+            log.error("job %s: its stored request cannot be sent: %s", job.id, exc)
+            await steps.finish(claimed, S.SUBMITTING, S.FAILED, reason=reason_code("not_sendable"))
             return Sent.NOT_SENT
         if not await self._mark_sent(claimed):
             return Sent.NOT_SENT
@@ -206,7 +207,7 @@ class Submitter:
                     lambda: end_for_content(steps, claimed, S.SUBMITTING, S.REJECTED, content, inputs))
                 await tell_about(steps, claimed, content, ended)
                 return Sent.ENDED
-            refusal = reason_code("rejected", exc.message or exc.reason)
+            refusal = provider_refusal(exc.reason, exc.message)
             await self._after_sending(claimed, "refused; recording it",
                                       lambda: steps.finish(claimed, S.SUBMITTING, S.REJECTED, reason=refusal))
             return Sent.ENDED

@@ -15,9 +15,11 @@ Without those files (a broken install), the built-in font, and one warning in th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -75,14 +77,21 @@ class TextFont:
     def getlength(self, text: str) -> float:
         return sum(face.getlength(piece) for face, piece in self.runs(text))
 
-    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: Colour) -> None:
-        """Draw `text` with its top-left at `xy`, as `ImageDraw.text` would, the pieces on one baseline."""
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: Colour, *,
+             centred: bool = False) -> None:
+        """Draw `text` with its top-left at `xy` (its middle, when `centred`), as `ImageDraw.text` would, the
+        pieces on one baseline. Every word in our pictures is drawn here (see `recording_text`)."""
+        if (drawn := _drawn.get()) is not None:
+            drawn.append(text)
         x, y = xy
         primary = self.faces[0]
         if not isinstance(primary, ImageFont.FreeTypeFont):  # the built-in bitmap font: one face only
-            draw.text((x, y), text, font=primary, fill=fill)
+            draw.text((x, y), text, font=primary, fill=fill, anchor="mm" if centred else None)
             return
-        baseline = y + primary.getmetrics()[0]
+        ascent, descent = primary.getmetrics()
+        if centred:
+            x, y = x - self.getlength(text) / 2, y - (ascent + descent) / 2
+        baseline = y + ascent
         for face, piece in self.runs(text):
             draw.text((x, baseline), piece, font=face, fill=fill, anchor="ls")
             x += face.getlength(piece)
@@ -102,6 +111,22 @@ def _has_glyph(face: Face, char: str) -> bool:
     return not (drawn.size == missing.size and bytes(drawn) == bytes(missing))
 
 
+
+
+# The texts drawn in this context, when a caller records them (`recording_text`); None: nobody is listening.
+_drawn: ContextVar[list[str] | None] = ContextVar("drawn_text", default=None)
+
+
+@contextlib.contextmanager
+def recording_text() -> Iterator[list[str]]:
+    """Every text our pictures draw inside this block (in this thread or task, and the threads it starts with
+    asyncio.to_thread), in order: what a picture says, read without OCR (tests/i18n checks its language)."""
+    drawn: list[str] = []
+    token = _drawn.set(drawn)
+    try:
+        yield drawn
+    finally:
+        _drawn.reset(token)
 
 
 @functools.cache

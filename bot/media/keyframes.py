@@ -455,9 +455,13 @@ _make_bomb_warning_an_error()  # at import too, so worker threads normally find 
 
 def _bomb_problem(filename: str, exc: Exception, limits: ImageLimits) -> ImageProblem:
     found = _BOMB_SIZE.search(str(exc))
-    size = f"{human_megapixels(int(found.group(1)))}" if found else "too many pixels"
     # Pillow's own guard (its warning is an error here) may be the lower limit of the two.
     limit = human_megapixels(min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels))
+    if found is None:  # Pillow did not say how many: the sentence says "more than the limit"
+        return ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS,
+                            f"the picture has more pixels than the limit of {limit}; resize it to {limit} or less",
+                            key="too_many_pixels", limit=limit)
+    size = human_megapixels(int(found.group(1)))
     return ImageProblem(filename, ProblemCode.TOO_MANY_PIXELS,
                         f"the picture is {size}, the limit is {limit}; resize it to {limit} or less",
                         key="picture_size", size=size, limit=limit)

@@ -4,7 +4,7 @@ duration and prompt under the keyframe that ends it. Pure Pillow; call it in a t
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageOps
@@ -17,7 +17,7 @@ from bot.media.palette import BLURPLE as ACCENT
 @dataclass(frozen=True)
 class Panel:
     image: bytes
-    title: str  # "Start", "1 · 4 s"
+    title: str  # "Start", "1 · 4 s" (in the reader's language)
     caption: str | None = None  # the segment's prompt
 
 
@@ -85,9 +85,11 @@ def wrap_to_width(text: str, font: TextFont, width: float, max_lines: int) -> li
     return lines
 
 
-def panels_for(images: Sequence[bytes], prompts: Sequence[str | None], durations: Sequence[int]) -> list[Panel]:
-    """Panels of a request: the start frame, then each keyframe with the segment it ends."""
-    panels = [Panel(images[0], "Start")]
+def panels_for(images: Sequence[bytes], prompts: Sequence[str | None], durations: Sequence[int], *,
+               start: str, segment: Callable[[int, int], str]) -> list[Panel]:
+    """Panels of a request: the start frame, then each keyframe with the segment it ends. The titles are the
+    reader's words: `start` ("Start", "起始帧") and `segment(n, seconds)` ("1 · 4 s", "第 1 段 · 4 秒")."""
+    panels = [Panel(images[0], start)]
     for n, (image, prompt, duration) in enumerate(zip(images[1:], prompts, durations, strict=True), start=1):
-        panels.append(Panel(image, f"{n} · {duration} s", prompt))
+        panels.append(Panel(image, segment(n, duration), prompt))
     return panels

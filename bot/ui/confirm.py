@@ -13,8 +13,9 @@ import discord
 
 from bot.admission import Admission
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.formats import money
 from bot.jobs.models import Job
-from bot.pricing import estimate_usd, format_dollars
+from bot.pricing import price_table
 from bot.safety import Screening
 from bot.ui.fit import clip
 from bot.ui.intake import CheckedImage, Intake, start_job
@@ -46,7 +47,7 @@ async def start_or_confirm(bot: ServiceBot, interaction: discord.Interaction[Any
 
 
 def question_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOCALE) -> str:
-    cost = format_dollars(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
+    cost = money(price_table().credits(intake.kind.value, intake.resolution, intake.duration_seconds), locale)
     lines = [t("confirm.ask", locale, cost=cost, seconds=intake.duration_seconds, resolution=intake.resolution),
              *intake.notes, t("confirm.press", locale, when=f"<t:{int(expires_at)}:R>")]
     return clip("\n".join(lines))

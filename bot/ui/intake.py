@@ -20,6 +20,7 @@ import discord
 from bot import admission, metrics
 from bot.admission import Admission, Ask, ServerAutoMod
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.formats import estimate, join
 from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobInput, JobKind
 from bot.jobs.pause import pause_note
@@ -32,7 +33,7 @@ from bot.media.pool import WorkerLost, image_pool
 from bot.member_settings import MemberSettings, choose, keyframe_rules
 from bot.moderation import MAX_PATTERN, BlockedTerm
 from bot.params import Img2VideoParams, JobParams, MultiframeParams, StartEndParams
-from bot.pricing import estimate_usd, format_usd
+from bot.pricing import price_table
 from bot.provider import RequestValidationError
 from bot.quotas import QueueFull, QuotaExceeded, TooSoon
 from bot.requests import InputProblem, image_budget, provider_request, segment_params
@@ -97,7 +98,8 @@ def keyframes_intake(params: MultiframeParams | StartEndParams, private: bool, l
     """The intake of a start picture and keyframes (bot.requests.keyframes_params): kind, length, title."""
     title = next((p for p in params.prompts if p), None) or (
         t("title.startend", locale) if isinstance(params, StartEndParams)
-        else t("title.keyframes", locale, count=len(params.prompts) + 1))
+        # The keyframes, as /help counts them (the start picture is not one): one per segment.
+        else t("title.keyframes", locale, count=len(params.prompts)))
     return Intake(JobKind(params.KIND), params, params.resolution, sum(params.durations), private, title,
                   spoiler=spoiler, notes=notes)
 
@@ -127,6 +129,14 @@ def could_be_a_picture(content_type: str | None) -> bool:
     return kind.startswith("image/") or kind == "application/octet-stream"
 
 
+def file_kind(content_type: str | None) -> Literal["video", "audio", "other", "unknown"]:
+    """What a file that is not a picture is, in words a member knows ("intake.kind.*"), not its MIME type."""
+    major = (content_type or "").split("/", 1)[0].strip().lower()
+    if major in ("video", "audio"):
+        return "video" if major == "video" else "audio"
+    return "other" if major else "unknown"
+
+
 async def read_attachments(
     attachments: Sequence[discord.Attachment], *, max_bytes: int, read_timeout: float,
     locale: str = DEFAULT_LOCALE,
@@ -142,7 +152,7 @@ async def read_attachments(
             continue
         if not could_be_a_picture(attachment.content_type):
             problems.append(t("intake.not_a_picture", locale, filename=attachment.filename,
-                              kind=attachment.content_type))
+                              kind=t(f"intake.kind.{file_kind(attachment.content_type)}", locale)))
             continue
         try:
             data = await asyncio.wait_for(attachment.read(), read_timeout)
@@ -281,7 +291,7 @@ def refusal_text(refusal: Exception, locale: str) -> str:
     if isinstance(refusal, TooSoon | QueueFull):
         return pace_refusal(refusal, locale)
     if isinstance(refusal, admission.ChannelNotAllowed):
-        return t("refuse.channels", locale, channels=", ".join(f"<#{c}>" for c in refusal.allowed))
+        return t("refuse.channels", locale, channels=join([f"<#{c}>" for c in refusal.allowed], locale))
     if isinstance(refusal, admission.Blocklisted):
         return t("refuse.blocklisted", locale, term=term_text(refusal.term))
     if isinstance(refusal, admission.AutoModRefused):
@@ -415,6 +425,11 @@ async def _parent_for_private(interaction: discord.Interaction[Any], thread: dis
     return parent
 
 
+def cost_text(intake: Intake, locale: str) -> str:
+    """The request's estimated cost as its card and preview show it, to the credit /quota counts."""
+    return estimate(price_table().credits(intake.kind.value, intake.resolution, intake.duration_seconds), locale)
+
+
 async def _post_request_card(thread: discord.Thread, user: discord.abc.User, intake: Intake,
                              images: Sequence[CheckedImage], locale: str, *,
                              server_mark: str | None, limit: int, shown: bool) -> discord.Message:
@@ -422,7 +437,7 @@ async def _post_request_card(thread: discord.Thread, user: discord.abc.User, int
     (the same lines /jobs shows) and the estimated cost. A picture bigger than the bot may upload here (`limit`)
     is left out of the gallery (the request goes ahead with it all the same); so is every picture no screen
     looked at (`shown` False), and a line says why."""
-    cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
+    cost = cost_text(intake, locale)
     p = intake.params
     durations = [p.duration] if isinstance(p, Img2VideoParams) else list(p.durations)
     described = picture_descriptions(locale, list(p.prompts), durations, len(images),

@@ -11,6 +11,7 @@ import discord
 
 from bot.discord_app import IN_THREAD, OPEN_PRIVATE, OPEN_PUBLIC
 from bot.i18n import t
+from bot.i18n.formats import join
 
 
 def opens_private_thread_beside(thread: discord.Thread, *, private: bool) -> bool:
@@ -35,6 +36,4 @@ def missing_permissions(interaction: discord.Interaction[Any], *, private: bool)
 
 def missing_permissions_text(missing: list[str], locale: str) -> str:
     names = [t(f"permission.{name}", locale) for name in missing]
-    listed = names[0] if len(names) == 1 else t("list.and", locale, items=t("list.separator", locale).join(
-        names[:-1]), last=names[-1])
-    return t("refuse.missing_permissions", locale, permissions=listed)
+    return t("refuse.missing_permissions", locale, permissions=join(names, locale))

@@ -16,10 +16,9 @@ from bot.i18n import DEFAULT_LOCALE, t
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.storyboard import Panel, panels_for, render_storyboard
 from bot.params import Img2VideoParams, StartEndParams
-from bot.pricing import estimate_usd, format_usd
 from bot.safety import Screening
 from bot.ui.fit import clip
-from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, fitted_text, start_job
+from bot.ui.intake import CARD_PROMPT_BUDGET, CheckedImage, Intake, cost_text, fitted_text, start_job
 from bot.ui.pending import PendingRequest
 from bot.ui.text import prompt_lines
 
@@ -43,7 +42,7 @@ def preview_text(intake: Intake, *, expires_at: float, locale: str = DEFAULT_LOC
              *prompt_lines(p.prompts, p.durations, budget=CARD_PROMPT_BUDGET, locale=locale)]
     if intake.fitted is not None:
         lines.append(fitted_text(intake.fitted, locale))
-    cost = format_usd(estimate_usd(intake.kind.value, intake.resolution, intake.duration_seconds))
+    cost = cost_text(intake, locale)
     where = t("preview.private_thread", locale) if intake.private else ""
     lines.append(t("preview.summary", locale, frames=len(p.durations) + 1, seconds=intake.duration_seconds,
                    resolution=intake.resolution, where=where, cost=cost))
@@ -61,12 +60,18 @@ async def draw_storyboard(panels: Sequence[Panel]) -> bytes:
         return await asyncio.to_thread(render_storyboard, panels)
 
 
-async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage]) -> bytes:
+async def render_preview_picture(intake: Intake, images: Sequence[CheckedImage], locale: str = DEFAULT_LOCALE) -> bytes:
     """The storyboard picture: each keyframe with its segment's seconds and prompt, drawn in an image worker."""
     p = intake.params
     assert not isinstance(p, Img2VideoParams)
-    panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations))
+    panels = panels_for([i.data for i in images], list(p.prompts), list(p.durations), **panel_words(locale))
     return await draw_storyboard(panels)
+
+
+def panel_words(locale: str) -> dict[str, Any]:
+    """The titles of a storyboard picture's panels in `locale` (panels_for's `start` and `segment`)."""
+    return {"start": t("picture.start", locale),
+            "segment": lambda n, seconds: t("picture.segment", locale, n=n, seconds=seconds)}
 
 
 class StoryboardPreview(PendingRequest):
@@ -94,7 +99,7 @@ class StoryboardPreview(PendingRequest):
     async def send(self, interaction: discord.Interaction[Any]) -> discord.WebhookMessage:
         """Post the preview as the private answer to an acknowledged interaction; the member's oldest open
         preview is closed if this one is over MAX_OPEN_PREVIEWS_PER_MEMBER."""
-        picture = await render_preview_picture(self.intake, self.images)
+        picture = await render_preview_picture(self.intake, self.images, self.locale)
         self.message = await interaction.followup.send(
             preview_text(self.intake, expires_at=self.expires_at, locale=self.locale),
             file=discord.File(io.BytesIO(picture), filename="storyboard.png"),

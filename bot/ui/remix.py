@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.formats import money
 from bot.jobs.models import Job
 from bot.jobs.states import JobState
 from bot.params import Img2VideoParams, JobParams, StartEndParams
-from bot.pricing import estimate_usd, format_dollars
+from bot.pricing import price_table
 from bot.requests import InputProblem
 from bot.ui.base import ViduModal
 from bot.ui.buttons import JOB_ID
@@ -108,7 +109,7 @@ class RemixModal(ViduModal):
         super().__init__(title=t("remix.title", locale), custom_id="vidu:remix-form", timeout=15 * 60)
         self.job = job
         self.locale = locale
-        cost = format_dollars(estimate_usd(job.kind.value, job.resolution, job.duration_seconds))
+        cost = money(price_table().credits(job.kind.value, job.resolution, job.duration_seconds), locale)
         one = isinstance(job.params, Img2VideoParams | StartEndParams)
         self.prompts: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
             custom_id="prompts", style=discord.TextStyle.paragraph, default=prompts_text(job.params) or None,

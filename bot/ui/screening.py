@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 
 from bot.i18n import t
+from bot.i18n.formats import join
 from bot.media.pool import WorkerLost, image_pool
 from bot.media.problems import display_name
 from bot.safety import Screening, Verdict, installed_screens, plan_screening, screen_picture
@@ -93,8 +94,9 @@ def safety_lines(policy: str, configured: tuple[str, ...], locale: str) -> list[
     usable, missing = usable_screens(configured)
     none = t("config.none", locale)
     where = t(f"config.safety_where.{picture_policy(policy).value}", locale)
-    lines = [t("config.safety", locale, where=where, active=", ".join(usable) or none,
-               missing=", ".join(f"{name} ({why})" for name, why in missing.items()) or none)]
+    # Why a screen cannot run is the operator's business (a package to install): the log says it, not this.
+    lines = [t("config.safety", locale, where=where, active=join(usable, locale) if usable else none,
+               missing=join(list(missing), locale) if missing else none)]
     if not usable and picture_policy(policy) is not PicturePolicy.OFF:
         lines.append(t("config.safety_unscreened", locale))
     return lines

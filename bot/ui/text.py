@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.i18n import DEFAULT_LOCALE, t
+from bot.i18n.commands import choice_label
 from bot.params import Img2VideoParams, JobParams, StartEndParams
 from bot.ui.fit import quote
 
@@ -31,7 +32,7 @@ def request_lines(params: JobParams, seconds: int, locale: str, *, budget: int,
     if isinstance(p, Img2VideoParams):
         lines = [f"> {quote(p.prompt, budget)}"]
         settings = [t("card.seconds", locale, seconds=p.duration), p.resolution,
-                    t("card.movement", locale, movement=p.movement)]
+                    t("card.movement", locale, movement=choice_label(p.movement, locale))]
         settings += [t(label, locale) for on, label in ((p.audio, "card.audio"), (p.bgm, "card.music"),
                                                         (p.off_peak, "card.off_peak")) if on]
         if p.voice_id is not None:

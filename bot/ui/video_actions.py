@@ -15,6 +15,7 @@ import discord
 
 from bot.admission import Admission
 from bot.i18n import DEFAULT_LOCALE, locale_of, t
+from bot.i18n.images import image_problem_text
 from bot.jobs.models import Job, JobKind
 from bot.jobs.review import was_removed
 from bot.jobs.states import CHARGED_ENDINGS, JobState
@@ -24,6 +25,7 @@ from bot.numbers import whole_number
 from bot.params import Img2VideoParams
 from bot.provider import ProviderError
 from bot.provider.models import FAST_DURATION_RANGE, FAST_RESOLUTIONS
+from bot.requests import quoted, seconds_typed
 from bot.ui.base import ViduModal, ViduView
 from bot.ui.buttons import JOB_ID, load_managed_job, queue_buttons
 from bot.ui.cards import Card, status_card
@@ -117,12 +119,12 @@ class ExtendModal(ViduModal):
     async def on_submit(self, interaction: discord.Interaction[ServiceBot]) -> None:  # type: ignore[override]
         await interaction.response.defer(ephemeral=True, thinking=True)
         job, bot, locale = self.job, interaction.client, self.locale
-        text = self.duration.value.strip()
+        text = seconds_typed(self.duration.value)
         low, high = FAST_DURATION_RANGE
         seconds = whole_number(text)
         if seconds is None or not low <= seconds <= high:
-            await interaction.followup.send(t("extend.bad_seconds", locale, text=repr(text), low=low, high=high),
-                                            ephemeral=True)
+            await interaction.followup.send(
+                t("extend.bad_seconds", locale, text=quoted(text, locale), low=low, high=high), ephemeral=True)
             return
         resolution = job.resolution if job.resolution in FAST_RESOLUTIONS else "720p"
         params = Img2VideoParams(prompt=self.prompt.value.strip(), duration=seconds, resolution=resolution)
@@ -142,14 +144,16 @@ async def _last_frame_of(bot: ServiceBot, job: Job, locale: str) -> Any:
         video = Path(folder) / "video.mp4"
         await _fetch_video(bot, job, video, locale)
         png = await last_frame(video)
-    if png is None:
+    if png is None:  # the member reads a plain sentence; the operator, what to look at
+        log.warning("Extend of job %s: no last frame could be read from its video (ffmpeg missing, see the "
+                    "imageio-ffmpeg package, or the video is unreadable)", job.id)
         raise Refused(t("extend.no_frame", locale))
     try:
         return await prepare_image_async(png, f"{job.id}-last-frame.png", ImageLimits(
             max_bytes=bot.settings.image_max_bytes, max_pixels=bot.settings.image_max_pixels,
             data_uri_budget=bot.settings.image_data_uri_budget))
     except ImageProblem as problem:
-        raise Refused(str(problem)) from None
+        raise Refused(image_problem_text(problem, locale)) from None
 
 
 async def _fetch_video(bot: ServiceBot, job: Job, dest: Path, locale: str) -> None:

@@ -201,7 +201,7 @@ async def test_keyframes_one_prompt_and_one_duration_apply_to_all(tmp_path: Path
         (4, ["--prompts", "a|b"], "--prompts: 2 prompts given for 3 segments"),
         (4, ["--durations", "4,5"], "--durations: 2 durations given for 3 segments"),
         (3, ["--durations", "9"], "9 s is outside 2–7 s"),
-        (3, ["--durations", "4,²"], "--durations: '²' is not a whole number of seconds"),  # int() refuses ²
+        (3, ["--durations", "4,²"], '--durations: "²" is not a whole number of seconds'),  # int() refuses ²
     ],
 )
 async def test_bad_keyframes_input_names_the_option_and_sends_nothing(

@@ -169,7 +169,7 @@ async def test_a_video_attached_as_a_keyframe_is_refused_from_its_metadata_witho
                "frame2": Upload("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(64))}
     ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general, options=options)
     answer = await private_answer(fake_discord, ix)
-    assert "clip.mp4: Discord says this is video/mp4, not a picture" in answer.text(), answer.text()
+    assert "clip.mp4: Discord says this is a video, not a picture" in answer.text(), answer.text()
     assert len(fake_discord.cdn.downloads) == 2  # the two pictures, never the video
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
 

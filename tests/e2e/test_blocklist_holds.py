@@ -53,7 +53,7 @@ async def test_a_term_added_or_a_block_while_jobs_wait_stops_them_refunded(
     await run(fake_discord, world.mod, "mod block", member=world.bob)
     provider.advance(3600)  # the first jobs finish: the members' slots free, and the waiting jobs' turns come
 
-    for who, words in ((world.alice, "blocked a word or phrase"), (world.bob, "暂停了你在本服务器的视频请求")):
+    for who, words in ((world.alice, "blocked a word or phrase"), (world.bob, "禁止了你在此服务器发起视频请求")):
         card = waiting[who.id]
         await fake_discord.wait_for(lambda card=card, words=words: words in fake_discord.message(card.id).text()
                                     or None, timeout=90, what=f"{who.name}'s queued card to say it was stopped",

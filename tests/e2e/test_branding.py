@@ -68,7 +68,7 @@ async def test_a_picture_that_fails_the_checks_is_refused_by_name_and_nothing_is
     world = fake_discord.world
     modlog = await started_with_a_mod_log(fake_discord, start_bot)
     refused = await set_watermark(fake_discord, image=Upload("logo.txt", b"our logo", "text/plain"))
-    assert "logo.txt: Discord says this is text/plain, not a picture" in refused
+    assert "logo.txt: Discord says this is a document, not a picture" in refused
     assert "Watermark on keyframes videos: none" in await run(fake_discord, world.mod, "config show")
     assert not [m for m in fake_discord.messages(modlog) if m.attachments]
     assert "config.watermark" not in await run(fake_discord, world.mod, "mod audit")

@@ -52,7 +52,7 @@ async def test_chinese_keyframes_cards_show_the_pictures_the_state_and_the_video
     # The request card: who asked, the three pictures in order, each described in Chinese, then the segments.
     assert _is_v2_card(card) and _accent(card.components) == BRAND
     assert _gallery(card) == [
-        ("attachment://picture-00.png", "起始图片"),
+        ("attachment://picture-00.png", "起始帧"),
         ("attachment://picture-01.png", "关键帧 1，第 1 段的结尾（4 秒）：走进来"),
         ("attachment://picture-02.jpg", "关键帧 2，第 2 段的结尾（6 秒）：坐下"),
     ]
@@ -72,7 +72,7 @@ async def test_chinese_keyframes_cards_show_the_pictures_the_state_and_the_video
     assert _is_v2_card(video) and _accent(video.components) == ACCENTS[JobState.DELIVERED]
     job_id = video.filenames[0].removesuffix(".mp4")
     assert _gallery(video) == [(f"attachment://{job_id}.mp4", "")]
-    assert video.text().startswith(f"<@{world.bob.id}> 你的视频好了 · 任务 `{job_id}`")
+    assert video.text().startswith(f"<@{world.bob.id}>，你的视频好了 · 任务 `{job_id}`")
     assert video.mentions == [world.bob.id]
     assert video.button_labels() == ["重新生成", "延长", "重混（重新计费）", "删除", "举报"]
 

@@ -66,7 +66,7 @@ async def test_a_chinese_member_gets_a_bad_picture_refused_in_chinese(
                                            "prompt": "猫在挥手"})
     answer = await private_answer(fake_discord, ix)
     assert answer.ephemeral and answer.visible_to == world.bob.id
-    assert answer.text().startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
+    assert answer.text().startswith("什么都没有发送，未扣除配额。请修正以下问题后重试：")
     assert "• notes.png：这不是图片" in answer.text()
     assert provider.requests_to("submit") == []
     # The same mistake from an English-speaking member reads as before.
@@ -81,7 +81,7 @@ async def test_a_chinese_member_gets_a_bad_picture_refused_in_chinese(
     ix = await fake_discord.slash(world.bob, "keyframes", channel=world.general,
                                   options={**frames, "durations": "4,5,6"})
     answer = await private_answer(fake_discord, ix)
-    assert "• 时长：2 个片段给了 3 个时长（请只给一个，或每个片段一个）" in answer.text(), answer.text()
+    assert "• 时长：有 2 个片段，但填写了 3 个时长（请只填一个，或每个片段各填一个）" in answer.text(), answer.text()
     ix = await fake_discord.slash(world.alice, "keyframes", channel=world.general,
                                   options={**frames, "durations": "4,5,6"})
     answer = await private_answer(fake_discord, ix)
@@ -102,11 +102,12 @@ async def test_a_chinese_member_sees_chinese_cards_and_delivery(
 
     card, status = fake_discord.messages(thread)[:2]
     assert card.text().startswith(f"**<@{world.bob.id}> 的请求**")
-    assert "4 秒" in card.text() and "运动幅度 auto" in card.text()
+    assert "4 秒" in card.text() and "运动幅度：自动" in card.text() and "预估费用 约 US$0.08" in card.text()
+    assert "auto" not in card.text() and "about" not in card.text()
     await fake_discord.wait_for(lambda: "✅ 完成" in fake_discord.message(status.id).text(), timeout=10,
                                 what="the status card to say 完成 (done)", seen=lambda: status.text())
     assert "任务 `" in fake_discord.message(status.id).text()
-    assert video.text().startswith(f"<@{world.bob.id}> 你的视频好了 · 任务 `")
+    assert video.text().startswith(f"<@{world.bob.id}>，你的视频好了 · 任务 `")
     assert video.button_labels() == ["重新生成", "延长", "重混（重新计费）", "删除", "举报"]
     starter = fake_discord.messages(world.general)[-1]
     assert "正在制作视频" in starter.text()
@@ -137,7 +138,7 @@ async def test_a_quota_refusal_is_in_the_member_language(
     ix = await fake_discord.slash(world.bob, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "猫"})
     answer = await private_answer(fake_discord, ix)
-    assert answer.text().startswith("这会超出你的每日限制（每天 0 个视频）：已用 0/0 个视频。")
+    assert answer.text().startswith("此请求超出了你的每日配额（每天 0 个视频）：已用 0/0 个视频。")
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "cat"})
     answer = await private_answer(fake_discord, ix)
@@ -159,10 +160,11 @@ async def test_help_answers_in_each_member_language_with_the_picture(
         assert answer.ephemeral and len(answer.text()) <= 2000
         (picture,) = answer.attachments
         assert picture.filename == "keyframes-to-segments.png" and picture.content[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "`/animate`" in english.text() and "strictly between 1:4 and 4:1" in english.text()
+    assert "`/animate`" in english.text() and "between 1:4 and 4:1, the limits themselves excluded" in english.text()
     assert "No limits are set in this server." in english.text() and not CJK.search(english.text())
-    assert "`/图生视频`" in chinese.text() and "严格介于 1:4 和 4:1 之间" in chinese.text()
-    assert "此服务器没有设置任何限制。" in chinese.text()
+    assert "`/图生视频`" in chinese.text() and "宽高比：必须在 1:4 到 4:1 之间，不含两端" in chinese.text()
+    assert "`/任务 任务编号:7K3QZ2MD`" in chinese.text() and "`/jobs" not in chinese.text()
+    assert "此服务器没有设置任何配额。" in chinese.text()
 
 
 async def private_answer_or_response(fake: FakeDiscord, ix: Any) -> str:
@@ -183,11 +185,14 @@ async def test_a_chinese_moderator_gets_chinese_answers_and_the_audit_log_stays_
         return await private_answer_or_response(fake_discord, ix)
 
     assert await run("quota set", scope="default", period="day", videos=3) == \
-        "每个成员 的限制：不限 → 每天 3 个视频。"
+        "每个成员的限制：不限 → 每天 3 个视频。"
+    # Option and command names as the moderator's client shows them (commands_zh.py), never retyped.
     assert await run("quota set", scope="role", period="day") == \
-        "请给出 `视频数`、`秒数`、`费用额度` 中的一项或多项（要移除限制，请用 `/配额 清除`）。"
+        "请填写 `视频数`、`秒数`、`预估费用` 中的一项或多项（要移除限制，请用 `/配额 清除`）。"
     assert await run("quota set", scope="role", period="day", videos=1) == "未更改：请选择此限制针对的 `身份组`。"
-    assert await run("quota show") == "• 每个成员: 每天 3 个视频"
+    assert await run("quota set", scope="server", period="day", videos=1, role=world.moderators) == \
+        "未更改：范围“全服共享配额”不需要身份组或成员。"
+    assert await run("quota show") == "• 每个成员：每天 3 个视频"
     shown = await run("config show")
     assert shown.startswith("频道：所有频道\n管理日志：无")
     assert "我无法读取此服务器的 AutoMod 规则" in shown and "“管理服务器”权限" in shown  # the bot lacks it here
@@ -225,15 +230,16 @@ async def test_a_chinese_member_uses_the_storyboard_form_and_the_message_menu_in
     wrong = await fake_discord.submit_modal(world.bob, opened_by=opened, values={
         "frames": frames, "prompts": "一\n二\n三", "durations": "4,5", "resolution": ["720p"]})
     refusal = await private_answer(fake_discord, wrong)
-    assert refusal.text().startswith("什么都没有发送，也没有扣除额度。请修正以下问题后重试：")
-    assert "• 提示词: 2 个片段给了 3 行提示词（请只写一行，或每个片段一行）" in refusal.text()
+    assert refusal.text().startswith("什么都没有发送，未扣除配额。请修正以下问题后重试：")
+    assert "• 提示词：有 2 个片段，但填写了 3 行提示词（请只填一行，或每个片段各填一行）" in refusal.text()
 
     opened = await open_form()
     submit = await fake_discord.submit_modal(world.bob, opened_by=opened, values={
         "frames": frames, "prompts": "走进来\n坐下", "durations": "4,6", "resolution": ["540p"]})
     preview = await private_answer(fake_discord, submit)
     assert preview.text().startswith(
-        "**预览：尚未发送，也未扣除额度**\n1. 4 秒 — 走进来\n2. 6 秒 — 坐下\n3 帧 · 共 10 秒")
+        "**预览：尚未发送，未扣除配额**\n1. 4 秒 — 走进来\n2. 6 秒 — 坐下\n"
+        "3 张图片 · 共 10 秒 · 540p · 预估费用 约 US$")
     labels = sorted(c["label"] for row in preview.components for c in row["components"])
     assert labels == ["取消", "开始"]
 

@@ -99,7 +99,7 @@ async def test_bad_fields_and_a_bad_picture_are_listed_together(
     submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
         "prompt": "waves", "duration": "12"})
     answer = await private_answer(fake_discord, submit)
-    assert "duration: '12' is not a whole number of seconds from 1 to 10" in answer.text()
+    assert 'duration: "12" is not a whole number of seconds from 1 to 10' in answer.text()
     assert "wide.png: 9:1 is wider than 4:1" in answer.text()
     assert answer.visible_to == world.alice.id
     assert provider.requests_to("submit") == []

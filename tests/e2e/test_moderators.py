@@ -39,12 +39,12 @@ async def test_a_daily_video_limit_refuses_the_next_request_and_says_when_it_fre
     assert "no limit → 1 video per day" in said
     assert "on its way" in await animate(fake_discord, world.alice)
     refused = await animate(fake_discord, world.alice, "again")
-    assert "your daily limit (1 video per day)" in refused and "1 of 1 videos used" in refused
+    assert "your daily limit (1 video per day)" in refused and "1 of 1 video used" in refused
     assert "It frees <t:" in refused
     assert len(provider.requests_to("submit")) <= 1
     assert len(fake_discord.threads(world.general)) == 1  # the refused request opened no thread
     me = await run(fake_discord, world.alice, "quota me")
-    assert "0 of 1 videos left" in me and "resets <t:" in me
+    assert "0 of 1 video left" in me and "resets <t:" in me
 
 
 async def test_credits_the_bots_default_limits_and_its_overall_budget(
@@ -60,7 +60,7 @@ async def test_credits_the_bots_default_limits_and_its_overall_budget(
     assert "your daily limit ($0.20 of credits per day): $0.18 of $0.20 used, this request costs about $0.05" in refused
     assert "$0.02 of $0.20 credits left" in await run(fake_discord, world.alice, "quota me")
     refused = await animate(fake_discord, world.bob, duration=5, resolution="1080p")  # bob reads zh-CN
-    assert "机器人在所有服务器共用的每日总预算：$0.30 中还剩 $0.12，本次请求预计花费 $0.18" in refused
+    assert "机器人在所有服务器共用的每日总预算即将用完：总额 US$0.30，剩余 US$0.12，此请求预估费用约 US$0.18" in refused
     assert len(fake_discord.threads(world.general)) == 1  # refused requests open no thread
 
 
@@ -83,7 +83,7 @@ async def test_a_failed_job_gives_the_quota_back(fake_discord: FakeDiscord, prov
     await animate(fake_discord, world.alice)
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, lambda m: "Failed" in m.text(), timeout=30)
-    assert "1 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+    assert "1 of 1 video left" in await run(fake_discord, world.alice, "quota me")
 
 
 async def test_roles_members_grants_and_the_pool(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
@@ -98,9 +98,9 @@ async def test_roles_members_grants_and_the_pool(fake_discord: FakeDiscord, prov
     assert "3 of 3 videos left" in shown
     for n in range(3):
         assert "你的视频正在制作中" in await animate(fake_discord, world.bob, f"bob {n}")  # bob reads zh-CN
-    assert "你的每日限制" in await animate(fake_discord, world.bob, "bob 4")
-    assert "+0 s, +1 videos" in await run(fake_discord, world.mod, "quota grant", member=world.alice, seconds=0,
-                                           videos=1)
+    assert "你的每日配额" in await animate(fake_discord, world.bob, "bob 4")
+    granted = await run(fake_discord, world.mod, "quota grant", member=world.alice, seconds=0, videos=1)
+    assert "+1 video for the current periods" in granted and "+0" not in granted  # only what was given
     assert "on its way" in await animate(fake_discord, world.alice, "alice 1")
     assert "the server's monthly limit" in await animate(fake_discord, world.alice, "alice 2")
 
@@ -190,11 +190,11 @@ async def test_config_blocklist_block_and_audit(fake_discord: FakeDiscord, provi
     refused = await animate(fake_discord, world.alice, "a red Dragon flies")
     assert "“dragon”, which this server does not allow" in refused
     assert "blocked → " not in await run(fake_discord, world.mod, "mod block", member=world.bob)
-    assert "管理员已暂停你在此服务器中的视频请求" in await animate(fake_discord, world.bob)  # bob reads zh-CN
+    assert "管理员已禁止你在此服务器中发起视频请求" in await animate(fake_discord, world.bob)  # bob reads zh-CN
     # The server's rules come before any picture is read: a blocked member's ten keyframes cost no download.
     downloads = len(fake_discord.cdn.downloads)
     ten = {"start": Upload("start.png", png()), **{f"frame{n}": Upload(f"{n}.png", png()) for n in range(1, 10)}}
-    assert "管理员已暂停" in await run(fake_discord, world.bob, "keyframes", prompts="it walks", **ten)
+    assert "管理员已禁止" in await run(fake_discord, world.bob, "keyframes", prompts="it walks", **ten)
     assert len(fake_discord.cdn.downloads) == downloads
     assert "Cooldown between requests: 60 s" in await run(fake_discord, world.mod, "config limits",
                                                           cooldown_seconds=60)
@@ -253,7 +253,8 @@ async def test_jobs_all_lists_every_running_job_for_moderators(
     provider.plan_next_task(queue_seconds=3600)
     await animate(fake_discord, world.alice, "slow sunrise")
     listing = await run(fake_discord, world.mod, "jobs", job="all")
-    assert "1 queued or running jobs" in listing and "slow sunrise" in listing and world.alice.mention in listing
+    assert "1 queued or running job in this server" in listing
+    assert "slow sunrise" in listing and world.alice.mention in listing
 
 
 async def test_usage_chart(fake_discord: FakeDiscord, provider: FakeProvider, start_bot) -> None:
@@ -264,6 +265,6 @@ async def test_usage_chart(fake_discord: FakeDiscord, provider: FakeProvider, st
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     ix = await fake_discord.slash(world.mod, "quota usage", channel=world.general, options={"period": "week"})
     answer = await private_answer(fake_discord, ix)
-    assert f"{world.alice.mention}: 1 videos, 4 s" in answer.text()
+    assert f"{world.alice.mention}: 1 video, 4 s" in answer.text()
     assert answer.attachments[0].filename == "usage.png"
     assert answer.attachments[0].content.startswith(b"\x89PNG")

@@ -37,7 +37,7 @@ async def test_a_channel_closed_to_the_bot_is_refused_at_once_naming_the_missing
     refused = await animate(fake_discord, world.alice, "a calm lake")
     assert "I'm missing Attach Files and Create Public Threads here" in refused
     assert "nothing was used" in refused
-    assert "“附加文件”、“创建公开子区”" in await animate(fake_discord, world.bob, "湖面")  # bob reads zh-CN
+    assert "缺少“附加文件”和“创建公开子区”权限" in await animate(fake_discord, world.bob, "湖面")  # bob reads zh-CN
     assert fake_discord.threads(world.general) == [] and provider.requests_to("submit") == []
 
     # A private thread needs its own permission; the public one is not asked for.
@@ -105,7 +105,7 @@ async def test_a_private_job_whose_thread_is_gone_ends_plainly_and_keeps_the_cha
     assert "its thread was deleted or closed to me" in detail
     assert not any(_is_video(m) for m in fake_discord.messages(world.general))  # never made public
     assert "counts against your quota" in detail  # the provider made and billed it: no refund
-    assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+    assert "0 of 1 video left" in await run(fake_discord, world.alice, "quota me")
 
 
 async def test_a_private_request_in_a_public_thread_gets_a_private_thread_beside_it(

@@ -61,7 +61,7 @@ async def test_a_refused_form_is_answered_privately_once_in_the_members_language
     await fake_discord.wait_for(lambda: opened.modal, timeout=10, what="the Animate form", seen=lambda: "")
     submit = await fake_discord.submit_modal(world.bob, opened_by=opened, values={"prompt": "the cat jumps"})
     answer = await only_answer(fake_discord, submit, world.bob)
-    assert "管理员已暂停你在此服务器中的视频请求" in answer.text()  # bob reads zh-CN
+    assert "管理员已禁止你在此服务器中发起视频请求" in answer.text()  # bob reads zh-CN
     assert fake_discord.cdn.downloads == [] and provider.requests_to("submit") == []
 
 

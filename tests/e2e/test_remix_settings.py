@@ -115,7 +115,7 @@ async def test_a_remix_over_the_quota_is_refused_and_charges_nothing(
     refused = (await private_answer(fake_discord, sent)).text()
     assert "your daily limit (1 video per day)" in refused
     assert len(provider.tasks) == 1
-    assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")  # only the first counted
+    assert "0 of 1 video left" in await run(fake_discord, world.alice, "quota me")  # only the first counted
     assert not [m for m in fake_discord.messages(video.channel_id) if "Remix of" in m.text()]
 
 
@@ -195,7 +195,7 @@ async def test_confirm_first_asks_with_the_cost_cancel_reserves_nothing_and_go_s
     await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.message(question.id).text() or None,
                                 timeout=10, what="the cancelled question", seen=lambda: str(cancel.responses))
     assert fake_discord.threads(world.general) == [] and provider.requests_to("submit") == []
-    assert "1 of 1 videos left" in await run(fake_discord, world.alice, "quota me")  # nothing reserved
+    assert "1 of 1 video left" in await run(fake_discord, world.alice, "quota me")  # nothing reserved
     ix = await fake_discord.slash(world.alice, "animate", channel=world.general,
                                   options={"image": Upload("a.png", png()), "prompt": "a cat again"})
     question = await private_answer(fake_discord, ix)
@@ -206,7 +206,7 @@ async def test_confirm_first_asks_with_the_cost_cancel_reserves_nothing_and_go_s
     thread = await fake_discord.wait_for_thread(world.general, timeout=15)
     await fake_discord.wait_for_message(thread, _is_video, timeout=30)
     assert next(iter(provider.tasks.values())).body["prompt"] == "a cat again"
-    assert "0 of 1 videos left" in await run(fake_discord, world.alice, "quota me")
+    assert "0 of 1 video left" in await run(fake_discord, world.alice, "quota me")
 
 
 async def test_the_apps_menu_form_opens_on_the_members_defaults_and_uses_what_it_does_not_ask(

@@ -29,7 +29,7 @@ from tests.store.backends import stored_counts
 FLAGGED_EN = "this server does not allow this picture here: a content check flagged it as explicit"
 FLAGGED_ZH = "此服务器不允许在这里使用这张图片"
 NOTHING_EN = "Nothing was sent and nothing was charged"
-NOTHING_ZH = "什么都没有发送，也没有扣除额度"
+NOTHING_ZH = "什么都没有发送，未扣除配额"
 UNSCREENED = "Pictures not shown here: no content check looked at them"
 
 

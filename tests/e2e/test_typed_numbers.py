@@ -37,24 +37,24 @@ async def test_keyframes_and_the_forms_refuse_other_digits_by_name_and_read_any_
     await start_bot()
     world = fake_discord.world
     # /keyframes durations, in each member's language.
-    _refused(await _keyframes(fake_discord, world.alice, "4,²"), "durations: '²' is not a whole number of seconds")
-    _refused(await _keyframes(fake_discord, world.bob, "²"), "时长：'²' 不是整数秒")  # bob reads zh-CN
-    _refused(await _keyframes(fake_discord, world.alice, "五"), "durations: '五' is not a whole number of seconds")
+    _refused(await _keyframes(fake_discord, world.alice, "4,²"), 'durations: "²" is not a whole number of seconds')
+    _refused(await _keyframes(fake_discord, world.bob, "²"), "时长：“²” 不是整数秒")  # bob reads zh-CN
+    _refused(await _keyframes(fake_discord, world.alice, "五"), 'durations: "五" is not a whole number of seconds')
     # Apps → Animate, one picture: its duration field.
     opened = await open_menu(fake_discord, [Upload("cat.png", png())])
     submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={"prompt": "a", "duration": "²"})
     _refused((await private_answer(fake_discord, submit)).text(),
-             "duration: '²' is not a whole number of seconds from 1 to 10")
+             'duration: "²" is not a whole number of seconds from 1 to 10')
     # Apps → Animate, three pictures: the segments' durations.
     opened = await open_menu(fake_discord, [Upload(f"{n}.png", png()) for n in range(3)])
     submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
         "prompts": "a\nb", "durations": "3,³"})
-    _refused((await private_answer(fake_discord, submit)).text(), "durations: '³' is not a whole number of seconds")
+    _refused((await private_answer(fake_discord, submit)).text(), 'durations: "³" is not a whole number of seconds')
     # /storyboard's form.
     opened = await open_form(fake_discord)
     submit = await fake_discord.submit_modal(world.alice, opened_by=opened, values={
         "frames": three_frames(), "durations": "²,4"})
-    _refused((await private_answer(fake_discord, submit)).text(), "durations: '²' is not a whole number of seconds")
+    _refused((await private_answer(fake_discord, submit)).text(), 'durations: "²" is not a whole number of seconds')
     assert provider.requests_to("submit") == [] and fake_discord.threads(world.general) == []
     # Decimal digits of another script are numbers: Arabic-Indic ٣ is 3, full-width ５ is 5.
     assert "on its way" in await _keyframes(fake_discord, world.alice, "٣,５")
@@ -71,7 +71,7 @@ async def test_extend_refuses_other_digits_by_name_and_reads_any_decimal_digits(
     video: SentMessage = await _first_video(fake_discord, provider)
     submitted = await _extend(fake_discord, world.alice, video, "onwards", "²")
     _refused((await private_answer(fake_discord, submitted)).text(),
-             "Seconds: '²' is not a whole number from 1 to 10. Nothing was sent.")
+             'Seconds: "²" is not a whole number from 1 to 10. Nothing was sent.')
     submitted = await _extend(fake_discord, world.alice, video, "onwards", "٣")
     assert "Extending" in (await private_answer(fake_discord, submitted)).text()
     await eventually(lambda: len(provider.tasks) == 2, timeout=30, what="the extension")

@@ -51,7 +51,7 @@ def test_the_member_language_then_the_server_then_english(member: str | None, gu
 
 
 def test_a_message_is_formatted_in_the_chosen_language() -> None:
-    assert t("problems.many", "zh-CN", count=3) == "什么都没有发送，也没有扣除额度。有 3 个问题需要修正："
+    assert t("problems.many", "zh-CN", count=3) == "什么都没有发送，未扣除配额。有 3 个问题需要修正："
     assert t("problems.many", "fr", count=3) == "Nothing was sent and nothing was charged. 3 problems to fix:"
 
 
@@ -96,3 +96,27 @@ def test_a_refused_picture_is_explained_in_chinese_with_its_figures() -> None:
         == str(refused)
     big = ImageProblem("big.png", refused.code, "?", key="too_large", size="60 MB", limit="50 MB")
     assert image_problem_text(big, "zh-CN") == "big.png：文件大小为 60 MB，上限是 50 MB"
+
+
+def test_commands_in_a_sentence_carry_the_names_the_members_client_shows() -> None:
+    from bot.i18n.commands import localise_commands
+
+    assert localise_commands("`/jobs job:{job_id}` 查看", "zh-CN") == "`/任务 任务编号:{job_id}` 查看"
+    assert localise_commands("请用 /config modlog 设置", "zh-CN") == "请用 /服务器设置 管理日志 设置"
+    assert localise_commands("`/quota set|clear` · `/storyboard private:True`", "zh-CN") == \
+        "`/配额 设置|清除` · `/故事板 私密:True`"
+    assert localise_commands("选择 `role`", "zh-CN") == "选择 `身份组`"
+    # Slashes that are not commands stay: amounts, links, fractions, placeholders.
+    untouched = "US$1.20/US$2.00 · https://x.example/jobs · 1/2 · {left}/{limit} · /nothing"
+    assert localise_commands(untouched, "zh-CN") == untouched
+    assert localise_commands("`/jobs job:X`", "en-US") == "`/jobs job:X`"  # English names are the declared ones
+
+
+def test_plurals_follow_each_language_s_cldr_rules() -> None:
+    assert [t("limit.videos", "en-US", count=n) for n in (0, 1, 2, 1000)] == \
+        ["0 videos", "1 video", "2 videos", "1,000 videos"]
+    assert t("quota.weight", "en-US", weight="1.5") == "Each 1080p second counts as 1.5 seconds against the quota."
+    assert t("quota.weight", "en-US", weight="1") == "Each 1080p second counts as 1 second against the quota."
+    assert [t("limit.videos", "zh-CN", count=n) for n in (1, 2)] == ["1 个视频", "2 个视频"]  # Chinese has no plural
+    assert t("refuse.queue_full", "en-US", queued=1, limit=1) == (
+        "You already have 1 job waiting in the queue (the limit is 1). Cancel it or wait for it to start.")

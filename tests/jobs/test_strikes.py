@@ -139,7 +139,7 @@ async def test_a_refusal_that_is_not_for_content_stays_an_ordinary_one_and_flags
     refused = await add_job(harness.store, ["a cat yawns"], [blobs(50)])
     await harness.worker.tick()
     ended = await state(harness, refused)
-    assert ended.state is S.REJECTED and ended.reason == reason_code("rejected", "images[0]: too narrow")
+    assert ended.state is S.REJECTED and ended.reason == reason_code("rejected_image_size", "images[0]: too narrow")
     assert not await harness.store.has_picture_flags()
     assert await harness.store.flags_for_prompts(["a cat yawns"]) == []
     again = await add_job(harness.store, ["a cat yawns"], [blobs(50)])

@@ -526,7 +526,8 @@ async def test_one_broken_job_does_not_stop_the_others(harness: Harness) -> None
     failed = await harness.store.get_job(broken.id)
     assert failed is not None
     assert failed.state is S.FAILED
-    assert "stored request is invalid" in render_reason(failed.reason or "", "en-US")
+    # The member reads a plain sentence; the validation detail is the operator's, in the log.
+    assert "could not be made into one the video service takes" in render_reason(failed.reason or "", "en-US")
 
 
 async def test_inputs_are_kept_for_reroll_then_swept_after_the_retention(harness: Harness) -> None:

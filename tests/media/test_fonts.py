@@ -10,7 +10,7 @@ from pathlib import Path
 import weblate_fonts
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.media.charts import Bar, usage_chart
+from bot.media.charts import Bar, ChartWords, usage_chart
 from bot.media.fonts import FONT_FILES, font_paths, text_font
 from bot.media.storyboard import Panel, render_storyboard, wrap_to_width
 
@@ -80,5 +80,6 @@ def test_a_storyboard_with_chinese_prompts_and_a_chart_with_chinese_names_render
     Image.new("RGB", (160, 90), (40, 90, 160)).save(frame, "PNG")
     png = render_storyboard([Panel(frame.getvalue(), "Start"), Panel(frame.getvalue(), "1 · 4 s", "猫在挥手")])
     assert Image.open(io.BytesIO(png)).size[0] > 0
-    chart = usage_chart("本月用量", [Bar("小明", videos=3, seconds=15), Bar("さくら", videos=1, seconds=4)])
+    chart = usage_chart("本月用量", [Bar("小明", videos=3, seconds=15), Bar("さくら", videos=1, seconds=4)],
+                        ChartWords("预估费用（美元）", "秒数", "视频数", "此周期内还没有视频。"))
     assert Image.open(io.BytesIO(chart)).format == "PNG"

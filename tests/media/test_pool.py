@@ -122,7 +122,8 @@ async def test_a_burst_through_the_pool_gives_the_same_answers_as_threads(pool: 
     assert str(cut) == "frame-1-cut.png: the file is cut short or damaged"
 
     # The request card's storyboard, drawn in the worker, is the same picture.
-    panels = panels_for([p.data for p in in_pool[0][0]], ["a slow pan", "zoom out"], [4, 5])
+    panels = panels_for([p.data for p in in_pool[0][0]], ["a slow pan", "zoom out"], [4, 5], start="Start",
+                        segment=lambda n, seconds: f"{n} · {seconds} s")
     drawn = await asyncio.wait_for(pool.run(render_storyboard, panels), 60)
     assert drawn == render_storyboard(panels)
 

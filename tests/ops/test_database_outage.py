@@ -59,7 +59,7 @@ async def _outage_steps(fake_discord: FakeDiscord, provider: FakeProvider, bot: 
                                        options={"image": Upload("dog.png", png()), "prompt": "during the outage"})
     answer = await private_answer(fake_discord, refused, timeout=40)
     # (Bob reads Chinese: "the database is temporarily unavailable... nothing was charged, nothing changed")
-    assert "数据库暂时不可用" in answer.text() and "没有扣除任何额度" in answer.text(), answer.text()
+    assert "数据库暂时不可用" in answer.text() and "未扣除配额" in answer.text(), answer.text()
     assert answer.ephemeral
     await bot.wait_for_line(OUTAGE_TOLD, timeout=40)  # told once, then it waits quietly
     assert len(provider.tasks) == 1

@@ -133,7 +133,7 @@ async def test_a_request_over_a_limit_is_refused_and_counted_for_the_operator(fa
     await bot.store.create_job(job, [], charge=admission.charge, checks=admission.checks)  # as start_job does
     before = REGISTRY.get_sample_value("vidu_quota_refusals_total") or 0
     assert (await refused(fake_discord, bot, world.alice)).startswith(
-        "This would go over your daily limit (1 video per day): 1 of 1 videos used")
+        "This would go over your daily limit (1 video per day): 1 of 1 video used")
     assert REGISTRY.get_sample_value("vidu_quota_refusals_total") == before + 1
 
 

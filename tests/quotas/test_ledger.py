@@ -218,7 +218,7 @@ async def test_a_credits_limit_refuses_exactly_at_its_edge(store: SQLiteStore) -
         await ask(store, seconds=1)  # the cheapest request there is: 50
     assert ("your daily limit ($0.27 of credits per day): $0.27 of $0.27 used, this request costs about $0.05. "
             f"It frees <t:{MIDNIGHT}:R>.") in str(refused.value)
-    assert "已用 $0.27/$0.27，本次请求预计花费 $0.05" in refused.value.message("zh-CN")
+    assert "已用 US$0.27/US$0.27，此请求预估费用约 US$0.05" in refused.value.message("zh-CN")
     assert await spent(store) == 270
     await drive_to(store, first, S.FAILED)  # refunded: 90 free again
     with pytest.raises(QuotaExceeded, match=r"costs about \$0.18"):
@@ -248,7 +248,7 @@ async def test_the_operators_budget_spans_every_server_and_says_what_is_left_and
     assert str(refused.value) == (
         "This would go over the bot's overall daily budget, shared by every server it works in: $0.02 of $0.20 "
         f"is left and this request costs about $0.09. It frees <t:{MIDNIGHT}:R>.")
-    assert "机器人在所有服务器共用的每日总预算：$0.20 中还剩 $0.02" in refused.value.message("zh-CN")
+    assert "机器人在所有服务器共用的每日总预算即将用完：总额 US$0.20，剩余 US$0.02" in refused.value.message("zh-CN")
     await store.grant(OTHER, ALICE, videos=9, seconds=99, credits=9000, actor_id=MOD)
     with pytest.raises(QuotaExceeded, match="overall daily budget"):
         await ask(store, ALICE, guild=OTHER, operator=operator)  # a server's grant never lifts the bot's budget

@@ -27,9 +27,10 @@ def test_anything_else_is_not_a_number(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "locale", "expected"), [
-    ("²", "en-US", "duration: '²' is not a whole number of seconds from 1 to 10"),
-    ("²", "zh-CN", "时长: '²' 不是 1 到 10 之间的整数秒"),
-    ("11", "en-US", "duration: '11' is not a whole number of seconds from 1 to 10"),
+    ("²", "en-US", 'duration: "²" is not a whole number of seconds from 1 to 10'),
+    ("²", "zh-CN", "时长：“²” 不是 1 到 10 之间的整数秒"),
+    ("11", "en-US", 'duration: "11" is not a whole number of seconds from 1 to 10'),
+    ("11秒", "zh-CN", "时长：“11” 不是 1 到 10 之间的整数秒"),
 ])
 def test_the_apps_menu_duration_names_its_field_in_the_members_language(text: str, locale: str,
                                                                         expected: str) -> None:
@@ -40,6 +41,7 @@ def test_the_apps_menu_duration_names_its_field_in_the_members_language(text: st
 
 def test_the_apps_menu_reads_any_decimal_digits() -> None:
     assert parse_duration("٣", "en-US") == 3 and parse_duration("５s", "zh-CN") == 5
+    assert parse_duration("５ 秒", "zh-CN") == 5  # typed with the unit, in Chinese
 
 
 def test_no_code_checks_a_number_with_isdigit() -> None:

@@ -6,8 +6,10 @@ import io
 
 from PIL import Image
 
+from bot.i18n.formats import estimate
 from bot.media.storyboard import Panel, panels_for, render_storyboard
-from bot.pricing import estimate_usd, format_usd
+from bot.pricing import estimate_usd, price_table
+from bot.ui.preview import panel_words
 
 
 def test_estimates_follow_the_published_reseller_rates() -> None:
@@ -15,7 +17,11 @@ def test_estimates_follow_the_published_reseller_rates() -> None:
     assert estimate_usd("img2video", "1080p", 5) == 0.18
     assert estimate_usd("multiframe", "720p", 12) == 0.675
     assert estimate_usd("multiframe", "540p", 10) == 0.575  # 540p costs what 720p costs
-    assert format_usd(0.675) == "about $0.68"
+    # The card shows the estimate to the credit, as /quota writes amounts, in the member's language.
+    credits = price_table().credits("multiframe", "720p", 12)
+    assert estimate(credits, "en-US") == "about $0.675"
+    assert estimate(credits, "zh-CN") == "预估费用 约 US$0.675"
+    assert estimate(price_table().credits("img2video", "1080p", 5), "en-US") == "about $0.18"
 
 
 def _png(color: tuple[int, int, int], size: tuple[int, int] = (400, 300)) -> bytes:
@@ -26,7 +32,8 @@ def _png(color: tuple[int, int, int], size: tuple[int, int] = (400, 300)) -> byt
 
 def test_storyboard_shows_every_frame_in_order_in_rows_of_five() -> None:
     colors = [(250, 0, 0), (0, 250, 0), (0, 0, 250), (250, 250, 0), (0, 250, 250), (250, 0, 250), (90, 90, 90)]
-    panels = panels_for([_png(c) for c in colors], ["walk", None, "sit", "jump", "run", "end"], [4, 5, 3, 2, 7, 5])
+    panels = panels_for([_png(c) for c in colors], ["walk", None, "sit", "jump", "run", "end"], [4, 5, 3, 2, 7, 5],
+                        **panel_words("en-US"))
     sheet = Image.open(io.BytesIO(render_storyboard(panels, thumb=200)))
     assert sheet.format == "PNG"
     assert sheet.width > sheet.height  # two rows of five columns
@@ -41,8 +48,10 @@ def test_storyboard_shows_every_frame_in_order_in_rows_of_five() -> None:
 
 
 def test_panels_pair_each_keyframe_with_the_segment_it_ends() -> None:
-    panels = panels_for([b"s", b"k1", b"k2"], ["walk in", None], [4, 6])
+    panels = panels_for([b"s", b"k1", b"k2"], ["walk in", None], [4, 6], **panel_words("en-US"))
     assert panels == [Panel(b"s", "Start"), Panel(b"k1", "1 · 4 s", "walk in"), Panel(b"k2", "2 · 6 s", None)]
+    chinese = panels_for([b"s", b"k1"], ["走进来"], [4], **panel_words("zh-CN"))
+    assert chinese == [Panel(b"s", "起始帧"), Panel(b"k1", "第 1 段 · 4 秒", "走进来")]
 
 
 def test_data_uris_built_in_pieces_equal_one_encoding() -> None:

@@ -46,17 +46,21 @@ def test_prompt_count_mismatch_says_both_counts() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [(None, [5, 5, 5]), ("4", [4, 4, 4]), ("4,5,3", [4, 5, 3]),
-                                                ("2 7 2", [2, 7, 2]), ("٣,５,4", [3, 5, 4])])
+                                                ("2 7 2", [2, 7, 2]), ("٣,５,4", [3, 5, 4]),
+                                                # typed on a Chinese keyboard
+                                                ("4，5，3", [4, 5, 3]), ("4、5、3", [4, 5, 3]), ("4；5；3", [4, 5, 3]),
+                                                ("４，５，３", [4, 5, 3]), ("4，5,3", [4, 5, 3]),
+                                                ("4\u30005\u30003", [4, 5, 3])])
 def test_durations(text: str | None, expected: list[int]) -> None:
     assert split_durations(text, 3) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("4,5", "2 durations given for 3 segments"), ("4,x,5", "'x' is not a whole number"),
-     ("8", "8 s is outside 2–7 s"), ("1,5,5", "1 s is outside"), ("4.5", "'4.5' is not a whole number"),
-     ("4,²,5", "'²' is not a whole number"), ("½", "'½' is not a whole number"), ("五", "'五' is not a whole number"),
-     ("-4", "'-4' is not a whole number"), ("٣" * 5000, "is not a whole number")],
+    [("4,5", "2 durations given for 3 segments"), ("4,x,5", '"x" is not a whole number'),
+     ("8", "8 s is outside 2–7 s"), ("1,5,5", "1 s is outside"), ("4.5", '"4.5" is not a whole number'),
+     ("4,²,5", '"²" is not a whole number'), ("½", '"½" is not a whole number'), ("五", '"五" is not a whole number'),
+     ("-4", '"-4" is not a whole number'), ("٣" * 5000, "is not a whole number")],
 )
 def test_bad_durations_name_the_problem(text: str, message: str) -> None:
     with pytest.raises(InputProblem) as err:
@@ -65,9 +69,14 @@ def test_bad_durations_name_the_problem(text: str, message: str) -> None:
     assert message in str(err.value)
 
 
-@pytest.mark.parametrize("count", [0, 10])
-def test_keyframe_count_other_than_1_or_2_to_9_is_refused(count: int) -> None:
-    with pytest.raises(InputProblem, match=rf"{count} keyframes given; give 1 \(an end picture\) or 2 to 9"):
+def test_prompts_split_on_the_full_width_bar_too() -> None:
+    assert split_prompts("走进来｜坐下", 2) == ["走进来", "坐下"]
+    assert split_prompts("walks in | sits down", 2) == ["walks in", "sits down"]
+
+
+@pytest.mark.parametrize(("count", "given"), [(0, "0 keyframes"), (10, "10 keyframes")])
+def test_keyframe_count_other_than_1_or_2_to_9_is_refused(count: int, given: str) -> None:
+    with pytest.raises(InputProblem, match=rf"{given} given; give 1 \(an end picture\) or 2 to 9"):
         check_keyframe_count(count)
 
 
@@ -82,18 +91,18 @@ def test_ten_images_share_the_request_body_budget() -> None:
     ("make", "english", "chinese"),
     [
         (lambda: split_prompts("a|b", 3), "prompts: 2 prompts given for 3 segments (give one, or one per segment)",
-         "提示词：3 个片段给了 2 条提示词（请只给一条，或每个片段一条）"),
-        (lambda: split_durations("4,x", 2), "durations: 'x' is not a whole number of seconds",
-         "时长：'x' 不是整数秒"),
-        (lambda: split_durations("4,²", 2), "durations: '²' is not a whole number of seconds",
-         "时长：'²' 不是整数秒"),
+         "提示词：有 3 个片段，但填写了 2 条提示词（请只填一条，或每个片段各填一条）"),
+        (lambda: split_durations("4,x", 2), "durations: \"x\" is not a whole number of seconds",
+         "时长：“x” 不是整数秒"),
+        (lambda: split_durations("4,²", 2), "durations: \"²\" is not a whole number of seconds",
+         "时长：“²” 不是整数秒"),
         (lambda: split_durations("8", 2), "durations: 8 s is outside 2–7 s per segment",
          "时长：8 秒超出了每个片段 2–7 秒的范围"),
         (lambda: split_durations("4,5", 3),
          "durations: 2 durations given for 3 segments (give one, or one per segment)",
-         "时长：3 个片段给了 2 个时长（请只给一个，或每个片段一个）"),
+         "时长：有 3 个片段，但填写了 2 个时长（请只填一个，或每个片段各填一个）"),
         (lambda: check_keyframe_count(10), "keyframes: 10 keyframes given; give 1 (an end picture) or 2 to 9",
-         "关键帧：给了 10 个关键帧；请给 1 个（结束图片）或 2 到 9 个"),
+         "关键帧：填写了 10 个关键帧；请填写 1 个（结束帧）或 2 到 9 个"),
     ],
     ids=["prompt-count", "not-seconds", "superscript", "duration-range", "duration-count", "keyframe-count"],
 )
@@ -108,7 +117,8 @@ def test_each_problem_reads_in_full_in_english_and_chinese(make: Callable[[], ob
 
 def test_a_problem_raised_in_the_members_language_reads_as_it_was_written() -> None:
     problem = InputProblem("提示词", "每行一个片段")
-    assert str(problem) == problem.text("en-US") == problem.text("zh-CN") == "提示词: 每行一个片段"
+    assert str(problem) == "提示词: 每行一个片段"  # the log's
+    assert problem.text("zh-CN") == "提示词：每行一个片段"  # the member's, punctuated as their language is
 
 
 @pytest.mark.parametrize("count", [2, 9])

@@ -43,7 +43,7 @@ def test_the_server_watermark_goes_by_number_and_the_job_rides_along() -> None:
 
 
 @pytest.mark.parametrize(("durations", "message"), [("0", "0 s is outside 1–8 s"), ("9", "9 s is outside 1–8 s"),
-                                                    ("4,5", "2 durations given for 1 segments")])
+                                                    ("4,5", "2 durations given for 1 segment ")])
 def test_start_end_durations_take_the_endpoints_range(durations: str, message: str) -> None:
     with pytest.raises(InputProblem, match=message):
         keyframes_params(1, prompts=None, durations=durations, resolution="720p")
@@ -53,7 +53,7 @@ def test_start_end_durations_take_the_endpoints_range(durations: str, message: s
 def test_movement_with_more_keyframes_is_refused_not_dropped() -> None:
     with pytest.raises(InputProblem) as problem:
         keyframes_params(2, prompts=None, durations=None, resolution="720p", movement="high")
-    assert problem.value.text("zh-CN") == "运动幅度：只适用于起始和结束两张图片（一个关键帧）"
+    assert problem.value.text("zh-CN") == "运动幅度：只适用于起始帧和结束帧两张图片（一个关键帧）"
 
 
 def test_the_request_refuses_what_the_endpoint_refuses() -> None:
