@@ -141,7 +141,8 @@ async def test_on_a_terminal_the_estimate_is_confirmed(
 async def test_ctrl_c_while_waiting_says_the_task_goes_on_and_how_to_follow_it(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
-    fake.queue_seconds, fake.processing_seconds = 0.5, 6.0
+    # Long enough that the Ctrl-C always comes first, however busy the machine; then the fake's clock jumps.
+    fake.queue_seconds, fake.processing_seconds = 0.5, 3600.0
     url = sqlite_url(tmp_path)
     image = str(write_image(tmp_path / "cat.png"))
     process = await asyncio.create_subprocess_exec(
@@ -163,6 +164,7 @@ async def test_ctrl_c_while_waiting_says_the_task_goes_on_and_how_to_follow_it(
     assert "Traceback" not in rest
 
     # The command it printed follows the task to its end, and the ledger charges it then.
+    fake.advance(3600)
     resumed = await run(tmp_path, fake, url, "task", task_id, "--wait", "--out", "my clip.mp4")
     assert resumed.code == 0, resumed.err
     report = json.loads((await run(tmp_path, fake, url, "ledger", "--json")).out)
